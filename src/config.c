@@ -1,0 +1,188 @@
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void introspect_config_init(introspect_config *cfg)
+{
+    if (!cfg)
+        return;
+    memset(cfg, 0, sizeof *cfg);
+    cfg->addr = "127.0.0.1:6060";
+    cfg->max_connections = 64;
+    cfg->max_connections_per_ip = 16;
+    cfg->connection_timeout_s = 30;
+    cfg->max_profile_seconds = 300;
+    cfg->max_profile_hz = 1000;
+    cfg->cpu_signal = SIGPROF;
+    cfg->cpu_engine = "auto";
+    cfg->token = NULL;
+}
+
+int ix_parse_addr(const char *addr, struct sockaddr_storage *sa, socklen_t *len, int *loopback)
+{
+    char host[128];
+    const char *colon;
+    if (!addr || !*addr)
+        return INTROSPECT_EADDR;
+    if (addr[0] == '[') {
+        const char *rb = strchr(addr, ']');
+        if (!rb || rb[1] != ':' || (size_t)(rb - addr - 1) >= sizeof host)
+            return INTROSPECT_EADDR;
+        memcpy(host, addr + 1, (size_t)(rb - addr - 1));
+        host[rb - addr - 1] = '\0';
+        colon = rb + 1;
+    } else {
+        colon = strrchr(addr, ':');
+        if (!colon || (size_t)(colon - addr) >= sizeof host)
+            return INTROSPECT_EADDR;
+        memcpy(host, addr, (size_t)(colon - addr));
+        host[colon - addr] = '\0';
+    }
+    char *end;
+    errno = 0;
+    long port = strtol(colon + 1, &end, 10);
+    if (colon[1] == '\0' || *end || errno || port < 0 || port > 65535)
+        return INTROSPECT_EADDR;
+    if (strcmp(host, "localhost") == 0 || host[0] == '\0')
+        strcpy(host, "127.0.0.1"); /* an empty host means loopback, never all interfaces */
+    memset(sa, 0, sizeof *sa);
+    struct sockaddr_in *v4 = (struct sockaddr_in *)sa;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)sa;
+    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)port);
+        *len = sizeof *v4;
+        *loopback = (ntohl(v4->sin_addr.s_addr) >> 24) == 127;
+        return 0;
+    }
+    if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)port);
+        *len = sizeof *v6;
+        *loopback = IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr);
+        return 0;
+    }
+    return INTROSPECT_EADDR;
+}
+
+static int env_unsigned(const char *name, unsigned *out, char *why, size_t whylen)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return 0;
+    char *end;
+    errno = 0;
+    unsigned long x = strtoul(v, &end, 10);
+    if (*end || errno || x > 1000000 || v[0] == '-') {
+        snprintf(why, whylen, "%s=%s is not a whole number", name, v);
+        return INTROSPECT_EINVAL;
+    }
+    *out = (unsigned)x;
+    return 0;
+}
+
+static int dup_field(char **dst, const char *src)
+{
+    if (!src) {
+        *dst = NULL;
+        return 0;
+    }
+    *dst = strdup(src);
+    return *dst ? 0 : INTROSPECT_ENOMEM;
+}
+
+static int apply_env(introspect_config *c, char *why, size_t whylen)
+{
+    const char *v;
+    int rc = 0;
+    if ((v = getenv("INTROSPECT_ADDR")) && *v)
+        c->addr = v;
+    if ((v = getenv("INTROSPECT_CPU_ENGINE")) && *v)
+        c->cpu_engine = v;
+    if ((v = getenv("INTROSPECT_TOKEN")) && *v)
+        c->token = v;
+    unsigned sig = (unsigned)c->cpu_signal;
+    if ((rc = env_unsigned("INTROSPECT_MAX_CONNECTIONS", &c->max_connections, why, whylen)) ||
+        (rc = env_unsigned("INTROSPECT_MAX_CONNECTIONS_PER_IP", &c->max_connections_per_ip, why,
+                           whylen)) ||
+        (rc = env_unsigned("INTROSPECT_TIMEOUT", &c->connection_timeout_s, why, whylen)) ||
+        (rc = env_unsigned("INTROSPECT_MAX_SECONDS", &c->max_profile_seconds, why, whylen)) ||
+        (rc = env_unsigned("INTROSPECT_MAX_HZ", &c->max_profile_hz, why, whylen)) ||
+        (rc = env_unsigned("INTROSPECT_CPU_SIGNAL", &sig, why, whylen)))
+        return rc;
+    c->cpu_signal = (int)sig;
+    return 0;
+}
+
+static int validate(const introspect_config *c, char *why, size_t whylen)
+{
+    const char *e = c->cpu_engine ? c->cpu_engine : "auto";
+    if (c->max_connections == 0 || c->max_connections > 10000)
+        snprintf(why, whylen, "max_connections must be 1..10000");
+    else if (c->max_connections_per_ip == 0 || c->max_connections_per_ip > c->max_connections)
+        snprintf(why, whylen, "max_connections_per_ip must be 1..max_connections");
+    else if (c->connection_timeout_s == 0 || c->connection_timeout_s > 3600)
+        snprintf(why, whylen, "connection_timeout_s must be 1..3600");
+    else if (c->max_profile_seconds == 0 || c->max_profile_seconds > 86400)
+        snprintf(why, whylen, "max_profile_seconds must be 1..86400");
+    else if (c->max_profile_hz == 0 || c->max_profile_hz > 10000)
+        snprintf(why, whylen, "max_profile_hz must be 1..10000");
+    else if (c->cpu_signal <= 0 || c->cpu_signal >= NSIG || c->cpu_signal == SIGKILL ||
+             c->cpu_signal == SIGSTOP)
+        snprintf(why, whylen, "cpu_signal %d is not a usable signal", c->cpu_signal);
+    else if (strcmp(e, "auto") && strcmp(e, "perf") && strcmp(e, "timer") && strcmp(e, "itimer"))
+        snprintf(why, whylen, "cpu_engine must be auto, perf, timer or itimer, not \"%s\"", e);
+    else
+        return 0;
+    return INTROSPECT_EINVAL;
+}
+
+int ix_config_load(struct ix_config *out, const introspect_config *cfg, char *why, size_t whylen)
+{
+    introspect_config c;
+    if (cfg)
+        c = *cfg;
+    else
+        introspect_config_init(&c);
+    memset(out, 0, sizeof *out);
+    int rc = apply_env(&c, why, whylen);
+    if (!rc)
+        rc = validate(&c, why, whylen);
+    if (rc)
+        return rc;
+    rc = ix_parse_addr(c.addr, &out->sa, &out->salen, &out->loopback);
+    if (rc) {
+        snprintf(why, whylen, "cannot parse address \"%s\" (want host:port with a numeric host)",
+                 c.addr ? c.addr : "");
+        return rc;
+    }
+    if (!out->loopback && (!c.token || !*c.token)) {
+        snprintf(why, whylen, "address %s is not loopback: set a token (INTROSPECT_TOKEN)", c.addr);
+        return INTROSPECT_ETOKEN;
+    }
+    out->max_connections = c.max_connections;
+    out->max_connections_per_ip = c.max_connections_per_ip;
+    out->connection_timeout_s = c.connection_timeout_s;
+    out->max_profile_seconds = c.max_profile_seconds;
+    out->max_profile_hz = c.max_profile_hz;
+    out->cpu_signal = c.cpu_signal;
+    if (dup_field(&out->addr, c.addr) || dup_field(&out->cpu_engine, c.cpu_engine ? c.cpu_engine : "auto") ||
+        dup_field(&out->token, c.token && *c.token ? c.token : NULL)) {
+        ix_config_free(out);
+        return INTROSPECT_ENOMEM;
+    }
+    return 0;
+}
+
+void ix_config_free(struct ix_config *c)
+{
+    free(c->addr);
+    free(c->cpu_engine);
+    free(c->token);
+    c->addr = c->cpu_engine = c->token = NULL;
+}

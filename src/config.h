@@ -1,0 +1,33 @@
+/* The effective configuration: the caller's struct (or defaults) overridden
+ * by INTROSPECT_* environment variables, validated, with owned strings. */
+#ifndef IX_CONFIG_H
+#define IX_CONFIG_H
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include "introspect.h"
+
+struct ix_config {
+    char *addr;
+    struct sockaddr_storage sa;
+    socklen_t salen;
+    int loopback;
+    unsigned max_connections;
+    unsigned max_connections_per_ip;
+    unsigned connection_timeout_s;
+    unsigned max_profile_seconds;
+    unsigned max_profile_hz;
+    int cpu_signal;
+    char *cpu_engine;
+    char *token;
+};
+
+/* Build from cfg (NULL = defaults) and the environment. On error returns a
+ * negative code and writes a reason into why. */
+int ix_config_load(struct ix_config *out, const introspect_config *cfg, char *why, size_t whylen);
+void ix_config_free(struct ix_config *c);
+/* Parse "host:port" / "[v6]:port" into a socket address; numeric or
+ * "localhost" hosts only, so startup never blocks on DNS. */
+int ix_parse_addr(const char *addr, struct sockaddr_storage *sa, socklen_t *len, int *loopback);
+
+#endif

@@ -1,0 +1,14 @@
+/* The route table. Order matters only for '*' prefixes (first match wins). */
+#include "endpoints/endpoints.h"
+
+const struct ix_route ix_routes[] = {
+    {"/debug/pprof/", IX_GET, ix_ep_index, NULL, 0},
+    {"/debug/pprof", IX_GET, ix_ep_index, NULL, 0},
+    {"/debug/pprof/cmdline", IX_GET, ix_ep_cmdline,
+     "The command line of the process, NUL-separated", 1},
+    {"/debug/vars", IX_GET, ix_ep_vars,
+     "expvar-style JSON: cmdline, memstats, metrics and published variables", 1},
+    {"/metrics", IX_GET, ix_ep_metrics,
+     "Prometheus text format 0.0.4 (OpenMetrics 1.0 when the Accept header asks)", 0},
+};
+const size_t ix_nroutes = sizeof ix_routes / sizeof ix_routes[0];

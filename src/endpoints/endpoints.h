@@ -1,0 +1,13 @@
+/* Handlers, one family per file. Each parses its query, asks a producer,
+ * and encodes; none touches libmicrohttpd or sampler internals. */
+#ifndef IX_ENDPOINTS_H
+#define IX_ENDPOINTS_H
+
+#include "http/router.h"
+
+void ix_ep_index(const struct ix_request *req, struct ix_response *resp);
+void ix_ep_cmdline(const struct ix_request *req, struct ix_response *resp);
+void ix_ep_vars(const struct ix_request *req, struct ix_response *resp);
+void ix_ep_metrics(const struct ix_request *req, struct ix_response *resp);
+
+#endif

@@ -1,0 +1,131 @@
+/* Field numbers from profile.proto (perftools.profiles). */
+#include "format/pprof.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "format/gzip.h"
+#include "format/protobuf.h"
+#include "format/strtab.h"
+
+static void value_type(ix_buf *out, int field, struct ix_strtab *st, struct ix_value_type vt)
+{
+    ix_buf m;
+    ix_buf_init(&m);
+    ix_pb_int(&m, 1, ix_strtab_id(st, vt.type));
+    ix_pb_int(&m, 2, ix_strtab_id(st, vt.unit));
+    ix_pb_bytes(out, field, m.data ? m.data : "", m.len);
+    ix_buf_free(&m);
+}
+
+static void encode_sample(ix_buf *out, ix_buf *m, const struct ix_resolved *r, size_t i,
+                          struct ix_strtab *st)
+{
+    const struct ix_sample *s = &r->prof->samples[i];
+    uint64_t ids[256];
+    size_t n = (size_t)s->npcs < 256 ? (size_t)s->npcs : 256;
+    for (size_t k = 0; k < n; k++)
+        ids[k] = (uint64_t)r->sample_locs[i][k] + 1;
+    ix_buf_reset(m);
+    ix_pb_packed_u64(m, 1, ids, n);
+    ix_pb_packed_i64(m, 2, s->values, (size_t)r->prof->ntypes);
+    for (int l = 0; l < s->nlabels; l++) {
+        ix_buf lb;
+        ix_buf_init(&lb);
+        ix_pb_int(&lb, 1, ix_strtab_id(st, s->labels[l].key));
+        if (s->labels[l].str) {
+            ix_pb_int(&lb, 2, ix_strtab_id(st, s->labels[l].str));
+        } else {
+            ix_pb_int(&lb, 3, s->labels[l].num);
+            if (s->labels[l].num_unit)
+                ix_pb_int(&lb, 4, ix_strtab_id(st, s->labels[l].num_unit));
+        }
+        ix_pb_bytes(m, 3, lb.data ? lb.data : "", lb.len);
+        ix_buf_free(&lb);
+    }
+    ix_pb_bytes(out, 2, m->data ? m->data : "", m->len);
+}
+
+static void encode_mapping(ix_buf *out, ix_buf *m, const struct ix_rmapping *mp, size_t id,
+                           struct ix_strtab *st)
+{
+    ix_buf_reset(m);
+    ix_pb_uint(m, 1, id);
+    ix_pb_uint(m, 2, mp->start);
+    ix_pb_uint(m, 3, mp->limit);
+    ix_pb_uint(m, 4, mp->offset);
+    ix_pb_int(m, 5, ix_strtab_id(st, mp->filename));
+    ix_pb_int(m, 6, ix_strtab_id(st, mp->build_id));
+    ix_pb_bool(m, 7, mp->has_functions);
+    ix_pb_bool(m, 8, mp->has_filenames);
+    ix_pb_bool(m, 9, mp->has_line_numbers);
+    ix_pb_bool(m, 10, mp->has_inline_frames);
+    ix_pb_bytes(out, 3, m->data ? m->data : "", m->len);
+}
+
+static void encode_location(ix_buf *out, ix_buf *m, const struct ix_rlocation *l, size_t id)
+{
+    ix_buf_reset(m);
+    ix_pb_uint(m, 1, id);
+    ix_pb_uint(m, 2, l->mapping);
+    ix_pb_uint(m, 3, l->address);
+    for (int k = 0; k < l->nlines; k++) {
+        ix_buf ln;
+        ix_buf_init(&ln);
+        ix_pb_uint(&ln, 1, (uint64_t)l->lines[k].function + 1);
+        ix_pb_int(&ln, 2, l->lines[k].line);
+        ix_pb_bytes(m, 4, ln.data ? ln.data : "", ln.len);
+        ix_buf_free(&ln);
+    }
+    ix_pb_bytes(out, 4, m->data ? m->data : "", m->len);
+}
+
+static void encode_function(ix_buf *out, ix_buf *m, const struct ix_rfunction *f, size_t id,
+                            struct ix_strtab *st)
+{
+    ix_buf_reset(m);
+    ix_pb_uint(m, 1, id);
+    ix_pb_int(m, 2, ix_strtab_id(st, f->name));
+    ix_pb_int(m, 3, ix_strtab_id(st, f->name));
+    ix_pb_int(m, 4, ix_strtab_id(st, f->filename));
+    ix_pb_bytes(out, 5, m->data ? m->data : "", m->len);
+}
+
+int ix_pprof_encode(const struct ix_resolved *r, ix_buf *out)
+{
+    const struct ix_profile *p = r->prof;
+    struct ix_strtab st;
+    ix_buf raw, m;
+    ix_strtab_init(&st);
+    ix_buf_init(&raw);
+    ix_buf_init(&m);
+    for (int i = 0; i < p->ntypes; i++)
+        value_type(&raw, 1, &st, p->types[i]);
+    for (size_t i = 0; i < p->nsamples; i++)
+        encode_sample(&raw, &m, r, i, &st);
+    for (size_t i = 0; i < r->nmappings; i++)
+        encode_mapping(&raw, &m, &r->mappings[i], i + 1, &st);
+    for (size_t i = 0; i < r->nlocations; i++)
+        encode_location(&raw, &m, &r->locations[i], i + 1);
+    for (size_t i = 0; i < r->nfunctions; i++)
+        encode_function(&raw, &m, &r->functions[i], i + 1, &st);
+    ix_pb_int(&raw, 9, p->time_nanos);
+    ix_pb_int(&raw, 10, p->duration_nanos);
+    if (p->period_type.type)
+        value_type(&raw, 11, &st, p->period_type);
+    ix_pb_int(&raw, 12, p->period);
+    for (int i = 0; i < p->ncomments; i++) {
+        ix_pb_varint(&raw, (13 << 3) | 0);
+        ix_pb_varint(&raw, (uint64_t)ix_strtab_id(&st, p->comments[i]));
+    }
+    if (p->default_type >= 0)
+        ix_pb_int(&raw, 14, ix_strtab_id(&st, p->types[p->default_type].type));
+    /* The string table goes last: every other field has interned its strings. */
+    for (size_t i = 0; i < st.n; i++)
+        ix_pb_bytes(&raw, 6, st.strs[i], strlen(st.strs[i]));
+    int rc = (raw.oom || m.oom || st.oom) ? -1 : ix_gzip(raw.data ? raw.data : "", raw.len, out);
+    ix_buf_free(&raw);
+    ix_buf_free(&m);
+    ix_strtab_free(&st);
+    return rc;
+}

@@ -1,0 +1,62 @@
+#include "format/protobuf.h"
+
+void ix_pb_varint(ix_buf *b, uint64_t v)
+{
+    unsigned char tmp[10];
+    int n = 0;
+    while (v >= 0x80) {
+        tmp[n++] = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    tmp[n++] = (unsigned char)v;
+    ix_buf_put(b, tmp, (size_t)n);
+}
+
+static void key(ix_buf *b, int field, int wire) { ix_pb_varint(b, ((uint64_t)field << 3) | (uint64_t)wire); }
+
+void ix_pb_uint(ix_buf *b, int field, uint64_t v)
+{
+    if (!v)
+        return;
+    key(b, field, 0);
+    ix_pb_varint(b, v);
+}
+
+void ix_pb_int(ix_buf *b, int field, int64_t v) { ix_pb_uint(b, field, (uint64_t)v); }
+
+void ix_pb_bool(ix_buf *b, int field, int v) { ix_pb_uint(b, field, v ? 1 : 0); }
+
+void ix_pb_bytes(ix_buf *b, int field, const void *p, size_t n)
+{
+    key(b, field, 2);
+    ix_pb_varint(b, n);
+    ix_buf_put(b, p, n);
+}
+
+static size_t varint_len(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+void ix_pb_packed_u64(ix_buf *b, int field, const uint64_t *v, size_t n)
+{
+    if (!n)
+        return;
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++)
+        len += varint_len(v[i]);
+    key(b, field, 2);
+    ix_pb_varint(b, len);
+    for (size_t i = 0; i < n; i++)
+        ix_pb_varint(b, v[i]);
+}
+
+void ix_pb_packed_i64(ix_buf *b, int field, const int64_t *v, size_t n)
+{
+    ix_pb_packed_u64(b, field, (const uint64_t *)v, n);
+}

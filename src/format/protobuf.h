@@ -1,0 +1,17 @@
+/* Minimal protobuf writer: varints, length-delimited fields, packed arrays.
+ * Nested messages are built in a scratch buffer and copied with their length. */
+#ifndef IX_PROTOBUF_H
+#define IX_PROTOBUF_H
+
+#include <stdint.h>
+#include "util/buf.h"
+
+void ix_pb_varint(ix_buf *b, uint64_t v);
+void ix_pb_uint(ix_buf *b, int field, uint64_t v);  /* skipped when 0 */
+void ix_pb_int(ix_buf *b, int field, int64_t v);    /* skipped when 0 */
+void ix_pb_bool(ix_buf *b, int field, int v);       /* skipped when false */
+void ix_pb_bytes(ix_buf *b, int field, const void *p, size_t n); /* always written */
+void ix_pb_packed_u64(ix_buf *b, int field, const uint64_t *v, size_t n);
+void ix_pb_packed_i64(ix_buf *b, int field, const int64_t *v, size_t n);
+
+#endif

@@ -1,0 +1,27 @@
+/* The route table: path -> handler. The endpoint list lives in
+ * endpoints/endpoints.c; the router adds auth, method checks and the common
+ * headers, so every endpoint behaves the same. */
+#ifndef IX_ROUTER_H
+#define IX_ROUTER_H
+
+#include "http/request.h"
+
+typedef void (*ix_handler)(const struct ix_request *req, struct ix_response *resp);
+
+enum { IX_GET = 1, IX_POST = 2 };
+
+struct ix_route {
+    const char *path;   /* exact path, or a prefix when it ends in '*' */
+    unsigned methods;   /* IX_GET (HEAD implied) | IX_POST */
+    ix_handler handler;
+    const char *summary; /* for the index page; NULL hides it */
+    int secret;          /* may carry secrets: not for unauthenticated remote clients */
+};
+
+extern const struct ix_route ix_routes[];
+extern const size_t ix_nroutes;
+
+/* Route and answer one parsed request. */
+void ix_route_request(const struct ix_request *req, struct ix_response *resp);
+
+#endif

@@ -1,0 +1,171 @@
+/* Lifecycle: start, stop, errors, and the LD_PRELOAD constructor. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "http/server.h"
+#include "introspect.h"
+#include "lifecycle.h"
+#include "runtime.h"
+
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ix_config g_cfg;
+static const struct ix_config *_Atomic g_running;
+static struct ix_server *g_server;
+static int g_port = -1;
+static atomic_int g_stopping;
+
+const struct ix_config *ix_running_config(void) { return atomic_load(&g_running); }
+
+int ix_stopping(void) { return atomic_load(&g_stopping); }
+
+long long ix_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+double ix_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int ix_wait_ms(const struct ix_request *r, long ms)
+{
+    long long end = ix_mono_ns() + (long long)ms * 1000000LL;
+    for (;;) {
+        if (ix_stopping())
+            return 2;
+        if (r && ix_client_gone(r))
+            return 1;
+        long long left = end - ix_mono_ns();
+        if (left <= 0)
+            return 0;
+        struct timespec ts = {0, left > 50000000LL ? 50000000L : (long)left};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static void report_start_error(const char *why)
+{
+    /* Only in zero-code mode: the host cannot see a return code there. */
+    fprintf(stderr, "introspect: not started: %s\n", why);
+}
+
+static int start_locked(const introspect_config *cfg, char *why, size_t whylen)
+{
+    if (atomic_load(&g_running))
+        return INTROSPECT_EALREADY;
+    int rc = ix_config_load(&g_cfg, cfg, why, whylen);
+    if (rc)
+        return rc;
+    atomic_store(&g_stopping, 0);
+    atomic_store(&g_running, &g_cfg); /* before the first request can arrive */
+    rc = ix_modules_start(&g_cfg, why, whylen);
+    if (rc == 0) {
+        rc = ix_server_start(&g_cfg, &g_server, &g_port, why, whylen);
+        if (rc)
+            ix_modules_stop();
+    }
+    if (rc) {
+        atomic_store(&g_running, NULL);
+        ix_config_free(&g_cfg);
+        g_port = -1;
+    }
+    return rc;
+}
+
+int introspect_start(const introspect_config *cfg)
+{
+    char why[256] = "";
+    pthread_mutex_lock(&g_lock);
+    int rc = start_locked(cfg, why, sizeof why);
+    pthread_mutex_unlock(&g_lock);
+    return rc;
+}
+
+int introspect_stop(void)
+{
+    pthread_mutex_lock(&g_lock);
+    if (!atomic_load(&g_running)) {
+        pthread_mutex_unlock(&g_lock);
+        return INTROSPECT_ENOTSTARTED;
+    }
+    atomic_store(&g_stopping, 1); /* long handlers see this and return */
+    ix_server_stop(g_server);
+    ix_modules_stop();
+    g_server = NULL;
+    atomic_store(&g_running, NULL);
+    ix_config_free(&g_cfg);
+    g_port = -1;
+    pthread_mutex_unlock(&g_lock);
+    return 0;
+}
+
+int introspect_port(void)
+{
+    pthread_mutex_lock(&g_lock);
+    int p = atomic_load(&g_running) ? g_port : INTROSPECT_ENOTSTARTED;
+    pthread_mutex_unlock(&g_lock);
+    return p;
+}
+
+const char *introspect_version(void) { return INTROSPECT_VERSION_STRING; }
+
+const char *introspect_strerror(int code)
+{
+    switch (code) {
+    case INTROSPECT_OK: return "success";
+    case INTROSPECT_EINVAL: return "invalid argument or configuration value";
+    case INTROSPECT_ENOMEM: return "out of memory";
+    case INTROSPECT_EADDR: return "address could not be parsed (want host:port, numeric host)";
+    case INTROSPECT_EADDRINUSE: return "address already in use";
+    case INTROSPECT_EBIND: return "could not bind or listen on the address";
+    case INTROSPECT_EALREADY: return "introspect is already started";
+    case INTROSPECT_ENOTSTARTED: return "introspect is not started";
+    case INTROSPECT_EEXIST: return "a metric or variable with that name already exists";
+    case INTROSPECT_ENAME: return "invalid metric, label or variable name";
+    case INTROSPECT_ELABELS: return "wrong number of label values";
+    case INTROSPECT_ELIMIT: return "a configured limit was reached";
+    case INTROSPECT_EBUSY: return "the resource is busy";
+    case INTROSPECT_ESIGNAL: return "the profiling signal already has another handler";
+    case INTROSPECT_ESYS: return "a system call failed";
+    case INTROSPECT_ETOKEN: return "a non-loopback address requires a token";
+    case INTROSPECT_ETYPE: return "operation does not fit the handle's type";
+    default: return "unknown error code";
+    }
+}
+
+/* Zero-code mode: started only when preloaded and INTROSPECT_ADDR is set, so
+ * a program that links the library and calls introspect_start() itself is not
+ * started twice, and an absent variable means nothing at all happens. */
+static int preloaded(void)
+{
+    const char *p = getenv("LD_PRELOAD");
+    return p && strstr(p, "libintrospect");
+}
+
+__attribute__((constructor)) static void ix_preload_start(void)
+{
+    const char *addr = getenv("INTROSPECT_ADDR");
+    if (!addr || !*addr || !preloaded())
+        return;
+    char why[256] = "";
+    pthread_mutex_lock(&g_lock);
+    int rc = start_locked(NULL, why, sizeof why);
+    int port = g_port;
+    pthread_mutex_unlock(&g_lock);
+    if (rc)
+        report_start_error(why[0] ? why : introspect_strerror(rc));
+    else
+        fprintf(stderr, "introspect: serving http://%s:%d/debug/pprof/ (pid %d)\n",
+                g_cfg.sa.ss_family == AF_INET6 ? "[::1]" : "127.0.0.1", port, (int)getpid());
+}

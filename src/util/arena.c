@@ -1,0 +1,49 @@
+#include "util/arena.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct ix_arena_block {
+    struct ix_arena_block *next;
+    size_t used, cap;
+    _Alignas(16) unsigned char data[];
+};
+
+void *ix_arena_alloc(struct ix_arena_block **arena, size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    struct ix_arena_block *b = *arena;
+    if (!b || b->cap - b->used < n) {
+        size_t cap = n > 60000 ? n : 60000;
+        b = malloc(sizeof *b + cap);
+        if (!b)
+            return NULL;
+        b->next = *arena;
+        b->used = 0;
+        b->cap = cap;
+        *arena = b;
+    }
+    void *p = b->data + b->used;
+    b->used += n;
+    return p;
+}
+
+char *ix_arena_strdup(struct ix_arena_block **arena, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = ix_arena_alloc(arena, n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+void ix_arena_free(struct ix_arena_block **arena)
+{
+    struct ix_arena_block *b = *arena;
+    while (b) {
+        struct ix_arena_block *n = b->next;
+        free(b);
+        b = n;
+    }
+    *arena = NULL;
+}
