@@ -1,0 +1,25 @@
+#include "collectors.h"
+
+/* /metrics: process figures first, then producers, then the application. */
+static const ix_metrics_collector metrics_collectors[] = {
+    ix_collect_process,
+    ix_collect_registry,
+};
+
+void ix_metrics_collect(struct ix_mset *set)
+{
+    for (size_t i = 0; i < sizeof metrics_collectors / sizeof metrics_collectors[0]; i++)
+        metrics_collectors[i](set);
+}
+
+/* /debug/vars top-level keys (sorted on output; published variables join them). */
+const struct ix_vars_section ix_vars_sections[] = {
+    {"cmdline", ix_vars_cmdline},
+    {"metrics", ix_vars_metrics},
+};
+const size_t ix_nvars_sections = sizeof ix_vars_sections / sizeof ix_vars_sections[0];
+
+const ix_memstats_part ix_memstats_parts[] = {
+    ix_memstats_process,
+};
+const size_t ix_nmemstats_parts = sizeof ix_memstats_parts / sizeof ix_memstats_parts[0];

@@ -1,0 +1,35 @@
+/* Who contributes to /metrics and /debug/vars. Each producer exposes small
+ * collector functions; the tables in collectors.c list them, so adding a
+ * producer is one line here and one there. */
+#ifndef IX_COLLECTORS_H
+#define IX_COLLECTORS_H
+
+#include "format/json.h"
+#include "model/metrics.h"
+
+typedef void (*ix_metrics_collector)(struct ix_mset *set);
+
+/* A top-level /debug/vars key whose value is written by fn (exactly one JSON value). */
+struct ix_vars_section {
+    const char *key;
+    void (*fn)(introspect_json *j);
+};
+
+/* Parts of the "memstats" object: each writes key/value pairs into it. */
+typedef void (*ix_memstats_part)(introspect_json *j);
+
+extern const struct ix_vars_section ix_vars_sections[];
+extern const size_t ix_nvars_sections;
+extern const ix_memstats_part ix_memstats_parts[];
+extern const size_t ix_nmemstats_parts;
+
+/* Collectors provided by the producers. */
+void ix_collect_process(struct ix_mset *set);
+void ix_collect_registry(struct ix_mset *set);
+void ix_memstats_process(introspect_json *j);
+void ix_vars_cmdline(introspect_json *j);
+void ix_vars_metrics(introspect_json *j);
+/* Published application variables: each becomes its own top-level key. */
+void ix_vars_published(introspect_json *j, int (*emit_key)(introspect_json *j, const char *key));
+
+#endif

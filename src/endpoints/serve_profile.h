@@ -1,0 +1,22 @@
+/* Answer a request with a profile in the format it asks for:
+ *   default         gzipped profile.proto, application/octet-stream,
+ *                   Content-Disposition: attachment; filename="<filename>"
+ *   ?format=json    the JSON profile model (docs/profile-json.md)
+ *   ?format=folded  folded stacks of sample type ?sample_index= (default: last type,
+ *                   or the profile's default_sample_type)
+ *   ?debug=1        pprof-style text (top functions, then stacks)
+ * Producers with their own legacy text form (heap debug=1, goroutine debug=1/2)
+ * handle debug themselves and call this for the rest. */
+#ifndef IX_SERVE_PROFILE_H
+#define IX_SERVE_PROFILE_H
+
+#include "http/request.h"
+#include "model/profile.h"
+
+void ix_serve_profile(const struct ix_request *req, struct ix_response *resp,
+                      const struct ix_profile *p, const char *filename);
+/* 1 when the query asks for a format ix_serve_profile does not know (a 400
+ * has then been written), so producers can reject before a long capture. */
+int ix_profile_format_invalid(const struct ix_request *req, struct ix_response *resp);
+
+#endif
