@@ -3,6 +3,7 @@
 /* /metrics: process figures first, then producers, then the application. */
 static const ix_metrics_collector metrics_collectors[] = {
     ix_collect_process,
+    ix_collect_cpu,
     ix_collect_registry,
 };
 

@@ -1,0 +1,118 @@
+/* The perf_event engine (see cpu_engine.h). */
+#include "sampling/cpu_engine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/perf_event.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Per-fd state, readable from the signal handler: 0 not ours, 1 ours and the
+ * randomized first period still in place, 2 ours. fds beyond the table are
+ * not used (the engine falls back to a timer for that thread). */
+#define MAX_FD 65536
+static _Atomic uint8_t g_fd_state[MAX_FD];
+static _Atomic uint64_t g_period_ns;
+
+static int open_event(pid_t tid, long sample_period)
+{
+    struct perf_event_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.size = sizeof attr;
+    attr.type = PERF_TYPE_SOFTWARE;
+    attr.config = PERF_COUNT_SW_CPU_CLOCK;
+    attr.sample_period = (uint64_t)sample_period;
+    attr.disabled = 1;
+    attr.exclude_kernel = 1; /* allowed at perf_event_paranoid = 2 */
+    attr.exclude_hv = 1;
+    attr.wakeup_events = 1;
+    return (int)syscall(SYS_perf_event_open, &attr, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+static int perf_probe(int sig, char *why, size_t whylen)
+{
+    (void)sig;
+    int fd = open_event(0, 10000000);
+    if (fd < 0) {
+        snprintf(why, whylen, "perf_event_open: %s (kernel.perf_event_paranoid=%s)", strerror(errno),
+                 "see /proc/sys/kernel/perf_event_paranoid");
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+static int perf_arm(pid_t tid, long period_ns, long first_ns, int sig, struct ix_cpu_arm *a)
+{
+    atomic_store(&g_period_ns, (uint64_t)period_ns);
+    int fd = open_event(tid, first_ns);
+    if (fd < 0)
+        return -errno;
+    if (fd >= MAX_FD) {
+        close(fd);
+        return -EMFILE;
+    }
+    struct f_owner_ex owner = {F_OWNER_TID, tid};
+    int err = 0;
+    atomic_store(&g_fd_state[fd], first_ns != period_ns ? 1 : 2);
+    if (fcntl(fd, F_SETFL, O_ASYNC) < 0 || fcntl(fd, F_SETSIG, sig) < 0 ||
+        fcntl(fd, F_SETOWN_EX, &owner) < 0 || ioctl(fd, PERF_EVENT_IOC_RESET, 0) < 0 ||
+        ioctl(fd, PERF_EVENT_IOC_REFRESH, 1) < 0)
+        err = -errno;
+    if (err) {
+        atomic_store(&g_fd_state[fd], 0);
+        close(fd);
+        return err;
+    }
+    a->kind = IX_ARM_PERF;
+    a->fd = fd;
+    return 0;
+}
+
+void ix_cpu_disarm(struct ix_cpu_arm *a)
+{
+    if (a->kind == IX_ARM_PERF) {
+        ioctl(a->fd, PERF_EVENT_IOC_DISABLE, 0);
+        atomic_store(&g_fd_state[a->fd], 0);
+        close(a->fd);
+    } else if (a->kind == IX_ARM_TIMER) {
+        timer_delete(a->timer);
+    }
+    a->kind = IX_ARM_NONE;
+    a->fd = -1;
+}
+
+int ix_cpu_perf_on_signal(int fd)
+{
+    if (fd < 0 || fd >= MAX_FD)
+        return 0;
+    uint8_t st = atomic_load_explicit(&g_fd_state[fd], memory_order_relaxed);
+    if (!st)
+        return 0;
+    if (st == 1) { /* the randomized first period is over: from now on the real one */
+        uint64_t p = atomic_load_explicit(&g_period_ns, memory_order_relaxed);
+        ioctl(fd, PERF_EVENT_IOC_PERIOD, &p);
+        atomic_store_explicit(&g_fd_state[fd], 2, memory_order_relaxed);
+    }
+    ioctl(fd, PERF_EVENT_IOC_REFRESH, 1);
+    return 1;
+}
+
+void ix_cpu_perf_close_all_inherited(void)
+{
+    for (int fd = 0; fd < MAX_FD; fd++)
+        if (atomic_load_explicit(&g_fd_state[fd], memory_order_relaxed)) {
+            atomic_store_explicit(&g_fd_state[fd], 0, memory_order_relaxed);
+            close(fd);
+        }
+}
+
+const struct ix_cpu_engine ix_cpu_engine_perf = {
+    "perf", "perf_event software cpu-clock per thread, user space only, signal to the thread", 1,
+    perf_probe, perf_arm, NULL, NULL,
+};

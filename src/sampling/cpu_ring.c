@@ -1,0 +1,62 @@
+#include "sampling/cpu_ring.h"
+
+#include <stddef.h>
+#include <sys/mman.h>
+
+/* How many records a producer tries after its claimed index before giving up. */
+#define CLAIM_TRIES 8
+
+int ix_cpu_ring_init(struct ix_cpu_ring *r, uint32_t n)
+{
+    void *p = mmap(NULL, (size_t)n * sizeof *r->recs, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return -1;
+    r->recs = p; /* zero-filled: every record free */
+    r->n = n;
+    atomic_store(&r->next, 0);
+    atomic_store(&r->drops, 0);
+    return 0;
+}
+
+void ix_cpu_ring_free(struct ix_cpu_ring *r)
+{
+    if (r->recs)
+        munmap(r->recs, (size_t)r->n * sizeof *r->recs);
+    r->recs = NULL;
+    r->n = 0;
+}
+
+struct ix_cpu_rec *ix_cpu_ring_claim(struct ix_cpu_ring *r)
+{
+    uint32_t start = atomic_fetch_add_explicit(&r->next, 1, memory_order_relaxed);
+    for (uint32_t i = 0; i < CLAIM_TRIES; i++) {
+        struct ix_cpu_rec *rec = &r->recs[(start + i) % r->n];
+        uint32_t expect = 0;
+        if (atomic_compare_exchange_strong_explicit(&rec->state, &expect, 1,
+                                                    memory_order_acquire, memory_order_relaxed))
+            return rec;
+    }
+    atomic_fetch_add_explicit(&r->drops, 1, memory_order_relaxed);
+    return NULL;
+}
+
+void ix_cpu_ring_publish(struct ix_cpu_rec *rec)
+{
+    atomic_store_explicit(&rec->state, 2, memory_order_release);
+}
+
+uint32_t ix_cpu_ring_drain(struct ix_cpu_ring *r, void (*fn)(const struct ix_cpu_rec *, void *),
+                           void *arg)
+{
+    uint32_t got = 0;
+    for (uint32_t i = 0; i < r->n; i++) {
+        struct ix_cpu_rec *rec = &r->recs[i];
+        if (atomic_load_explicit(&rec->state, memory_order_acquire) != 2)
+            continue;
+        fn(rec, arg);
+        atomic_store_explicit(&rec->state, 0, memory_order_release);
+        got++;
+    }
+    return got;
+}

@@ -1,0 +1,91 @@
+#define _GNU_SOURCE
+#include "workload.h"
+
+#include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+
+#include "harness.h"
+
+#define UNIT 20000 /* iterations: ~20-40 us of CPU */
+
+static _Atomic int g_stop;
+static pthread_t g_threads[16];
+static int g_n;
+volatile uint64_t cpu_sink;
+
+/* The two loops do the same work per unit; the constants differ so the
+ * compiler cannot fold the functions into one. */
+__attribute__((noinline, noclone)) uint64_t cpu_heavy_three(uint64_t units)
+{
+    uint64_t x = cpu_sink | 1;
+    for (uint64_t i = 0; i < 3 * units * UNIT; i++)
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    cpu_sink = x;
+    return x;
+}
+
+__attribute__((noinline, noclone)) uint64_t cpu_light_one(uint64_t units)
+{
+    uint64_t x = cpu_sink | 3;
+    for (uint64_t i = 0; i < units * UNIT; i++)
+        x = x * 2862933555777941757ULL + 3037000493ULL;
+    cpu_sink = x;
+    return x;
+}
+
+static void *busy(void *arg)
+{
+    char name[16];
+    snprintf(name, sizeof name, "busy-%d", (int)(intptr_t)arg);
+    pthread_setname_np(pthread_self(), name);
+    while (!atomic_load_explicit(&g_stop, memory_order_relaxed)) {
+        cpu_heavy_three(1);
+        cpu_light_one(1);
+    }
+    return NULL;
+}
+
+void workload_start(int n)
+{
+    atomic_store(&g_stop, 0);
+    g_n = n > 16 ? 16 : n;
+    for (int i = 0; i < g_n; i++)
+        ASSERT(pthread_create(&g_threads[i], NULL, busy, (void *)(intptr_t)i) == 0);
+}
+
+void workload_stop(void)
+{
+    atomic_store(&g_stop, 1);
+    for (int i = 0; i < g_n; i++)
+        pthread_join(g_threads[i], NULL);
+    g_n = 0;
+}
+
+int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    ASSERT(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n - 1; /* the DIR itself */
+}
+
+int fetch_to_file(int port, const char *target, const char *file)
+{
+    struct http_reply r;
+    ASSERT(http_get(port, target, &r) == 0);
+    FILE *f = fopen(file, "wb");
+    ASSERT(f);
+    fwrite(r.body, 1, r.body_len, f);
+    fclose(f);
+    int st = r.status;
+    if (st != 200)
+        fprintf(stderr, "%s -> %d: %s\n", target, st, r.body);
+    http_reply_free(&r);
+    return st;
+}
