@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "runtime.h"
@@ -41,7 +42,8 @@ static struct session {
     struct ix_profile prof;
     long long mono0, ends_ns, last_scan;
     unsigned scans;
-    struct timespec cpu0, real0;
+    struct timespec real0;
+    struct rusage ru0;
     uint64_t rng;
     uint64_t arm_failures, fallbacks;
 } S;
@@ -296,7 +298,7 @@ int ix_cpu_start(const struct ix_cpu_options *o, char *why, size_t whylen)
                          : S.engine == &ix_cpu_engine_timer ? IX_ACCEPT_TIMER
                                                             : IX_ACCEPT_ITIMER);
     clock_gettime(CLOCK_REALTIME, &S.real0);
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &S.cpu0);
+    getrusage(RUSAGE_SELF, &S.ru0);
     S.mono0 = ix_mono_ns();
     atomic_store(&g_ends_ns, S.mono0 + o->seconds * 1000000000LL);
     rescan(); /* names for every engine; arms the per-thread ones */
@@ -323,13 +325,21 @@ void ix_cpu_poll(void)
     ix_cpu_ring_drain(&S.ring, add_record, NULL);
 }
 
-static double ts_diff(struct timespec a, struct timespec b)
+static double tv_diff(struct timeval a, struct timeval b)
 {
-    return (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+    return (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_usec - a.tv_usec) / 1e6;
 }
 
-static void write_comments(double cpu_s, uint64_t drops, const struct ix_cpu_sigcounts *c)
+/* Expected samples = CPU seconds x rate. The perf engine samples user space
+ * only (exclude_kernel, for perf_event_paranoid=2), so its expectation uses
+ * user CPU; the timers count user + system time. */
+static void write_comments(const struct rusage *ru1, uint64_t drops,
+                           const struct ix_cpu_sigcounts *c)
 {
+    double user_s = tv_diff(S.ru0.ru_utime, ru1->ru_utime);
+    double sys_s = tv_diff(S.ru0.ru_stime, ru1->ru_stime);
+    int user_only = S.engine == &ix_cpu_engine_perf;
+    double cpu_s = user_only ? user_s : user_s + sys_s;
     size_t sampled = 0, seen = S.nthr;
     for (size_t i = 0; i < S.nthr; i++)
         sampled += S.thr[i].periods > 0;
@@ -339,9 +349,10 @@ static void write_comments(double cpu_s, uint64_t drops, const struct ix_cpu_sig
                        S.hz, cpu_s > 0 ? (double)c->periods / cpu_s : 0.0);
     ix_profile_comment(&S.prof,
                        "samples: %llu signals for %llu periods; expected %.0f from %.3f s of "
-                       "process CPU (ratio %.3f)",
+                       "%s CPU (ratio %.3f); process CPU %.3f s user + %.3f s system",
                        (unsigned long long)c->deliveries, (unsigned long long)c->periods,
-                       expected, cpu_s, expected > 0 ? (double)c->periods / expected : 0.0);
+                       expected, cpu_s, user_only ? "user" : "process",
+                       expected > 0 ? (double)c->periods / expected : 0.0, user_s, sys_s);
     ix_profile_comment(&S.prof,
                        "lost: %llu dropped (ring full); %llu timer overruns folded into late "
                        "samples; %llu foreign signals ignored",
@@ -364,15 +375,15 @@ void ix_cpu_stop(struct ix_profile *out)
         if (S.thr[i].alive)
             ix_cpu_disarm(&S.thr[i].arm);
     ix_cpu_signal_restore();
-    struct timespec cpu1;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu1);
+    struct rusage ru1;
+    getrusage(RUSAGE_SELF, &ru1);
     ix_cpu_ring_drain(&S.ring, add_record, NULL);
     struct ix_cpu_sigcounts c;
     ix_cpu_signal_counts(&c);
     uint64_t drops = atomic_load(&S.ring.drops);
     S.prof.time_nanos = (int64_t)S.real0.tv_sec * 1000000000LL + S.real0.tv_nsec;
     S.prof.duration_nanos = ix_mono_ns() - S.mono0;
-    write_comments(ts_diff(S.cpu0, cpu1), drops, &c);
+    write_comments(&ru1, drops, &c);
     atomic_fetch_add(&t_profiles, 1);
     atomic_fetch_add(&t_samples, c.deliveries);
     atomic_fetch_add(&t_periods, c.periods);

@@ -16,6 +16,7 @@ int ix_cpu_ring_init(struct ix_cpu_ring *r, uint32_t n)
     r->n = n;
     atomic_store(&r->next, 0);
     atomic_store(&r->drops, 0);
+    atomic_store(&r->pending, 0);
     return 0;
 }
 
@@ -41,15 +42,18 @@ struct ix_cpu_rec *ix_cpu_ring_claim(struct ix_cpu_ring *r)
     return NULL;
 }
 
-void ix_cpu_ring_publish(struct ix_cpu_rec *rec)
+void ix_cpu_ring_publish(struct ix_cpu_ring *r, struct ix_cpu_rec *rec)
 {
     atomic_store_explicit(&rec->state, 2, memory_order_release);
+    atomic_fetch_add_explicit(&r->pending, 1, memory_order_release);
 }
 
 uint32_t ix_cpu_ring_drain(struct ix_cpu_ring *r, void (*fn)(const struct ix_cpu_rec *, void *),
                            void *arg)
 {
     uint32_t got = 0;
+    if (atomic_load_explicit(&r->pending, memory_order_acquire) == 0)
+        return 0;
     for (uint32_t i = 0; i < r->n; i++) {
         struct ix_cpu_rec *rec = &r->recs[i];
         if (atomic_load_explicit(&rec->state, memory_order_acquire) != 2)
@@ -58,5 +62,6 @@ uint32_t ix_cpu_ring_drain(struct ix_cpu_ring *r, void (*fn)(const struct ix_cpu
         atomic_store_explicit(&rec->state, 0, memory_order_release);
         got++;
     }
+    atomic_fetch_sub_explicit(&r->pending, got, memory_order_release);
     return got;
 }

@@ -27,6 +27,7 @@ struct ix_cpu_ring {
     uint32_t n;
     _Atomic uint32_t next;
     _Atomic uint64_t drops;
+    _Atomic uint32_t pending; /* published, not yet drained: lets the consumer skip idle scans */
 };
 
 /* Allocate n records (mmap, outside any handler). Returns 0 or -1. */
@@ -35,7 +36,7 @@ void ix_cpu_ring_free(struct ix_cpu_ring *r);
 /* Async-signal-safe: a record to fill, or NULL (drop counted). */
 struct ix_cpu_rec *ix_cpu_ring_claim(struct ix_cpu_ring *r);
 /* Async-signal-safe: make a filled record visible to the consumer. */
-void ix_cpu_ring_publish(struct ix_cpu_rec *rec);
+void ix_cpu_ring_publish(struct ix_cpu_ring *r, struct ix_cpu_rec *rec);
 /* Consumer: call fn on every published record and free it. Returns how many. */
 uint32_t ix_cpu_ring_drain(struct ix_cpu_ring *r, void (*fn)(const struct ix_cpu_rec *, void *),
                            void *arg);

@@ -58,7 +58,7 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
             rec->tid = (pid_t)syscall(SYS_gettid);
             rec->weight = w;
             rec->npcs = ix_unwind_signal(uc, rec->pcs, IX_CPU_MAX_DEPTH);
-            ix_cpu_ring_publish(rec);
+            ix_cpu_ring_publish(ring, rec);
         }
     } else {
         atomic_fetch_add_explicit(&g_ignored, 1, memory_order_relaxed);
