@@ -42,11 +42,11 @@ static void refuse(struct ix_response *resp, int rc, const char *why)
 {
     if (rc == IX_CPU_EBUSY) {
         long left = ix_cpu_remaining_seconds();
-        ix_response_header(resp, "Retry-After", "%ld", left > 0 ? left : 1);
         ix_respond_error(resp, 409,
                          "Could not enable CPU profiling: cpu profiling already in use "
                          "(another profile ends in about %ld s)",
                          left > 0 ? left : 1);
+        ix_response_header(resp, "Retry-After", "%ld", left > 0 ? left : 1); /* after: the error resets headers */
         return;
     }
     ix_respond_error(resp, rc == IX_CPU_EFOREIGN ? 409 : 500,
