@@ -15,9 +15,15 @@ static pthread_t g_threads[16];
 static int g_n;
 volatile uint64_t cpu_sink;
 
+#ifdef __clang__
+#define IX_NOINLINE __attribute__((noinline))
+#else
+#define IX_NOINLINE __attribute__((noinline, noclone))
+#endif
+
 /* The two loops do the same work per unit; the constants differ so the
  * compiler cannot fold the functions into one. */
-__attribute__((noinline, noclone)) uint64_t cpu_heavy_three(uint64_t units)
+IX_NOINLINE uint64_t cpu_heavy_three(uint64_t units)
 {
     uint64_t x = cpu_sink | 1;
     for (uint64_t i = 0; i < 3 * units * UNIT; i++)
@@ -26,7 +32,7 @@ __attribute__((noinline, noclone)) uint64_t cpu_heavy_three(uint64_t units)
     return x;
 }
 
-__attribute__((noinline, noclone)) uint64_t cpu_light_one(uint64_t units)
+IX_NOINLINE uint64_t cpu_light_one(uint64_t units)
 {
     uint64_t x = cpu_sink | 3;
     for (uint64_t i = 0; i < units * UNIT; i++)
