@@ -77,6 +77,32 @@ static void check_protoc(const char *file)
     free(out);
 }
 
+/* /metrics carries the profiler's figures, with the engine as a label. */
+static void check_metrics(int port)
+{
+    struct http_reply r;
+    ASSERT_EQ(http_get(port, "/metrics", &r), 0);
+    ASSERT_EQ(r.status, 200);
+    const char *e = perf_available() ? "perf" : "timer";
+    char want[128];
+    snprintf(want, sizeof want, "introspect_cpu_profiles_total{engine=\"%s\"} 2", e);
+    ASSERT_STR_CONTAINS(r.body, want);
+    snprintf(want, sizeof want, "introspect_cpu_samples_total{engine=\"%s\"}", e);
+    ASSERT_STR_CONTAINS(r.body, want);
+    snprintf(want, sizeof want, "introspect_cpu_dropped_samples_total{engine=\"%s\"} 0", e);
+    ASSERT_STR_CONTAINS(r.body, want);
+    ASSERT_STR_CONTAINS(r.body, "introspect_cpu_profile_active 0");
+    const char *f = write_temp("metrics", r.body, r.body_len);
+    char cmd[256], *out = NULL;
+    snprintf(cmd, sizeof cmd, "promtool check metrics < %s 2>&1", f);
+    int rc = run_cmd(cmd, &out);
+    if (rc)
+        fprintf(stderr, "%s\n", out);
+    ASSERT_EQ(rc, 0);
+    free(out);
+    http_reply_free(&r);
+}
+
 int main(void)
 {
     alarm(240); /* watchdog */
@@ -96,6 +122,7 @@ int main(void)
     ASSERT_STR_CONTAINS(http_header(&r, "content-disposition"), "filename=\"profile\"");
     http_reply_free(&r);
     workload_stop();
+    check_metrics(port);
     introspect_stop();
     unlink(file);
     printf("ok\n");

@@ -108,7 +108,8 @@ int main()
     pthread_t t[6];
     for (int i = 0; i < 6; i++)
         ASSERT(pthread_create(&t[i], nullptr, fns[i], nullptr) == 0);
-    profile_with("perf");
+    if (perf_available())
+        profile_with("perf");
     profile_with("timer");
     stop_all = 1;
     for (auto &th : t)

@@ -2,6 +2,10 @@
 #include "workload.h"
 
 #include <dirent.h>
+#include <linux/perf_event.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -94,4 +98,23 @@ int fetch_to_file(int port, const char *target, const char *file)
         fprintf(stderr, "%s -> %d: %s\n", target, st, r.body);
     http_reply_free(&r);
     return st;
+}
+
+int perf_available(void)
+{
+    struct perf_event_attr a;
+    memset(&a, 0, sizeof a);
+    a.size = sizeof a;
+    a.type = PERF_TYPE_SOFTWARE;
+    a.config = PERF_COUNT_SW_CPU_CLOCK;
+    a.sample_period = 10000000;
+    a.exclude_kernel = 1;
+    a.disabled = 1;
+    int fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, 0);
+    if (fd < 0) {
+        fprintf(stderr, "perf_event_open not allowed here: perf-engine checks skipped\n");
+        return 0;
+    }
+    close(fd);
+    return 1;
 }

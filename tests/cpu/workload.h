@@ -11,6 +11,8 @@ uint64_t cpu_light_one(uint64_t units);
 /* Start n busy threads named "busy-<i>" (n <= 16); stop and join them. */
 void workload_start(int n);
 void workload_stop(void);
+/* 1 when perf_event_open works here (the perf engine can run). */
+int perf_available(void);
 /* Open file descriptors of this process. */
 int count_fds(void);
 /* Fetch path from 127.0.0.1:port into file; returns the HTTP status. */
