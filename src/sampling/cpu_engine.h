@@ -7,8 +7,9 @@
  *           overflow sent to that very thread with F_SETOWN_EX/F_OWNER_TID,
  *           F_SETSIG and O_ASYNC. The event stops after each overflow
  *           (PERF_EVENT_IOC_REFRESH 1) and the handler re-arms it, so no
- *           ring buffer is mapped. Precise at any rate (async-profiler's
- *           "cpu" engine does the same).
+ *           ring buffer is mapped; each period is jittered around the
+ *           mean so exact periods cannot alias with periodic code.
+ *           Precise at any rate (async-profiler's "cpu" engine is the model).
  *   timer   a POSIX timer per thread on the thread's CPU clock
  *           (clockid ((~tid) << 3) | 6), SIGEV_THREAD_ID. The kernel checks
  *           these on the scheduler tick, so above CONFIG_HZ samples arrive

@@ -15,15 +15,18 @@
 #define IX_CPU_MAX_DEPTH 64
 
 struct ix_cpu_rec {
-    _Atomic uint32_t state; /* 0 free, 1 being written, 2 published */
     pid_t tid;
     int32_t weight; /* sampling periods this record stands for (>= 1) */
     int32_t npcs;
     uintptr_t pcs[IX_CPU_MAX_DEPTH];
 };
 
+/* Record states live in their own dense array (0 free, 1 being written,
+ * 2 published) so the consumer's scan reads 4 bytes per record, not a whole
+ * record's cache lines. */
 struct ix_cpu_ring {
     struct ix_cpu_rec *recs;
+    _Atomic uint32_t *states;
     uint32_t n;
     _Atomic uint32_t next;
     _Atomic uint64_t drops;
