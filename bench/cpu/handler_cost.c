@@ -3,7 +3,10 @@
  * libunwind for comparison), publish. Measured inside a real signal handler
  * with CLOCK_MONOTONIC (vDSO) around that work; kernel signal delivery is not
  * included (see the overhead figures for the whole cost).
- *   handler_cost gcc|libunwind [samples]   */
+ *   handler_cost tables|gcc|libunwind [samples]
+ * none: ring claim/publish and the clock reads only; tables: the profiler's
+ * prepared unwind tables; gcc: libgcc's
+ * _Unwind_Backtrace; libunwind: unw_init_local2 + unw_step. */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 #include <signal.h>
@@ -17,6 +20,7 @@
 
 #include "sampling/cpu_ring.h"
 #include "sampling/unwind.h"
+#include "sampling/unwind_tables.h"
 
 #define MAXS 20000
 static struct ix_cpu_ring ring;
@@ -54,8 +58,9 @@ static void on_prof(int sig, siginfo_t *si, void *uc)
     if (rec) {
         rec->tid = 0;
         rec->weight = 1;
-        rec->npcs = use_libunwind ? unwind_libunwind(uc, rec->pcs, IX_CPU_MAX_DEPTH)
-                                  : ix_unwind_signal(uc, rec->pcs, IX_CPU_MAX_DEPTH);
+        rec->npcs = use_libunwind == 2 ? 1
+                    : use_libunwind ? unwind_libunwind(uc, rec->pcs, IX_CPU_MAX_DEPTH)
+                                    : ix_unwind_signal(uc, rec->pcs, IX_CPU_MAX_DEPTH);
         depth_sum += rec->npcs;
         ix_cpu_ring_publish(&ring, rec);
         atomic_store(&ring.states[rec - ring.recs], 0); /* consumed at once */
@@ -84,7 +89,10 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-    use_libunwind = argc > 1 && strcmp(argv[1], "libunwind") == 0;
+    const char *mode = argc > 1 ? argv[1] : "tables";
+    use_libunwind = strcmp(mode, "libunwind") == 0 ? 1 : strcmp(mode, "none") == 0 ? 2 : 0;
+    if (strcmp(mode, "tables") == 0)
+        ix_unwind_tables_update();
     if (argc > 2)
         want = atoi(argv[2]) < MAXS ? atoi(argv[2]) : MAXS;
     ix_cpu_ring_init(&ring, 64);
@@ -108,7 +116,7 @@ int main(int argc, char **argv)
     timer_delete(t);
     qsort(cost, (size_t)ncost, sizeof cost[0], cmp);
     printf("unwinder=%s samples=%d depth=%.1f median_ns=%llu p90_ns=%llu p99_ns=%llu\n",
-           use_libunwind ? "libunwind" : "libgcc", ncost, (double)depth_sum / ncost,
+           mode, ncost, (double)depth_sum / ncost,
            (unsigned long long)cost[ncost / 2], (unsigned long long)cost[ncost * 9 / 10],
            (unsigned long long)cost[ncost * 99 / 100]);
     return 0;

@@ -17,6 +17,7 @@
 #include "sampling/cpu_signal.h"
 #include "sampling/threadlist.h"
 #include "sampling/unwind.h"
+#include "sampling/unwind_tables.h"
 
 #define RING_RECORDS 4096
 #define RESCAN_NS 10000000LL /* new threads wait at most ~10 ms for their timer */
@@ -130,6 +131,7 @@ static void rescan(void)
     if (list_threads(&n))
         return;
     qsort(S.scan, n, sizeof *S.scan, cmp_tid);
+    ix_unwind_tables_update(); /* objects dlopened since the last scan */
     size_t need = S.nthr + n;
     if (need > S.cap) {
         struct thr *p = realloc(S.thr, need * sizeof *p);
@@ -283,6 +285,7 @@ int ix_cpu_start(const struct ix_cpu_options *o, char *why, size_t whylen)
      * never for the first time inside a signal handler. */
     uintptr_t warm[4];
     ix_unwind_here(warm, 4, 0);
+    ix_unwind_tables_update(); /* the fast stack walk's tables (unwind_tables.h) */
     int rc = ix_cpu_signal_install(o->sig, &S.ring, why, whylen);
     if (rc) {
         free_session();
