@@ -1,0 +1,453 @@
+/* Parsed object files and their cache (see symobj.h).
+ *
+ * Why elfutils rather than our own ELF/DWARF reader: libdwfl already finds
+ * separate debug files (build-id directories, .gnu_debuglink, MiniDebugInfo),
+ * reads compressed sections and every DWARF version gcc and clang emit, and
+ * is what perf and systemd-coredump use; a home-grown DWARF 5 line-table and
+ * DIE walker would be thousands of lines to get the same coverage.
+ *
+ * Each object gets its own Dwfl session with the file reported at bias 0,
+ * so lookups take ELF virtual addresses and one parsed object serves every
+ * process layout (and survives dlclose/dlopen at another address). */
+#include "sampling/symobj.h"
+
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <dwarf.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#define MAX_LOADS 16
+#define MAX_FRAMES 16
+/* Remembered addresses per object; the table is cleared when it fills. */
+#define ADDR_CACHE_MAX 65536
+
+struct addr_slot {
+    uint64_t vaddr;
+    uint32_t start; /* first frame in frames[] */
+    uint16_t n;
+    uint16_t used;
+};
+
+struct load_seg {
+    uint64_t offset, filesz, vaddr;
+};
+
+struct ix_symobj {
+    /* identity (the cache key) */
+    char *path;
+    uint64_t dev, ino, size;
+    int64_t mtime_ns;
+    /* guarded by the cache lock */
+    int refs;
+    uint64_t last_use;
+    struct ix_symobj *next;
+    /* immutable after creation */
+    char build_id[129];
+    struct load_seg loads[MAX_LOADS];
+    int nloads;
+    /* guarded by mu: libdw sessions are not thread-safe */
+    pthread_mutex_t mu;
+    Dwfl *dwfl;
+    Dwfl_Module *mod;
+    struct addr_slot *slots;
+    size_t nslots, nused;
+    struct ix_sym_line *frames;
+    size_t nframes, framecap;
+};
+
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct ix_symobj *cache_head;
+static size_t cache_count;
+static uint64_t cache_clock;
+
+/* elfutils' debuginfo_path syntax; NULL = its default "-:.debug:/usr/lib/debug".
+ * INTROSPECT_DEBUGINFO_PATH overrides it (tests, unusual distributions). */
+static char *debuginfo_path;
+static pthread_once_t path_once = PTHREAD_ONCE_INIT;
+
+static void read_debuginfo_path(void)
+{
+    const char *e = getenv("INTROSPECT_DEBUGINFO_PATH");
+    if (e && *e)
+        debuginfo_path = strdup(e);
+}
+
+static const Dwfl_Callbacks dwfl_callbacks = {
+    .find_elf = dwfl_build_id_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .section_address = dwfl_offline_section_address,
+    .debuginfo_path = &debuginfo_path,
+};
+
+static void obj_destroy(struct ix_symobj *o)
+{
+    if (o->dwfl)
+        dwfl_end(o->dwfl);
+    pthread_mutex_destroy(&o->mu);
+    free(o->slots);
+    free(o->frames);
+    free(o->path);
+    free(o);
+}
+
+static void read_build_id(struct ix_symobj *o)
+{
+    const unsigned char *bits;
+    GElf_Addr vaddr;
+    int n = dwfl_module_build_id(o->mod, &bits, &vaddr);
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < n && i < 64; i++) {
+        o->build_id[2 * i] = hex[bits[i] >> 4];
+        o->build_id[2 * i + 1] = hex[bits[i] & 15];
+        o->build_id[2 * i + 2] = '\0';
+    }
+}
+
+static int read_loads(struct ix_symobj *o)
+{
+    GElf_Addr bias;
+    Elf *elf = dwfl_module_getelf(o->mod, &bias);
+    size_t nph;
+    if (!elf || elf_getphdrnum(elf, &nph))
+        return -1;
+    for (size_t i = 0; i < nph && o->nloads < MAX_LOADS; i++) {
+        GElf_Phdr ph;
+        if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD)
+            o->loads[o->nloads++] = (struct load_seg){ph.p_offset, ph.p_filesz, ph.p_vaddr};
+    }
+    return o->nloads ? 0 : -1;
+}
+
+/* Open fd (consumed) as a fresh object. */
+static struct ix_symobj *obj_create(const char *path, int fd, const struct stat *st)
+{
+    struct ix_symobj *o = calloc(1, sizeof *o);
+    if (!o || !(o->path = strdup(path))) {
+        free(o);
+        close(fd);
+        return NULL;
+    }
+    pthread_mutex_init(&o->mu, NULL);
+    o->dev = st->st_dev;
+    o->ino = st->st_ino;
+    o->size = (uint64_t)st->st_size;
+    o->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+    o->dwfl = dwfl_begin(&dwfl_callbacks);
+    if (!o->dwfl) {
+        close(fd);
+        obj_destroy(o);
+        return NULL;
+    }
+    dwfl_report_begin(o->dwfl);
+    /* ET_DYN at base 0 with add_p_vaddr: module addresses are the file's
+     * own virtual addresses (ET_EXEC ignores the base anyway). */
+    o->mod = dwfl_report_elf(o->dwfl, path, path, fd, 0, true);
+    dwfl_report_end(o->dwfl, NULL, NULL);
+    if (!o->mod) {
+        close(fd);
+        obj_destroy(o);
+        return NULL;
+    }
+    if (read_loads(o)) {
+        obj_destroy(o);
+        return NULL;
+    }
+    read_build_id(o);
+    return o;
+}
+
+static int same_identity(const struct ix_symobj *o, const char *path, const struct stat *st)
+{
+    return o->dev == st->st_dev && o->ino == st->st_ino &&
+           o->size == (uint64_t)st->st_size &&
+           o->mtime_ns == (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec &&
+           strcmp(o->path, path) == 0;
+}
+
+/* Open path and check it is the mapped file (dev/ino from /proc/self/maps). */
+static int open_checked(const char *path, uint64_t dev, uint64_t ino, struct stat *st)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, st) || !S_ISREG(st->st_mode) ||
+        ((dev || ino) && (st->st_dev != dev || st->st_ino != ino))) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Free least recently used unreferenced objects beyond the bound. */
+static void evict_locked(void)
+{
+    while (cache_count > IX_SYMOBJ_MAX) {
+        struct ix_symobj **victim = NULL;
+        for (struct ix_symobj **pp = &cache_head; *pp; pp = &(*pp)->next)
+            if ((*pp)->refs == 0 && (!victim || (*pp)->last_use < (*victim)->last_use))
+                victim = pp;
+        if (!victim)
+            return; /* everything is in use: the bound is soft */
+        struct ix_symobj *o = *victim;
+        *victim = o->next;
+        cache_count--;
+        obj_destroy(o);
+    }
+}
+
+struct ix_symobj *ix_symobj_get(const char *path, const char *alt_path, uint64_t dev,
+                                uint64_t ino)
+{
+    pthread_once(&path_once, read_debuginfo_path);
+    struct stat st;
+    const char *used = path;
+    int fd = open_checked(path, dev, ino, &st);
+    if (fd < 0 && alt_path) {
+        used = alt_path;
+        fd = open_checked(alt_path, dev, ino, &st);
+    }
+    if (fd < 0)
+        return NULL;
+    pthread_mutex_lock(&cache_mu);
+    struct ix_symobj *o;
+    for (o = cache_head; o; o = o->next)
+        if (same_identity(o, used, &st))
+            break;
+    if (o) {
+        close(fd);
+    } else if ((o = obj_create(used, fd, &st))) {
+        o->next = cache_head;
+        cache_head = o;
+        cache_count++;
+    }
+    if (o) {
+        o->refs++;
+        o->last_use = ++cache_clock;
+        evict_locked();
+    }
+    pthread_mutex_unlock(&cache_mu);
+    return o;
+}
+
+void ix_symobj_put(struct ix_symobj *o)
+{
+    if (!o)
+        return;
+    pthread_mutex_lock(&cache_mu);
+    o->refs--;
+    evict_locked();
+    pthread_mutex_unlock(&cache_mu);
+}
+
+void ix_symobj_flush(void)
+{
+    pthread_mutex_lock(&cache_mu);
+    for (struct ix_symobj **pp = &cache_head; *pp;) {
+        struct ix_symobj *o = *pp;
+        if (o->refs == 0) {
+            *pp = o->next;
+            cache_count--;
+            obj_destroy(o);
+        } else {
+            pp = &o->next;
+        }
+    }
+    pthread_mutex_unlock(&cache_mu);
+}
+
+const char *ix_symobj_build_id(const struct ix_symobj *o) { return o->build_id; }
+
+int ix_symobj_vaddr(const struct ix_symobj *o, uint64_t file_offset, uint64_t *vaddr)
+{
+    for (int i = 0; i < o->nloads; i++) {
+        const struct load_seg *l = &o->loads[i];
+        if (file_offset >= l->offset && file_offset < l->offset + l->filesz) {
+            *vaddr = file_offset - l->offset + l->vaddr;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* ---- DWARF: inlined frames ---- */
+
+static const char *die_name(Dwarf_Die *die)
+{
+    Dwarf_Attribute a;
+    const char *n = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &a));
+    if (!n)
+        n = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a));
+    return n ? n : dwarf_diename(die);
+}
+
+static const char *call_file(Dwarf_Die *cu, Dwarf_Die *inl)
+{
+    Dwarf_Attribute a;
+    Dwarf_Word idx;
+    Dwarf_Files *files;
+    size_t nfiles;
+    if (dwarf_formudata(dwarf_attr(inl, DW_AT_call_file, &a), &idx) ||
+        dwarf_getsrcfiles(cu, &files, &nfiles) || idx >= nfiles)
+        return NULL;
+    return dwarf_filesrc(files, idx, NULL, NULL);
+}
+
+static int call_line(Dwarf_Die *inl)
+{
+    Dwarf_Attribute a;
+    Dwarf_Word line;
+    if (dwarf_formudata(dwarf_attr(inl, DW_AT_call_line, &a), &line))
+        return 0;
+    return (int)line;
+}
+
+/* Walk the scopes around vaddr from the innermost out: each inlined
+ * subroutine is a frame at the current position, and its call site becomes
+ * the position in the next outer frame; the enclosing subprogram ends it.
+ * The outermost name comes from the symbol table when there is one. */
+static int lookup_dwarf(struct ix_symobj *o, uint64_t vaddr, const char *symname,
+                        struct ix_sym_line *lines, int max)
+{
+    Dwarf_Addr bias;
+    Dwarf_Die *cu = dwfl_module_addrdie(o->mod, vaddr, &bias);
+    if (!cu)
+        return 0;
+    const char *file = NULL;
+    int line = 0;
+    Dwfl_Line *l = dwfl_module_getsrc(o->mod, vaddr);
+    if (l)
+        file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
+    Dwarf_Die *scopes = NULL;
+    int ns = dwarf_getscopes(cu, vaddr - bias, &scopes);
+    int n = 0;
+    for (int i = 0; i < ns && n < max; i++) {
+        int tag = dwarf_tag(&scopes[i]);
+        if (tag == DW_TAG_inlined_subroutine) {
+            const char *name = die_name(&scopes[i]);
+            lines[n++] = (struct ix_sym_line){name ? name : "??", file, line};
+            file = call_file(cu, &scopes[i]);
+            line = call_line(&scopes[i]);
+        } else if (tag == DW_TAG_subprogram) {
+            const char *name = symname ? symname : die_name(&scopes[i]);
+            lines[n++] = (struct ix_sym_line){name ? name : "??", file, line};
+            break;
+        }
+    }
+    free(scopes);
+    if (n == 0 && symname && max > 0) /* no subprogram DIE: symbol + line table */
+        lines[n++] = (struct ix_sym_line){symname, file, line};
+    return n;
+}
+
+static int lookup_uncached(struct ix_symobj *o, uint64_t vaddr, struct ix_sym_line *lines,
+                           int max)
+{
+    GElf_Off off;
+    GElf_Sym sym;
+    const char *symname = dwfl_module_addrinfo(o->mod, vaddr, &off, &sym, NULL, NULL, NULL);
+    if (symname && !*symname)
+        symname = NULL;
+    int n = lookup_dwarf(o, vaddr, symname, lines, max);
+    if (n == 0 && symname && max > 0)
+        lines[n++] = (struct ix_sym_line){symname, NULL, 0};
+    return n;
+}
+
+/* ---- per-object address cache (open addressing, cleared when full) ---- */
+
+static size_t slot_index(const struct ix_symobj *o, uint64_t vaddr)
+{
+    size_t i = (size_t)((vaddr * 0x9e3779b97f4a7c15ULL) >> 17) & (o->nslots - 1);
+    while (o->slots[i].used && o->slots[i].vaddr != vaddr)
+        i = (i + 1) & (o->nslots - 1);
+    return i;
+}
+
+static void cache_clear(struct ix_symobj *o)
+{
+    free(o->slots);
+    free(o->frames);
+    o->slots = NULL;
+    o->frames = NULL;
+    o->nslots = o->nused = o->nframes = o->framecap = 0;
+}
+
+static int cache_grow(struct ix_symobj *o)
+{
+    size_t ns = o->nslots ? o->nslots * 2 : 1024;
+    struct addr_slot *s = calloc(ns, sizeof *s);
+    if (!s)
+        return -1;
+    struct addr_slot *old = o->slots;
+    size_t oldn = o->nslots;
+    o->slots = s;
+    o->nslots = ns;
+    for (size_t i = 0; i < oldn; i++)
+        if (old[i].used)
+            o->slots[slot_index(o, old[i].vaddr)] = old[i];
+    free(old);
+    return 0;
+}
+
+static void cache_store(struct ix_symobj *o, uint64_t vaddr, const struct ix_sym_line *lines,
+                        int n)
+{
+    if (o->nused >= ADDR_CACHE_MAX)
+        cache_clear(o);
+    if ((o->nused + 1) * 2 > o->nslots && cache_grow(o))
+        return;
+    if (o->nframes + (size_t)n > o->framecap) {
+        size_t cap = o->framecap ? o->framecap * 2 : 1024;
+        while (cap < o->nframes + (size_t)n)
+            cap *= 2;
+        struct ix_sym_line *f = realloc(o->frames, cap * sizeof *f);
+        if (!f)
+            return;
+        o->frames = f;
+        o->framecap = cap;
+    }
+    struct addr_slot *s = &o->slots[slot_index(o, vaddr)];
+    *s = (struct addr_slot){vaddr, (uint32_t)o->nframes, (uint16_t)n, 1};
+    memcpy(o->frames + o->nframes, lines, (size_t)n * sizeof *lines);
+    o->nframes += (size_t)n;
+    o->nused++;
+}
+
+/* Copy n frames into max slots; when they do not fit, keep the innermost
+ * ones and the outermost (the real function), dropping middle inlines. */
+static int copy_frames(struct ix_sym_line *dst, const struct ix_sym_line *src, int n, int max)
+{
+    if (n <= max) {
+        memcpy(dst, src, (size_t)n * sizeof *src);
+        return n;
+    }
+    memcpy(dst, src, (size_t)(max - 1) * sizeof *src);
+    dst[max - 1] = src[n - 1];
+    return max;
+}
+
+int ix_symobj_lookup(struct ix_symobj *o, uint64_t vaddr, struct ix_sym_line *lines, int max)
+{
+    if (max <= 0)
+        return 0;
+    pthread_mutex_lock(&o->mu);
+    int n;
+    struct addr_slot *s = o->nslots ? &o->slots[slot_index(o, vaddr)] : NULL;
+    if (s && s->used) {
+        n = copy_frames(lines, o->frames + s->start, s->n, max);
+    } else {
+        struct ix_sym_line tmp[MAX_FRAMES];
+        n = lookup_uncached(o, vaddr, tmp, MAX_FRAMES);
+        cache_store(o, vaddr, tmp, n);
+        n = copy_frames(lines, tmp, n, max);
+    }
+    pthread_mutex_unlock(&o->mu);
+    return n;
+}
