@@ -45,6 +45,10 @@ void ix_fmt_value(char *dst, size_t n, int64_t v, const char *unit)
     uint64_t a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
     if (!unit)
         unit = "";
+    if (v == 0) { /* as pprof: a bare 0, whatever the unit */
+        snprintf(dst, n, "0");
+        return;
+    }
     /* Hours and minutes read badly in a column of seconds: stop at s. */
     if (strcmp(unit, "nanoseconds") == 0)
         scaled(dst, n, a, time_scale + 2, 4, sign);

@@ -35,6 +35,11 @@ struct addr_slot {
     uint16_t used;
 };
 
+struct name_slot {
+    const char *raw; /* libdw's string (stable while the session lives) */
+    char *shown;     /* owned */
+};
+
 struct load_seg {
     uint64_t offset, filesz, vaddr;
 };
@@ -60,6 +65,9 @@ struct ix_symobj {
     size_t nslots, nused;
     struct ix_sym_line *frames;
     size_t nframes, framecap;
+    /* symbol-table name -> display name (version suffix dropped) */
+    struct name_slot *names;
+    size_t nnames, names_used;
 };
 
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -93,6 +101,9 @@ static void obj_destroy(struct ix_symobj *o)
     pthread_mutex_destroy(&o->mu);
     free(o->slots);
     free(o->frames);
+    for (size_t i = 0; i < o->nnames; i++)
+        free(o->names[i].shown);
+    free(o->names);
     free(o->path);
     free(o);
 }
@@ -324,8 +335,15 @@ static int lookup_dwarf(struct ix_symobj *o, uint64_t vaddr, const char *symname
     Dwfl_Line *l = dwfl_module_getsrc(o->mod, vaddr);
     if (l)
         file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
-    Dwarf_Die *scopes = NULL;
+    /* dwarf_getscopes continues from an inlined instance into the abstract
+     * definition's scopes; the physical chain (the callers) comes from
+     * dwarf_getscopes_die on the innermost scope. */
+    Dwarf_Die *scopes = NULL, *chain = NULL;
     int ns = dwarf_getscopes(cu, vaddr - bias, &scopes);
+    if (ns > 0)
+        ns = dwarf_getscopes_die(&scopes[0], &chain);
+    free(scopes);
+    scopes = chain;
     int n = 0;
     for (int i = 0; i < ns && n < max; i++) {
         int tag = dwarf_tag(&scopes[i]);
@@ -346,6 +364,53 @@ static int lookup_dwarf(struct ix_symobj *o, uint64_t vaddr, const char *symname
     return n;
 }
 
+/* ---- display names ---- */
+
+static size_t name_index(const struct ix_symobj *o, const char *raw)
+{
+    size_t i = (size_t)(((uintptr_t)raw * 0x9e3779b97f4a7c15ULL) >> 17) & (o->nnames - 1);
+    while (o->names[i].raw && o->names[i].raw != raw)
+        i = (i + 1) & (o->nnames - 1);
+    return i;
+}
+
+static int names_grow(struct ix_symobj *o)
+{
+    size_t n = o->nnames ? o->nnames * 2 : 256;
+    struct name_slot *t = calloc(n, sizeof *t), *old = o->names;
+    if (!t)
+        return -1;
+    size_t oldn = o->nnames;
+    o->names = t;
+    o->nnames = n;
+    for (size_t i = 0; i < oldn; i++)
+        if (old[i].raw)
+            o->names[name_index(o, old[i].raw)] = old[i];
+    free(old);
+    return 0;
+}
+
+/* Dynamic symbols come back as "name@@VERSION" (libc's
+ * "__libc_start_main@@GLIBC_2.34"); profiles show the plain name. The
+ * copy is kept per raw pointer, so each symbol costs one allocation. */
+static const char *display_name(struct ix_symobj *o, const char *raw)
+{
+    const char *at = strchr(raw, '@');
+    if (!at || at == raw)
+        return raw;
+    if ((o->names_used + 1) * 2 > o->nnames && names_grow(o))
+        return raw;
+    struct name_slot *slot = &o->names[name_index(o, raw)];
+    if (!slot->raw) {
+        char *shown = strndup(raw, (size_t)(at - raw));
+        if (!shown)
+            return raw;
+        *slot = (struct name_slot){raw, shown};
+        o->names_used++;
+    }
+    return slot->shown;
+}
+
 static int lookup_uncached(struct ix_symobj *o, uint64_t vaddr, struct ix_sym_line *lines,
                            int max)
 {
@@ -354,6 +419,8 @@ static int lookup_uncached(struct ix_symobj *o, uint64_t vaddr, struct ix_sym_li
     const char *symname = dwfl_module_addrinfo(o->mod, vaddr, &off, &sym, NULL, NULL, NULL);
     if (symname && !*symname)
         symname = NULL;
+    if (symname)
+        symname = display_name(o, symname);
     int n = lookup_dwarf(o, vaddr, symname, lines, max);
     if (n == 0 && symname && max > 0)
         lines[n++] = (struct ix_sym_line){symname, NULL, 0};
