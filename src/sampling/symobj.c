@@ -40,6 +40,11 @@ struct name_slot {
     char *shown;     /* owned */
 };
 
+struct cu_range {
+    uint64_t lo, hi; /* [lo, hi) in DWARF addresses */
+    Dwarf_Die cu;
+};
+
 struct load_seg {
     uint64_t offset, filesz, vaddr;
 };
@@ -65,6 +70,12 @@ struct ix_symobj {
     size_t nslots, nused;
     struct ix_sym_line *frames;
     size_t nframes, framecap;
+    /* CU address ranges, built on the first miss of libdwfl's aranges
+     * lookup (clang emits no .debug_aranges; elfutils < 0.191 then finds
+     * no CU at all) */
+    struct cu_range *cus;
+    size_t ncus;
+    int cus_built;
     /* symbol-table name -> display name (version suffix dropped) */
     struct name_slot *names;
     size_t nnames, names_used;
@@ -101,6 +112,7 @@ static void obj_destroy(struct ix_symobj *o)
     pthread_mutex_destroy(&o->mu);
     free(o->slots);
     free(o->frames);
+    free(o->cus);
     for (size_t i = 0; i < o->nnames; i++)
         free(o->names[i].shown);
     free(o->names);
@@ -319,6 +331,62 @@ static int call_line(Dwarf_Die *inl)
     return (int)line;
 }
 
+static int by_lo(const void *a, const void *b)
+{
+    const struct cu_range *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static void build_cu_ranges(struct ix_symobj *o)
+{
+    o->cus_built = 1;
+    size_t cap = 0;
+    Dwarf_Addr bias;
+    Dwarf_Die *cu = NULL;
+    while ((cu = dwfl_module_nextcu(o->mod, cu, &bias))) {
+        Dwarf_Addr base, lo, hi;
+        for (ptrdiff_t off = 0; (off = dwarf_ranges(cu, off, &base, &lo, &hi)) > 0;) {
+            if (lo >= hi)
+                continue;
+            if (o->ncus == cap) {
+                size_t nc = cap ? cap * 2 : 64;
+                struct cu_range *r = realloc(o->cus, nc * sizeof *r);
+                if (!r)
+                    return;
+                o->cus = r;
+                cap = nc;
+            }
+            o->cus[o->ncus++] = (struct cu_range){lo, hi, *cu};
+        }
+    }
+    qsort(o->cus, o->ncus, sizeof *o->cus, by_lo);
+}
+
+/* The CU containing vaddr (a module address), and the module's DWARF bias. */
+static Dwarf_Die *find_cu(struct ix_symobj *o, uint64_t vaddr, Dwarf_Addr *bias)
+{
+    Dwarf_Die *cu = dwfl_module_addrdie(o->mod, vaddr, bias);
+    if (cu)
+        return cu;
+    if (!dwfl_module_getdwarf(o->mod, bias))
+        return NULL;
+    if (!o->cus_built)
+        build_cu_ranges(o);
+    uint64_t a = vaddr - *bias;
+    size_t lo = 0, hi = o->ncus; /* last range with lo <= a; ranges may nest */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (o->cus[mid].lo <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i-- > 0 && lo - i <= 8;)
+        if (a >= o->cus[i].lo && a < o->cus[i].hi)
+            return &o->cus[i].cu;
+    return NULL;
+}
+
 /* Walk the scopes around vaddr from the innermost out: each inlined
  * subroutine is a frame at the current position, and its call site becomes
  * the position in the next outer frame; the enclosing subprogram ends it.
@@ -327,14 +395,14 @@ static int lookup_dwarf(struct ix_symobj *o, uint64_t vaddr, const char *symname
                         struct ix_sym_line *lines, int max)
 {
     Dwarf_Addr bias;
-    Dwarf_Die *cu = dwfl_module_addrdie(o->mod, vaddr, &bias);
+    Dwarf_Die *cu = find_cu(o, vaddr, &bias);
     if (!cu)
         return 0;
     const char *file = NULL;
     int line = 0;
-    Dwfl_Line *l = dwfl_module_getsrc(o->mod, vaddr);
-    if (l)
-        file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
+    Dwarf_Line *l = dwarf_getsrc_die(cu, vaddr - bias);
+    if (l && (file = dwarf_linesrc(l, NULL, NULL)))
+        dwarf_lineno(l, &line);
     /* dwarf_getscopes continues from an inlined instance into the abstract
      * definition's scopes; the physical chain (the callers) comes from
      * dwarf_getscopes_die on the innermost scope. */

@@ -65,7 +65,10 @@ static __attribute__((noinline)) int static_target(int x) { sink += x; return si
 static int ends_with(const char *s, const char *suffix)
 {
     size_t n = s ? strlen(s) : 0, m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
+    if (n >= m && strcmp(s + n - m, suffix) == 0)
+        return 1;
+    fprintf(stderr, "\"%s\" does not end with \"%s\"\n", s ? s : "(null)", suffix);
+    return 0;
 }
 
 static const char *exe_path(void)
