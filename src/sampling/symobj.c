@@ -11,9 +11,7 @@
  * process layout (and survives dlclose/dlopen at another address). */
 #include "sampling/symobj.h"
 
-#include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
-#include <dwarf.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <pthread.h>
@@ -22,6 +20,9 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+
+#include "sampling/dwarf_frames.h"
+#include "sampling/symtab.h"
 
 #define MAX_LOADS 16
 #define MAX_FRAMES 16
@@ -38,11 +39,6 @@ struct addr_slot {
 struct name_slot {
     const char *raw; /* libdw's string (stable while the session lives) */
     char *shown;     /* owned */
-};
-
-struct cu_range {
-    uint64_t lo, hi; /* [lo, hi) in DWARF addresses */
-    Dwarf_Die cu;
 };
 
 struct load_seg {
@@ -70,12 +66,10 @@ struct ix_symobj {
     size_t nslots, nused;
     struct ix_sym_line *frames;
     size_t nframes, framecap;
-    /* CU address ranges, built on the first miss of libdwfl's aranges
-     * lookup (clang emits no .debug_aranges; elfutils < 0.191 then finds
-     * no CU at all) */
-    struct cu_range *cus;
-    size_t ncus;
-    int cus_built;
+    /* built on the first lookup */
+    struct ix_fsymtab syms;
+    struct ix_dwarf_frames *dwarf;
+    int indexed;
     /* symbol-table name -> display name (version suffix dropped) */
     struct name_slot *names;
     size_t nnames, names_used;
@@ -112,7 +106,8 @@ static void obj_destroy(struct ix_symobj *o)
     pthread_mutex_destroy(&o->mu);
     free(o->slots);
     free(o->frames);
-    free(o->cus);
+    ix_dwarf_frames_free(o->dwarf);
+    ix_fsymtab_free(&o->syms);
     for (size_t i = 0; i < o->nnames; i++)
         free(o->names[i].shown);
     free(o->names);
@@ -299,139 +294,6 @@ int ix_symobj_vaddr(const struct ix_symobj *o, uint64_t file_offset, uint64_t *v
     return -1;
 }
 
-/* ---- DWARF: inlined frames ---- */
-
-static const char *die_name(Dwarf_Die *die)
-{
-    Dwarf_Attribute a;
-    const char *n = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &a));
-    if (!n)
-        n = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a));
-    return n ? n : dwarf_diename(die);
-}
-
-static const char *call_file(Dwarf_Die *cu, Dwarf_Die *inl)
-{
-    Dwarf_Attribute a;
-    Dwarf_Word idx;
-    Dwarf_Files *files;
-    size_t nfiles;
-    if (dwarf_formudata(dwarf_attr(inl, DW_AT_call_file, &a), &idx) ||
-        dwarf_getsrcfiles(cu, &files, &nfiles) || idx >= nfiles)
-        return NULL;
-    return dwarf_filesrc(files, idx, NULL, NULL);
-}
-
-static int call_line(Dwarf_Die *inl)
-{
-    Dwarf_Attribute a;
-    Dwarf_Word line;
-    if (dwarf_formudata(dwarf_attr(inl, DW_AT_call_line, &a), &line))
-        return 0;
-    return (int)line;
-}
-
-static int by_lo(const void *a, const void *b)
-{
-    const struct cu_range *x = a, *y = b;
-    return x->lo < y->lo ? -1 : x->lo > y->lo;
-}
-
-static void build_cu_ranges(struct ix_symobj *o)
-{
-    o->cus_built = 1;
-    size_t cap = 0;
-    Dwarf_Addr bias;
-    Dwarf_Die *cu = NULL;
-    while ((cu = dwfl_module_nextcu(o->mod, cu, &bias))) {
-        Dwarf_Addr base, lo, hi;
-        for (ptrdiff_t off = 0; (off = dwarf_ranges(cu, off, &base, &lo, &hi)) > 0;) {
-            if (lo >= hi)
-                continue;
-            if (o->ncus == cap) {
-                size_t nc = cap ? cap * 2 : 64;
-                struct cu_range *r = realloc(o->cus, nc * sizeof *r);
-                if (!r)
-                    return;
-                o->cus = r;
-                cap = nc;
-            }
-            o->cus[o->ncus++] = (struct cu_range){lo, hi, *cu};
-        }
-    }
-    qsort(o->cus, o->ncus, sizeof *o->cus, by_lo);
-}
-
-/* The CU containing vaddr (a module address), and the module's DWARF bias. */
-static Dwarf_Die *find_cu(struct ix_symobj *o, uint64_t vaddr, Dwarf_Addr *bias)
-{
-    Dwarf_Die *cu = dwfl_module_addrdie(o->mod, vaddr, bias);
-    if (cu)
-        return cu;
-    if (!dwfl_module_getdwarf(o->mod, bias))
-        return NULL;
-    if (!o->cus_built)
-        build_cu_ranges(o);
-    uint64_t a = vaddr - *bias;
-    size_t lo = 0, hi = o->ncus; /* last range with lo <= a; ranges may nest */
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (o->cus[mid].lo <= a)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (size_t i = lo; i-- > 0 && lo - i <= 8;)
-        if (a >= o->cus[i].lo && a < o->cus[i].hi)
-            return &o->cus[i].cu;
-    return NULL;
-}
-
-/* Walk the scopes around vaddr from the innermost out: each inlined
- * subroutine is a frame at the current position, and its call site becomes
- * the position in the next outer frame; the enclosing subprogram ends it.
- * The outermost name comes from the symbol table when there is one. */
-static int lookup_dwarf(struct ix_symobj *o, uint64_t vaddr, const char *symname,
-                        struct ix_sym_line *lines, int max)
-{
-    Dwarf_Addr bias;
-    Dwarf_Die *cu = find_cu(o, vaddr, &bias);
-    if (!cu)
-        return 0;
-    const char *file = NULL;
-    int line = 0;
-    Dwarf_Line *l = dwarf_getsrc_die(cu, vaddr - bias);
-    if (l && (file = dwarf_linesrc(l, NULL, NULL)))
-        dwarf_lineno(l, &line);
-    /* dwarf_getscopes continues from an inlined instance into the abstract
-     * definition's scopes; the physical chain (the callers) comes from
-     * dwarf_getscopes_die on the innermost scope. */
-    Dwarf_Die *scopes = NULL, *chain = NULL;
-    int ns = dwarf_getscopes(cu, vaddr - bias, &scopes);
-    if (ns > 0)
-        ns = dwarf_getscopes_die(&scopes[0], &chain);
-    free(scopes);
-    scopes = chain;
-    int n = 0;
-    for (int i = 0; i < ns && n < max; i++) {
-        int tag = dwarf_tag(&scopes[i]);
-        if (tag == DW_TAG_inlined_subroutine) {
-            const char *name = die_name(&scopes[i]);
-            lines[n++] = (struct ix_sym_line){name ? name : "??", file, line};
-            file = call_file(cu, &scopes[i]);
-            line = call_line(&scopes[i]);
-        } else if (tag == DW_TAG_subprogram) {
-            const char *name = symname ? symname : die_name(&scopes[i]);
-            lines[n++] = (struct ix_sym_line){name ? name : "??", file, line};
-            break;
-        }
-    }
-    free(scopes);
-    if (n == 0 && symname && max > 0) /* no subprogram DIE: symbol + line table */
-        lines[n++] = (struct ix_sym_line){symname, file, line};
-    return n;
-}
-
 /* ---- display names ---- */
 
 static size_t name_index(const struct ix_symobj *o, const char *raw)
@@ -482,14 +344,15 @@ static const char *display_name(struct ix_symobj *o, const char *raw)
 static int lookup_uncached(struct ix_symobj *o, uint64_t vaddr, struct ix_sym_line *lines,
                            int max)
 {
-    GElf_Off off;
-    GElf_Sym sym;
-    const char *symname = dwfl_module_addrinfo(o->mod, vaddr, &off, &sym, NULL, NULL, NULL);
-    if (symname && !*symname)
-        symname = NULL;
+    if (!o->indexed) { /* reading symbols and DWARF waits for a lookup */
+        o->indexed = 1;
+        ix_fsymtab_build(o->mod, &o->syms);
+        o->dwarf = ix_dwarf_frames_new(o->mod);
+    }
+    const char *symname = ix_fsymtab_find(&o->syms, vaddr);
     if (symname)
         symname = display_name(o, symname);
-    int n = lookup_dwarf(o, vaddr, symname, lines, max);
+    int n = o->dwarf ? ix_dwarf_frames_lookup(o->dwarf, vaddr, symname, lines, max) : 0;
     if (n == 0 && symname && max > 0)
         lines[n++] = (struct ix_sym_line){symname, NULL, 0};
     return n;
