@@ -11,6 +11,7 @@
  * process layout (and survives dlclose/dlopen at another address). */
 #include "sampling/symobj.h"
 
+#include <dlfcn.h>
 #include <elfutils/libdwfl.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -320,20 +321,59 @@ static int names_grow(struct ix_symobj *o)
     return 0;
 }
 
-/* Dynamic symbols come back as "name@@VERSION" (libc's
- * "__libc_start_main@@GLIBC_2.34"); profiles show the plain name. The
- * copy is kept per raw pointer, so each symbol costs one allocation. */
+/* C++ names are demangled with the host's own __cxa_demangle when the
+ * process has libstdc++ loaded (a C program without it keeps raw names,
+ * which pprof demangles itself). Looked up until found: a C++ library may
+ * be dlopened later. A NOLOAD handle is kept for good, so libstdc++ stays
+ * mapped while we may call into it. */
+typedef char *(*demangle_fn)(const char *, char *, size_t *, int *);
+static demangle_fn cxa_demangle;
+
+static char *demangle(const char *raw, size_t len)
+{
+    if (len < 3 || raw[0] != '_' || raw[1] != 'Z')
+        return NULL;
+    demangle_fn fn = __atomic_load_n(&cxa_demangle, __ATOMIC_ACQUIRE);
+    if (!fn) {
+        fn = (demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
+        if (!fn) { /* loaded RTLD_LOCAL by a plugin: NOLOAD never loads it */
+            void *h = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_NOLOAD);
+            fn = h ? (demangle_fn)dlsym(h, "__cxa_demangle") : NULL;
+        }
+        if (!fn)
+            return NULL;
+        __atomic_store_n(&cxa_demangle, fn, __ATOMIC_RELEASE);
+    }
+    char *name = strndup(raw, len);
+    if (!name)
+        return NULL;
+    int status = -1;
+    char *out = fn(name, NULL, NULL, &status);
+    free(name);
+    if (status != 0) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* The name a profile shows: dynamic symbols come back as "name@@VERSION"
+ * (libc's "__libc_start_main@@GLIBC_2.34"), C++ ones mangled. The result
+ * is kept per raw pointer (libdw's strings are stable), so each symbol
+ * costs at most one allocation. */
 static const char *display_name(struct ix_symobj *o, const char *raw)
 {
-    const char *at = strchr(raw, '@');
-    if (!at || at == raw)
+    const char *at = raw[0] ? strchr(raw + 1, '@') : NULL;
+    int mangled = raw[0] == '_' && raw[1] == 'Z';
+    if (!at && !mangled)
         return raw;
     if ((o->names_used + 1) * 2 > o->nnames && names_grow(o))
         return raw;
     struct name_slot *slot = &o->names[name_index(o, raw)];
     if (!slot->raw) {
-        char *shown = strndup(raw, (size_t)(at - raw));
-        if (!shown)
+        size_t len = at ? (size_t)(at - raw) : strlen(raw);
+        char *shown = demangle(raw, len);
+        if (!shown && !(shown = strndup(raw, len)))
             return raw;
         *slot = (struct name_slot){raw, shown};
         o->names_used++;
@@ -350,11 +390,11 @@ static int lookup_uncached(struct ix_symobj *o, uint64_t vaddr, struct ix_sym_li
         o->dwarf = ix_dwarf_frames_new(o->mod);
     }
     const char *symname = ix_fsymtab_find(&o->syms, vaddr);
-    if (symname)
-        symname = display_name(o, symname);
     int n = o->dwarf ? ix_dwarf_frames_lookup(o->dwarf, vaddr, symname, lines, max) : 0;
     if (n == 0 && symname && max > 0)
         lines[n++] = (struct ix_sym_line){symname, NULL, 0};
+    for (int i = 0; i < n; i++)
+        lines[i].function = display_name(o, lines[i].function);
     return n;
 }
 

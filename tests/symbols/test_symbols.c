@@ -4,6 +4,7 @@
  * symbolize its own static and inlined functions through the internals. */
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -195,6 +196,20 @@ static void build_id_debug_file_found(void)
     dlclose(h);
 }
 
+static void cxx_names_demangled(void)
+{
+    void *h = dlopen(IX_CXXLIB, RTLD_NOW | RTLD_LOCAL);
+    ASSERT(h);
+    uintptr_t (*addr_fn)(void) = (uintptr_t (*)(void))dlsym(h, "cxxlib_twice_addr");
+    ASSERT(addr_fn);
+    struct ix_symbolizer *s = ix_symbolizer_new();
+    struct ix_sym_line l[16];
+    ASSERT(ix_symbolize(s, addr_fn(), l, 16) >= 1);
+    ASSERT_STR_CONTAINS(l[0].function, "ixt::twice(std::");
+    ix_symbolizer_free(s);
+    dlclose(h);
+}
+
 static void vdso_and_anonymous_code_are_address_only(void)
 {
     void *anon = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -232,6 +247,34 @@ static void cache_shares_objects_across_symbolizers(void)
     ASSERT_EQ(ix_symbolize(c, (uintptr_t)&static_target, la, 4), 1);
     ASSERT(strcmp(la[0].function, "static_target") == 0);
     ix_symbolizer_free(c);
+}
+
+static void *symbolize_loop(void *arg)
+{
+    for (int i = 0; i < 40; i++) {
+        struct ix_symbolizer *s = ix_symbolizer_new();
+        struct ix_sym_line l[16];
+        ASSERT_EQ(ix_symbolize(s, (uintptr_t)&static_target, l, 16), 1);
+        ASSERT(strcmp(l[0].function, "static_target") == 0);
+        ASSERT_EQ(ix_symbolize(s, captured_ra - 1, l, 16), 2);
+        ASSERT(strcmp(l[1].function, "outer_noinline") == 0);
+        if (arg)
+            ix_symobj_flush();
+        ix_symbolizer_free(s);
+    }
+    return NULL;
+}
+
+static void concurrent_symbolizers_and_flushes(void)
+{
+    capture_into = stack_a;
+    capture_depth = &depth_a;
+    outer_noinline();
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        ASSERT_EQ(pthread_create(&t[i], NULL, symbolize_loop, i == 0 ? (void *)1 : NULL), 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
 }
 
 /* ---- units ---- */
@@ -511,8 +554,10 @@ int main(void)
     main_binary_mapping_first_with_build_id();
     debuglink_debug_file_found();
     build_id_debug_file_found();
+    cxx_names_demangled();
     vdso_and_anonymous_code_are_address_only();
     cache_shares_objects_across_symbolizers();
+    concurrent_symbolizers_and_flushes();
     units_pretty_print();
     encoders();
     int port = start_ephemeral();
