@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "util/arena.h"
+#include "util/grow.h"
 
 struct stack {
     const char *text;
@@ -46,18 +47,14 @@ static uint32_t *find_slot(const struct stack_set *ss, const char *text, size_t 
 
 static int grow(struct stack_set *ss)
 {
-    size_t cap = ss->cap ? ss->cap * 2 : 256;
-    struct stack *items = realloc(ss->items, cap * sizeof *items);
-    if (!items)
+    if (ix_grow(&ss->items, &ss->cap, ss->n + 1, sizeof *ss->items))
         return -1;
-    ss->items = items;
-    ss->cap = cap;
-    uint32_t *slots = calloc(cap * 2, sizeof *slots);
+    uint32_t *slots = calloc(ss->cap * 2, sizeof *slots);
     if (!slots)
         return -1;
     free(ss->slots);
     ss->slots = slots;
-    ss->nslots = cap * 2;
+    ss->nslots = ss->cap * 2;
     for (size_t i = 0; i < ss->n; i++)
         *find_slot(ss, ss->items[i].text, ss->items[i].len, ss->items[i].hash) = (uint32_t)i + 1;
     return 0;

@@ -7,6 +7,8 @@
 
 #include "sampling/symbols.h"
 #include "util/arena.h"
+#include "util/grow.h"
+#include "util/u64map.h"
 
 void ix_profile_init(struct ix_profile *p, const char *name)
 {
@@ -160,21 +162,6 @@ int ix_profile_add(struct ix_profile *p, const uintptr_t *pcs, int npcs, const i
 
 /* ---- resolution ---- */
 
-struct pc_map { /* open addressing: pc -> location index + 1 */
-    uintptr_t *keys;
-    uint32_t *vals;
-    size_t cap;
-};
-
-static uint32_t *pc_slot(struct pc_map *m, uintptr_t pc)
-{
-    size_t i = (size_t)((pc * 0x9e3779b97f4a7c15ULL) >> 20) & (m->cap - 1);
-    while (m->vals[i] && m->keys[i] != pc)
-        i = (i + 1) & (m->cap - 1);
-    m->keys[i] = pc;
-    return &m->vals[i];
-}
-
 /* Function dedupe: (name, file) -> index, open addressing over the
  * resolved functions array. Symbolizer strings repeat by pointer, so the
  * pointer test usually settles equality before strcmp. */
@@ -226,14 +213,8 @@ static uint32_t intern_function(struct ix_resolved *r, struct fn_table *t, const
     uint32_t *slot = fn_slot(r, t, name, file, h);
     if (*slot)
         return *slot - 1;
-    if (r->nfunctions == t->cap) {
-        size_t nc = t->cap ? t->cap * 2 : 256;
-        struct ix_rfunction *f = realloc(r->functions, nc * sizeof *f);
-        if (!f)
-            return UINT32_MAX;
-        r->functions = f;
-        t->cap = nc;
-    }
+    if (ix_grow(&r->functions, &t->cap, r->nfunctions + 1, sizeof *r->functions))
+        return UINT32_MAX;
     r->functions[r->nfunctions] = (struct ix_rfunction){name, file};
     *slot = (uint32_t)++r->nfunctions;
     return *slot - 1;
@@ -287,20 +268,13 @@ int ix_profile_resolve(const struct ix_profile *p, struct ix_resolved *r)
 {
     memset(r, 0, sizeof *r);
     r->prof = p;
-    size_t total = 0, lcap = 0;
+    size_t lcap = 0;
     struct fn_table ft = {0};
     unsigned char *used = NULL;
-    for (size_t i = 0; i < p->nsamples; i++)
-        total += (size_t)p->samples[i].npcs;
-    struct pc_map m = {0};
-    m.cap = 64;
-    while (m.cap < total * 2)
-        m.cap *= 2;
-    m.keys = calloc(m.cap, sizeof *m.keys);
-    m.vals = calloc(m.cap, sizeof *m.vals);
+    struct ix_u64map m = {0}; /* pc -> location index + 1 */
     r->sym = ix_symbolizer_new();
     r->sample_locs = calloc(p->nsamples ? p->nsamples : 1, sizeof *r->sample_locs);
-    if (!m.keys || !m.vals || !r->sym || !r->sample_locs || init_mappings(r) ||
+    if (!r->sym || !r->sample_locs || init_mappings(r) ||
         !(used = calloc(r->nmappings + 1, 1)))
         goto fail;
     for (size_t i = 0; i < p->nsamples; i++) {
@@ -310,20 +284,18 @@ int ix_profile_resolve(const struct ix_profile *p, struct ix_resolved *r)
             goto fail;
         r->sample_locs[i] = locs;
         for (int k = 0; k < s->npcs; k++) {
-            uint32_t *slot = pc_slot(&m, s->pcs[k]);
-            if (!*slot) {
-                if (r->nlocations == lcap) {
-                    lcap = lcap ? lcap * 2 : 256;
-                    struct ix_rlocation *nl = realloc(r->locations, lcap * sizeof *nl);
-                    if (!nl)
-                        goto fail;
-                    r->locations = nl;
-                }
+            int added;
+            uint64_t *slot = ix_u64map_put(&m, s->pcs[k], &added);
+            if (!slot)
+                goto fail;
+            if (added) {
+                if (ix_grow(&r->locations, &lcap, r->nlocations + 1, sizeof *r->locations))
+                    goto fail;
                 if (resolve_location(r, &r->locations[r->nlocations], s->pcs[k], &ft, used))
                     goto fail;
-                *slot = (uint32_t)++r->nlocations;
+                *slot = ++r->nlocations;
             }
-            locs[k] = *slot - 1;
+            locs[k] = (uint32_t)(*slot - 1);
         }
     }
     /* No location says anything about an unused mapping: claim nothing. */
@@ -331,14 +303,12 @@ int ix_profile_resolve(const struct ix_profile *p, struct ix_resolved *r)
         if (!used[i])
             r->mappings[i].has_functions = r->mappings[i].has_filenames =
                 r->mappings[i].has_line_numbers = r->mappings[i].has_inline_frames = 0;
-    free(m.keys);
-    free(m.vals);
+    ix_u64map_free(&m);
     free(ft.slots);
     free(used);
     return 0;
 fail:
-    free(m.keys);
-    free(m.vals);
+    ix_u64map_free(&m);
     free(ft.slots);
     free(used);
     ix_resolved_free(r);

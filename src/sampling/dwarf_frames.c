@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "sampling/scopes.h"
+#include "util/bsearch.h"
+#include "util/grow.h"
 
 struct cu {
     Dwarf_Die die;
@@ -34,27 +36,15 @@ static int by_lo(const void *a, const void *b)
 
 static int add_cu(struct ix_dwarf_frames *d, Dwarf_Die *die, size_t *cap, size_t *rcap)
 {
-    if (d->ncus == *cap) {
-        size_t nc = *cap ? *cap * 2 : 64;
-        struct cu *p = realloc(d->cus, nc * sizeof *p);
-        if (!p)
-            return -1;
-        d->cus = p;
-        *cap = nc;
-    }
+    if (ix_grow(&d->cus, cap, d->ncus + 1, sizeof *d->cus))
+        return -1;
     d->cus[d->ncus] = (struct cu){.die = *die};
     Dwarf_Addr base, lo, hi;
     for (ptrdiff_t off = 0; (off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0;) {
         if (lo >= hi)
             continue;
-        if (d->nranges == *rcap) {
-            size_t nc = *rcap ? *rcap * 2 : 64;
-            struct cu_range *p = realloc(d->ranges, nc * sizeof *p);
-            if (!p)
-                return -1;
-            d->ranges = p;
-            *rcap = nc;
-        }
+        if (ix_grow(&d->ranges, rcap, d->nranges + 1, sizeof *d->ranges))
+            return -1;
         d->ranges[d->nranges++] = (struct cu_range){lo, hi, d->ncus};
     }
     d->ncus++;
@@ -92,14 +82,7 @@ void ix_dwarf_frames_free(struct ix_dwarf_frames *d)
 
 static struct cu *find_cu(struct ix_dwarf_frames *d, uint64_t a)
 {
-    size_t lo = 0, hi = d->nranges; /* first range above a */
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (d->ranges[mid].lo <= a)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = ix_upper_bound(d->ranges, d->nranges, sizeof *d->ranges, a);
     for (size_t i = lo; i-- > 0 && lo - i <= 8;) /* CU ranges rarely overlap */
         if (a < d->ranges[i].hi)
             return &d->cus[d->ranges[i].cu];

@@ -4,19 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/bsearch.h"
+#include "util/grow.h"
+
 #define MAX_DEPTH 256 /* DIE nesting guard against malformed DWARF */
 
 static int push_range(struct ix_scope_range **v, size_t *n, size_t *cap,
                       struct ix_scope_range r)
 {
-    if (*n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 64;
-        struct ix_scope_range *p = realloc(*v, nc * sizeof *p);
-        if (!p)
-            return -1;
-        *v = p;
-        *cap = nc;
-    }
+    if (ix_grow(v, cap, *n + 1, sizeof **v))
+        return -1;
     (*v)[(*n)++] = r;
     return 0;
 }
@@ -34,15 +31,9 @@ static int32_t add_scope(struct ix_scope_tree *t, Dwarf_Die *die, int32_t parent
             return parent;
     if (t->nranges == first)
         return parent;
-    if (t->n == t->cap) {
-        size_t nc = t->cap ? t->cap * 2 : 64;
-        struct ix_scope *p = realloc(t->scopes, nc * sizeof *p);
-        if (!p) {
-            t->nranges = first;
-            return parent;
-        }
-        t->scopes = p;
-        t->cap = nc;
+    if (ix_grow(&t->scopes, &t->cap, t->n + 1, sizeof *t->scopes)) {
+        t->nranges = first;
+        return parent;
     }
     struct ix_scope *s = &t->scopes[t->n++];
     *s = (struct ix_scope){*die, (uint32_t)first, (uint32_t)(t->nranges - first), parent, -1, -1,
@@ -99,14 +90,7 @@ static int contains(const struct ix_scope_tree *t, int32_t s, uint64_t addr)
 
 int32_t ix_scope_tree_find(const struct ix_scope_tree *t, uint64_t addr)
 {
-    size_t lo = 0, hi = t->ntops; /* first top range above addr */
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (t->tops[mid].lo <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = ix_upper_bound(t->tops, t->ntops, sizeof *t->tops, addr);
     int32_t s = -1;
     for (size_t i = lo; i-- > 0 && lo - i <= 4;) /* top-level functions rarely overlap */
         if (addr < t->tops[i].hi) {

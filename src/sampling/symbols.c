@@ -20,6 +20,7 @@
 
 #include "sampling/symobj.h"
 #include "util/arena.h"
+#include "util/grow.h"
 
 enum map_kind { MAP_FILE, MAP_VDSO, MAP_ANON };
 
@@ -44,14 +45,8 @@ static enum map_kind kind_of(const char *path)
 
 static int add_map(struct ix_symbolizer *s, const struct map *m)
 {
-    if (s->nmaps == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 64;
-        struct map *nm = realloc(s->maps, cap * sizeof *nm);
-        if (!nm)
-            return -1;
-        s->maps = nm;
-        s->cap = cap;
-    }
+    if (ix_grow(&s->maps, &s->cap, s->nmaps + 1, sizeof *s->maps))
+        return -1;
     s->maps[s->nmaps++] = *m;
     return 0;
 }

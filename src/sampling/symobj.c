@@ -24,23 +24,13 @@
 
 #include "sampling/dwarf_frames.h"
 #include "sampling/symtab.h"
+#include "util/grow.h"
+#include "util/u64map.h"
 
 #define MAX_LOADS 16
 #define MAX_FRAMES 16
 /* Remembered addresses per object; the table is cleared when it fills. */
-#define ADDR_CACHE_MAX 65536
-
-struct addr_slot {
-    uint64_t vaddr;
-    uint32_t start; /* first frame in frames[] */
-    uint16_t n;
-    uint16_t used;
-};
-
-struct name_slot {
-    const char *raw; /* libdw's string (stable while the session lives) */
-    char *shown;     /* owned */
-};
+#define ADDR_CACHE_MAX 32768
 
 struct load_seg {
     uint64_t offset, filesz, vaddr;
@@ -63,8 +53,7 @@ struct ix_symobj {
     pthread_mutex_t mu;
     Dwfl *dwfl;
     Dwfl_Module *mod;
-    struct addr_slot *slots;
-    size_t nslots, nused;
+    struct ix_u64map addrs; /* vaddr -> frames start << 16 | count */
     struct ix_sym_line *frames;
     size_t nframes, framecap;
     /* built on the first lookup */
@@ -72,8 +61,7 @@ struct ix_symobj {
     struct ix_dwarf_frames *dwarf;
     int indexed;
     /* symbol-table name -> display name (version suffix dropped) */
-    struct name_slot *names;
-    size_t nnames, names_used;
+    struct ix_u64map names; /* raw name pointer -> owned display name */
 };
 
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -105,13 +93,14 @@ static void obj_destroy(struct ix_symobj *o)
     if (o->dwfl)
         dwfl_end(o->dwfl);
     pthread_mutex_destroy(&o->mu);
-    free(o->slots);
+    ix_u64map_free(&o->addrs);
     free(o->frames);
     ix_dwarf_frames_free(o->dwarf);
     ix_fsymtab_free(&o->syms);
-    for (size_t i = 0; i < o->nnames; i++)
-        free(o->names[i].shown);
-    free(o->names);
+    for (size_t i = 0; i < o->names.cap; i++)
+        if (o->names.used[i])
+            free((char *)(uintptr_t)o->names.vals[i]);
+    ix_u64map_free(&o->names);
     free(o->path);
     free(o);
 }
@@ -297,30 +286,6 @@ int ix_symobj_vaddr(const struct ix_symobj *o, uint64_t file_offset, uint64_t *v
 
 /* ---- display names ---- */
 
-static size_t name_index(const struct ix_symobj *o, const char *raw)
-{
-    size_t i = (size_t)(((uintptr_t)raw * 0x9e3779b97f4a7c15ULL) >> 17) & (o->nnames - 1);
-    while (o->names[i].raw && o->names[i].raw != raw)
-        i = (i + 1) & (o->nnames - 1);
-    return i;
-}
-
-static int names_grow(struct ix_symobj *o)
-{
-    size_t n = o->nnames ? o->nnames * 2 : 256;
-    struct name_slot *t = calloc(n, sizeof *t), *old = o->names;
-    if (!t)
-        return -1;
-    size_t oldn = o->nnames;
-    o->names = t;
-    o->nnames = n;
-    for (size_t i = 0; i < oldn; i++)
-        if (old[i].raw)
-            o->names[name_index(o, old[i].raw)] = old[i];
-    free(old);
-    return 0;
-}
-
 /* C++ names are demangled with the host's own __cxa_demangle when the
  * process has libstdc++ loaded (a C program without it keeps raw names,
  * which pprof demangles itself). Looked up until found: a C++ library may
@@ -367,18 +332,18 @@ static const char *display_name(struct ix_symobj *o, const char *raw)
     int mangled = raw[0] == '_' && raw[1] == 'Z';
     if (!at && !mangled)
         return raw;
-    if ((o->names_used + 1) * 2 > o->nnames && names_grow(o))
+    int added;
+    uint64_t *v = ix_u64map_put(&o->names, (uintptr_t)raw, &added);
+    if (!v)
         return raw;
-    struct name_slot *slot = &o->names[name_index(o, raw)];
-    if (!slot->raw) {
+    if (added) {
         size_t len = at ? (size_t)(at - raw) : strlen(raw);
         char *shown = demangle(raw, len);
-        if (!shown && !(shown = strndup(raw, len)))
-            return raw;
-        *slot = (struct name_slot){raw, shown};
-        o->names_used++;
+        if (!shown)
+            shown = strndup(raw, len);
+        *v = (uintptr_t)shown; /* NULL (out of memory) shows raw */
     }
-    return slot->shown;
+    return *v ? (const char *)(uintptr_t)*v : raw;
 }
 
 static int lookup_uncached(struct ix_symobj *o, uint64_t vaddr, struct ix_sym_line *lines,
@@ -398,64 +363,24 @@ static int lookup_uncached(struct ix_symobj *o, uint64_t vaddr, struct ix_sym_li
     return n;
 }
 
-/* ---- per-object address cache (open addressing, cleared when full) ---- */
-
-static size_t slot_index(const struct ix_symobj *o, uint64_t vaddr)
-{
-    size_t i = (size_t)((vaddr * 0x9e3779b97f4a7c15ULL) >> 17) & (o->nslots - 1);
-    while (o->slots[i].used && o->slots[i].vaddr != vaddr)
-        i = (i + 1) & (o->nslots - 1);
-    return i;
-}
-
-static void cache_clear(struct ix_symobj *o)
-{
-    free(o->slots);
-    free(o->frames);
-    o->slots = NULL;
-    o->frames = NULL;
-    o->nslots = o->nused = o->nframes = o->framecap = 0;
-}
-
-static int cache_grow(struct ix_symobj *o)
-{
-    size_t ns = o->nslots ? o->nslots * 2 : 1024;
-    struct addr_slot *s = calloc(ns, sizeof *s);
-    if (!s)
-        return -1;
-    struct addr_slot *old = o->slots;
-    size_t oldn = o->nslots;
-    o->slots = s;
-    o->nslots = ns;
-    for (size_t i = 0; i < oldn; i++)
-        if (old[i].used)
-            o->slots[slot_index(o, old[i].vaddr)] = old[i];
-    free(old);
-    return 0;
-}
+/* ---- per-object address cache (cleared when full) ---- */
 
 static void cache_store(struct ix_symobj *o, uint64_t vaddr, const struct ix_sym_line *lines,
                         int n)
 {
-    if (o->nused >= ADDR_CACHE_MAX)
-        cache_clear(o);
-    if ((o->nused + 1) * 2 > o->nslots && cache_grow(o))
-        return;
-    if (o->nframes + (size_t)n > o->framecap) {
-        size_t cap = o->framecap ? o->framecap * 2 : 1024;
-        while (cap < o->nframes + (size_t)n)
-            cap *= 2;
-        struct ix_sym_line *f = realloc(o->frames, cap * sizeof *f);
-        if (!f)
-            return;
-        o->frames = f;
-        o->framecap = cap;
+    if (o->addrs.n >= ADDR_CACHE_MAX) {
+        ix_u64map_free(&o->addrs);
+        o->nframes = 0;
     }
-    struct addr_slot *s = &o->slots[slot_index(o, vaddr)];
-    *s = (struct addr_slot){vaddr, (uint32_t)o->nframes, (uint16_t)n, 1};
+    if (ix_grow(&o->frames, &o->framecap, o->nframes + (size_t)n, sizeof *o->frames))
+        return;
+    int added;
+    uint64_t *v = ix_u64map_put(&o->addrs, vaddr, &added);
+    if (!v)
+        return;
+    *v = (uint64_t)o->nframes << 16 | (uint64_t)n;
     memcpy(o->frames + o->nframes, lines, (size_t)n * sizeof *lines);
     o->nframes += (size_t)n;
-    o->nused++;
 }
 
 /* Copy n frames into max slots; when they do not fit, keep the innermost
@@ -477,9 +402,9 @@ int ix_symobj_lookup(struct ix_symobj *o, uint64_t vaddr, struct ix_sym_line *li
         return 0;
     pthread_mutex_lock(&o->mu);
     int n;
-    struct addr_slot *s = o->nslots ? &o->slots[slot_index(o, vaddr)] : NULL;
-    if (s && s->used) {
-        n = copy_frames(lines, o->frames + s->start, s->n, max);
+    const uint64_t *hit = ix_u64map_get(&o->addrs, vaddr);
+    if (hit) {
+        n = copy_frames(lines, o->frames + (*hit >> 16), (int)(*hit & 0xffff), max);
     } else {
         struct ix_sym_line tmp[MAX_FRAMES];
         n = lookup_uncached(o, vaddr, tmp, MAX_FRAMES);

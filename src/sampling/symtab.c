@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/bsearch.h"
+
 /* Among aliases at one address, show the global name (memcpy rather than
  * a local __memmove_avx_unaligned_erms alias), then the sized one. */
 static int rank_of(const GElf_Sym *s)
@@ -55,14 +57,7 @@ int ix_fsymtab_build(Dwfl_Module *mod, struct ix_fsymtab *t)
 
 const char *ix_fsymtab_find(const struct ix_fsymtab *t, uint64_t addr)
 {
-    size_t lo = 0, hi = t->n; /* first symbol above addr */
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (t->syms[mid].addr <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = ix_upper_bound(t->syms, t->n, sizeof *t->syms, addr);
     if (lo == 0)
         return NULL;
     const struct ix_fsym *s = &t->syms[lo - 1];

@@ -96,15 +96,31 @@ static void check_file_offset(struct ix_symbolizer *s, uintptr_t addr)
     ASSERT(memcmp(buf, (const void *)addr, sizeof buf) == 0);
 }
 
-static void *load_split_lib(const char *rel)
+/* dlopen a stripped copy of the test library, check that the stripped
+ * part is really gone (`absent` is a section-name pattern readelf -S must
+ * not print), and that its static function still gets name, file, line. */
+static void split_lib_symbolized(const char *rel, const char *absent)
 {
-    char path[512];
+    char path[512], cmd[700], *out = NULL;
     snprintf(path, sizeof path, "%s/%s", IX_SPLIT_DIR, rel);
+    snprintf(cmd, sizeof cmd, "readelf -S %s | grep -c '%s'", path, absent);
+    ASSERT_EQ(run_cmd(cmd, &out), 1); /* grep -c found none */
+    free(out);
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!h)
         fprintf(stderr, "dlopen %s: %s\n", path, dlerror());
     ASSERT(h);
-    return h;
+    uintptr_t (*addr_fn)(void) = (uintptr_t (*)(void))dlsym(h, "dbglib_static_addr");
+    ASSERT(addr_fn);
+    struct ix_symbolizer *s = ix_symbolizer_new();
+    struct ix_sym_line l[16];
+    ASSERT(ix_symbolize(s, addr_fn(), l, 16) >= 1);
+    ASSERT(strcmp(l[0].function, "dbglib_static_fn") == 0);
+    ASSERT(ends_with(l[0].file, "dbglib.c"));
+    ASSERT(l[0].line > 0);
+    check_file_offset(s, addr_fn());
+    ix_symbolizer_free(s);
+    dlclose(h);
 }
 
 /* ---- symbolizer ---- */
@@ -159,41 +175,17 @@ static void main_binary_mapping_first_with_build_id(void)
     ix_symbolizer_free(s);
 }
 
+/* Debug info stripped, .gnu_debuglink names a file next to the library. */
 static void debuglink_debug_file_found(void)
 {
-    void *h = load_split_lib("link/libdbg_link.so");
-    uintptr_t (*addr_fn)(void) = (uintptr_t (*)(void))dlsym(h, "dbglib_static_addr");
-    ASSERT(addr_fn);
-    struct ix_symbolizer *s = ix_symbolizer_new();
-    struct ix_sym_line l[16];
-    ASSERT(ix_symbolize(s, addr_fn(), l, 16) >= 1);
-    ASSERT(strcmp(l[0].function, "dbglib_static_fn") == 0);
-    ASSERT(ends_with(l[0].file, "dbglib.c"));
-    ASSERT(l[0].line > 0);
-    check_file_offset(s, addr_fn());
-    char *out = NULL;
-    ASSERT_EQ(run_cmd("readelf -S " IX_SPLIT_DIR "/link/libdbg_link.so | grep -c debug_info", &out), 1);
-    free(out);
-    ix_symbolizer_free(s);
-    dlclose(h);
+    split_lib_symbolized("link/libdbg_link.so", "debug_info");
 }
 
+/* Everything stripped (no .symtab either): the static function's name,
+ * file and line come from .build-id/xx/rest.debug under the debug root. */
 static void build_id_debug_file_found(void)
 {
-    void *h = load_split_lib("bid/libdbg_bid.so");
-    uintptr_t (*addr_fn)(void) = (uintptr_t (*)(void))dlsym(h, "dbglib_static_addr");
-    ASSERT(addr_fn);
-    struct ix_symbolizer *s = ix_symbolizer_new();
-    struct ix_sym_line l[16];
-    ASSERT(ix_symbolize(s, addr_fn(), l, 16) >= 1);
-    /* The stripped file has no .symtab: the name comes from the debug file. */
-    ASSERT(strcmp(l[0].function, "dbglib_static_fn") == 0);
-    ASSERT(ends_with(l[0].file, "dbglib.c"));
-    char *out = NULL;
-    ASSERT_EQ(run_cmd("readelf -S " IX_SPLIT_DIR "/bid/libdbg_bid.so | grep -c symtab", &out), 1);
-    free(out);
-    ix_symbolizer_free(s);
-    dlclose(h);
+    split_lib_symbolized("bid/libdbg_bid.so", "symtab\\|debug_info");
 }
 
 static void cxx_names_demangled(void)
