@@ -49,8 +49,7 @@ struct ix_symobj {
     char build_id[129];
     struct load_seg loads[MAX_LOADS];
     int nloads;
-    /* guarded by mu: libdw sessions are not thread-safe */
-    pthread_mutex_t mu;
+    /* the rest is guarded by dw_mu */
     Dwfl *dwfl;
     Dwfl_Module *mod;
     struct ix_u64map addrs; /* vaddr -> frames start << 16 | count */
@@ -65,6 +64,10 @@ struct ix_symobj {
 };
 
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+/* elfutils is not built thread-safe: every libdw/libdwfl call, on any
+ * object, runs under this one lock (taken after cache_mu when both are
+ * held). Lookups are short and cached, so the serialization is cheap. */
+static pthread_mutex_t dw_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct ix_symobj *cache_head;
 static size_t cache_count;
 static uint64_t cache_clock;
@@ -90,9 +93,10 @@ static const Dwfl_Callbacks dwfl_callbacks = {
 
 static void obj_destroy(struct ix_symobj *o)
 {
+    pthread_mutex_lock(&dw_mu);
     if (o->dwfl)
         dwfl_end(o->dwfl);
-    pthread_mutex_destroy(&o->mu);
+    pthread_mutex_unlock(&dw_mu);
     ix_u64map_free(&o->addrs);
     free(o->frames);
     ix_dwarf_frames_free(o->dwarf);
@@ -133,7 +137,29 @@ static int read_loads(struct ix_symobj *o)
     return o->nloads ? 0 : -1;
 }
 
-/* Open fd (consumed) as a fresh object. */
+/* The libdw session of a fresh object: fd (consumed) reported as the only
+ * module. ET_DYN at base 0 with add_p_vaddr makes module addresses the
+ * file's own virtual addresses (ET_EXEC ignores the base anyway). */
+static int open_session(struct ix_symobj *o, const char *path, int fd)
+{
+    o->dwfl = dwfl_begin(&dwfl_callbacks);
+    if (!o->dwfl) {
+        close(fd);
+        return -1;
+    }
+    dwfl_report_begin(o->dwfl);
+    o->mod = dwfl_report_elf(o->dwfl, path, path, fd, 0, true);
+    dwfl_report_end(o->dwfl, NULL, NULL);
+    if (!o->mod) {
+        close(fd);
+        return -1;
+    }
+    if (read_loads(o))
+        return -1;
+    read_build_id(o);
+    return 0;
+}
+
 static struct ix_symobj *obj_create(const char *path, int fd, const struct stat *st)
 {
     struct ix_symobj *o = calloc(1, sizeof *o);
@@ -142,32 +168,17 @@ static struct ix_symobj *obj_create(const char *path, int fd, const struct stat 
         close(fd);
         return NULL;
     }
-    pthread_mutex_init(&o->mu, NULL);
     o->dev = st->st_dev;
     o->ino = st->st_ino;
     o->size = (uint64_t)st->st_size;
     o->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
-    o->dwfl = dwfl_begin(&dwfl_callbacks);
-    if (!o->dwfl) {
-        close(fd);
+    pthread_mutex_lock(&dw_mu);
+    int rc = open_session(o, path, fd);
+    pthread_mutex_unlock(&dw_mu);
+    if (rc) {
         obj_destroy(o);
         return NULL;
     }
-    dwfl_report_begin(o->dwfl);
-    /* ET_DYN at base 0 with add_p_vaddr: module addresses are the file's
-     * own virtual addresses (ET_EXEC ignores the base anyway). */
-    o->mod = dwfl_report_elf(o->dwfl, path, path, fd, 0, true);
-    dwfl_report_end(o->dwfl, NULL, NULL);
-    if (!o->mod) {
-        close(fd);
-        obj_destroy(o);
-        return NULL;
-    }
-    if (read_loads(o)) {
-        obj_destroy(o);
-        return NULL;
-    }
-    read_build_id(o);
     return o;
 }
 
@@ -400,7 +411,7 @@ int ix_symobj_lookup(struct ix_symobj *o, uint64_t vaddr, struct ix_sym_line *li
 {
     if (max <= 0)
         return 0;
-    pthread_mutex_lock(&o->mu);
+    pthread_mutex_lock(&dw_mu);
     int n;
     const uint64_t *hit = ix_u64map_get(&o->addrs, vaddr);
     if (hit) {
@@ -411,6 +422,6 @@ int ix_symobj_lookup(struct ix_symobj *o, uint64_t vaddr, struct ix_sym_line *li
         cache_store(o, vaddr, tmp, n);
         n = copy_frames(lines, tmp, n, max);
     }
-    pthread_mutex_unlock(&o->mu);
+    pthread_mutex_unlock(&dw_mu);
     return n;
 }

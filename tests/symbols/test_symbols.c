@@ -214,8 +214,12 @@ static void vdso_and_anonymous_code_are_address_only(void)
     ASSERT_EQ(strlen(ix_symbolizer_mapping(s, (size_t)i)->build_id), 0);
     for (size_t k = 0; k < ix_symbolizer_nmappings(s); k++) {
         const struct ix_mapping_info *m = ix_symbolizer_mapping(s, k);
-        if (strcmp(m->path, "[vdso]") == 0) /* must not crash; names via dladdr */
-            ASSERT(ix_symbolize(s, m->start + 0x10, l, 16) >= 0);
+        if (strcmp(m->path, "[vdso]") != 0)
+            continue;
+        int named = 0; /* names via dladdr: the vDSO is never unmapped */
+        for (uintptr_t a = m->start; a < m->limit && !named; a += 4)
+            named = ix_symbolize(s, a, l, 16) == 1 && strstr(l[0].function, "time");
+        ASSERT(named);
     }
     ASSERT_EQ(ix_symbolize(s, 16, l, 16), 0); /* unmapped */
     ix_symbolizer_free(s);
