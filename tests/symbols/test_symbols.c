@@ -539,6 +539,79 @@ static void symbol_endpoint(int port)
     free(many);
 }
 
+/* `go tool pprof -symbolize=remote` on a profile whose main-binary mapping
+ * is unsymbolized (has_functions false, no lines) posts its addresses to
+ * /debug/pprof/symbol next to the profile's URL. A small Python server
+ * serves the profile and forwards /debug/pprof/symbol to ours, logging
+ * each forwarded request. */
+static const char proxy_py[] =
+    "import http.server, sys, urllib.request\n"
+    "ours, profile, log = sys.argv[1], sys.argv[2], sys.argv[3]\n"
+    "class H(http.server.BaseHTTPRequestHandler):\n"
+    "    def forward(self, body):\n"
+    "        url = 'http://127.0.0.1:%s/debug/pprof/symbol' % ours\n"
+    "        if '?' in self.path: url += '?' + self.path.split('?', 1)[1]\n"
+    "        data = urllib.request.urlopen(url, data=body, timeout=20).read()\n"
+    "        open(log, 'a').write('%s %d\\n' % (self.command, len(data)))\n"
+    "        self.send_response(200); self.end_headers(); self.wfile.write(data)\n"
+    "    def do_GET(self):\n"
+    "        if self.path.startswith('/debug/pprof/symbol'): return self.forward(None)\n"
+    "        data = open(profile, 'rb').read()\n"
+    "        self.send_response(200)\n"
+    "        self.send_header('Content-Type', 'application/octet-stream'); self.end_headers()\n"
+    "        self.wfile.write(data)\n"
+    "    def do_POST(self):\n"
+    "        n = int(self.headers.get('Content-Length', 0))\n"
+    "        self.forward(self.rfile.read(n))\n"
+    "    def log_message(self, *a): pass\n"
+    "srv = http.server.HTTPServer(('127.0.0.1', 0), H)\n"
+    "print(srv.server_address[1], flush=True)\n"
+    "srv.timeout = 30\n"
+    "while True: srv.handle_request()\n";
+
+static void pprof_symbolizes_remotely(int port)
+{
+    struct ix_profile p;
+    build_profile(&p);
+    struct ix_resolved r;
+    ASSERT_EQ(ix_profile_resolve(&p, &r), 0);
+    for (size_t i = 0; i < r.nlocations; i++) /* forget the main binary's symbols */
+        if (r.locations[i].mapping == 1)
+            r.locations[i].nlines = 0;
+    r.mappings[0].has_functions = r.mappings[0].has_filenames = 0;
+    r.mappings[0].has_line_numbers = r.mappings[0].has_inline_frames = 0;
+    char *prof = encode_pprof_file(&r);
+    const char *py = write_temp("proxy.py", proxy_py, strlen(proxy_py));
+    char *log = strdup(write_temp("proxy.log", "", 0));
+    char cmd[2048], *out = NULL;
+    snprintf(cmd, sizeof cmd,
+             "d=$(mktemp -d); timeout 60 python3 %s %d %s %s > $d/port & pid=$!; "
+             "for i in $(seq 100); do [ -s $d/port ] && break; sleep 0.1; done; "
+             "HOME=$d PPROF_TMPDIR=$d timeout 60 go tool pprof -symbolize=remote -top "
+             "http://127.0.0.1:$(cat $d/port)/debug/pprof/fake 2>&1; rc=$?; "
+             "kill $pid; rm -rf $d; exit $rc",
+             py, port, prof, log);
+    int rc = run_cmd(cmd, &out);
+    if (rc || getenv("IX_VERBOSE"))
+        fprintf(stderr, "%s\n", out);
+    ASSERT_EQ(rc, 0);
+    ASSERT_STR_CONTAINS(out, "static_caller");
+    ASSERT_STR_CONTAINS(out, "inner_inline"); /* one name per address: the innermost */
+    ASSERT_STR_CONTAINS(out, "capture");
+    free(out);
+    snprintf(cmd, sizeof cmd, "cat %s", log);
+    ASSERT_EQ(run_cmd(cmd, &out), 0);
+    ASSERT_STR_CONTAINS(out, "POST"); /* pprof really asked us */
+    free(out);
+    unlink(prof);
+    unlink(log);
+    unlink(py);
+    free(prof);
+    free(log);
+    ix_resolved_free(&r);
+    ix_profile_free(&p);
+}
+
 int main(void)
 {
     alarm(240); /* watchdog: a hang fails the test */
@@ -558,6 +631,7 @@ int main(void)
     encoders();
     int port = start_ephemeral();
     symbol_endpoint(port);
+    pprof_symbolizes_remotely(port);
     introspect_stop();
     printf("test_symbols: ok\n");
     return 0;
