@@ -59,8 +59,8 @@ struct ix_symobj {
     struct ix_fsymtab syms;
     struct ix_dwarf_frames *dwarf;
     int indexed;
-    /* symbol-table name -> display name (version suffix dropped) */
-    struct ix_u64map names; /* raw name pointer -> owned display name */
+    /* raw name pointer -> owned display name (demangled, no @@VERSION) */
+    struct ix_u64map names;
 };
 
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
