@@ -91,8 +91,17 @@ int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "tables";
     use_libunwind = strcmp(mode, "libunwind") == 0 ? 1 : strcmp(mode, "none") == 0 ? 2 : 0;
-    if (strcmp(mode, "tables") == 0)
+    if (strcmp(mode, "tables") == 0) {
+        uint64_t t0 = mono();
         ix_unwind_tables_update();
+        uint64_t t1 = mono();
+        const struct ix_usnapshot *s = ix_unwind_tables_current();
+        unsigned long rows = 0;
+        for (uint32_t i = 0; s && i < s->nobjs; i++)
+            rows += s->objs[i].nrows;
+        printf("tables: %u objects, %lu rows (%lu KB), built in %.1f ms\n", s ? s->nobjs : 0,
+               rows, rows * sizeof(struct ix_urow) / 1024, (double)(t1 - t0) / 1e6);
+    }
     if (argc > 2)
         want = atoi(argv[2]) < MAXS ? atoi(argv[2]) : MAXS;
     ix_cpu_ring_init(&ring, 64);
