@@ -135,8 +135,14 @@ void ix_cpu_signal_restore(void)
 {
     if (!g_sig)
         return;
-    /* Setting SIG_IGN discards a signal still pending on any thread, so the
-     * previous disposition (usually SIG_DFL: terminate) never sees one of ours. */
+    /* A signal generated just before the engine was disarmed may still be on
+     * its way (queued behind a reschedule, or held by a ptrace tracer such as
+     * strace): give it 20 ms to land in our handler, which ignores it now.
+     * Then setting SIG_IGN discards whatever is still pending on any thread,
+     * so the previous disposition (usually SIG_DFL: terminate) never sees one
+     * of ours. */
+    struct timespec grace = {0, 20000000};
+    nanosleep(&grace, NULL);
     struct sigaction ign;
     memset(&ign, 0, sizeof ign);
     ign.sa_handler = SIG_IGN;
