@@ -119,10 +119,12 @@ int perf_available(void)
     return 1;
 }
 
-/* Descriptors that are not sockets: connection sockets close on their own
- * schedule, and the symbolizer's libdw creates a debuginfod client (a unix
- * socket pair) per object it opens (reported to its owner). */
-int count_nonsocket_fds(void)
+/* Descriptors of the kinds the CPU profiler opens: perf events and eventfds
+ * (anon inodes), /proc files and directories, pipes. Sockets and object files
+ * are left out: connection sockets close on their own schedule, and the
+ * symbolizer (another module) keeps object files open and, through libdw,
+ * loads libdebuginfod and libcurl lazily at a moment that varies. */
+int count_profiler_kind_fds(void)
 {
     DIR *d = opendir("/proc/self/fd");
     ASSERT(d);
@@ -134,7 +136,8 @@ int count_nonsocket_fds(void)
         ssize_t k = readlink(path, link, sizeof link - 1);
         if (k > 0) {
             link[k] = '\0';
-            n += strncmp(link, "socket:", 7) != 0;
+            n += !strncmp(link, "anon_inode:", 11) || !strncmp(link, "/proc/", 6) ||
+                 !strncmp(link, "pipe:", 5);
         }
     }
     closedir(d);

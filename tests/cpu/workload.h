@@ -15,8 +15,8 @@ void workload_stop(void);
 int perf_available(void);
 /* Open file descriptors of this process. */
 int count_fds(void);
-/* Open descriptors that are not sockets. */
-int count_nonsocket_fds(void);
+/* Open descriptors of the kinds the profiler uses (anon inodes, /proc, pipes). */
+int count_profiler_kind_fds(void);
 /* Open perf_event file descriptors of this process. */
 int count_perf_fds(void);
 /* Fetch path from 127.0.0.1:port into file; returns the HTTP status. */
