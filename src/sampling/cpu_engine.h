@@ -5,11 +5,12 @@
  *   perf    a perf_event software cpu-clock event per thread (hrtimer based,
  *           user space only so it works at perf_event_paranoid=2), its
  *           overflow sent to that very thread with F_SETOWN_EX/F_OWNER_TID,
- *           F_SETSIG and O_ASYNC. The event stops after each overflow
- *           (PERF_EVENT_IOC_REFRESH 1) and the handler re-arms it, so no
- *           ring buffer is mapped; each period is jittered around the
- *           mean so exact periods cannot alias with periodic code.
- *           Precise at any rate (async-profiler's "cpu" engine is the model).
+ *           F_SETSIG and O_ASYNC. The event stays enabled; each overflow
+ *           writes an 8-byte record into a one-page ring (wakeup_events 1)
+ *           and signals; the handler just frees the ring. Every few samples
+ *           the period is redrawn around the mean, so exact periods cannot
+ *           alias with periodic code. Precise at any rate (async-profiler's
+ *           "cpu" engine is the model).
  *   timer   a POSIX timer per thread on the thread's CPU clock
  *           (clockid ((~tid) << 3) | 6), SIGEV_THREAD_ID. The kernel checks
  *           these on the scheduler tick, so above CONFIG_HZ samples arrive
