@@ -119,12 +119,8 @@ int perf_available(void)
     return 1;
 }
 
-/* Descriptors of the kinds the CPU profiler opens: perf events and eventfds
- * (anon inodes), /proc files and directories, pipes. Sockets and object files
- * are left out: connection sockets close on their own schedule, and the
- * symbolizer (another module) keeps object files open and, through libdw,
- * loads libdebuginfod and libcurl lazily at a moment that varies. */
-int count_profiler_kind_fds(void)
+/* Count open descriptors whose /proc/self/fd link satisfies keep. */
+static int count_fds_where(int (*keep)(const char *link))
 {
     DIR *d = opendir("/proc/self/fd");
     ASSERT(d);
@@ -136,29 +132,26 @@ int count_profiler_kind_fds(void)
         ssize_t k = readlink(path, link, sizeof link - 1);
         if (k > 0) {
             link[k] = '\0';
-            n += !strncmp(link, "anon_inode:", 11) || !strncmp(link, "/proc/", 6) ||
-                 !strncmp(link, "pipe:", 5);
-        }
-    }
-    closedir(d);
-    return n - 1; /* the DIR itself */
-}
-
-int count_perf_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    ASSERT(d);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        char path[300], link[256];
-        snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
-        ssize_t k = readlink(path, link, sizeof link - 1);
-        if (k > 0) {
-            link[k] = '\0';
-            n += strstr(link, "perf_event") != NULL;
+            n += keep(link);
         }
     }
     closedir(d);
     return n;
 }
+
+/* The kinds the CPU profiler opens: perf events and eventfds (anon inodes),
+ * /proc files and directories, pipes. Sockets and object files are left
+ * out: connection sockets close on their own schedule, and the symbolizer
+ * (another module) keeps object files open and, through libdw, loads
+ * libdebuginfod and libcurl lazily at a moment that varies. */
+static int profiler_kind(const char *link)
+{
+    return !strncmp(link, "anon_inode:", 11) || !strncmp(link, "/proc/", 6) ||
+           !strncmp(link, "pipe:", 5);
+}
+
+static int perf_kind(const char *link) { return strstr(link, "perf_event") != NULL; }
+
+int count_profiler_kind_fds(void) { return count_fds_where(profiler_kind) - 1; /* the DIR */ }
+
+int count_perf_fds(void) { return count_fds_where(perf_kind); }
