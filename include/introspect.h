@@ -62,6 +62,9 @@ typedef struct introspect_config {
     int cpu_signal;                /* signal used for CPU samples; default SIGPROF */
     const char *cpu_engine;        /* "auto" (default), "perf", "timer", "itimer" */
     const char *token;             /* bearer token; NULL = none (loopback only) */
+    int dump_signal;               /* signal for thread dumps; default SIGRTMIN+6 */
+    unsigned task_stack_every;     /* capture the begin stack of 1 task in N; 0 = never (default) */
+    unsigned max_tasks;            /* live tasks tracked at most; default 65536 */
 } introspect_config;
 
 /* Fill cfg with defaults (no environment applied). */
@@ -151,6 +154,37 @@ INTROSPECT_API void introspect_json_float(introspect_json *j, double v);
 INTROSPECT_API void introspect_json_string(introspect_json *j, const char *s);
 INTROSPECT_API void introspect_json_bool(introspect_json *j, int v);
 INTROSPECT_API void introspect_json_null(introspect_json *j);
+
+/* ---- Tasks: the application's units of work (requests, jobs, connections) ----
+ * A task is begun with a kind (a small fixed set: "http", "job" ...; copied
+ * and interned, at most 64 kinds), a name (copied, truncated to 63 bytes) and
+ * an optional deadline, and ended when the work is done. Live tasks are
+ * listed oldest first by /debug/pprof/tasks; counts by kind and state go to
+ * /metrics and the "tasks" key of /debug/vars. Begin and end take no lock.
+ * The registry lives for the whole process: tasks may be begun before
+ * introspect_start(). A handle is invalid after introspect_task_end();
+ * using it then returns INTROSPECT_EINVAL (it is never dereferenced). */
+typedef struct introspect_task introspect_task;
+
+/* Begin a task. timeout_ns > 0 sets a deadline that long from now, 0 = none.
+ * Returns 0, or INTROSPECT_ELIMIT when max_tasks are live (the begin is
+ * counted as dropped and *out is set to NULL; the other task functions
+ * accept NULL and do nothing, so callers need no special case). */
+INTROSPECT_API int introspect_task_begin(const char *kind, const char *name, int64_t timeout_ns,
+                                         introspect_task **out);
+/* Set an absolute deadline on CLOCK_MONOTONIC (nanoseconds); 0 clears it. */
+INTROSPECT_API int introspect_task_set_deadline(introspect_task *t, int64_t deadline_mono_ns);
+/* Set the task's state text (interned like kinds: use a small fixed set of
+ * strings such as "reading", "querying db"; at most 256 distinct texts,
+ * further ones show as "other"). NULL clears it. */
+INTROSPECT_API int introspect_task_set_state(introspect_task *t, const char *state);
+/* Say the calling thread now runs the task (shown with its tid); or, with
+ * bind = 0, that no thread runs it right now (e.g. parked on an event loop). */
+INTROSPECT_API int introspect_task_bind_thread(introspect_task *t, int bind);
+/* End the task. Returns 0, or INTROSPECT_EINVAL if it already ended. */
+INTROSPECT_API int introspect_task_end(introspect_task *t);
+/* CLOCK_MONOTONIC now, in nanoseconds (the clock deadlines are on). */
+INTROSPECT_API int64_t introspect_monotonic_ns(void);
 
 #ifdef __cplusplus
 }

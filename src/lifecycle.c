@@ -9,6 +9,8 @@ struct ix_module {
 /* Append new modules here. */
 static const struct ix_module modules[] = {
     {"none", NULL, NULL},
+    {"thread_dump", ix_thread_dump_start, NULL},
+    {"tasks", ix_tasks_start, NULL},
 };
 static const size_t nmodules = sizeof modules / sizeof modules[0];
 
