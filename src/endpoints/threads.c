@@ -233,6 +233,8 @@ static void write_debug2(const struct ix_thread_dump *d, const struct ix_resolve
         ix_buf_printf(b, "\n#\twchan: %s\n#\tsyscall: ", p->wchan[0] ? p->wchan : "-");
         syscall_text(p, b);
         ix_buf_printf(b, "\n#\tcpu: user %.3fs, system %.3fs\n", p->cpu_user_s, p->cpu_sys_s);
+        if (e->status == IX_STACK_SELF)
+            ix_buf_puts(b, "#\tstack: this is the thread taking the dump\n");
         if (!has_stack(e))
             ix_buf_printf(b, "#\tstack: none: %s%s\n", ix_stack_status_text(e->status),
                           p->syscall_pc ? " (showing the pc of its system call only)" : "");

@@ -63,7 +63,7 @@ __attribute__((visibility("default"))) int pthread_create(pthread_t *th,
         return EAGAIN;
     pthread_once(&g_once, init_once);
     uintptr_t pcs[IX_STACK_MAX_FRAMES];
-    int n = ix_unwind_here(pcs, IX_STACK_MAX_FRAMES, 0);
+    int n = ix_unwind_here(pcs, IX_STACK_MAX_FRAMES, 1); /* from the caller */
     struct start *s = malloc(sizeof *s);
     if (!s) /* cannot wrap: still create it, only exits go uncounted */
         return real(th, attr, fn, arg);
