@@ -186,7 +186,8 @@ static int build_per_thread(const struct ix_thread_dump *d, struct ix_profile *p
 static const char *status_token(int st)
 {
     static const char *const t[] = {"ok", "self", "blocked", "timeout", "exited",
-                                    "zombie", "stopped", "nosignal", "limit", "sendfail"};
+                                    "zombie", "stopped", "nosignal", "limit", "sendfail",
+                                    "spared"};
     return st >= 0 && st < (int)(sizeof t / sizeof t[0]) ? t[st] : "unknown";
 }
 
@@ -226,10 +227,11 @@ static void write_debug2(const struct ix_thread_dump *d, const struct ix_resolve
         if (e->state_for_s >= 0)
             ix_buf_printf(b, ", >= %.3fs", e->state_for_s);
         ix_buf_puts(b, "]:\n#\tstate: ");
-        ix_buf_printf(b, "%c (%s), for %s", p->state, ix_thread_state_name(p->state),
-                      e->state_for_s >= 0 ? "" : "unknown time (first dump to see it)");
+        ix_buf_printf(b, "%c (%s), for ", p->state, ix_thread_state_name(p->state));
         if (e->state_for_s >= 0)
-            ix_buf_printf(b, "at least %.3fs (since an earlier dump)", e->state_for_s);
+            ix_buf_printf(b, "at least %.3fs (unchanged since an earlier dump)", e->state_for_s);
+        else
+            ix_buf_puts(b, "an unknown time (not seen in this state by the previous dump)");
         ix_buf_printf(b, "\n#\twchan: %s\n#\tsyscall: ", p->wchan[0] ? p->wchan : "-");
         syscall_text(p, b);
         ix_buf_printf(b, "\n#\tcpu: user %.3fs, system %.3fs\n", p->cpu_user_s, p->cpu_sys_s);
@@ -389,11 +391,13 @@ void ix_ep_threads(const struct ix_request *req, struct ix_response *resp)
     if (ix_profile_format_invalid(req, resp))
         return;
     long timeout_ms;
-    if (ix_param_long(req, resp, "timeout_ms", 1, 10000, 200, &timeout_ms))
+    long interrupt;
+    if (ix_param_long(req, resp, "timeout_ms", 1, 10000, 200, &timeout_ms) ||
+        ix_param_long(req, resp, "interrupt", 0, 1, 1, &interrupt))
         return;
     const char *fmt = ix_param(req, "format"), *dbg = ix_param(req, "debug");
     struct ix_thread_dump d;
-    int rc = ix_thread_dump_take(&d, (int)timeout_ms);
+    int rc = ix_thread_dump_take(&d, (int)timeout_ms, interrupt ? 0 : IX_DUMP_SPARE_EINTR);
     if (rc == INTROSPECT_EBUSY) {
         ix_respond_error(resp, 409, "another thread dump is running; retry shortly");
         ix_response_header(resp, "Retry-After", "1");

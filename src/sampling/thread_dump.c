@@ -26,12 +26,18 @@ static atomic_int g_busy;            /* one dump at a time */
 static uint64_t g_gen;               /* request generation (under g_busy) */
 static _Atomic uint64_t g_dumps;
 
-/* How long each thread has been in its state: remembered across dumps, so
- * "at least" since the first dump that saw it in that state. */
+/* How long each thread has been in its state. /proc has no such field, so
+ * it is remembered across dumps: a thread seen in the same state by the
+ * previous dump, that has not blocked again since (its voluntary context
+ * switches grew by at most the one our own signal caused), has been in that
+ * state at least since the first dump that saw it there. Otherwise the time
+ * is unknown (and the clock starts now). */
 struct seen {
     pid_t tid;
     char state;
+    int signalled;
     unsigned long long starttime;
+    unsigned long long vcsw;
     long long since_ns;
 };
 static struct seen *g_seen; /* under g_busy */
@@ -101,6 +107,8 @@ const char *ix_stack_status_text(int status)
     case IX_STACK_NOSIGNAL: return "no dump signal handler installed";
     case IX_STACK_LIMIT: return "more threads than dump slots";
     case IX_STACK_SENDFAIL: return "the dump signal could not be queued";
+    case IX_STACK_SPARED:
+        return "not signalled (interrupt=0): blocked in a call a signal would end with EINTR";
     default: return "unknown";
     }
 }
@@ -132,7 +140,7 @@ static int send_request(pid_t tid, int sig, uint64_t payload)
 }
 
 /* Decide whether to signal a thread, from what /proc says about it. */
-static int precheck(const struct ix_thread_proc *p, int sig)
+static int precheck(const struct ix_thread_proc *p, int sig, int flags)
 {
     if (!p->exists)
         return IX_STACK_EXITED;
@@ -144,6 +152,9 @@ static int precheck(const struct ix_thread_proc *p, int sig)
         return IX_STACK_NOSIGNAL;
     if (p->have_sigblk && (p->sigblk >> (sig - 1)) & 1)
         return IX_STACK_BLOCKED;
+    if ((flags & IX_DUMP_SPARE_EINTR) && !p->syscall_running && p->syscall_nr >= 0 &&
+        ix_syscall_eintr_always(p->syscall_nr))
+        return IX_STACK_SPARED;
     return -1; /* signal it */
 }
 
@@ -216,22 +227,29 @@ static void track_states(struct ix_thread_dump *d, long long now)
         struct ix_thread_proc *p = &d->threads[i].proc;
         long long since = now;
         d->threads[i].state_for_s = -1;
-        for (int k = 0; k < g_nseen; k++)
-            if (g_seen[k].tid == p->tid && g_seen[k].starttime == p->starttime &&
-                g_seen[k].state == p->state) {
-                since = g_seen[k].since_ns;
+        for (int k = 0; k < g_nseen; k++) {
+            const struct seen *o = &g_seen[k];
+            if (o->tid != p->tid)
+                continue;
+            if (o->starttime == p->starttime && o->state == p->state &&
+                p->voluntary_switches <= o->vcsw + (unsigned long long)o->signalled) {
+                since = o->since_ns;
                 d->threads[i].state_for_s = (double)(now - since) / 1e9;
-                break;
             }
+            break;
+        }
+        int st = d->threads[i].status;
+        int signalled = st == IX_STACK_OK || st == IX_STACK_TIMEOUT;
         if (next)
-            next[i] = (struct seen){p->tid, p->state, p->starttime, since};
+            next[i] = (struct seen){p->tid, p->state, signalled, p->starttime,
+                                    p->voluntary_switches, since};
     }
     free(g_seen);
     g_seen = next;
     g_nseen = next ? d->n : 0;
 }
 
-static int capture(struct ix_thread_dump *d, pid_t *tids, int ntids)
+static int capture(struct ix_thread_dump *d, pid_t *tids, int ntids, int flags)
 {
     struct armed *a = calloc((size_t)ntids + 1, sizeof *a);
     if (!a)
@@ -248,7 +266,7 @@ static int capture(struct ix_thread_dump *d, pid_t *tids, int ntids)
             e->status = IX_STACK_SELF;
             continue;
         }
-        int st = precheck(&e->proc, d->signal);
+        int st = precheck(&e->proc, d->signal, flags);
         if (st >= 0) {
             e->status = st;
             continue;
@@ -275,7 +293,7 @@ static int capture(struct ix_thread_dump *d, pid_t *tids, int ntids)
     return 0;
 }
 
-int ix_thread_dump_take(struct ix_thread_dump *d, int timeout_ms)
+int ix_thread_dump_take(struct ix_thread_dump *d, int timeout_ms, int flags)
 {
     memset(d, 0, sizeof *d);
     int expected = 0;
@@ -296,7 +314,8 @@ int ix_thread_dump_take(struct ix_thread_dump *d, int timeout_ms)
     if (tids && d->threads) {
         int total = ix_thread_list(tids, IX_DUMP_MAX_LISTED);
         d->total = total < 0 ? 0 : total;
-        rc = capture(d, tids, d->total < IX_DUMP_MAX_LISTED ? d->total : IX_DUMP_MAX_LISTED);
+        rc = capture(d, tids, d->total < IX_DUMP_MAX_LISTED ? d->total : IX_DUMP_MAX_LISTED,
+                     flags);
     }
     free(tids);
     if (rc == 0)

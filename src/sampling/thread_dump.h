@@ -32,7 +32,18 @@ enum ix_stack_status {
     IX_STACK_STOPPED,   /* stopped or traced: cannot run a handler now */
     IX_STACK_NOSIGNAL,  /* no dump signal handler (signal owned by someone else) */
     IX_STACK_LIMIT,     /* more threads than capture slots */
-    IX_STACK_SENDFAIL   /* the signal could not be queued (e.g. RLIMIT_SIGPENDING) */
+    IX_STACK_SENDFAIL,  /* the signal could not be queued (e.g. RLIMIT_SIGPENDING) */
+    IX_STACK_SPARED     /* blocked in a call a signal would end with EINTR; not signalled */
+};
+
+/* Flags for ix_thread_dump_take. */
+enum {
+    /* Do not signal threads blocked in system calls that SA_RESTART cannot
+     * restart (nanosleep, poll, epoll_wait, select, sigtimedwait, pause, SysV
+     * IPC ...): a signal makes those return EINTR, which a careless host
+     * (e.g. `sleep(30)` in main) may not expect. Such threads are listed with
+     * their /proc information and the system call's pc. */
+    IX_DUMP_SPARE_EINTR = 1
 };
 
 struct ix_thread_entry {
@@ -61,7 +72,7 @@ struct ix_thread_dump {
 int ix_thread_dump_setup(int sig, char *why, size_t whylen);
 /* Capture every thread. Returns 0, INTROSPECT_EBUSY when another dump is
  * running, or INTROSPECT_ENOMEM. Free with ix_thread_dump_free. */
-int ix_thread_dump_take(struct ix_thread_dump *d, int timeout_ms);
+int ix_thread_dump_take(struct ix_thread_dump *d, int timeout_ms, int flags);
 void ix_thread_dump_free(struct ix_thread_dump *d);
 /* A short reason for a status, e.g. "blocks the dump signal". */
 const char *ix_stack_status_text(int status);

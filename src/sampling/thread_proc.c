@@ -65,7 +65,10 @@ static void read_sigblk(struct ix_thread_proc *t)
     char buf[4096];
     if (read_small(t->tid, "status", buf, sizeof buf) <= 0)
         return;
-    const char *p = strstr(buf, "\nSigBlk:");
+    const char *p = strstr(buf, "\nvoluntary_ctxt_switches:");
+    if (p)
+        t->voluntary_switches = strtoull(p + 26, NULL, 10);
+    p = strstr(buf, "\nSigBlk:");
     if (!p)
         return;
     t->sigblk = strtoull(p + 8, NULL, 16);
@@ -205,4 +208,35 @@ const char *ix_syscall_name(int nr)
         if (syscalls[i].nr == nr)
             return syscalls[i].name;
     return NULL;
+}
+
+int ix_syscall_eintr_always(int nr)
+{
+    static const int calls[] = {
+        SYS_nanosleep, SYS_clock_nanosleep, SYS_ppoll, SYS_pselect6, SYS_epoll_pwait,
+        SYS_rt_sigtimedwait, SYS_rt_sigsuspend, SYS_semtimedop, SYS_msgrcv, SYS_msgsnd,
+        SYS_io_getevents,
+#ifdef SYS_poll
+        SYS_poll,
+#endif
+#ifdef SYS_select
+        SYS_select,
+#endif
+#ifdef SYS_epoll_wait
+        SYS_epoll_wait,
+#endif
+#ifdef SYS_epoll_pwait2
+        SYS_epoll_pwait2,
+#endif
+#ifdef SYS_pause
+        SYS_pause,
+#endif
+#ifdef SYS_semop
+        SYS_semop,
+#endif
+    };
+    for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
+        if (calls[i] == nr)
+            return 1;
+    return 0;
 }

@@ -17,6 +17,7 @@ struct ix_thread_proc {
     double cpu_user_s, cpu_sys_s;
     unsigned long long starttime; /* clock ticks after boot: tells tid reuse apart */
     uint64_t sigblk;     /* blocked signal mask (bit sig-1) */
+    unsigned long long voluntary_switches; /* times it blocked (status) */
     int have_sigblk;
     /* /proc/.../syscall: "running", a blocked syscall with its args and the
      * user-space pc/sp at entry, or unreadable (syscall_err says why). */
@@ -35,5 +36,9 @@ const char *ix_thread_state_name(char state);
 /* Name of an x86-64 / aarch64 syscall number for the common blocking calls,
  * or NULL (callers print the number). */
 const char *ix_syscall_name(int nr);
+/* 1 for the system calls a signal handler interrupts with EINTR even under
+ * SA_RESTART (signal(7)): sleeps, fd multiplexing, signal waits, SysV IPC,
+ * io_getevents. */
+int ix_syscall_eintr_always(int nr);
 
 #endif

@@ -152,6 +152,19 @@ static void check_debug2(int port)
     http_reply_free(&r);
 }
 
+/* A second dump knows how long a thread that stayed blocked has been so;
+ * interrupt=0 spares threads in calls that would see EINTR. */
+static void check_second_dump(int port)
+{
+    struct http_reply r;
+    ASSERT(http_get(port, "/debug/pprof/threads?debug=2&interrupt=0", &r) == 0);
+    ASSERT_EQ(r.status, 200);
+    expect_block(r.body, "t-piperead", "for at least ", "blocked_in_pipe_read()");
+    expect_block(r.body, "t-sleep", "not signalled (interrupt=0)", "nanosleep()");
+    expect_block(r.body, "t-condwait", "[sleeping, >= ", "blocked_in_cond_wait()");
+    http_reply_free(&r);
+}
+
 static void check_json(int port)
 {
     struct http_reply r;
@@ -283,6 +296,7 @@ int main(void)
     usleep(200 * 1000); /* let them reach their blocking calls */
 
     check_debug2(port);
+    check_second_dump(port);
     check_json(port);
     check_grouped(port);
     check_pprof(port);
