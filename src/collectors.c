@@ -1,11 +1,12 @@
 #include "collectors.h"
+#include "registry/registry.h"
 
 /* /metrics: process figures first, then producers, then the application. */
 static const ix_metrics_collector metrics_collectors[] = {
     ix_collect_process,
-    ix_collect_registry,
     ix_collect_threads,
     ix_collect_tasks,
+    ix_registry_collect, /* the application's metrics last */
 };
 
 void ix_metrics_collect(struct ix_mset *set)
@@ -17,7 +18,7 @@ void ix_metrics_collect(struct ix_mset *set)
 /* /debug/vars top-level keys (sorted on output; published variables join them). */
 const struct ix_vars_section ix_vars_sections[] = {
     {"cmdline", ix_vars_cmdline},
-    {"metrics", ix_vars_metrics},
+    {"metrics", ix_registry_json},
     {"tasks", ix_vars_tasks},
     {"threads", ix_vars_threads},
 };
