@@ -118,7 +118,7 @@ static void write_text(const struct view *v, ix_buf *b)
         for (int i = 0; i < v->ngroups; i++)
             if (v->groups[i].kind == k)
                 ix_buf_printf(b, "  state \"%s\": %llu live, %llu overdue\n",
-                              ix_task_state_name(v->groups[i].state),
+                              ix_task_state_label(v->groups[i].state),
                               (unsigned long long)v->groups[i].live,
                               (unsigned long long)v->groups[i].overdue);
     }
@@ -171,7 +171,7 @@ static void kinds_json(const struct view *v, introspect_json *j)
         introspect_json_object_begin(j);
         for (int i = 0; i < v->ngroups; i++)
             if (v->groups[i].kind == k) {
-                introspect_json_key(j, ix_task_state_name(v->groups[i].state));
+                introspect_json_key(j, ix_task_state_label(v->groups[i].state));
                 ix_json_uint(j, v->groups[i].live);
             }
         introspect_json_object_end(j);

@@ -149,6 +149,8 @@ const char *ix_task_state_name(int s)
     return s >= 0 && s < atomic_load(&g_states.n) ? atomic_load(&g_states.text[s]) : "";
 }
 
+const char *ix_task_state_label(int s) { return s < 0 ? "none" : ix_task_state_name(s); }
+
 /* ---- slots and free lists ---- */
 
 static inline struct slot *slot_at(uint32_t idx)
@@ -248,13 +250,13 @@ static inline struct slot *slot_of(const introspect_task *t)
     return s;
 }
 
-static int capture_stack(struct shard *sh)
+__attribute__((noinline)) static int capture_stack(struct shard *sh)
 {
     unsigned every = atomic_load_explicit(&g_stack_every, memory_order_relaxed);
     if (!every || atomic_fetch_add_explicit(&sh->sample, 1, memory_order_relaxed) % every)
         return -1;
     uintptr_t pcs[IX_STACK_MAX_FRAMES];
-    int n = ix_unwind_here(pcs, IX_STACK_MAX_FRAMES, 1); /* skip introspect_task_begin */
+    int n = ix_unwind_here(pcs, IX_STACK_MAX_FRAMES, 2); /* from begin's caller */
     return ix_stack_intern(&g_task_stacks, pcs, n, 1);
 }
 

@@ -44,6 +44,8 @@ void ix_tasks_snapshot_free(struct ix_task_snapshot *s);
 int ix_task_nkinds(void);
 const char *ix_task_kind_name(int kind);
 const char *ix_task_state_name(int state); /* "" for -1 */
+/* For grouping (metrics label, JSON key): "none" for -1. */
+const char *ix_task_state_label(int state);
 void ix_task_kind_totals(int kind, struct ix_task_totals *t);
 /* Begins refused because max_tasks were live. */
 uint64_t ix_tasks_dropped(void);

@@ -52,7 +52,7 @@ void ix_collect_tasks(struct ix_mset *set)
                                            "Live tasks by kind and state text", IX_GAUGE);
     static const char *const names[2] = {"kind", "state"};
     for (int i = 0; i < ng; i++) {
-        const char *vals[2] = {ix_task_kind_name(g[i].kind), ix_task_state_name(g[i].state)};
+        const char *vals[2] = {ix_task_kind_name(g[i].kind), ix_task_state_label(g[i].state)};
         ix_mset_value(set, bs, names, vals, 2, (double)g[i].live);
     }
     struct ix_mfamily *dr = ix_mset_family(set, "introspect_tasks_dropped_total",
@@ -95,7 +95,7 @@ void ix_vars_tasks(introspect_json *j)
         introspect_json_object_begin(j);
         for (int i = 0; i < ng; i++)
             if (g[i].kind == k) {
-                introspect_json_key(j, ix_task_state_name(g[i].state));
+                introspect_json_key(j, ix_task_state_label(g[i].state));
                 ix_json_uint(j, g[i].live);
             }
         introspect_json_object_end(j);
