@@ -42,12 +42,30 @@ struct slot {
     _Atomic int32_t state;
     _Atomic int32_t tid;
     _Atomic int missed;
-    int32_t kind;
-    int32_t stack;
-    int64_t begin_ns;
+    _Atomic int32_t kind;
+    _Atomic int32_t stack;
+    _Atomic int64_t begin_ns;
     _Atomic int64_t deadline_ns;
-    char name[IX_TASK_NAME_LEN];
+    _Atomic uint64_t name[IX_TASK_NAME_LEN / 8]; /* words, so readers race benignly */
 };
+
+/* The seqlock's fences. ThreadSanitizer does not model fences, so under it
+ * a read-modify-write of seq gives the same ordering (at some cost). */
+#if defined(__SANITIZE_THREAD__)
+#define SEQ_WRITE_BEGIN(s, seq) atomic_fetch_add_explicit(&(s)->seq, 1, memory_order_acq_rel)
+#define SEQ_READ_END(s) atomic_fetch_add_explicit(&(s)->seq, 0, memory_order_acq_rel)
+#else
+#define SEQ_WRITE_BEGIN(s, seq)                                             \
+    do {                                                                    \
+        atomic_store_explicit(&(s)->seq, (seq) + 1, memory_order_relaxed); \
+        atomic_thread_fence(memory_order_release);                          \
+    } while (0)
+#define SEQ_READ_END(s) \
+    (atomic_thread_fence(memory_order_acquire), atomic_load_explicit(&(s)->seq, memory_order_relaxed))
+#endif
+
+#define RELAXED(x) atomic_load_explicit(&(x), memory_order_relaxed)
+#define SET_RELAXED(x, v) atomic_store_explicit(&(x), (v), memory_order_relaxed)
 
 struct shard {
     _Atomic uint64_t head; /* tag << 32 | (index + 1) */
@@ -72,8 +90,8 @@ static pthread_mutex_t g_grow = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic unsigned g_max_tasks = 65536;
 static _Atomic unsigned g_stack_every;
 static _Atomic unsigned g_next_shard;
-static struct intern g_kinds = {0, IX_TASK_MAX_KINDS, {0}};
-static struct intern g_states = {0, IX_TASK_MAX_STATES, {0}};
+static struct intern g_kinds = {.cap = IX_TASK_MAX_KINDS};
+static struct intern g_states = {.cap = IX_TASK_MAX_STATES};
 static pthread_mutex_t g_intern_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ix_stack_table g_task_stacks = IX_STACK_TABLE_INIT(1024);
 static __thread int tls_shard = -1;
@@ -206,7 +224,7 @@ static int grow(int sh)
         if (c) {
             for (int i = 0; i < CHUNK; i++) {
                 atomic_init(&c[i].next_free, i + 1 < CHUNK ? n * CHUNK + i + 2 : 0);
-                c[i].stack = -1;
+                atomic_init(&c[i].stack, -1);
             }
             g_chunk_shard[n] = (unsigned char)sh;
             atomic_store_explicit(&g_chunks[n], c, memory_order_release);
@@ -281,23 +299,28 @@ __attribute__((noinline)) int introspect_task_begin(const char *kind, const char
     struct slot *s = slot_at(idx);
     int64_t now = introspect_monotonic_ns();
     uint32_t seq = atomic_load_explicit(&s->seq, memory_order_relaxed);
-    atomic_store_explicit(&s->seq, seq + 1, memory_order_relaxed);
-    atomic_thread_fence(memory_order_release);
+    SEQ_WRITE_BEGIN(s, seq);
     uint32_t gen = atomic_load_explicit(&s->gen, memory_order_relaxed) + 1;
     atomic_store_explicit(&s->gen, gen, memory_order_relaxed);
-    s->kind = k;
-    s->begin_ns = now;
+    SET_RELAXED(s->kind, k);
+    SET_RELAXED(s->begin_ns, now);
     atomic_store_explicit(&s->deadline_ns, timeout_ns ? now + timeout_ns : 0,
                           memory_order_relaxed);
     atomic_store_explicit(&s->state, -1, memory_order_relaxed);
     atomic_store_explicit(&s->tid, 0, memory_order_relaxed);
     atomic_store_explicit(&s->missed, 0, memory_order_relaxed);
+    union {
+        char c[IX_TASK_NAME_LEN];
+        uint64_t w[IX_TASK_NAME_LEN / 8];
+    } nm;
     size_t i = 0;
     if (name)
         for (; i < IX_TASK_NAME_LEN - 1 && name[i]; i++)
-            s->name[i] = name[i];
-    s->name[i] = '\0';
-    s->stack = capture_stack(shp);
+            nm.c[i] = name[i];
+    memset(nm.c + i, 0, IX_TASK_NAME_LEN - i);
+    for (size_t w = 0; w < IX_TASK_NAME_LEN / 8 && w * 8 <= i; w++)
+        SET_RELAXED(s->name[w], nm.w[w]);
+    SET_RELAXED(s->stack, capture_stack(shp));
     atomic_store_explicit(&s->live, 1, memory_order_relaxed);
     atomic_store_explicit(&s->seq, seq + 2, memory_order_release);
     atomic_fetch_add_explicit(&shp->started[k], 1, memory_order_relaxed);
@@ -356,8 +379,8 @@ int introspect_task_end(introspect_task *t)
     int64_t dl = atomic_load_explicit(&s->deadline_ns, memory_order_relaxed);
     if (dl && introspect_monotonic_ns() > dl &&
         !atomic_exchange_explicit(&s->missed, 1, memory_order_relaxed))
-        atomic_fetch_add_explicit(&shp->missed[s->kind], 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&shp->ended[s->kind], 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&shp->missed[RELAXED(s->kind)], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&shp->ended[RELAXED(s->kind)], 1, memory_order_relaxed);
     uint32_t idx = (uint32_t)(uintptr_t)t - 1;
     push_chain(&g_shards[g_chunk_shard[idx / CHUNK]], idx, idx);
     return 0;
@@ -393,16 +416,18 @@ static int read_slot(struct slot *s, uint32_t idx, struct ix_task_info *out)
         return -1;
     out->slot = idx;
     out->gen = atomic_load_explicit(&s->gen, memory_order_relaxed);
-    out->kind = s->kind;
+    out->kind = RELAXED(s->kind);
     out->state = atomic_load_explicit(&s->state, memory_order_relaxed);
     out->tid = atomic_load_explicit(&s->tid, memory_order_relaxed);
-    out->stack = s->stack;
-    out->begin_ns = s->begin_ns;
+    out->stack = RELAXED(s->stack);
+    out->begin_ns = RELAXED(s->begin_ns);
     out->deadline_ns = atomic_load_explicit(&s->deadline_ns, memory_order_relaxed);
-    memcpy(out->name, s->name, sizeof out->name);
+    uint64_t w[IX_TASK_NAME_LEN / 8];
+    for (size_t i = 0; i < IX_TASK_NAME_LEN / 8; i++)
+        w[i] = RELAXED(s->name[i]);
+    memcpy(out->name, w, sizeof out->name);
     out->name[sizeof out->name - 1] = '\0';
-    atomic_thread_fence(memory_order_acquire);
-    return atomic_load_explicit(&s->seq, memory_order_relaxed) == s1 ? 0 : -1;
+    return SEQ_READ_END(s) == s1 ? 0 : -1;
 }
 
 static int older_first(const void *a, const void *b)

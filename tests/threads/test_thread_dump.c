@@ -146,7 +146,9 @@ static void check_debug2(int port)
     expect_block(r.body, "t-sleep", "[sleeping", "blocked_in_nanosleep()");
     expect_block(r.body, "t-spin", "[running", "spinning_loop()");
     expect_block(r.body, "t-masked", "blocks the dump signal", "cpu: user");
-    ASSERT(!strstr(thread_block(r.body, "t-masked"), "blocked_with_signals_masked()"));
+    char *masked = thread_block(r.body, "t-masked");
+    ASSERT(!strstr(masked, "blocked_with_signals_masked()"));
+    free(masked);
     /* The dumping thread shows itself. */
     ASSERT_STR_CONTAINS(r.body, "#\tstack: this is the thread taking the dump\n");
     http_reply_free(&r);
