@@ -2,13 +2,17 @@
  *
  * Live tasks sit in slots, allocated in chunks of 1024 that are never freed
  * (so a stale handle or a concurrent reader never touches freed memory).
- * Free slots are kept on sharded lock-free stacks (Treiber stacks whose head
- * packs an ABA tag with the slot index); a thread uses the shard it was
- * assigned round-robin, and an ended task's slot goes back to its chunk's
- * shard. Counters (started, ended, deadline misses) are per shard and per
- * kind, summed when read, so begin/end touch no cache line shared with
- * other shards. Kinds and state texts are interned into small fixed tables
- * (lookups are a scan with strcmp; insertions take a mutex, once per text).
+ * The hot path takes no lock and no atomic read-modify-write:
+ *  - each thread keeps a small cache of free slot indices (up to 64), refilled
+ *    from and spilled to a global free list in batches of 32 under a mutex;
+ *  - counters (started, ended, deadline misses per kind) live in per-thread
+ *    blocks written by their owner only and summed when read; a block is
+ *    adopted by a new thread when its owner exits, so sums stay exact;
+ *  - timestamps come from CLOCK_MONOTONIC_COARSE (a vDSO read of the last
+ *    tick, no hardware counter): ages and deadline checks have the tick's
+ *    resolution (clock_getres, typically 1-4 ms), which is plenty for tasks.
+ * Kinds and state texts are interned into small fixed tables (a scan with
+ * strcmp; insertions take a mutex, once per text).
  *
  * Readers (/debug/pprof/tasks, /metrics) scan the slots. A slot's seq is odd
  * while begin fills it and changes with every reuse, so a reader that copied
@@ -16,7 +20,9 @@
  *
  * A handle is (gen << 32 | slot + 1): ending checks the generation, so a
  * double end or a use after end returns INTROSPECT_EINVAL instead of
- * touching another task. */
+ * touching another task (two threads ending the same handle at the same
+ * instant is not detected). The live cap is approximate by the slots
+ * sitting in thread caches (at most 64 per thread). */
 #include "registry/tasks.h"
 
 #include <pthread.h>
@@ -30,14 +36,14 @@
 #include "sampling/threadlist.h"
 #include "sampling/unwind.h"
 
-#define NSHARDS 8
 #define CHUNK 1024
 #define MAX_CHUNKS (1000000 / CHUNK + 2)
+#define TCACHE_MAX 64
+#define TCACHE_BATCH 32
 
 struct slot {
     _Atomic uint32_t seq;
     _Atomic uint32_t gen;
-    _Atomic uint32_t next_free; /* index + 1 */
     _Atomic int live;
     _Atomic int32_t state;
     _Atomic int32_t tid;
@@ -66,15 +72,25 @@ struct slot {
 
 #define RELAXED(x) atomic_load_explicit(&(x), memory_order_relaxed)
 #define SET_RELAXED(x, v) atomic_store_explicit(&(x), (v), memory_order_relaxed)
+/* Single-writer increment: no lock prefix, readers see a relaxed value. */
+#define BUMP(x) SET_RELAXED(x, RELAXED(x) + 1)
 
-struct shard {
-    _Atomic uint64_t head; /* tag << 32 | (index + 1) */
-    _Atomic uint64_t sample;
-    _Atomic uint64_t dropped;
+/* Per-thread counters, written by their owner only. */
+struct counters {
+    struct counters *next;
+    _Atomic int in_use;
+    _Atomic uint64_t sample, dropped;
     _Atomic uint64_t started[IX_TASK_MAX_KINDS];
     _Atomic uint64_t ended[IX_TASK_MAX_KINDS];
     _Atomic uint64_t missed[IX_TASK_MAX_KINDS];
-} __attribute__((aligned(64)));
+};
+
+struct tcache {
+    struct counters *ctr;
+    uint32_t n;
+    uint32_t idx[TCACHE_MAX];
+    pid_t tid;
+};
 
 struct intern {
     _Atomic int n;
@@ -82,20 +98,29 @@ struct intern {
     const char *_Atomic text[IX_TASK_MAX_STATES];
 };
 
-static struct shard g_shards[NSHARDS];
 static struct slot *_Atomic g_chunks[MAX_CHUNKS];
-static unsigned char g_chunk_shard[MAX_CHUNKS];
 static _Atomic uint32_t g_nchunks;
-static pthread_mutex_t g_grow = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t g_pool_lock = PTHREAD_MUTEX_INITIALIZER; /* g_free, chunk growth */
+static uint32_t *g_free;
+static size_t g_nfree, g_free_cap;
 static _Atomic unsigned g_max_tasks = 65536;
 static _Atomic unsigned g_stack_every;
-static _Atomic unsigned g_next_shard;
+static struct counters *_Atomic g_counters; /* list of every block, never freed */
+static _Atomic uint64_t g_missed_seen[IX_TASK_MAX_KINDS]; /* counted by readers */
+static pthread_key_t g_exit_key;
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static struct intern g_kinds = {.cap = IX_TASK_MAX_KINDS};
 static struct intern g_states = {.cap = IX_TASK_MAX_STATES};
 static pthread_mutex_t g_intern_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ix_stack_table g_task_stacks = IX_STACK_TABLE_INIT(1024);
-static __thread int tls_shard = -1;
-static __thread pid_t tls_tid;
+static __thread struct tcache tc;
+
+static inline int64_t coarse_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
 
 int64_t introspect_monotonic_ns(void)
 {
@@ -169,7 +194,7 @@ const char *ix_task_state_name(int s)
 
 const char *ix_task_state_label(int s) { return s < 0 ? "none" : ix_task_state_name(s); }
 
-/* ---- slots and free lists ---- */
+/* ---- slots, the free pool and thread caches ---- */
 
 static inline struct slot *slot_at(uint32_t idx)
 {
@@ -177,76 +202,87 @@ static inline struct slot *slot_at(uint32_t idx)
     return &c[idx % CHUNK];
 }
 
-static inline int my_shard(void)
+/* Add a chunk's slots to the pool while under the cap (pool lock held). */
+static int grow_locked(void)
 {
-    if (tls_shard < 0)
-        tls_shard = (int)(atomic_fetch_add(&g_next_shard, 1) % NSHARDS);
-    return tls_shard;
-}
-
-static void push_chain(struct shard *sh, uint32_t first, uint32_t last)
-{
-    uint64_t head = atomic_load_explicit(&sh->head, memory_order_relaxed);
-    for (;;) {
-        atomic_store_explicit(&slot_at(last)->next_free, (uint32_t)head, memory_order_relaxed);
-        uint64_t nh = (((head >> 32) + 1) << 32) | (first + 1);
-        if (atomic_compare_exchange_weak_explicit(&sh->head, &head, nh, memory_order_release,
-                                                  memory_order_relaxed))
-            return;
-    }
-}
-
-static int pop(struct shard *sh, uint32_t *idx)
-{
-    uint64_t head = atomic_load_explicit(&sh->head, memory_order_acquire);
-    for (;;) {
-        uint32_t top = (uint32_t)head;
-        if (!top)
-            return -1;
-        uint32_t next = atomic_load_explicit(&slot_at(top - 1)->next_free, memory_order_relaxed);
-        uint64_t nh = (((head >> 32) + 1) << 32) | next;
-        if (atomic_compare_exchange_weak_explicit(&sh->head, &head, nh, memory_order_acquire,
-                                                  memory_order_acquire)) {
-            *idx = top - 1;
-            return 0;
-        }
-    }
-}
-
-/* Add a chunk to shard sh while under the cap. */
-static int grow(int sh)
-{
-    int rc = -1;
-    pthread_mutex_lock(&g_grow);
     uint32_t n = atomic_load(&g_nchunks);
-    if ((uint64_t)n * CHUNK < atomic_load(&g_max_tasks) && n < MAX_CHUNKS) {
-        struct slot *c = calloc(CHUNK, sizeof *c);
-        if (c) {
-            for (int i = 0; i < CHUNK; i++) {
-                atomic_init(&c[i].next_free, i + 1 < CHUNK ? n * CHUNK + i + 2 : 0);
-                atomic_init(&c[i].stack, -1);
-            }
-            g_chunk_shard[n] = (unsigned char)sh;
-            atomic_store_explicit(&g_chunks[n], c, memory_order_release);
-            atomic_store_explicit(&g_nchunks, n + 1, memory_order_release);
-            push_chain(&g_shards[sh], n * CHUNK, n * CHUNK + CHUNK - 1);
-            rc = 0;
-        }
+    if ((uint64_t)n * CHUNK >= atomic_load(&g_max_tasks) || n >= MAX_CHUNKS)
+        return -1;
+    size_t need = (size_t)(n + 1) * CHUNK;
+    if (need > g_free_cap) {
+        uint32_t *f = realloc(g_free, need * sizeof *f);
+        if (!f)
+            return -1;
+        g_free = f;
+        g_free_cap = need;
     }
-    pthread_mutex_unlock(&g_grow);
-    return rc;
+    struct slot *c = calloc(CHUNK, sizeof *c);
+    if (!c)
+        return -1;
+    for (int i = 0; i < CHUNK; i++)
+        atomic_init(&c[i].stack, -1);
+    atomic_store_explicit(&g_chunks[n], c, memory_order_release);
+    atomic_store_explicit(&g_nchunks, n + 1, memory_order_release);
+    for (int i = CHUNK; i-- > 0;)
+        g_free[g_nfree++] = n * CHUNK + (uint32_t)i;
+    return 0;
 }
 
-static int alloc_slot(int sh, uint32_t *idx)
+static void spill(uint32_t keep)
 {
-    if (pop(&g_shards[sh], idx) == 0)
-        return 0;
-    if (grow(sh) == 0 && pop(&g_shards[sh], idx) == 0)
-        return 0;
-    for (int i = 1; i < NSHARDS; i++) /* at the cap: take a free slot elsewhere */
-        if (pop(&g_shards[(sh + i) % NSHARDS], idx) == 0)
-            return 0;
-    return -1;
+    pthread_mutex_lock(&g_pool_lock);
+    while (tc.n > keep && g_nfree < g_free_cap)
+        g_free[g_nfree++] = tc.idx[--tc.n];
+    pthread_mutex_unlock(&g_pool_lock);
+}
+
+/* Thread exit: return cached slots, let another thread adopt the counters. */
+static void on_thread_exit(void *v)
+{
+    (void)v;
+    spill(0);
+    if (tc.ctr)
+        atomic_store(&tc.ctr->in_use, 0);
+    tc.ctr = NULL;
+}
+
+static void init_once(void) { pthread_key_create(&g_exit_key, on_thread_exit); }
+
+/* First use on a thread: adopt a free counter block or add one. */
+static struct counters *thread_setup(void)
+{
+    pthread_once(&g_once, init_once);
+    struct counters *c;
+    for (c = atomic_load(&g_counters); c; c = c->next) {
+        int zero = 0;
+        if (atomic_compare_exchange_strong(&c->in_use, &zero, 1))
+            break;
+    }
+    if (!c) {
+        size_t size = (sizeof *c + 63) & ~(size_t)63; /* own cache lines */
+        c = aligned_alloc(64, size);
+        if (!c)
+            return NULL;
+        memset(c, 0, size);
+        atomic_init(&c->in_use, 1);
+        c->next = atomic_load(&g_counters);
+        while (!atomic_compare_exchange_weak(&g_counters, &c->next, c))
+            ;
+    }
+    tc.ctr = c;
+    pthread_setspecific(g_exit_key, (void *)1);
+    return c;
+}
+
+static int refill(void)
+{
+    pthread_mutex_lock(&g_pool_lock);
+    if (g_nfree == 0)
+        grow_locked();
+    while (g_nfree > 0 && tc.n < TCACHE_BATCH)
+        tc.idx[tc.n++] = g_free[--g_nfree];
+    pthread_mutex_unlock(&g_pool_lock);
+    return tc.n ? 0 : -1;
 }
 
 static inline introspect_task *handle_of(uint32_t idx, uint32_t gen)
@@ -262,20 +298,23 @@ static inline struct slot *slot_of(const introspect_task *t)
     if (!(uint32_t)h || idx / CHUNK >= atomic_load_explicit(&g_nchunks, memory_order_acquire))
         return NULL;
     struct slot *s = slot_at(idx);
-    if (atomic_load_explicit(&s->gen, memory_order_relaxed) != gen ||
-        !atomic_load_explicit(&s->live, memory_order_relaxed))
+    if (RELAXED(s->gen) != gen || !RELAXED(s->live))
         return NULL;
     return s;
 }
 
-__attribute__((noinline)) static int capture_stack(struct shard *sh)
+__attribute__((noinline)) static int capture_stack(struct counters *c)
 {
     unsigned every = atomic_load_explicit(&g_stack_every, memory_order_relaxed);
-    if (!every || atomic_fetch_add_explicit(&sh->sample, 1, memory_order_relaxed) % every)
+    if (!every)
+        return -1;
+    uint64_t n = RELAXED(c->sample);
+    SET_RELAXED(c->sample, n + 1);
+    if (n % every)
         return -1;
     uintptr_t pcs[IX_STACK_MAX_FRAMES];
-    int n = ix_unwind_here(pcs, IX_STACK_MAX_FRAMES, 2); /* from begin's caller */
-    return ix_stack_intern(&g_task_stacks, pcs, n, 1);
+    int depth = ix_unwind_here(pcs, IX_STACK_MAX_FRAMES, 2); /* from begin's caller */
+    return ix_stack_intern(&g_task_stacks, pcs, depth, 1);
 }
 
 /* ---- public API ---- */
@@ -288,27 +327,27 @@ __attribute__((noinline)) int introspect_task_begin(const char *kind, const char
     *out = NULL;
     if (timeout_ns < 0)
         return INTROSPECT_EINVAL;
-    int sh = my_shard();
-    struct shard *shp = &g_shards[sh];
-    uint32_t idx;
-    if (alloc_slot(sh, &idx)) {
-        atomic_fetch_add_explicit(&shp->dropped, 1, memory_order_relaxed);
+    struct counters *c = tc.ctr ? tc.ctr : thread_setup();
+    if (!c)
+        return INTROSPECT_ENOMEM;
+    if (!tc.n && refill()) {
+        BUMP(c->dropped);
         return INTROSPECT_ELIMIT;
     }
+    uint32_t idx = tc.idx[--tc.n];
     int k = intern(&g_kinds, kind && *kind ? kind : "task", "other");
     struct slot *s = slot_at(idx);
-    int64_t now = introspect_monotonic_ns();
-    uint32_t seq = atomic_load_explicit(&s->seq, memory_order_relaxed);
+    int64_t now = coarse_ns();
+    uint32_t seq = RELAXED(s->seq);
     SEQ_WRITE_BEGIN(s, seq);
-    uint32_t gen = atomic_load_explicit(&s->gen, memory_order_relaxed) + 1;
-    atomic_store_explicit(&s->gen, gen, memory_order_relaxed);
+    uint32_t gen = RELAXED(s->gen) + 1;
+    SET_RELAXED(s->gen, gen);
     SET_RELAXED(s->kind, k);
     SET_RELAXED(s->begin_ns, now);
-    atomic_store_explicit(&s->deadline_ns, timeout_ns ? now + timeout_ns : 0,
-                          memory_order_relaxed);
-    atomic_store_explicit(&s->state, -1, memory_order_relaxed);
-    atomic_store_explicit(&s->tid, 0, memory_order_relaxed);
-    atomic_store_explicit(&s->missed, 0, memory_order_relaxed);
+    SET_RELAXED(s->deadline_ns, timeout_ns ? now + timeout_ns : 0);
+    SET_RELAXED(s->state, -1);
+    SET_RELAXED(s->tid, 0);
+    SET_RELAXED(s->missed, 0);
     union {
         char c[IX_TASK_NAME_LEN];
         uint64_t w[IX_TASK_NAME_LEN / 8];
@@ -320,10 +359,10 @@ __attribute__((noinline)) int introspect_task_begin(const char *kind, const char
     memset(nm.c + i, 0, IX_TASK_NAME_LEN - i);
     for (size_t w = 0; w < IX_TASK_NAME_LEN / 8 && w * 8 <= i; w++)
         SET_RELAXED(s->name[w], nm.w[w]);
-    SET_RELAXED(s->stack, capture_stack(shp));
-    atomic_store_explicit(&s->live, 1, memory_order_relaxed);
+    SET_RELAXED(s->stack, capture_stack(c));
+    SET_RELAXED(s->live, 1);
     atomic_store_explicit(&s->seq, seq + 2, memory_order_release);
-    atomic_fetch_add_explicit(&shp->started[k], 1, memory_order_relaxed);
+    BUMP(c->started[k]);
     *out = handle_of(idx, gen);
     return 0;
 }
@@ -335,7 +374,7 @@ int introspect_task_set_deadline(introspect_task *t, int64_t deadline_mono_ns)
     struct slot *s = slot_of(t);
     if (!s || deadline_mono_ns < 0)
         return INTROSPECT_EINVAL;
-    atomic_store_explicit(&s->deadline_ns, deadline_mono_ns, memory_order_relaxed);
+    SET_RELAXED(s->deadline_ns, deadline_mono_ns);
     return 0;
 }
 
@@ -346,8 +385,7 @@ int introspect_task_set_state(introspect_task *t, const char *state)
     struct slot *s = slot_of(t);
     if (!s)
         return INTROSPECT_EINVAL;
-    atomic_store_explicit(&s->state, state ? intern(&g_states, state, "other") : -1,
-                          memory_order_relaxed);
+    SET_RELAXED(s->state, state ? intern(&g_states, state, "other") : -1);
     return 0;
 }
 
@@ -358,9 +396,9 @@ int introspect_task_bind_thread(introspect_task *t, int bind)
     struct slot *s = slot_of(t);
     if (!s)
         return INTROSPECT_EINVAL;
-    if (bind && !tls_tid)
-        tls_tid = ix_gettid();
-    atomic_store_explicit(&s->tid, bind ? tls_tid : 0, memory_order_relaxed);
+    if (bind && !tc.tid)
+        tc.tid = ix_gettid();
+    SET_RELAXED(s->tid, bind ? tc.tid : 0);
     return 0;
 }
 
@@ -371,18 +409,19 @@ int introspect_task_end(introspect_task *t)
     struct slot *s = slot_of(t);
     if (!s)
         return INTROSPECT_EINVAL;
-    int one = 1;
-    if (!atomic_compare_exchange_strong_explicit(&s->live, &one, 0, memory_order_acq_rel,
-                                                 memory_order_relaxed))
-        return INTROSPECT_EINVAL;
-    struct shard *shp = &g_shards[my_shard()];
-    int64_t dl = atomic_load_explicit(&s->deadline_ns, memory_order_relaxed);
-    if (dl && introspect_monotonic_ns() > dl &&
-        !atomic_exchange_explicit(&s->missed, 1, memory_order_relaxed))
-        atomic_fetch_add_explicit(&shp->missed[RELAXED(s->kind)], 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&shp->ended[RELAXED(s->kind)], 1, memory_order_relaxed);
-    uint32_t idx = (uint32_t)(uintptr_t)t - 1;
-    push_chain(&g_shards[g_chunk_shard[idx / CHUNK]], idx, idx);
+    struct counters *c = tc.ctr ? tc.ctr : thread_setup();
+    if (!c)
+        return INTROSPECT_ENOMEM;
+    SET_RELAXED(s->live, 0);
+    int kind = RELAXED(s->kind);
+    int64_t dl = RELAXED(s->deadline_ns);
+    /* A reader may have counted this miss already (when it saw the task overdue). */
+    if (dl && coarse_ns() > dl && !atomic_exchange_explicit(&s->missed, 1, memory_order_relaxed))
+        BUMP(c->missed[kind]);
+    BUMP(c->ended[kind]);
+    if (tc.n == TCACHE_MAX)
+        spill(TCACHE_MAX - TCACHE_BATCH);
+    tc.idx[tc.n++] = (uint32_t)(uintptr_t)t - 1;
     return 0;
 }
 
@@ -393,18 +432,19 @@ void ix_task_kind_totals(int kind, struct ix_task_totals *t)
     memset(t, 0, sizeof *t);
     if (kind < 0 || kind >= IX_TASK_MAX_KINDS)
         return;
-    for (int i = 0; i < NSHARDS; i++) {
-        t->started += atomic_load_explicit(&g_shards[i].started[kind], memory_order_relaxed);
-        t->ended += atomic_load_explicit(&g_shards[i].ended[kind], memory_order_relaxed);
-        t->deadline_misses += atomic_load_explicit(&g_shards[i].missed[kind], memory_order_relaxed);
+    for (struct counters *c = atomic_load(&g_counters); c; c = c->next) {
+        t->started += RELAXED(c->started[kind]);
+        t->ended += RELAXED(c->ended[kind]);
+        t->deadline_misses += RELAXED(c->missed[kind]);
     }
+    t->deadline_misses += RELAXED(g_missed_seen[kind]);
 }
 
 uint64_t ix_tasks_dropped(void)
 {
     uint64_t d = 0;
-    for (int i = 0; i < NSHARDS; i++)
-        d += atomic_load_explicit(&g_shards[i].dropped, memory_order_relaxed);
+    for (struct counters *c = atomic_load(&g_counters); c; c = c->next)
+        d += RELAXED(c->dropped);
     return d;
 }
 
@@ -439,7 +479,7 @@ static int older_first(const void *a, const void *b)
 int ix_tasks_snapshot(struct ix_task_snapshot *snap)
 {
     memset(snap, 0, sizeof *snap);
-    snap->now_ns = introspect_monotonic_ns();
+    snap->now_ns = coarse_ns();
     uint32_t nchunks = atomic_load_explicit(&g_nchunks, memory_order_acquire);
     size_t cap = 256;
     snap->tasks = malloc(cap * sizeof *snap->tasks);
@@ -463,7 +503,7 @@ int ix_tasks_snapshot(struct ix_task_snapshot *snap)
         /* A leaked task never ends: count its miss when it is first seen overdue. */
         if (ti->deadline_ns && snap->now_ns > ti->deadline_ns &&
             !atomic_exchange_explicit(&s->missed, 1, memory_order_relaxed))
-            atomic_fetch_add_explicit(&g_shards[0].missed[ti->kind], 1, memory_order_relaxed);
+            atomic_fetch_add_explicit(&g_missed_seen[ti->kind], 1, memory_order_relaxed);
     }
     qsort(snap->tasks, snap->n, sizeof *snap->tasks, older_first);
     return 0;
