@@ -22,6 +22,7 @@
 
 static const struct demo_route *const route_tables[] = {
     demo_core_routes,
+    demo_task_routes,
 };
 
 static introspect_counter *m_requests;
@@ -85,6 +86,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     double t0 = now_seconds();
     introspect_var_add_int(v_inflight, 1);
     struct demo_request req = {url, mhd_arg, c};
+    demo_task_request_begin(url);
     static __thread struct demo_reply rep;
     const struct demo_route *r = find_route(url);
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
@@ -99,6 +101,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)rep.status, resp);
     MHD_destroy_response(resp);
     introspect_var_add_int(v_inflight, -1);
+    demo_task_request_end();
     record(r ? r->path : "other", rep.status, now_seconds() - t0);
     return ret;
 }
@@ -186,6 +189,8 @@ static void print_urls(int app_port)
     printf("  profiles index:  http://127.0.0.1:%d/debug/pprof/\n", port);
     printf("  metrics:         http://127.0.0.1:%d/metrics\n", port);
     printf("  expvar:          http://127.0.0.1:%d/debug/vars\n", port);
+    printf("  threads:         http://127.0.0.1:%d/debug/pprof/threads?debug=2\n", port);
+    printf("  tasks:           http://127.0.0.1:%d/debug/pprof/tasks   (try /leak, /stuck)\n", port);
     printf("  CPU profile:     go tool pprof -top 'http://127.0.0.1:%d/debug/pprof/profile?seconds=5'\n", port);
     printf("Ctrl-C stops it.\n");
     fflush(stdout);
@@ -209,6 +214,7 @@ int main(int argc, char **argv)
     }
     if (traffic.rps < 0 || traffic.rps > 1000)
         traffic.rps = 20;
+    demo_tasks_init();
     int rc = introspect_start(NULL);
     if (rc) {
         fprintf(stderr, "demo: introspect_start: %s\n", introspect_strerror(rc));
