@@ -1,7 +1,7 @@
 /* Cost of a task begin + end, stacks off and on, on 1..N threads.
  *
- *   cc -O2 -Iinclude bench/tasks/bench_tasks.c -Lbuild -lintrospect -lpthread \
- *      -Wl,-rpath,$PWD/build -o /tmp/bench_tasks && /tmp/bench_tasks
+ *   cmake --build build && build/bench/bench_tasks [max_threads]
+ *   INTROSPECT_TASK_STACKS=100 build/bench/bench_tasks 1    (birth stacks sampled)
  *
  * Prints ns per begin+end pair (median of 7 runs) for each configuration,
  * measured in each thread's own CPU time (CLOCK_THREAD_CPUTIME_ID) so a

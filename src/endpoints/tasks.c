@@ -97,7 +97,7 @@ static void write_text(const struct view *v, ix_buf *b)
     unsigned every = ix_tasks_stack_every();
     ix_buf_printf(b,
                   "tasks: %zu live, %llu overdue; since start %llu started, %llu ended, "
-                  "%llu deadline misses, %llu dropped (live limit reached)\n",
+                  "%llu deadline misses, %llu refused at the live limit\n",
                   v->snap.n, (unsigned long long)v->overdue, (unsigned long long)started,
                   (unsigned long long)ended, (unsigned long long)missed,
                   (unsigned long long)ix_tasks_dropped());
