@@ -247,6 +247,42 @@ static void check_churn(int port)
     pthread_join(ch, NULL);
 }
 
+/* Concurrent dumps: each gets its dump or a 409 with Retry-After, never a hang. */
+static int g_port;
+static atomic_int g_ok, g_busy;
+
+static void *dump_client(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 8; i++) {
+        struct http_reply r;
+        ASSERT(http_get(g_port, "/debug/pprof/threads?debug=2", &r) == 0);
+        if (r.status == 409) {
+            ASSERT_STR_CONTAINS(http_header(&r, "Retry-After"), "1");
+            atomic_fetch_add(&g_busy, 1);
+        } else {
+            ASSERT_EQ(r.status, 200);
+            atomic_fetch_add(&g_ok, 1);
+        }
+        http_reply_free(&r);
+    }
+    return NULL;
+}
+
+static void check_concurrent_dumps(int port)
+{
+    pthread_t c[4];
+    g_port = port;
+    for (int i = 0; i < 4; i++)
+        pthread_create(&c[i], NULL, dump_client, NULL);
+    for (int i = 0; i < 4; i++)
+        pthread_join(c[i], NULL);
+    ASSERT_EQ(atomic_load(&g_ok) + atomic_load(&g_busy), 32);
+    ASSERT(atomic_load(&g_ok) > 0);
+    printf("concurrent dumps: %d served, %d told to retry\n", atomic_load(&g_ok),
+           atomic_load(&g_busy));
+}
+
 static void check_threadcreate(int port)
 {
     struct http_reply r;
@@ -303,6 +339,7 @@ int main(void)
     check_grouped(port);
     check_pprof(port);
     check_bad_input(port);
+    check_concurrent_dumps(port);
     check_churn(port); /* sets g_stop */
     check_threadcreate(port);
 
