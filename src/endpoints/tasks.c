@@ -12,10 +12,7 @@
 #include "runtime.h"
 
 struct view {
-    struct ix_task_snapshot snap;
-    struct ix_task_group *groups; /* by kind, then state */
-    int ngroups;
-    uint64_t overdue;
+    struct ix_task_summary sum;
     struct ix_profile stacks; /* one sample per task with a birth stack */
     int *sample_of;           /* per task: sample index, -1 none */
     struct ix_resolved r;
@@ -27,24 +24,21 @@ static int is_overdue(const struct ix_task_info *t, int64_t now)
     return t->deadline_ns && now > t->deadline_ns;
 }
 
+/* Load the summary, then resolve the birth stacks of the tasks that have one. */
 static int view_load(struct view *v)
 {
     memset(v, 0, sizeof *v);
-    if (ix_tasks_snapshot(&v->snap))
-        return -1;
-    v->ngroups = ix_tasks_group(&v->snap, &v->groups);
-    if (v->ngroups < 0)
-        return -1;
     ix_profile_init(&v->stacks, "tasks");
+    if (ix_task_summary_load(&v->sum))
+        return -1;
+    const struct ix_task_snapshot *snap = &v->sum.snap;
     ix_profile_add_type(&v->stacks, "tasks", "count");
-    v->sample_of = malloc((v->snap.n + 1) * sizeof *v->sample_of);
+    v->sample_of = malloc((snap->n + 1) * sizeof *v->sample_of);
     if (!v->sample_of)
         return -1;
-    for (size_t i = 0; i < v->snap.n; i++) {
-        const struct ix_task_info *t = &v->snap.tasks[i];
+    for (size_t i = 0; i < snap->n; i++) {
+        const struct ix_task_info *t = &snap->tasks[i];
         v->sample_of[i] = -1;
-        if (is_overdue(t, v->snap.now_ns))
-            v->overdue++;
         uintptr_t pcs[IX_STACK_MAX_FRAMES];
         int n = t->stack >= 0 ? ix_stack_get(ix_task_stacks(), t->stack, pcs,
                                              IX_STACK_MAX_FRAMES, NULL)
@@ -69,63 +63,44 @@ static void view_free(struct view *v)
         ix_resolved_free(&v->r);
     ix_profile_free(&v->stacks);
     free(v->sample_of);
-    free(v->groups);
-    ix_tasks_snapshot_free(&v->snap);
-}
-
-/* Live and overdue tasks of one kind, from the groups. */
-static void kind_live(const struct view *v, int kind, uint64_t *live, uint64_t *overdue)
-{
-    *live = *overdue = 0;
-    for (int i = 0; i < v->ngroups; i++)
-        if (v->groups[i].kind == kind) {
-            *live += v->groups[i].live;
-            *overdue += v->groups[i].overdue;
-        }
+    ix_task_summary_free(&v->sum);
 }
 
 static void write_text(const struct view *v, ix_buf *b)
 {
-    uint64_t started = 0, ended = 0, missed = 0;
-    for (int k = 0; k < ix_task_nkinds(); k++) {
-        struct ix_task_totals t;
-        ix_task_kind_totals(k, &t);
-        started += t.started;
-        ended += t.ended;
-        missed += t.deadline_misses;
-    }
+    const struct ix_task_summary *s = &v->sum;
     unsigned every = ix_tasks_stack_every();
     ix_buf_printf(b,
-                  "tasks: %zu live, %llu overdue; since start %llu started, %llu ended, "
+                  "tasks: %llu live, %llu overdue; since start %llu started, %llu ended, "
                   "%llu deadline misses, %llu refused at the live limit\n",
-                  v->snap.n, (unsigned long long)v->overdue, (unsigned long long)started,
-                  (unsigned long long)ended, (unsigned long long)missed,
+                  (unsigned long long)s->all.live, (unsigned long long)s->all.overdue,
+                  (unsigned long long)s->all.totals.started,
+                  (unsigned long long)s->all.totals.ended,
+                  (unsigned long long)s->all.totals.deadline_misses,
                   (unsigned long long)ix_tasks_dropped());
     if (every)
         ix_buf_printf(b, "birth stacks: captured for 1 task in %u\n", every);
     else
         ix_buf_puts(b, "birth stacks: off (set INTROSPECT_TASK_STACKS=N to capture 1 in N)\n");
-    for (int k = 0; k < ix_task_nkinds(); k++) {
-        uint64_t live, overdue;
-        struct ix_task_totals t;
-        kind_live(v, k, &live, &overdue);
-        ix_task_kind_totals(k, &t);
+    for (int k = 0; k < s->nkinds; k++) {
+        const struct ix_task_kind_view *kv = &s->kinds[k];
         ix_buf_printf(b, "\nkind %s: %llu live, %llu overdue, %llu started, %llu ended, "
                          "%llu deadline misses\n",
-                      ix_task_kind_name(k), (unsigned long long)live,
-                      (unsigned long long)overdue, (unsigned long long)t.started,
-                      (unsigned long long)t.ended, (unsigned long long)t.deadline_misses);
-        for (int i = 0; i < v->ngroups; i++)
-            if (v->groups[i].kind == k)
+                      ix_task_kind_name(k), (unsigned long long)kv->live,
+                      (unsigned long long)kv->overdue, (unsigned long long)kv->totals.started,
+                      (unsigned long long)kv->totals.ended,
+                      (unsigned long long)kv->totals.deadline_misses);
+        for (int i = 0; i < s->ngroups; i++)
+            if (s->groups[i].kind == k)
                 ix_buf_printf(b, "  state \"%s\": %llu live, %llu overdue\n",
-                              ix_task_state_label(v->groups[i].state),
-                              (unsigned long long)v->groups[i].live,
-                              (unsigned long long)v->groups[i].overdue);
+                              ix_task_state_label(s->groups[i].state),
+                              (unsigned long long)s->groups[i].live,
+                              (unsigned long long)s->groups[i].overdue);
     }
     ix_buf_putc(b, '\n');
-    for (size_t i = 0; i < v->snap.n; i++) {
-        const struct ix_task_info *t = &v->snap.tasks[i];
-        int64_t now = v->snap.now_ns;
+    for (size_t i = 0; i < s->snap.n; i++) {
+        const struct ix_task_info *t = &s->snap.tasks[i];
+        int64_t now = s->snap.now_ns;
         ix_buf_printf(b, "task %u.%u %s \"%s\" age %.3fs state \"%s\"", t->slot, t->gen,
                       ix_task_kind_name(t->kind), t->name, (now - t->begin_ns) / 1e9,
                       ix_task_state_name(t->state));
@@ -149,32 +124,11 @@ static void write_text(const struct view *v, ix_buf *b)
 static void kinds_json(const struct view *v, introspect_json *j)
 {
     introspect_json_array_begin(j);
-    for (int k = 0; k < ix_task_nkinds(); k++) {
-        uint64_t live, overdue;
-        struct ix_task_totals t;
-        kind_live(v, k, &live, &overdue);
-        ix_task_kind_totals(k, &t);
+    for (int k = 0; k < v->sum.nkinds; k++) {
         introspect_json_object_begin(j);
         introspect_json_key(j, "kind");
         introspect_json_string(j, ix_task_kind_name(k));
-        introspect_json_key(j, "live");
-        ix_json_uint(j, live);
-        introspect_json_key(j, "overdue");
-        ix_json_uint(j, overdue);
-        introspect_json_key(j, "started");
-        ix_json_uint(j, t.started);
-        introspect_json_key(j, "ended");
-        ix_json_uint(j, t.ended);
-        introspect_json_key(j, "deadline_misses");
-        ix_json_uint(j, t.deadline_misses);
-        introspect_json_key(j, "states");
-        introspect_json_object_begin(j);
-        for (int i = 0; i < v->ngroups; i++)
-            if (v->groups[i].kind == k) {
-                introspect_json_key(j, ix_task_state_label(v->groups[i].state));
-                ix_json_uint(j, v->groups[i].live);
-            }
-        introspect_json_object_end(j);
+        ix_task_kind_json(&v->sum, k, j);
         introspect_json_object_end(j);
     }
     introspect_json_array_end(j);
@@ -182,8 +136,8 @@ static void kinds_json(const struct view *v, introspect_json *j)
 
 static void task_json(const struct view *v, size_t i, introspect_json *j)
 {
-    const struct ix_task_info *t = &v->snap.tasks[i];
-    int64_t now = v->snap.now_ns;
+    const struct ix_task_info *t = &v->sum.snap.tasks[i];
+    int64_t now = v->sum.snap.now_ns;
     char id[32];
     snprintf(id, sizeof id, "%u.%u", t->slot, t->gen);
     introspect_json_object_begin(j);
@@ -228,9 +182,9 @@ static void write_json(const struct view *v, ix_buf *b)
     ix_json_init(&j, b);
     introspect_json_object_begin(&j);
     introspect_json_key(&j, "live");
-    ix_json_uint(&j, v->snap.n);
+    ix_json_uint(&j, v->sum.all.live);
     introspect_json_key(&j, "overdue");
-    ix_json_uint(&j, v->overdue);
+    ix_json_uint(&j, v->sum.all.overdue);
     introspect_json_key(&j, "dropped");
     ix_json_uint(&j, ix_tasks_dropped());
     introspect_json_key(&j, "stack_every");
@@ -239,7 +193,7 @@ static void write_json(const struct view *v, ix_buf *b)
     kinds_json(v, &j);
     introspect_json_key(&j, "tasks");
     introspect_json_array_begin(&j);
-    for (size_t i = 0; i < v->snap.n; i++)
+    for (size_t i = 0; i < v->sum.snap.n; i++)
         task_json(v, i, &j);
     introspect_json_array_end(&j);
     introspect_json_object_end(&j);

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 
+#include "format/frames.h"
 #include "format/json.h"
 
 struct order {
@@ -38,25 +39,13 @@ static void write_labels(const struct ix_sample *s, ix_buf *out)
     ix_buf_puts(out, "}\n");
 }
 
-static void write_frames(const struct ix_resolved *r, size_t si, ix_buf *out)
+static void frame_line(const struct ix_frame *f, void *arg)
 {
-    const struct ix_sample *s = &r->prof->samples[si];
-    char tmp[32];
-    for (int j = 0; j < s->npcs; j++) {
-        uint32_t loc = r->sample_locs[si][j];
-        const struct ix_rlocation *l = &r->locations[loc];
-        int nl = l->nlines ? l->nlines : 1;
-        for (int k = 0; k < nl; k++) {
-            ix_buf_printf(out, "#\t%#llx\t%s", (unsigned long long)l->address,
-                          ix_rloc_name(r, loc, k, tmp, sizeof tmp));
-            if (k < l->nlines) {
-                const struct ix_rfunction *f = &r->functions[l->lines[k].function];
-                if (f->filename && f->filename[0])
-                    ix_buf_printf(out, "\t%s:%lld", f->filename, (long long)l->lines[k].line);
-            }
-            ix_buf_putc(out, '\n');
-        }
-    }
+    ix_buf *out = arg;
+    ix_buf_printf(out, "#\t%#llx\t%s", (unsigned long long)f->address, f->function);
+    if (f->file)
+        ix_buf_printf(out, "\t%s:%lld", f->file, (long long)f->line);
+    ix_buf_putc(out, '\n');
 }
 
 int ix_count_text_encode(const struct ix_resolved *r, const char *name, int vi, ix_buf *out)
@@ -81,7 +70,7 @@ int ix_count_text_encode(const struct ix_resolved *r, const char *name, int vi, 
             ix_buf_printf(out, " %#llx", (unsigned long long)s->pcs[j]);
         ix_buf_putc(out, '\n');
         write_labels(s, out);
-        write_frames(r, idx[n], out);
+        ix_frames_each(r, idx[n], frame_line, out);
         ix_buf_putc(out, '\n');
     }
     free(idx);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "format/json.h"
 #include "sampling/stack_table.h"
 
 #define IX_TASK_MAX_KINDS 64
@@ -59,6 +60,25 @@ struct ix_task_group {
 };
 /* Returns the number of groups (*out malloc'd, caller frees), or -1. */
 int ix_tasks_group(const struct ix_task_snapshot *s, struct ix_task_group **out);
+
+/* Everything the readers show per kind: a snapshot, its groups, and per
+ * kind the live/overdue counts and the totals since start. */
+struct ix_task_summary {
+    struct ix_task_snapshot snap;
+    struct ix_task_group *groups;
+    int ngroups;
+    int nkinds;
+    struct ix_task_kind_view {
+        uint64_t live, overdue;
+        struct ix_task_totals totals;
+    } kinds[IX_TASK_MAX_KINDS];
+    struct ix_task_kind_view all; /* sums over kinds */
+};
+int ix_task_summary_load(struct ix_task_summary *s); /* 0 or -1 (OOM) */
+void ix_task_summary_free(struct ix_task_summary *s);
+/* Write kind k's figures as keys of an open JSON object: live, overdue,
+ * started, ended, deadline_misses, states {state: live}. */
+void ix_task_kind_json(const struct ix_task_summary *s, int k, introspect_json *j);
 unsigned ix_tasks_stack_every(void);
 
 #endif

@@ -1,31 +1,11 @@
 /* Tasks in /metrics and the "tasks" key of /debug/vars. */
-#include <stdlib.h>
-
 #include "collectors.h"
 #include "registry/tasks.h"
 
-struct kind_sum {
-    uint64_t live, overdue;
-};
-
-static void sum_kinds(const struct ix_task_group *g, int ng, struct kind_sum *ks)
-{
-    for (int i = 0; i < ng; i++)
-        if (g[i].kind >= 0 && g[i].kind < IX_TASK_MAX_KINDS) {
-            ks[g[i].kind].live += g[i].live;
-            ks[g[i].kind].overdue += g[i].overdue;
-        }
-}
-
 void ix_collect_tasks(struct ix_mset *set)
 {
-    struct ix_task_snapshot snap;
-    struct ix_task_group *g = NULL;
-    struct kind_sum ks[IX_TASK_MAX_KINDS] = {{0, 0}};
-    int ng = ix_tasks_snapshot(&snap) == 0 ? ix_tasks_group(&snap, &g) : -1;
-    if (ng > 0)
-        sum_kinds(g, ng, ks);
-    int nk = ix_task_nkinds();
+    struct ix_task_summary s;
+    int ok = ix_task_summary_load(&s) == 0;
     struct ix_mfamily *live = ix_mset_family(set, "introspect_tasks_live",
                                              "Tasks begun and not yet ended", IX_GAUGE);
     struct ix_mfamily *over = ix_mset_family(set, "introspect_tasks_overdue",
@@ -38,73 +18,51 @@ void ix_collect_tasks(struct ix_mset *set)
         set, "introspect_tasks_deadline_misses_total",
         "Tasks that ran past their deadline (counted when ended late or first seen overdue)",
         IX_COUNTER);
-    for (int k = 0; k < nk; k++) {
-        struct ix_task_totals t;
-        ix_task_kind_totals(k, &t);
+    for (int k = 0; ok && k < s.nkinds; k++) {
+        const struct ix_task_kind_view *v = &s.kinds[k];
         const char *kind = ix_task_kind_name(k);
-        ix_mset_value1(set, live, "kind", kind, (double)ks[k].live);
-        ix_mset_value1(set, over, "kind", kind, (double)ks[k].overdue);
-        ix_mset_value1(set, st, "kind", kind, (double)t.started);
-        ix_mset_value1(set, en, "kind", kind, (double)t.ended);
-        ix_mset_value1(set, miss, "kind", kind, (double)t.deadline_misses);
+        ix_mset_value1(set, live, "kind", kind, (double)v->live);
+        ix_mset_value1(set, over, "kind", kind, (double)v->overdue);
+        ix_mset_value1(set, st, "kind", kind, (double)v->totals.started);
+        ix_mset_value1(set, en, "kind", kind, (double)v->totals.ended);
+        ix_mset_value1(set, miss, "kind", kind, (double)v->totals.deadline_misses);
     }
     struct ix_mfamily *bs = ix_mset_family(set, "introspect_tasks_by_state",
                                            "Live tasks by kind and state text", IX_GAUGE);
     static const char *const names[2] = {"kind", "state"};
-    for (int i = 0; i < ng; i++) {
-        const char *vals[2] = {ix_task_kind_name(g[i].kind), ix_task_state_label(g[i].state)};
-        ix_mset_value(set, bs, names, vals, 2, (double)g[i].live);
+    for (int i = 0; ok && i < s.ngroups; i++) {
+        const char *vals[2] = {ix_task_kind_name(s.groups[i].kind),
+                               ix_task_state_label(s.groups[i].state)};
+        ix_mset_value(set, bs, names, vals, 2, (double)s.groups[i].live);
     }
     struct ix_mfamily *dr = ix_mset_family(set, "introspect_tasks_dropped_total",
                                            "Task begins refused because max_tasks were live",
                                            IX_COUNTER);
     ix_mset_value0(set, dr, (double)ix_tasks_dropped());
-    free(g);
-    if (ng >= 0)
-        ix_tasks_snapshot_free(&snap);
+    ix_task_summary_free(&s);
 }
 
 void ix_vars_tasks(introspect_json *j)
 {
-    struct ix_task_snapshot snap;
-    struct ix_task_group *g = NULL;
-    struct kind_sum ks[IX_TASK_MAX_KINDS] = {{0, 0}};
-    int ng = ix_tasks_snapshot(&snap) == 0 ? ix_tasks_group(&snap, &g) : -1;
-    if (ng > 0)
-        sum_kinds(g, ng, ks);
-    uint64_t tot[5] = {0};
+    struct ix_task_summary s;
+    if (ix_task_summary_load(&s)) {
+        ix_task_summary_free(&s);
+        introspect_json_null(j);
+        return;
+    }
     introspect_json_object_begin(j);
     introspect_json_key(j, "kinds");
     introspect_json_object_begin(j);
-    for (int k = 0; k < ix_task_nkinds(); k++) {
-        struct ix_task_totals t;
-        ix_task_kind_totals(k, &t);
+    for (int k = 0; k < s.nkinds; k++) {
         introspect_json_key(j, ix_task_kind_name(k));
         introspect_json_object_begin(j);
-        introspect_json_key(j, "live");
-        ix_json_uint(j, ks[k].live);
-        introspect_json_key(j, "overdue");
-        ix_json_uint(j, ks[k].overdue);
-        introspect_json_key(j, "started");
-        ix_json_uint(j, t.started);
-        introspect_json_key(j, "ended");
-        ix_json_uint(j, t.ended);
-        introspect_json_key(j, "deadline_misses");
-        ix_json_uint(j, t.deadline_misses);
-        introspect_json_key(j, "states");
-        introspect_json_object_begin(j);
-        for (int i = 0; i < ng; i++)
-            if (g[i].kind == k) {
-                introspect_json_key(j, ix_task_state_label(g[i].state));
-                ix_json_uint(j, g[i].live);
-            }
+        ix_task_kind_json(&s, k, j);
         introspect_json_object_end(j);
-        introspect_json_object_end(j);
-        uint64_t add[5] = {ks[k].live, ks[k].overdue, t.started, t.ended, t.deadline_misses};
-        for (int i = 0; i < 5; i++)
-            tot[i] += add[i];
     }
     introspect_json_object_end(j);
+    const struct ix_task_kind_view *a = &s.all;
+    uint64_t tot[5] = {a->live, a->overdue, a->totals.started, a->totals.ended,
+                       a->totals.deadline_misses};
     static const char *const keys[5] = {"live", "overdue", "started", "ended",
                                         "deadline_misses"};
     for (int i = 0; i < 5; i++) {
@@ -114,7 +72,5 @@ void ix_vars_tasks(introspect_json *j)
     introspect_json_key(j, "dropped");
     ix_json_uint(j, ix_tasks_dropped());
     introspect_json_object_end(j);
-    free(g);
-    if (ng >= 0)
-        ix_tasks_snapshot_free(&snap);
+    ix_task_summary_free(&s);
 }

@@ -67,11 +67,14 @@ __attribute__((visibility("default"))) int pthread_create(pthread_t *th,
     uintptr_t pcs[IX_STACK_MAX_FRAMES];
     int n = ix_unwind_here(pcs, IX_STACK_MAX_FRAMES, 1); /* from the caller */
     struct start *s = malloc(sizeof *s);
-    if (!s) /* cannot wrap: still create it, only exits go uncounted */
-        return real(th, attr, fn, arg);
-    s->fn = fn;
-    s->arg = arg;
-    int rc = real(th, attr, start_wrapper, s);
+    int rc;
+    if (s) {
+        s->fn = fn;
+        s->arg = arg;
+        rc = real(th, attr, start_wrapper, s);
+    } else { /* cannot wrap: still create it; its exit goes uncounted */
+        rc = real(th, attr, fn, arg);
+    }
     if (rc) {
         free(s);
         atomic_fetch_add_explicit(&g_failed, 1, memory_order_relaxed);

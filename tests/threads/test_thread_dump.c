@@ -154,6 +154,19 @@ static void check_debug2(int port)
     http_reply_free(&r);
 }
 
+/* Run a shell command (printf format, %s = path twice at most) that must
+ * succeed; returns its output (caller frees). */
+static char *must_run(const char *fmt, const char *a, const char *b, const char *c)
+{
+    char cmd[2048], *out = NULL;
+    snprintf(cmd, sizeof cmd, fmt, a, b, c);
+    int rc = run_cmd(cmd, &out);
+    if (rc != 0)
+        fprintf(stderr, "%s\n%s\n", cmd, out ? out : "");
+    ASSERT_EQ(rc, 0);
+    return out;
+}
+
 /* A second dump knows how long a thread that stayed blocked has been so;
  * interrupt=0 spares threads in calls that would see EINTR. */
 static void check_second_dump(int port)
@@ -174,16 +187,14 @@ static void check_json(int port)
     ASSERT_EQ(r.status, 200);
     ASSERT_STR_CONTAINS(http_header(&r, "Content-Type"), "application/json");
     const char *path = write_temp("threads-json", r.body, r.body_len);
-    char cmd[512], *out = NULL;
-    snprintf(cmd, sizeof cmd,
+    char *out = must_run(
              "python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); "
              "t={x[\"name\"]:x for x in d[\"threads\"]}; "
              "p=t[\"t-piperead\"]; m=t[\"t-masked\"]; "
              "print(p[\"state\"], p[\"stack_status\"], p[\"frames\"][0][\"function\"] if p[\"frames\"] else \"\", "
              "any(f[\"function\"]==\"blocked_in_pipe_read\" for f in p[\"frames\"]), "
-             "m[\"stack_status\"], d[\"threads_total\"]>=6)' %s",
-             path);
-    ASSERT_EQ(run_cmd(cmd, &out), 0);
+             "m[\"stack_status\"], d[\"threads_total\"]>=6)' %s%s%s",
+             path, "", "");
     ASSERT_STR_CONTAINS(out, "S ok");
     ASSERT_STR_CONTAINS(out, "True blocked True");
     free(out);
@@ -209,23 +220,13 @@ static void check_pprof(int port)
     ASSERT_EQ(r.status, 200);
     ASSERT_STR_CONTAINS(http_header(&r, "Content-Type"), "application/octet-stream");
     const char *path = write_temp("goroutine-pb", r.body, r.body_len);
-    char cmd[1024], *out = NULL;
-    snprintf(cmd, sizeof cmd, "go tool pprof -raw %s 2>&1", path);
-    int rc = run_cmd(cmd, &out);
-    if (rc != 0)
-        fprintf(stderr, "%s\n", out);
-    ASSERT_EQ(rc, 0);
+    char *out = must_run("go tool pprof -raw %s 2>&1%s%s", path, "", "");
     ASSERT_STR_CONTAINS(out, "goroutine/count");
     ASSERT_STR_CONTAINS(out, "blocked_in_pipe_read");
     ASSERT_STR_CONTAINS(out, "thread:[t-piperead]");
     free(out);
-    snprintf(cmd, sizeof cmd,
-             "gzip -dc %s | protoc --decode perftools.profiles.Profile -I $(dirname %s) %s 2>&1",
-             path, getenv("IX_PROFILE_PROTO"), getenv("IX_PROFILE_PROTO"));
-    rc = run_cmd(cmd, &out);
-    if (rc != 0)
-        fprintf(stderr, "%s\n", out);
-    ASSERT_EQ(rc, 0);
+    out = must_run("gzip -dc %s | protoc --decode perftools.profiles.Profile -I $(dirname %s) %s 2>&1",
+                   path, getenv("IX_PROFILE_PROTO"), getenv("IX_PROFILE_PROTO"));
     ASSERT_STR_CONTAINS(out, "sample_type");
     free(out);
     unlink(path);
@@ -295,9 +296,7 @@ static void check_threadcreate(int port)
     ASSERT(http_get(port, "/debug/pprof/threadcreate", &r) == 0);
     ASSERT_EQ(r.status, 200);
     const char *path = write_temp("threadcreate-pb", r.body, r.body_len);
-    char cmd[512], *out = NULL;
-    snprintf(cmd, sizeof cmd, "go tool pprof -top %s 2>&1", path);
-    ASSERT_EQ(run_cmd(cmd, &out), 0);
+    char *out = must_run("go tool pprof -top %s 2>&1%s%s", path, "", "");
     ASSERT_STR_CONTAINS(out, "churn");
     free(out);
     unlink(path);
