@@ -211,6 +211,10 @@ static void check_grouped(int port)
     ASSERT_STR_CONTAINS(r.body, "\tblocked_in_cond_wait");
     ASSERT_STR_CONTAINS(r.body, "# labels: {\"thread\":\"t-condwait\"");
     http_reply_free(&r);
+    ASSERT(http_get(port, "/debug/pprof/threads?format=folded", &r) == 0);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_STR_CONTAINS(r.body, "blocked_in_pipe_read;read");
+    http_reply_free(&r);
 }
 
 static void check_pprof(int port)
