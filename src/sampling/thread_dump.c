@@ -310,13 +310,13 @@ int ix_thread_dump_take(struct ix_thread_dump *d, int timeout_ms, int flags)
     pthread_mutex_unlock(&setup_lock);
     int rc = INTROSPECT_ENOMEM;
     pid_t *tids = malloc(IX_DUMP_MAX_LISTED * sizeof *tids);
-    d->threads = calloc(IX_DUMP_MAX_LISTED, sizeof *d->threads);
-    if (tids && d->threads) {
-        int total = ix_thread_list(tids, IX_DUMP_MAX_LISTED);
-        d->total = total < 0 ? 0 : total;
-        rc = capture(d, tids, d->total < IX_DUMP_MAX_LISTED ? d->total : IX_DUMP_MAX_LISTED,
-                     flags);
-    }
+    int total = tids ? ix_thread_list(tids, IX_DUMP_MAX_LISTED) : -1;
+    d->total = total < 0 ? 0 : total;
+    int listed = d->total < IX_DUMP_MAX_LISTED ? d->total : IX_DUMP_MAX_LISTED;
+    /* Entries are ~1 KB: size them to the threads there are. */
+    d->threads = tids ? calloc((size_t)listed + 1, sizeof *d->threads) : NULL;
+    if (d->threads)
+        rc = capture(d, tids, listed, flags);
     free(tids);
     if (rc == 0)
         track_states(d, ix_mono_ns());
