@@ -53,14 +53,8 @@ int ix_thread_dump_setup(int sig, char *why, size_t whylen)
         rc = INTROSPECT_ESIGNAL;
     } else if ((old.sa_flags & SA_SIGINFO) && old.sa_sigaction == ix_dump_signal_handler) {
         g_signal = sig; /* installed by an earlier start */
-    } else if (!(old.sa_flags & SA_SIGINFO) && old.sa_handler != SIG_DFL &&
-               old.sa_handler != SIG_IGN) {
-        snprintf(g_problem, sizeof g_problem,
-                 "dump signal %d is owned by another handler; choose another with "
-                 "INTROSPECT_DUMP_SIGNAL",
-                 sig);
-        rc = INTROSPECT_ESIGNAL;
-    } else if (old.sa_flags & SA_SIGINFO) {
+    } else if ((old.sa_flags & SA_SIGINFO) ||
+               (old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN)) {
         snprintf(g_problem, sizeof g_problem,
                  "dump signal %d is owned by another handler; choose another with "
                  "INTROSPECT_DUMP_SIGNAL",
@@ -74,7 +68,13 @@ int ix_thread_dump_setup(int sig, char *why, size_t whylen)
         memset(&sa, 0, sizeof sa);
         sa.sa_sigaction = ix_dump_signal_handler;
         sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+        /* Other async signals wait for the handler; synchronous ones stay
+         * deliverable so a fault still reaches the host's crash handler. */
         sigfillset(&sa.sa_mask);
+        sigdelset(&sa.sa_mask, SIGSEGV);
+        sigdelset(&sa.sa_mask, SIGBUS);
+        sigdelset(&sa.sa_mask, SIGILL);
+        sigdelset(&sa.sa_mask, SIGFPE);
         if (sigaction(sig, &sa, NULL) != 0) {
             snprintf(g_problem, sizeof g_problem, "cannot install dump signal %d: %s", sig,
                      strerror(errno));
