@@ -21,6 +21,7 @@
 #include "introspect.h"
 #include "runtime.h"
 #include "sampling/thread_create.h"
+#include "registry/tasks.h"
 #include "sampling/thread_dump.h"
 
 #define LABEL_MAX 256
@@ -211,7 +212,102 @@ static void syscall_text(const struct ix_thread_proc *p, ix_buf *b)
     }
 }
 
-static void write_debug2(const struct ix_thread_dump *d, const struct ix_resolved *r, ix_buf *b)
+/* ---- the tasks each thread runs (introspect_task_bind_thread) ---- */
+
+struct bound_tasks {
+    struct ix_task_snapshot snap;
+    size_t *by_tid; /* indices into snap.tasks with a thread, sorted by tid */
+    size_t n;
+};
+
+static int by_task_tid(const void *a, const void *b, void *ctx)
+{
+    const struct ix_task_info *t = ctx;
+    pid_t x = t[*(const size_t *)a].tid, y = t[*(const size_t *)b].tid;
+    return (x > y) - (x < y);
+}
+
+static void bound_load(struct bound_tasks *bt)
+{
+    memset(bt, 0, sizeof *bt);
+    if (ix_tasks_snapshot(&bt->snap))
+        return;
+    bt->by_tid = malloc((bt->snap.n + 1) * sizeof *bt->by_tid);
+    if (!bt->by_tid)
+        return;
+    for (size_t i = 0; i < bt->snap.n; i++)
+        if (bt->snap.tasks[i].tid)
+            bt->by_tid[bt->n++] = i;
+    qsort_r(bt->by_tid, bt->n, sizeof *bt->by_tid, by_task_tid, bt->snap.tasks);
+}
+
+static void bound_free(struct bound_tasks *bt)
+{
+    free(bt->by_tid);
+    ix_tasks_snapshot_free(&bt->snap);
+}
+
+/* The range [*first, return) of by_tid whose tasks run on tid. */
+static size_t bound_range(const struct bound_tasks *bt, pid_t tid, size_t *first)
+{
+    size_t lo = 0, hi = bt->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (bt->snap.tasks[bt->by_tid[mid]].tid < tid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *first = lo;
+    while (hi < bt->n && bt->snap.tasks[bt->by_tid[hi]].tid == tid)
+        hi++;
+    return hi;
+}
+
+static void tasks_text(const struct bound_tasks *bt, pid_t tid, ix_buf *b)
+{
+    size_t i, end = bound_range(bt, tid, &i);
+    for (size_t shown = 0; i < end; i++, shown++) {
+        if (shown == 4) {
+            ix_buf_printf(b, "#\ttask: ... and %zu more\n", end - i);
+            break;
+        }
+        const struct ix_task_info *t = &bt->snap.tasks[bt->by_tid[i]];
+        ix_buf_printf(b, "#\ttask: %u.%u %s \"%s\" age %.3fs state \"%s\"%s\n", t->slot, t->gen,
+                      ix_task_kind_name(t->kind), t->name, (bt->snap.now_ns - t->begin_ns) / 1e9,
+                      ix_task_state_name(t->state),
+                      t->deadline_ns && bt->snap.now_ns > t->deadline_ns ? " OVERDUE" : "");
+    }
+}
+
+static void tasks_json(const struct bound_tasks *bt, pid_t tid, introspect_json *j)
+{
+    size_t i, end = bound_range(bt, tid, &i);
+    introspect_json_array_begin(j);
+    for (; i < end; i++) {
+        const struct ix_task_info *t = &bt->snap.tasks[bt->by_tid[i]];
+        char id[32];
+        snprintf(id, sizeof id, "%u.%u", t->slot, t->gen);
+        introspect_json_object_begin(j);
+        introspect_json_key(j, "id");
+        introspect_json_string(j, id);
+        introspect_json_key(j, "kind");
+        introspect_json_string(j, ix_task_kind_name(t->kind));
+        introspect_json_key(j, "name");
+        introspect_json_string(j, t->name);
+        introspect_json_key(j, "state");
+        introspect_json_string(j, ix_task_state_name(t->state));
+        introspect_json_key(j, "age_seconds");
+        introspect_json_float(j, (bt->snap.now_ns - t->begin_ns) / 1e9);
+        introspect_json_key(j, "overdue");
+        introspect_json_bool(j, t->deadline_ns && bt->snap.now_ns > t->deadline_ns);
+        introspect_json_object_end(j);
+    }
+    introspect_json_array_end(j);
+}
+
+static void write_debug2(const struct ix_thread_dump *d, const struct ix_resolved *r,
+                         const struct bound_tasks *bt, ix_buf *b)
 {
     ix_buf_printf(b, "threads: %d, captured in %.1f ms", d->total, d->duration_ns / 1e6);
     if (d->signal)
@@ -235,6 +331,7 @@ static void write_debug2(const struct ix_thread_dump *d, const struct ix_resolve
         ix_buf_printf(b, "\n#\twchan: %s\n#\tsyscall: ", p->wchan[0] ? p->wchan : "-");
         syscall_text(p, b);
         ix_buf_printf(b, "\n#\tcpu: user %.3fs, system %.3fs\n", p->cpu_user_s, p->cpu_sys_s);
+        tasks_text(bt, p->tid, b);
         if (e->status == IX_STACK_SELF)
             ix_buf_puts(b, "#\tstack: this is the thread taking the dump\n");
         if (!has_stack(e))
@@ -283,7 +380,7 @@ static void syscall_json(const struct ix_thread_proc *p, introspect_json *j)
 }
 
 static void thread_json(const struct ix_thread_entry *e, const struct ix_resolved *r, size_t si,
-                        introspect_json *j)
+                        const struct bound_tasks *bt, introspect_json *j)
 {
     const struct ix_thread_proc *p = &e->proc;
     char st[2] = {p->state, 0};
@@ -312,6 +409,8 @@ static void thread_json(const struct ix_thread_entry *e, const struct ix_resolve
     introspect_json_float(j, p->cpu_user_s);
     introspect_json_key(j, "cpu_system_seconds");
     introspect_json_float(j, p->cpu_sys_s);
+    introspect_json_key(j, "tasks");
+    tasks_json(bt, p->tid, j);
     introspect_json_key(j, "stack_status");
     introspect_json_string(j, status_token(e->status));
     introspect_json_key(j, "stack_reason");
@@ -321,7 +420,8 @@ static void thread_json(const struct ix_thread_entry *e, const struct ix_resolve
     introspect_json_object_end(j);
 }
 
-static void write_json(const struct ix_thread_dump *d, const struct ix_resolved *r, ix_buf *b)
+static void write_json(const struct ix_thread_dump *d, const struct ix_resolved *r,
+                       const struct bound_tasks *bt, ix_buf *b)
 {
     introspect_json j;
     ix_json_init(&j, b);
@@ -344,7 +444,7 @@ static void write_json(const struct ix_thread_dump *d, const struct ix_resolved 
     introspect_json_key(&j, "threads");
     introspect_json_array_begin(&j);
     for (int i = 0; i < d->n; i++)
-        thread_json(&d->threads[i], r, (size_t)i, &j);
+        thread_json(&d->threads[i], r, (size_t)i, bt, &j);
     introspect_json_array_end(&j);
     introspect_json_object_end(&j);
 }
@@ -359,13 +459,16 @@ static void serve_per_thread(const struct ix_thread_dump *d, int json, struct ix
         ix_respond_error(resp, 500, "out of memory while building the thread dump");
         return;
     }
+    struct bound_tasks bt;
+    bound_load(&bt);
     if (json) {
         resp->content_type = "application/json; charset=utf-8";
-        write_json(d, &r, &resp->body);
+        write_json(d, &r, &bt, &resp->body);
     } else {
         resp->content_type = "text/plain; charset=utf-8";
-        write_debug2(d, &r, &resp->body);
+        write_debug2(d, &r, &bt, &resp->body);
     }
+    bound_free(&bt);
     ix_resolved_free(&r);
     ix_profile_free(&p);
     if (resp->body.oom)

@@ -24,9 +24,14 @@ static atomic_int g_stop, g_ready;
 __attribute__((noinline)) void blocked_in_pipe_read(void)
 {
     char c;
+    introspect_task *t; /* the dump shows the task this thread runs */
+    ASSERT_EQ(introspect_task_begin("job", "pipe-reader", 0, &t), 0);
+    introspect_task_set_state(t, "reading");
+    introspect_task_bind_thread(t, 1);
     atomic_fetch_add(&g_ready, 1);
     while (read(g_pipe[0], &c, 1) < 0 && errno == EINTR)
         ;
+    introspect_task_end(t);
     __asm__ volatile("");
 }
 
@@ -142,6 +147,7 @@ static void check_debug2(int port)
     ASSERT_STR_CONTAINS(http_header(&r, "Content-Type"), "text/plain");
     expect_block(r.body, "t-piperead", "[sleeping", "blocked_in_pipe_read()");
     expect_block(r.body, "t-piperead", "syscall: read(", "#\twchan:");
+    expect_block(r.body, "t-piperead", "job \"pipe-reader\" age ", "state \"reading\"");
     expect_block(r.body, "t-condwait", "[sleeping", "blocked_in_cond_wait()");
     expect_block(r.body, "t-sleep", "[sleeping", "blocked_in_nanosleep()");
     expect_block(r.body, "t-spin", "[running", "spinning_loop()");
@@ -193,10 +199,10 @@ static void check_json(int port)
              "p=t[\"t-piperead\"]; m=t[\"t-masked\"]; "
              "print(p[\"state\"], p[\"stack_status\"], p[\"frames\"][0][\"function\"] if p[\"frames\"] else \"\", "
              "any(f[\"function\"]==\"blocked_in_pipe_read\" for f in p[\"frames\"]), "
-             "m[\"stack_status\"], d[\"threads_total\"]>=6)' %s%s%s",
+             "m[\"stack_status\"], d[\"threads_total\"]>=6, p[\"tasks\"][0][\"name\"])' %s%s%s",
              path, "", "");
     ASSERT_STR_CONTAINS(out, "S ok");
-    ASSERT_STR_CONTAINS(out, "True blocked True");
+    ASSERT_STR_CONTAINS(out, "True blocked True pipe-reader");
     free(out);
     unlink(path);
     http_reply_free(&r);
