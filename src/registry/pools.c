@@ -184,9 +184,6 @@ int introspect_pool_acquire_end(introspect_pool *p, int64_t token, int outcome, 
     if (!p || token <= 0 || outcome < INTROSPECT_POOL_GOT || outcome > INTROSPECT_POOL_FAILED ||
         waited < INTROSPECT_POOL_WAIT_AUTO || waited > INTROSPECT_POOL_NOWAIT)
         return INTROSPECT_EINVAL;
-    int64_t ns = mono_ns() - token;
-    if (ns < 0)
-        ns = 0;
     atomic_fetch_sub_explicit(&p->pending, 1, R);
     atomic_fetch_add_explicit(&p->acquires, 1, R);
     switch (outcome) {
@@ -195,10 +192,13 @@ int introspect_pool_acquire_end(introspect_pool *p, int64_t token, int outcome, 
     case INTROSPECT_POOL_CANCELLED: atomic_fetch_add_explicit(&p->cancelled, 1, R); break;
     default: atomic_fetch_add_explicit(&p->failed, 1, R); break;
     }
-    int did_wait = waited == INTROSPECT_POOL_WAITED ||
-                   (waited == INTROSPECT_POOL_WAIT_AUTO &&
-                    ns >= atomic_load_explicit(&p->wait_threshold_ns, R));
-    if (!did_wait)
+    if (waited == INTROSPECT_POOL_NOWAIT)
+        return 0; /* the common case needs no second clock read */
+    int64_t ns = mono_ns() - token;
+    if (ns < 0)
+        ns = 0;
+    if (waited == INTROSPECT_POOL_WAIT_AUTO &&
+        ns < atomic_load_explicit(&p->wait_threshold_ns, R))
         return 0;
     note_wait(p, ns);
     int64_t rate = ix_block_rate();
