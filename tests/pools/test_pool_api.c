@@ -282,8 +282,20 @@ int main(void)
 {
     alarm(150); /* watchdog: a hang fails the test */
     ASSERT_EQ(introspect_set_block_profile_rate(-1), INTROSPECT_EINVAL);
+    /* The rate comes from the config default (10 us) or INTROSPECT_BLOCK_RATE at start. */
+    introspect_config cfg;
+    introspect_config_init(&cfg);
+    cfg.addr = "127.0.0.1:0";
+    ASSERT_EQ(cfg.block_profile_rate, 10000);
+    setenv("INTROSPECT_BLOCK_RATE", "-5", 1);
+    ASSERT_EQ(introspect_start(&cfg), INTROSPECT_EINVAL);
+    setenv("INTROSPECT_BLOCK_RATE", "2500", 1);
+    ASSERT_EQ(introspect_start(&cfg), 0);
+    ASSERT_EQ(introspect_set_block_profile_rate(0), 2500);
+    ASSERT_EQ(introspect_stop(), 0);
+    unsetenv("INTROSPECT_BLOCK_RATE");
     int port = start_ephemeral();
-    ASSERT_EQ(introspect_set_block_profile_rate(1), 10000); /* config default applied at start */
+    ASSERT_EQ(introspect_set_block_profile_rate(1), 10000);
     test_register_rules();
     test_counters_and_gauges();
     test_histogram_and_wait_rules(port);
