@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,23 +72,8 @@ int ix_parse_addr(const char *addr, struct sockaddr_storage *sa, socklen_t *len,
     return INTROSPECT_EADDR;
 }
 
-static int env_unsigned(const char *name, unsigned *out, char *why, size_t whylen)
-{
-    const char *v = getenv(name);
-    if (!v || !*v)
-        return 0;
-    char *end;
-    errno = 0;
-    unsigned long x = strtoul(v, &end, 10);
-    if (*end || errno || x > 1000000 || v[0] == '-') {
-        snprintf(why, whylen, "%s=%s is not a whole number", name, v);
-        return INTROSPECT_EINVAL;
-    }
-    *out = (unsigned)x;
-    return 0;
-}
-
-static int env_int64(const char *name, int64_t *out, char *why, size_t whylen)
+/* A whole number in [0, max] from the environment; absent leaves *out. */
+static int env_whole(const char *name, long long max, long long *out, char *why, size_t whylen)
 {
     const char *v = getenv(name);
     if (!v || !*v)
@@ -95,12 +81,28 @@ static int env_int64(const char *name, int64_t *out, char *why, size_t whylen)
     char *end;
     errno = 0;
     long long x = strtoll(v, &end, 10);
-    if (*end || errno || x < 0) {
-        snprintf(why, whylen, "%s=%s is not a non-negative whole number", name, v);
+    if (*end || errno || x < 0 || x > max) {
+        snprintf(why, whylen, "%s=%s is not a whole number from 0 to %lld", name, v, max);
         return INTROSPECT_EINVAL;
     }
     *out = x;
     return 0;
+}
+
+static int env_unsigned(const char *name, unsigned *out, char *why, size_t whylen)
+{
+    long long x = *out;
+    int rc = env_whole(name, 1000000, &x, why, whylen);
+    *out = (unsigned)x;
+    return rc;
+}
+
+static int env_int64(const char *name, int64_t *out, char *why, size_t whylen)
+{
+    long long x = *out;
+    int rc = env_whole(name, INT64_MAX, &x, why, whylen);
+    *out = x;
+    return rc;
 }
 
 static int dup_field(char **dst, const char *src)
