@@ -235,6 +235,35 @@ static void test_block_profile(int port)
     remove(file);
 }
 
+/* The other formats, through the shared profile server. */
+static void test_block_formats(int port)
+{
+    struct http_reply r;
+    ASSERT(http_get(port, "/debug/pprof/block?debug=1", &r) == 0);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_STR_CONTAINS(http_header(&r, "Content-Type"), "text/plain");
+    ASSERT_STR_CONTAINS(r.body, "api_block_waiter");
+    http_reply_free(&r);
+
+    ASSERT(http_get(port, "/debug/pprof/block?format=folded&sample_index=delay", &r) == 0);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_STR_CONTAINS(r.body, "api_block_waiter;");
+    http_reply_free(&r);
+
+    ASSERT(http_get(port, "/debug/pprof/block?format=json", &r) == 0);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_STR_CONTAINS(http_header(&r, "Content-Type"), "application/json");
+    const char *file = write_temp("json", r.body, r.body_len);
+    http_reply_free(&r);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); "
+             "assert \"api_block_waiter\" in json.dumps(d)' '%s'",
+             file);
+    ASSERT_EQ(run_cmd(cmd, NULL), 0);
+    remove(file);
+}
+
 static void *delta_thread(void *arg)
 {
     (void)arg;
@@ -301,6 +330,7 @@ int main(void)
     test_histogram_and_wait_rules(port);
     test_metrics(port);
     test_block_profile(port);
+    test_block_formats(port);
     test_block_scaling(port);
     test_block_delta(port);
     expect_400(port, "/debug/pprof/block?seconds=0",
