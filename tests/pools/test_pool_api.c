@@ -51,6 +51,9 @@ static void test_register_rules(void)
     ASSERT_EQ(introspect_pool_register("bad\nname", 1, &p), INTROSPECT_EINVAL);
     ASSERT_EQ(introspect_pool_register("ok", -1, &p), INTROSPECT_EINVAL);
     ASSERT_EQ(introspect_pool_register("api", 4, &pool), 0);
+    /* Quotes and backslashes must survive JSON and Prometheus escaping. */
+    ASSERT_EQ(introspect_pool_register("q\"uo\\te", 0, &q), 0);
+    fake_wait(q, 2000000, INTROSPECT_POOL_GOT, INTROSPECT_POOL_WAITED);
     ASSERT_EQ(introspect_pool_register("api", 4, &q), INTROSPECT_EEXIST);
     ASSERT_EQ(introspect_pool_acquire_end(pool, 0, INTROSPECT_POOL_GOT, 0), INTROSPECT_EINVAL);
     ASSERT_EQ(introspect_pool_acquire_end(pool, 1, 9, 0), INTROSPECT_EINVAL);
@@ -162,6 +165,8 @@ static void test_metrics(int port)
     ASSERT_STR_CONTAINS(m, "introspect_pool_closed_total{pool=\"api\",reason=\"max_lifetime\"} 1\n");
     ASSERT_STR_CONTAINS(m, "introspect_pool_closed_total{pool=\"api\",reason=\"max_idle_time\"} 1\n");
     ASSERT(!strstr(m, "pool=\"again\"")); /* unregistered pools are not shown */
+    ASSERT_STR_CONTAINS(m, "introspect_pool_waits_total{pool=\"q\\\"uo\\\\te\"} 1\n");
+    vars_assert(port, "q\"uo\\te", "p['WaitCount']==1");
     free(m);
 }
 
