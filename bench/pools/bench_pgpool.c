@@ -2,10 +2,7 @@
  * the instrumentation's cost (bench_pool_api) in proportion. ns per cycle,
  * median of runs.
  *
- *   cc -O2 -pthread bench/pools/bench_pgpool.c examples/pgpool/pgpool.c \
- *      examples/pgpool/driver_pq.c examples/pgpool/driver_sqlite.c -Iinclude \
- *      -Iexamples/pgpool -Lbuild -lintrospect -lsqlite3 -Wl,-rpath,$PWD/build \
- *      -o build/bench_pgpool && build/bench_pgpool
+ *   bench/pools/run.sh build
  */
 #include <pthread.h>
 #include <stdint.h>

@@ -1,7 +1,6 @@
 /* Cost of the pool instrumentation per acquire, in ns, median of runs.
  *
- *   cc -O2 -pthread bench/pools/bench_pool_api.c -Iinclude -Lbuild -lintrospect \
- *      -Wl,-rpath,$PWD/build -o build/bench_pool_api && build/bench_pool_api
+ *   bench/pools/run.sh build
  *
  * Cases (each one acquire = start + end + release, as a pool calls them):
  *   baseline_mutex   pthread mutex lock+unlock: what any pool pays per acquire anyway
