@@ -163,7 +163,7 @@ int ix_block_profile(struct ix_profile *p, const struct ix_block_snap *now,
     ix_profile_add_type(p, "delay", "nanoseconds");
     p->period_type = (struct ix_value_type){"contentions", "count"};
     p->period = 1;
-    p->time_nanos = base ? base->time_ns : now->time_ns;
+    p->time_nanos = now->time_ns; /* as Go's delta: the end, with the duration */
     if (base)
         p->duration_nanos = now->time_ns - base->time_ns;
     int64_t rate = ix_block_rate();
