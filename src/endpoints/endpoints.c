@@ -10,6 +10,8 @@ const struct ix_route ix_routes[] = {
      "expvar-style JSON: cmdline, memstats, metrics and published variables", 1},
     {"/metrics", IX_GET, ix_ep_metrics,
      "Prometheus text format 0.0.4 (OpenMetrics 1.0 when the Accept header asks)", 0},
+    {"/debug/pprof/symbol", IX_GET | IX_POST, ix_ep_symbol,
+     "Function names of program counters (GET ?0xADDR+0xADDR or POST), for pprof", 0},
     {"/debug/pprof/block", IX_GET, ix_ep_block,
      "Where the application waited on instrumented pools, by stack; ?seconds=N for a delta", 0},
 };
