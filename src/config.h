@@ -20,6 +20,7 @@ struct ix_config {
     int cpu_signal;
     char *cpu_engine;
     char *token;
+    int64_t block_profile_rate;
 };
 
 /* Build from cfg (NULL = defaults) and the environment. On error returns a

@@ -12,5 +12,7 @@ const struct ix_route ix_routes[] = {
      "Prometheus text format 0.0.4 (OpenMetrics 1.0 when the Accept header asks)", 0},
     {"/debug/pprof/symbol", IX_GET | IX_POST, ix_ep_symbol,
      "Function names of program counters (GET ?0xADDR+0xADDR or POST), for pprof", 0},
+    {"/debug/pprof/block", IX_GET, ix_ep_block,
+     "Where the application waited on instrumented pools, by stack; ?seconds=N for a delta", 0},
 };
 const size_t ix_nroutes = sizeof ix_routes / sizeof ix_routes[0];
