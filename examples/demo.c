@@ -1,6 +1,6 @@
 /* introspect demo server. See demo.h.
  *
- *   introspect-demo [--listen HOST:PORT] [--traffic RPS] [--no-traffic]
+ *   introspect-demo [--listen HOST:PORT] [--traffic RPS] [--no-traffic] [--dsn CONNINFO]
  *
  * The module listens on INTROSPECT_ADDR (default 127.0.0.1:6060). */
 #include <arpa/inet.h>
@@ -22,6 +22,7 @@
 
 static const struct demo_route *const route_tables[] = {
     demo_core_routes,
+    demo_db_routes,
     demo_task_routes,
 };
 
@@ -151,7 +152,7 @@ static void *traffic_main(void *arg)
 {
     const struct traffic *t = arg;
     static const char *const mix[] = {"/", "/", "/", "/work?ms=15", "/work?ms=15", "/work?ms=40",
-                                      "/slow?ms=50", "/error", "/missing", "/"};
+                                      "/slow?ms=50", "/error", "/missing", "/", "/db?ms=20"};
     unsigned seed = (unsigned)time(NULL);
     while (!g_quit) {
         fetch(t->port, mix[rand_r(&seed) % (sizeof mix / sizeof mix[0])]);
@@ -199,6 +200,7 @@ static void print_urls(int app_port)
 int main(int argc, char **argv)
 {
     const char *listen_addr = "127.0.0.1:8080";
+    const char *dsn = NULL;
     struct traffic traffic = {0, 20};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
@@ -207,8 +209,10 @@ int main(int argc, char **argv)
             traffic.rps = atoi(argv[++i]);
         else if (strcmp(argv[i], "--no-traffic") == 0)
             traffic.rps = 0;
+        else if (strcmp(argv[i], "--dsn") == 0 && i + 1 < argc)
+            dsn = argv[++i];
         else {
-            fprintf(stderr, "usage: %s [--listen HOST:PORT] [--traffic RPS] [--no-traffic]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--listen HOST:PORT] [--traffic RPS] [--no-traffic] [--dsn CONNINFO]\n", argv[0]);
             return 2;
         }
     }
@@ -220,7 +224,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "demo: introspect_start: %s\n", introspect_strerror(rc));
         return 1;
     }
-    if (setup_metrics())
+    if (setup_metrics() || demo_db_start(dsn, traffic.rps > 0))
         return 1;
     struct sockaddr_in sa;
     if (parse_listen(listen_addr, &sa)) {
@@ -247,6 +251,7 @@ int main(int argc, char **argv)
     if (have_traffic)
         pthread_join(tid, NULL);
     MHD_stop_daemon(d);
+    demo_db_stop();
     introspect_stop();
     return 0;
 }

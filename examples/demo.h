@@ -26,6 +26,13 @@ struct demo_route {
 
 /* Route tables, each ended by {NULL}. Add a table here and in demo.c. */
 extern const struct demo_route demo_core_routes[];
+extern const struct demo_route demo_db_routes[];
+
+/* The database pool (demo_db.c): dsn NULL/"" uses DEMO_DSN, else SQLite;
+ * background starts a few clients sharing the small pool. */
+int demo_db_start(const char *dsn, int background);
+void demo_db_stop(void);
+
 extern const struct demo_route demo_task_routes[];
 
 /* Tasks (demo_tasks.c): each request is a task; init runs before introspect_start. */

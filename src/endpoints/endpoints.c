@@ -12,6 +12,8 @@ const struct ix_route ix_routes[] = {
      "Prometheus text format 0.0.4 (OpenMetrics 1.0 when the Accept header asks)", 0},
     {"/debug/pprof/symbol", IX_GET | IX_POST, ix_ep_symbol,
      "Function names of program counters (GET ?0xADDR+0xADDR or POST), for pprof", 0},
+    {"/debug/pprof/block", IX_GET, ix_ep_block,
+     "Where the application waited on instrumented pools, by stack; ?seconds=N for a delta", 0},
     {"/debug/pprof/threads", IX_GET, ix_ep_threads,
      "Stacks of all threads with name, state, wchan, syscall and CPU (debug=1 grouped, "
      "debug=2 full dump, format=json)", 0},
