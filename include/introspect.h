@@ -62,6 +62,9 @@ typedef struct introspect_config {
     int cpu_signal;                /* signal used for CPU samples; default SIGPROF */
     const char *cpu_engine;        /* "auto" (default), "perf", "timer", "itimer" */
     const char *token;             /* bearer token; NULL = none (loopback only) */
+    unsigned long heap_rate;       /* heap sampling: mean bytes between samples; default
+                                    * 524288; 0 = off; 1 = every allocation */
+    unsigned memtrace_seconds;     /* print a memstats line to stderr every N s; 0 = off */
 } introspect_config;
 
 /* Fill cfg with defaults (no environment applied). */

@@ -3,6 +3,7 @@
 /* /metrics: process figures first, then producers, then the application. */
 static const ix_metrics_collector metrics_collectors[] = {
     ix_collect_process,
+    ix_collect_heap,
     ix_collect_registry,
 };
 
@@ -21,5 +22,6 @@ const size_t ix_nvars_sections = sizeof ix_vars_sections / sizeof ix_vars_sectio
 
 const ix_memstats_part ix_memstats_parts[] = {
     ix_memstats_process,
+    ix_memstats_heap,
 };
 const size_t ix_nmemstats_parts = sizeof ix_memstats_parts / sizeof ix_memstats_parts[0];

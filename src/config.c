@@ -21,6 +21,8 @@ void introspect_config_init(introspect_config *cfg)
     cfg->cpu_signal = SIGPROF;
     cfg->cpu_engine = "auto";
     cfg->token = NULL;
+    cfg->heap_rate = 524288;
+    cfg->memtrace_seconds = 0;
 }
 
 int ix_parse_addr(const char *addr, struct sockaddr_storage *sa, socklen_t *len, int *loopback)
@@ -86,6 +88,23 @@ static int env_unsigned(const char *name, unsigned *out, char *why, size_t whyle
     return 0;
 }
 
+/* Byte counts may exceed env_unsigned's bound: up to 1 TiB. */
+static int env_bytes(const char *name, unsigned long *out, char *why, size_t whylen)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return 0;
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (*end || errno || x > (1ULL << 40) || v[0] == '-') {
+        snprintf(why, whylen, "%s=%s is not a byte count (0..2^40)", name, v);
+        return INTROSPECT_EINVAL;
+    }
+    *out = (unsigned long)x;
+    return 0;
+}
+
 static int dup_field(char **dst, const char *src)
 {
     if (!src) {
@@ -113,7 +132,9 @@ static int apply_env(introspect_config *c, char *why, size_t whylen)
         (rc = env_unsigned("INTROSPECT_TIMEOUT", &c->connection_timeout_s, why, whylen)) ||
         (rc = env_unsigned("INTROSPECT_MAX_SECONDS", &c->max_profile_seconds, why, whylen)) ||
         (rc = env_unsigned("INTROSPECT_MAX_HZ", &c->max_profile_hz, why, whylen)) ||
-        (rc = env_unsigned("INTROSPECT_CPU_SIGNAL", &sig, why, whylen)))
+        (rc = env_unsigned("INTROSPECT_CPU_SIGNAL", &sig, why, whylen)) ||
+        (rc = env_bytes("INTROSPECT_HEAP_RATE", &c->heap_rate, why, whylen)) ||
+        (rc = env_unsigned("INTROSPECT_MEMTRACE", &c->memtrace_seconds, why, whylen)))
         return rc;
     c->cpu_signal = (int)sig;
     return 0;
@@ -135,6 +156,10 @@ static int validate(const introspect_config *c, char *why, size_t whylen)
     else if (c->cpu_signal <= 0 || c->cpu_signal >= NSIG || c->cpu_signal == SIGKILL ||
              c->cpu_signal == SIGSTOP)
         snprintf(why, whylen, "cpu_signal %d is not a usable signal", c->cpu_signal);
+    else if (c->heap_rate > (1UL << 40))
+        snprintf(why, whylen, "heap_rate must be 0..2^40 bytes");
+    else if (c->memtrace_seconds > 86400)
+        snprintf(why, whylen, "memtrace_seconds must be 0..86400");
     else if (strcmp(e, "auto") && strcmp(e, "perf") && strcmp(e, "timer") && strcmp(e, "itimer"))
         snprintf(why, whylen, "cpu_engine must be auto, perf, timer or itimer, not \"%s\"", e);
     else
@@ -171,6 +196,8 @@ int ix_config_load(struct ix_config *out, const introspect_config *cfg, char *wh
     out->max_profile_seconds = c.max_profile_seconds;
     out->max_profile_hz = c.max_profile_hz;
     out->cpu_signal = c.cpu_signal;
+    out->heap_rate = c.heap_rate;
+    out->memtrace_seconds = c.memtrace_seconds;
     if (dup_field(&out->addr, c.addr) || dup_field(&out->cpu_engine, c.cpu_engine ? c.cpu_engine : "auto") ||
         dup_field(&out->token, c.token && *c.token ? c.token : NULL)) {
         ix_config_free(out);

@@ -20,6 +20,8 @@ struct ix_config {
     int cpu_signal;
     char *cpu_engine;
     char *token;
+    unsigned long heap_rate;
+    unsigned memtrace_seconds;
 };
 
 /* Build from cfg (NULL = defaults) and the environment. On error returns a

@@ -1,5 +1,8 @@
 #include "lifecycle.h"
 
+#include "gcstats/memtrace.h"
+#include "sampling/heap.h"
+
 struct ix_module {
     const char *name;
     int (*start)(const struct ix_config *cfg, char *why, size_t whylen);
@@ -8,7 +11,8 @@ struct ix_module {
 
 /* Append new modules here. */
 static const struct ix_module modules[] = {
-    {"none", NULL, NULL},
+    {"heap", ix_heap_start, ix_heap_stop},
+    {"memtrace", ix_memtrace_start, ix_memtrace_stop},
 };
 static const size_t nmodules = sizeof modules / sizeof modules[0];
 

@@ -10,5 +10,9 @@ const struct ix_route ix_routes[] = {
      "expvar-style JSON: cmdline, memstats, metrics and published variables", 1},
     {"/metrics", IX_GET, ix_ep_metrics,
      "Prometheus text format 0.0.4 (OpenMetrics 1.0 when the Accept header asks)", 0},
+    {"/debug/pprof/heap", IX_GET, ix_ep_heap,
+     "Sampled live heap by allocation stack; ?seconds=N for a delta, ?debug=1 for text", 0},
+    {"/debug/pprof/allocs", IX_GET, ix_ep_allocs,
+     "Sampled allocations since start (alloc_space by default); ?seconds=N for a delta", 0},
 };
 const size_t ix_nroutes = sizeof ix_routes / sizeof ix_routes[0];
