@@ -92,7 +92,8 @@ const void *ix_heap_next_malloc(void);
  * named section, so captured stacks can drop their frames by a range check
  * (the linker defines __start_/__stop_ for it, linked or shared). */
 #define IX_HEAP_TEXT __attribute__((section("ix_heap_text")))
-extern const char __start_ix_heap_text[], __stop_ix_heap_text[];
+extern const char __start_ix_heap_text[] __attribute__((visibility("hidden")));
+extern const char __stop_ix_heap_text[] __attribute__((visibility("hidden")));
 static inline int ix_heap_in_text(uintptr_t pc)
 {
     return pc >= (uintptr_t)__start_ix_heap_text && pc <= (uintptr_t)__stop_ix_heap_text;
