@@ -29,7 +29,10 @@
 
 __thread struct ix_heap_tls ix_heap_tls IX_TLS;
 
-#define OFF_RECHECK (1 << 20) /* when off, look at the rate again every MiB */
+/* When off, look at the rate again every 64 KiB: a thread notices a start
+ * quickly (what it allocates before that is not sampled) and the slow path
+ * still runs only once per ~64 KiB allocated. */
+#define OFF_RECHECK (1 << 16)
 #define INDEX_BITS 16
 #define CHUNK (1u << 20)
 
