@@ -18,6 +18,8 @@ enum ix_heap_mode {
     IX_HEAP_MODE_HOOKS,      /* tcmalloc precedes us: gperftools MallocHook callbacks */
     IX_HEAP_MODE_NONE,       /* another allocator precedes us and offers no hooks */
     IX_HEAP_MODE_SANITIZER,  /* sanitizer build: the interposer is compiled out */
+    IX_HEAP_MODE_BYPASSED,   /* our malloc is first yet never called: a tool (valgrind)
+                              * redirects malloc in every object */
 };
 
 /* One stack bucket: raw (unscaled) sampled counts, as Go's MemProfileRecord. */

@@ -347,6 +347,18 @@ static int install_hooks(void)
 
 /* ---- module ---- */
 
+/* Valgrind redirects malloc in every object, ours included, while dlsym
+ * still names ours: check that a malloc call really arrives here. */
+static int malloc_reaches_us(void)
+{
+    void *(*volatile m)(size_t) = malloc;
+    uint64_t before = ix_heap_tls.mallocs;
+    void *p = m(1);
+    int reached = ix_heap_tls.mallocs != before;
+    free(p);
+    return reached;
+}
+
 static int init_once(char *why, size_t whylen)
 {
     if (g_mode != IX_HEAP_MODE_UNSET)
@@ -366,7 +378,7 @@ static int init_once(char *why, size_t whylen)
     pthread_key_create(&g_key, on_thread_exit);
     pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
     if (ix_heap_interposing())
-        g_mode = IX_HEAP_MODE_INTERPOSE;
+        g_mode = malloc_reaches_us() ? IX_HEAP_MODE_INTERPOSE : IX_HEAP_MODE_BYPASSED;
     else if (install_hooks() == 0)
         g_mode = IX_HEAP_MODE_HOOKS;
     else
@@ -409,6 +421,7 @@ const char *ix_heap_mode_name(enum ix_heap_mode m)
     case IX_HEAP_MODE_HOOKS: return "tcmalloc_hooks";
     case IX_HEAP_MODE_NONE: return "none";
     case IX_HEAP_MODE_SANITIZER: return "sanitizer";
+    case IX_HEAP_MODE_BYPASSED: return "bypassed";
     default: return "not_started";
     }
 }
@@ -422,6 +435,9 @@ const char *ix_heap_unavailable(void)
                "LD_PRELOAD)";
     case IX_HEAP_MODE_SANITIZER:
         return "heap profiling unavailable: sanitizer build (the sanitizer owns malloc)";
+    case IX_HEAP_MODE_BYPASSED:
+        return "heap profiling unavailable: malloc is redirected past libintrospect (valgrind? "
+               "use --soname-synonyms=somalloc=nouserintercepts)";
     case IX_HEAP_MODE_UNSET: return "heap profiling not started";
     default:
         return atomic_load(&g_rate) == 0 ? "heap sampling is off (INTROSPECT_HEAP_RATE=0)" : NULL;
