@@ -198,6 +198,12 @@ int ix_config_load(struct ix_config *out, const introspect_config *cfg, char *wh
     out->cpu_signal = c.cpu_signal;
     out->heap_rate = c.heap_rate;
     out->memtrace_seconds = c.memtrace_seconds;
+    const char *v = getenv("INTROSPECT_HEAP_UNWIND");
+    if (v && *v && strcmp(v, "dwarf") && strcmp(v, "fp")) {
+        snprintf(why, whylen, "INTROSPECT_HEAP_UNWIND must be fp or dwarf, not \"%s\"", v);
+        return INTROSPECT_EINVAL;
+    }
+    out->heap_unwind_dwarf = v && strcmp(v, "dwarf") == 0;
     if (dup_field(&out->addr, c.addr) || dup_field(&out->cpu_engine, c.cpu_engine ? c.cpu_engine : "auto") ||
         dup_field(&out->token, c.token && *c.token ? c.token : NULL)) {
         ix_config_free(out);

@@ -22,6 +22,7 @@ struct ix_config {
     char *token;
     unsigned long heap_rate;
     unsigned memtrace_seconds;
+    int heap_unwind_dwarf; /* INTROSPECT_HEAP_UNWIND=dwarf (default fp: frame pointers first) */
 };
 
 /* Build from cfg (NULL = defaults) and the environment. On error returns a

@@ -28,6 +28,8 @@ void ix_memstats_heap(introspect_json *j)
     introspect_json_int(j, s.rate);
     introspect_json_key(j, "HeapSamplesDropped");
     introspect_json_int(j, (int64_t)s.dropped);
+    introspect_json_key(j, "HeapUnwindFallbacks");
+    introspect_json_int(j, (int64_t)s.unwind_fallbacks);
     introspect_json_key(j, "HeapProfiler");
     introspect_json_string(j, ix_heap_mode_name(s.mode));
     introspect_json_key(j, "Allocator");

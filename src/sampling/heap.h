@@ -36,6 +36,7 @@ struct ix_heap_stats {
     uint64_t mallocs, frees;  /* exact, since this thread's first allocation through us */
     uint64_t dropped;         /* samples the address set had no room for */
     uint64_t buckets;         /* distinct sampled stacks */
+    uint64_t unwind_fallbacks; /* samples unwound by DWARF after the frame-pointer walk */
     /* Estimates from the samples (unsampled as in the profile). */
     double inuse_bytes, inuse_objects, alloc_bytes, alloc_objects;
 };

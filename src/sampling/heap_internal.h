@@ -44,6 +44,7 @@ struct ix_heap_tls {
     uint32_t gen; /* sampler generation the countdown was drawn for */
     uint64_t rng;
     struct ix_heap_tls *next, *prev;
+    uintptr_t stack_lo, stack_hi; /* this thread's stack, for frame-pointer walks */
 };
 
 extern __thread struct ix_heap_tls ix_heap_tls IX_TLS;
@@ -81,6 +82,17 @@ int ix_addrset_insert(void *p, struct ix_heap_bucket *b, size_t size);
 int ix_addrset_contains(const void *p);
 /* Under the sampler lock: remove p; returns 1 and its value when found. */
 int ix_addrset_remove(const void *p, struct ix_heap_bucket **b, size_t *size);
+
+/* ---- stack capture for samples (heap_unwind.c) ---- */
+/* Snapshot the executable segments of the loaded objects (at start). */
+void ix_heap_unwind_init(void);
+/* Fill t's stack bounds (at thread registration; may allocate, guarded). */
+void ix_heap_unwind_thread(struct ix_heap_tls *t);
+/* The caller's stack, leaf first: a validated frame-pointer walk, or
+ * libgcc's DWARF unwinder when the chain does not validate. */
+int ix_heap_unwind(struct ix_heap_tls *t, uintptr_t *pcs, int max);
+extern uint64_t ix_heap_unwind_fallbacks; /* stacks the frame-pointer walk gave up on */
+extern int ix_heap_unwind_dwarf;          /* 1: always DWARF (INTROSPECT_HEAP_UNWIND=dwarf) */
 
 /* ---- interposer facts (heap_interpose.c) ---- */
 /* 1 when this library's malloc is the one the process calls. */

@@ -102,6 +102,7 @@ static int register_thread(struct ix_heap_tls *t)
     t->state = IX_TLS_LIVE;
     t->rng = (uint64_t)(uintptr_t)t * 0x9E3779B97F4A7C15ULL ^ (uint64_t)clock();
     pthread_mutex_unlock(&g_lock);
+    ix_heap_unwind_thread(t);
     pthread_setspecific(g_key, t);
     return 0;
 }
@@ -213,7 +214,7 @@ IX_HEAP_TEXT static int first_user_frame(const uintptr_t *pcs, int n)
 IX_HEAP_TEXT __attribute__((noinline)) static void record_alloc(void *p, size_t n)
 {
     uintptr_t pcs[IX_HEAP_MAX_DEPTH + 16];
-    int np = ix_unwind_here(pcs, IX_HEAP_MAX_DEPTH + 16, 0);
+    int np = ix_heap_unwind(&ix_heap_tls, pcs, IX_HEAP_MAX_DEPTH + 16);
     int first = first_user_frame(pcs, np);
     int depth = np - first > IX_HEAP_MAX_DEPTH ? IX_HEAP_MAX_DEPTH : np - first;
     pthread_mutex_lock(&g_lock);
@@ -376,6 +377,7 @@ static int init_once(char *why, size_t whylen)
     }
     ix_heap_tls.guard++; /* pthread_atfork and friends may allocate */
     pthread_key_create(&g_key, on_thread_exit);
+    ix_heap_unwind_init();
     pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
     if (ix_heap_interposing())
         g_mode = malloc_reaches_us() ? IX_HEAP_MODE_INTERPOSE : IX_HEAP_MODE_BYPASSED;
@@ -393,6 +395,7 @@ int ix_heap_start(const struct ix_config *cfg, char *why, size_t whylen)
     int rc = init_once(why, whylen);
     if (rc)
         return rc;
+    ix_heap_unwind_dwarf = cfg->heap_unwind_dwarf;
     if (g_mode == IX_HEAP_MODE_INTERPOSE || g_mode == IX_HEAP_MODE_HOOKS) {
         atomic_store(&g_rate, (long long)cfg->heap_rate);
         if (cfg->heap_rate)
@@ -484,6 +487,7 @@ void ix_heap_get_stats(struct ix_heap_stats *s)
     }
     s->dropped = g_dropped;
     s->buckets = g_nbuckets;
+    s->unwind_fallbacks = __atomic_load_n(&ix_heap_unwind_fallbacks, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&g_lock);
     struct ix_heap_record *r;
     size_t n;
