@@ -8,6 +8,7 @@
  *       HOLD_S seconds so a profile can be fetched.
  *   heap_bench free N SIZE   ns per malloc and per free of N blocks of SIZE
  *       (all allocated, then all freed: the free loop times free alone). */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,8 +97,21 @@ static int run_free(size_t n, size_t size)
     return 0;
 }
 
+/* A server has threads, and glibc's malloc takes its arena locks once a
+ * second thread exists (introspect's HTTP server is one): every
+ * configuration runs with one idle thread, so the baseline is not glibc's
+ * single-threaded fast path. */
+static void *idle(void *arg)
+{
+    (void)arg;
+    pause();
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
+    pthread_t th;
+    pthread_create(&th, NULL, idle, NULL);
     if (argc == 5 && strcmp(argv[1], "churn") == 0)
         return run_churn(strtoul(argv[2], NULL, 10), strtoul(argv[3], NULL, 10), atoi(argv[4]));
     if (argc == 4 && strcmp(argv[1], "free") == 0)

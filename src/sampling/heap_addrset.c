@@ -2,11 +2,12 @@
  *
  * Every free asks "was this pointer sampled?", so the answer for the common
  * "no" must be nearly free. Two levels:
- *   1. ix_heap_filter: 16 KiB of saturating counters indexed by a hash of
- *      the pointer, each counting the live sampled pointers that hash there.
- *      Zero means "not sampled" after one byte load from a small, hot array.
- *      With L live samples a foreign pointer passes with probability about
- *      L / 16384 (a 1 GiB heap at the default rate holds ~2000 samples).
+ *   1. ix_heap_filter: 32768 bits (4 KiB, so it stays in L1) indexed by a
+ *      hash of the pointer; a bit is set while at least one live sampled
+ *      pointer hashes there (counted in `counts`, written only under the
+ *      sampler lock). A clear bit means "not sampled" after one load. With
+ *      L live samples a foreign pointer passes with probability about
+ *      L / 32768 (a 1 GiB heap at the default rate holds ~2000 samples).
  *   2. an open-addressed table (linear probing, at most PROBE slots) read
  *      without locks: insert and remove happen only for sampled pointers,
  *      rarely, under the sampler lock, and removal leaves a tombstone so a
@@ -28,7 +29,8 @@ struct slot_val {
     size_t size;
 };
 
-unsigned char ix_heap_filter[1u << IX_HEAP_FILTER_BITS];
+uint64_t ix_heap_filter[(1u << IX_HEAP_FILTER_BITS) / 64];
+static uint32_t counts[1u << IX_HEAP_FILTER_BITS];
 static _Atomic(uintptr_t) *keys;
 static struct slot_val *vals;
 
@@ -57,9 +59,14 @@ static size_t home(const void *p)
     return (size_t)(ix_heap_hash(p) >> (64 - SET_BITS));
 }
 
-static unsigned char *filter_of(const void *p)
+/* Under the sampler lock: count p in or out of its filter bit. */
+static void filter_add(const void *p, int delta)
 {
-    return &ix_heap_filter[ix_heap_hash(p) >> (64 - IX_HEAP_FILTER_BITS)];
+    uint64_t h = ix_heap_hash(p) >> (64 - IX_HEAP_FILTER_BITS);
+    counts[h] += (uint32_t)delta;
+    uint64_t bit = 1ULL << (h & 63), w = ix_heap_filter[h >> 6];
+    w = counts[h] ? w | bit : w & ~bit;
+    __atomic_store_n(&ix_heap_filter[h >> 6], w, __ATOMIC_RELEASE);
 }
 
 int ix_addrset_insert(void *p, struct ix_heap_bucket *b, size_t size)
@@ -72,9 +79,7 @@ int ix_addrset_insert(void *p, struct ix_heap_bucket *b, size_t size)
         uintptr_t k = atomic_load_explicit(&keys[s], memory_order_relaxed);
         if (k == 0 || k == TOMB) {
             vals[s] = (struct slot_val){b, size};
-            unsigned char *f = filter_of(p);
-            if (*f < 255)
-                __atomic_store_n(f, (unsigned char)(*f + 1), __ATOMIC_RELAXED);
+            filter_add(p, 1);
             atomic_store_explicit(&keys[s], (uintptr_t)p, memory_order_release);
             return 0;
         }
@@ -121,8 +126,6 @@ int ix_addrset_remove(const void *p, struct ix_heap_bucket **b, size_t *size)
     } else {
         atomic_store_explicit(&keys[i], TOMB, memory_order_release);
     }
-    unsigned char *f = filter_of(p);
-    if (*f < 255) /* a saturated counter stays set: only costs false positives */
-        __atomic_store_n(f, (unsigned char)(*f - 1), __ATOMIC_RELAXED);
+    filter_add(p, -1);
     return 1;
 }

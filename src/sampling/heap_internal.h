@@ -5,7 +5,7 @@
  * to a thread-local count, subtract the size from a thread-local countdown.
  * Only when the countdown goes negative (on average once per heap_rate bytes)
  * does ix_heap_slow_alloc run, which may capture a stack. The hot path of
- * every free is one byte load from a 16 KiB filter (ix_heap_filter): zero
+ * every free is one bit test in a 4 KiB filter (ix_heap_filter): a clear bit
  * means "no sampled pointer hashes here", so the pointer was not sampled. */
 #ifndef IX_HEAP_INTERNAL_H
 #define IX_HEAP_INTERNAL_H
@@ -27,7 +27,7 @@
 #endif
 
 #define IX_HEAP_MAX_DEPTH 64
-#define IX_HEAP_FILTER_BITS 14
+#define IX_HEAP_FILTER_BITS 15
 #define IX_TLS __attribute__((tls_model("initial-exec")))
 #define IX_LIKELY(x) __builtin_expect(!!(x), 1)
 #define IX_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -48,7 +48,7 @@ struct ix_heap_tls {
 };
 
 extern __thread struct ix_heap_tls ix_heap_tls IX_TLS;
-extern unsigned char ix_heap_filter[1u << IX_HEAP_FILTER_BITS];
+extern uint64_t ix_heap_filter[(1u << IX_HEAP_FILTER_BITS) / 64];
 
 static inline uint64_t ix_heap_hash(const void *p)
 {
@@ -58,7 +58,8 @@ static inline uint64_t ix_heap_hash(const void *p)
 /* Could p be a sampled pointer? One load, no false negatives. */
 static inline int ix_heap_maybe_sampled(const void *p)
 {
-    return ix_heap_filter[ix_heap_hash(p) >> (64 - IX_HEAP_FILTER_BITS)] != 0;
+    uint64_t h = ix_heap_hash(p) >> (64 - IX_HEAP_FILTER_BITS);
+    return (__atomic_load_n(&ix_heap_filter[h >> 6], __ATOMIC_RELAXED) >> (h & 63)) & 1;
 }
 
 static inline void ix_heap_count(uint64_t *c)

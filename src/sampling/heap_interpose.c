@@ -38,7 +38,6 @@ struct next_alloc {
 
 static struct next_alloc next;
 static atomic_int g_ready; /* 0 not resolved, 1 resolving, 2 ready, 3 failed */
-static int g_next_is_libc;  /* libc's free preserves errno itself */
 static __thread int t_resolving IX_TLS;
 
 /* ---- bootstrap arena ---- */
@@ -105,7 +104,6 @@ static void resolve_now(void)
     next.realloc = (void *(*)(void *, size_t))next_sym("realloc", &owner);
     next.posix_memalign = (int (*)(void **, size_t, size_t))next_sym("posix_memalign", &owner);
     next.usable = (size_t(*)(void *))next_sym("malloc_usable_size", &owner);
-    g_next_is_libc = owner.dli_fname && strstr(owner.dli_fname, "libc.so") != NULL;
     if (!next.free || !next.realloc || !next.posix_memalign) {
         atomic_store(&g_ready, 3);
         return;
@@ -171,14 +169,10 @@ IX_HEAP_TEXT static void ix_free(void *p)
     if (!p || in_boot(p))
         return;
     ix_heap_count(&ix_heap_tls.frees);
-    forget(p);
-    if (IX_LIKELY(g_next_is_libc)) {
-        next.free(p);
-    } else {
-        int e = errno;
-        next.free(p);
-        errno = e;
-    }
+    forget(p); /* keeps errno itself */
+    /* glibc's free keeps errno (2.33+); jemalloc's and tcmalloc's touch it
+     * only if munmap fails, which the kernel does not do for their ranges. */
+    next.free(p);
 }
 
 IX_HEAP_TEXT static void *ix_calloc(size_t n, size_t m)
