@@ -16,66 +16,77 @@ BIN=$B/heap_bench
 cc -O2 -g -fno-omit-frame-pointer -rdynamic "$here/heap_bench.c" -o "$BIN"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
-# The machine is shared: each figure is the minimum thread CPU time of RUNS
-# runs (the run least disturbed by other processes), configurations interleaved.
-best() { sort -g | head -1; }
-
-# time_cfg NAME ITERS ENV...: least thread CPU seconds of RUNS runs.
-time_cfg() {
-    local name=$1 iters=$2; shift 2
-    for _ in $(seq "$RUNS"); do
-        env "$@" "$BIN" churn "$iters" "$LEAK" 0 | awk '/^cpu /{print $2}'
-    done | best
-}
-
-declare -A T
-T[glibc]=$(time_cfg glibc "$ITERS")
-T[loaded]=$(time_cfg loaded "$ITERS" LD_PRELOAD="$LIB")
-T[off]=$(time_cfg off "$ITERS" LD_PRELOAD="$LIB" INTROSPECT_ADDR=127.0.0.1:0 INTROSPECT_HEAP_RATE=0)
-T[s512]=$(time_cfg s512 "$ITERS" LD_PRELOAD="$LIB" INTROSPECT_ADDR=127.0.0.1:0 INTROSPECT_HEAP_RATE=524288)
-T[tc]=$(time_cfg tc "$ITERS" LD_PRELOAD="$TC")
-T[tcs]=$(time_cfg tcs "$ITERS" LD_PRELOAD="$TC" TCMALLOC_SAMPLE_PARAMETER=524288)
-T[tcix]=$(time_cfg tcix "$ITERS" LD_PRELOAD="$TC $LIB" INTROSPECT_ADDR=127.0.0.1:0 INTROSPECT_HEAP_RATE=524288)
-T[je]=$(time_cfg je "$ITERS" LD_PRELOAD="$JE")
-T[jep]=$(time_cfg jep "$ITERS" LD_PRELOAD="$JE" MALLOC_CONF=prof:true,lg_prof_sample:19)
-T[ixje]=$(time_cfg ixje "$ITERS" LD_PRELOAD="$LIB $JE" INTROSPECT_ADDR=127.0.0.1:0 INTROSPECT_HEAP_RATE=524288)
+# The machine is shared: each figure is the least thread CPU time over RUNS
+# runs (the run least disturbed by other processes), with the runs of all
+# configurations interleaved so load changes hit them alike. Timing runs leak
+# nothing (page faults of a leak are noise); the accuracy runs below leak.
+declare -A ENVS ITER T
+add() { ENVS[$1]=$2; ITER[$1]=$3; }
 small=$((ITERS / 10))
-T[glibc_small]=$(time_cfg glibc "$small")
-T[off_small]=$(time_cfg off "$small" LD_PRELOAD="$LIB" INTROSPECT_ADDR=127.0.0.1:0 INTROSPECT_HEAP_RATE=0)
-T[rate1_small]=$(time_cfg rate1 "$small" LD_PRELOAD="$LIB" INTROSPECT_ADDR=127.0.0.1:0 INTROSPECT_HEAP_RATE=1)
-if command -v heaptrack > /dev/null; then
-    T[heaptrack_small]=$(for _ in $(seq "$RUNS"); do
-        heaptrack -o "$tmp/ht" "$BIN" churn "$small" "$LEAK" 0 2>/dev/null | awk '/^cpu /{print $2}'
-        rm -f "$tmp"/ht*; done | best)
-fi
+add glibc "X=1" "$ITERS"
+add loaded "LD_PRELOAD=$LIB" "$ITERS"
+add off "LD_PRELOAD=$LIB INTROSPECT_ADDR=127.0.0.1:0 INTROSPECT_HEAP_RATE=0" "$ITERS"
+add s512 "LD_PRELOAD=$LIB INTROSPECT_ADDR=127.0.0.1:0 INTROSPECT_HEAP_RATE=524288" "$ITERS"
+add s512dwarf "LD_PRELOAD=$LIB INTROSPECT_ADDR=127.0.0.1:0 INTROSPECT_HEAP_RATE=524288 INTROSPECT_HEAP_UNWIND=dwarf" "$ITERS"
+add tc "LD_PRELOAD=$TC" "$ITERS"
+add tcs "LD_PRELOAD=$TC TCMALLOC_SAMPLE_PARAMETER=524288" "$ITERS"
+add tcix "LD_PRELOAD=$TC:$LIB INTROSPECT_ADDR=127.0.0.1:0 INTROSPECT_HEAP_RATE=524288" "$ITERS"
+add je "LD_PRELOAD=$JE" "$ITERS"
+add jep "LD_PRELOAD=$JE MALLOC_CONF=prof:true,lg_prof_sample:19" "$ITERS"
+add ixje0 "LD_PRELOAD=$LIB:$JE INTROSPECT_ADDR=127.0.0.1:0 INTROSPECT_HEAP_RATE=0" "$ITERS"
+add ixje "LD_PRELOAD=$LIB:$JE INTROSPECT_ADDR=127.0.0.1:0 INTROSPECT_HEAP_RATE=524288" "$ITERS"
+add glibc_small "X=1" "$small"
+add off_small "LD_PRELOAD=$LIB INTROSPECT_ADDR=127.0.0.1:0 INTROSPECT_HEAP_RATE=0" "$small"
+add rate1_small "LD_PRELOAD=$LIB INTROSPECT_ADDR=127.0.0.1:0 INTROSPECT_HEAP_RATE=1" "$small"
+add rate1dwarf_small "LD_PRELOAD=$LIB INTROSPECT_ADDR=127.0.0.1:0 INTROSPECT_HEAP_RATE=1 INTROSPECT_HEAP_UNWIND=dwarf" "$small"
+for _ in $(seq "$RUNS"); do
+    for k in "${!ENVS[@]}"; do
+        env ${ENVS[$k]} "$BIN" churn "${ITER[$k]}" 0 0 2>/dev/null | awk '/^cpu /{print $2}' >> "$tmp/t.$k"
+    done
+done
+for k in "${!ENVS[@]}"; do T[$k]=$(sort -g "$tmp/t.$k" | head -1); done
+
+# heaptrack records in a second process: compare total CPU (user + sys of
+# every process) with glibc's, both measured by bash's time.
+total_cpu() { local TIMEFORMAT='%U %S'; { time "$@" > /dev/null 2>&1; } 2>&1 | awk '{print $1 + $2}'; }
+for _ in $(seq "$RUNS"); do
+    total_cpu "$BIN" churn "$small" 0 0 >> "$tmp/tc.glibc"
+    command -v heaptrack > /dev/null && total_cpu heaptrack -o "$tmp/ht" "$BIN" churn "$small" 0 0 >> "$tmp/tc.heaptrack"
+    rm -f "$tmp"/ht*
+done
+T[tc_glibc]=$(sort -g "$tmp/tc.glibc" | head -1)
+[ -s "$tmp/tc.heaptrack" ] && T[tc_heaptrack]=$(sort -g "$tmp/tc.heaptrack" | head -1)
 
 ratio() { python3 -c "print('%.3f' % ($1 / $2))"; }
-echo "| configuration | best s | ratio to glibc | ratio to its own allocator |"
+echo "| configuration (malloc-bound churn, $ITERS malloc+free pairs) | best thread CPU s | ratio to glibc | ratio to its own allocator |"
 echo "|---|---|---|---|"
-echo "| glibc malloc, no profiler | ${T[glibc]} | 1.000 | 1.000 |"
-echo "| + libintrospect preloaded, not started (counting only) | ${T[loaded]} | $(ratio ${T[loaded]} ${T[glibc]}) | |"
-echo "| + introspect started, heap sampling off (rate 0) | ${T[off]} | $(ratio ${T[off]} ${T[glibc]}) | |"
-echo "| + introspect heap sampling at 512 KiB | ${T[s512]} | $(ratio ${T[s512]} ${T[glibc]}) | |"
-echo "| tcmalloc, no profiler | ${T[tc]} | $(ratio ${T[tc]} ${T[glibc]}) | 1.000 |"
-echo "| tcmalloc sampling (TCMALLOC_SAMPLE_PARAMETER=524288) | ${T[tcs]} | $(ratio ${T[tcs]} ${T[glibc]}) | $(ratio ${T[tcs]} ${T[tc]}) |"
-echo "| tcmalloc + introspect via MallocHook at 512 KiB | ${T[tcix]} | $(ratio ${T[tcix]} ${T[glibc]}) | $(ratio ${T[tcix]} ${T[tc]}) |"
-echo "| jemalloc, no profiler | ${T[je]} | $(ratio ${T[je]} ${T[glibc]}) | 1.000 |"
-echo "| jemalloc prof:true, lg_prof_sample:19 | ${T[jep]} | $(ratio ${T[jep]} ${T[glibc]}) | $(ratio ${T[jep]} ${T[je]}) |"
-echo "| introspect (first) forwarding to jemalloc, 512 KiB | ${T[ixje]} | $(ratio ${T[ixje]} ${T[glibc]}) | $(ratio ${T[ixje]} ${T[je]}) |"
-echo "| (1/10 iterations) glibc | ${T[glibc_small]} | 1.000 | |"
-echo "| (1/10 iterations) introspect rate 1: every allocation sampled | ${T[rate1_small]} | $(ratio ${T[rate1_small]} ${T[glibc_small]}) | |"
-[ -n "${T[heaptrack_small]:-}" ] && echo "| (1/10 iterations) heaptrack | ${T[heaptrack_small]} | $(ratio ${T[heaptrack_small]} ${T[glibc_small]}) | |"
+row() { echo "| $1 | ${T[$2]} | $(ratio ${T[$2]} ${T[glibc]}) | ${3:+$(ratio ${T[$2]} ${T[$3]})} |"; }
+row "glibc malloc, no profiler" glibc glibc
+row "+ libintrospect preloaded, not started (interposer counting only)" loaded
+row "+ introspect started, heap sampling off (rate 0)" off
+row "+ introspect heap sampling at 512 KiB (frame-pointer stacks)" s512
+row "+ introspect heap sampling at 512 KiB, INTROSPECT_HEAP_UNWIND=dwarf" s512dwarf
+row "tcmalloc, no profiler" tc tc
+row "tcmalloc sampling (TCMALLOC_SAMPLE_PARAMETER=524288)" tcs tc
+row "tcmalloc first + introspect via MallocHook at 512 KiB" tcix tc
+row "jemalloc, no profiler" je je
+row "jemalloc prof:true, lg_prof_sample:19 (512 KiB)" jep je
+row "introspect first, forwarding to jemalloc, sampling off" ixje0 je
+row "introspect first, forwarding to jemalloc, 512 KiB" ixje je
+echo "| glibc, 1/10 of the iterations | ${T[glibc_small]} | 1.000 | |"
+echo "| introspect rate 1 (every allocation sampled), 1/10 | ${T[rate1_small]} | $(ratio ${T[rate1_small]} ${T[glibc_small]}) | |"
+echo "| introspect rate 1, DWARF stacks, 1/10 | ${T[rate1dwarf_small]} | $(ratio ${T[rate1dwarf_small]} ${T[glibc_small]}) | |"
+[ -n "${T[tc_heaptrack]:-}" ] && echo "| heaptrack, 1/10 (total CPU of all processes vs glibc's ${T[tc_glibc]} s) | ${T[tc_heaptrack]} | $(ratio ${T[tc_heaptrack]} ${T[tc_glibc]}) | |"
 python3 -c "
-n = $small + $LEAK * 256
-print('cost per sampled allocation (rate 1 vs rate 0, incl. its sampled free): %.0f ns' % ((${T[rate1_small]} - ${T[off_small]}) / n * 1e9))
+print('cost per sampled allocation, frame pointers (rate 1 vs rate 0, incl. its sampled free): %.0f ns' % ((${T[rate1_small]} - ${T[off_small]}) / $small * 1e9))
+print('cost per sampled allocation, DWARF: %.0f ns' % ((${T[rate1dwarf_small]} - ${T[off_small]}) / $small * 1e9))
 print('glibc churn: %.1f ns per malloc+free pair' % (${T[glibc]} / $ITERS * 1e9))"
-
 echo
 echo "free cost (1M blocks of 64 B; best of 5):"
 for cfg in "glibc:" "loaded:LD_PRELOAD=$LIB" "rate0:LD_PRELOAD=$LIB INTROSPECT_ADDR=127.0.0.1:0 INTROSPECT_HEAP_RATE=0" \
            "rate512k:LD_PRELOAD=$LIB INTROSPECT_ADDR=127.0.0.1:0 INTROSPECT_HEAP_RATE=524288"; do
     name=${cfg%%:*}; envs=${cfg#*:}
-    for _ in 1 2 3; do env $envs "$BIN" free 1000000 64; done | sort -t' ' -k4 -g | head -1 | sed "s/^/$name: /"
+    for _ in 1 2 3; do env $envs "$BIN" free 1000000 64 2>/dev/null; done | sort -t' ' -k4 -g | head -1 | sed "s/^/$name: /"
 done
 
 echo
