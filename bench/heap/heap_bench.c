@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "workload.h" /* tests/heap: leak_memory, churn */
+
 /* Thread CPU time, not wall time: the benchmark machine is shared, and a
  * descheduled thread must not count as slow allocation. */
 static double now(void)
@@ -24,40 +26,9 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-void *g_leaks[1 << 20]; /* not static: the compiler must keep the leaked blocks */
-static size_t g_nleaks;
-
-__attribute__((noinline)) void leak_memory(size_t count, size_t size)
-{
-    for (size_t i = 0; i < count && g_nleaks < (1u << 20); i++) {
-        char *p = malloc(size);
-        p[0] = 1;
-        g_leaks[g_nleaks++] = p;
-    }
-}
-
-__attribute__((noinline)) unsigned long churn(unsigned long iters, unsigned seed)
-{
-    enum { RING = 1024 };
-    static void *ring[RING];
-    unsigned long x = seed * 2654435761u + 1, sum = 0;
-    for (unsigned long i = 0; i < iters; i++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        size_t slot = x % RING;
-        free(ring[slot]);
-        unsigned char *p = malloc(16 + (x >> 20) % 2049);
-        p[0] = (unsigned char)i;
-        sum += p[0];
-        ring[slot] = p;
-    }
-    return sum;
-}
-
 static int run_churn(unsigned long iters, unsigned long leak_mib, int hold)
 {
-    size_t leaks = leak_mib * 256, rounds = 64;
+    size_t leaks = leak_mib * 256, rounds = 64; /* 4 KiB blocks */
     double t0 = now();
     unsigned long sum = 0;
     for (size_t r = 0; r < rounds; r++) {
@@ -65,7 +36,7 @@ static int run_churn(unsigned long iters, unsigned long leak_mib, int hold)
         sum += churn(iters / rounds, (unsigned)r);
     }
     double t = now() - t0;
-    printf("cpu %.4f s (checksum %lu, leaked %zu bytes)\n", t, sum, g_nleaks * 4096);
+    printf("cpu %.4f s (checksum %lu, leaked %zu bytes)\n", t, sum, leaked_bytes(0));
     fflush(stdout);
     if (hold > 0)
         sleep((unsigned)hold);

@@ -13,7 +13,8 @@ ITERS=${ITERS:-20000000}
 LEAK=${LEAK_MIB:-256}
 RUNS=${RUNS:-5}
 BIN=$B/heap_bench
-cc -O2 -g -fno-omit-frame-pointer -rdynamic "$here/heap_bench.c" -o "$BIN"
+cc -O2 -g -fno-omit-frame-pointer -rdynamic -I"$here/../../tests/heap" "$here/heap_bench.c" \
+    "$here/../../tests/heap/workload.c" -o "$BIN" -lpthread
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 # The machine is shared: each figure is the least thread CPU time over RUNS
