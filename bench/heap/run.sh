@@ -12,9 +12,8 @@ JE=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
 ITERS=${ITERS:-20000000}
 LEAK=${LEAK_MIB:-256}
 RUNS=${RUNS:-5}
-BIN=$B/heap_bench
-cc -O2 -g -fno-omit-frame-pointer -rdynamic -I"$here/../../tests/heap" "$here/heap_bench.c" \
-    "$here/../../tests/heap/workload.c" -o "$BIN" -lpthread
+BIN=$B/bench/bench_heap # built by cmake (bench/CMakeLists.txt)
+[ -x "$BIN" ] || { echo "build first: cmake --build $B"; exit 1; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 # The machine is shared: each figure is the least thread CPU time over RUNS

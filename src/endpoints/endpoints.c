@@ -14,5 +14,7 @@ const struct ix_route ix_routes[] = {
      "Sampled live heap by allocation stack; ?seconds=N for a delta, ?debug=1 for text", 0},
     {"/debug/pprof/allocs", IX_GET, ix_ep_allocs,
      "Sampled allocations since start (alloc_space by default); ?seconds=N for a delta", 0},
+    {"/debug/pprof/symbol", IX_GET | IX_POST, ix_ep_symbol,
+     "Function names of program counters (GET ?0xADDR+0xADDR or POST), for pprof", 0},
 };
 const size_t ix_nroutes = sizeof ix_routes / sizeof ix_routes[0];

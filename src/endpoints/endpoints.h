@@ -11,5 +11,6 @@ void ix_ep_vars(const struct ix_request *req, struct ix_response *resp);
 void ix_ep_metrics(const struct ix_request *req, struct ix_response *resp);
 void ix_ep_heap(const struct ix_request *req, struct ix_response *resp);
 void ix_ep_allocs(const struct ix_request *req, struct ix_response *resp);
+void ix_ep_symbol(const struct ix_request *req, struct ix_response *resp);
 
 #endif
