@@ -42,6 +42,10 @@ struct ix_heap_stats {
 };
 
 int ix_heap_start(const struct ix_config *cfg, char *why, size_t whylen);
+/* Leave the calling thread's allocations unsampled until the matching end
+ * (the module's own request handling: symbol caches, encoders). Nests. */
+void ix_heap_exclude_begin(void);
+void ix_heap_exclude_end(void);
 void ix_heap_stop(void);
 
 enum ix_heap_mode ix_heap_mode(void);

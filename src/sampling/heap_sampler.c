@@ -413,6 +413,9 @@ void ix_heap_stop(void)
     atomic_fetch_add(&g_gen, 1);
 }
 
+void ix_heap_exclude_begin(void) { ix_heap_tls.guard++; }
+void ix_heap_exclude_end(void) { ix_heap_tls.guard--; }
+
 enum ix_heap_mode ix_heap_mode(void) { return g_mode; }
 
 int64_t ix_heap_sample_rate(void) { return atomic_load(&g_sample_rate); }

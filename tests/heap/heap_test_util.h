@@ -38,7 +38,8 @@ static inline int pprof_top(const char *args, struct top_row *rows, int max, cha
 {
     char cmd[2048];
     snprintf(cmd, sizeof cmd,
-             "env -u LD_PRELOAD timeout 120 go tool pprof -top -unit=B -nodecount=20 %s 2>&1",
+             "env -u LD_PRELOAD timeout 120 go tool pprof -top -unit=B -nodefraction=0 "
+             "-nodecount=200 %s 2>&1",
              args);
     char *out = NULL;
     int rc = run_cmd(cmd, &out);

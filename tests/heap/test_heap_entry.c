@@ -66,8 +66,8 @@ static long long inuse_bytes_of(int port, const char *fn)
     char args[512];
     snprintf(args, sizeof args, "-sample_index=inuse_space %s", write_temp("heap", r.body, r.body_len));
     http_reply_free(&r);
-    struct top_row rows[20];
-    int n = pprof_top(args, rows, 20, NULL);
+    struct top_row rows[200];
+    int n = pprof_top(args, rows, 200, NULL);
     return row_value(rows, n, fn);
 }
 

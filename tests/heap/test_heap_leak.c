@@ -115,9 +115,9 @@ int main(void)
     snprintf(args, sizeof args, "-sample_index=inuse_space %s",
              write_temp("heap", hr.body, hr.body_len));
     http_reply_free(&hr);
-    struct top_row rows[20];
+    struct top_row rows[200];
     char *raw;
-    int n = pprof_top(args, rows, 20, &raw);
+    int n = pprof_top(args, rows, 200, &raw);
     if (!profiled) { /* jemalloc first: nothing sampled, said in a comment */
         ASSERT_EQ(row_value(rows, n, "leak_memory"), 0);
         printf("ok (not profiled, as expected)\n");
@@ -144,7 +144,7 @@ int main(void)
     ASSERT_STR_CONTAINS(http_header(&d.reply, "Content-Disposition"), "heap-delta");
     const char *path = write_temp("heapdelta", d.reply.body, d.reply.body_len);
     snprintf(args, sizeof args, "-sample_index=inuse_space %s", path);
-    n = pprof_top(args, rows, 20, NULL);
+    n = pprof_top(args, rows, 200, NULL);
     ASSERT(n > 0);
     ASSERT(strcmp(rows[0].name, "leak_more") == 0);
     check_near("delta leak_more", rows[0].flat, leaked_bytes(1));
@@ -174,7 +174,7 @@ int main(void)
     ASSERT_STR_CONTAINS(r.body, "@ heap/32768\n");
     path = write_temp("heaptext", r.body, r.body_len);
     snprintf(args, sizeof args, "-sample_index=inuse_space %s", path);
-    n = pprof_top(args, rows, 20, NULL); /* pprof parses the legacy form */
+    n = pprof_top(args, rows, 200, NULL); /* pprof parses the legacy form */
     ASSERT(n > 0);
     http_reply_free(&r);
 
