@@ -78,16 +78,20 @@ static void check_errors_and_edges(void)
     ASSERT_EQ(posix_memalign(&p, 4, 10), EINVAL); /* not a multiple of sizeof(void *) */
     ASSERT(p == (void *)1);
     volatile size_t odd = 24; /* volatile: compilers reject a constant non-power of two */
+    void *volatile got; /* volatile: compilers may fold "allocation == NULL" to false */
     errno = 0;
-    ASSERT(aligned_alloc(odd, 48) == NULL && errno == EINVAL);
+    got = aligned_alloc(odd, 48);
+    ASSERT(got == NULL && errno == EINVAL);
     void *m = memalign(odd, 10); /* glibc rounds up to 32 */
     ASSERT(m && ALIGNED(m, 32));
     free(m);
     volatile size_t huge = SIZE_MAX / 2; /* volatile: the overflow is checked at run time */
     errno = 0;
-    ASSERT(calloc(huge, 4) == NULL && errno == ENOMEM);
+    got = calloc(huge, 4);
+    ASSERT(got == NULL && errno == ENOMEM);
     errno = 0;
-    ASSERT(reallocarray(NULL, huge, 4) == NULL && errno == ENOMEM);
+    got = reallocarray(NULL, huge, 4);
+    ASSERT(got == NULL && errno == ENOMEM);
     void *z = malloc(0);
     free(z);
     free(NULL);
