@@ -19,6 +19,8 @@ static void keep(void *p, size_t size, int which)
     pthread_mutex_unlock(&g_lock);
 }
 
+/* leak_memory and leak_more are deliberately twins: each must call malloc
+ * itself to be the leaf frame of its samples (a shared helper would be). */
 __attribute__((noinline)) void leak_memory(size_t count, size_t size)
 {
     for (size_t i = 0; i < count; i++) {
