@@ -4,6 +4,8 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sampling/heap.h"
@@ -61,6 +63,34 @@ const char *ix_allocator_path(void)
     return g_path;
 }
 
+/* malloc_info's XML, for what mallinfo2 sums away: the number of arenas
+ * and the largest one (threads contending on few arenas, or one arena
+ * holding most of the memory). */
+static void glibc_arenas(double *count, double *largest)
+{
+    int (*info)(int, FILE *) = (int (*)(int, FILE *))dlsym(RTLD_DEFAULT, "malloc_info");
+    char *xml = NULL;
+    size_t len = 0;
+    FILE *f = info ? open_memstream(&xml, &len) : NULL;
+    *count = *largest = 0;
+    if (!f)
+        return;
+    int rc = info(0, f);
+    fclose(f);
+    for (const char *p = rc == 0 && xml ? strstr(xml, "<heap nr=") : NULL; p;
+         p = strstr(p + 1, "<heap nr=")) {
+        const char *end = strstr(p, "</heap>");
+        const char *cur = strstr(p, "<system type=\"current\" size=\"");
+        *count += 1;
+        if (cur && end && cur < end) {
+            double v = strtod(cur + strlen("<system type=\"current\" size=\""), NULL);
+            if (v > *largest)
+                *largest = v;
+        }
+    }
+    free(xml);
+}
+
 static int glibc_stats(struct ix_alloc_stat *o)
 {
     mallinfo2_fn mi = (mallinfo2_fn)dlsym(RTLD_DEFAULT, "mallinfo2");
@@ -76,6 +106,12 @@ static int glibc_stats(struct ix_alloc_stat *o)
     o[n++] = (struct ix_alloc_stat){"releasable_bytes", (double)m.keepcost};
     o[n++] = (struct ix_alloc_stat){"free_chunks", (double)m.ordblks};
     o[n++] = (struct ix_alloc_stat){"mmap_chunks", (double)m.hblks};
+    double arenas, largest;
+    glibc_arenas(&arenas, &largest);
+    if (arenas > 0) {
+        o[n++] = (struct ix_alloc_stat){"arenas", arenas};
+        o[n++] = (struct ix_alloc_stat){"largest_arena_bytes", largest};
+    }
     return n;
 }
 
