@@ -5,6 +5,10 @@
 static const ix_metrics_collector metrics_collectors[] = {
     ix_collect_process,
     ix_collect_cpu,
+    ix_collect_pools,
+    ix_collect_threads,
+    ix_collect_tasks,
+    ix_collect_heap,
     ix_registry_collect, /* the application's metrics last */
 };
 
@@ -18,10 +22,14 @@ void ix_metrics_collect(struct ix_mset *set)
 const struct ix_vars_section ix_vars_sections[] = {
     {"cmdline", ix_vars_cmdline},
     {"metrics", ix_registry_json},
+    {"pools", ix_vars_pools},
+    {"tasks", ix_vars_tasks},
+    {"threads", ix_vars_threads},
 };
 const size_t ix_nvars_sections = sizeof ix_vars_sections / sizeof ix_vars_sections[0];
 
 const ix_memstats_part ix_memstats_parts[] = {
     ix_memstats_process,
+    ix_memstats_heap,
 };
 const size_t ix_nmemstats_parts = sizeof ix_memstats_parts / sizeof ix_memstats_parts[0];

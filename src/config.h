@@ -20,6 +20,13 @@ struct ix_config {
     int cpu_signal;
     char *cpu_engine;
     char *token;
+    int64_t block_profile_rate;
+    int dump_signal;
+    unsigned task_stack_every;
+    unsigned max_tasks;
+    unsigned long heap_rate;
+    unsigned memtrace_seconds;
+    int heap_unwind_dwarf; /* INTROSPECT_HEAP_UNWIND=dwarf (default fp: frame pointers first) */
 };
 
 /* Build from cfg (NULL = defaults) and the environment. On error returns a

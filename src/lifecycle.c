@@ -1,5 +1,9 @@
 #include "lifecycle.h"
 
+#include "sampling/block.h"
+#include "gcstats/memtrace.h"
+#include "sampling/heap.h"
+
 struct ix_module {
     const char *name;
     int (*start)(const struct ix_config *cfg, char *why, size_t whylen);
@@ -9,6 +13,11 @@ struct ix_module {
 /* Append new modules here. */
 static const struct ix_module modules[] = {
     {"none", NULL, NULL},
+    {"block", ix_block_start, NULL},
+    {"thread_dump", ix_thread_dump_start, NULL},
+    {"tasks", ix_tasks_start, NULL},
+    {"heap", ix_heap_start, ix_heap_stop},
+    {"memtrace", ix_memtrace_start, ix_memtrace_stop},
 };
 static const size_t nmodules = sizeof modules / sizeof modules[0];
 

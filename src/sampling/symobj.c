@@ -390,7 +390,8 @@ static void cache_store(struct ix_symobj *o, uint64_t vaddr, const struct ix_sym
     if (!v)
         return;
     *v = (uint64_t)o->nframes << 16 | (uint64_t)n;
-    memcpy(o->frames + o->nframes, lines, (size_t)n * sizeof *lines);
+    if (n > 0) /* frames may still be NULL when nothing resolved yet */
+        memcpy(o->frames + o->nframes, lines, (size_t)n * sizeof *lines);
     o->nframes += (size_t)n;
 }
 
@@ -399,7 +400,8 @@ static void cache_store(struct ix_symobj *o, uint64_t vaddr, const struct ix_sym
 static int copy_frames(struct ix_sym_line *dst, const struct ix_sym_line *src, int n, int max)
 {
     if (n <= max) {
-        memcpy(dst, src, (size_t)n * sizeof *src);
+        if (n > 0) /* src may be NULL for an address with no frames */
+            memcpy(dst, src, (size_t)n * sizeof *src);
         return n;
     }
     memcpy(dst, src, (size_t)(max - 1) * sizeof *src);
