@@ -400,12 +400,34 @@ static int build_rows(const uint8_t *hdr, uintptr_t base, struct ix_urow **out, 
 /* ---- snapshots ---- */
 struct scan {
     struct ix_uobject *objs;
-    const uint8_t **hdrs;
-    const char **names;
     size_t n, cap;
     unsigned long long adds, subs;
     int oom;
 };
+
+/* The rows of an object seen before, or freshly built ones (kept). */
+static const struct built *rows_for(const struct ix_uobject *o, const char *name,
+                                    const uint8_t *hdr)
+{
+    for (const struct built *b = g_built; b; b = b->next)
+        if (b->lo == o->lo && b->hi == o->hi && b->base == o->base && !strcmp(b->name, name))
+            return b;
+    struct built *b = calloc(1, sizeof *b);
+    if (!b || !(b->name = strdup(name))) {
+        free(b);
+        return NULL;
+    }
+    if (build_rows(hdr, o->base, &b->rows, &b->nrows)) {
+        b->rows = NULL; /* unsupported or OOM: no rows, walks stop there */
+        b->nrows = 0;
+    }
+    b->lo = o->lo;
+    b->hi = o->hi;
+    b->base = o->base;
+    b->next = g_built;
+    g_built = b;
+    return b;
+}
 
 static int on_object(struct dl_phdr_info *info, size_t size, void *arg)
 {
@@ -433,22 +455,20 @@ static int on_object(struct dl_phdr_info *info, size_t size, void *arg)
     if (sc->n == sc->cap) {
         size_t cap = sc->cap ? sc->cap * 2 : 64;
         struct ix_uobject *o = realloc(sc->objs, cap * sizeof *o);
-        const uint8_t **h = o ? realloc(sc->hdrs, cap * sizeof *h) : NULL;
-        if (o)
-            sc->objs = o;
-        if (h)
-            sc->hdrs = h;
-        const char **nm = h ? realloc(sc->names, cap * sizeof *nm) : NULL;
-        if (!nm) {
+        if (!o) {
             sc->oom = 1;
             return 1;
         }
-        sc->names = nm;
+        sc->objs = o;
         sc->cap = cap;
     }
     sc->objs[sc->n] = (struct ix_uobject){lo, hi, info->dlpi_addr, NULL, 0};
-    sc->hdrs[sc->n] = hdr;
-    sc->names[sc->n++] = info->dlpi_name ? info->dlpi_name : "";
+    /* Parse here, while dl_iterate_phdr holds the loader lock: once it
+     * returns, another thread may dlclose the object and unmap its
+     * .eh_frame. The rows are our own copies. */
+    const struct built *b = rows_for(&sc->objs[sc->n], info->dlpi_name ? info->dlpi_name : "", hdr);
+    sc->objs[sc->n].rows = b ? b->rows : NULL;
+    sc->objs[sc->n++].nrows = b ? b->nrows : 0;
     return 0;
 }
 
@@ -456,30 +476,6 @@ static int cmp_obj(const void *a, const void *b)
 {
     const struct ix_uobject *x = a, *y = b;
     return (x->lo > y->lo) - (x->lo < y->lo);
-}
-
-/* The rows of an object seen before, or freshly built ones (kept). */
-static const struct built *rows_for(const struct ix_uobject *o, const char *name,
-                                    const uint8_t *hdr)
-{
-    for (const struct built *b = g_built; b; b = b->next)
-        if (b->lo == o->lo && b->hi == o->hi && b->base == o->base && !strcmp(b->name, name))
-            return b;
-    struct built *b = calloc(1, sizeof *b);
-    if (!b || !(b->name = strdup(name))) {
-        free(b);
-        return NULL;
-    }
-    if (build_rows(hdr, o->base, &b->rows, &b->nrows)) {
-        b->rows = NULL; /* unsupported or OOM: no rows, walks stop there */
-        b->nrows = 0;
-    }
-    b->lo = o->lo;
-    b->hi = o->hi;
-    b->base = o->base;
-    b->next = g_built;
-    g_built = b;
-    return b;
 }
 
 static void free_old_snapshots(long long now)
@@ -499,11 +495,6 @@ static void free_old_snapshots(long long now)
 
 static int publish(struct scan *sc)
 {
-    for (size_t i = 0; i < sc->n; i++) {
-        const struct built *b = rows_for(&sc->objs[i], sc->names[i], sc->hdrs[i]);
-        sc->objs[i].rows = b ? b->rows : NULL;
-        sc->objs[i].nrows = b ? b->nrows : 0;
-    }
     qsort(sc->objs, sc->n, sizeof *sc->objs, cmp_obj);
     struct ix_usnapshot *snap = malloc(sizeof *snap);
     struct retired *ret = malloc(sizeof *ret);
@@ -541,8 +532,6 @@ int ix_unwind_tables_update(void)
         rc = publish(&sc);
     free_old_snapshots(mono_ns());
     free(sc.objs);
-    free(sc.hdrs);
-    free((void *)sc.names);
     pthread_mutex_unlock(&g_update_lock);
     return rc;
 }
