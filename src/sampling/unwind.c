@@ -49,7 +49,10 @@ static _Unwind_Reason_Code on_frame(struct _Unwind_Context *ctx, void *arg)
 /* Walk with the prepared tables from the interrupted registers. Each step
  * reads only the return address (CFA - 8) and the saved rbp, both inside the
  * frame the rules describe; any doubt ends the walk. */
-static int fast_walk(const struct ix_usnapshot *s, const ucontext_t *uc, uintptr_t *pcs, int max)
+/* It reads other frames' stack slots on purpose: not an error for ASan. */
+__attribute__((no_sanitize("address"))) static int fast_walk(const struct ix_usnapshot *s,
+                                                             const ucontext_t *uc, uintptr_t *pcs,
+                                                             int max)
 {
     uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
     uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
