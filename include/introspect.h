@@ -62,6 +62,8 @@ typedef struct introspect_config {
     int cpu_signal;                /* signal used for CPU samples; default SIGPROF */
     const char *cpu_engine;        /* "auto" (default), "perf", "timer", "itimer" */
     const char *token;             /* bearer token; NULL = none (loopback only) */
+    const char *tls_cert_file;     /* PEM certificate (chain): serve HTTPS; NULL = plain HTTP */
+    const char *tls_key_file;      /* PEM private key for tls_cert_file */
 } introspect_config;
 
 /* Fill cfg with defaults (no environment applied). */
@@ -151,6 +153,12 @@ INTROSPECT_API void introspect_json_float(introspect_json *j, double v);
 INTROSPECT_API void introspect_json_string(introspect_json *j, const char *s);
 INTROSPECT_API void introspect_json_bool(introspect_json *j, int v);
 INTROSPECT_API void introspect_json_null(introspect_json *j);
+
+/* ---- Hardening ---- */
+/* Why the last introspect_start() in this process failed, in one line (e.g.
+ * "cannot read tls_key_file /etc/x.pem: Permission denied"); "" after a
+ * successful start. The string stays valid until the next start. */
+INTROSPECT_API const char *introspect_last_error(void);
 
 #ifdef __cplusplus
 }

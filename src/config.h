@@ -20,6 +20,8 @@ struct ix_config {
     int cpu_signal;
     char *cpu_engine;
     char *token;
+    char *tls_cert; /* PEM contents (not paths); both NULL = plain HTTP */
+    char *tls_key;
 };
 
 /* Build from cfg (NULL = defaults) and the environment. On error returns a

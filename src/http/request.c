@@ -138,6 +138,7 @@ void ix_response_init(struct ix_response *resp)
     resp->status = 200;
     resp->content_type = "text/plain; charset=utf-8";
     ix_buf_init(&resp->body);
+    resp->body.limit = IX_MAX_RESPONSE;
 }
 
 void ix_response_free(struct ix_response *resp) { ix_buf_free(&resp->body); }

@@ -9,6 +9,9 @@
 
 #define IX_MAX_PARAMS 32
 #define IX_MAX_HEADERS 8
+/* Largest response body: a handler that renders more gets a 500 instead of
+ * growing the host's memory without bound. */
+#define IX_MAX_RESPONSE ((size_t)256 << 20)
 
 struct ix_param {
     char *key;
