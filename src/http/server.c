@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "http/router.h"
+#include "http/conntrack.h"
 #include "http/workers.h"
 
 #define IX_MAX_BODY (64 * 1024)
@@ -25,6 +26,7 @@ struct ix_server {
     struct MHD_Daemon *daemon;
     int listen_fd;
     struct ix_workers *workers;
+    struct ix_conntrack *conns;
     pthread_mutex_t mu; /* orders "suspend + submit" against stop */
     int closing;
 };
@@ -59,12 +61,41 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
     return ctx;
 }
 
+static struct ix_conn *tracked(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static enum MHD_Result admit(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+    (void)addr;
+    (void)len;
+    struct ix_server *s = cls;
+    return ix_conntrack_admit(s->conns) ? MHD_YES : MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct ix_server *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_ctx = ci ? ix_conntrack_open(s->conns, ci->connect_fd) : NULL;
+    } else {
+        ix_conntrack_close(s->conns, *socket_ctx);
+        *socket_ctx = NULL;
+    }
+}
+
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
-    (void)c;
     (void)toe;
+    struct ix_server *s = cls;
+    ix_conntrack_busy(s->conns, tracked(c), 0); /* waiting for the next request head */
     struct conn_ctx *ctx = *con_cls;
     if (ctx) {
         free(ctx->uri);
@@ -221,8 +252,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             *upload_size = 0;
             return MHD_YES;
         }
-        if (!ctx->seen++ && strcmp(method, "POST") == 0)
-            return MHD_YES; /* headers only so far: MHD calls again after the body */
+        if (!ctx->seen++) {
+            ix_conntrack_busy(((struct ix_server *)cls)->conns, tracked(c), 1);
+            if (strcmp(method, "POST") == 0)
+                return MHD_YES; /* headers only so far: MHD calls again after the body */
+        }
         ctx->method = method;
         ctx->conn = c;
         if (ctx->too_large) {
@@ -269,6 +303,8 @@ static void server_free(struct ix_server *s)
 {
     if (s->workers)
         ix_workers_free(s->workers);
+    if (s->conns)
+        ix_conntrack_free(s->conns);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }
@@ -283,15 +319,18 @@ static struct MHD_Daemon *start_daemon(struct ix_server *s, const struct ix_conf
         tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, cfg->tls_key};
         tls[2] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     }
+    /* libmicrohttpd's own limit only bounds connections being evicted: at
+     * that limit it would stop accepting and leave clients hanging. */
     return MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, s,
+        flags, 0, admit, s, on_request, s,
         MHD_OPTION_LISTEN_SOCKET, s->listen_fd,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections * 2 + 16,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections_per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)IX_CONN_MEMORY,
         MHD_OPTION_URI_LOG_CALLBACK, uri_logger, NULL,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, s,
         MHD_OPTION_ARRAY, tls,
         MHD_OPTION_END);
 }
@@ -309,7 +348,8 @@ int ix_server_start(const struct ix_config *cfg, struct ix_server **out, int *po
     pthread_mutex_init(&s->mu, NULL);
     /* Every connection may have one request in flight. */
     s->workers = ix_workers_new(cfg->max_connections, IX_WORKER_STACK);
-    if (!s->workers) {
+    s->conns = ix_conntrack_new(cfg->max_connections, cfg->connection_timeout_s);
+    if (!s->workers || !s->conns) {
         server_free(s);
         return INTROSPECT_ENOMEM;
     }
