@@ -140,24 +140,6 @@ static int is_loopback(struct MHD_Connection *c)
     return 0;
 }
 
-/* Split the raw URI, decode the path and parse the query. */
-static int parse_uri(struct ix_request *req, const char *uri, const char **why)
-{
-    const char *q = strchr(uri, '?');
-    size_t plen = q ? (size_t)(q - uri) : strlen(uri);
-    req->path = strndup(uri, plen);
-    req->query = strdup(q ? q + 1 : "");
-    if (!req->path || !req->query) {
-        *why = "out of memory";
-        return -1;
-    }
-    if (ix_percent_decode(req->path, 0)) {
-        *why = "malformed percent-encoding in path";
-        return -1;
-    }
-    return ix_query_parse(req, req->query, strlen(req->query), why);
-}
-
 static enum MHD_Result send_response(struct MHD_Connection *c, struct ix_response *resp)
 {
     if (resp->body.oom) /* over IX_MAX_RESPONSE, or malloc failed */
@@ -202,7 +184,7 @@ static void run_handler(void *arg)
     req.body = ctx->body.data ? ctx->body.data : "";
     req.body_len = ctx->body.len;
     const char *why = NULL;
-    if (parse_uri(&req, ctx->uri, &why))
+    if (ix_request_parse_uri(&req, ctx->uri, &why))
         ix_respond_error(&ctx->resp, 400, "%s", why);
     else
         ix_route_request(&req, &ctx->resp);
