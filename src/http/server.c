@@ -6,6 +6,7 @@
 #include <microhttpd.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +43,11 @@ struct conn_ctx {
     ix_buf body;
     int too_large;
     int seen; /* the handler was called once already */
-    int state;
+    /* Handoff between the event loop and the worker: the worker fills resp,
+     * then publishes ST_READY with release order; the loop reads it with
+     * acquire order (this is also the edge TSan needs, as libmicrohttpd's
+     * resume path is not instrumented). */
+    _Atomic int state;
     const char *method;
     struct MHD_Connection *conn;
     struct ix_response resp;
@@ -189,29 +194,33 @@ static void run_handler(void *arg)
     else
         ix_route_request(&req, &ctx->resp);
     ix_request_free(&req);
-    ctx->state = ST_READY;
+    atomic_store_explicit(&ctx->state, ST_READY, memory_order_release);
     MHD_resume_connection(ctx->conn); /* ctx belongs to the event loop again */
 }
 
-/* Hand the request to a worker; answer 503 inline when that is impossible. */
-static void dispatch(struct ix_server *s, struct conn_ctx *ctx, struct MHD_Connection *c)
+/* Hand the request to a worker. Returns 1 when the connection is suspended
+ * (the worker, or a 503 written here, completes it after the resume), 0
+ * when the server is closing and the 503 can be sent right away. */
+static int dispatch(struct ix_server *s, struct conn_ctx *ctx, struct MHD_Connection *c)
 {
+    int suspended = 0;
     pthread_mutex_lock(&s->mu);
-    int ok = !s->closing;
-    if (ok) {
+    if (!s->closing) {
         ctx->state = ST_RUNNING;
         MHD_suspend_connection(c);
-        if (ix_workers_submit(s->workers, run_handler, ctx)) {
-            MHD_resume_connection(c);
-            ok = 0;
+        suspended = 1;
+        if (ix_workers_submit(s->workers, run_handler, ctx) == 0) {
+            pthread_mutex_unlock(&s->mu);
+            return 1;
         }
     }
     pthread_mutex_unlock(&s->mu);
-    if (!ok) {
-        ix_respond_error(&ctx->resp, 503, "server is stopping or out of threads");
-        ix_response_header(&ctx->resp, "Retry-After", "1");
-        ctx->state = ST_READY;
-    }
+    ix_respond_error(&ctx->resp, 503, "server is stopping or out of threads");
+    ix_response_header(&ctx->resp, "Retry-After", "1");
+    ctx->state = ST_READY;
+    if (suspended) /* no worker: libmicrohttpd calls again once resumed */
+        MHD_resume_connection(c);
+    return suspended;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -223,9 +232,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     struct conn_ctx *ctx = *con_cls;
     if (!ctx)
         return MHD_NO;
-    if (ctx->state == ST_RUNNING)
+    int state = atomic_load_explicit(&ctx->state, memory_order_acquire);
+    if (state == ST_RUNNING)
         return MHD_YES; /* not expected: resumed only when ready */
-    if (ctx->state != ST_READY) {
+    if (state != ST_READY) {
         if (*upload_size) { /* accumulate a bounded body */
             if (ctx->body.len + *upload_size > IX_MAX_BODY)
                 ctx->too_large = 1;
@@ -245,8 +255,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             ix_respond_error(&ctx->resp, 413, "request body larger than %d bytes", IX_MAX_BODY);
             ctx->state = ST_READY;
         } else {
-            dispatch(cls, ctx, c);
-            if (ctx->state != ST_READY)
+            if (dispatch(cls, ctx, c))
                 return MHD_YES;
         }
     }
