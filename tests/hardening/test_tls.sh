@@ -3,7 +3,7 @@
 # with --cacert and refuses it without; plain HTTP on the TLS port gets no
 # answer; a real Prometheus scrapes it over HTTPS with
 # `authorization: {credentials: ...}`; go tool pprof fetches a profile over
-# https when a profile endpoint is listed. Any step that could hang has a timeout.
+# https (trusting the certificate through SSL_CERT_FILE) when one is listed. Any step that could hang has a timeout.
 set -euo pipefail
 tmp=$(mktemp -d)
 pids=()
@@ -69,7 +69,7 @@ done
                  curl -s "http://127.0.0.1:$pport/api/v1/targets" | head -c 2000; exit 1; }
 echo "prometheus over TLS with bearer token: ok"
 
-# go tool pprof over https (-tls_ca), when a profile endpoint is served. pprof
+# go tool pprof over https (CA via SSL_CERT_FILE), when a profile endpoint is served. pprof
 # cannot send a bearer token, so this instance is loopback-only without one.
 pport2=$(free_port)
 INTROSPECT_ADDR=127.0.0.1:$pport2 INTROSPECT_TLS_CERT=$tmp/cert.pem INTROSPECT_TLS_KEY=$tmp/key.pem \
@@ -87,7 +87,9 @@ for p in /debug/pprof/heap /debug/pprof/goroutine /debug/pprof/threadcreate /deb
 done
 if [ -n "$prof" ]; then
     q=""; [ "$prof" = /debug/pprof/profile ] && q="?seconds=1"
-    timeout 90 go tool pprof -tls_ca "$tmp/cert.pem" -raw "$base2$prof$q" > "$tmp/pprof.txt" 2>&1 ||
+    # The go command's pprof ignores -tls_ca; Go's TLS stack reads SSL_CERT_FILE.
+    SSL_CERT_FILE="$tmp/cert.pem" PPROF_TMPDIR="$tmp" timeout 90 go tool pprof -raw "$base2$prof$q" \
+        > "$tmp/pprof.txt" 2>&1 ||
         { cat "$tmp/pprof.txt"; exit 1; }
     grep -q "PeriodType\|Samples" "$tmp/pprof.txt" || { cat "$tmp/pprof.txt"; exit 1; }
     echo "go tool pprof $prof over TLS: ok"
