@@ -29,6 +29,6 @@ const struct ix_route ix_routes[] = {
      "Stacks that created threads (pthread_create)", 0},
     {"/debug/pprof/tasks", IX_GET, ix_ep_tasks,
      "Live application tasks, oldest first: age, state, deadline, thread, birth stack "
-     "(format=json)", 0},
+     "(format=json)", 1}, /* task names and states come from the application */
 };
 const size_t ix_nroutes = sizeof ix_routes / sizeof ix_routes[0];
