@@ -5,7 +5,8 @@
 set -euo pipefail
 what=${1:-build}
 build_pkgs=(build-essential g++ cmake pkg-config libmicrohttpd-dev zlib1g-dev libdw-dev libelf-dev libpq-dev libsqlite3-dev)
-test_pkgs=(clang libclang-rt-14-dev python3 curl valgrind binutils postgresql
+test_pkgs=(clang libclang-rt-14-dev python3 curl valgrind binutils postgresql openssl
+           libgoogle-perftools4 libjemalloc2
            golang-go protobuf-compiler golang-github-google-pprof-dev prometheus)
 pkgs=("${build_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")
