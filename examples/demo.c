@@ -1,13 +1,246 @@
+/* introspect demo server. See demo.h.
+ *
+ *   introspect-demo [--listen HOST:PORT] [--traffic RPS] [--no-traffic]
+ *
+ * The module listens on INTROSPECT_ADDR (default 127.0.0.1:6060). */
+#include <arpa/inet.h>
+#include <errno.h>
 #include <introspect.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
-int main(void)
+
+#include "demo.h"
+
+static const struct demo_route *const route_tables[] = {
+    demo_core_routes,
+};
+
+static introspect_counter *m_requests;
+static introspect_histogram *m_latency;
+static introspect_var *v_inflight;
+static volatile sig_atomic_t g_quit;
+
+long demo_arg_long(const struct demo_request *req, const char *name, long def, long lo, long hi)
 {
+    const char *v = req->arg(req, name);
+    if (!v)
+        return def;
+    long x = strtol(v, NULL, 10);
+    return x < lo ? lo : x > hi ? hi : x;
+}
+
+void demo_reply_text(struct demo_reply *rep, int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rep->body, sizeof rep->body, fmt, ap);
+    va_end(ap);
+    rep->status = status;
+}
+
+static const struct demo_route *find_route(const char *path)
+{
+    for (size_t t = 0; t < sizeof route_tables / sizeof route_tables[0]; t++)
+        for (const struct demo_route *r = route_tables[t]; r->path; r++)
+            if (strcmp(r->path, path) == 0)
+                return r;
+    return NULL;
+}
+
+static const char *mhd_arg(const struct demo_request *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Record what on-call engineers watch: per-route latency and status class. */
+static void record(const char *route, int status, double seconds)
+{
+    char cls[4] = {(char)('0' + status / 100), 'x', 'x', '\0'};
+    const char *labels[2] = {route, cls};
+    introspect_counter_add(m_requests, labels, 1);
+    introspect_histogram_observe(m_latency, &route, seconds);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *data,
+                                  size_t *size, void **con_cls)
+{
+    (void)cls; (void)version; (void)data; (void)size; (void)con_cls;
+    double t0 = now_seconds();
+    introspect_var_add_int(v_inflight, 1);
+    struct demo_request req = {url, mhd_arg, c};
+    static __thread struct demo_reply rep;
+    const struct demo_route *r = find_route(url);
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        demo_reply_text(&rep, 405, "method not allowed\n");
+    else if (!r)
+        demo_reply_text(&rep, 404, "no such page: %s\n", url);
+    else
+        r->handler(&req, &rep);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(rep.body), rep.body, MHD_RESPMEM_MUST_COPY);
+    MHD_add_response_header(resp, "Content-Type", "text/plain; charset=utf-8");
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)rep.status, resp);
+    MHD_destroy_response(resp);
+    introspect_var_add_int(v_inflight, -1);
+    record(r ? r->path : "other", rep.status, now_seconds() - t0);
+    return ret;
+}
+
+static int setup_metrics(void)
+{
+    static const char *const req_labels[] = {"route", "code"};
+    static const char *const lat_labels[] = {"route"};
+    static const double bounds[] = {.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5};
+    int rc;
+    if ((rc = introspect_counter_new("demo_http_requests_total",
+                                     "HTTP requests served, by route and status class.",
+                                     req_labels, 2, &m_requests)) ||
+        (rc = introspect_histogram_new("demo_http_request_duration_seconds",
+                                       "Time to serve an HTTP request, by route.", lat_labels, 1,
+                                       bounds, sizeof bounds / sizeof bounds[0], &m_latency)) ||
+        (rc = introspect_var_int("demo_requests_inflight", &v_inflight)))
+        fprintf(stderr, "demo: metrics: %s\n", introspect_strerror(rc));
+    return rc;
+}
+
+/* ---- built-in traffic, so there is something to look at ---- */
+
+struct traffic {
+    int port;
+    int rps;
+};
+
+static void fetch(int port, const char *path)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0)
+        return;
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
+        char req[256], buf[4096];
+        int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: demo\r\nConnection: close\r\n\r\n", path);
+        if (write(fd, req, (size_t)n) == n)
+            while (read(fd, buf, sizeof buf) > 0)
+                ;
+    }
+    close(fd);
+}
+
+static void *traffic_main(void *arg)
+{
+    const struct traffic *t = arg;
+    static const char *const mix[] = {"/", "/", "/", "/work?ms=15", "/work?ms=15", "/work?ms=40",
+                                      "/slow?ms=50", "/error", "/missing", "/"};
+    unsigned seed = (unsigned)time(NULL);
+    while (!g_quit) {
+        fetch(t->port, mix[rand_r(&seed) % (sizeof mix / sizeof mix[0])]);
+        struct timespec ts = {0, 1000000000L / t->rps};
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_quit = 1;
+}
+
+static int parse_listen(const char *s, struct sockaddr_in *sa)
+{
+    char host[64];
+    const char *colon = strrchr(s, ':');
+    if (!colon || (size_t)(colon - s) >= sizeof host)
+        return -1;
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = '\0';
+    memset(sa, 0, sizeof *sa);
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons((unsigned short)atoi(colon + 1));
+    return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
+}
+
+static void print_urls(int app_port)
+{
+    int port = introspect_port();
+    printf("introspect demo running (pid %d)\n", (int)getpid());
+    printf("  demo app:        http://127.0.0.1:%d/   (/work, /slow, /error)\n", app_port);
+    printf("  profiles index:  http://127.0.0.1:%d/debug/pprof/\n", port);
+    printf("  metrics:         http://127.0.0.1:%d/metrics\n", port);
+    printf("  expvar:          http://127.0.0.1:%d/debug/vars\n", port);
+    printf("  CPU profile:     go tool pprof -top 'http://127.0.0.1:%d/debug/pprof/profile?seconds=5'\n", port);
+    printf("Ctrl-C stops it.\n");
+    fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+    const char *listen_addr = "127.0.0.1:8080";
+    struct traffic traffic = {0, 20};
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
+            listen_addr = argv[++i];
+        else if (strcmp(argv[i], "--traffic") == 0 && i + 1 < argc)
+            traffic.rps = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--no-traffic") == 0)
+            traffic.rps = 0;
+        else {
+            fprintf(stderr, "usage: %s [--listen HOST:PORT] [--traffic RPS] [--no-traffic]\n", argv[0]);
+            return 2;
+        }
+    }
+    if (traffic.rps < 0 || traffic.rps > 1000)
+        traffic.rps = 20;
     int rc = introspect_start(NULL);
     if (rc) {
-        fprintf(stderr, "introspect: %s\n", introspect_strerror(rc));
+        fprintf(stderr, "demo: introspect_start: %s\n", introspect_strerror(rc));
         return 1;
     }
-    for (;;)
+    if (setup_metrics())
+        return 1;
+    struct sockaddr_in sa;
+    if (parse_listen(listen_addr, &sa)) {
+        fprintf(stderr, "demo: bad --listen address %s\n", listen_addr);
+        return 2;
+    }
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL, 0, NULL,
+        NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        MHD_OPTION_CONNECTION_LIMIT, 256u, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+    if (!d) {
+        fprintf(stderr, "demo: cannot listen on %s: %s\n", listen_addr, strerror(errno));
+        introspect_stop();
+        return 1;
+    }
+    traffic.port = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port;
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    print_urls(traffic.port);
+    pthread_t tid;
+    int have_traffic = traffic.rps > 0 && pthread_create(&tid, NULL, traffic_main, &traffic) == 0;
+    while (!g_quit)
         pause();
+    if (have_traffic)
+        pthread_join(tid, NULL);
+    MHD_stop_daemon(d);
+    introspect_stop();
+    return 0;
 }

@@ -1,9 +1,10 @@
 #include "collectors.h"
+#include "registry/registry.h"
 
 /* /metrics: process figures first, then producers, then the application. */
 static const ix_metrics_collector metrics_collectors[] = {
     ix_collect_process,
-    ix_collect_registry,
+    ix_registry_collect, /* the application's metrics last */
 };
 
 void ix_metrics_collect(struct ix_mset *set)
@@ -15,7 +16,7 @@ void ix_metrics_collect(struct ix_mset *set)
 /* /debug/vars top-level keys (sorted on output; published variables join them). */
 const struct ix_vars_section ix_vars_sections[] = {
     {"cmdline", ix_vars_cmdline},
-    {"metrics", ix_vars_metrics},
+    {"metrics", ix_registry_json},
 };
 const size_t ix_nvars_sections = sizeof ix_vars_sections / sizeof ix_vars_sections[0];
 

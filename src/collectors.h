@@ -25,11 +25,7 @@ extern const size_t ix_nmemstats_parts;
 
 /* Collectors provided by the producers. */
 void ix_collect_process(struct ix_mset *set);
-void ix_collect_registry(struct ix_mset *set);
 void ix_memstats_process(introspect_json *j);
 void ix_vars_cmdline(introspect_json *j);
-void ix_vars_metrics(introspect_json *j);
-/* Published application variables: each becomes its own top-level key. */
-void ix_vars_published(introspect_json *j, int (*emit_key)(introspect_json *j, const char *key));
 
 #endif

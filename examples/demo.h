@@ -1,0 +1,35 @@
+/* The demo server: a small multi-threaded HTTP service that embeds
+ * introspect. Routes live in tables (one file per feature area); demo.c
+ * serves them, records per-route latency and status classes, and can
+ * generate its own traffic so profiles and charts have something to show. */
+#ifndef DEMO_H
+#define DEMO_H
+
+#include <stddef.h>
+
+struct demo_request {
+    const char *path;
+    const char *(*arg)(const struct demo_request *r, const char *name);
+    void *conn;
+};
+
+struct demo_reply {
+    int status;
+    char body[4096];
+};
+
+struct demo_route {
+    const char *path;
+    const char *summary; /* shown on the demo's index page */
+    void (*handler)(const struct demo_request *req, struct demo_reply *rep);
+};
+
+/* Route tables, each ended by {NULL}. Add a table here and in demo.c. */
+extern const struct demo_route demo_core_routes[];
+
+/* Long integer query argument, clamped to [lo, hi]. */
+long demo_arg_long(const struct demo_request *req, const char *name, long def, long lo, long hi);
+void demo_reply_text(struct demo_reply *rep, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,12 @@
+#!/bin/bash
+# Only the public API (introspect_*) is exported from the shared library,
+# plus the libc entry points the library deliberately interposes (listed).
+set -euo pipefail
+lib="$IX_BUILD_DIR/libintrospect.so"
+allowed='^(introspect_[a-z0-9_]+|malloc|calloc|realloc|reallocarray|free|posix_memalign|aligned_alloc|memalign|valloc|pvalloc|malloc_usable_size|pthread_create)$'
+bad=$(nm -D --defined-only "$lib" | awk '{print $3}' | grep -Ev "$allowed" || true)
+if [ -n "$bad" ]; then echo "unexpected exports:"; echo "$bad"; exit 1; fi
+nm -D --defined-only "$lib" | grep -q ' T introspect_start$'
+soname=$(objdump -p "$lib" | awk '/SONAME/{print $2}')
+[ "$soname" = libintrospect.so.0 ] || { echo "SONAME is $soname"; exit 1; }
+echo ok
