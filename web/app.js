@@ -18,6 +18,7 @@
 
 function sig3(x) {
   const a = Math.abs(x);
+  if (Number.isInteger(x)) return String(x);
   return a >= 100 ? x.toFixed(0) : a >= 10 ? x.toFixed(1) : x.toFixed(2);
 }
 
@@ -102,92 +103,119 @@ function errorText(e) {
 
 /* ---------------------------------------------------------- 3. profile model */
 
-/* The JSON profile model -> {sampleTypes, defaultIndex, stacks}, where each
- * stack lists frame names root first (the JSON is leaf first, and each
- * location's inlined lines are callee first). */
+/* The JSON profile model -> {sampleTypes, defaultIndex, names, stacks}, where
+ * each stack lists frames root first as indices into names (the JSON is leaf
+ * first, and each location's inlined lines are callee first). Interning the
+ * names once makes merging 10,000+ stacks cheap. */
 function parseProfile(json) {
   if (!json || !Array.isArray(json.samples) || !Array.isArray(json.sample_types))
     throw new Error('not a JSON profile (no samples or sample_types)');
   const fns = json.functions || [];
   const maps = json.mappings || [];
   const locs = json.locations || [];
-  const locNames = locs.map((loc) => {
+  const names = [];
+  const ids = new Map();
+  const intern = (s) => {
+    let id = ids.get(s);
+    if (id === undefined) { id = names.length; names.push(s); ids.set(s, id); }
+    return id;
+  };
+  const locFrames = locs.map((loc) => {
     const lines = loc.lines || [];
     if (!lines.length) {
       const m = maps[loc.mapping];
       const file = m && m.file ? m.file.split('/').pop() + ' ' : '';
-      return [file + (loc.address || '?')];
+      return [intern(file + (loc.address || '?'))];
     }
-    const names = [];
+    const out = [];
     for (let i = lines.length - 1; i >= 0; i--) {
       const f = fns[lines[i].function];
-      names.push(f && f.name ? f.name : loc.address || '?');
+      out.push(intern(f && f.name ? f.name : loc.address || '?'));
     }
-    return names;
+    return out;
   });
+  const unknown = [intern('?')];
   const stacks = json.samples.map((s) => {
     const frames = [];
     const ls = s.locations || [];
-    for (let i = ls.length - 1; i >= 0; i--) {
-      const names = locNames[ls[i]];
-      if (names) for (const n of names) frames.push(n);
-      else frames.push('?');
-    }
+    for (let i = ls.length - 1; i >= 0; i--) for (const id of locFrames[ls[i]] || unknown) frames.push(id);
     return { frames, values: s.values || [], labels: s.labels || {} };
   });
   const types = json.sample_types.map((t) => ({ type: t.type || '?', unit: t.unit || 'count' }));
   let def = Number.isInteger(json.default_sample_type) ? json.default_sample_type : types.length - 1;
   if (def < 0 || def >= types.length) def = types.length - 1;
   return {
-    name: json.name || 'profile', sampleTypes: types, defaultIndex: def, stacks,
+    name: json.name || 'profile', sampleTypes: types, defaultIndex: def, names, stacks,
     durationNanos: json.duration_nanos || 0, timeNanos: json.time_nanos || 0,
     comments: json.comments || [], period: json.period || 0, periodType: json.period_type || null,
   };
 }
 
+/* Names of a stack's frames, root first. */
+function stackNames(profile, s) { return s.frames.map((id) => profile.names[id]); }
+
 /* Merge stacks into one call tree. With a baseline, each node also carries the
  * baseline's value ("base") so the diff view colours growth and shrinkage.
  * span = max(total, base, sum of children's spans): widths stay nested, and
- * frames that vanished since the baseline still show (blue). */
+ * frames that vanished since the baseline still show (blue).
+ * A 10,000-stack profile makes ~200,000 nodes and most have a few children,
+ * so children are found by a short scan of interned name ids, with a Map
+ * only for nodes that fan out widely. */
 function buildTree(profile, index, baseline, baseIndex) {
-  const root = newNode('all', null, 0);
-  const add = (stacks, vi, key, selfKey) => {
-    for (const s of stacks) {
+  const nameIds = new Map();
+  const nameList = [];
+  const root = newNode('all', null, 0, -1);
+  const nodes = [root];
+  const add = (p, vi, isBase) => {
+    const local = p.names.map((n) => {
+      let id = nameIds.get(n);
+      if (id === undefined) { id = nameList.length; nameList.push(n); nameIds.set(n, id); }
+      return id;
+    });
+    for (const s of p.stacks) {
       const v = Number(s.values[vi]) || 0;
       if (!v) continue;
       let n = root;
-      n[key] += v;
-      for (const name of s.frames) {
-        let c = n.kids.get(name);
-        if (!c) { c = newNode(name, n, n.depth + 1); n.kids.set(name, c); }
-        c[key] += v;
+      if (isBase) n.base += v; else n.total += v;
+      for (const f of s.frames) {
+        const nid = local[f];
+        let c;
+        if (n.index) c = n.index.get(nid);
+        else for (const k of n.children) if (k.nid === nid) { c = k; break; }
+        if (c === undefined) {
+          c = newNode(nameList[nid], n, n.depth + 1, nid);
+          nodes.push(c);
+          n.children.push(c);
+          if (n.index) n.index.set(nid, c);
+          else if (n.children.length > 8) n.index = new Map(n.children.map((k) => [k.nid, k]));
+        }
+        if (isBase) c.base += v; else c.total += v;
         n = c;
       }
-      n[selfKey] += v;
+      if (isBase) n.baseSelf += v; else n.self += v;
     }
   };
-  add(profile.stacks, index, 'total', 'self');
-  if (baseline) add(baseline.stacks, baseIndex, 'base', 'baseSelf');
-  const tree = { root, maxDepth: 0, nodes: 0, diff: !!baseline, maxAbsDelta: 0 };
-  finish(root, tree);
+  add(profile, index, false);
+  if (baseline) add(baseline, baseIndex, true);
+  const tree = { root, maxDepth: 0, nodes: nodes.length, diff: !!baseline, maxAbsDelta: 0 };
+  /* Children were created after their parents: a reverse pass sums spans bottom up. */
+  const cmp = (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const n = nodes[i];
+    if (n.depth > tree.maxDepth) tree.maxDepth = n.depth;
+    let sum = 0;
+    for (const c of n.children) sum += c.span;
+    if (n.children.length > 1) n.children.sort(cmp);
+    n.span = Math.max(Math.abs(n.total), Math.abs(n.base), sum);
+    n.index = null;
+    const d = Math.abs(n.total - n.base);
+    if (d > tree.maxAbsDelta) tree.maxAbsDelta = d;
+  }
   return tree;
 }
 
-function newNode(name, parent, depth) {
-  return { name, parent, depth, total: 0, self: 0, base: 0, baseSelf: 0, span: 0,
-    kids: new Map(), children: null, match: false };
-}
-
-function finish(n, tree) {
-  tree.nodes++;
-  if (n.depth > tree.maxDepth) tree.maxDepth = n.depth;
-  n.children = Array.from(n.kids.values()).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  n.kids = null;
-  let sum = 0;
-  for (const c of n.children) { finish(c, tree); sum += c.span; }
-  n.span = Math.max(Math.abs(n.total), Math.abs(n.base), sum);
-  const d = Math.abs(n.total - n.base);
-  if (d > tree.maxAbsDelta) tree.maxAbsDelta = d;
+function newNode(name, parent, depth, nid) {
+  return { nid, name, parent, depth, total: 0, self: 0, base: 0, baseSelf: 0, span: 0, children: [], index: null, match: false };
 }
 
 /* Per function: self and total, counting recursion once per stack. */
@@ -246,7 +274,7 @@ class FlameView {
       oninput: () => this.setSearch(this.search.value) });
     this.matchInfo = el('span', { class: 'fg-match muted' });
     this.orient = el('button', { type: 'button', class: 'fg-orient', text: 'Icicle',
-      onclick: () => { this.icicle = !this.icicle; this.orient.textContent = this.icicle ? 'Flame' : 'Icicle'; this.requestDraw(); } });
+      onclick: () => { this.icicle = !this.icicle; this.orient.textContent = this.icicle ? 'Flame' : 'Icicle'; this.scrollToRoot = true; this.requestDraw(); } });
     this.reset = el('button', { type: 'button', class: 'fg-reset', text: 'Reset zoom',
       onclick: () => this.setZoom(this.tree && this.tree.root) });
     this.crumbs = el('div', { class: 'fg-crumbs' });
@@ -301,6 +329,7 @@ class FlameView {
     this.top = topFunctions(this.tree.root);
     this.zoom = this.tree.root;
     this.hover = null;
+    this.scrollToRoot = true;
     this.setSearch(this.search.value);
     this.renderTable();
     this.renderCrumbs();
@@ -427,6 +456,11 @@ class FlameView {
       this.canvas.style.height = H + 'px';
     }
     this.W = W; this.H = H;
+    if (this.scrollToRoot && this.canvasBox.clientHeight) {
+      /* The root row is where reading starts: bottom for a flame, top for an icicle. */
+      this.canvasBox.scrollTop = this.icicle ? 0 : H;
+      this.scrollToRoot = false;
+    }
     const ctx = this.canvas.getContext('2d');
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, W, H);
@@ -754,7 +788,7 @@ function parseThreads(json) {
     const p = parseProfile(json);
     for (const s of p.stacks) {
       const count = Number(s.values[p.defaultIndex]) || Number(s.values[0]) || 1;
-      const g = { count, frames: s.frames.slice().reverse(), names: [], states: new Map() };
+      const g = { count, frames: stackNames(p, s).reverse(), names: [], states: new Map() };
       for (const [k, v] of Object.entries(s.labels)) {
         if (/^(thread|threads|name|names)$/.test(k)) g.names.push(...String(v).split(/,\s*/));
         else if (/^states?$/.test(k)) {
@@ -886,8 +920,10 @@ class TasksView {
 /* --- Metrics view. parseVars is the one place that knows /debug/vars:
  * memstats (numbers, possibly nested) and pools (object or list, each with
  * DBStats-like fields and a wait histogram in one of a few shapes). */
-const MEM_PREFERRED = ['rss_bytes', 'RSS', 'Sys', 'HeapAlloc', 'HeapInuse', 'HeapSys', 'HeapObjects',
-  'Mallocs', 'Frees', 'TotalAlloc', 'vm_size_bytes', 'heap_inuse_bytes', 'threads', 'open_fds'];
+const MEM_PREFERRED = ['rss_bytes', 'heap_inuse_bytes', 'heap_alloc_bytes', 'HeapInuse', 'HeapAlloc', 'Sys',
+  'threads', 'open_fds', 'user_cpu_seconds', 'system_cpu_seconds', 'virtual_bytes', 'minor_faults'];
+const MEM_SKIP = /start_time|max_fds|uptime/; /* constants or clocks: no chart */
+const MEM_MAX_CHARTS = 12;
 
 function flattenNumbers(obj, prefix, out) {
   for (const [k, v] of Object.entries(obj || {})) {
@@ -899,14 +935,15 @@ function flattenNumbers(obj, prefix, out) {
 }
 
 function unitOfKey(k) {
-  if (/bytes|_size$|Alloc|Sys$|Inuse|Idle|Released|RSS|rss/i.test(k) && !/objects|count|Mallocs|Frees|Num/i.test(k)) return 'bytes';
+  if (/bytes|^(Heap|Stack)?(Alloc|Inuse|Sys|Idle|Released)$|^TotalAlloc$/.test(k)) return 'bytes';
   if (/_ns$|nanos|Duration|Pause/i.test(k)) return 'nanoseconds';
   if (/_seconds$/.test(k)) return 'seconds';
   return 'count';
 }
 
-/* Histogram shapes accepted: {buckets: [{le, count}]}, {bounds|le: [...], counts: [...]},
- * or {"<le>": count, ...}; counts may be cumulative (Prometheus-style) or not. */
+/* Histogram shapes accepted: {unit, bounds|le: [...], counts: [...]} (counts may
+ * have one more entry, the +Inf bucket), {buckets: [{le, count}]}, or
+ * {"<le>": count, ...}. Counts are per bucket unless cumulative: true. */
 function parseHistogram(h) {
   if (!h || typeof h !== 'object') return null;
   let pairs = null;
@@ -919,15 +956,16 @@ function parseHistogram(h) {
   }
   if (!pairs || !pairs.length) return null;
   let counts = pairs.map((p) => Number(p[1]) || 0);
-  const cumulative = h.cumulative === true || (h.cumulative !== false && counts.every((c, i) => !i || c >= counts[i - 1]) && counts.length > 1 && counts[counts.length - 1] > counts[0] && pairs.some((p) => String(p[0]) === '+Inf'));
-  if (cumulative) counts = counts.map((c, i) => c - (i ? pairs[i - 1][1] : 0));
-  return { labels: pairs.map((p) => String(p[0])), counts, unit: h.unit || 'seconds' };
+  if (h.cumulative === true) counts = counts.map((c, i) => c - (i ? Number(pairs[i - 1][1]) || 0 : 0));
+  const unit = h.unit || 'seconds';
+  const label = (b) => (typeof b === 'number' ? '\u2264' + fmtValue(b, unit) : String(b));
+  return { labels: pairs.map((p) => label(p[0])), counts, unit };
 }
 
 function parseVars(json) {
   const mem = flattenNumbers(json && json.memstats, '', new Map());
   const keys = MEM_PREFERRED.filter((k) => mem.has(k));
-  for (const k of mem.keys()) if (keys.length < 8 && !keys.includes(k)) keys.push(k);
+  for (const k of mem.keys()) if (keys.length < MEM_MAX_CHARTS && !keys.includes(k) && !MEM_SKIP.test(k)) keys.push(k);
   const pools = [];
   const raw = json && json.pools;
   const list = Array.isArray(raw) ? raw.map((p) => [p.name || '?', p]) : raw && typeof raw === 'object' ? Object.entries(raw) : [];
@@ -977,7 +1015,7 @@ function barChart(canvas, labels, counts) {
     if (c) ctx.fillText(fmtCount(c), i * bw + bw / 2, base - h - 3);
     if (i % Math.ceil(counts.length / 10) === 0) ctx.fillText(labels[i], i * bw + bw / 2, base + 12);
   });
-  ctx.fillText('wait \u2264 bucket bound', W / 2, H - 3);
+  ctx.fillText('wait time bucket (upper bound)', W / 2, H - 3);
 }
 
 class MetricsView {
