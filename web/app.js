@@ -765,8 +765,25 @@ class DiffView {
 }
 
 /* --- Threads view. parseThreads is the one place that knows the JSON shape:
- * the threads profile (one sample per distinct stack, value = thread count,
- * labels such as thread/state), or a {threads: [...]} list. */
+ * the dump of /debug/pprof/threads?format=json ({threads: [{tid, name, state,
+ * state_name, frames: [{function, file, line, address}], stack_reason}]},
+ * leaf first), or the threads profile (one sample per distinct stack, value =
+ * thread count, labels thread="worker*3,main" state="sleeping*2,running"). */
+function frameText(f) {
+  if (typeof f === 'string') return f;
+  const fn = f.function || f.name || f.address || '?';
+  const file = f.file ? ' ' + f.file.split('/').pop() + (f.line ? ':' + f.line : '') : '';
+  return fn + file;
+}
+
+/* "a*3,b" -> [["a", 3], ["b", 1]]; also "a=3" and "a:3". */
+function countedList(text, dflt) {
+  return String(text).split(/,\s*/).filter(Boolean).map((part) => {
+    const m = /^(.*?)(?:[*=:](\d+))?$/.exec(part);
+    return [m[1], m[2] ? Number(m[2]) : dflt];
+  });
+}
+
 function parseThreads(json) {
   const groups = [];
   const states = new Map();
@@ -774,13 +791,14 @@ function parseThreads(json) {
   if (json && Array.isArray(json.threads)) {
     const byStack = new Map();
     for (const t of json.threads) {
-      const frames = (t.frames || t.stack || []).map((f) => (typeof f === 'string' ? f : f.function || f.name || f.address || '?'));
+      let frames = (t.frames || t.stack || []).map(frameText);
+      if (!frames.length) frames = ['(no stack: ' + (t.stack_reason || t.stack_status || 'unknown') + ')'];
       const key = frames.join('\n');
       let g = byStack.get(key);
       if (!g) { g = { count: 0, frames, names: [], states: new Map() }; byStack.set(key, g); groups.push(g); }
       g.count++;
       g.names.push((t.name || '?') + (t.tid != null ? ' (' + t.tid + ')' : ''));
-      const st = t.state || 'unknown';
+      const st = t.state_name || t.state || 'unknown';
       g.states.set(st, (g.states.get(st) || 0) + 1);
       addState(st, 1);
     }
@@ -790,14 +808,13 @@ function parseThreads(json) {
       const count = Number(s.values[p.defaultIndex]) || Number(s.values[0]) || 1;
       const g = { count, frames: stackNames(p, s).reverse(), names: [], states: new Map() };
       for (const [k, v] of Object.entries(s.labels)) {
-        if (/^(thread|threads|name|names)$/.test(k)) g.names.push(...String(v).split(/,\s*/));
+        if (/^(thread|threads|name|names)$/.test(k))
+          for (const [n, c] of countedList(v, 1)) g.names.push(c > 1 ? n + ' \u00d7' + c : n);
         else if (/^states?$/.test(k)) {
-          for (const part of String(v).split(/,\s*/)) {
-            const m = /^(.*?)(?:[=:](\d+))?$/.exec(part);
-            const n = m[2] ? Number(m[2]) : count;
-            g.states.set(m[1], (g.states.get(m[1]) || 0) + n);
-            addState(m[1], n);
-          }
+          /* One state without a count covers every thread of the sample. */
+          const list = countedList(v, 1);
+          if (list.length === 1 && !/[*=:]\d+$/.test(String(v))) list[0][1] = count;
+          for (const [st, c] of list) { g.states.set(st, (g.states.get(st) || 0) + c); addState(st, c); }
         } else g.names.push(k + '=' + v);
       }
       if (!g.states.size) addState('unknown', count);
@@ -859,22 +876,28 @@ function parseTasks(json) {
   const list = Array.isArray(json) ? json : json && Array.isArray(json.tasks) ? json.tasks : [];
   const tasks = list.map((t) => {
     const overdue = secondsOf(t, 'overdue') ?? secondsOf(t, 'past_deadline') ?? null;
+    const birth = Array.isArray(t.birth_stack) ? t.birth_stack.map(frameText) : [];
     return { id: t.id ?? '', kind: t.kind ?? '', name: t.name ?? '', state: t.state ?? '',
       age: secondsOf(t, 'age') ?? 0, overdue: overdue != null ? overdue : 0, thread: t.thread ?? t.tid ?? '',
-      deadline: secondsOf(t, 'deadline_in') ?? null };
+      deadline: secondsOf(t, 'deadline') ?? null, birth };
   });
+  /* Counts: kinds as a list [{kind, live, overdue, states: {...}}] or an
+   * object {kind: {live, ...}} or {kind: n}; else counted from the tasks. */
   const counts = new Map();
-  const src = json && !Array.isArray(json) ? json.counts || json.kinds || null : null;
-  if (src && typeof src === 'object') {
-    for (const [k, v] of Object.entries(src)) {
-      if (typeof v === 'number') counts.set(k, v);
-      else if (v && typeof v === 'object') for (const [s, n] of Object.entries(v)) if (typeof n === 'number') counts.set(k + ' ' + s, n);
+  const src = json && !Array.isArray(json) ? json.kinds || json.counts || null : null;
+  const addKind = (kind, v) => {
+    if (typeof v === 'number') { counts.set(kind, v); return; }
+    for (const [k, n] of Object.entries(v || {})) {
+      if (typeof n === 'number' && n) counts.set(kind + ' ' + k.replace(/_/g, ' '), n);
+      else if (k === 'states' && n && typeof n === 'object')
+        for (const [st, c] of Object.entries(n)) if (c) counts.set(kind + ' ' + st, c);
     }
-  } else {
-    for (const t of tasks) { const k = (t.kind || 'task') + ' ' + (t.state || ''); counts.set(k.trim(), (counts.get(k.trim()) || 0) + 1); }
-  }
+  };
+  if (Array.isArray(src)) for (const k of src) addKind(k.kind || '?', Object.fromEntries(Object.entries(k).filter(([x]) => x !== 'kind')));
+  else if (src && typeof src === 'object') for (const [k, v] of Object.entries(src)) addKind(k, v);
+  else for (const t of tasks) { const k = ((t.kind || 'task') + ' ' + (t.state || '')).trim(); counts.set(k, (counts.get(k) || 0) + 1); }
   return {
-    total: tasks.length, counts,
+    total: typeof json?.live === 'number' ? json.live : tasks.length, counts,
     oldest: tasks.slice().sort((a, b) => b.age - a.age).slice(0, 50),
     overdue: tasks.filter((t) => t.overdue > 0).sort((a, b) => b.overdue - a.overdue).slice(0, 50),
   };
@@ -899,13 +922,15 @@ class TasksView {
 
   table(rows, empty) {
     if (!rows.length) return el('p', { class: 'empty', text: empty });
-    const head = ['id', 'kind', 'name', 'state', 'age', 'overdue by', 'thread'];
+    const head = ['id', 'kind', 'name', 'state', 'age', 'overdue by', 'thread', 'begun at'];
     return el('table', {}, el('thead', {}, el('tr', {}, ...head.map((h) => el('th', { class: h === 'name' ? 'name' : '', text: h })))),
       el('tbody', {}, ...rows.map((t) => el('tr', {},
         el('td', { text: String(t.id) }), el('td', { text: t.kind }), el('td', { class: 'name', text: t.name, title: t.name }),
         el('td', { text: t.state }), el('td', { text: fmtDuration(t.age * 1e9) }),
         el('td', { class: t.overdue > 0 ? 'pos' : '', text: t.overdue > 0 ? fmtDuration(t.overdue * 1e9) : '' }),
-        el('td', { text: String(t.thread) })))));
+        el('td', { text: String(t.thread) }),
+        el('td', { class: 'name' }, t.birth.length ? el('details', {}, el('summary', { text: t.birth.find((f) => !/^(introspect_|ix_)/.test(f)) || t.birth[0] }),
+          el('ol', {}, ...t.birth.map((f) => el('li', { text: f })))) : '')))));
   }
 
   render(t) {

@@ -305,15 +305,28 @@ async function checkSideViews(page, have) {
   for (const [pat, file] of fixtureRoutes)
     await page.route(pat, (r) => r.fulfill({ status: 200, contentType: 'application/json', body: fs.readFileSync(path.join(FIX, file)) }));
   await page.click('#tabs button[data-view="threads"]');
-  await page.waitForFunction(() => /7 threads in 3 distinct stacks/.test(document.getElementById('threads-status').textContent));
+  await page.waitForFunction(() => /7 threads in 4 distinct stacks/.test(document.getElementById('threads-status').textContent));
   const chips = await page.textContent('#threads-states');
   assert.ok(/6\s*sleeping/.test(chips) && /1\s*running/.test(chips), 'thread states: ' + chips);
-  assert.ok((await page.textContent('#threads-groups details:first-child summary')).includes('4 \u00d7 pthread_cond_wait'));
+  const first = await page.textContent('#threads-groups details:first-child summary');
+  assert.ok(first.includes('4 \u00d7 pthread_cond_wait') && first.includes('worker-1 (100)'), 'largest group first: ' + first);
+  assert.ok((await page.textContent('#threads-groups')).includes('no stack: the thread blocks the dump signal'));
+  /* The threads profile shape (the goroutine fallback) parses too. */
+  const tp = await page.evaluate((j) => {
+    const t = window.introspect.parseThreads(j);
+    return { total: t.total, states: [...t.states], first: t.groups[0].frames[0], names: t.groups[0].names };
+  }, readFix('threads_profile.json'));
+  assert.strictEqual(tp.total, 7);
+  assert.deepStrictEqual(tp.states.sort(), [['running', 1], ['sleeping', 6]]);
+  assert.strictEqual(tp.first, 'pthread_cond_wait');
   await page.click('#tabs button[data-view="tasks"]');
   await page.waitForFunction(() => /3 live tasks/.test(document.getElementById('tasks-status').textContent));
   const overdue = await page.textContent('#tasks-overdue');
   assert.ok(overdue.includes('GET /slow') && overdue.includes('10.5 s'), 'overdue: ' + overdue);
-  assert.strictEqual(await page.textContent('#tasks-oldest tbody tr:first-child td.name'), 'leaky-job-3');
+  assert.strictEqual(await page.textContent('#tasks-oldest tbody tr:first-child td:nth-child(3)'), 'leaky-job-3');
+  assert.strictEqual(await page.textContent('#tasks-oldest tbody tr:first-child details summary'), 'route_leak demo_tasks.c:31');
+  const kinds = await page.textContent('#tasks-summary');
+  assert.ok(/1\s*request overdue/.test(kinds) && /1\s*job live/.test(kinds), 'task counts: ' + kinds);
   await page.click('#tabs button[data-view="metrics"]');
   await page.waitForFunction(() => document.querySelectorAll('#metrics-pools canvas').length === 1);
   const pools = await page.textContent('#metrics-pools');
