@@ -674,7 +674,8 @@ class ProfileView {
     const n = p.stacks.length;
     setStatus(this.status, p.name + ': ' + n + ' stacks, ' + this.flame.tree.nodes + ' frames' +
       (p.durationNanos ? ', ' + fmtDuration(p.durationNanos) : '') + ' (built in ' + (performance.now() - t0).toFixed(0) + ' ms)');
-    this.meta.textContent = p.comments.join(' ');
+    this.meta.textContent = p.comments.join('\n');
+    document.getElementById('profile-notes').hidden = !p.comments.length;
     if (kind) {
       const url = kindUrl(kind, path, secs, false);
       this.download.href = url;

@@ -450,19 +450,24 @@ async function main() {
     await checkNotAvailable(page, have);
     await checkSideViews(page, have);
 
-    let shotView = 'profile';
-    if (srv.isDemo && have.has('/debug/pprof/profile')) await checkLiveCpu(page, base);
+    const live = srv.isDemo && have.has('/debug/pprof/profile');
+    if (live) await checkLiveCpu(page, base);
     else {
       log('SKIPPED live CPU capture: /debug/pprof/profile is not in this build (the synthetic profile stands in)');
       await page.click('#tabs button[data-view="profile"]');
       await setFile(page, '#open-file', 'synthetic.json', syntheticProfile(10000));
-      await page.fill('#view-profile .fg-search', 'synthetic_hot');
     }
     if (have.has('/debug/pprof/heap')) await checkLiveHeapDiff(page);
     else log('SKIPPED live heap diff: /debug/pprof/heap is not in this build (diff tested with fixtures)');
 
-    await page.click('#tabs button[data-view="' + shotView + '"]');
-    await page.mouse.move(0, 0);
+    /* The README's picture: the profile with a tooltip on the hot function. */
+    await page.click('#tabs button[data-view="profile"]');
+    await page.fill('#view-profile .fg-search', '');
+    await page.waitForTimeout(100);
+    const hotName = live ? HOT : 'synthetic_hot';
+    const hotF = (await frames(page, 'profile')).filter((f) => f.name === hotName).sort((a, b) => b.w - a.w)[0];
+    await page.evaluate(() => window.scrollTo(0, 0));
+    if (hotF) await hoverFrame(page, 'profile', hotF);
     await page.waitForTimeout(200);
     const shot = path.join(BUILD, 'ui.png');
     await page.screenshot({ path: shot });
