@@ -279,7 +279,9 @@ class FlameView {
       onclick: () => this.setZoom(this.tree && this.tree.root) });
     this.crumbs = el('div', { class: 'fg-crumbs' });
     this.canvas = el('canvas', { class: 'fg-canvas' });
-    this.canvasBox = el('div', { class: 'fg-canvas-box' }, this.canvas);
+    /* Hover outlines go on an overlay, so moving the mouse never repaints the graph. */
+    this.overlay = el('canvas', { class: 'fg-overlay' });
+    this.canvasBox = el('div', { class: 'fg-canvas-box' }, this.canvas, this.overlay);
     this.table = el('table', { class: 'fg-table' });
     this.tableBox = el('div', { class: 'fg-table-box' }, this.table);
     this.tooltip = document.getElementById('tooltip');
@@ -291,7 +293,7 @@ class FlameView {
     this.host.append(this.root);
 
     this.canvas.addEventListener('mousemove', (e) => this.onMove(e));
-    this.canvas.addEventListener('mouseleave', () => { this.hover = null; this.tooltip.hidden = true; this.requestDraw(); });
+    this.canvas.addEventListener('mouseleave', () => { this.hover = null; this.tooltip.hidden = true; this.drawHover(); });
     this.canvas.addEventListener('click', (e) => { const n = this.hit(e); if (n) this.setZoom(n); });
     new ResizeObserver(() => this.requestDraw()).observe(this.canvasBox);
   }
@@ -361,8 +363,14 @@ class FlameView {
     }
     let share = 0, baseShare = 0, count = 0;
     const re = this.regex;
+    const memo = new Map(); /* one regex test per distinct name, not per node */
+    const test = (name) => {
+      let m = memo.get(name);
+      if (m === undefined) { m = re.test(name); memo.set(name, m); }
+      return m;
+    };
     const walk = (n, under) => {
-      n.match = !!re && re.test(n.name);
+      n.match = !!re && test(n.name);
       if (n.match) count++;
       if (n.match && !under) { share += n.total; baseShare += n.base; }
       for (const c of n.children) walk(c, under || n.match);
@@ -454,6 +462,10 @@ class FlameView {
       this.canvas.height = Math.round(H * dpr);
       this.canvas.style.width = W + 'px';
       this.canvas.style.height = H + 'px';
+      this.overlay.width = this.canvas.width;
+      this.overlay.height = this.canvas.height;
+      this.overlay.style.width = W + 'px';
+      this.overlay.style.height = H + 'px';
     }
     this.W = W; this.H = H;
     if (this.scrollToRoot && this.canvasBox.clientHeight) {
@@ -475,7 +487,6 @@ class FlameView {
       ctx.globalAlpha = dim ? 0.55 : 1;
       ctx.fillRect(x, y, w > 2 ? w - 1 : w, ROW - 1);
       ctx.globalAlpha = 1;
-      if (n === this.hover) { ctx.strokeStyle = '#000'; ctx.lineWidth = 1.5; ctx.strokeRect(x + 0.75, y + 0.75, Math.max(0, w - 2.5), ROW - 2.5); }
       if (w > charW * 3 + 6) {
         const max = Math.floor((w - 6) / charW);
         const label = n.name.length > max ? n.name.slice(0, max - 1) + '\u2026' : n.name;
@@ -505,6 +516,22 @@ class FlameView {
     this.drawn = rows;
     this.drawnCount = count;
     this.lastDrawMs = performance.now() - t0;
+    this.drawHover();
+  }
+
+  /* Outline the hovered frame on the overlay (if it is drawn at all). */
+  drawHover() {
+    const dpr = window.devicePixelRatio || 1;
+    const ctx = this.overlay.getContext('2d');
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, this.W || 0, this.H || 0);
+    const n = this.hover;
+    const f = n && (this.drawn[n.depth] || []).find((r) => r.node === n);
+    if (!f) return;
+    const y = this.icicle ? n.depth * ROW : this.H - (n.depth + 1) * ROW;
+    ctx.strokeStyle = '#000';
+    ctx.lineWidth = 1.5;
+    ctx.strokeRect(f.x + 0.75, y + 0.75, Math.max(0, f.w - 2.5), ROW - 2.5);
   }
 
   hit(e) {
@@ -525,7 +552,7 @@ class FlameView {
 
   onMove(e) {
     const n = this.hit(e);
-    if (n !== this.hover) { this.hover = n; this.requestDraw(); }
+    if (n !== this.hover) { this.hover = n; this.drawHover(); }
     const tip = this.tooltip;
     if (!n) { tip.hidden = true; return; }
     const unit = this.unit(), all = this.tree.root.total;
