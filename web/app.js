@@ -269,7 +269,7 @@ class FlameView {
   }
 
   build() {
-    this.typeSel = el('select', { class: 'fg-type', onchange: () => this.rebuild() });
+    this.typeSel = el('select', { class: 'fg-type', onchange: () => { this.rebuild(); if (this.onTypeChange) this.onTypeChange(); } });
     this.search = el('input', { class: 'fg-search', type: 'search', placeholder: 'search (regex)',
       oninput: () => this.setSearch(this.search.value) });
     this.matchInfo = el('span', { class: 'fg-match muted' });
@@ -642,6 +642,7 @@ class ProfileView {
     for (const k of KINDS) this.kindSel.append(el('option', { value: k.id, text: k.label }));
     this.flame = new FlameView($('profile-flame'));
     this.flame.keepType = true;
+    this.flame.onTypeChange = () => this.updateCommand();
     this.kindSel.addEventListener('change', () => this.onKind());
     this.captureBtn.addEventListener('click', () => this.capture());
     this.cancelBtn.addEventListener('click', () => this.controller && this.controller.abort());
@@ -703,15 +704,21 @@ class ProfileView {
       (p.durationNanos ? ', ' + fmtDuration(p.durationNanos) : '') + ' (built in ' + (performance.now() - t0).toFixed(0) + ' ms)');
     this.meta.textContent = p.comments.join('\n');
     document.getElementById('profile-notes').hidden = !p.comments.length;
+    this.source = kind ? { kind, url: kindUrl(kind, path, secs, false) } : null;
+    this.actions.hidden = !kind;
     if (kind) {
-      const url = kindUrl(kind, path, secs, false);
-      this.download.href = url;
+      this.download.href = this.source.url;
       this.download.setAttribute('download', kind.id + '.pb.gz');
-      this.cmd.textContent = 'go tool pprof -http=: ' + location.origin + url;
-      this.actions.hidden = false;
-    } else {
-      this.actions.hidden = true;
     }
+    this.updateCommand();
+  }
+
+  /* The same profile from go tool pprof, on the sample type shown here. */
+  updateCommand() {
+    if (!this.source) return;
+    const f = this.flame, t = f.profile.sampleTypes[Number(f.typeSel.value)];
+    const idx = Number(f.typeSel.value) !== f.profile.defaultIndex ? '-sample_index=' + t.type + ' ' : '';
+    this.cmd.textContent = 'go tool pprof -http=: ' + idx + location.origin + this.source.url;
   }
 
   async openFile() {
