@@ -597,7 +597,7 @@ const KINDS = [
     desc: 'sampled live and allocated memory: pick inuse/alloc \u00d7 space/objects as the sample' },
   { id: 'allocs', label: 'Allocs', path: '/debug/pprof/allocs', desc: 'all allocations since start' },
   { id: 'threads', label: 'Threads', path: '/debug/pprof/threads', alt: '/debug/pprof/goroutine',
-    desc: 'stacks of every thread, grouped' },
+    desc: 'stacks of every thread, grouped', parse: (j) => threadsAsProfile(j) },
   { id: 'block', label: 'Block', path: '/debug/pprof/block', desc: 'where the application waited on pools' },
 ];
 
@@ -670,7 +670,7 @@ class ProfileView {
     try {
       const { json, path } = await fetchProfile(kind, secs, this.controller.signal);
       stop(true);
-      this.showProfile(parseProfile(json), kind, path, secs);
+      this.showProfile((kind.parse || parseProfile)(json), kind, path, secs);
     } catch (e) {
       stop(false);
       setStatus(this.status, kind.label + ': ' + errorText(e), !(e && e.name === 'AbortError'));
@@ -701,7 +701,8 @@ class ProfileView {
     this.flame.show(p);
     const n = p.stacks.length;
     setStatus(this.status, p.name + ': ' + n + ' stacks, ' + this.flame.tree.nodes + ' frames' +
-      (p.durationNanos ? ', ' + fmtDuration(p.durationNanos) : '') + ' (built in ' + (performance.now() - t0).toFixed(0) + ' ms)');
+      (p.durationNanos ? ', ' + fmtDuration(p.durationNanos) : '') + ' (built in ' + (performance.now() - t0).toFixed(0) + ' ms)' +
+      (this.flame.tree.root.total ? '' : ' \u2014 no samples: nothing ran, or nothing was sampled'));
     this.meta.textContent = p.comments.join('\n');
     document.getElementById('profile-notes').hidden = !p.comments.length;
     this.source = kind ? { kind, url: kindUrl(kind, path, secs, false) } : null;
@@ -859,6 +860,22 @@ function parseThreads(json) {
   groups.sort((a, b) => b.count - a.count);
   const total = groups.reduce((s, g) => s + g.count, 0);
   return { total, states, groups };
+}
+
+/* The threads dump as a profile for the flame graph: one sample per thread,
+ * value 1 (the JSON profile model passes through unchanged). */
+function threadsAsProfile(json) {
+  if (!json || !Array.isArray(json.threads)) return parseProfile(json);
+  const names = [], ids = new Map();
+  const intern = (n) => { let i = ids.get(n); if (i === undefined) { i = names.length; names.push(n); ids.set(n, i); } return i; };
+  const stacks = json.threads.map((t) => {
+    const frames = (t.frames || []).map((f) => intern(typeof f === 'string' ? f : f.function || f.address || '?')).reverse();
+    if (!frames.length) frames.push(intern('(no stack: ' + (t.stack_reason || 'unknown') + ')'));
+    frames.unshift(intern('state: ' + (t.state_name || t.state || 'unknown')));
+    return { frames, values: [1], labels: { thread: t.name, tid: t.tid } };
+  });
+  return { name: 'threads', sampleTypes: [{ type: 'threads', unit: 'count' }], defaultIndex: 0, names, stacks,
+    durationNanos: 0, timeNanos: json.time_nanos || 0, comments: [], period: 1, periodType: null };
 }
 
 class ThreadsView {

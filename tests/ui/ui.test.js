@@ -287,6 +287,15 @@ async function checkSideViews(page, have) {
   assert.strictEqual(tp.total, 7);
   assert.deepStrictEqual(tp.states.sort(), [['running', 1], ['sleeping', 6]]);
   assert.strictEqual(tp.first, 'pthread_cond_wait');
+  /* The Threads kind of the Profiles view draws the dump as a flame graph. */
+  await page.click('#tabs button[data-view="profile"]');
+  await page.selectOption('#kind', 'threads');
+  await page.click('#capture');
+  await page.waitForFunction(() => /^threads: 7 stacks/.test(document.getElementById('status').textContent));
+  await page.waitForTimeout(50);
+  const tf = await frames(page, 'profile');
+  const cond = tf.find((f) => f.name === 'pthread_cond_wait');
+  assert.ok(tf.some((f) => f.name === 'state: sleeping') && cond && cond.total === 4, 'threads flame graph');
   await page.click('#tabs button[data-view="tasks"]');
   await page.waitForFunction(() => /3 live tasks/.test(document.getElementById('tasks-status').textContent));
   const overdue = await page.textContent('#tasks-overdue');
