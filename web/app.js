@@ -301,6 +301,7 @@ class FlameView {
   /* Draw a profile (and, for a diff, the baseline it is compared with). */
   show(profile, baseline) {
     const prev = this.profile && this.typeSel.value !== '' ? this.profile.sampleTypes[Number(this.typeSel.value)] : null;
+    if (!!baseline !== !!this.baseline || !this.profile) this.sortKey = baseline ? 'dtotal' : 'self';
     this.profile = profile;
     this.baseline = baseline || null;
     this.typeSel.textContent = '';
@@ -1012,7 +1013,7 @@ function flattenNumbers(obj, prefix, out) {
 }
 
 function unitOfKey(k) {
-  if (/bytes|^(Heap|Stack)?(Alloc|Inuse|Sys|Idle|Released)$|^TotalAlloc$/.test(k)) return 'bytes';
+  if (/bytes|^(Heap|Stack)(Alloc|Inuse|Sys|Idle|Released)$|^(Alloc|Sys|TotalAlloc)$/.test(k)) return 'bytes';
   if (/_ns$|nanos|Duration|Pause/i.test(k)) return 'nanoseconds';
   if (/_seconds$/.test(k)) return 'seconds';
   return 'count';

@@ -248,8 +248,9 @@ async function checkDiffFixtures(page) {
   assert.ok(Math.abs(r3 - b3) < 10 && Math.abs(r3 - g3) < 10, 'unchanged frame grey, got ' + [r3, g3, b3]);
   const tip = await hoverFrame(page, 'diff', grew);
   assert.ok(/change: total \+23(\.0)? MiB/.test(tip), 'diff tooltip: ' + tip);
-  const top = await page.textContent('#view-diff .fg-table tbody tr:first-child');
-  assert.ok(/\+/.test(top), 'diff table sorted by change: ' + top);
+  assert.strictEqual(await page.textContent('#view-diff .fg-table th.sorted'), 'Total \u0394');
+  const top = await page.textContent('#view-diff .fg-table tbody tr:first-child td.name');
+  assert.ok(['cache_put', 'handle_request'].includes(top), 'diff table sorted by |total change|: ' + top);
   log('diff (fixtures): grown red, shrunk blue, vanished still drawn, tooltip and table ok');
 }
 
@@ -308,8 +309,21 @@ async function checkSideViews(page, have) {
   await page.waitForFunction(() => document.querySelectorAll('#metrics-pools canvas').length === 1);
   const pools = await page.textContent('#metrics-pools');
   assert.ok(pools.includes('pool db') && pools.includes('WaitDuration') && pools.includes('2.40 s'), 'pools: ' + pools);
+  assert.ok(/Idle0(?!\s*B)/.test(pools), 'a connection count is not bytes: ' + pools);
   const charts = await page.textContent('#metrics-charts');
   assert.ok(/46(\.0)? MiB/.test(charts), 'rss formatted in MiB: ' + charts);
+  await page.screenshot({ path: path.join(BUILD, 'ui-metrics.png') });
+  await page.click('#tabs button[data-view="tasks"]');
+  await page.waitForFunction(() => /3 live tasks/.test(document.getElementById('tasks-status').textContent));
+  await page.click('#tasks-oldest details summary');
+  await page.screenshot({ path: path.join(BUILD, 'ui-tasks.png') });
+  await page.click('#tabs button[data-view="threads"]');
+  await page.waitForFunction(() => /7 threads/.test(document.getElementById('threads-status').textContent));
+  await page.click('#threads-groups details:first-child summary');
+  await page.screenshot({ path: path.join(BUILD, 'ui-threads.png') });
+  await page.click('#tabs button[data-view="diff"]');
+  await page.screenshot({ path: path.join(BUILD, 'ui-diff.png') });
+  await page.click('#tabs button[data-view="metrics"]');
   for (const [pat] of fixtureRoutes) await page.unroute(pat);
   log('threads, tasks, metrics views draw fixture data');
 
