@@ -441,6 +441,11 @@ async function main() {
     await checkNotAvailable(page, have);
     await checkSideViews(page, have);
 
+    /* A producer in the route table must answer: no silent skip once it has landed. */
+    const routes = fs.readFileSync(path.join(SRC, 'src', 'endpoints', 'endpoints.c'), 'utf8');
+    for (const p of ['/debug/pprof/profile', '/debug/pprof/heap'])
+      if (routes.includes('"' + p + '"')) assert.ok(have.has(p), p + ' is routed but the server does not serve it');
+    assert.ok(srv.isDemo || !routes.includes('"/debug/pprof/profile"'), 'the live CPU test needs the demo (examples/)');
     const live = srv.isDemo && have.has('/debug/pprof/profile');
     if (live) await checkLiveCpu(page, base);
     else {
