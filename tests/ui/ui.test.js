@@ -356,6 +356,17 @@ async function checkLiveCpu(page, base) {
   await page.click('#cancel');
   await page.waitForFunction(() => /cancelled/.test(document.getElementById('status').textContent), null, { timeout: 5000 });
   assert.ok(await page.isHidden('#progress'));
+  /* The profiler is exclusive: it is free again long before the 30 s would
+   * have ended only if the server stopped when the browser went away. */
+  const cancelledAt = Date.now();
+  for (;;) {
+    const r = await fetch(base + '/debug/pprof/profile?seconds=1&format=json');
+    const body = await r.text();
+    if (r.ok) break;
+    assert.ok(Date.now() - cancelledAt < 15000, 'the cancelled capture still holds the profiler: ' + r.status + ' ' + body);
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  log(`cancel: the server let go of the profiler ${((Date.now() - cancelledAt) / 1000).toFixed(1)} s after the browser aborted (capture asked for 30 s)`);
 
   await page.fill('#seconds', '2');
   await page.click('#capture');
