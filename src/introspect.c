@@ -1,4 +1,5 @@
 /* Lifecycle: start, stop, errors, and the LD_PRELOAD constructor. */
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -144,6 +145,20 @@ const char *introspect_strerror(int code)
     }
 }
 
+/* Zero-code mode has no caller to ask introspect_port(): say where we are. */
+static void announce(int port)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    const struct sockaddr_storage *sa = &g_cfg.sa;
+    if (sa->ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, host, sizeof host);
+    else
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, host, sizeof host);
+    int v6 = sa->ss_family == AF_INET6;
+    fprintf(stderr, "introspect: serving http://%s%s%s:%d/debug/pprof/ (pid %d)\n", v6 ? "[" : "",
+            host, v6 ? "]" : "", port, (int)getpid());
+}
+
 /* Zero-code mode: started only when preloaded and INTROSPECT_ADDR is set, so
  * a program that links the library and calls introspect_start() itself is not
  * started twice, and an absent variable means nothing at all happens. */
@@ -166,6 +181,5 @@ __attribute__((constructor)) static void ix_preload_start(void)
     if (rc)
         report_start_error(why[0] ? why : introspect_strerror(rc));
     else
-        fprintf(stderr, "introspect: serving http://%s:%d/debug/pprof/ (pid %d)\n",
-                g_cfg.sa.ss_family == AF_INET6 ? "[::1]" : "127.0.0.1", port, (int)getpid());
+        announce(port);
 }

@@ -15,5 +15,7 @@ const struct ix_route ix_routes[] = {
      "Flame graphs in the browser: capture, search, zoom, diff, threads, tasks, metrics", 0},
     {"/debug/pprof/ui", IX_GET, ix_ep_ui, NULL, 0},
     {"/debug/pprof/ui/*", IX_GET, ix_ep_ui, NULL, 0},
+    {"/debug/pprof/symbol", IX_GET | IX_POST, ix_ep_symbol,
+     "Function names of program counters (GET ?0xADDR+0xADDR or POST), for pprof", 0},
 };
 const size_t ix_nroutes = sizeof ix_routes / sizeof ix_routes[0];

@@ -5,8 +5,8 @@
 int ix_gzip(const void *in, size_t n, ix_buf *out)
 {
     z_stream z = {0};
-    /* windowBits 15 + 16 selects the gzip wrapper; level 6 like Go's default. */
-    if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    /* windowBits 15 + 16 selects the gzip wrapper; level 1 (BestSpeed) as Go's runtime/pprof. */
+    if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return -1;
     uLong bound = deflateBound(&z, (uLong)n);
     if (ix_buf_reserve(out, bound)) {

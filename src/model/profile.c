@@ -7,6 +7,8 @@
 
 #include "sampling/symbols.h"
 #include "util/arena.h"
+#include "util/grow.h"
+#include "util/u64map.h"
 
 void ix_profile_init(struct ix_profile *p, const char *name)
 {
@@ -160,71 +162,90 @@ int ix_profile_add(struct ix_profile *p, const uintptr_t *pcs, int npcs, const i
 
 /* ---- resolution ---- */
 
-struct pc_map { /* open addressing: pc -> location index + 1 */
-    uintptr_t *keys;
-    uint32_t *vals;
-    size_t cap;
+/* Function dedupe: (name, file) -> index, open addressing over the
+ * resolved functions array. Symbolizer strings repeat by pointer, so the
+ * pointer test usually settles equality before strcmp. */
+struct fn_table {
+    uint32_t *slots; /* function index + 1, 0 = empty */
+    size_t nslots;   /* power of two, kept at most half full */
+    size_t cap;      /* capacity of r->functions */
 };
 
-static uint32_t *pc_slot(struct pc_map *m, uintptr_t pc)
+static uint64_t fn_hash(const char *name, const char *file)
 {
-    size_t i = (size_t)((pc * 0x9e3779b97f4a7c15ULL) >> 20) & (m->cap - 1);
-    while (m->vals[i] && m->keys[i] != pc)
-        i = (i + 1) & (m->cap - 1);
-    m->keys[i] = pc;
-    return &m->vals[i];
+    return str_hash(name) ^ (str_hash(file) * 0x9e3779b97f4a7c15ULL);
 }
 
-struct fn_key {
-    const char *name, *file;
-};
+static uint32_t *fn_slot(const struct ix_resolved *r, const struct fn_table *t, const char *name,
+                         const char *file, uint64_t h)
+{
+    size_t i = (size_t)(h >> 7) & (t->nslots - 1);
+    for (; t->slots[i]; i = (i + 1) & (t->nslots - 1)) {
+        const struct ix_rfunction *f = &r->functions[t->slots[i] - 1];
+        if (same_str(f->name, name) && same_str(f->filename, file))
+            break;
+    }
+    return &t->slots[i];
+}
 
-static uint32_t intern_function(struct ix_resolved *r, size_t *cap, const char *name,
+static int fn_rehash(struct ix_resolved *r, struct fn_table *t)
+{
+    size_t ns = t->nslots ? t->nslots * 2 : 1024;
+    uint32_t *slots = calloc(ns, sizeof *slots);
+    if (!slots)
+        return -1;
+    free(t->slots);
+    t->slots = slots;
+    t->nslots = ns;
+    for (size_t i = 0; i < r->nfunctions; i++) {
+        const struct ix_rfunction *f = &r->functions[i];
+        *fn_slot(r, t, f->name, f->filename, fn_hash(f->name, f->filename)) = (uint32_t)i + 1;
+    }
+    return 0;
+}
+
+static uint32_t intern_function(struct ix_resolved *r, struct fn_table *t, const char *name,
                                 const char *file)
 {
-    /* Linear probe over a small hash would be faster; function counts stay in
-     * the low thousands, and resolve runs once per request. */
-    uint64_t h = str_hash(name) ^ (str_hash(file) * 31);
-    (void)h;
-    for (size_t i = r->nfunctions; i-- > 0;)
-        if (same_str(r->functions[i].name, name) && same_str(r->functions[i].filename, file))
-            return (uint32_t)i;
-    if (r->nfunctions == *cap) {
-        size_t nc = *cap ? *cap * 2 : 256;
-        struct ix_rfunction *f = realloc(r->functions, nc * sizeof *f);
-        if (!f)
-            return UINT32_MAX;
-        r->functions = f;
-        *cap = nc;
-    }
+    if ((r->nfunctions + 1) * 2 > t->nslots && fn_rehash(r, t))
+        return UINT32_MAX;
+    uint64_t h = fn_hash(name, file);
+    uint32_t *slot = fn_slot(r, t, name, file, h);
+    if (*slot)
+        return *slot - 1;
+    if (ix_grow(&r->functions, &t->cap, r->nfunctions + 1, sizeof *r->functions))
+        return UINT32_MAX;
     r->functions[r->nfunctions] = (struct ix_rfunction){name, file};
-    return (uint32_t)r->nfunctions++;
+    *slot = (uint32_t)++r->nfunctions;
+    return *slot - 1;
 }
 
 static int resolve_location(struct ix_resolved *r, struct ix_rlocation *loc, uintptr_t pc,
-                            size_t *fcap)
+                            struct fn_table *ft, unsigned char *used)
 {
-    struct ix_sym_line lines[8];
+    struct ix_sym_line lines[16];
     loc->address = pc - 1;
     int m = ix_symbolizer_find_mapping(r->sym, pc - 1);
     loc->mapping = (uint32_t)(m + 1);
-    int n = ix_symbolize(r->sym, pc - 1, lines, 8);
+    int n = ix_symbolize(r->sym, pc - 1, lines, 16);
     loc->nlines = n;
     loc->lines = n ? ix_arena_alloc(&r->arena, (size_t)n * sizeof *loc->lines) : NULL;
     if (n && !loc->lines)
         return -1;
     for (int i = 0; i < n; i++) {
-        uint32_t f = intern_function(r, fcap, lines[i].function, lines[i].file);
+        uint32_t f = intern_function(r, ft, lines[i].function, lines[i].file);
         if (f == UINT32_MAX)
             return -1;
         loc->lines[i] = (struct ix_rline){f, lines[i].line};
     }
     if (m >= 0) { /* a mapping has_X only if every location in it has X */
         struct ix_rmapping *rm = &r->mappings[m];
+        used[m] = 1;
         rm->has_functions &= n > 0;
         rm->has_filenames &= n > 0 && lines[0].file != NULL;
         rm->has_line_numbers &= n > 0 && lines[0].line > 0;
-        rm->has_inline_frames |= n > 1;
+        /* Inlined frames are expanded wherever line info (DWARF) exists. */
+        rm->has_inline_frames &= n > 0 && lines[0].line > 0;
     }
     return 0;
 }
@@ -238,7 +259,7 @@ static int init_mappings(struct ix_resolved *r)
     for (size_t i = 0; i < r->nmappings; i++) {
         const struct ix_mapping_info *mi = ix_symbolizer_mapping(r->sym, i);
         r->mappings[i] = (struct ix_rmapping){mi->start, mi->limit, mi->offset, mi->path,
-                                              mi->build_id, 1, 1, 1, 0};
+                                              mi->build_id, 1, 1, 1, 1};
     }
     return 0;
 }
@@ -247,18 +268,14 @@ int ix_profile_resolve(const struct ix_profile *p, struct ix_resolved *r)
 {
     memset(r, 0, sizeof *r);
     r->prof = p;
-    size_t total = 0, lcap = 0, fcap = 0;
-    for (size_t i = 0; i < p->nsamples; i++)
-        total += (size_t)p->samples[i].npcs;
-    struct pc_map m = {0};
-    m.cap = 64;
-    while (m.cap < total * 2)
-        m.cap *= 2;
-    m.keys = calloc(m.cap, sizeof *m.keys);
-    m.vals = calloc(m.cap, sizeof *m.vals);
+    size_t lcap = 0;
+    struct fn_table ft = {0};
+    unsigned char *used = NULL;
+    struct ix_u64map m = {0}; /* pc -> location index + 1 */
     r->sym = ix_symbolizer_new();
     r->sample_locs = calloc(p->nsamples ? p->nsamples : 1, sizeof *r->sample_locs);
-    if (!m.keys || !m.vals || !r->sym || !r->sample_locs || init_mappings(r))
+    if (!r->sym || !r->sample_locs || init_mappings(r) ||
+        !(used = calloc(r->nmappings + 1, 1)))
         goto fail;
     for (size_t i = 0; i < p->nsamples; i++) {
         const struct ix_sample *s = &p->samples[i];
@@ -267,28 +284,33 @@ int ix_profile_resolve(const struct ix_profile *p, struct ix_resolved *r)
             goto fail;
         r->sample_locs[i] = locs;
         for (int k = 0; k < s->npcs; k++) {
-            uint32_t *slot = pc_slot(&m, s->pcs[k]);
-            if (!*slot) {
-                if (r->nlocations == lcap) {
-                    lcap = lcap ? lcap * 2 : 256;
-                    struct ix_rlocation *nl = realloc(r->locations, lcap * sizeof *nl);
-                    if (!nl)
-                        goto fail;
-                    r->locations = nl;
-                }
-                if (resolve_location(r, &r->locations[r->nlocations], s->pcs[k], &fcap))
+            int added;
+            uint64_t *slot = ix_u64map_put(&m, s->pcs[k], &added);
+            if (!slot)
+                goto fail;
+            if (added) {
+                if (ix_grow(&r->locations, &lcap, r->nlocations + 1, sizeof *r->locations))
                     goto fail;
-                *slot = (uint32_t)++r->nlocations;
+                if (resolve_location(r, &r->locations[r->nlocations], s->pcs[k], &ft, used))
+                    goto fail;
+                *slot = ++r->nlocations;
             }
-            locs[k] = *slot - 1;
+            locs[k] = (uint32_t)(*slot - 1);
         }
     }
-    free(m.keys);
-    free(m.vals);
+    /* No location says anything about an unused mapping: claim nothing. */
+    for (size_t i = 0; i < r->nmappings; i++)
+        if (!used[i])
+            r->mappings[i].has_functions = r->mappings[i].has_filenames =
+                r->mappings[i].has_line_numbers = r->mappings[i].has_inline_frames = 0;
+    ix_u64map_free(&m);
+    free(ft.slots);
+    free(used);
     return 0;
 fail:
-    free(m.keys);
-    free(m.vals);
+    ix_u64map_free(&m);
+    free(ft.slots);
+    free(used);
     ix_resolved_free(r);
     return -1;
 }

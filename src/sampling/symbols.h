@@ -1,6 +1,10 @@
 /* Symbolization, always off the signal path: addresses -> function, file,
  * line (inlined frames first) and the mapping (object file, build ID). A
- * symbolizer snapshots /proc/self/maps when created; make one per encode. */
+ * symbolizer snapshots /proc/self/maps when created; make one per encode.
+ * The parsed object files behind it are cached process-wide (symobj.h), so
+ * creating one is cheap after the first. Mapping 0 is the main executable.
+ * Environment: INTROSPECT_DEBUGINFO_PATH replaces elfutils' debug-file
+ * search path ("-:.debug:/usr/lib/debug"), read at the first use. */
 #ifndef IX_SYMBOLS_H
 #define IX_SYMBOLS_H
 

@@ -2,6 +2,7 @@
 # Install to a temporary prefix, then build a consumer with find_package()
 # and with pkg-config, and run it.
 set -euo pipefail
+if [ -n "${IX_SANITIZE:-}" ]; then echo "skipped: an uninstrumented consumer cannot link a sanitizer build"; exit 77; fi
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 cmake --install "$IX_BUILD_DIR" --prefix "$tmp/prefix" > /dev/null
 mkdir -p "$tmp/consumer"

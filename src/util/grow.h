@@ -1,0 +1,26 @@
+/* Growable arrays: make room for `need` elements by doubling. */
+#ifndef IX_GROW_H
+#define IX_GROW_H
+
+#include <stdlib.h>
+#include <string.h>
+
+/* parray points to the array pointer (any element type); *cap is its
+ * capacity in elements. Returns 0, or -1 on OOM (array unchanged). */
+static inline int ix_grow(void *parray, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t nc = *cap ? *cap : 64;
+    while (nc < need)
+        nc *= 2;
+    void *old, *p;
+    memcpy(&old, parray, sizeof old);
+    if (!(p = realloc(old, nc * elem)))
+        return -1;
+    memcpy(parray, &p, sizeof p);
+    *cap = nc;
+    return 0;
+}
+
+#endif

@@ -1,0 +1,638 @@
+#define _GNU_SOURCE
+/* Symbolizer, profile encoders and /debug/pprof/symbol.
+ * Built with -O2 -g and linked with the library's objects, so it can
+ * symbolize its own static and inlined functions through the internals. */
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "format/encoders.h"
+#include "format/pprof.h"
+#include "format/units.h"
+#include "harness.h"
+#include "introspect.h"
+#include "model/profile.h"
+#include "sampling/symbols.h"
+#include "sampling/symobj.h"
+#include "sampling/unwind.h"
+
+/* ---- code to symbolize ---- */
+
+static volatile int sink;
+static volatile int inner_line, outer_line;
+static uintptr_t captured_ra;
+static uintptr_t stack_a[64], stack_b[64];
+static int depth_a, depth_b;
+static uintptr_t *capture_into;
+static int *capture_depth;
+
+static __attribute__((noinline)) void capture(void)
+{
+    captured_ra = (uintptr_t)__builtin_return_address(0);
+    *capture_depth = ix_unwind_here(capture_into, 64, 0);
+    __asm__ volatile("" ::: "memory");
+}
+
+static inline __attribute__((always_inline)) void inner_inline(void)
+{
+    sink++;
+    capture(); inner_line = __LINE__;
+    sink++;
+}
+
+static __attribute__((noinline)) void outer_noinline(void)
+{
+    sink += 2;
+    inner_inline(); outer_line = __LINE__;
+    sink += 3;
+}
+
+static __attribute__((noinline)) void static_caller(void)
+{
+    sink += 5;
+    capture();
+    sink += 7;
+}
+
+static const int static_target_line = __LINE__ + 1;
+static __attribute__((noinline)) int static_target(int x) { sink += x; return sink * 2; }
+
+/* ---- helpers ---- */
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = s ? strlen(s) : 0, m = strlen(suffix);
+    if (n >= m && strcmp(s + n - m, suffix) == 0)
+        return 1;
+    fprintf(stderr, "\"%s\" does not end with \"%s\"\n", s ? s : "(null)", suffix);
+    return 0;
+}
+
+static const char *exe_path(void)
+{
+    static char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    ASSERT(n > 0);
+    exe[n] = '\0';
+    return exe;
+}
+
+/* The bytes at the mapping's file offset are the bytes in memory: the
+ * mapping's offset is right (code is never relocated in PIC text). */
+static void check_file_offset(struct ix_symbolizer *s, uintptr_t addr)
+{
+    int i = ix_symbolizer_find_mapping(s, addr);
+    ASSERT(i >= 0);
+    const struct ix_mapping_info *m = ix_symbolizer_mapping(s, (size_t)i);
+    int fd = open(m->path, O_RDONLY);
+    ASSERT(fd >= 0);
+    unsigned char buf[32];
+    ASSERT_EQ(pread(fd, buf, sizeof buf, (off_t)(addr - m->start + m->offset)), sizeof buf);
+    close(fd);
+    ASSERT(memcmp(buf, (const void *)addr, sizeof buf) == 0);
+}
+
+/* dlopen a stripped copy of the test library, check that the stripped
+ * part is really gone (`absent` is a section-name pattern readelf -S must
+ * not print), and that its static function still gets name, file, line. */
+static void split_lib_symbolized(const char *rel, const char *absent)
+{
+    char path[512], cmd[700], *out = NULL;
+    snprintf(path, sizeof path, "%s/%s", IX_SPLIT_DIR, rel);
+    snprintf(cmd, sizeof cmd, "readelf -S %s | grep -c '%s'", path, absent);
+    ASSERT_EQ(run_cmd(cmd, &out), 1); /* grep -c found none */
+    free(out);
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h)
+        fprintf(stderr, "dlopen %s: %s\n", path, dlerror());
+    ASSERT(h);
+    uintptr_t (*addr_fn)(void) = (uintptr_t (*)(void))dlsym(h, "dbglib_static_addr");
+    ASSERT(addr_fn);
+    struct ix_symbolizer *s = ix_symbolizer_new();
+    struct ix_sym_line l[16];
+    ASSERT(ix_symbolize(s, addr_fn(), l, 16) >= 1);
+    ASSERT(strcmp(l[0].function, "dbglib_static_fn") == 0);
+    ASSERT(ends_with(l[0].file, "dbglib.c"));
+    ASSERT(l[0].line > 0);
+    check_file_offset(s, addr_fn());
+    ix_symbolizer_free(s);
+    dlclose(h);
+}
+
+/* ---- symbolizer ---- */
+
+static void static_function_has_name_file_and_line(void)
+{
+    struct ix_symbolizer *s = ix_symbolizer_new();
+    ASSERT(s);
+    struct ix_sym_line l[16];
+    ASSERT_EQ(ix_symbolize(s, (uintptr_t)&static_target, l, 16), 1);
+    ASSERT(strcmp(l[0].function, "static_target") == 0);
+    ASSERT(ends_with(l[0].file, "test_symbols.c"));
+    ASSERT_EQ(l[0].line, static_target_line);
+    ix_symbolizer_free(s);
+}
+
+static void inlined_frames_callee_first(void)
+{
+    capture_into = stack_a;
+    capture_depth = &depth_a;
+    outer_noinline();
+    struct ix_symbolizer *s = ix_symbolizer_new();
+    struct ix_sym_line l[16];
+    int n = ix_symbolize(s, captured_ra - 1, l, 16);
+    ASSERT_EQ(n, 2);
+    ASSERT(strcmp(l[0].function, "inner_inline") == 0);
+    ASSERT_EQ(l[0].line, inner_line);
+    ASSERT(ends_with(l[0].file, "test_symbols.c"));
+    ASSERT(strcmp(l[1].function, "outer_noinline") == 0);
+    ASSERT_EQ(l[1].line, outer_line);
+    /* Truncation keeps the innermost and the real function. */
+    ASSERT_EQ(ix_symbolize(s, captured_ra - 1, l, 1), 1);
+    ASSERT(strcmp(l[0].function, "outer_noinline") == 0);
+    ix_symbolizer_free(s);
+}
+
+static void main_binary_mapping_first_with_build_id(void)
+{
+    struct ix_symbolizer *s = ix_symbolizer_new();
+    ASSERT(ix_symbolizer_nmappings(s) > 1);
+    const struct ix_mapping_info *m0 = ix_symbolizer_mapping(s, 0);
+    ASSERT(strcmp(m0->path, exe_path()) == 0);
+    ASSERT((uintptr_t)&static_target >= m0->start && (uintptr_t)&static_target < m0->limit);
+    char cmd[4300], *out = NULL;
+    snprintf(cmd, sizeof cmd, "readelf -n '%s' | sed -n 's/.*Build ID: *//p'", exe_path());
+    ASSERT_EQ(run_cmd(cmd, &out), 0);
+    ASSERT(strlen(m0->build_id) >= 16);
+    ASSERT_STR_CONTAINS(out, m0->build_id);
+    free(out);
+    check_file_offset(s, (uintptr_t)&static_target);
+    check_file_offset(s, (uintptr_t)&getpid); /* a shared object (libc) */
+    ix_symbolizer_free(s);
+}
+
+/* Debug info stripped, .gnu_debuglink names a file next to the library. */
+static void debuglink_debug_file_found(void)
+{
+    split_lib_symbolized("link/libdbg_link.so", "debug_info");
+}
+
+/* Everything stripped (no .symtab either): the static function's name,
+ * file and line come from .build-id/xx/rest.debug under the debug root. */
+static void build_id_debug_file_found(void)
+{
+    split_lib_symbolized("bid/libdbg_bid.so", "symtab\\|debug_info");
+}
+
+static void cxx_names_demangled(void)
+{
+    void *h = dlopen(IX_CXXLIB, RTLD_NOW | RTLD_LOCAL);
+    ASSERT(h);
+    uintptr_t (*addr_fn)(void) = (uintptr_t (*)(void))dlsym(h, "cxxlib_twice_addr");
+    ASSERT(addr_fn);
+    struct ix_symbolizer *s = ix_symbolizer_new();
+    struct ix_sym_line l[16];
+    ASSERT(ix_symbolize(s, addr_fn(), l, 16) >= 1);
+    ASSERT_STR_CONTAINS(l[0].function, "ixt::twice(std::");
+    ix_symbolizer_free(s);
+    dlclose(h);
+}
+
+static void vdso_and_anonymous_code_are_address_only(void)
+{
+    void *anon = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ASSERT(anon != MAP_FAILED);
+    struct ix_symbolizer *s = ix_symbolizer_new();
+    struct ix_sym_line l[16];
+    int i = ix_symbolizer_find_mapping(s, (uintptr_t)anon + 16);
+    ASSERT(i >= 0);
+    ASSERT_EQ(ix_symbolize(s, (uintptr_t)anon + 16, l, 16), 0);
+    ASSERT_EQ(strlen(ix_symbolizer_mapping(s, (size_t)i)->build_id), 0);
+    for (size_t k = 0; k < ix_symbolizer_nmappings(s); k++) {
+        const struct ix_mapping_info *m = ix_symbolizer_mapping(s, k);
+        if (strcmp(m->path, "[vdso]") != 0)
+            continue;
+        int named = 0; /* names via dladdr: the vDSO is never unmapped */
+        for (uintptr_t a = m->start; a < m->limit && !named; a += 4)
+            named = ix_symbolize(s, a, l, 16) == 1 && strstr(l[0].function, "time");
+        ASSERT(named);
+    }
+    ASSERT_EQ(ix_symbolize(s, 16, l, 16), 0); /* unmapped */
+    ix_symbolizer_free(s);
+    munmap(anon, 4096);
+}
+
+static void cache_shares_objects_across_symbolizers(void)
+{
+    struct ix_symbolizer *a = ix_symbolizer_new(), *b = ix_symbolizer_new();
+    struct ix_sym_line la[4], lb[4];
+    ASSERT_EQ(ix_symbolize(a, (uintptr_t)&static_target, la, 4), 1);
+    ASSERT_EQ(ix_symbolize(b, (uintptr_t)&static_target, lb, 4), 1);
+    ASSERT(la[0].function == lb[0].function); /* one parsed object */
+    ix_symobj_flush(); /* objects in use survive a flush */
+    ASSERT_EQ(ix_symbolize(a, (uintptr_t)&static_target, la, 4), 1);
+    ASSERT(strcmp(la[0].function, "static_target") == 0);
+    ix_symbolizer_free(a);
+    ix_symbolizer_free(b);
+    ix_symobj_flush();
+    struct ix_symbolizer *c = ix_symbolizer_new();
+    ASSERT_EQ(ix_symbolize(c, (uintptr_t)&static_target, la, 4), 1);
+    ASSERT(strcmp(la[0].function, "static_target") == 0);
+    ix_symbolizer_free(c);
+}
+
+static void *symbolize_loop(void *arg)
+{
+    for (int i = 0; i < 40; i++) {
+        struct ix_symbolizer *s = ix_symbolizer_new();
+        struct ix_sym_line l[16];
+        ASSERT_EQ(ix_symbolize(s, (uintptr_t)&static_target, l, 16), 1);
+        ASSERT(strcmp(l[0].function, "static_target") == 0);
+        ASSERT_EQ(ix_symbolize(s, captured_ra - 1, l, 16), 2);
+        ASSERT(strcmp(l[1].function, "outer_noinline") == 0);
+        if (arg)
+            ix_symobj_flush();
+        ix_symbolizer_free(s);
+    }
+    return NULL;
+}
+
+static void concurrent_symbolizers_and_flushes(void)
+{
+    capture_into = stack_a;
+    capture_depth = &depth_a;
+    outer_noinline();
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        ASSERT_EQ(pthread_create(&t[i], NULL, symbolize_loop, i == 0 ? (void *)1 : NULL), 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+}
+
+/* ---- units ---- */
+
+static void units_pretty_print(void)
+{
+    char t[48];
+    ix_fmt_value(t, sizeof t, 1500000000, "nanoseconds");
+    ASSERT(strcmp(t, "1.50s") == 0);
+    ix_fmt_value(t, sizeof t, 10000000, "nanoseconds");
+    ASSERT(strcmp(t, "10ms") == 0);
+    ix_fmt_value(t, sizeof t, 512, "nanoseconds");
+    ASSERT(strcmp(t, "512ns") == 0);
+    ix_fmt_value(t, sizeof t, 3 * 1048576 / 2, "bytes");
+    ASSERT(strcmp(t, "1.50MB") == 0);
+    ix_fmt_value(t, sizeof t, 2048, "bytes");
+    ASSERT(strcmp(t, "2kB") == 0);
+    ix_fmt_value(t, sizeof t, -2048, "bytes");
+    ASSERT(strcmp(t, "-2kB") == 0);
+    ix_fmt_value(t, sizeof t, 42, "count");
+    ASSERT(strcmp(t, "42") == 0);
+    ix_fmt_percent(t, sizeof t, 3, 4);
+    ASSERT(strcmp(t, "75.00%") == 0);
+}
+
+/* ---- encoders on a synthetic profile of real stacks ---- */
+
+static void build_profile(struct ix_profile *p)
+{
+    capture_into = stack_a;
+    capture_depth = &depth_a;
+    outer_noinline();
+    capture_into = stack_b;
+    capture_depth = &depth_b;
+    static_caller();
+    ASSERT(depth_a > 3 && depth_b > 3);
+    ix_profile_init(p, "profile");
+    ix_profile_add_type(p, "samples", "count");
+    ix_profile_add_type(p, "cpu", "nanoseconds");
+    p->period_type = (struct ix_value_type){"cpu", "nanoseconds"};
+    p->period = 10000000;
+    p->duration_nanos = 1000000000;
+    p->time_nanos = 1764230000000000000LL;
+    ix_profile_comment(p, "engine=test");
+    struct ix_label lab[2] = {{"thread", "worker-1", 0, NULL}, {"tid", NULL, 4242, NULL}};
+    int64_t a[2] = {3, 30000000}, b[2] = {2, 20000000};
+    ASSERT_EQ(ix_profile_add(p, stack_a, depth_a, a, lab, 2), 0);
+    ASSERT_EQ(ix_profile_add(p, stack_a, depth_a, a, lab, 2), 0); /* merged */
+    ASSERT_EQ(ix_profile_add(p, stack_b, depth_b, b, lab, 2), 0);
+    ASSERT_EQ(p->nsamples, 2);
+}
+
+static void resolved_view_dedupes_and_flags_truthfully(const struct ix_resolved *r)
+{
+    for (size_t i = 0; i < r->nfunctions; i++)
+        for (size_t k = i + 1; k < r->nfunctions; k++)
+            ASSERT(strcmp(r->functions[i].name, r->functions[k].name) ||
+                   (r->functions[i].filename && r->functions[k].filename &&
+                    strcmp(r->functions[i].filename, r->functions[k].filename)));
+    ASSERT(strcmp(r->mappings[0].filename, exe_path()) == 0);
+    /* Flags say what every location of the mapping has (_start, from crt1,
+     * has a name but no line: the main binary can lack line numbers). */
+    int all_lines = 1, any = 0;
+    for (size_t i = 0; i < r->nlocations; i++)
+        if (r->locations[i].mapping == 1) {
+            any = 1;
+            ASSERT(r->locations[i].nlines > 0);
+            all_lines &= r->locations[i].lines[0].line > 0;
+        }
+    ASSERT(any && r->mappings[0].has_functions);
+    ASSERT_EQ(r->mappings[0].has_line_numbers, all_lines);
+    ASSERT_EQ(r->mappings[0].has_inline_frames, all_lines);
+    for (size_t m = 1; m < r->nmappings; m++) { /* unused mappings claim nothing */
+        int used = 0;
+        for (size_t i = 0; i < r->nlocations; i++)
+            used |= r->locations[i].mapping == m + 1;
+        if (!used)
+            ASSERT(!r->mappings[m].has_functions);
+    }
+}
+
+static char *encode_pprof_file(const struct ix_resolved *r)
+{
+    ix_buf gz;
+    ix_buf_init(&gz);
+    ASSERT_EQ(ix_pprof_encode(r, &gz), 0);
+    char *path = strdup(write_temp("symbols.pb.gz", gz.data, gz.len));
+    ix_buf_free(&gz);
+    return path;
+}
+
+static void pprof_decodes_and_shows_names(const struct ix_resolved *r)
+{
+    char *path = encode_pprof_file(r);
+    char cmd[1024], *out = NULL;
+    const char *proto = getenv("IX_PROFILE_PROTO");
+    ASSERT(proto);
+    snprintf(cmd, sizeof cmd,
+             "gzip -dc %s | protoc --decode perftools.profiles.Profile -I $(dirname %s) %s",
+             path, proto, proto);
+    ASSERT_EQ(run_cmd(cmd, &out), 0);
+    ASSERT_STR_CONTAINS(out, "\"static_caller\"");
+    ASSERT_STR_CONTAINS(out, "\"inner_inline\"");
+    free(out);
+    snprintf(cmd, sizeof cmd,
+             "HOME=/tmp PPROF_TMPDIR=/tmp go tool pprof -top -sample_index=cpu %s 2>&1", path);
+    ASSERT_EQ(run_cmd(cmd, &out), 0);
+    ASSERT_STR_CONTAINS(out, "inner_inline");
+    ASSERT_STR_CONTAINS(out, "outer_noinline");
+    ASSERT_STR_CONTAINS(out, "static_caller");
+    ASSERT_STR_CONTAINS(out, "75.00%"); /* outer_noinline: 60ms of 80ms cum */
+    free(out);
+    unlink(path);
+    free(path);
+}
+
+static void folded_merges_root_first(const struct ix_resolved *r)
+{
+    ix_buf b;
+    ix_buf_init(&b);
+    ASSERT_EQ(ix_folded_encode(r, 1, &b), 0);
+    ASSERT_STR_CONTAINS(b.data, "outer_noinline;inner_inline;capture 60000000\n");
+    ASSERT_STR_CONTAINS(b.data, "static_caller;capture 20000000\n");
+    const char *m = strstr(b.data, "main;");
+    ASSERT(m && m < strstr(b.data, "static_caller;"));
+    int lines = 0;
+    for (const char *c = b.data; *c; c++)
+        lines += *c == '\n';
+    ASSERT_EQ(lines, 2);
+    ix_buf_reset(&b);
+    ASSERT_EQ(ix_folded_encode(r, 0, &b), 0);
+    ASSERT_STR_CONTAINS(b.data, "inner_inline;capture 6\n");
+    ASSERT(ix_folded_encode(r, 7, &b) < 0);
+    ix_buf_free(&b);
+}
+
+static const char json_check_py[] =
+    "import json, sys\n"
+    "d = json.load(open(sys.argv[1]))\n"
+    "fn = [f['name'] for f in d['functions']]\n"
+    "assert d['name'] == 'profile' and d['default_sample_type'] == 1, d['name']\n"
+    "assert d['sample_types'][1] == {'type': 'cpu', 'unit': 'nanoseconds'}\n"
+    "assert d['mappings'][0]['file'] == sys.argv[2]\n"
+    "assert d['mappings'][0]['has_functions'] is True\n"
+    "assert d['comments'] == ['engine=test']\n"
+    "assert len(d['samples']) == 2\n"
+    "stacks = {}\n"
+    "for s in d['samples']:\n"
+    "    names = []\n"
+    "    for li in s['locations']:\n"
+    "        loc = d['locations'][li]\n"
+    "        int(loc['address'], 16)\n"
+    "        assert -1 <= loc['mapping'] < len(d['mappings'])\n"
+    "        names += [fn[l['function']] for l in loc['lines']] or [loc['address']]\n"
+    "    assert s['labels'] == {'thread': 'worker-1', 'tid': 4242}, s['labels']\n"
+    "    stacks[tuple(names[:3])] = s['values']\n"
+    "assert stacks[('capture', 'inner_inline', 'outer_noinline')] == [6, 60000000], stacks\n"
+    "assert [v for k, v in stacks.items() if k[:2] == ('capture', 'static_caller')] == [[2, 20000000]]\n"
+    "print('ok')\n";
+
+static void json_parses_with_right_stacks(const struct ix_resolved *r)
+{
+    ix_buf b;
+    ix_buf_init(&b);
+    ASSERT_EQ(ix_profile_json_encode(r, &b), 0);
+    char *json = strdup(write_temp("symbols.json", b.data, b.len));
+    const char *py = write_temp("check.py", json_check_py, strlen(json_check_py));
+    char cmd[1200], *out = NULL;
+    snprintf(cmd, sizeof cmd, "python3 %s %s '%s' 2>&1", py, json, exe_path());
+    int rc = run_cmd(cmd, &out);
+    if (rc)
+        fprintf(stderr, "%s\n", out);
+    ASSERT_EQ(rc, 0);
+    free(out);
+    unlink(json);
+    free(json);
+    ix_buf_free(&b);
+}
+
+static void text_shows_top_and_stacks(const struct ix_resolved *r)
+{
+    ix_buf b;
+    ix_buf_init(&b);
+    ASSERT_EQ(ix_text_top_encode(r, 1, &b), 0);
+    ASSERT_STR_CONTAINS(b.data, "profile: profile\n");
+    ASSERT_STR_CONTAINS(b.data, "cpu/nanoseconds (shown)");
+    ASSERT_STR_CONTAINS(b.data, "total: 80ms in 2 stacks\n");
+    ASSERT_STR_CONTAINS(b.data, "# engine=test\n");
+    ASSERT_STR_CONTAINS(b.data, "functions by flat");
+    ASSERT_STR_CONTAINS(b.data, "80ms 100.00% 100.00%       80ms 100.00%  capture\n"); /* capture: all flat */
+    ASSERT_STR_CONTAINS(b.data, "75.00%  outer_noinline\n");
+    ASSERT_STR_CONTAINS(b.data, "functions by cumulative");
+    ASSERT_STR_CONTAINS(b.data, "60ms  75.00%  (6 samples)\n");
+    ASSERT_STR_CONTAINS(b.data, "inner_inline");
+    ASSERT_STR_CONTAINS(b.data, "(inline)\n");
+    ix_buf_free(&b);
+}
+
+static void encoders(void)
+{
+    struct ix_profile p;
+    build_profile(&p);
+    struct ix_resolved r;
+    ASSERT_EQ(ix_profile_resolve(&p, &r), 0);
+    resolved_view_dedupes_and_flags_truthfully(&r);
+    pprof_decodes_and_shows_names(&r);
+    folded_merges_root_first(&r);
+    json_parses_with_right_stacks(&r);
+    text_shows_top_and_stacks(&r);
+    ix_resolved_free(&r);
+    ix_profile_free(&p);
+}
+
+/* ---- /debug/pprof/symbol over HTTP ---- */
+
+static void symbol_endpoint(int port)
+{
+    struct http_reply rep;
+    ASSERT_EQ(http_get(port, "/debug/pprof/symbol", &rep), 0);
+    ASSERT_EQ(rep.status, 200);
+    ASSERT(strcmp(rep.body, "num_symbols: 1\n") == 0);
+    http_reply_free(&rep);
+
+    capture_into = stack_a;
+    capture_depth = &depth_a;
+    outer_noinline();
+    char addrs[128], target[256], want1[96], want2[96];
+    snprintf(addrs, sizeof addrs, "0x%lx+0x%lx", (unsigned long)(uintptr_t)&static_target,
+             (unsigned long)(captured_ra - 1));
+    snprintf(want1, sizeof want1, "0x%lx static_target\n", (unsigned long)(uintptr_t)&static_target);
+    snprintf(want2, sizeof want2, "0x%lx inner_inline\n", (unsigned long)(captured_ra - 1));
+    snprintf(target, sizeof target, "/debug/pprof/symbol?%s", addrs);
+    ASSERT_EQ(http_get(port, target, &rep), 0);
+    ASSERT_EQ(rep.status, 200);
+    ASSERT(strncmp(rep.body, "num_symbols: 1\n", 15) == 0);
+    ASSERT_STR_CONTAINS(rep.body, want1);
+    ASSERT_STR_CONTAINS(rep.body, want2);
+    http_reply_free(&rep);
+
+    ASSERT_EQ(http_request(port, "POST", "/debug/pprof/symbol", NULL, addrs, strlen(addrs), &rep), 0);
+    ASSERT_EQ(rep.status, 200);
+    ASSERT_STR_CONTAINS(rep.body, want1);
+    ASSERT_STR_CONTAINS(rep.body, want2);
+    http_reply_free(&rep);
+
+    /* Unknown addresses are left out. */
+    ASSERT_EQ(http_request(port, "POST", "/debug/pprof/symbol", NULL, "0x0+0x10", 8, &rep), 0);
+    ASSERT_EQ(rep.status, 200);
+    ASSERT(strcmp(rep.body, "num_symbols: 1\n") == 0);
+    http_reply_free(&rep);
+
+    ASSERT_EQ(http_get(port, "/debug/pprof/symbol?0xzz+0x10", &rep), 0);
+    ASSERT_EQ(rep.status, 400);
+    ASSERT_STR_CONTAINS(rep.body, "malformed address");
+    ASSERT_STR_CONTAINS(http_header(&rep, "X-Go-Pprof"), "1");
+    http_reply_free(&rep);
+
+    size_t n = 10001;
+    char *many = malloc(n * 4 + 1), *w = many;
+    for (size_t i = 0; i < n; i++)
+        w += sprintf(w, "%s0x1", i ? "+" : "");
+    ASSERT_EQ(http_request(port, "POST", "/debug/pprof/symbol", NULL, many, strlen(many), &rep), 0);
+    ASSERT_EQ(rep.status, 400);
+    ASSERT_STR_CONTAINS(rep.body, "too many addresses");
+    http_reply_free(&rep);
+    free(many);
+}
+
+/* `go tool pprof -symbolize=remote` on a profile whose main-binary mapping
+ * is unsymbolized (has_functions false, no lines) posts its addresses to
+ * /debug/pprof/symbol next to the profile's URL. A small Python server
+ * serves the profile and forwards /debug/pprof/symbol to ours, logging
+ * each forwarded request. */
+static const char proxy_py[] =
+    "import http.server, sys, urllib.request\n"
+    "ours, profile, log = sys.argv[1], sys.argv[2], sys.argv[3]\n"
+    "class H(http.server.BaseHTTPRequestHandler):\n"
+    "    def forward(self, body):\n"
+    "        url = 'http://127.0.0.1:%s/debug/pprof/symbol' % ours\n"
+    "        if '?' in self.path: url += '?' + self.path.split('?', 1)[1]\n"
+    "        data = urllib.request.urlopen(url, data=body, timeout=20).read()\n"
+    "        open(log, 'a').write('%s %d\\n' % (self.command, len(data)))\n"
+    "        self.send_response(200); self.end_headers(); self.wfile.write(data)\n"
+    "    def do_GET(self):\n"
+    "        if self.path.startswith('/debug/pprof/symbol'): return self.forward(None)\n"
+    "        data = open(profile, 'rb').read()\n"
+    "        self.send_response(200)\n"
+    "        self.send_header('Content-Type', 'application/octet-stream'); self.end_headers()\n"
+    "        self.wfile.write(data)\n"
+    "    def do_POST(self):\n"
+    "        n = int(self.headers.get('Content-Length', 0))\n"
+    "        self.forward(self.rfile.read(n))\n"
+    "    def log_message(self, *a): pass\n"
+    "srv = http.server.HTTPServer(('127.0.0.1', 0), H)\n"
+    "print(srv.server_address[1], flush=True)\n"
+    "srv.timeout = 30\n"
+    "while True: srv.handle_request()\n";
+
+static void pprof_symbolizes_remotely(int port)
+{
+    struct ix_profile p;
+    build_profile(&p);
+    struct ix_resolved r;
+    ASSERT_EQ(ix_profile_resolve(&p, &r), 0);
+    for (size_t i = 0; i < r.nlocations; i++) /* forget the main binary's symbols */
+        if (r.locations[i].mapping == 1)
+            r.locations[i].nlines = 0;
+    r.mappings[0].has_functions = r.mappings[0].has_filenames = 0;
+    r.mappings[0].has_line_numbers = r.mappings[0].has_inline_frames = 0;
+    char *prof = encode_pprof_file(&r);
+    const char *py = write_temp("proxy.py", proxy_py, strlen(proxy_py));
+    char *log = strdup(write_temp("proxy.log", "", 0));
+    char cmd[2048], *out = NULL;
+    snprintf(cmd, sizeof cmd,
+             "d=$(mktemp -d); timeout 60 python3 %s %d %s %s > $d/port & pid=$!; "
+             "for i in $(seq 100); do [ -s $d/port ] && break; sleep 0.1; done; "
+             "HOME=$d PPROF_TMPDIR=$d timeout 60 go tool pprof -symbolize=remote -top "
+             "http://127.0.0.1:$(cat $d/port)/debug/pprof/fake 2>&1; rc=$?; "
+             "kill $pid; rm -rf $d; exit $rc",
+             py, port, prof, log);
+    int rc = run_cmd(cmd, &out);
+    if (rc || getenv("IX_VERBOSE"))
+        fprintf(stderr, "%s\n", out);
+    ASSERT_EQ(rc, 0);
+    ASSERT_STR_CONTAINS(out, "static_caller");
+    ASSERT_STR_CONTAINS(out, "inner_inline"); /* one name per address: the innermost */
+    ASSERT_STR_CONTAINS(out, "capture");
+    free(out);
+    snprintf(cmd, sizeof cmd, "cat %s", log);
+    ASSERT_EQ(run_cmd(cmd, &out), 0);
+    ASSERT_STR_CONTAINS(out, "POST"); /* pprof really asked us */
+    free(out);
+    unlink(prof);
+    unlink(log);
+    unlink(py);
+    free(prof);
+    free(log);
+    ix_resolved_free(&r);
+    ix_profile_free(&p);
+}
+
+int main(void)
+{
+    alarm(240); /* watchdog: a hang fails the test */
+    /* Read once, at the first symbolization: the build-id test's debug root
+     * goes first, the system's after it. */
+    setenv("INTROSPECT_DEBUGINFO_PATH", "-:.debug:" IX_SPLIT_DIR "/debugroot:/usr/lib/debug", 1);
+    static_function_has_name_file_and_line();
+    inlined_frames_callee_first();
+    main_binary_mapping_first_with_build_id();
+    debuglink_debug_file_found();
+    build_id_debug_file_found();
+    cxx_names_demangled();
+    vdso_and_anonymous_code_are_address_only();
+    cache_shares_objects_across_symbolizers();
+    concurrent_symbolizers_and_flushes();
+    units_pretty_print();
+    encoders();
+    int port = start_ephemeral();
+    symbol_endpoint(port);
+    pprof_symbolizes_remotely(port);
+    introspect_stop();
+    printf("test_symbols: ok\n");
+    return 0;
+}
