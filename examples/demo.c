@@ -1,6 +1,6 @@
 /* introspect demo server. See demo.h.
  *
- *   introspect-demo [--listen HOST:PORT] [--traffic RPS] [--no-traffic]
+ *   introspect-demo [--listen HOST:PORT] [--traffic RPS] [--no-traffic] [--dsn CONNINFO]
  *
  * The module listens on INTROSPECT_ADDR (default 127.0.0.1:6060). */
 #include <arpa/inet.h>
@@ -22,6 +22,8 @@
 
 static const struct demo_route *const route_tables[] = {
     demo_core_routes,
+    demo_db_routes,
+    demo_task_routes,
 };
 
 static introspect_counter *m_requests;
@@ -85,6 +87,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     double t0 = now_seconds();
     introspect_var_add_int(v_inflight, 1);
     struct demo_request req = {url, mhd_arg, c};
+    demo_task_request_begin(url);
     static __thread struct demo_reply rep;
     const struct demo_route *r = find_route(url);
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
@@ -99,6 +102,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)rep.status, resp);
     MHD_destroy_response(resp);
     introspect_var_add_int(v_inflight, -1);
+    demo_task_request_end();
     record(r ? r->path : "other", rep.status, now_seconds() - t0);
     return ret;
 }
@@ -148,7 +152,7 @@ static void *traffic_main(void *arg)
 {
     const struct traffic *t = arg;
     static const char *const mix[] = {"/", "/", "/", "/work?ms=15", "/work?ms=15", "/work?ms=40",
-                                      "/slow?ms=50", "/error", "/missing", "/"};
+                                      "/slow?ms=50", "/error", "/missing", "/", "/db?ms=20"};
     unsigned seed = (unsigned)time(NULL);
     while (!g_quit) {
         fetch(t->port, mix[rand_r(&seed) % (sizeof mix / sizeof mix[0])]);
@@ -186,6 +190,8 @@ static void print_urls(int app_port)
     printf("  profiles index:  http://127.0.0.1:%d/debug/pprof/\n", port);
     printf("  metrics:         http://127.0.0.1:%d/metrics\n", port);
     printf("  expvar:          http://127.0.0.1:%d/debug/vars\n", port);
+    printf("  threads:         http://127.0.0.1:%d/debug/pprof/threads?debug=2\n", port);
+    printf("  tasks:           http://127.0.0.1:%d/debug/pprof/tasks   (try /leak, /stuck)\n", port);
     printf("  CPU profile:     go tool pprof -top 'http://127.0.0.1:%d/debug/pprof/profile?seconds=5'\n", port);
     printf("Ctrl-C stops it.\n");
     fflush(stdout);
@@ -194,6 +200,7 @@ static void print_urls(int app_port)
 int main(int argc, char **argv)
 {
     const char *listen_addr = "127.0.0.1:8080";
+    const char *dsn = NULL;
     struct traffic traffic = {0, 20};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
@@ -202,19 +209,22 @@ int main(int argc, char **argv)
             traffic.rps = atoi(argv[++i]);
         else if (strcmp(argv[i], "--no-traffic") == 0)
             traffic.rps = 0;
+        else if (strcmp(argv[i], "--dsn") == 0 && i + 1 < argc)
+            dsn = argv[++i];
         else {
-            fprintf(stderr, "usage: %s [--listen HOST:PORT] [--traffic RPS] [--no-traffic]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--listen HOST:PORT] [--traffic RPS] [--no-traffic] [--dsn CONNINFO]\n", argv[0]);
             return 2;
         }
     }
     if (traffic.rps < 0 || traffic.rps > 1000)
         traffic.rps = 20;
+    demo_tasks_init();
     int rc = introspect_start(NULL);
     if (rc) {
         fprintf(stderr, "demo: introspect_start: %s\n", introspect_strerror(rc));
         return 1;
     }
-    if (setup_metrics())
+    if (setup_metrics() || demo_db_start(dsn, traffic.rps > 0))
         return 1;
     struct sockaddr_in sa;
     if (parse_listen(listen_addr, &sa)) {
@@ -241,6 +251,7 @@ int main(int argc, char **argv)
     if (have_traffic)
         pthread_join(tid, NULL);
     MHD_stop_daemon(d);
+    demo_db_stop();
     introspect_stop();
     return 0;
 }

@@ -26,6 +26,19 @@ struct demo_route {
 
 /* Route tables, each ended by {NULL}. Add a table here and in demo.c. */
 extern const struct demo_route demo_core_routes[];
+extern const struct demo_route demo_db_routes[];
+
+/* The database pool (demo_db.c): dsn NULL/"" uses DEMO_DSN, else SQLite;
+ * background starts a few clients sharing the small pool. */
+int demo_db_start(const char *dsn, int background);
+void demo_db_stop(void);
+
+extern const struct demo_route demo_task_routes[];
+
+/* Tasks (demo_tasks.c): each request is a task; init runs before introspect_start. */
+void demo_tasks_init(void);
+void demo_task_request_begin(const char *path);
+void demo_task_request_end(void);
 
 /* Long integer query argument, clamped to [lo, hi]. */
 long demo_arg_long(const struct demo_request *req, const char *name, long def, long lo, long hi);

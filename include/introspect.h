@@ -62,6 +62,11 @@ typedef struct introspect_config {
     int cpu_signal;                /* signal used for CPU samples; default SIGPROF */
     const char *cpu_engine;        /* "auto" (default), "perf", "timer", "itimer" */
     const char *token;             /* bearer token; NULL = none (loopback only) */
+    int64_t block_profile_rate;    /* block profile: sample waits of d ns with probability
+                                      d/rate; 1 = every wait, 0 = off; default 10000 */
+    int dump_signal;               /* signal for thread dumps; default SIGRTMIN+6 */
+    unsigned task_stack_every;     /* capture the begin stack of 1 task in N; 0 = never (default) */
+    unsigned max_tasks;            /* live tasks tracked at most; default 65536 */
 } introspect_config;
 
 /* Fill cfg with defaults (no environment applied). */
@@ -151,6 +156,139 @@ INTROSPECT_API void introspect_json_float(introspect_json *j, double v);
 INTROSPECT_API void introspect_json_string(introspect_json *j, const char *s);
 INTROSPECT_API void introspect_json_bool(introspect_json *j, int v);
 INTROSPECT_API void introspect_json_null(introspect_json *j);
+
+/* ---- Connection pools (feed /debug/vars "pools", /metrics introspect_pool_*
+ * and /debug/pprof/block) ----
+ * Any pool (libpq, MySQL, Redis, HTTP clients) reports its events here. The
+ * calls take no lock: a clock read and a few relaxed atomic adds, cheap enough
+ * for every acquire (bench/pools.md). Only a sampled wait (see
+ * introspect_set_block_profile_rate) records a stack, under a lock.
+ *
+ *   int64_t t = introspect_pool_acquire_start(pool);
+ *   ...take a free connection, open one, or block until one is released...
+ *   introspect_pool_acquire_end(pool, t, INTROSPECT_POOL_GOT,
+ *                               blocked ? INTROSPECT_POOL_WAITED : INTROSPECT_POOL_NOWAIT);
+ *   ...use it...
+ *   introspect_pool_release(pool);
+ *
+ * "Had to wait" means what Go's database/sql means by WaitCount: the acquire
+ * found no idle connection and no room to open one, and blocked until one was
+ * released, it timed out or it was cancelled. The pool knows this and says so
+ * (INTROSPECT_POOL_WAITED / INTROSPECT_POOL_NOWAIT). A pool that cannot tell
+ * passes INTROSPECT_POOL_WAIT_AUTO: the acquire then counts as a wait when it
+ * took at least the pool's wait threshold (default 100 us). A wait's duration
+ * is the whole acquire, start to end. Waits (whatever their outcome) feed
+ * WaitCount, WaitDuration, the wait histogram and the block profile. */
+typedef struct introspect_pool introspect_pool;
+
+/* How an acquire ended. */
+enum {
+    INTROSPECT_POOL_GOT = 0,       /* got a connection (it is now in use) */
+    INTROSPECT_POOL_TIMEOUT = 1,   /* gave up after the caller's timeout */
+    INTROSPECT_POOL_CANCELLED = 2, /* cancelled (caller gave up, pool closing) */
+    INTROSPECT_POOL_FAILED = 3     /* error, e.g. a new connection could not be opened */
+};
+
+/* Whether an acquire had to wait (last argument of introspect_pool_acquire_end). */
+enum {
+    INTROSPECT_POOL_WAIT_AUTO = 0, /* unknown: decide by the wait threshold */
+    INTROSPECT_POOL_WAITED = 1,    /* blocked: no idle connection, no room to open one */
+    INTROSPECT_POOL_NOWAIT = 2     /* did not block */
+};
+
+/* Why a connection was closed (Go's DBStats names in brackets). */
+enum {
+    INTROSPECT_POOL_CLOSE_MAX_IDLE = 0,  /* more idle connections than allowed [MaxIdleClosed] */
+    INTROSPECT_POOL_CLOSE_IDLE_TIME = 1, /* idle for too long [MaxIdleTimeClosed] */
+    INTROSPECT_POOL_CLOSE_LIFETIME = 2,  /* reached its maximum lifetime [MaxLifetimeClosed] */
+    INTROSPECT_POOL_CLOSE_ERROR = 3,     /* broken, or failed a health check */
+    INTROSPECT_POOL_CLOSE_SHUTDOWN = 4   /* the pool itself was closed */
+};
+
+/* Register a pool. name: 1..63 printable ASCII characters, unique among live
+ * pools (INTROSPECT_EEXIST otherwise; a name unregistered earlier is reused and
+ * its counters continue). max_open: the pool's size, 0 = unlimited. At most 64
+ * pools (INTROSPECT_ELIMIT). The handle stays owned by the library. */
+INTROSPECT_API int introspect_pool_register(const char *name, int64_t max_open,
+                                            introspect_pool **out);
+/* Stop reporting the pool; the handle must not be used afterwards. NULL is a no-op. */
+INTROSPECT_API void introspect_pool_unregister(introspect_pool *pool);
+/* Change the pool's maximum size (0 = unlimited). */
+INTROSPECT_API int introspect_pool_set_max(introspect_pool *pool, int64_t max_open);
+/* Threshold for INTROSPECT_POOL_WAIT_AUTO, in nanoseconds (default 100000). */
+INTROSPECT_API int introspect_pool_set_wait_threshold(introspect_pool *pool, int64_t ns);
+
+/* Mark the start of an acquire. Returns a token (a monotonic timestamp, > 0)
+ * to pass to introspect_pool_acquire_end, or a negative code. */
+INTROSPECT_API int64_t introspect_pool_acquire_start(introspect_pool *pool);
+/* Mark the end of the acquire begun at token, with its outcome
+ * (INTROSPECT_POOL_GOT ...) and whether it waited (INTROSPECT_POOL_WAITED ...). */
+INTROSPECT_API int introspect_pool_acquire_end(introspect_pool *pool, int64_t token, int outcome,
+                                               int waited);
+/* A connection obtained with INTROSPECT_POOL_GOT went back to the pool (or was
+ * discarded: report that with introspect_pool_conn_closed as well). */
+INTROSPECT_API int introspect_pool_release(introspect_pool *pool);
+/* A new connection was opened. */
+INTROSPECT_API int introspect_pool_conn_opened(introspect_pool *pool);
+/* A connection was closed, for reason INTROSPECT_POOL_CLOSE_*. */
+INTROSPECT_API int introspect_pool_conn_closed(introspect_pool *pool, int reason);
+
+/* A pool's figures, as /debug/vars shows them (Go's db.Stats()). */
+typedef struct introspect_pool_stats {
+    int64_t max_open;       /* 0 = unlimited */
+    int64_t open;           /* connections open now (in use + idle) */
+    int64_t in_use;         /* handed out now */
+    int64_t idle;           /* open - in_use */
+    int64_t pending;        /* acquires started and not yet ended */
+    int64_t in_use_peak;    /* highest in_use seen */
+    uint64_t acquires;      /* acquires ended, any outcome */
+    uint64_t waits;         /* acquires that had to wait */
+    uint64_t wait_ns;       /* total duration of those waits */
+    uint64_t timeouts, cancelled, failed;
+    uint64_t opened;        /* connections opened */
+    uint64_t closed[5];     /* connections closed, by INTROSPECT_POOL_CLOSE_* */
+} introspect_pool_stats;
+
+/* Copy the pool's current figures into out. */
+INTROSPECT_API int introspect_pool_stats_get(introspect_pool *pool, introspect_pool_stats *out);
+
+/* Block profile sampling (/debug/pprof/block), as Go's runtime.SetBlockProfileRate:
+ * a wait of d ns is recorded with probability d / rate (always when d >= rate),
+ * and short waits are scaled up so totals stay unbiased. 1 records every wait,
+ * 0 turns the profile off. Default 10000 (10 us); the config field
+ * block_profile_rate and INTROSPECT_BLOCK_RATE set it at start. Returns the
+ * previous rate, or a negative code. */
+INTROSPECT_API int64_t introspect_set_block_profile_rate(int64_t rate_ns);
+/* ---- Tasks: the application's units of work (requests, jobs, connections) ----
+ * A task is begun with a kind (a small fixed set: "http", "job" ...; copied
+ * and interned, at most 64 kinds), a name (copied, truncated to 63 bytes) and
+ * an optional deadline, and ended when the work is done. Live tasks are
+ * listed oldest first by /debug/pprof/tasks; counts by kind and state go to
+ * /metrics and the "tasks" key of /debug/vars. Begin and end take no lock.
+ * The registry lives for the whole process: tasks may be begun before
+ * introspect_start(). A handle is invalid after introspect_task_end();
+ * using it then returns INTROSPECT_EINVAL (it is never dereferenced). */
+typedef struct introspect_task introspect_task;
+
+/* Begin a task. timeout_ns > 0 sets a deadline that long from now, 0 = none.
+ * Returns 0, or INTROSPECT_ELIMIT when max_tasks are live (the begin is
+ * counted as dropped and *out is set to NULL; the other task functions
+ * accept NULL and do nothing, so callers need no special case). */
+INTROSPECT_API int introspect_task_begin(const char *kind, const char *name, int64_t timeout_ns,
+                                         introspect_task **out);
+/* Set an absolute deadline on CLOCK_MONOTONIC (nanoseconds); 0 clears it. */
+INTROSPECT_API int introspect_task_set_deadline(introspect_task *t, int64_t deadline_mono_ns);
+/* Set the task's state text (interned like kinds: use a small fixed set of
+ * strings such as "reading", "querying db"; at most 256 distinct texts,
+ * further ones show as "other"). NULL clears it. */
+INTROSPECT_API int introspect_task_set_state(introspect_task *t, const char *state);
+/* Say the calling thread now runs the task (shown with its tid); or, with
+ * bind = 0, that no thread runs it right now (e.g. parked on an event loop). */
+INTROSPECT_API int introspect_task_bind_thread(introspect_task *t, int bind);
+/* End the task. Returns 0, or INTROSPECT_EINVAL if it already ended. */
+INTROSPECT_API int introspect_task_end(introspect_task *t);
+/* CLOCK_MONOTONIC now, in nanoseconds (the clock deadlines are on). */
+INTROSPECT_API int64_t introspect_monotonic_ns(void);
 
 #ifdef __cplusplus
 }

@@ -4,8 +4,8 @@
 #   deps.sh test    that plus every real client and server the tests start
 set -euo pipefail
 what=${1:-build}
-build_pkgs=(build-essential g++ cmake pkg-config libmicrohttpd-dev zlib1g-dev libdw-dev libelf-dev)
-test_pkgs=(clang libclang-rt-14-dev python3 curl valgrind binutils
+build_pkgs=(build-essential g++ cmake pkg-config libmicrohttpd-dev zlib1g-dev libdw-dev libelf-dev libpq-dev libsqlite3-dev)
+test_pkgs=(clang libclang-rt-14-dev python3 curl valgrind binutils postgresql
            golang-go protobuf-compiler golang-github-google-pprof-dev prometheus)
 pkgs=("${build_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")

@@ -4,6 +4,9 @@
 /* /metrics: process figures first, then producers, then the application. */
 static const ix_metrics_collector metrics_collectors[] = {
     ix_collect_process,
+    ix_collect_pools,
+    ix_collect_threads,
+    ix_collect_tasks,
     ix_registry_collect, /* the application's metrics last */
 };
 
@@ -17,6 +20,9 @@ void ix_metrics_collect(struct ix_mset *set)
 const struct ix_vars_section ix_vars_sections[] = {
     {"cmdline", ix_vars_cmdline},
     {"metrics", ix_registry_json},
+    {"pools", ix_vars_pools},
+    {"tasks", ix_vars_tasks},
+    {"threads", ix_vars_threads},
 };
 const size_t ix_nvars_sections = sizeof ix_vars_sections / sizeof ix_vars_sections[0];
 

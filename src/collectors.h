@@ -27,5 +27,11 @@ extern const size_t ix_nmemstats_parts;
 void ix_collect_process(struct ix_mset *set);
 void ix_memstats_process(introspect_json *j);
 void ix_vars_cmdline(introspect_json *j);
+void ix_collect_pools(struct ix_mset *set);
+void ix_vars_pools(introspect_json *j);
+void ix_collect_tasks(struct ix_mset *set);
+void ix_vars_tasks(introspect_json *j);
+void ix_collect_threads(struct ix_mset *set);
+void ix_vars_threads(introspect_json *j);
 
 #endif

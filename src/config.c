@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,10 @@ void introspect_config_init(introspect_config *cfg)
     cfg->cpu_signal = SIGPROF;
     cfg->cpu_engine = "auto";
     cfg->token = NULL;
+    cfg->block_profile_rate = 10000;
+    cfg->dump_signal = SIGRTMIN + 6;
+    cfg->task_stack_every = 0;
+    cfg->max_tasks = 65536;
 }
 
 int ix_parse_addr(const char *addr, struct sockaddr_storage *sa, socklen_t *len, int *loopback)
@@ -70,20 +75,37 @@ int ix_parse_addr(const char *addr, struct sockaddr_storage *sa, socklen_t *len,
     return INTROSPECT_EADDR;
 }
 
-static int env_unsigned(const char *name, unsigned *out, char *why, size_t whylen)
+/* A whole number in [0, max] from the environment; absent leaves *out. */
+static int env_whole(const char *name, long long max, long long *out, char *why, size_t whylen)
 {
     const char *v = getenv(name);
     if (!v || !*v)
         return 0;
     char *end;
     errno = 0;
-    unsigned long x = strtoul(v, &end, 10);
-    if (*end || errno || x > 1000000 || v[0] == '-') {
-        snprintf(why, whylen, "%s=%s is not a whole number", name, v);
+    long long x = strtoll(v, &end, 10);
+    if (*end || errno || x < 0 || x > max) {
+        snprintf(why, whylen, "%s=%s is not a whole number from 0 to %lld", name, v, max);
         return INTROSPECT_EINVAL;
     }
-    *out = (unsigned)x;
+    *out = x;
     return 0;
+}
+
+static int env_unsigned(const char *name, unsigned *out, char *why, size_t whylen)
+{
+    long long x = *out;
+    int rc = env_whole(name, 1000000, &x, why, whylen);
+    *out = (unsigned)x;
+    return rc;
+}
+
+static int env_int64(const char *name, int64_t *out, char *why, size_t whylen)
+{
+    long long x = *out;
+    int rc = env_whole(name, INT64_MAX, &x, why, whylen);
+    *out = x;
+    return rc;
 }
 
 static int dup_field(char **dst, const char *src)
@@ -113,9 +135,21 @@ static int apply_env(introspect_config *c, char *why, size_t whylen)
         (rc = env_unsigned("INTROSPECT_TIMEOUT", &c->connection_timeout_s, why, whylen)) ||
         (rc = env_unsigned("INTROSPECT_MAX_SECONDS", &c->max_profile_seconds, why, whylen)) ||
         (rc = env_unsigned("INTROSPECT_MAX_HZ", &c->max_profile_hz, why, whylen)) ||
-        (rc = env_unsigned("INTROSPECT_CPU_SIGNAL", &sig, why, whylen)))
+        (rc = env_unsigned("INTROSPECT_CPU_SIGNAL", &sig, why, whylen)) ||
+        (rc = env_int64("INTROSPECT_BLOCK_RATE", &c->block_profile_rate, why, whylen)))
         return rc;
     c->cpu_signal = (int)sig;
+    /* 0 means the default, for callers that zero the struct. */
+    if (c->dump_signal == 0)
+        c->dump_signal = SIGRTMIN + 6;
+    if (c->max_tasks == 0)
+        c->max_tasks = 65536;
+    unsigned dsig = (unsigned)c->dump_signal;
+    if ((rc = env_unsigned("INTROSPECT_DUMP_SIGNAL", &dsig, why, whylen)) ||
+        (rc = env_unsigned("INTROSPECT_TASK_STACKS", &c->task_stack_every, why, whylen)) ||
+        (rc = env_unsigned("INTROSPECT_MAX_TASKS", &c->max_tasks, why, whylen)))
+        return rc;
+    c->dump_signal = (int)dsig;
     return 0;
 }
 
@@ -135,6 +169,15 @@ static int validate(const introspect_config *c, char *why, size_t whylen)
     else if (c->cpu_signal <= 0 || c->cpu_signal >= NSIG || c->cpu_signal == SIGKILL ||
              c->cpu_signal == SIGSTOP)
         snprintf(why, whylen, "cpu_signal %d is not a usable signal", c->cpu_signal);
+    else if (c->block_profile_rate < 0)
+        snprintf(why, whylen, "block_profile_rate must be >= 0 (ns; 0 = off)");
+    else if (c->dump_signal <= 0 || c->dump_signal >= NSIG || c->dump_signal == SIGKILL ||
+             c->dump_signal == SIGSTOP || c->dump_signal == c->cpu_signal ||
+             (c->dump_signal > SIGSYS && c->dump_signal < SIGRTMIN))
+        snprintf(why, whylen, "dump_signal %d is not usable (want SIGRTMIN..SIGRTMAX, %d..%d, "
+                 "other than cpu_signal)", c->dump_signal, SIGRTMIN, SIGRTMAX);
+    else if (c->max_tasks == 0 || c->max_tasks > 1000000)
+        snprintf(why, whylen, "max_tasks must be 1..1000000");
     else if (strcmp(e, "auto") && strcmp(e, "perf") && strcmp(e, "timer") && strcmp(e, "itimer"))
         snprintf(why, whylen, "cpu_engine must be auto, perf, timer or itimer, not \"%s\"", e);
     else
@@ -171,6 +214,10 @@ int ix_config_load(struct ix_config *out, const introspect_config *cfg, char *wh
     out->max_profile_seconds = c.max_profile_seconds;
     out->max_profile_hz = c.max_profile_hz;
     out->cpu_signal = c.cpu_signal;
+    out->block_profile_rate = c.block_profile_rate;
+    out->dump_signal = c.dump_signal;
+    out->task_stack_every = c.task_stack_every;
+    out->max_tasks = c.max_tasks;
     if (dup_field(&out->addr, c.addr) || dup_field(&out->cpu_engine, c.cpu_engine ? c.cpu_engine : "auto") ||
         dup_field(&out->token, c.token && *c.token ? c.token : NULL)) {
         ix_config_free(out);

@@ -20,6 +20,10 @@ struct ix_config {
     int cpu_signal;
     char *cpu_engine;
     char *token;
+    int64_t block_profile_rate;
+    int dump_signal;
+    unsigned task_stack_every;
+    unsigned max_tasks;
 };
 
 /* Build from cfg (NULL = defaults) and the environment. On error returns a

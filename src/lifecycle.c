@@ -1,5 +1,7 @@
 #include "lifecycle.h"
 
+#include "sampling/block.h"
+
 struct ix_module {
     const char *name;
     int (*start)(const struct ix_config *cfg, char *why, size_t whylen);
@@ -9,6 +11,9 @@ struct ix_module {
 /* Append new modules here. */
 static const struct ix_module modules[] = {
     {"none", NULL, NULL},
+    {"block", ix_block_start, NULL},
+    {"thread_dump", ix_thread_dump_start, NULL},
+    {"tasks", ix_tasks_start, NULL},
 };
 static const size_t nmodules = sizeof modules / sizeof modules[0];
 

@@ -10,4 +10,8 @@
 int ix_modules_start(const struct ix_config *cfg, char *why, size_t whylen);
 void ix_modules_stop(void);
 
+/* Module hooks (listed in lifecycle.c). */
+int ix_thread_dump_start(const struct ix_config *cfg, char *why, size_t whylen);
+int ix_tasks_start(const struct ix_config *cfg, char *why, size_t whylen);
+
 #endif

@@ -17,5 +17,17 @@ const struct ix_route ix_routes[] = {
     {"/debug/pprof/ui/*", IX_GET, ix_ep_ui, NULL, 0},
     {"/debug/pprof/symbol", IX_GET | IX_POST, ix_ep_symbol,
      "Function names of program counters (GET ?0xADDR+0xADDR or POST), for pprof", 0},
+    {"/debug/pprof/block", IX_GET, ix_ep_block,
+     "Where the application waited on instrumented pools, by stack; ?seconds=N for a delta", 0},
+    {"/debug/pprof/threads", IX_GET, ix_ep_threads,
+     "Stacks of all threads with name, state, wchan, syscall and CPU (debug=1 grouped, "
+     "debug=2 full dump, format=json)", 0},
+    {"/debug/pprof/goroutine", IX_GET, ix_ep_threads,
+     "Alias of /debug/pprof/threads (the path Go tools and scrapers expect)", 0},
+    {"/debug/pprof/threadcreate", IX_GET, ix_ep_threadcreate,
+     "Stacks that created threads (pthread_create)", 0},
+    {"/debug/pprof/tasks", IX_GET, ix_ep_tasks,
+     "Live application tasks, oldest first: age, state, deadline, thread, birth stack "
+     "(format=json)", 0},
 };
 const size_t ix_nroutes = sizeof ix_routes / sizeof ix_routes[0];

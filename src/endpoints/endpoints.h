@@ -10,6 +10,10 @@ void ix_ep_cmdline(const struct ix_request *req, struct ix_response *resp);
 void ix_ep_vars(const struct ix_request *req, struct ix_response *resp);
 void ix_ep_metrics(const struct ix_request *req, struct ix_response *resp);
 void ix_ep_symbol(const struct ix_request *req, struct ix_response *resp);
+void ix_ep_block(const struct ix_request *req, struct ix_response *resp);
+void ix_ep_threads(const struct ix_request *req, struct ix_response *resp);
+void ix_ep_threadcreate(const struct ix_request *req, struct ix_response *resp);
+void ix_ep_tasks(const struct ix_request *req, struct ix_response *resp);
 /* ui */
 void ix_ep_ui(const struct ix_request *req, struct ix_response *resp);
 

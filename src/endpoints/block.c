@@ -1,0 +1,82 @@
+/* /debug/pprof/block: where the application waited on instrumented pools,
+ * by stack. Cumulative since start, or with ?seconds=N the difference of two
+ * snapshots N seconds apart (Go 1.16's delta profiles, file "block-delta"). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "endpoints/endpoints.h"
+#include "endpoints/serve_profile.h"
+#include "runtime.h"
+#include "sampling/block.h"
+
+static void serve(const struct ix_request *req, struct ix_response *resp,
+                  const struct ix_block_snap *now, const struct ix_block_snap *base)
+{
+    struct ix_profile p;
+    ix_profile_init(&p, "block");
+    if (ix_block_profile(&p, now, base))
+        ix_respond_error(resp, 500, "out of memory while building the block profile");
+    else
+        ix_serve_profile(req, resp, &p, base ? "block-delta" : "block");
+    ix_profile_free(&p);
+}
+
+/* Go's rules: seconds must be a positive integer, not combined with debug. */
+static int parse_seconds(const struct ix_request *req, struct ix_response *resp, long *sec)
+{
+    const char *s = ix_param(req, "seconds");
+    *sec = 0;
+    if (!s)
+        return 0;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || errno || v <= 0) {
+        ix_respond_error(resp, 400, "invalid value for \"seconds\" - must be a positive integer");
+        return -1;
+    }
+    const struct ix_config *cfg = ix_running_config();
+    long max = cfg ? (long)cfg->max_profile_seconds : 300;
+    if (v > max) {
+        ix_respond_error(resp, 400, "seconds=%ld exceeds the limit of %ld", v, max);
+        return -1;
+    }
+    const char *d = ix_param(req, "debug");
+    if (d && strcmp(d, "0") != 0) {
+        ix_respond_error(resp, 400, "seconds and debug params are incompatible");
+        return -1;
+    }
+    *sec = v;
+    return 0;
+}
+
+void ix_ep_block(const struct ix_request *req, struct ix_response *resp)
+{
+    long sec;
+    if (ix_profile_format_invalid(req, resp) || parse_seconds(req, resp, &sec))
+        return;
+    struct ix_block_snap base, now;
+    if (sec > 0) {
+        if (ix_block_snapshot(&base)) {
+            ix_respond_error(resp, 500, "out of memory");
+            return;
+        }
+        int w = ix_wait_ms(req, sec * 1000);
+        if (w) {
+            ix_block_snap_free(&base);
+            ix_respond_error(resp, 503, w == 2 ? "server stopping" : "client gone");
+            return;
+        }
+    }
+    if (ix_block_snapshot(&now)) {
+        if (sec > 0)
+            ix_block_snap_free(&base);
+        ix_respond_error(resp, 500, "out of memory");
+        return;
+    }
+    serve(req, resp, &now, sec > 0 ? &base : NULL);
+    ix_block_snap_free(&now);
+    if (sec > 0)
+        ix_block_snap_free(&base);
+}

@@ -1,0 +1,68 @@
+/* The dump signal belongs to someone else: introspect does not take it,
+ * dumps still list every thread from /proc and say why, the host's handler
+ * stays in place and is never called. A bad INTROSPECT_DUMP_SIGNAL is
+ * refused at start. */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <unistd.h>
+
+#include <introspect.h>
+#include "harness.h"
+
+static volatile sig_atomic_t host_handler_calls;
+
+static void host_handler(int sig)
+{
+    (void)sig;
+    host_handler_calls++;
+}
+
+int main(void)
+{
+    alarm(60);
+    introspect_config cfg;
+    introspect_config_init(&cfg);
+    cfg.addr = "127.0.0.1:0";
+    setenv("INTROSPECT_DUMP_SIGNAL", "9", 1);
+    ASSERT_EQ(introspect_start(&cfg), INTROSPECT_EINVAL);
+    setenv("INTROSPECT_DUMP_SIGNAL", "27", 1); /* SIGPROF: the CPU profiler's */
+    ASSERT_EQ(introspect_start(&cfg), INTROSPECT_EINVAL);
+    unsetenv("INTROSPECT_DUMP_SIGNAL");
+
+    signal(SIGRTMIN + 6, host_handler); /* the default dump signal */
+    int port = start_ephemeral();
+    struct http_reply r;
+    ASSERT(http_get(port, "/debug/pprof/threads?format=json", &r) == 0);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_STR_CONTAINS(r.body, "\"dump_signal\":0");
+    ASSERT_STR_CONTAINS(r.body, "is owned by another handler; choose another with "
+                                "INTROSPECT_DUMP_SIGNAL");
+    ASSERT_STR_CONTAINS(r.body, "\"stack_status\":\"nosignal\"");
+    ASSERT_STR_CONTAINS(r.body, "\"stack_status\":\"self\"");
+    http_reply_free(&r);
+    ASSERT(http_get(port, "/debug/pprof/threads?debug=2", &r) == 0);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_STR_CONTAINS(r.body, "no dump signal handler installed");
+    http_reply_free(&r);
+    ASSERT_EQ(host_handler_calls, 0);
+    struct sigaction now;
+    sigaction(SIGRTMIN + 6, NULL, &now);
+    ASSERT(now.sa_handler == host_handler);
+    ASSERT(introspect_stop() == 0);
+
+    /* Another signal works. */
+    char sig[16];
+    snprintf(sig, sizeof sig, "%d", SIGRTMIN + 7);
+    setenv("INTROSPECT_DUMP_SIGNAL", sig, 1);
+    port = start_ephemeral();
+    ASSERT(http_get(port, "/debug/pprof/threads?format=json", &r) == 0);
+    ASSERT_EQ(r.status, 200);
+    char want[32];
+    snprintf(want, sizeof want, "\"dump_signal\":%d", SIGRTMIN + 7);
+    ASSERT_STR_CONTAINS(r.body, want);
+    ASSERT_STR_CONTAINS(r.body, "\"stack_status\":\"ok\"");
+    http_reply_free(&r);
+    ASSERT(introspect_stop() == 0);
+    printf("ok\n");
+    return 0;
+}
