@@ -345,6 +345,43 @@ async function checkSideViews(page, have) {
       ', tasks ' + (have.has('/debug/pprof/tasks') ? 'live' : 'absent (message shown)'));
 }
 
+/* Producers that are served: the views draw their live data. */
+async function checkLiveProducers(page, have) {
+  if (have.has('/debug/pprof/threads')) {
+    await page.click('#tabs button[data-view="threads"]');
+    await page.click('#threads-refresh');
+    await page.waitForFunction(() => /^\d+ threads in \d+ distinct stacks/.test(document.getElementById('threads-status').textContent));
+    const st = await page.textContent('#threads-status');
+    assert.ok(Number(/^(\d+)/.exec(st)[1]) >= 2, 'live threads: ' + st);
+    assert.ok((await page.$$('#threads-groups details')).length >= 1);
+    log('live threads: ' + st);
+  }
+  if (have.has('/debug/pprof/tasks')) {
+    await page.click('#tabs button[data-view="tasks"]');
+    await page.click('#tasks-refresh');
+    await page.waitForFunction(() => /^\d+ live tasks/.test(document.getElementById('tasks-status').textContent));
+    log('live tasks: ' + await page.textContent('#tasks-status') + '; ' + (await page.textContent('#tasks-summary')).replace(/\s+/g, ' '));
+  }
+  const vars = await page.evaluate(async () => (await fetch('/debug/vars')).json());
+  if (vars.pools && Object.keys(vars.pools).length) {
+    const name = Object.keys(vars.pools)[0];
+    await page.click('#tabs button[data-view="metrics"]');
+    await page.waitForFunction((n) => document.getElementById('metrics-pools').textContent.includes('pool ' + n), name, { timeout: 10000 });
+    assert.ok((await page.$$('#metrics-pools canvas')).length >= 1, 'a wait histogram per pool');
+    log('live pools: ' + Object.keys(vars.pools).join(', ') + ' with wait histograms');
+  }
+  if (have.has('/debug/pprof/block')) {
+    await page.click('#tabs button[data-view="profile"]');
+    await page.selectOption('#kind', 'block');
+    await page.click('#capture');
+    await page.waitForFunction(() => /^block: \d+ stacks/.test(document.getElementById('status').textContent));
+    const st = await page.textContent('#status');
+    if (!/^block: 0 stacks/.test(st)) assert.ok((await frames(page, 'profile')).length > 1, 'block flame graph');
+    assert.strictEqual(await page.getAttribute('#download', 'href'), '/debug/pprof/block');
+    log('live block profile: ' + st);
+  }
+}
+
 async function checkLiveCpu(page, base) {
   await page.click('#tabs button[data-view="profile"]');
   await page.selectOption('#kind', 'cpu');
@@ -451,6 +488,7 @@ async function main() {
     await checkDiffFixtures(page);
     await checkNotAvailable(page, have);
     await checkSideViews(page, have);
+    await checkLiveProducers(page, have);
 
     /* A producer in the route table must answer: no silent skip once it has landed. */
     const routes = fs.readFileSync(path.join(SRC, 'src', 'endpoints', 'endpoints.c'), 'utf8');
