@@ -1140,12 +1140,13 @@ class MetricsView {
     for (const p of v.pools) {
       const stats = el('table', {}, el('tbody', {}, ...[...p.stats].map(([k, x]) =>
         el('tr', {}, el('td', { class: 'name', text: k }), el('td', { text: fmtValue(x, unitOfKey(k)) })))));
-      const box = el('div', { class: 'chart pool' }, el('div', { class: 'title', text: 'pool ' + p.name }), stats);
+      const box = el('div', { class: 'chart pool' }, el('div', { class: 'title', text: 'pool ' + p.name }));
       if (p.histogram) {
         const c = el('canvas');
-        box.append(el('div', { class: 'title', text: 'wait time histogram (' + p.histogram.unit + ')' }), c);
+        box.append(el('div', { class: 'title', text: 'wait time histogram' }), c);
         barChart(c, p.histogram.labels, p.histogram.counts);
       }
+      box.append(stats);
       this.poolsBox.append(box);
     }
   }
