@@ -496,7 +496,7 @@ void ix_ep_threads(const struct ix_request *req, struct ix_response *resp)
     long timeout_ms;
     long interrupt;
     if (ix_param_long(req, resp, "timeout_ms", 1, 10000, 200, &timeout_ms) ||
-        ix_param_long(req, resp, "interrupt", 0, 1, 1, &interrupt))
+        ix_param_long(req, resp, "interrupt", 0, 1, 0, &interrupt))
         return;
     const char *fmt = ix_param(req, "format"), *dbg = ix_param(req, "debug");
     struct ix_thread_dump d;

@@ -390,7 +390,8 @@ static void cache_store(struct ix_symobj *o, uint64_t vaddr, const struct ix_sym
     if (!v)
         return;
     *v = (uint64_t)o->nframes << 16 | (uint64_t)n;
-    memcpy(o->frames + o->nframes, lines, (size_t)n * sizeof *lines);
+    if (n > 0) /* frames may still be NULL when nothing resolved yet */
+        memcpy(o->frames + o->nframes, lines, (size_t)n * sizeof *lines);
     o->nframes += (size_t)n;
 }
 

@@ -142,7 +142,7 @@ static void expect_block(const char *dump, const char *name, const char *state, 
 static void check_debug2(int port)
 {
     struct http_reply r;
-    ASSERT(http_get(port, "/debug/pprof/threads?debug=2", &r) == 0);
+    ASSERT(http_get(port, "/debug/pprof/threads?debug=2&interrupt=1", &r) == 0);
     ASSERT_EQ(r.status, 200);
     ASSERT_STR_CONTAINS(http_header(&r, "Content-Type"), "text/plain");
     expect_block(r.body, "t-piperead", "[sleeping", "blocked_in_pipe_read()");
@@ -189,7 +189,7 @@ static void check_second_dump(int port)
 static void check_json(int port)
 {
     struct http_reply r;
-    ASSERT(http_get(port, "/debug/pprof/threads?format=json", &r) == 0);
+    ASSERT(http_get(port, "/debug/pprof/threads?format=json&interrupt=1", &r) == 0);
     ASSERT_EQ(r.status, 200);
     ASSERT_STR_CONTAINS(http_header(&r, "Content-Type"), "application/json");
     const char *path = write_temp("threads-json", r.body, r.body_len);
@@ -211,13 +211,13 @@ static void check_json(int port)
 static void check_grouped(int port)
 {
     struct http_reply r;
-    ASSERT(http_get(port, "/debug/pprof/goroutine?debug=1", &r) == 0);
+    ASSERT(http_get(port, "/debug/pprof/goroutine?debug=1&interrupt=1", &r) == 0);
     ASSERT_EQ(r.status, 200);
     ASSERT(strncmp(r.body, "threads profile: total ", 23) == 0);
     ASSERT_STR_CONTAINS(r.body, "\tblocked_in_cond_wait");
     ASSERT_STR_CONTAINS(r.body, "# labels: {\"thread\":\"t-condwait\"");
     http_reply_free(&r);
-    ASSERT(http_get(port, "/debug/pprof/threads?format=folded", &r) == 0);
+    ASSERT(http_get(port, "/debug/pprof/threads?format=folded&interrupt=1", &r) == 0);
     ASSERT_EQ(r.status, 200);
     ASSERT_STR_CONTAINS(r.body, "blocked_in_pipe_read;read");
     http_reply_free(&r);
@@ -226,7 +226,7 @@ static void check_grouped(int port)
 static void check_pprof(int port)
 {
     struct http_reply r;
-    ASSERT(http_get(port, "/debug/pprof/goroutine", &r) == 0);
+    ASSERT(http_get(port, "/debug/pprof/goroutine?interrupt=1", &r) == 0);
     ASSERT_EQ(r.status, 200);
     ASSERT_STR_CONTAINS(http_header(&r, "Content-Type"), "application/octet-stream");
     const char *path = write_temp("goroutine-pb", r.body, r.body_len);
@@ -249,7 +249,7 @@ static void check_churn(int port)
     pthread_create(&ch, NULL, churn, NULL);
     for (int i = 0; i < 15; i++) {
         struct http_reply r;
-        ASSERT(http_get(port, i % 2 ? "/debug/pprof/threads?debug=2" : "/debug/pprof/threads",
+        ASSERT(http_get(port, i % 2 ? "/debug/pprof/threads?debug=2&interrupt=1" : "/debug/pprof/threads?interrupt=1",
                         &r) == 0);
         ASSERT_EQ(r.status, 200);
         http_reply_free(&r);
@@ -267,7 +267,7 @@ static void *dump_client(void *arg)
     (void)arg;
     for (int i = 0; i < 8; i++) {
         struct http_reply r;
-        ASSERT(http_get(g_port, "/debug/pprof/threads?debug=2", &r) == 0);
+        ASSERT(http_get(g_port, "/debug/pprof/threads?debug=2&interrupt=1", &r) == 0);
         if (r.status == 409) {
             ASSERT_STR_CONTAINS(http_header(&r, "Retry-After"), "1");
             atomic_fetch_add(&g_busy, 1);
@@ -359,7 +359,7 @@ int main(void)
     for (int i = 0; i < N; i++)
         pthread_join(th[i], NULL);
     struct http_reply r; /* still healthy */
-    ASSERT(http_get(port, "/debug/pprof/threads?debug=1", &r) == 0);
+    ASSERT(http_get(port, "/debug/pprof/threads?debug=1&interrupt=1", &r) == 0);
     ASSERT_EQ(r.status, 200);
     http_reply_free(&r);
     ASSERT(introspect_stop() == 0);
