@@ -482,6 +482,9 @@ class FlameView {
     const charW = this.charW || (this.charW = ctx.measureText('m').width || 7);
     const rows = [];
     const yOf = (d) => (this.icicle ? d * ROW : H - (d + 1) * ROW);
+    const root = this.tree.root;
+    const rootLabel = 'all: ' + fmtValue(root.total, this.unit()) +
+      (this.tree.diff ? ' (baseline ' + fmtValue(root.base, this.unit()) + ')' : '');
     const paint = (n, x, w, dim) => {
       const y = yOf(n.depth);
       ctx.fillStyle = this.colorOf(n);
@@ -490,7 +493,8 @@ class FlameView {
       ctx.globalAlpha = 1;
       if (w > charW * 3 + 6) {
         const max = Math.floor((w - 6) / charW);
-        const label = n.name.length > max ? n.name.slice(0, max - 1) + '\u2026' : n.name;
+        const name = n.parent ? n.name : rootLabel;
+        const label = name.length > max ? name.slice(0, max - 1) + '\u2026' : name;
         ctx.fillStyle = '#111';
         ctx.fillText(label, x + 3, y + ROW / 2);
       }
