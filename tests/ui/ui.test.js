@@ -10,8 +10,9 @@
  *     zoom with breadcrumb and reset, icicle toggle, sortable top table;
  *   - a heap diff from fixtures draws grown frames red and shrunk ones blue;
  *   - profile kinds the build does not serve say "not available in this
- *     build"; threads, tasks and metrics views draw fixture data and the
- *     live /debug/vars;
+ *     build"; threads, tasks and metrics views draw fixture data, then the
+ *     demo's live threads, tasks, pools and block profile (download is the
+ *     gzipped pprof, the go tool pprof command is copied to the clipboard);
  *   - on the running demo, when the build serves them: a 2-second CPU
  *     capture whose flame graph contains the demo's hot function, search,
  *     zoom and cancel; a live heap diff.
@@ -378,6 +379,16 @@ async function checkLiveProducers(page, have) {
     const st = await page.textContent('#status');
     if (!/^block: 0 stacks/.test(st)) assert.ok((await frames(page, 'profile')).length > 1, 'block flame graph');
     assert.strictEqual(await page.getAttribute('#download', 'href'), '/debug/pprof/block');
+    /* The download is the pprof protobuf of the same endpoint; the command is copyable. */
+    const dl = await page.evaluate(async () => {
+      const r = await fetch(document.getElementById('download').getAttribute('href'));
+      const b = new Uint8Array(await r.arrayBuffer());
+      return { type: r.headers.get('content-type'), gzip: b[0] === 0x1f && b[1] === 0x8b };
+    });
+    assert.ok(dl.gzip, 'download is gzipped profile.proto: ' + JSON.stringify(dl));
+    await page.click('#copy-cmd');
+    await page.waitForFunction(() => document.getElementById('copy-cmd').textContent === 'Copied');
+    assert.strictEqual(await page.evaluate(() => navigator.clipboard.readText()), await page.textContent('#pprof-cmd'));
     log('live block profile: ' + st);
   }
 }
@@ -465,6 +476,7 @@ async function main() {
     log('served: ' + [...have].filter((p) => p.startsWith('/debug/pprof/') && p !== '/debug/pprof/ui/').join(' '));
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: '/usr/bin/chromium', headless: true, viewport: { width: 1400, height: 900 },
+      permissions: ['clipboard-read', 'clipboard-write'],
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
         '--no-first-run', '--disable-component-update', '--disable-sync'],
     });
