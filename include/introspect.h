@@ -67,6 +67,9 @@ typedef struct introspect_config {
     int dump_signal;               /* signal for thread dumps; default SIGRTMIN+6 */
     unsigned task_stack_every;     /* capture the begin stack of 1 task in N; 0 = never (default) */
     unsigned max_tasks;            /* live tasks tracked at most; default 65536 */
+    unsigned long heap_rate;       /* heap sampling: mean bytes between samples; default
+                                    * 524288; 0 = off; 1 = every allocation */
+    unsigned memtrace_seconds;     /* print a memstats line to stderr every N s; 0 = off */
 } introspect_config;
 
 /* Fill cfg with defaults (no environment applied). */

@@ -7,6 +7,7 @@ static const ix_metrics_collector metrics_collectors[] = {
     ix_collect_pools,
     ix_collect_threads,
     ix_collect_tasks,
+    ix_collect_heap,
     ix_registry_collect, /* the application's metrics last */
 };
 
@@ -28,5 +29,6 @@ const size_t ix_nvars_sections = sizeof ix_vars_sections / sizeof ix_vars_sectio
 
 const ix_memstats_part ix_memstats_parts[] = {
     ix_memstats_process,
+    ix_memstats_heap,
 };
 const size_t ix_nmemstats_parts = sizeof ix_memstats_parts / sizeof ix_memstats_parts[0];

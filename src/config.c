@@ -26,6 +26,8 @@ void introspect_config_init(introspect_config *cfg)
     cfg->dump_signal = SIGRTMIN + 6;
     cfg->task_stack_every = 0;
     cfg->max_tasks = 65536;
+    cfg->heap_rate = 524288;
+    cfg->memtrace_seconds = 0;
 }
 
 int ix_parse_addr(const char *addr, struct sockaddr_storage *sa, socklen_t *len, int *loopback)
@@ -108,6 +110,23 @@ static int env_int64(const char *name, int64_t *out, char *why, size_t whylen)
     return rc;
 }
 
+/* Byte counts may exceed env_unsigned's bound: up to 1 TiB. */
+static int env_bytes(const char *name, unsigned long *out, char *why, size_t whylen)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return 0;
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (*end || errno || x > (1ULL << 40) || v[0] == '-') {
+        snprintf(why, whylen, "%s=%s is not a byte count (0..2^40)", name, v);
+        return INTROSPECT_EINVAL;
+    }
+    *out = (unsigned long)x;
+    return 0;
+}
+
 static int dup_field(char **dst, const char *src)
 {
     if (!src) {
@@ -136,7 +155,9 @@ static int apply_env(introspect_config *c, char *why, size_t whylen)
         (rc = env_unsigned("INTROSPECT_MAX_SECONDS", &c->max_profile_seconds, why, whylen)) ||
         (rc = env_unsigned("INTROSPECT_MAX_HZ", &c->max_profile_hz, why, whylen)) ||
         (rc = env_unsigned("INTROSPECT_CPU_SIGNAL", &sig, why, whylen)) ||
-        (rc = env_int64("INTROSPECT_BLOCK_RATE", &c->block_profile_rate, why, whylen)))
+        (rc = env_int64("INTROSPECT_BLOCK_RATE", &c->block_profile_rate, why, whylen)) ||
+        (rc = env_bytes("INTROSPECT_HEAP_RATE", &c->heap_rate, why, whylen)) ||
+        (rc = env_unsigned("INTROSPECT_MEMTRACE", &c->memtrace_seconds, why, whylen)))
         return rc;
     c->cpu_signal = (int)sig;
     /* 0 means the default, for callers that zero the struct. */
@@ -178,6 +199,10 @@ static int validate(const introspect_config *c, char *why, size_t whylen)
                  "other than cpu_signal)", c->dump_signal, SIGRTMIN, SIGRTMAX);
     else if (c->max_tasks == 0 || c->max_tasks > 1000000)
         snprintf(why, whylen, "max_tasks must be 1..1000000");
+    else if (c->heap_rate > (1UL << 40))
+        snprintf(why, whylen, "heap_rate must be 0..2^40 bytes");
+    else if (c->memtrace_seconds > 86400)
+        snprintf(why, whylen, "memtrace_seconds must be 0..86400");
     else if (strcmp(e, "auto") && strcmp(e, "perf") && strcmp(e, "timer") && strcmp(e, "itimer"))
         snprintf(why, whylen, "cpu_engine must be auto, perf, timer or itimer, not \"%s\"", e);
     else
@@ -218,6 +243,14 @@ int ix_config_load(struct ix_config *out, const introspect_config *cfg, char *wh
     out->dump_signal = c.dump_signal;
     out->task_stack_every = c.task_stack_every;
     out->max_tasks = c.max_tasks;
+    out->heap_rate = c.heap_rate;
+    out->memtrace_seconds = c.memtrace_seconds;
+    const char *v = getenv("INTROSPECT_HEAP_UNWIND");
+    if (v && *v && strcmp(v, "dwarf") && strcmp(v, "fp")) {
+        snprintf(why, whylen, "INTROSPECT_HEAP_UNWIND must be fp or dwarf, not \"%s\"", v);
+        return INTROSPECT_EINVAL;
+    }
+    out->heap_unwind_dwarf = v && strcmp(v, "dwarf") == 0;
     if (dup_field(&out->addr, c.addr) || dup_field(&out->cpu_engine, c.cpu_engine ? c.cpu_engine : "auto") ||
         dup_field(&out->token, c.token && *c.token ? c.token : NULL)) {
         ix_config_free(out);

@@ -24,6 +24,9 @@ struct ix_config {
     int dump_signal;
     unsigned task_stack_every;
     unsigned max_tasks;
+    unsigned long heap_rate;
+    unsigned memtrace_seconds;
+    int heap_unwind_dwarf; /* INTROSPECT_HEAP_UNWIND=dwarf (default fp: frame pointers first) */
 };
 
 /* Build from cfg (NULL = defaults) and the environment. On error returns a

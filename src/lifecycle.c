@@ -1,6 +1,8 @@
 #include "lifecycle.h"
 
 #include "sampling/block.h"
+#include "gcstats/memtrace.h"
+#include "sampling/heap.h"
 
 struct ix_module {
     const char *name;
@@ -14,6 +16,8 @@ static const struct ix_module modules[] = {
     {"block", ix_block_start, NULL},
     {"thread_dump", ix_thread_dump_start, NULL},
     {"tasks", ix_tasks_start, NULL},
+    {"heap", ix_heap_start, ix_heap_stop},
+    {"memtrace", ix_memtrace_start, ix_memtrace_stop},
 };
 static const size_t nmodules = sizeof modules / sizeof modules[0];
 

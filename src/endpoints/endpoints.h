@@ -9,6 +9,8 @@ void ix_ep_index(const struct ix_request *req, struct ix_response *resp);
 void ix_ep_cmdline(const struct ix_request *req, struct ix_response *resp);
 void ix_ep_vars(const struct ix_request *req, struct ix_response *resp);
 void ix_ep_metrics(const struct ix_request *req, struct ix_response *resp);
+void ix_ep_heap(const struct ix_request *req, struct ix_response *resp);
+void ix_ep_allocs(const struct ix_request *req, struct ix_response *resp);
 void ix_ep_symbol(const struct ix_request *req, struct ix_response *resp);
 void ix_ep_block(const struct ix_request *req, struct ix_response *resp);
 void ix_ep_threads(const struct ix_request *req, struct ix_response *resp);

@@ -2,6 +2,7 @@
 
 #include <string.h>
 #include "runtime.h"
+#include "sampling/heap.h"
 
 static const struct ix_route *find_route(const char *path)
 {
@@ -54,5 +55,7 @@ void ix_route_request(const struct ix_request *req, struct ix_response *resp)
         ix_response_header(resp, "Allow", "%s", (r->methods & IX_POST) ? "GET, HEAD, POST" : "GET, HEAD");
         return;
     }
+    ix_heap_exclude_begin(); /* the module's own work (symbol caches...) stays out of heap profiles */
     r->handler(req, resp);
+    ix_heap_exclude_end();
 }

@@ -400,7 +400,8 @@ static void cache_store(struct ix_symobj *o, uint64_t vaddr, const struct ix_sym
 static int copy_frames(struct ix_sym_line *dst, const struct ix_sym_line *src, int n, int max)
 {
     if (n <= max) {
-        memcpy(dst, src, (size_t)n * sizeof *src);
+        if (n > 0) /* src may be NULL for an address with no frames */
+            memcpy(dst, src, (size_t)n * sizeof *src);
         return n;
     }
     memcpy(dst, src, (size_t)(max - 1) * sizeof *src);

@@ -1,0 +1,127 @@
+/* /debug/pprof/heap and /debug/pprof/allocs, as Go's net/http/pprof serves
+ * them: the same sampled profile, allocs defaulting to alloc_space;
+ * ?seconds=N a delta over N seconds (file "<name>-delta"), ?debug=1 the
+ * legacy text form, ?gc=1 accepted as a no-op (C has no collector to run). */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "endpoints/endpoints.h"
+#include "endpoints/serve_profile.h"
+#include "format/heaptext.h"
+#include "model/profile_delta.h"
+#include "runtime.h"
+#include "sampling/heap.h"
+
+static atomic_int g_delta_busy[2]; /* heap, allocs: one delta at a time each */
+
+static void serve_text(struct ix_response *resp)
+{
+    struct ix_heap_record *r;
+    size_t n;
+    if (ix_heap_records(&r, &n)) {
+        ix_respond_error(resp, 500, "out of memory while building the profile");
+        return;
+    }
+    resp->content_type = "text/plain; charset=utf-8";
+    if (ix_heap_text_encode(r, n, ix_heap_sample_rate(), &resp->body))
+        ix_respond_error(resp, 500, "could not encode the profile");
+    free(r);
+}
+
+/* Go 1.16+: parse and check ?seconds= (and its conflicts) before waiting. */
+static int parse_seconds(const struct ix_request *req, struct ix_response *resp, long *sec)
+{
+    const char *s = ix_param(req, "seconds");
+    char *end;
+    *sec = s ? strtol(s, &end, 10) : 0;
+    if (!s || !*s || *end || *sec <= 0) {
+        ix_respond_error(resp, 400, "invalid value for \"seconds\" - must be a positive integer");
+        return -1;
+    }
+    const struct ix_config *cfg = ix_running_config();
+    unsigned max = cfg ? cfg->max_profile_seconds : 300;
+    if (*sec > (long)max) {
+        ix_respond_error(resp, 400, "profile duration exceeds the configured maximum of %u seconds",
+                         max);
+        return -1;
+    }
+    const char *dbg = ix_param(req, "debug");
+    if (dbg && atoi(dbg) != 0) {
+        ix_respond_error(resp, 400, "seconds and debug params are incompatible");
+        return -1;
+    }
+    return 0;
+}
+
+static void serve_delta(const struct ix_request *req, struct ix_response *resp, const char *name,
+                        int kind)
+{
+    long sec;
+    if (parse_seconds(req, resp, &sec) || ix_profile_format_invalid(req, resp))
+        return;
+    int idle = 0;
+    if (!atomic_compare_exchange_strong(&g_delta_busy[kind], &idle, 1)) {
+        ix_respond_error(resp, 500, "a %s delta profile is already in progress", name);
+        return;
+    }
+    struct ix_profile p0, p1, d;
+    int rc = ix_heap_profile(&p0, name);
+    int waited = rc ? 0 : ix_wait_ms(req, sec * 1000);
+    if (rc == 0 && waited == 0)
+        rc = ix_heap_profile(&p1, name);
+    else
+        ix_profile_init(&p1, name);
+    if (rc == 0 && waited == 0) {
+        char fname[64];
+        snprintf(fname, sizeof fname, "%s-delta", name);
+        if (ix_profile_delta(&p1, &p0, &d) == 0) {
+            ix_serve_profile(req, resp, &d, fname);
+            ix_profile_free(&d);
+        } else {
+            ix_respond_error(resp, 500, "out of memory while building the profile");
+        }
+    } else if (waited) {
+        ix_respond_error(resp, 503, "profile interrupted (%s)",
+                         waited == 1 ? "client went away" : "module stopping");
+    } else {
+        ix_respond_error(resp, 500, "out of memory while building the profile");
+    }
+    ix_profile_free(&p0);
+    ix_profile_free(&p1);
+    atomic_store(&g_delta_busy[kind], 0);
+}
+
+static void serve_heap(const struct ix_request *req, struct ix_response *resp, const char *name,
+                       int kind)
+{
+    (void)ix_param(req, "gc"); /* accepted, no-op: nothing to collect in C */
+    if (ix_param(req, "seconds")) {
+        serve_delta(req, resp, name, kind);
+        return;
+    }
+    if (ix_profile_format_invalid(req, resp))
+        return;
+    const char *dbg = ix_param(req, "debug");
+    if (!ix_param(req, "format") && dbg && atoi(dbg) != 0) {
+        serve_text(resp);
+        return;
+    }
+    struct ix_profile p;
+    if (ix_heap_profile(&p, name))
+        ix_respond_error(resp, 500, "out of memory while building the profile");
+    else
+        ix_serve_profile(req, resp, &p, name);
+    ix_profile_free(&p);
+}
+
+void ix_ep_heap(const struct ix_request *req, struct ix_response *resp)
+{
+    serve_heap(req, resp, "heap", 0);
+}
+
+void ix_ep_allocs(const struct ix_request *req, struct ix_response *resp)
+{
+    serve_heap(req, resp, "allocs", 1);
+}

@@ -1,0 +1,13 @@
+/* Go's legacy heap profile text (?debug=1 on heap/allocs), which pprof
+ * still reads: "heap profile: inuse: bytes [allocs: bytes] @ heap/<2*rate>",
+ * one line of raw sampled counts and addresses per stack, "#" lines with
+ * symbols, then MAPPED_LIBRARIES (/proc/self/maps) so pprof can map them. */
+#ifndef IX_HEAPTEXT_H
+#define IX_HEAPTEXT_H
+
+#include "sampling/heap.h"
+#include "util/buf.h"
+
+int ix_heap_text_encode(const struct ix_heap_record *r, size_t n, int64_t rate, ix_buf *out);
+
+#endif

@@ -1,0 +1,187 @@
+#include "gcstats/allocator.h"
+
+#include <dlfcn.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sampling/heap.h"
+#include "sampling/heap_internal.h"
+
+enum kind { K_UNKNOWN, K_GLIBC, K_TCMALLOC, K_JEMALLOC };
+
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static enum kind g_kind;
+static const char *g_path = "";
+
+typedef int (*mallctl_fn)(const char *, void *, size_t *, void *, size_t);
+typedef int (*tc_prop_fn)(const char *, size_t *);
+typedef struct mallinfo2 (*mallinfo2_fn)(void);
+
+/* The object whose malloc hands out the memory: the next allocator when we
+ * interpose, otherwise whoever's malloc the process calls. */
+static void detect(void)
+{
+    const void *m = ix_heap_next_malloc();
+    if (!m || !ix_heap_interposing())
+        m = dlsym(RTLD_DEFAULT, "malloc");
+    Dl_info di;
+    if (m && dladdr(m, &di) && di.dli_fname)
+        g_path = di.dli_fname;
+    if (strstr(g_path, "jemalloc"))
+        g_kind = K_JEMALLOC;
+    else if (strstr(g_path, "tcmalloc"))
+        g_kind = K_TCMALLOC;
+    else if (strstr(g_path, "libc.so"))
+        g_kind = K_GLIBC;
+    else if (dlsym(RTLD_DEFAULT, "mallctl")) /* statically linked into the program */
+        g_kind = K_JEMALLOC;
+    else if (dlsym(RTLD_DEFAULT, "MallocExtension_GetNumericProperty"))
+        g_kind = K_TCMALLOC;
+    else
+        g_kind = K_UNKNOWN;
+}
+
+static enum kind kind(void)
+{
+    pthread_once(&g_once, detect);
+    return g_kind;
+}
+
+const char *ix_allocator_name(void)
+{
+    static const char *const names[] = {"unknown", "glibc", "tcmalloc", "jemalloc"};
+    return names[kind()];
+}
+
+const char *ix_allocator_path(void)
+{
+    kind();
+    return g_path;
+}
+
+/* malloc_info's XML, for what mallinfo2 sums away: the number of arenas
+ * and the largest one (threads contending on few arenas, or one arena
+ * holding most of the memory). */
+static void glibc_arenas(double *count, double *largest)
+{
+    int (*info)(int, FILE *) = (int (*)(int, FILE *))dlsym(RTLD_DEFAULT, "malloc_info");
+    char *xml = NULL;
+    size_t len = 0;
+    FILE *f = info ? open_memstream(&xml, &len) : NULL;
+    *count = *largest = 0;
+    if (!f)
+        return;
+    int rc = info(0, f);
+    fclose(f);
+    for (const char *p = rc == 0 && xml ? strstr(xml, "<heap nr=") : NULL; p;
+         p = strstr(p + 1, "<heap nr=")) {
+        const char *end = strstr(p, "</heap>");
+        const char *cur = strstr(p, "<system type=\"current\" size=\"");
+        *count += 1;
+        if (cur && end && cur < end) {
+            double v = strtod(cur + strlen("<system type=\"current\" size=\""), NULL);
+            if (v > *largest)
+                *largest = v;
+        }
+    }
+    free(xml);
+}
+
+static int glibc_stats(struct ix_alloc_stat *o)
+{
+    mallinfo2_fn mi = (mallinfo2_fn)dlsym(RTLD_DEFAULT, "mallinfo2");
+    if (!mi)
+        return 0;
+    struct mallinfo2 m = mi();
+    int n = 0;
+    o[n++] = (struct ix_alloc_stat){"inuse_bytes", (double)m.uordblks};
+    o[n++] = (struct ix_alloc_stat){"free_bytes", (double)m.fordblks};
+    o[n++] = (struct ix_alloc_stat){"arena_bytes", (double)m.arena};
+    o[n++] = (struct ix_alloc_stat){"mmap_bytes", (double)m.hblkhd};
+    o[n++] = (struct ix_alloc_stat){"mapped_bytes", (double)(m.arena + m.hblkhd)};
+    o[n++] = (struct ix_alloc_stat){"releasable_bytes", (double)m.keepcost};
+    o[n++] = (struct ix_alloc_stat){"free_chunks", (double)m.ordblks};
+    o[n++] = (struct ix_alloc_stat){"mmap_chunks", (double)m.hblks};
+    double arenas, largest;
+    glibc_arenas(&arenas, &largest);
+    if (arenas > 0) {
+        o[n++] = (struct ix_alloc_stat){"arenas", arenas};
+        o[n++] = (struct ix_alloc_stat){"largest_arena_bytes", largest};
+    }
+    return n;
+}
+
+static int tcmalloc_stats(struct ix_alloc_stat *o)
+{
+    static const struct {
+        const char *prop, *name;
+    } props[] = {
+        {"generic.current_allocated_bytes", "inuse_bytes"},
+        {"generic.heap_size", "mapped_bytes"},
+        {"tcmalloc.pageheap_free_bytes", "pageheap_free_bytes"},
+        {"tcmalloc.pageheap_unmapped_bytes", "pageheap_unmapped_bytes"},
+        {"tcmalloc.current_total_thread_cache_bytes", "thread_cache_bytes"},
+        {"tcmalloc.central_cache_free_bytes", "central_cache_free_bytes"},
+        {"tcmalloc.transfer_cache_free_bytes", "transfer_cache_free_bytes"},
+    };
+    tc_prop_fn get = (tc_prop_fn)dlsym(RTLD_DEFAULT, "MallocExtension_GetNumericProperty");
+    int n = 0;
+    for (size_t i = 0; get && i < sizeof props / sizeof props[0]; i++) {
+        size_t v = 0;
+        if (get(props[i].prop, &v))
+            o[n++] = (struct ix_alloc_stat){props[i].name, (double)v};
+    }
+    return n;
+}
+
+static int jemalloc_stats(struct ix_alloc_stat *o)
+{
+    static const struct {
+        const char *ctl, *name;
+    } ctls[] = {
+        {"stats.allocated", "inuse_bytes"}, {"stats.active", "active_bytes"},
+        {"stats.resident", "resident_bytes"}, {"stats.mapped", "mapped_bytes"},
+        {"stats.retained", "retained_bytes"}, {"stats.metadata", "metadata_bytes"},
+    };
+    mallctl_fn ctl = (mallctl_fn)dlsym(RTLD_DEFAULT, "mallctl");
+    if (!ctl)
+        return 0;
+    uint64_t epoch = 1;
+    size_t sz = sizeof epoch;
+    ctl("epoch", &epoch, &sz, &epoch, sz); /* refresh the cached statistics */
+    int n = 0;
+    for (size_t i = 0; i < sizeof ctls / sizeof ctls[0]; i++) {
+        size_t v = 0;
+        sz = sizeof v;
+        if (ctl(ctls[i].ctl, &v, &sz, NULL, 0) == 0)
+            o[n++] = (struct ix_alloc_stat){ctls[i].name, (double)v};
+    }
+    return n;
+}
+
+int ix_allocator_stats(struct ix_alloc_stat *out)
+{
+    switch (kind()) {
+    case K_GLIBC: return glibc_stats(out);
+    case K_TCMALLOC: return tcmalloc_stats(out);
+    case K_JEMALLOC: return jemalloc_stats(out);
+    default: return 0;
+    }
+}
+
+void ix_allocator_headline(double *inuse_bytes, double *mapped_bytes)
+{
+    struct ix_alloc_stat st[IX_ALLOC_MAX_STATS];
+    int n = ix_allocator_stats(st);
+    *inuse_bytes = *mapped_bytes = -1;
+    for (int i = 0; i < n; i++) {
+        if (!strcmp(st[i].name, "inuse_bytes"))
+            *inuse_bytes = st[i].value;
+        else if (!strcmp(st[i].name, "mapped_bytes"))
+            *mapped_bytes = st[i].value;
+    }
+}

@@ -1,0 +1,230 @@
+/* Every allocation entry point through the interposer, at rate 1 (every
+ * allocation sampled) and off: alignment honoured, contents kept by realloc
+ * of sampled and unsampled pointers, malloc_usable_size right for both,
+ * errno kept by free, exact bytes in the profile, fork with sampling
+ * threads running, exact counts across thread exits. */
+#include <errno.h>
+#include <introspect.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "heap_test_util.h"
+#include "workload.h"
+
+#define ALIGNED(p, a) (((uintptr_t)(p) & ((a) - 1)) == 0)
+
+static void fill_check(void *p, size_t n, int byte)
+{
+    ASSERT(p != NULL);
+    size_t u = malloc_usable_size(p);
+    ASSERT(u >= n);
+    memset(p, byte, u); /* the whole usable size is ours to write */
+}
+
+/* Live blocks from one function, to find them in the profile. */
+#define NHOLD 9
+void *g_hold[NHOLD];
+size_t g_hold_bytes;
+
+__attribute__((noinline)) void hold_blocks(void)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    g_hold[0] = malloc(100);
+    g_hold[1] = calloc(10, 30);
+    g_hold[2] = realloc(NULL, 50);
+    g_hold[3] = reallocarray(NULL, 7, 10);
+    ASSERT_EQ(posix_memalign(&g_hold[4], 64, 200), 0);
+    g_hold[5] = aligned_alloc(128, 256);
+    g_hold[6] = memalign(4096, 1000);
+    g_hold[7] = valloc(300);
+    g_hold[8] = pvalloc(1);
+    g_hold_bytes = 100 + 300 + 50 + 70 + 200 + 256 + 1000 + 300 + page;
+    ASSERT(ALIGNED(g_hold[4], 64) && ALIGNED(g_hold[5], 128) && ALIGNED(g_hold[6], 4096));
+    ASSERT(ALIGNED(g_hold[7], page) && ALIGNED(g_hold[8], page));
+    ASSERT(malloc_usable_size(g_hold[8]) >= page);
+    for (size_t i = 0; i < 300; i++)
+        ASSERT(((unsigned char *)g_hold[1])[i] == 0);
+    for (int i = 0; i < NHOLD; i++)
+        fill_check(g_hold[i], 1, 0x5a);
+}
+
+__attribute__((noinline)) void *grow_block(void *p, size_t n)
+{
+    void *q = realloc(p, n);
+    __asm__ volatile("" ::: "memory"); /* no tail call: keep this frame */
+    return q;
+}
+
+static long long inuse_bytes_of(int port, const char *fn)
+{
+    struct http_reply r;
+    ASSERT(http_get(port, "/debug/pprof/heap", &r) == 0);
+    ASSERT_EQ(r.status, 200);
+    char args[512];
+    snprintf(args, sizeof args, "-sample_index=inuse_space %s", write_temp("heap", r.body, r.body_len));
+    http_reply_free(&r);
+    struct top_row rows[200];
+    int n = pprof_top(args, rows, 200, NULL);
+    return row_value(rows, n, fn);
+}
+
+static void check_errors_and_edges(void)
+{
+    void *p = (void *)1;
+    ASSERT_EQ(posix_memalign(&p, 3, 10), EINVAL);
+    ASSERT_EQ(posix_memalign(&p, 4, 10), EINVAL); /* not a multiple of sizeof(void *) */
+    ASSERT(p == (void *)1);
+    volatile size_t odd = 24; /* volatile: compilers reject a constant non-power of two */
+    void *volatile got; /* volatile: compilers may fold "allocation == NULL" to false */
+    errno = 0;
+    got = aligned_alloc(odd, 48);
+    ASSERT(got == NULL && errno == EINVAL);
+    void *m = memalign(odd, 10); /* glibc rounds up to 32 */
+    ASSERT(m && ALIGNED(m, 32));
+    free(m);
+    volatile size_t huge = SIZE_MAX / 2; /* volatile: the overflow is checked at run time */
+    errno = 0;
+    got = calloc(huge, 4);
+    ASSERT(got == NULL && errno == ENOMEM);
+    errno = 0;
+    got = reallocarray(NULL, huge, 4);
+    ASSERT(got == NULL && errno == ENOMEM);
+    void *z = malloc(0);
+    free(z);
+    free(NULL);
+    ASSERT_EQ(malloc_usable_size(NULL), 0);
+    void *q = malloc(10);
+    void *r = realloc(q, 0); /* glibc frees and returns NULL; others a minimal block */
+    free(r);
+}
+
+static void check_realloc_keeps(void)
+{
+    unsigned char *p = malloc(64);
+    for (int i = 0; i < 64; i++)
+        p[i] = (unsigned char)i;
+    p = realloc(p, 100000); /* grow: moves */
+    for (int i = 0; i < 64; i++)
+        ASSERT(p[i] == (unsigned char)i);
+    p = realloc(p, 10); /* shrink */
+    for (int i = 0; i < 10; i++)
+        ASSERT(p[i] == (unsigned char)i);
+    fill_check(p, 10, 1);
+    int e = 1234;
+    errno = e;
+    free(p);
+    ASSERT_EQ(errno, e);
+}
+
+static void *churner(void *arg)
+{
+    churn(200000, (unsigned)(uintptr_t)arg);
+    return NULL;
+}
+
+static void check_fork(void)
+{
+    pthread_t th;
+    pthread_create(&th, NULL, churner, (void *)1);
+    for (int i = 0; i < 20; i++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            alarm(20);
+            churn(2000, 3);
+            char *s = strdup("child");
+            free(s);
+            _exit(0);
+        }
+        int st;
+        ASSERT(waitpid(pid, &st, 0) == pid);
+        ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    pthread_join(th, NULL);
+}
+
+static long long vars_number(int port, const char *key)
+{
+    struct http_reply r;
+    ASSERT(http_get(port, "/debug/vars", &r) == 0);
+    char want[64];
+    snprintf(want, sizeof want, "\"%s\":", key);
+    const char *at = strstr(r.body, want);
+    ASSERT(at);
+    long long v = atoll(at + strlen(want));
+    http_reply_free(&r);
+    return v;
+}
+
+static void *thousand(void *arg)
+{
+    (void)arg;
+    churn(1000, 9); /* 1000 mallocs, 1000 frees */
+    return NULL;
+}
+
+static void check_counts_across_thread_exit(int port)
+{
+    long long m0 = vars_number(port, "Mallocs"), f0 = vars_number(port, "Frees");
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        pthread_create(&th[i], NULL, thousand, NULL);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    long long m1 = vars_number(port, "Mallocs"), f1 = vars_number(port, "Frees");
+    printf("counts: mallocs +%lld frees +%lld\n", m1 - m0, f1 - f0);
+    ASSERT(m1 - m0 >= 4000 && f1 - f0 >= 4000);
+}
+
+int main(void)
+{
+    skip_if_sanitized();
+    alarm(200);
+    /* Sampling off: an unsampled pointer from before the (re)start. */
+    introspect_config cfg;
+    introspect_config_init(&cfg);
+    cfg.addr = "127.0.0.1:0";
+    cfg.heap_rate = 0;
+    ASSERT_EQ(introspect_start(&cfg), 0);
+    unsigned char *old = malloc(48);
+    memset(old, 7, 48);
+    fill_check(old, 48, 7);
+    ASSERT_EQ(introspect_stop(), 0);
+
+    cfg.heap_rate = 1; /* every allocation */
+    ASSERT_EQ(introspect_start(&cfg), 0);
+    int port = introspect_port();
+    /* A thread notices a new rate within 64 KiB of its own allocations. */
+    churn(300, 1);
+    old = grow_block(old, 4000); /* unsampled -> sampled */
+    for (int i = 0; i < 48; i++)
+        ASSERT(old[i] == 7);
+    ASSERT(malloc_usable_size(old) >= 4000);
+
+    hold_blocks();
+    long long got = inuse_bytes_of(port, "hold_blocks");
+    printf("hold_blocks: %lld bytes in use, truth %zu\n", got, g_hold_bytes);
+    ASSERT_EQ(got, (long long)g_hold_bytes); /* rate 1: exact */
+    ASSERT_EQ(inuse_bytes_of(port, "grow_block"), 4000);
+
+    /* realloc of a sampled pointer: the sample moves to the caller of realloc. */
+    g_hold[0] = grow_block(g_hold[0], 5000);
+    ASSERT_EQ(inuse_bytes_of(port, "grow_block"), 9000);
+    ASSERT_EQ(inuse_bytes_of(port, "hold_blocks"), (long long)g_hold_bytes - 100);
+    for (int i = 0; i < NHOLD; i++)
+        free(g_hold[i]);
+    free(old);
+    ASSERT_EQ(inuse_bytes_of(port, "hold_blocks"), 0);
+    ASSERT_EQ(inuse_bytes_of(port, "grow_block"), 0);
+
+    check_errors_and_edges();
+    check_realloc_keeps();
+    check_fork();
+    check_counts_across_thread_exit(port);
+    ASSERT_EQ(vars_number(port, "HeapSampleRate"), 1);
+    ASSERT_EQ(introspect_stop(), 0);
+    printf("ok\n");
+    return 0;
+}
