@@ -257,7 +257,8 @@ async function checkDiffFixtures(page) {
 
 async function checkNotAvailable(page, have) {
   await page.click('#tabs button[data-view="profile"]');
-  const missing = ['block', 'allocs', 'heap', 'threads'].find((k) => !have.has({ block: '/debug/pprof/block', allocs: '/debug/pprof/allocs', heap: '/debug/pprof/heap', threads: '/debug/pprof/threads' }[k]));
+  const paths = { cpu: '/debug/pprof/profile', block: '/debug/pprof/block', allocs: '/debug/pprof/allocs', heap: '/debug/pprof/heap', threads: '/debug/pprof/threads' };
+  const missing = Object.keys(paths).find((k) => !have.has(paths[k]));
   if (!missing) { log('every profile kind is served: no "not available" case to check'); return; }
   await page.selectOption('#kind', missing);
   await page.click('#capture');
