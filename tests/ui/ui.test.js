@@ -259,11 +259,15 @@ async function checkNotAvailable(page, have) {
   await page.click('#tabs button[data-view="profile"]');
   const paths = { cpu: '/debug/pprof/profile', block: '/debug/pprof/block', allocs: '/debug/pprof/allocs', heap: '/debug/pprof/heap', threads: '/debug/pprof/threads' };
   const missing = Object.keys(paths).find((k) => !have.has(paths[k]));
-  if (!missing) { log('every profile kind is served: no "not available" case to check'); return; }
-  await page.selectOption('#kind', missing);
+  /* Every kind served: a 404 is staged for one, as a build without it would answer. */
+  const kind = missing || 'allocs';
+  const pat = '**' + paths[kind] + '?*';
+  if (!missing) await page.route(pat, (r) => r.fulfill({ status: 404, contentType: 'text/plain', body: 'unknown path\n' }));
+  await page.selectOption('#kind', kind);
   await page.click('#capture');
   await page.waitForFunction(() => /not available in this build/.test(document.getElementById('status').textContent));
-  log(`kind "${missing}" not served: the page says "not available in this build"`);
+  if (!missing) await page.unroute(pat);
+  log(`kind "${kind}" ${missing ? 'not served' : 'answering 404 (staged)'}: the page says "not available in this build"`);
 }
 
 async function checkSideViews(page, have) {
