@@ -70,6 +70,8 @@ typedef struct introspect_config {
     unsigned long heap_rate;       /* heap sampling: mean bytes between samples; default
                                     * 524288; 0 = off; 1 = every allocation */
     unsigned memtrace_seconds;     /* print a memstats line to stderr every N s; 0 = off */
+    const char *tls_cert_file;     /* PEM certificate (chain): serve HTTPS; NULL = plain HTTP */
+    const char *tls_key_file;      /* PEM private key for tls_cert_file */
 } introspect_config;
 
 /* Fill cfg with defaults (no environment applied). */
@@ -292,6 +294,12 @@ INTROSPECT_API int introspect_task_bind_thread(introspect_task *t, int bind);
 INTROSPECT_API int introspect_task_end(introspect_task *t);
 /* CLOCK_MONOTONIC now, in nanoseconds (the clock deadlines are on). */
 INTROSPECT_API int64_t introspect_monotonic_ns(void);
+
+/* ---- Hardening ---- */
+/* Why the last introspect_start() in this process failed, in one line (e.g.
+ * "cannot read tls_key_file /etc/x.pem: Permission denied"); "" after a
+ * successful start. The string stays valid until the next start. */
+INTROSPECT_API const char *introspect_last_error(void);
 
 #ifdef __cplusplus
 }

@@ -25,3 +25,6 @@ run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 [ "${1:-}" = --quick ] && exit 0
 run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DINTROSPECT_SANITIZE=address
 run_suite build-tsan -DCMAKE_BUILD_TYPE=Debug -DINTROSPECT_SANITIZE=thread -- -L tsan
+# libFuzzer targets (clang, ASan+UBSan), 30 s each from the committed corpus.
+echo "=== build-fuzz: libFuzzer, ${FUZZ_SECONDS:-30}s per target"
+FUZZ_SECONDS=${FUZZ_SECONDS:-30} tests/fuzz/run.sh

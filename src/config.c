@@ -147,6 +147,10 @@ static int apply_env(introspect_config *c, char *why, size_t whylen)
         c->cpu_engine = v;
     if ((v = getenv("INTROSPECT_TOKEN")) && *v)
         c->token = v;
+    if ((v = getenv("INTROSPECT_TLS_CERT")) && *v)
+        c->tls_cert_file = v;
+    if ((v = getenv("INTROSPECT_TLS_KEY")) && *v)
+        c->tls_key_file = v;
     unsigned sig = (unsigned)c->cpu_signal;
     if ((rc = env_unsigned("INTROSPECT_MAX_CONNECTIONS", &c->max_connections, why, whylen)) ||
         (rc = env_unsigned("INTROSPECT_MAX_CONNECTIONS_PER_IP", &c->max_connections_per_ip, why,
@@ -210,6 +214,52 @@ static int validate(const introspect_config *c, char *why, size_t whylen)
     return INTROSPECT_EINVAL;
 }
 
+/* Read a whole PEM file (at most 1 MiB) so a bad path fails at start with
+ * the file's name and errno, not as an opaque TLS handshake error later. */
+static int read_pem(const char *field, const char *path, char **out, char *why, size_t whylen)
+{
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        snprintf(why, whylen, "cannot read %s %s: %s", field, path, strerror(errno));
+        return INTROSPECT_EINVAL;
+    }
+    size_t cap = 1 << 20, n;
+    char *buf = malloc(cap + 1);
+    if (!buf) {
+        fclose(f);
+        return INTROSPECT_ENOMEM;
+    }
+    n = fread(buf, 1, cap + 1, f);
+    int err = ferror(f) ? errno : 0;
+    fclose(f);
+    if (err || n == 0 || n > cap || !strstr(buf, "-----BEGIN ")) {
+        free(buf);
+        snprintf(why, whylen, "%s %s: %s", field, path,
+                 err ? strerror(err) : n > cap ? "larger than 1 MiB" : "not a PEM file");
+        return INTROSPECT_EINVAL;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    return 0;
+}
+
+static int load_tls(struct ix_config *out, const introspect_config *c, char *why, size_t whylen)
+{
+    int has_cert = c->tls_cert_file && *c->tls_cert_file;
+    int has_key = c->tls_key_file && *c->tls_key_file;
+    if (!has_cert && !has_key)
+        return 0;
+    if (!has_cert || !has_key) {
+        snprintf(why, whylen, "TLS needs both tls_cert_file and tls_key_file "
+                              "(INTROSPECT_TLS_CERT, INTROSPECT_TLS_KEY)");
+        return INTROSPECT_EINVAL;
+    }
+    int rc = read_pem("tls_cert_file", c->tls_cert_file, &out->tls_cert, why, whylen);
+    if (!rc)
+        rc = read_pem("tls_key_file", c->tls_key_file, &out->tls_key, why, whylen);
+    return rc;
+}
+
 int ix_config_load(struct ix_config *out, const introspect_config *cfg, char *why, size_t whylen)
 {
     introspect_config c;
@@ -256,7 +306,10 @@ int ix_config_load(struct ix_config *out, const introspect_config *cfg, char *wh
         ix_config_free(out);
         return INTROSPECT_ENOMEM;
     }
-    return 0;
+    rc = load_tls(out, &c, why, whylen);
+    if (rc)
+        ix_config_free(out);
+    return rc;
 }
 
 void ix_config_free(struct ix_config *c)
@@ -264,5 +317,9 @@ void ix_config_free(struct ix_config *c)
     free(c->addr);
     free(c->cpu_engine);
     free(c->token);
-    c->addr = c->cpu_engine = c->token = NULL;
+    free(c->tls_cert);
+    if (c->tls_key) /* a private key: do not leave it in freed memory */
+        explicit_bzero(c->tls_key, strlen(c->tls_key));
+    free(c->tls_key);
+    c->addr = c->cpu_engine = c->token = c->tls_cert = c->tls_key = NULL;
 }

@@ -27,6 +27,8 @@ struct ix_config {
     unsigned long heap_rate;
     unsigned memtrace_seconds;
     int heap_unwind_dwarf; /* INTROSPECT_HEAP_UNWIND=dwarf (default fp: frame pointers first) */
+    char *tls_cert; /* PEM contents (not paths); both NULL = plain HTTP */
+    char *tls_key;
 };
 
 /* Build from cfg (NULL = defaults) and the environment. On error returns a

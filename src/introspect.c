@@ -84,11 +84,24 @@ static int start_locked(const introspect_config *cfg, char *why, size_t whylen)
     return rc;
 }
 
+static char g_last_error[256];
+
+/* Remember why a start failed (called with g_lock held). */
+static void set_last_error(int rc, const char *why)
+{
+    snprintf(g_last_error, sizeof g_last_error, "%s",
+             rc == 0 ? "" : why[0] ? why : introspect_strerror(rc));
+}
+
+const char *introspect_last_error(void) { return g_last_error; }
+
 int introspect_start(const introspect_config *cfg)
 {
     char why[256] = "";
     pthread_mutex_lock(&g_lock);
     int rc = start_locked(cfg, why, sizeof why);
+    if (rc != INTROSPECT_EALREADY)
+        set_last_error(rc, why);
     pthread_mutex_unlock(&g_lock);
     return rc;
 }
@@ -155,8 +168,9 @@ static void announce(int port)
     else
         inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, host, sizeof host);
     int v6 = sa->ss_family == AF_INET6;
-    fprintf(stderr, "introspect: serving http://%s%s%s:%d/debug/pprof/ (pid %d)\n", v6 ? "[" : "",
-            host, v6 ? "]" : "", port, (int)getpid());
+    fprintf(stderr, "introspect: serving %s://%s%s%s:%d/debug/pprof/ (pid %d)\n",
+            g_cfg.tls_cert ? "https" : "http", v6 ? "[" : "", host, v6 ? "]" : "", port,
+            (int)getpid());
 }
 
 /* Zero-code mode: started only when preloaded and INTROSPECT_ADDR is set, so
@@ -176,6 +190,7 @@ __attribute__((constructor)) static void ix_preload_start(void)
     char why[256] = "";
     pthread_mutex_lock(&g_lock);
     int rc = start_locked(NULL, why, sizeof why);
+    set_last_error(rc, why);
     int port = g_port;
     pthread_mutex_unlock(&g_lock);
     if (rc)

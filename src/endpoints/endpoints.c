@@ -6,6 +6,8 @@ const struct ix_route ix_routes[] = {
     {"/debug/pprof", IX_GET, ix_ep_index, NULL, 0},
     {"/debug/pprof/cmdline", IX_GET, ix_ep_cmdline,
      "The command line of the process, NUL-separated", 1},
+    {"/debug/pprof/profile", IX_GET, ix_ep_profile,
+     "CPU profile of every thread (seconds=30, hz=100); pprof, debug=1, format=json|folded", 0},
     {"/debug/vars", IX_GET, ix_ep_vars,
      "expvar-style JSON: cmdline, memstats, metrics and published variables", 1},
     {"/metrics", IX_GET, ix_ep_metrics,

@@ -7,6 +7,7 @@
 
 void ix_ep_index(const struct ix_request *req, struct ix_response *resp);
 void ix_ep_cmdline(const struct ix_request *req, struct ix_response *resp);
+void ix_ep_profile(const struct ix_request *req, struct ix_response *resp);
 void ix_ep_vars(const struct ix_request *req, struct ix_response *resp);
 void ix_ep_metrics(const struct ix_request *req, struct ix_response *resp);
 void ix_ep_heap(const struct ix_request *req, struct ix_response *resp);

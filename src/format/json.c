@@ -14,6 +14,22 @@ int ix_json_complete(const introspect_json *j)
     return !j->err && j->depth == 0 && j->top_values == 1 && !j->out->oom;
 }
 
+/* Length of the valid UTF-8 sequence at s[0..n) (no overlongs, surrogates
+ * or code points past U+10FFFF), or 0 when it is not valid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    size_t len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+    if (len == 0 || len > n || s[0] > 0xf4)
+        return 0;
+    for (size_t k = 1; k < len; k++)
+        if ((s[k] & 0xc0) != 0x80)
+            return 0;
+    if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
+        (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+        return 0;
+    return len;
+}
+
 void ix_json_quote_n(ix_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -21,6 +37,17 @@ void ix_json_quote_n(ix_buf *b, const char *s, size_t n)
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80) { /* JSON is UTF-8: bytes that are not become U+FFFD, as Go does */
+            size_t l = utf8_len((const unsigned char *)s + i, n - i);
+            if (l) {
+                i += l - 1;
+                continue;
+            }
+            ix_buf_put(b, s + run, i - run);
+            run = i + 1;
+            ix_buf_puts(b, "\\ufffd");
+            continue;
+        }
         if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
             continue;
         ix_buf_put(b, s + run, i - run);

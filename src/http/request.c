@@ -82,6 +82,23 @@ int ix_query_parse(struct ix_request *r, const char *q, size_t n, const char **w
     return 0;
 }
 
+int ix_request_parse_uri(struct ix_request *req, const char *uri, const char **why)
+{
+    const char *q = strchr(uri, '?');
+    size_t plen = q ? (size_t)(q - uri) : strlen(uri);
+    req->path = strndup(uri, plen);
+    req->query = strdup(q ? q + 1 : "");
+    if (!req->path || !req->query) {
+        *why = "out of memory";
+        return -1;
+    }
+    if (ix_percent_decode(req->path, 0)) {
+        *why = "malformed percent-encoding in path";
+        return -1;
+    }
+    return ix_query_parse(req, req->query, strlen(req->query), why);
+}
+
 void ix_request_free(struct ix_request *r)
 {
     for (int i = 0; i < r->nparams; i++) {
@@ -138,6 +155,7 @@ void ix_response_init(struct ix_response *resp)
     resp->status = 200;
     resp->content_type = "text/plain; charset=utf-8";
     ix_buf_init(&resp->body);
+    resp->body.limit = IX_MAX_RESPONSE;
 }
 
 void ix_response_free(struct ix_response *resp) { ix_buf_free(&resp->body); }

@@ -9,6 +9,9 @@
 
 #define IX_MAX_PARAMS 32
 #define IX_MAX_HEADERS 8
+/* Largest response body: a handler that renders more gets a 500 instead of
+ * growing the host's memory without bound. */
+#define IX_MAX_RESPONSE ((size_t)256 << 20)
 
 struct ix_param {
     char *key;
@@ -46,6 +49,9 @@ struct ix_response {
 int ix_query_parse(struct ix_request *r, const char *q, size_t n, const char **why);
 /* Percent-decode in place; returns -1 on a malformed escape or a NUL byte. */
 int ix_percent_decode(char *s, int plus_is_space);
+/* Split a raw request target into path (percent-decoded) and query, and
+ * parse the query. Returns 0, or -1 with a reason (ix_request_free after). */
+int ix_request_parse_uri(struct ix_request *req, const char *uri, const char **why);
 void ix_request_free(struct ix_request *r);
 
 /* First value of a query parameter, or NULL. */

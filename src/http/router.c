@@ -25,20 +25,32 @@ static int token_matches(const char *given, const char *want)
     return diff == 0;
 }
 
-static int authorized(const struct ix_request *req)
+enum { AUTH_NONE, AUTH_OK, AUTH_BAD };
+
+/* AUTH_NONE: no token configured; AUTH_OK: the right bearer token;
+ * AUTH_BAD: a token is configured and this request lacks it. */
+static int authenticate(const struct ix_request *req)
 {
     const struct ix_config *cfg = ix_running_config();
     if (!cfg || !cfg->token)
-        return 1;
+        return AUTH_NONE;
     const char *h = ix_header(req, "Authorization");
     if (!h || strncasecmp(h, "Bearer ", 7) != 0)
-        return 0;
-    return token_matches(h + 7, cfg->token);
+        return AUTH_BAD;
+    return token_matches(h + 7, cfg->token) ? AUTH_OK : AUTH_BAD;
 }
 
+/* The access rule, in one place:
+ *  - a token is configured: every request must carry it (401 otherwise), and
+ *    then every route is served, to any address;
+ *  - no token (the server can only be bound to loopback): routes marked
+ *    secret (command line, published vars) are served to loopback clients
+ *    only (403), so a port forward or proxy that makes the port reachable
+ *    from elsewhere does not leak them. */
 void ix_route_request(const struct ix_request *req, struct ix_response *resp)
 {
-    if (!authorized(req)) {
+    int auth = authenticate(req);
+    if (auth == AUTH_BAD) {
         ix_respond_error(resp, 401, "missing or wrong bearer token");
         ix_response_header(resp, "WWW-Authenticate", "Bearer realm=\"introspect\"");
         return;
@@ -46,6 +58,11 @@ void ix_route_request(const struct ix_request *req, struct ix_response *resp)
     const struct ix_route *r = find_route(req->path);
     if (!r) {
         ix_respond_error(resp, 404, "unknown path: %s", req->path);
+        return;
+    }
+    if (r->secret && auth != AUTH_OK && !req->client_is_loopback) {
+        ix_respond_error(resp, 403, "%s may reveal secrets: configure a token to serve it "
+                                    "to non-loopback clients", req->path);
         return;
     }
     int is_get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;

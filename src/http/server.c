@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,21 +14,43 @@
 #include <unistd.h>
 
 #include "http/router.h"
+#include "http/conntrack.h"
+#include "http/workers.h"
 
 #define IX_MAX_BODY (64 * 1024)
+/* URI + headers of one request, and the connection's buffers: libmicrohttpd
+ * answers 414/431 beyond it, so a request can never grow memory unbounded. */
+#define IX_CONN_MEMORY (64 * 1024)
+#define IX_WORKER_STACK (512 * 1024)
 
 struct ix_server {
     struct MHD_Daemon *daemon;
     int listen_fd;
+    struct ix_workers *workers;
+    struct ix_conntrack *conns;
+    pthread_mutex_t mu; /* orders "suspend + submit" against stop */
+    int closing;
 };
 
-/* Per-connection state: created by the URI log callback (the only place the
- * raw URI, query included, is visible), freed by the completion callback. */
+enum { ST_RECEIVING, ST_RUNNING, ST_READY, ST_SENT };
+
+/* Per-request state: created by the URI log callback (the only place the
+ * raw URI, query included, is visible), freed by the completion callback.
+ * While a worker runs the handler the connection is suspended and the
+ * worker owns the context; it hands it back with MHD_resume_connection. */
 struct conn_ctx {
     char *uri;
     ix_buf body;
     int too_large;
     int seen; /* the handler was called once already */
+    /* Handoff between the event loop and the worker: the worker fills resp,
+     * then publishes ST_READY with release order; the loop reads it with
+     * acquire order (this is also the edge TSan needs, as libmicrohttpd's
+     * resume path is not instrumented). */
+    _Atomic int state;
+    const char *method;
+    struct MHD_Connection *conn;
+    struct ix_response resp;
 };
 
 static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
@@ -37,20 +61,51 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
     if (ctx) {
         ctx->uri = strdup(uri ? uri : "/");
         ix_buf_init(&ctx->body);
+        ix_response_init(&ctx->resp);
     }
     return ctx;
+}
+
+static struct ix_conn *tracked(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static enum MHD_Result admit(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+    (void)addr;
+    (void)len;
+    struct ix_server *s = cls;
+    return ix_conntrack_admit(s->conns) ? MHD_YES : MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct ix_server *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_ctx = ci ? ix_conntrack_open(s->conns, ci->connect_fd) : NULL;
+    } else {
+        ix_conntrack_close(s->conns, *socket_ctx);
+        *socket_ctx = NULL;
+    }
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
-    (void)c;
     (void)toe;
+    struct ix_server *s = cls;
+    ix_conntrack_busy(s->conns, tracked(c), 0); /* waiting for the next request head */
     struct conn_ctx *ctx = *con_cls;
     if (ctx) {
         free(ctx->uri);
         ix_buf_free(&ctx->body);
+        ix_response_free(&ctx->resp);
         free(ctx);
         *con_cls = NULL;
     }
@@ -90,26 +145,11 @@ static int is_loopback(struct MHD_Connection *c)
     return 0;
 }
 
-/* Split the raw URI, decode the path and parse the query. */
-static int parse_uri(struct ix_request *req, const char *uri, const char **why)
-{
-    const char *q = strchr(uri, '?');
-    size_t plen = q ? (size_t)(q - uri) : strlen(uri);
-    req->path = strndup(uri, plen);
-    req->query = strdup(q ? q + 1 : "");
-    if (!req->path || !req->query) {
-        *why = "out of memory";
-        return -1;
-    }
-    if (ix_percent_decode(req->path, 0)) {
-        *why = "malformed percent-encoding in path";
-        return -1;
-    }
-    return ix_query_parse(req, req->query, strlen(req->query), why);
-}
-
 static enum MHD_Result send_response(struct MHD_Connection *c, struct ix_response *resp)
 {
+    if (resp->body.oom) /* over IX_MAX_RESPONSE, or malloc failed */
+        ix_respond_error(resp, 500, "response larger than %zu bytes or out of memory",
+                         (size_t)IX_MAX_RESPONSE);
     size_t len = resp->body.len;
     void *data = ix_buf_take(&resp->body, &len);
     if (!data && len) {
@@ -135,48 +175,92 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct ix_respons
     return ret;
 }
 
+/* Runs on a worker while the connection is suspended. */
+static void run_handler(void *arg)
+{
+    struct conn_ctx *ctx = arg;
+    struct ix_request req;
+    memset(&req, 0, sizeof req);
+    req.method = ctx->method;
+    req.conn = ctx->conn;
+    req.header_fn = header_lookup;
+    req.client_gone_fn = client_gone;
+    req.client_is_loopback = is_loopback(ctx->conn);
+    req.body = ctx->body.data ? ctx->body.data : "";
+    req.body_len = ctx->body.len;
+    const char *why = NULL;
+    if (ix_request_parse_uri(&req, ctx->uri, &why))
+        ix_respond_error(&ctx->resp, 400, "%s", why);
+    else
+        ix_route_request(&req, &ctx->resp);
+    ix_request_free(&req);
+    atomic_store_explicit(&ctx->state, ST_READY, memory_order_release);
+    MHD_resume_connection(ctx->conn); /* ctx belongs to the event loop again */
+}
+
+/* Hand the request to a worker. Returns 1 when the connection is suspended
+ * (the worker, or a 503 written here, completes it after the resume), 0
+ * when the server is closing and the 503 can be sent right away. */
+static int dispatch(struct ix_server *s, struct conn_ctx *ctx, struct MHD_Connection *c)
+{
+    int suspended = 0;
+    pthread_mutex_lock(&s->mu);
+    if (!s->closing) {
+        ctx->state = ST_RUNNING;
+        MHD_suspend_connection(c);
+        suspended = 1;
+        if (ix_workers_submit(s->workers, run_handler, ctx) == 0) {
+            pthread_mutex_unlock(&s->mu);
+            return 1;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    ix_respond_error(&ctx->resp, 503, "server is stopping or out of threads");
+    ix_response_header(&ctx->resp, "Retry-After", "1");
+    ctx->state = ST_READY;
+    if (suspended) /* no worker: libmicrohttpd calls again once resumed */
+        MHD_resume_connection(c);
+    return suspended;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_size, void **con_cls)
 {
-    (void)cls;
     (void)url;
     (void)version;
     struct conn_ctx *ctx = *con_cls;
     if (!ctx)
         return MHD_NO;
-    if (*upload_size) { /* accumulate a bounded body */
-        if (ctx->body.len + *upload_size > IX_MAX_BODY)
-            ctx->too_large = 1;
-        else
-            ix_buf_put(&ctx->body, upload_data, *upload_size);
-        *upload_size = 0;
-        return MHD_YES;
+    int state = atomic_load_explicit(&ctx->state, memory_order_acquire);
+    if (state == ST_RUNNING)
+        return MHD_YES; /* not expected: resumed only when ready */
+    if (state != ST_READY) {
+        if (*upload_size) { /* accumulate a bounded body */
+            if (ctx->body.len + *upload_size > IX_MAX_BODY)
+                ctx->too_large = 1;
+            else
+                ix_buf_put(&ctx->body, upload_data, *upload_size);
+            *upload_size = 0;
+            return MHD_YES;
+        }
+        if (!ctx->seen++) {
+            ix_conntrack_busy(((struct ix_server *)cls)->conns, tracked(c), 1);
+            if (strcmp(method, "POST") == 0)
+                return MHD_YES; /* headers only so far: MHD calls again after the body */
+        }
+        ctx->method = method;
+        ctx->conn = c;
+        if (ctx->too_large) {
+            ix_respond_error(&ctx->resp, 413, "request body larger than %d bytes", IX_MAX_BODY);
+            ctx->state = ST_READY;
+        } else {
+            if (dispatch(cls, ctx, c))
+                return MHD_YES;
+        }
     }
-    if (!ctx->seen++ && strcmp(method, "POST") == 0)
-        return MHD_YES; /* headers only so far: MHD calls again after the body */
-    struct ix_request req;
-    struct ix_response resp;
-    memset(&req, 0, sizeof req);
-    ix_response_init(&resp);
-    req.method = method;
-    req.conn = c;
-    req.header_fn = header_lookup;
-    req.client_gone_fn = client_gone;
-    req.client_is_loopback = is_loopback(c);
-    req.body = ctx->body.data ? ctx->body.data : "";
-    req.body_len = ctx->body.len;
-    const char *why = NULL;
-    if (ctx->too_large)
-        ix_respond_error(&resp, 413, "request body larger than %d bytes", IX_MAX_BODY);
-    else if (parse_uri(&req, ctx->uri, &why))
-        ix_respond_error(&resp, 400, "%s", why);
-    else
-        ix_route_request(&req, &resp);
-    enum MHD_Result ret = send_response(c, &resp);
-    ix_response_free(&resp);
-    ix_request_free(&req);
-    return ret;
+    ctx->state = ST_SENT;
+    return send_response(c, &ctx->resp);
 }
 
 /* Bind ourselves so a failure is reported precisely (EADDRINUSE vs other). */
@@ -206,35 +290,74 @@ static int bind_listener(const struct ix_config *cfg, int *fd_out, int *port, ch
     return 0;
 }
 
+static void server_free(struct ix_server *s)
+{
+    if (s->workers)
+        ix_workers_free(s->workers);
+    if (s->conns)
+        ix_conntrack_free(s->conns);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
+
+static struct MHD_Daemon *start_daemon(struct ix_server *s, const struct ix_config *cfg)
+{
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
+    struct MHD_OptionItem tls[3] = {{MHD_OPTION_END, 0, NULL}};
+    if (cfg->tls_cert) {
+        flags |= MHD_USE_TLS;
+        tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, cfg->tls_cert};
+        tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, cfg->tls_key};
+        tls[2] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    }
+    /* libmicrohttpd's own limit only bounds connections being evicted: at
+     * that limit it would stop accepting and leave clients hanging. */
+    return MHD_start_daemon(
+        flags, 0, admit, s, on_request, s,
+        MHD_OPTION_LISTEN_SOCKET, s->listen_fd,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections * 2 + 16,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections_per_ip,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)IX_CONN_MEMORY,
+        MHD_OPTION_URI_LOG_CALLBACK, uri_logger, NULL,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+        MHD_OPTION_ARRAY, tls,
+        MHD_OPTION_END);
+}
+
 int ix_server_start(const struct ix_config *cfg, struct ix_server **out, int *port, char *why,
                     size_t whylen)
 {
+    if (cfg->tls_cert && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        snprintf(why, whylen, "TLS requested but libmicrohttpd was built without TLS support");
+        return INTROSPECT_EINVAL;
+    }
     struct ix_server *s = calloc(1, sizeof *s);
     if (!s)
         return INTROSPECT_ENOMEM;
+    pthread_mutex_init(&s->mu, NULL);
+    /* Every connection may have one request in flight. */
+    s->workers = ix_workers_new(cfg->max_connections, IX_WORKER_STACK);
+    s->conns = ix_conntrack_new(cfg->max_connections, cfg->connection_timeout_s);
+    if (!s->workers || !s->conns) {
+        server_free(s);
+        return INTROSPECT_ENOMEM;
+    }
     int rc = bind_listener(cfg, &s->listen_fd, port, why, whylen);
     if (rc) {
-        free(s);
+        server_free(s);
         return rc;
     }
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                     MHD_USE_POLL;
-    s->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, NULL,
-        MHD_OPTION_LISTEN_SOCKET, s->listen_fd,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections_per_ip,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
-        MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024),
-        MHD_OPTION_URI_LOG_CALLBACK, uri_logger, NULL,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-        MHD_OPTION_END);
+    s->daemon = start_daemon(s, cfg);
     if (!s->daemon) {
         close(s->listen_fd);
-        free(s);
-        snprintf(why, whylen, "libmicrohttpd failed to start on %s", cfg->addr);
-        return INTROSPECT_EBIND;
+        server_free(s);
+        snprintf(why, whylen, cfg->tls_cert ? "libmicrohttpd failed to start on %s "
+                                              "(is the TLS certificate/key pair valid PEM?)"
+                                            : "libmicrohttpd failed to start on %s",
+                 cfg->addr);
+        return cfg->tls_cert ? INTROSPECT_EINVAL : INTROSPECT_EBIND;
     }
     *out = s;
     return 0;
@@ -244,6 +367,12 @@ void ix_server_stop(struct ix_server *s)
 {
     if (!s)
         return;
-    MHD_stop_daemon(s->daemon); /* joins its threads and closes the listening socket */
-    free(s);
+    pthread_mutex_lock(&s->mu);
+    s->closing = 1; /* no request is suspended from now on */
+    pthread_mutex_unlock(&s->mu);
+    /* Handlers see ix_stopping() and return; each resumes its connection,
+     * and libmicrohttpd refuses to stop while one is still suspended. */
+    ix_workers_drain(s->workers);
+    MHD_stop_daemon(s->daemon); /* joins its thread and closes the listening socket */
+    server_free(s);
 }

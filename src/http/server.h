@@ -1,5 +1,7 @@
-/* The HTTP transport: libmicrohttpd, thread per connection (capped), so a
- * 30-second CPU profile never stalls a /metrics scrape. */
+/* The HTTP transport: libmicrohttpd's epoll event loop does the I/O (idle
+ * sockets cost a file descriptor, no thread); each request runs on a worker
+ * from an elastic pool (http/workers.h) while its connection is suspended,
+ * so a 30-second CPU profile never stalls a /metrics scrape. Optional TLS. */
 #ifndef IX_SERVER_H
 #define IX_SERVER_H
 

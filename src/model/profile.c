@@ -125,8 +125,9 @@ int ix_profile_add(struct ix_profile *p, const uintptr_t *pcs, int npcs, const i
         for (uint32_t i = p->buckets[h % p->nbuckets]; i; i = p->samples[i - 1].next) {
             struct ix_sample *s = &p->samples[i - 1];
             if (s->hash == h && same_sample(s, pcs, npcs, labels, nlabels)) {
-                for (int v = 0; v < p->ntypes; v++)
-                    s->values[v] += values[v];
+                for (int v = 0; v < p->ntypes; v++) /* saturate: overflow is UB */
+                    if (__builtin_add_overflow(s->values[v], values[v], &s->values[v]))
+                        s->values[v] = values[v] > 0 ? INT64_MAX : INT64_MIN;
                 return 0;
             }
         }

@@ -1,9 +1,20 @@
+/* Stack walks. From a signal handler the fast path walks the interrupted
+ * stack with the tables of unwind_tables.c (a binary search per frame);
+ * without tables, or when the leaf is in code they do not cover, libgcc's
+ * _Unwind_Backtrace does it (DWARF interpreted per frame: slower, same
+ * no-loader-lock guarantee through _dl_find_object). */
 #include "sampling/unwind.h"
 
 #include <signal.h>
 #include <stddef.h>
 #include <ucontext.h>
 #include <unwind.h>
+
+#include "sampling/unwind_tables.h"
+
+/* A frame bigger than this means the rules or the stack are not what we
+ * think: stop rather than read far away. */
+#define MAX_FRAME (16u << 20)
 
 struct walk {
     uintptr_t *pcs;
@@ -35,11 +46,57 @@ static _Unwind_Reason_Code on_frame(struct _Unwind_Context *ctx, void *arg)
     return w->n < w->max ? _URC_NO_REASON : _URC_END_OF_STACK;
 }
 
+/* Walk with the prepared tables from the interrupted registers. Each step
+ * reads only the return address (CFA - 8) and the saved rbp, both inside the
+ * frame the rules describe; any doubt ends the walk. */
+/* It reads other frames' stack slots on purpose: not an error for ASan. */
+__attribute__((no_sanitize("address"))) static int fast_walk(const struct ix_usnapshot *s,
+                                                             const ucontext_t *uc, uintptr_t *pcs,
+                                                             int max)
+{
+    uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+    uintptr_t fp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
+    const struct ix_uobject *obj = NULL;
+    int n = 0;
+    pcs[n++] = pc + 1;
+    while (n < max) {
+        uintptr_t cfa;
+        const struct ix_urow *r = ix_unwind_lookup(s, n == 1 ? pc : pc - 1, &obj);
+        if (!r || (r->flags & (IX_UROW_NOINFO | IX_UROW_UNKNOWN | IX_UROW_OUTERMOST)))
+            break;
+        if (r->flags & IX_UROW_RBP_CFA) {
+            if (fp < sp || fp - sp > MAX_FRAME)
+                break;
+            cfa = fp + (uintptr_t)(intptr_t)r->cfa_off;
+        } else {
+            cfa = sp + (uintptr_t)(intptr_t)r->cfa_off;
+        }
+        if (cfa <= sp || cfa - sp > MAX_FRAME || (cfa & 7))
+            break;
+        uintptr_t ra = *(const uintptr_t *)(cfa - 8);
+        if (r->rbp_off != IX_UROW_NO_RBP)
+            fp = *(const uintptr_t *)(cfa + (uintptr_t)(intptr_t)r->rbp_off);
+        sp = cfa;
+        pc = ra;
+        if (pc < 4096)
+            break;
+        pcs[n++] = pc;
+    }
+    return n;
+}
+
 int ix_unwind_signal(const void *ucontext, uintptr_t *pcs, int max)
 {
     if (max <= 0 || !ucontext)
         return 0;
     const ucontext_t *uc = ucontext;
+    const struct ix_usnapshot *snap = ix_unwind_tables_current();
+    if (snap) {
+        int n = fast_walk(snap, uc, pcs, max);
+        if (n > 1)
+            return n;
+    }
     uintptr_t ip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
     struct walk w = {pcs, 0, max, 0, ip, 0};
     _Unwind_Backtrace(on_frame, &w);

@@ -1,6 +1,8 @@
 /* Stack capture. Both functions are async-signal-safe: no malloc, no locks
  * (libgcc's unwinder finds FDEs through glibc's _dl_find_object, which takes
  * no loader lock on glibc >= 2.35), so they may run inside signal handlers.
+ * ix_unwind_signal is much faster while unwind tables are prepared
+ * (sampling/unwind_tables.h: the CPU profiler prepares them for a profile).
  * Output follows the profile model's PC convention (model/profile.h). */
 #ifndef IX_UNWIND_H
 #define IX_UNWIND_H

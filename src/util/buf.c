@@ -119,7 +119,7 @@ void ix_buf_put_double(ix_buf *b, double v)
         ix_buf_puts(b, v > 0 ? "+Inf" : "-Inf");
         return;
     }
-    if (v == (double)(int64_t)v && fabs(v) < 1e15) {
+    if (fabs(v) < 1e15 && v == (double)(int64_t)v) { /* range first: the cast is UB beyond it */
         ix_buf_put_i64(b, (int64_t)v);
         return;
     }

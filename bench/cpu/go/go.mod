@@ -1,0 +1,3 @@
+module cpuwork
+
+go 1.19

@@ -1,0 +1,95 @@
+/* /debug/pprof/profile: a CPU profile of every thread, as Go serves it.
+ * Query: seconds (default 30), hz (default 100), plus the serve_profile
+ * formats. The request's own thread drives the capture: it sleeps in 10 ms
+ * steps, polling the profiler (new threads, ring drain), and stops early
+ * when the client leaves or the module stops. */
+#include <stdio.h>
+
+#include "endpoints/endpoints.h"
+#include "endpoints/serve_profile.h"
+#include "runtime.h"
+#include "sampling/cpu_profiler.h"
+
+#define POLL_MS 10
+
+struct profile_query {
+    long seconds, hz;
+};
+
+static int parse_query(const struct ix_request *req, struct ix_response *resp,
+                       const struct ix_config *cfg, struct profile_query *q)
+{
+    if (ix_profile_format_invalid(req, resp) ||
+        ix_param_long(req, resp, "seconds", 1, 1000000000L, 30, &q->seconds) ||
+        ix_param_long(req, resp, "hz", 1, 1000000000L, 100, &q->hz))
+        return -1;
+    if (q->seconds > (long)cfg->max_profile_seconds) {
+        ix_respond_error(resp, 400,
+                         "profile duration exceeds server's maximum of %u seconds "
+                         "(max_profile_seconds)",
+                         cfg->max_profile_seconds);
+        return -1;
+    }
+    if (q->hz > (long)cfg->max_profile_hz) {
+        ix_respond_error(resp, 400, "hz %ld exceeds server's maximum of %u (max_profile_hz)",
+                         q->hz, cfg->max_profile_hz);
+        return -1;
+    }
+    return 0;
+}
+
+static void refuse(struct ix_response *resp, int rc, const char *why)
+{
+    if (rc == IX_CPU_EBUSY) {
+        long left = ix_cpu_remaining_seconds();
+        ix_respond_error(resp, 409,
+                         "Could not enable CPU profiling: cpu profiling already in use "
+                         "(another profile ends in about %ld s)",
+                         left > 0 ? left : 1);
+        ix_response_header(resp, "Retry-After", "%ld", left > 0 ? left : 1); /* after: the error resets headers */
+        return;
+    }
+    ix_respond_error(resp, rc == IX_CPU_EFOREIGN ? 409 : 500,
+                     "Could not enable CPU profiling: %s", why);
+}
+
+/* Sleep through the profile; 0 when it ran its course, else ix_wait_ms's reason. */
+static int capture(const struct ix_request *req, long seconds)
+{
+    long long end = ix_mono_ns() + seconds * 1000000000LL;
+    for (;;) {
+        long long left = end - ix_mono_ns();
+        if (left <= 0)
+            return 0;
+        long ms = left / 1000000 + 1;
+        int rc = ix_wait_ms(req, ms < POLL_MS ? ms : POLL_MS);
+        ix_cpu_poll();
+        if (rc)
+            return rc;
+    }
+}
+
+void ix_ep_profile(const struct ix_request *req, struct ix_response *resp)
+{
+    const struct ix_config *cfg = ix_running_config();
+    struct profile_query q;
+    if (!cfg || parse_query(req, resp, cfg, &q))
+        return;
+    struct ix_cpu_options o = {q.hz, q.seconds, cfg->cpu_engine, cfg->cpu_signal};
+    char why[300] = "";
+    int rc = ix_cpu_start(&o, why, sizeof why);
+    if (rc) {
+        refuse(resp, rc, why);
+        return;
+    }
+    int ended = capture(req, q.seconds);
+    struct ix_profile prof;
+    ix_cpu_stop(&prof);
+    if (ended == 2)
+        ix_respond_error(resp, 503, "profile interrupted: the introspect server is stopping");
+    else if (ended == 1)
+        ix_respond_error(resp, 499, "client went away during the profile");
+    else
+        ix_serve_profile(req, resp, &prof, "profile");
+    ix_profile_free(&prof);
+}

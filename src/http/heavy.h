@@ -1,0 +1,28 @@
+/* At most one heavy operation of each kind at a time (a CPU profile, a
+ * thread dump, a heap delta...), and a few of all kinds together, so
+ * concurrent scrapers cannot multiply the cost on the host.
+ *
+ *   if (ix_heavy_try("cpu-profile", seconds * 1000, resp)) return; // 409/429 written
+ *   ... do the work ...
+ *   ix_heavy_done("cpu-profile");
+ *
+ * A kind is any static string (compared by content); the first call with a
+ * new kind registers it. The expected duration feeds Retry-After. */
+#ifndef IX_HEAVY_H
+#define IX_HEAVY_H
+
+#include "http/request.h"
+
+/* Most heavy operations of all kinds at once (beyond: 429). */
+#define IX_HEAVY_MAX_TOTAL 4
+
+/* Take the slot for kind. Returns 0, or -1 after writing into resp either
+ * 409 Conflict (this kind is already running) or 429 Too Many Requests (too
+ * many heavy operations overall), both with Retry-After in seconds. */
+int ix_heavy_try(const char *kind, long expected_ms, struct ix_response *resp);
+/* Release the slot taken by a successful ix_heavy_try. */
+void ix_heavy_done(const char *kind);
+/* 1 while an operation of this kind runs. */
+int ix_heavy_busy(const char *kind);
+
+#endif

@@ -1,0 +1,148 @@
+#include "http/workers.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+struct job {
+    ix_job_fn fn;
+    void *arg;
+    struct job *next;
+};
+
+struct ix_workers {
+    pthread_mutex_t mu;
+    pthread_cond_t work;  /* a job was queued, or stop */
+    pthread_cond_t idle;  /* a job finished */
+    struct job *head, *tail;
+    unsigned nthreads, nidle, max;
+    unsigned pending; /* queued + running */
+    int stop;
+    size_t stack_size;
+    pthread_t *tids;
+};
+
+static void *worker_main(void *arg)
+{
+    struct ix_workers *w = arg;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->head && !w->stop) {
+            w->nidle++;
+            pthread_cond_wait(&w->work, &w->mu);
+            w->nidle--;
+        }
+        if (!w->head)
+            break; /* stopping and nothing left */
+        struct job *j = w->head;
+        w->head = j->next;
+        if (!w->head)
+            w->tail = NULL;
+        pthread_mutex_unlock(&w->mu);
+        j->fn(j->arg);
+        free(j);
+        pthread_mutex_lock(&w->mu);
+        w->pending--;
+        pthread_cond_broadcast(&w->idle);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+struct ix_workers *ix_workers_new(unsigned max_threads, size_t stack_size)
+{
+    struct ix_workers *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->max = max_threads ? max_threads : 1;
+    w->stack_size = stack_size;
+    w->tids = calloc(w->max, sizeof *w->tids);
+    if (!w->tids) {
+        free(w);
+        return NULL;
+    }
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->work, NULL);
+    pthread_cond_init(&w->idle, NULL);
+    return w;
+}
+
+/* Called with the lock held: add a thread when every worker is busy. */
+static void grow_locked(struct ix_workers *w)
+{
+    if (w->nidle > 0 || w->nthreads >= w->max)
+        return;
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    if (w->stack_size)
+        pthread_attr_setstacksize(&a, w->stack_size);
+    if (pthread_create(&w->tids[w->nthreads], &a, worker_main, w) == 0)
+        w->nthreads++;
+    pthread_attr_destroy(&a);
+}
+
+int ix_workers_submit(struct ix_workers *w, ix_job_fn fn, void *arg)
+{
+    struct job *j = malloc(sizeof *j);
+    if (!j)
+        return -1;
+    j->fn = fn;
+    j->arg = arg;
+    j->next = NULL;
+    pthread_mutex_lock(&w->mu);
+    if (w->stop) {
+        pthread_mutex_unlock(&w->mu);
+        free(j);
+        return -1;
+    }
+    if (w->tail)
+        w->tail->next = j;
+    else
+        w->head = j;
+    w->tail = j;
+    w->pending++;
+    grow_locked(w);
+    if (w->nthreads == 0) { /* no thread at all: nobody would ever run it */
+        w->head = w->tail = NULL;
+        w->pending--;
+        pthread_mutex_unlock(&w->mu);
+        free(j);
+        return -1;
+    }
+    pthread_cond_signal(&w->work);
+    pthread_mutex_unlock(&w->mu);
+    return 0;
+}
+
+void ix_workers_drain(struct ix_workers *w)
+{
+    pthread_mutex_lock(&w->mu);
+    while (w->pending)
+        pthread_cond_wait(&w->idle, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+}
+
+void ix_workers_free(struct ix_workers *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->stop = 1;
+    pthread_cond_broadcast(&w->work);
+    unsigned n = w->nthreads;
+    pthread_mutex_unlock(&w->mu);
+    for (unsigned i = 0; i < n; i++)
+        pthread_join(w->tids[i], NULL);
+    pthread_cond_destroy(&w->work);
+    pthread_cond_destroy(&w->idle);
+    pthread_mutex_destroy(&w->mu);
+    free(w->tids);
+    free(w);
+}
+
+unsigned ix_workers_threads(struct ix_workers *w)
+{
+    pthread_mutex_lock(&w->mu);
+    unsigned n = w->nthreads;
+    pthread_mutex_unlock(&w->mu);
+    return n;
+}

@@ -1,0 +1,45 @@
+/* The CPU profiler: one profile at a time, driven by the thread that asked
+ * for it (the HTTP handler). Start picks and arms an engine, poll (every
+ * ~10 ms) arms threads that appeared, releases those that exited and drains
+ * the ring into the profile, stop disarms everything, restores the signal
+ * and hands over the profile. Knows nothing of HTTP. */
+#ifndef IX_CPU_PROFILER_H
+#define IX_CPU_PROFILER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/profile.h"
+
+enum {
+    IX_CPU_EBUSY = -1,    /* another CPU profile is running */
+    IX_CPU_EFOREIGN = -2, /* the signal belongs to someone else */
+    IX_CPU_EENGINE = -3,  /* no (or not the forced) engine can run */
+    IX_CPU_ENOMEM = -4,
+};
+
+struct ix_cpu_options {
+    long hz;
+    long seconds;       /* planned length, for Retry-After of concurrent requests */
+    const char *engine; /* "auto", "perf", "timer", "itimer" */
+    int sig;
+};
+
+/* Returns 0 or an IX_CPU_E* code with a one-line reason in why. */
+int ix_cpu_start(const struct ix_cpu_options *o, char *why, size_t whylen);
+/* Seconds until the running profile ends (>= 1), 0 when none runs. */
+long ix_cpu_remaining_seconds(void);
+/* Rescan threads (at most every 10 ms) and drain the ring. */
+void ix_cpu_poll(void);
+/* End the profile. out (may be NULL to discard) receives it, initialized here. */
+void ix_cpu_stop(struct ix_profile *out);
+
+/* Totals since the library was loaded, for /metrics. */
+struct ix_cpu_totals {
+    uint64_t profiles, samples, periods, drops, overruns, threads;
+    int active;
+    const char *engine; /* last engine used, "" before the first profile */
+};
+void ix_cpu_totals(struct ix_cpu_totals *t);
+
+#endif

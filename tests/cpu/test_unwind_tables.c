@@ -1,0 +1,114 @@
+/* The table-driven stack walk (sampling/unwind_tables.h) agrees with
+ * libgcc's _Unwind_Backtrace on real stacks: recursion in this program and
+ * frames inside libc's qsort (no frame pointers), sampled by a CPU timer
+ * signal at random points. Built from the library's sources (internal API). */
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+#include <unwind.h>
+
+#include "harness.h"
+#include "sampling/unwind.h"
+#include "sampling/unwind_tables.h"
+
+#define MAXD 64
+static volatile int nsamples, nmismatch, nfull;
+static volatile uint64_t sink;
+
+struct walk {
+    uintptr_t *pcs;
+    int n, max;
+    uintptr_t want;
+    int started;
+};
+
+static _Unwind_Reason_Code on_frame(struct _Unwind_Context *ctx, void *arg)
+{
+    struct walk *w = arg;
+    int before = 0;
+    uintptr_t ip = (uintptr_t)_Unwind_GetIPInfo(ctx, &before);
+    if (!ip)
+        return _URC_END_OF_STACK;
+    if (!w->started) {
+        if (!(before && ip == w->want))
+            return _URC_NO_REASON;
+        w->started = 1;
+        w->pcs[w->n++] = ip + 1;
+        return _URC_NO_REASON;
+    }
+    w->pcs[w->n++] = ip;
+    return w->n < w->max ? _URC_NO_REASON : _URC_END_OF_STACK;
+}
+
+static void on_prof(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig, (void)si;
+    uintptr_t fast[MAXD], slow[MAXD];
+    int nf = ix_unwind_signal(uc, fast, MAXD);
+    struct walk w = {slow, 0, MAXD, (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP], 0};
+    _Unwind_Backtrace(on_frame, &w);
+    int ns = w.n;
+    nsamples++;
+    int n = nf < ns ? nf : ns;
+    if (nf == ns)
+        nfull++;
+    /* libgcc may go one frame further at the outermost frame (or stop
+     * earlier); every frame both found must be the same. */
+    if (memcmp(fast, slow, (size_t)n * sizeof fast[0]) != 0 || nf < ns - 1)
+        nmismatch++;
+}
+
+static int cmp_slow(const void *a, const void *b)
+{
+    for (int i = 0; i < 200; i++)
+        sink = sink * 6364136223846793005ULL + 1;
+    return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b);
+}
+
+__attribute__((noinline)) void recurse_then_sort(int d)
+{
+    if (d > 0) {
+        recurse_then_sort(d - 1);
+        sink++;
+        return;
+    }
+    int v[512];
+    for (int i = 0; i < 512; i++)
+        v[i] = (int)((unsigned)rand() % 1000);
+    qsort(v, 512, sizeof v[0], cmp_slow);
+}
+
+int main(void)
+{
+    alarm(60);
+    ASSERT_EQ(ix_unwind_tables_update(), 0);
+    ASSERT(ix_unwind_tables_current() != NULL);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_prof;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigaction(SIGPROF, &sa, NULL);
+    struct sigevent sev;
+    memset(&sev, 0, sizeof sev);
+    sev.sigev_notify = SIGEV_THREAD_ID;
+    sev.sigev_signo = SIGPROF;
+    sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+    timer_t t;
+    ASSERT(timer_create(CLOCK_THREAD_CPUTIME_ID, &sev, &t) == 0);
+    struct itimerspec its = {{0, 997000}, {0, 997000}};
+    timer_settime(t, 0, &its, NULL);
+    for (int round = 0; nsamples < 1000 && round < 100000; round++)
+        recurse_then_sort(round % 25);
+    timer_delete(t);
+    printf("samples %d, same depth %d, mismatches %d\n", nsamples, nfull, nmismatch);
+    ASSERT(nsamples >= 200);
+    ASSERT_EQ(nmismatch, 0);
+    printf("ok\n");
+    return 0;
+}

@@ -1,0 +1,157 @@
+#define _GNU_SOURCE
+#include "workload.h"
+
+#include <dirent.h>
+#include <linux/perf_event.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+
+#include "harness.h"
+
+#define UNIT 20000 /* iterations: ~20-40 us of CPU */
+
+static _Atomic int g_stop;
+static pthread_t g_threads[16];
+static int g_n;
+volatile uint64_t cpu_sink;
+
+#ifdef __clang__
+#define IX_NOINLINE __attribute__((noinline))
+#else
+#define IX_NOINLINE __attribute__((noinline, noclone))
+#endif
+
+/* The two loops do the same work per unit; the constants differ so the
+ * compiler cannot fold the functions into one. */
+IX_NOINLINE uint64_t cpu_heavy_three(uint64_t units)
+{
+    uint64_t x = cpu_sink | 1;
+    for (uint64_t i = 0; i < 3 * units * UNIT; i++)
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    cpu_sink = x;
+    return x;
+}
+
+IX_NOINLINE uint64_t cpu_light_one(uint64_t units)
+{
+    uint64_t x = cpu_sink | 3;
+    for (uint64_t i = 0; i < units * UNIT; i++)
+        x = x * 2862933555777941757ULL + 3037000493ULL;
+    cpu_sink = x;
+    return x;
+}
+
+static void *busy(void *arg)
+{
+    char name[16];
+    snprintf(name, sizeof name, "busy-%d", (int)(intptr_t)arg);
+    pthread_setname_np(pthread_self(), name);
+    while (!atomic_load_explicit(&g_stop, memory_order_relaxed)) {
+        cpu_heavy_three(1);
+        cpu_light_one(1);
+    }
+    return NULL;
+}
+
+void workload_start(int n)
+{
+    atomic_store(&g_stop, 0);
+    g_n = n > 16 ? 16 : n;
+    for (int i = 0; i < g_n; i++)
+        ASSERT(pthread_create(&g_threads[i], NULL, busy, (void *)(intptr_t)i) == 0);
+}
+
+void workload_stop(void)
+{
+    atomic_store(&g_stop, 1);
+    for (int i = 0; i < g_n; i++)
+        pthread_join(g_threads[i], NULL);
+    g_n = 0;
+}
+
+int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    ASSERT(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n - 1; /* the DIR itself */
+}
+
+int fetch_to_file(int port, const char *target, const char *file)
+{
+    struct http_reply r;
+    ASSERT(http_get(port, target, &r) == 0);
+    FILE *f = fopen(file, "wb");
+    ASSERT(f);
+    fwrite(r.body, 1, r.body_len, f);
+    fclose(f);
+    int st = r.status;
+    if (st != 200)
+        fprintf(stderr, "%s -> %d: %s\n", target, st, r.body);
+    http_reply_free(&r);
+    return st;
+}
+
+int perf_available(void)
+{
+    struct perf_event_attr a;
+    memset(&a, 0, sizeof a);
+    a.size = sizeof a;
+    a.type = PERF_TYPE_SOFTWARE;
+    a.config = PERF_COUNT_SW_CPU_CLOCK;
+    a.sample_period = 10000000;
+    a.exclude_kernel = 1;
+    a.disabled = 1;
+    int fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, 0);
+    if (fd < 0) {
+        fprintf(stderr, "perf_event_open not allowed here: perf-engine checks skipped\n");
+        return 0;
+    }
+    close(fd);
+    return 1;
+}
+
+/* Count open descriptors whose /proc/self/fd link satisfies keep. */
+static int count_fds_where(int (*keep)(const char *link))
+{
+    DIR *d = opendir("/proc/self/fd");
+    ASSERT(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char path[300], link[256];
+        snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
+        ssize_t k = readlink(path, link, sizeof link - 1);
+        if (k > 0) {
+            link[k] = '\0';
+            n += keep(link);
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+/* The kinds the CPU profiler opens: perf events and eventfds (anon inodes),
+ * /proc files and directories, pipes. Sockets and object files are left
+ * out: connection sockets close on their own schedule, and the symbolizer
+ * (another module) keeps object files open and, through libdw, loads
+ * libdebuginfod and libcurl lazily at a moment that varies. */
+static int profiler_kind(const char *link)
+{
+    return !strncmp(link, "anon_inode:", 11) || !strncmp(link, "/proc/", 6) ||
+           !strncmp(link, "pipe:", 5);
+}
+
+static int perf_kind(const char *link) { return strstr(link, "perf_event") != NULL; }
+
+int count_profiler_kind_fds(void) { return count_fds_where(profiler_kind) - 1; /* the DIR */ }
+
+int count_perf_fds(void) { return count_fds_where(perf_kind); }

@@ -1,0 +1,25 @@
+/* A CPU workload with a known 3:1 split: busy threads alternate between
+ * cpu_heavy_three (3 units of work) and cpu_light_one (1 unit). The two are
+ * noinline and exported so any symbolizer can name them. */
+#ifndef IX_TEST_CPU_WORKLOAD_H
+#define IX_TEST_CPU_WORKLOAD_H
+
+#include <stdint.h>
+
+uint64_t cpu_heavy_three(uint64_t units);
+uint64_t cpu_light_one(uint64_t units);
+/* Start n busy threads named "busy-<i>" (n <= 16); stop and join them. */
+void workload_start(int n);
+void workload_stop(void);
+/* 1 when perf_event_open works here (the perf engine can run). */
+int perf_available(void);
+/* Open file descriptors of this process. */
+int count_fds(void);
+/* Open descriptors of the kinds the profiler uses (anon inodes, /proc, pipes). */
+int count_profiler_kind_fds(void);
+/* Open perf_event file descriptors of this process. */
+int count_perf_fds(void);
+/* Fetch path from 127.0.0.1:port into file; returns the HTTP status. */
+int fetch_to_file(int port, const char *target, const char *file);
+
+#endif

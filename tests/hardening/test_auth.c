@@ -1,0 +1,113 @@
+/* Bearer-token access over real loopback HTTP, INTROSPECT_TOKEN, and the
+ * start-time refusals (non-loopback without a token, unusable TLS files). */
+#include <introspect.h>
+#include <stdlib.h>
+#include "harness.h"
+
+static int start_with(const char *token)
+{
+    introspect_config c;
+    introspect_config_init(&c);
+    c.addr = "127.0.0.1:0";
+    c.token = token;
+    int rc = introspect_start(&c);
+    if (rc)
+        fprintf(stderr, "start: %s\n", introspect_last_error());
+    ASSERT_EQ(rc, 0);
+    return introspect_port();
+}
+
+static int status_with(int port, const char *path, const char *headers)
+{
+    struct http_reply r;
+    ASSERT(http_request(port, "GET", path, headers, NULL, 0, &r) == 0);
+    int s = r.status;
+    if (s == 401) {
+        ASSERT_STR_CONTAINS(http_header(&r, "WWW-Authenticate"), "Bearer realm=\"introspect\"");
+        ASSERT_STR_CONTAINS(r.body, "missing or wrong bearer token");
+    }
+    http_reply_free(&r);
+    return s;
+}
+
+/* Every route, with and without the token. */
+static void check_token(int port, const char *tok)
+{
+    const char *paths[] = {"/metrics", "/debug/vars", "/debug/pprof/", "/debug/pprof/cmdline",
+                           "/nope"};
+    char good[256], lower[256], wrong[256], prefix[256], longer[256];
+    snprintf(good, sizeof good, "Authorization: Bearer %s\r\n", tok);
+    snprintf(lower, sizeof lower, "Authorization: bearer %s\r\n", tok);
+    snprintf(wrong, sizeof wrong, "Authorization: Bearer %.*sX\r\n", (int)strlen(tok) - 1, tok);
+    snprintf(prefix, sizeof prefix, "Authorization: Bearer %.*s\r\n", (int)strlen(tok) - 1, tok);
+    snprintf(longer, sizeof longer, "Authorization: Bearer %sX\r\n", tok);
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        int want = strcmp(paths[i], "/nope") ? 200 : 404;
+        ASSERT_EQ(status_with(port, paths[i], NULL), 401);
+        ASSERT_EQ(status_with(port, paths[i], wrong), 401);
+        ASSERT_EQ(status_with(port, paths[i], prefix), 401);
+        ASSERT_EQ(status_with(port, paths[i], longer), 401);
+        ASSERT_EQ(status_with(port, paths[i], "Authorization: Basic Zm9vOmJhcg==\r\n"), 401);
+        ASSERT_EQ(status_with(port, paths[i], good), want);
+        ASSERT_EQ(status_with(port, paths[i], lower), want); /* the scheme is case-insensitive */
+    }
+}
+
+static void expect_start_error(introspect_config *c, int code, const char *why)
+{
+    ASSERT_EQ(introspect_start(c), code);
+    ASSERT_STR_CONTAINS(introspect_last_error(), why);
+    ASSERT_EQ(introspect_port(), INTROSPECT_ENOTSTARTED);
+}
+
+static void check_start_errors(void)
+{
+    introspect_config c;
+    introspect_config_init(&c);
+    c.addr = "0.0.0.0:0";
+    expect_start_error(&c, INTROSPECT_ETOKEN, "INTROSPECT_TOKEN");
+    c.addr = "127.0.0.1:0";
+    c.tls_cert_file = "/nonexistent/cert.pem";
+    c.tls_key_file = "/nonexistent/key.pem";
+    expect_start_error(&c, INTROSPECT_EINVAL, "cannot read tls_cert_file /nonexistent/cert.pem: No such file");
+    c.tls_key_file = NULL;
+    expect_start_error(&c, INTROSPECT_EINVAL, "needs both tls_cert_file and tls_key_file");
+    c.tls_cert_file = write_temp("notpem", "hello\n", 6);
+    c.tls_key_file = c.tls_cert_file;
+    expect_start_error(&c, INTROSPECT_EINVAL, "not a PEM file");
+    const char *pem = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+    c.tls_cert_file = write_temp("badpem", pem, strlen(pem));
+    c.tls_key_file = c.tls_cert_file;
+    expect_start_error(&c, INTROSPECT_EINVAL, "TLS certificate/key pair");
+    setenv("INTROSPECT_TLS_CERT", "/nonexistent/env-cert.pem", 1);
+    setenv("INTROSPECT_TLS_KEY", "/nonexistent/env-key.pem", 1);
+    c.tls_cert_file = c.tls_key_file = NULL;
+    expect_start_error(&c, INTROSPECT_EINVAL, "/nonexistent/env-cert.pem");
+    unsetenv("INTROSPECT_TLS_CERT");
+    unsetenv("INTROSPECT_TLS_KEY");
+}
+
+int main(void)
+{
+    int port = start_with("s3cret-Token_42");
+    check_token(port, "s3cret-Token_42");
+    ASSERT_EQ(introspect_stop(), 0);
+
+    setenv("INTROSPECT_TOKEN", "from-the-environment", 1);
+    port = start_with(NULL);
+    check_token(port, "from-the-environment");
+    ASSERT_EQ(introspect_stop(), 0);
+    unsetenv("INTROSPECT_TOKEN");
+
+    /* No token on loopback: everything is open, secrets included (loopback client). */
+    port = start_with(NULL);
+    ASSERT_EQ(status_with(port, "/debug/pprof/cmdline", NULL), 200);
+    ASSERT_EQ(status_with(port, "/metrics", "Authorization: Bearer anything\r\n"), 200);
+    ASSERT_EQ(introspect_stop(), 0);
+    ASSERT_STR_CONTAINS(introspect_last_error(), ""); /* success clears it */
+    ASSERT_EQ(introspect_last_error()[0], '\0');
+
+    check_start_errors();
+    printf("ok\n");
+    return 0;
+}
