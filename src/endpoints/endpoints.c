@@ -12,6 +12,11 @@ const struct ix_route ix_routes[] = {
      "expvar-style JSON: cmdline, memstats, metrics and published variables", 1},
     {"/metrics", IX_GET, ix_ep_metrics,
      "Prometheus text format 0.0.4 (OpenMetrics 1.0 when the Accept header asks)", 0},
+    /* ui: the flame-graph page (exact paths first, then its assets) */
+    {"/debug/pprof/ui/", IX_GET, ix_ep_ui,
+     "Flame graphs in the browser: capture, search, zoom, diff, threads, tasks, metrics", 0},
+    {"/debug/pprof/ui", IX_GET, ix_ep_ui, NULL, 0},
+    {"/debug/pprof/ui/*", IX_GET, ix_ep_ui, NULL, 0},
     {"/debug/pprof/heap", IX_GET, ix_ep_heap,
      "Sampled live heap by allocation stack; ?seconds=N for a delta, ?debug=1 for text", 0},
     {"/debug/pprof/allocs", IX_GET, ix_ep_allocs,

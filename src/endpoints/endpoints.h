@@ -17,5 +17,7 @@ void ix_ep_block(const struct ix_request *req, struct ix_response *resp);
 void ix_ep_threads(const struct ix_request *req, struct ix_response *resp);
 void ix_ep_threadcreate(const struct ix_request *req, struct ix_response *resp);
 void ix_ep_tasks(const struct ix_request *req, struct ix_response *resp);
+/* ui */
+void ix_ep_ui(const struct ix_request *req, struct ix_response *resp);
 
 #endif

@@ -47,7 +47,10 @@ static void index_html(struct ix_response *resp)
     ix_buf_puts(b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>/debug/pprof/</title>"
                    "</head><body>\n<h1>/debug/pprof/</h1>\n<p>introspect ");
     html_escape(b, introspect_version());
-    ix_buf_puts(b, "</p>\n<table>\n");
+    ix_buf_puts(b, "</p>\n");
+    /* ui: a link to the flame-graph page, above the table. */
+    ix_buf_puts(b, "<p><a href=\"/debug/pprof/ui/\">Open the flame-graph UI</a></p>\n");
+    ix_buf_puts(b, "<table>\n");
     for (size_t i = 0; i < ix_nroutes; i++) {
         if (!ix_routes[i].summary)
             continue;
