@@ -1,5 +1,5 @@
 #!/bin/bash
-# Hardening benchmarks (see bench/hardening.md):
+# Hardening benchmarks (see bench/README.md, hardening section):
 #  1. wrk against /metrics and /debug/vars while the host serves its own wrk load;
 #  2. the host's own throughput (the demo's "/" under wrk) with and without one
 #     /metrics scrape per second, RUNS alternating runs each, medians;

@@ -1,4 +1,4 @@
-/* The malloc-bound workload of bench/heap.md. It knows nothing of
+/* The malloc-bound workload of bench/README.md (heap section). It knows nothing of
  * introspect: run it plain, under LD_PRELOAD=libintrospect.so (with and
  * without sampling), tcmalloc, jemalloc or heaptrack.
  *

@@ -2,7 +2,7 @@
 # bench/heap: overhead and accuracy of the heap sampler on a malloc-bound
 # workload, next to tcmalloc sampling, jemalloc prof and heaptrack.
 # Usage: bench/heap/run.sh [build-dir]   (env: ITERS, LEAK_MIB, RUNS)
-# Prints the rows of bench/heap.md's tables.
+# Prints the rows of the heap tables of bench/README.md.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 B=$(cd "${1:-$here/../../build}" && pwd)

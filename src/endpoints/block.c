@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "endpoints/endpoints.h"
+#include "http/heavy.h"
 #include "endpoints/serve_profile.h"
 #include "runtime.h"
 #include "sampling/block.h"
@@ -58,11 +59,15 @@ void ix_ep_block(const struct ix_request *req, struct ix_response *resp)
         return;
     struct ix_block_snap base, now;
     if (sec > 0) {
+        if (ix_heavy_try("block-delta", sec * 1000, resp)) /* 409/429 with Retry-After */
+            return;
         if (ix_block_snapshot(&base)) {
+            ix_heavy_done("block-delta");
             ix_respond_error(resp, 500, "out of memory");
             return;
         }
         int w = ix_wait_ms(req, sec * 1000);
+        ix_heavy_done("block-delta");
         if (w) {
             ix_block_snap_free(&base);
             ix_respond_error(resp, 503, w == 2 ? "server stopping" : "client gone");

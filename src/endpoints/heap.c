@@ -8,13 +8,13 @@
 #include <string.h>
 
 #include "endpoints/endpoints.h"
+#include "http/heavy.h"
 #include "endpoints/serve_profile.h"
 #include "format/heaptext.h"
 #include "model/profile_delta.h"
 #include "runtime.h"
 #include "sampling/heap.h"
 
-static atomic_int g_delta_busy[2]; /* heap, allocs: one delta at a time each */
 
 static void serve_text(struct ix_response *resp)
 {
@@ -61,11 +61,9 @@ static void serve_delta(const struct ix_request *req, struct ix_response *resp, 
     long sec;
     if (parse_seconds(req, resp, &sec) || ix_profile_format_invalid(req, resp))
         return;
-    int idle = 0;
-    if (!atomic_compare_exchange_strong(&g_delta_busy[kind], &idle, 1)) {
-        ix_respond_error(resp, 500, "a %s delta profile is already in progress", name);
+    const char *heavy = kind ? "allocs-delta" : "heap-delta";
+    if (ix_heavy_try(heavy, sec * 1000, resp)) /* 409/429 with Retry-After */
         return;
-    }
     struct ix_profile p0, p1, d;
     int rc = ix_heap_profile(&p0, name);
     int waited = rc ? 0 : ix_wait_ms(req, sec * 1000);
@@ -90,7 +88,7 @@ static void serve_delta(const struct ix_request *req, struct ix_response *resp, 
     }
     ix_profile_free(&p0);
     ix_profile_free(&p1);
-    atomic_store(&g_delta_busy[kind], 0);
+    ix_heavy_done(heavy);
 }
 
 static void serve_heap(const struct ix_request *req, struct ix_response *resp, const char *name,
