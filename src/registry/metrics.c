@@ -15,6 +15,7 @@
 
 #include "introspect.h"
 #include "registry/registry.h"
+#include "util/atomic_double.h"
 
 #define NCHAINS 256
 #define MAX_SERIES_PER_METRIC 100000
@@ -54,28 +55,6 @@ static pthread_mutex_t g_reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct metric *g_first, *g_last;
 
 static const double default_bounds[] = {.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10};
-
-static double from_bits(uint64_t b)
-{
-    double d;
-    memcpy(&d, &b, sizeof d);
-    return d;
-}
-
-static uint64_t to_bits(double d)
-{
-    uint64_t b;
-    memcpy(&b, &d, sizeof b);
-    return b;
-}
-
-static void atomic_add_double(_Atomic uint64_t *a, double delta)
-{
-    uint64_t old = atomic_load_explicit(a, memory_order_relaxed);
-    while (!atomic_compare_exchange_weak_explicit(a, &old, to_bits(from_bits(old) + delta),
-                                                  memory_order_relaxed, memory_order_relaxed))
-        ;
-}
 
 static int valid_name(const char *s, int colon_ok)
 {
@@ -315,7 +294,7 @@ int introspect_counter_add(introspect_counter *c, const char *const *label_value
     struct series *s;
     int rc = lookup(&c->m, label_values, &s);
     if (!rc)
-        atomic_add_double(&s->bits, delta);
+        ix_atomic_add_double(&s->bits, delta);
     return rc;
 }
 
@@ -328,7 +307,7 @@ int introspect_gauge_set(introspect_gauge *g, const char *const *label_values, d
     struct series *s;
     int rc = lookup(&g->m, label_values, &s);
     if (!rc)
-        atomic_store_explicit(&s->bits, to_bits(value), memory_order_relaxed);
+        atomic_store_explicit(&s->bits, ix_to_bits(value), memory_order_relaxed);
     return rc;
 }
 
@@ -341,7 +320,7 @@ int introspect_gauge_add(introspect_gauge *g, const char *const *label_values, d
     struct series *s;
     int rc = lookup(&g->m, label_values, &s);
     if (!rc)
-        atomic_add_double(&s->bits, delta);
+        ix_atomic_add_double(&s->bits, delta);
     return rc;
 }
 
@@ -365,7 +344,7 @@ int introspect_histogram_observe(introspect_histogram *h, const char *const *lab
             lo = mid + 1;
     }
     atomic_fetch_add_explicit(&s->buckets[lo], 1, memory_order_relaxed);
-    atomic_add_double(&s->sum_bits, value);
+    ix_atomic_add_double(&s->sum_bits, value);
     return 0;
 }
 
@@ -395,13 +374,13 @@ static void collect_series(struct ix_mset *set, struct ix_mfamily *f, struct met
     const char *const *names = (const char *const *)m->label_names;
     const char *const *vals = (const char *const *)s->values;
     if (m->kind != K_HISTOGRAM) {
-        double v = from_bits(atomic_load_explicit(&s->bits, memory_order_relaxed));
+        double v = ix_from_bits(atomic_load_explicit(&s->bits, memory_order_relaxed));
         ix_mset_value(set, f, names, vals, (int)m->nlabels, v);
         return;
     }
     for (size_t i = 0; i <= m->nbounds; i++)
         counts[i] = atomic_load_explicit(&s->buckets[i], memory_order_relaxed);
-    double sum = from_bits(atomic_load_explicit(&s->sum_bits, memory_order_relaxed));
+    double sum = ix_from_bits(atomic_load_explicit(&s->sum_bits, memory_order_relaxed));
     ix_mset_histogram(set, f, names, vals, (int)m->nlabels, m->bounds, counts, m->nbounds, sum);
 }
 
@@ -437,7 +416,7 @@ static void json_series(introspect_json *j, struct metric *m, struct series *s)
     }
     if (m->kind != K_HISTOGRAM) {
         introspect_json_key(j, "value");
-        introspect_json_float(j, from_bits(atomic_load(&s->bits)));
+        introspect_json_float(j, ix_from_bits(atomic_load(&s->bits)));
     } else {
         uint64_t total = 0;
         introspect_json_key(j, "buckets");
@@ -458,7 +437,7 @@ static void json_series(introspect_json *j, struct metric *m, struct series *s)
         introspect_json_key(j, "count");
         ix_json_uint(j, total);
         introspect_json_key(j, "sum");
-        introspect_json_float(j, from_bits(atomic_load(&s->sum_bits)));
+        introspect_json_float(j, ix_from_bits(atomic_load(&s->sum_bits)));
     }
     introspect_json_object_end(j);
 }

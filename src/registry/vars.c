@@ -9,6 +9,7 @@
 
 #include "introspect.h"
 #include "registry/registry.h"
+#include "util/atomic_double.h"
 
 enum vkind { V_INT, V_FLOAT, V_STRING, V_FUNC };
 
@@ -96,20 +97,6 @@ int introspect_var_func(const char *name, introspect_var_fn fn, void *arg, intro
     return publish(V_FUNC, name, fn, arg, out);
 }
 
-static double from_bits(uint64_t b)
-{
-    double d;
-    memcpy(&d, &b, sizeof d);
-    return d;
-}
-
-static uint64_t to_bits(double d)
-{
-    uint64_t b;
-    memcpy(&b, &d, sizeof b);
-    return b;
-}
-
 int introspect_var_set_int(introspect_var *v, int64_t value)
 {
     if (!v)
@@ -136,7 +123,7 @@ int introspect_var_set_float(introspect_var *v, double value)
         return INTROSPECT_EINVAL;
     if (v->kind != V_FLOAT)
         return INTROSPECT_ETYPE;
-    atomic_store_explicit(&v->fbits, to_bits(value), memory_order_relaxed);
+    atomic_store_explicit(&v->fbits, ix_to_bits(value), memory_order_relaxed);
     return 0;
 }
 
@@ -146,10 +133,7 @@ int introspect_var_add_float(introspect_var *v, double delta)
         return INTROSPECT_EINVAL;
     if (v->kind != V_FLOAT)
         return INTROSPECT_ETYPE;
-    uint64_t old = atomic_load_explicit(&v->fbits, memory_order_relaxed);
-    while (!atomic_compare_exchange_weak_explicit(&v->fbits, &old, to_bits(from_bits(old) + delta),
-                                                  memory_order_relaxed, memory_order_relaxed))
-        ;
+    ix_atomic_add_double(&v->fbits, delta);
     return 0;
 }
 
@@ -192,7 +176,7 @@ void ix_var_write(introspect_json *j, struct introspect_var *v)
         introspect_json_int(j, atomic_load(&v->i));
         break;
     case V_FLOAT:
-        introspect_json_float(j, from_bits(atomic_load(&v->fbits)));
+        introspect_json_float(j, ix_from_bits(atomic_load(&v->fbits)));
         break;
     case V_STRING:
         pthread_mutex_lock(&v->lock);
