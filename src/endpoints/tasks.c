@@ -8,6 +8,7 @@
 #include "endpoints/endpoints.h"
 #include "format/frames.h"
 #include "format/json.h"
+#include "format/task_json.h"
 #include "registry/tasks.h"
 #include "runtime.h"
 
@@ -138,19 +139,8 @@ static void task_json(const struct view *v, size_t i, introspect_json *j)
 {
     const struct ix_task_info *t = &v->sum.snap.tasks[i];
     int64_t now = v->sum.snap.now_ns;
-    char id[32];
-    snprintf(id, sizeof id, "%u.%u", t->slot, t->gen);
     introspect_json_object_begin(j);
-    introspect_json_key(j, "id");
-    introspect_json_string(j, id);
-    introspect_json_key(j, "kind");
-    introspect_json_string(j, ix_task_kind_name(t->kind));
-    introspect_json_key(j, "name");
-    introspect_json_string(j, t->name);
-    introspect_json_key(j, "state");
-    introspect_json_string(j, ix_task_state_name(t->state));
-    introspect_json_key(j, "age_seconds");
-    introspect_json_float(j, (now - t->begin_ns) / 1e9);
+    ix_task_json_head(j, t, now);
     introspect_json_key(j, "deadline_seconds"); /* from begin */
     if (t->deadline_ns)
         introspect_json_float(j, (t->deadline_ns - t->begin_ns) / 1e9);

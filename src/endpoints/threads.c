@@ -16,6 +16,7 @@
 #include "endpoints/endpoints.h"
 #include "endpoints/serve_profile.h"
 #include "format/count_text.h"
+#include "format/task_json.h"
 #include "format/frames.h"
 #include "format/json.h"
 #include "introspect.h"
@@ -286,19 +287,8 @@ static void tasks_json(const struct bound_tasks *bt, pid_t tid, introspect_json 
     introspect_json_array_begin(j);
     for (; i < end; i++) {
         const struct ix_task_info *t = &bt->snap.tasks[bt->by_tid[i]];
-        char id[32];
-        snprintf(id, sizeof id, "%u.%u", t->slot, t->gen);
         introspect_json_object_begin(j);
-        introspect_json_key(j, "id");
-        introspect_json_string(j, id);
-        introspect_json_key(j, "kind");
-        introspect_json_string(j, ix_task_kind_name(t->kind));
-        introspect_json_key(j, "name");
-        introspect_json_string(j, t->name);
-        introspect_json_key(j, "state");
-        introspect_json_string(j, ix_task_state_name(t->state));
-        introspect_json_key(j, "age_seconds");
-        introspect_json_float(j, (bt->snap.now_ns - t->begin_ns) / 1e9);
+        ix_task_json_head(j, t, bt->snap.now_ns);
         introspect_json_key(j, "overdue");
         introspect_json_bool(j, t->deadline_ns && bt->snap.now_ns > t->deadline_ns);
         introspect_json_object_end(j);
