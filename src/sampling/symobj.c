@@ -15,7 +15,9 @@
 #include <elfutils/libdwfl.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -84,9 +86,59 @@ static void read_debuginfo_path(void)
         debuginfo_path = strdup(e);
 }
 
+/* Look for .gnu_debuglink's file along the debuginfo path, as elfutils does:
+ * "" is the object's own directory, a relative entry is below it, an
+ * absolute one is prefixed to it. */
+static int debuglink_open(const char *file_name, const char *link, char **found)
+{
+    const char *slash = strrchr(file_name, '/');
+    int dlen = slash ? (int)(slash - file_name) : 0;
+    const char *path = debuginfo_path ? debuginfo_path : "-:.debug:/usr/lib/debug";
+    if (*path == '-' || *path == '+')
+        path++;
+    for (const char *e = path;; e++) {
+        size_t elen = strcspn(e, ":");
+        char cand[PATH_MAX];
+        int n;
+        if (elen == 0)
+            n = snprintf(cand, sizeof cand, "%.*s/%s", dlen, file_name, link);
+        else if (*e == '/')
+            n = snprintf(cand, sizeof cand, "%.*s%.*s/%s", (int)elen, e, dlen, file_name, link);
+        else
+            n = snprintf(cand, sizeof cand, "%.*s/%.*s/%s", dlen, file_name, (int)elen, e, link);
+        if (n > 0 && (size_t)n < sizeof cand && strcmp(cand, file_name) != 0) {
+            int fd = open(cand, O_RDONLY | O_CLOEXEC);
+            if (fd >= 0) {
+                *found = strdup(cand);
+                return fd;
+            }
+        }
+        e += elen;
+        if (!*e)
+            return -1;
+    }
+}
+
+/* dwfl_standard_find_debuginfo also asks debuginfod servers when local
+ * lookups fail: a profiled production process would open network
+ * connections wherever DEBUGINFOD_URLS is set (Debian sets it for login
+ * shells), and each module kept a curl handle with a socketpair. We look
+ * locally only: by build ID, then by .gnu_debuglink. */
+static int local_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+                                Dwarf_Addr base, const char *file_name,
+                                const char *debuglink_file, GElf_Word debuglink_crc,
+                                char **debuginfo_file_name)
+{
+    int fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name,
+                                          debuglink_file, debuglink_crc, debuginfo_file_name);
+    if (fd >= 0 || !file_name || !debuglink_file || !*debuglink_file)
+        return fd;
+    return debuglink_open(file_name, debuglink_file, debuginfo_file_name);
+}
+
 static const Dwfl_Callbacks dwfl_callbacks = {
     .find_elf = dwfl_build_id_find_elf,
-    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .find_debuginfo = local_find_debuginfo,
     .section_address = dwfl_offline_section_address,
     .debuginfo_path = &debuginfo_path,
 };
