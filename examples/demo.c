@@ -187,6 +187,7 @@ static void print_urls(int app_port)
     int port = introspect_port();
     printf("introspect demo running (pid %d)\n", (int)getpid());
     printf("  demo app:        http://127.0.0.1:%d/   (/work, /slow, /error)\n", app_port);
+    printf("  flame graphs:    http://127.0.0.1:%d/debug/pprof/ui/\n", port);
     printf("  profiles index:  http://127.0.0.1:%d/debug/pprof/\n", port);
     printf("  metrics:         http://127.0.0.1:%d/metrics\n", port);
     printf("  expvar:          http://127.0.0.1:%d/debug/vars\n", port);
