@@ -285,14 +285,22 @@ int introspect_histogram_new(const char *name, const char *help, const char *con
                       (struct metric **)out);
 }
 
+/* The common preamble of every update: handle, type, then the series. */
+static int series_of(struct metric *m, enum kind k, const char *const *values, struct series **out)
+{
+    if (!m)
+        return INTROSPECT_EINVAL;
+    if (m->kind != k)
+        return INTROSPECT_ETYPE;
+    return lookup(m, values, out);
+}
+
 int introspect_counter_add(introspect_counter *c, const char *const *label_values, double delta)
 {
-    if (!c || !(delta >= 0) || isinf(delta))
+    if (!(delta >= 0) || isinf(delta))
         return INTROSPECT_EINVAL;
-    if (c->m.kind != K_COUNTER)
-        return INTROSPECT_ETYPE;
     struct series *s;
-    int rc = lookup(&c->m, label_values, &s);
+    int rc = series_of(c ? &c->m : NULL, K_COUNTER, label_values, &s);
     if (!rc)
         ix_atomic_add_double(&s->bits, delta);
     return rc;
@@ -300,12 +308,8 @@ int introspect_counter_add(introspect_counter *c, const char *const *label_value
 
 int introspect_gauge_set(introspect_gauge *g, const char *const *label_values, double value)
 {
-    if (!g)
-        return INTROSPECT_EINVAL;
-    if (g->m.kind != K_GAUGE)
-        return INTROSPECT_ETYPE;
     struct series *s;
-    int rc = lookup(&g->m, label_values, &s);
+    int rc = series_of(g ? &g->m : NULL, K_GAUGE, label_values, &s);
     if (!rc)
         atomic_store_explicit(&s->bits, ix_to_bits(value), memory_order_relaxed);
     return rc;
@@ -313,12 +317,10 @@ int introspect_gauge_set(introspect_gauge *g, const char *const *label_values, d
 
 int introspect_gauge_add(introspect_gauge *g, const char *const *label_values, double delta)
 {
-    if (!g || isnan(delta))
+    if (isnan(delta))
         return INTROSPECT_EINVAL;
-    if (g->m.kind != K_GAUGE)
-        return INTROSPECT_ETYPE;
     struct series *s;
-    int rc = lookup(&g->m, label_values, &s);
+    int rc = series_of(g ? &g->m : NULL, K_GAUGE, label_values, &s);
     if (!rc)
         ix_atomic_add_double(&s->bits, delta);
     return rc;
@@ -327,12 +329,10 @@ int introspect_gauge_add(introspect_gauge *g, const char *const *label_values, d
 int introspect_histogram_observe(introspect_histogram *h, const char *const *label_values,
                                  double value)
 {
-    if (!h || isnan(value))
+    if (isnan(value))
         return INTROSPECT_EINVAL;
-    if (h->m.kind != K_HISTOGRAM)
-        return INTROSPECT_ETYPE;
     struct series *s;
-    int rc = lookup(&h->m, label_values, &s);
+    int rc = series_of(h ? &h->m : NULL, K_HISTOGRAM, label_values, &s);
     if (rc)
         return rc;
     size_t lo = 0, hi = h->m.nbounds; /* first bound >= value, or +Inf */
