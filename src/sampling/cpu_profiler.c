@@ -13,6 +13,7 @@
 
 #include "runtime.h"
 #include "sampling/cpu_engine.h"
+#include "sampling/cpu_perf.h"
 #include "sampling/cpu_ring.h"
 #include "sampling/cpu_signal.h"
 #include "sampling/threadlist.h"
@@ -46,13 +47,19 @@ static struct session {
     struct timespec real0;
     struct rusage ru0;
     uint64_t rng;
-    uint64_t arm_failures, fallbacks;
+    uint64_t arm_failures, fallbacks, signalled;
+    struct ix_cpu_perf_stats perf; /* samples read from the perf engine's rings */
 } S;
 
 static _Atomic int g_busy;
 static _Atomic long long g_ends_ns;
 static _Atomic uint64_t t_profiles, t_samples, t_periods, t_drops, t_overruns, t_threads;
 static const char *_Atomic t_engine = "";
+
+static int engine_is_perf(const struct ix_cpu_engine *e)
+{
+    return e == &ix_cpu_engine_perf || e == &ix_cpu_engine_perf_signal;
+}
 
 static uint64_t next_rand(void)
 {
@@ -92,7 +99,9 @@ static void arm_thread(struct thr *t)
         return;
     long first = 1 + (long)(next_rand() % (uint64_t)S.period_ns);
     int rc = S.engine->arm(t->tid, S.period_ns, first, S.sig, &t->arm);
-    if (rc && rc != -ESRCH && S.engine == &ix_cpu_engine_perf) {
+    if (rc == 0 && S.engine == &ix_cpu_engine_perf && t->arm.kind == IX_ARM_PERF)
+        S.signalled++; /* its ring could not be mapped */
+    if (rc && rc != -ESRCH && engine_is_perf(S.engine)) {
         rc = ix_cpu_engine_timer.arm(t->tid, S.period_ns, first, S.sig, &t->arm);
         if (rc == 0)
             S.fallbacks++;
@@ -101,6 +110,22 @@ static void arm_thread(struct thr *t)
         t->alive = 0;
     else if (rc)
         S.arm_failures++;
+}
+
+static void add_record(const struct ix_cpu_rec *rec, void *arg);
+
+/* A thread's samples still in its perf ring go into the profile first. */
+static void release_thread(struct thr *t)
+{
+    ix_cpu_perf_ring_drain(&t->arm, add_record, NULL, &S.perf);
+    ix_cpu_disarm(&t->arm);
+}
+
+static void drain_rings(void)
+{
+    for (size_t i = 0; i < S.nthr; i++)
+        if (S.thr[i].alive)
+            ix_cpu_perf_ring_drain(&S.thr[i].arm, add_record, NULL, &S.perf);
 }
 
 static int list_threads(size_t *n)
@@ -159,7 +184,7 @@ static void rescan(void)
             }
             j++;
         } else if (t->alive) {
-            ix_cpu_disarm(&t->arm);
+            release_thread(t);
             t->alive = 0;
         }
     }
@@ -206,6 +231,8 @@ static const struct ix_cpu_engine *engine_named(const char *name)
 {
     if (!strcmp(name, "perf"))
         return &ix_cpu_engine_perf;
+    if (!strcmp(name, "perf-signal"))
+        return &ix_cpu_engine_perf_signal;
     if (!strcmp(name, "timer"))
         return &ix_cpu_engine_timer;
     if (!strcmp(name, "itimer"))
@@ -297,7 +324,7 @@ int ix_cpu_start(const struct ix_cpu_options *o, char *why, size_t whylen)
     ix_profile_add_type(&S.prof, "cpu", "nanoseconds");
     S.prof.period_type = (struct ix_value_type){"cpu", "nanoseconds"};
     S.prof.period = S.period_ns;
-    ix_cpu_signal_accept(S.engine == &ix_cpu_engine_perf    ? IX_ACCEPT_PERF | IX_ACCEPT_TIMER
+    ix_cpu_signal_accept(engine_is_perf(S.engine)           ? IX_ACCEPT_PERF | IX_ACCEPT_TIMER
                          : S.engine == &ix_cpu_engine_timer ? IX_ACCEPT_TIMER
                                                             : IX_ACCEPT_ITIMER);
     clock_gettime(CLOCK_REALTIME, &S.real0);
@@ -325,6 +352,7 @@ void ix_cpu_poll(void)
 {
     if (ix_mono_ns() - S.last_scan >= RESCAN_NS)
         rescan();
+    drain_rings();
     ix_cpu_ring_drain(&S.ring, add_record, NULL);
 }
 
@@ -333,15 +361,17 @@ static double tv_diff(struct timeval a, struct timeval b)
     return (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_usec - a.tv_usec) / 1e6;
 }
 
-/* Expected samples = CPU seconds x rate. The perf engine samples user space
- * only (exclude_kernel, for perf_event_paranoid=2), so its expectation uses
- * user CPU; the timers count user + system time. */
+/* Expected samples = CPU seconds x rate. Where the kernel refuses kernel-mode
+ * perf samples (perf_event_paranoid = 2, unprivileged) the perf engines
+ * sample user space only, so their expectation uses user CPU; otherwise
+ * user + system time, as the timers count. */
 static void write_comments(const struct rusage *ru1, uint64_t drops,
                            const struct ix_cpu_sigcounts *c)
 {
     double user_s = tv_diff(S.ru0.ru_utime, ru1->ru_utime);
     double sys_s = tv_diff(S.ru0.ru_stime, ru1->ru_stime);
-    int user_only = S.engine == &ix_cpu_engine_perf;
+    int user_only = engine_is_perf(S.engine) && ix_cpu_perf_user_only();
+    uint64_t samples = c->deliveries + S.perf.samples, periods = c->periods + S.perf.samples;
     double cpu_s = user_only ? user_s : user_s + sys_s;
     size_t sampled = 0, seen = S.nthr;
     for (size_t i = 0; i < S.nthr; i++)
@@ -349,47 +379,53 @@ static void write_comments(const struct rusage *ru1, uint64_t drops,
     double expected = cpu_s * (double)S.hz;
     ix_profile_comment(&S.prof, "engine: %s (%s)", S.engine->name, S.engine->what);
     ix_profile_comment(&S.prof, "rate: requested %ld Hz, effective %.1f Hz per CPU second",
-                       S.hz, cpu_s > 0 ? (double)c->periods / cpu_s : 0.0);
+                       S.hz, cpu_s > 0 ? (double)periods / cpu_s : 0.0);
     ix_profile_comment(&S.prof,
-                       "samples: %llu signals for %llu periods; expected %.0f from %.3f s of "
-                       "%s CPU (ratio %.3f); process CPU %.3f s user + %.3f s system",
-                       (unsigned long long)c->deliveries, (unsigned long long)c->periods,
-                       expected, cpu_s, user_only ? "user" : "process",
-                       expected > 0 ? (double)c->periods / expected : 0.0, user_s, sys_s);
+                       "samples: %llu (%llu read from perf rings, %llu signals) for %llu periods; "
+                       "expected %.0f from %.3f s of %s CPU (ratio %.3f); process CPU %.3f s "
+                       "user + %.3f s system",
+                       (unsigned long long)samples, (unsigned long long)S.perf.samples,
+                       (unsigned long long)c->deliveries, (unsigned long long)periods, expected,
+                       cpu_s, user_only ? "user" : "process",
+                       expected > 0 ? (double)periods / expected : 0.0, user_s, sys_s);
     ix_profile_comment(&S.prof,
                        "lost: %llu dropped (ring full); %llu timer overruns folded into late "
-                       "samples; %llu foreign signals ignored",
+                       "samples; %llu foreign signals ignored; %llu stacks cut at the %d-byte "
+                       "stack copy",
                        (unsigned long long)drops, (unsigned long long)c->overruns,
-                       (unsigned long long)c->ignored);
+                       (unsigned long long)c->ignored, (unsigned long long)S.perf.truncated,
+                       IX_PERF_STACK_BYTES);
     ix_profile_comment(&S.prof,
-                       "threads: %zu sampled of %zu seen; %llu on fallback timers; %llu could "
-                       "not be armed",
-                       sampled, seen, (unsigned long long)S.fallbacks,
-                       (unsigned long long)S.arm_failures);
+                       "threads: %zu sampled of %zu seen; %llu signalled (no ring), %llu on "
+                       "fallback timers; %llu could not be armed",
+                       sampled, seen, (unsigned long long)S.signalled,
+                       (unsigned long long)S.fallbacks, (unsigned long long)S.arm_failures);
     atomic_fetch_add(&t_threads, sampled);
 }
 
 void ix_cpu_stop(struct ix_profile *out)
 {
+    /* The window's CPU ends where sampling ends, not after the grace period
+     * for signals in flight (ix_cpu_signal_restore) or the final drains. */
+    struct rusage ru1;
+    getrusage(RUSAGE_SELF, &ru1);
     ix_cpu_signal_quiesce();
     if (S.engine && !S.engine->per_thread)
         S.engine->stop();
     for (size_t i = 0; i < S.nthr; i++)
         if (S.thr[i].alive)
-            ix_cpu_disarm(&S.thr[i].arm);
+            release_thread(&S.thr[i]);
     ix_cpu_signal_restore();
-    struct rusage ru1;
-    getrusage(RUSAGE_SELF, &ru1);
     ix_cpu_ring_drain(&S.ring, add_record, NULL);
     struct ix_cpu_sigcounts c;
     ix_cpu_signal_counts(&c);
-    uint64_t drops = atomic_load(&S.ring.drops);
+    uint64_t drops = atomic_load(&S.ring.drops) + S.perf.lost;
     S.prof.time_nanos = (int64_t)S.real0.tv_sec * 1000000000LL + S.real0.tv_nsec;
     S.prof.duration_nanos = ix_mono_ns() - S.mono0;
     write_comments(&ru1, drops, &c);
     atomic_fetch_add(&t_profiles, 1);
-    atomic_fetch_add(&t_samples, c.deliveries);
-    atomic_fetch_add(&t_periods, c.periods);
+    atomic_fetch_add(&t_samples, c.deliveries + S.perf.samples);
+    atomic_fetch_add(&t_periods, c.periods + S.perf.samples);
     atomic_fetch_add(&t_drops, drops);
     atomic_fetch_add(&t_overruns, c.overruns);
     if (out)

@@ -21,7 +21,7 @@ enum {
 struct ix_cpu_options {
     long hz;
     long seconds;       /* planned length, for Retry-After of concurrent requests */
-    const char *engine; /* "auto", "perf", "timer", "itimer" */
+    const char *engine; /* "auto", "perf", "perf-signal", "timer", "itimer" */
     int sig;
 };
 

@@ -46,22 +46,41 @@ static _Unwind_Reason_Code on_frame(struct _Unwind_Context *ctx, void *arg)
     return w->n < w->max ? _URC_NO_REASON : _URC_END_OF_STACK;
 }
 
-/* Walk with the prepared tables from the interrupted registers. Each step
- * reads only the return address (CFA - 8) and the saved rbp, both inside the
- * frame the rules describe; any doubt ends the walk. */
+/* Where a walk reads stack slots: the live stack (copy == NULL), or a copy
+ * of the bytes [lo, lo + len) that the kernel took at a sample. */
+struct stack_view {
+    const uint8_t *copy;
+    uintptr_t lo, len;
+    int ran_out; /* a read fell beyond the copy */
+};
+
 /* It reads other frames' stack slots on purpose: not an error for ASan. */
-__attribute__((no_sanitize("address"))) static int fast_walk(const struct ix_usnapshot *s,
-                                                             const ucontext_t *uc, uintptr_t *pcs,
-                                                             int max)
+__attribute__((no_sanitize("address"))) static int read_slot(struct stack_view *v,
+                                                             uintptr_t addr, uintptr_t *out)
 {
-    uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
-    uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
-    uintptr_t fp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
+    if (!v->copy) {
+        *out = *(const uintptr_t *)addr;
+        return 0;
+    }
+    if (addr < v->lo || v->len < sizeof *out || addr - v->lo > v->len - sizeof *out) {
+        v->ran_out = 1; /* beyond the copy: the walk ends here */
+        return -1;
+    }
+    __builtin_memcpy(out, v->copy + (addr - v->lo), sizeof *out);
+    return 0;
+}
+
+/* Walk with the prepared tables from the given registers. Each step reads
+ * only the return address (CFA - 8) and the saved rbp, both inside the frame
+ * the rules describe; any doubt ends the walk. */
+static int fast_walk(const struct ix_usnapshot *s, struct stack_view *v, uintptr_t pc,
+                     uintptr_t sp, uintptr_t fp, uintptr_t *pcs, int max)
+{
     const struct ix_uobject *obj = NULL;
     int n = 0;
     pcs[n++] = pc + 1;
     while (n < max) {
-        uintptr_t cfa;
+        uintptr_t cfa, ra;
         const struct ix_urow *r = ix_unwind_lookup(s, n == 1 ? pc : pc - 1, &obj);
         if (!r || (r->flags & (IX_UROW_NOINFO | IX_UROW_UNKNOWN | IX_UROW_OUTERMOST)))
             break;
@@ -72,11 +91,11 @@ __attribute__((no_sanitize("address"))) static int fast_walk(const struct ix_usn
         } else {
             cfa = sp + (uintptr_t)(intptr_t)r->cfa_off;
         }
-        if (cfa <= sp || cfa - sp > MAX_FRAME || (cfa & 7))
+        if (cfa <= sp || cfa - sp > MAX_FRAME || (cfa & 7) || read_slot(v, cfa - 8, &ra))
             break;
-        uintptr_t ra = *(const uintptr_t *)(cfa - 8);
-        if (r->rbp_off != IX_UROW_NO_RBP)
-            fp = *(const uintptr_t *)(cfa + (uintptr_t)(intptr_t)r->rbp_off);
+        if (r->rbp_off != IX_UROW_NO_RBP &&
+            read_slot(v, cfa + (uintptr_t)(intptr_t)r->rbp_off, &fp))
+            break;
         sp = cfa;
         pc = ra;
         if (pc < 4096)
@@ -86,6 +105,23 @@ __attribute__((no_sanitize("address"))) static int fast_walk(const struct ix_usn
     return n;
 }
 
+int ix_unwind_copy(uintptr_t pc, uintptr_t sp, uintptr_t fp, const void *stack, size_t len,
+                   uintptr_t *pcs, int max, int *truncated)
+{
+    *truncated = 0;
+    if (max <= 0)
+        return 0;
+    const struct ix_usnapshot *snap = ix_unwind_tables_current();
+    struct stack_view v = {stack, sp, len, 0};
+    if (snap && stack && len) {
+        int n = fast_walk(snap, &v, pc, sp, fp, pcs, max);
+        *truncated = v.ran_out;
+        return n;
+    }
+    pcs[0] = pc + 1;
+    return 1;
+}
+
 int ix_unwind_signal(const void *ucontext, uintptr_t *pcs, int max)
 {
     if (max <= 0 || !ucontext)
@@ -93,7 +129,10 @@ int ix_unwind_signal(const void *ucontext, uintptr_t *pcs, int max)
     const ucontext_t *uc = ucontext;
     const struct ix_usnapshot *snap = ix_unwind_tables_current();
     if (snap) {
-        int n = fast_walk(snap, uc, pcs, max);
+        struct stack_view live = {NULL, 0, 0, 0};
+        int n = fast_walk(snap, &live, (uintptr_t)uc->uc_mcontext.gregs[REG_RIP],
+                          (uintptr_t)uc->uc_mcontext.gregs[REG_RSP],
+                          (uintptr_t)uc->uc_mcontext.gregs[REG_RBP], pcs, max);
         if (n > 1)
             return n;
     }

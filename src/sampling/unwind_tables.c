@@ -41,7 +41,8 @@ struct built {
     uintptr_t lo, hi, base;
     char *name;
     struct ix_urow *rows;
-    uint32_t nrows;
+    uint32_t *bucket;
+    uint32_t nrows, nbuckets, shift;
 };
 
 struct retired {
@@ -397,6 +398,32 @@ static int build_rows(const uint8_t *hdr, uintptr_t base, struct ix_urow **out, 
     return 0;
 }
 
+/* The bucket index (see struct ix_uobject): the smallest bucket of at least
+ * 64 bytes of code that keeps the index no larger than the rows. Without
+ * memory for it, lookups search all rows (slower, still correct). */
+static void build_buckets(struct built *b)
+{
+    if (b->nrows < 2)
+        return;
+    uint32_t first = b->rows[0].pc, span = b->rows[b->nrows - 1].pc - first, shift = 6;
+    while (shift < 31 && (span >> shift) + 2 > b->nrows)
+        shift++;
+    uint32_t nb = (span >> shift) + 2;
+    uint32_t *bucket = malloc((size_t)nb * sizeof *bucket);
+    if (!bucket)
+        return;
+    uint32_t r = 0;
+    for (uint32_t i = 0; i < nb; i++) {
+        uint64_t at = (uint64_t)first + ((uint64_t)i << shift);
+        while (r + 1 < b->nrows && b->rows[r + 1].pc <= at)
+            r++;
+        bucket[i] = r;
+    }
+    b->bucket = bucket;
+    b->nbuckets = nb;
+    b->shift = shift;
+}
+
 /* ---- snapshots ---- */
 struct scan {
     struct ix_uobject *objs;
@@ -421,6 +448,7 @@ static const struct built *rows_for(const struct ix_uobject *o, const char *name
         b->rows = NULL; /* unsupported or OOM: no rows, walks stop there */
         b->nrows = 0;
     }
+    build_buckets(b);
     b->lo = o->lo;
     b->hi = o->hi;
     b->base = o->base;
@@ -462,13 +490,19 @@ static int on_object(struct dl_phdr_info *info, size_t size, void *arg)
         sc->objs = o;
         sc->cap = cap;
     }
-    sc->objs[sc->n] = (struct ix_uobject){lo, hi, info->dlpi_addr, NULL, 0};
+    sc->objs[sc->n] = (struct ix_uobject){lo, hi, info->dlpi_addr, NULL, NULL, 0, 0, 0};
     /* Parse here, while dl_iterate_phdr holds the loader lock: once it
      * returns, another thread may dlclose the object and unmap its
      * .eh_frame. The rows are our own copies. */
     const struct built *b = rows_for(&sc->objs[sc->n], info->dlpi_name ? info->dlpi_name : "", hdr);
-    sc->objs[sc->n].rows = b ? b->rows : NULL;
-    sc->objs[sc->n++].nrows = b ? b->nrows : 0;
+    if (b) {
+        sc->objs[sc->n].rows = b->rows;
+        sc->objs[sc->n].nrows = b->nrows;
+        sc->objs[sc->n].bucket = b->bucket;
+        sc->objs[sc->n].nbuckets = b->nbuckets;
+        sc->objs[sc->n].shift = b->shift;
+    }
+    sc->n++;
     return 0;
 }
 
@@ -561,6 +595,16 @@ const struct ix_urow *ix_unwind_lookup(const struct ix_usnapshot *s, uintptr_t p
     if (pc >= o->hi || !o->nrows || pc - o->base > UINT32_MAX)
         return NULL;
     uint32_t off = (uint32_t)(pc - o->base), lo = 0, hi = o->nrows;
+    if (o->bucket) {
+        uint32_t first = o->rows[0].pc;
+        if (off < first)
+            return NULL;
+        uint32_t k = (off - first) >> o->shift;
+        if (k + 1 >= o->nbuckets)
+            return &o->rows[o->nrows - 1];
+        lo = o->bucket[k];
+        hi = o->bucket[k + 1] + 1;
+    }
     while (lo < hi) { /* last row with pc <= off */
         uint32_t mid = (lo + hi) / 2;
         if (o->rows[mid].pc <= off)

@@ -15,7 +15,8 @@
  * "unknown" rows, where the walk stops.
  *
  * Cost: parsing every FDE of the loaded objects once (milliseconds), a few
- * MB for a large process; measured in bench/cpu.md. */
+ * MB for a large process, plus a bucket index of at most one word per row;
+ * measured in bench/README.md. */
 #ifndef IX_UNWIND_TABLES_H
 #define IX_UNWIND_TABLES_H
 
@@ -35,11 +36,16 @@ struct ix_urow {
     uint8_t pad;
 };
 
+/* Rows are sorted by pc; bucket[b] is the row in effect at offset
+ * rows[0].pc + (b << shift), so a lookup binary-searches only the few rows of
+ * one bucket (two or three cache lines) instead of the whole table. */
 struct ix_uobject {
     uintptr_t lo, hi; /* executable address range */
     uintptr_t base;
     const struct ix_urow *rows;
-    uint32_t nrows;
+    const uint32_t *bucket; /* nbuckets entries, or NULL: search every row */
+    uint32_t nrows, nbuckets;
+    uint32_t shift;
 };
 
 struct ix_usnapshot {

@@ -100,6 +100,8 @@ static void forced_engines(void)
     if (perf_available()) {
         restart("perf", 0);
         engine_is("perf");
+        restart("perf-signal", 0);
+        engine_is("perf-signal");
     } else {
         restart("perf", 0);
         expect_status("/debug/pprof/profile?seconds=1", 500, "cannot run here");

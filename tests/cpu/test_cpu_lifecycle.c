@@ -91,6 +91,7 @@ static void hundred_profiles_keep_fds(void)
         run_cmd("ls -l /proc/$PPID/fd >&2", NULL);
     ASSERT_EQ(after, before);
     ASSERT_EQ(count_perf_fds(), 0);
+    ASSERT_EQ(count_perf_maps(), 0); /* the perf engine's rings are unmapped too */
 }
 
 static _Atomic int churn_stop;

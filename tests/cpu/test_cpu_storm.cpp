@@ -108,8 +108,10 @@ int main()
     pthread_t t[6];
     for (int i = 0; i < 6; i++)
         ASSERT(pthread_create(&t[i], nullptr, fns[i], nullptr) == 0);
-    if (perf_available())
+    if (perf_available()) {
         profile_with("perf");
+        profile_with("perf-signal"); // the live-stack walk in a handler, under the storm
+    }
     profile_with("timer");
     stop_all = 1;
     for (auto &th : t)

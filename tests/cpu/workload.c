@@ -155,3 +155,15 @@ static int perf_kind(const char *link) { return strstr(link, "perf_event") != NU
 int count_profiler_kind_fds(void) { return count_fds_where(profiler_kind) - 1; /* the DIR */ }
 
 int count_perf_fds(void) { return count_fds_where(perf_kind); }
+
+int count_perf_maps(void)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    ASSERT(f);
+    char line[512];
+    int n = 0;
+    while (fgets(line, sizeof line, f))
+        n += strstr(line, "perf_event") != NULL;
+    fclose(f);
+    return n;
+}

@@ -19,6 +19,8 @@ int count_fds(void);
 int count_profiler_kind_fds(void);
 /* Open perf_event file descriptors of this process. */
 int count_perf_fds(void);
+/* Mappings of perf_event rings in this process. */
+int count_perf_maps(void);
 /* Fetch path from 127.0.0.1:port into file; returns the HTTP status. */
 int fetch_to_file(int port, const char *target, const char *file);
 
