@@ -10,7 +10,7 @@ Per run: samples/expected (expected = process CPU seconds x rate, measured by
 the workload over the profiled window), attribution (heavy/light samples) and
 work per CPU-second (overhead = 1 - profiled/unprofiled). Medians over rounds;
 attribution also pooled over all rounds. Writes a markdown table to stdout and
-raw rows to bench/cpu/results.json."""
+raw rows to --json (default bench/cpu/results.json)."""
 import argparse, json, os, re, statistics, subprocess, sys, tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -74,8 +74,8 @@ def run(tool, T, hz, secs, build, tmp):
         os.unlink(prof)
     if tool == "none":
         return kv(sh(f"{wl} {T} {secs} none")), None
-    if tool in ("introspect-perf", "introspect-timer"):
-        eng = tool.split("-")[1]
+    if tool.startswith("introspect-"):
+        eng = tool[len("introspect-"):]
         r = kv(sh(f"{wl} {T} {secs} introspect",
                   {"IX_HZ": str(hz), "IX_OUT": prof, "INTROSPECT_CPU_ENGINE": eng}))
         return r, pprof_counts(prof)
@@ -101,7 +101,9 @@ def main():
     ap.add_argument("--seconds", type=float, default=4)
     ap.add_argument("--threads", default="1,2,4,8")
     ap.add_argument("--hz", default="100,250,1000")
-    ap.add_argument("--tools", default="none,introspect-perf,introspect-timer,gperftools,go,perf")
+    ap.add_argument("--tools", default="none,introspect-perf,introspect-perf-signal,"
+                    "introspect-timer,gperftools,go,perf")
+    ap.add_argument("--json", default=os.path.join(HERE, "results.json"))
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="ixbench")
     build = os.path.abspath(a.build)
@@ -114,7 +116,7 @@ def main():
     tools = a.tools.split(",")
     truth = {}
     for T in Ts:  # calibrated truth: the workload times each call itself
-        rs = [kv(sh(f"{tmp}/cpu_workload {T} 2 none", {"TIMING": "1"}))["truth"] for _ in range(2)]
+        rs = [kv(sh(f"{tmp}/cpu_workload {T} 2 none", {"TIMING": "1"}))["truth"] for _ in range(3)]
         truth[T] = statistics.median(rs)
     rows = []
     for rnd in range(a.rounds):
@@ -136,7 +138,7 @@ def main():
                                    expected=(c[3] if c[3] else r["cpu"]) * hz)
                     rows.append(row)
                     print(json.dumps(row), file=sys.stderr)
-    json.dump({"truth": truth, "rows": rows}, open(os.path.join(HERE, "results.json"), "w"), indent=1)
+    json.dump({"truth": truth, "rows": rows}, open(a.json, "w"), indent=1)
     report(truth, rows, Ts, hzs, tools)
 
 
@@ -178,7 +180,8 @@ if __name__ == "__main__":
         truth = {int(k): v for k, v in d["truth"].items()}
         Ts = sorted({r["T"] for r in rows})
         hzs = sorted({r["hz"] for r in rows if r["tool"] != "none"})
-        tools = ["introspect-perf", "introspect-timer", "gperftools", "go", "perf"]
+        tools = ["introspect-perf", "introspect-perf-signal", "introspect-timer", "gperftools",
+                 "go", "perf"]
         report(truth, rows, Ts, hzs, tools)
     else:
         main()

@@ -164,11 +164,12 @@ static int arm_event(pid_t tid, long period_ns, long first_ns, int sig, int ring
 
 /* Ring mode first; a thread whose ring cannot be mapped (the locked-memory
  * budget of unprivileged users is ~0.5 MB per CPU plus RLIMIT_MEMLOCK) is
- * signalled instead, with a one-page ring. */
+ * signalled instead, with a one-page ring, unless sig is 0 (no signal of
+ * ours: another handler owns it). */
 static int perf_arm(pid_t tid, long period_ns, long first_ns, int sig, struct ix_cpu_arm *a)
 {
     int rc = arm_event(tid, period_ns, first_ns, sig, 1, a);
-    if (rc == -EPERM || rc == -ENOMEM)
+    if ((rc == -EPERM || rc == -ENOMEM) && sig)
         rc = arm_event(tid, period_ns, first_ns, sig, 0, a);
     return rc;
 }

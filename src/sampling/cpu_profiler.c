@@ -48,6 +48,7 @@ static struct session {
     struct rusage ru0;
     uint64_t rng;
     uint64_t arm_failures, fallbacks, signalled;
+    char foreign[240]; /* set when the signal has another owner: perf rings only */
     struct ix_cpu_perf_stats perf; /* samples read from the perf engine's rings */
 } S;
 
@@ -98,10 +99,11 @@ static void arm_thread(struct thr *t)
     if (!S.engine->per_thread)
         return;
     long first = 1 + (long)(next_rand() % (uint64_t)S.period_ns);
-    int rc = S.engine->arm(t->tid, S.period_ns, first, S.sig, &t->arm);
+    int sig = S.foreign[0] ? 0 : S.sig;
+    int rc = S.engine->arm(t->tid, S.period_ns, first, sig, &t->arm);
     if (rc == 0 && S.engine == &ix_cpu_engine_perf && t->arm.kind == IX_ARM_PERF)
         S.signalled++; /* its ring could not be mapped */
-    if (rc && rc != -ESRCH && engine_is_perf(S.engine)) {
+    if (rc && rc != -ESRCH && engine_is_perf(S.engine) && sig) {
         rc = ix_cpu_engine_timer.arm(t->tid, S.period_ns, first, S.sig, &t->arm);
         if (rc == 0)
             S.fallbacks++;
@@ -314,6 +316,13 @@ int ix_cpu_start(const struct ix_cpu_options *o, char *why, size_t whylen)
     ix_unwind_here(warm, 4, 0);
     ix_unwind_tables_update(); /* the fast stack walk's tables (unwind_tables.h) */
     int rc = ix_cpu_signal_install(o->sig, &S.ring, why, whylen);
+    if (rc == -1 && S.engine == &ix_cpu_engine_perf) {
+        /* Ring mode needs no signal: profile beside the other handler,
+         * leaving its signal alone; only threads without a ring go unsampled. */
+        snprintf(S.foreign, sizeof S.foreign, "%s", why);
+        why[0] = 0;
+        rc = 0;
+    }
     if (rc) {
         free_session();
         atomic_store(&g_busy, 0);
@@ -400,6 +409,8 @@ static void write_comments(const struct rusage *ru1, uint64_t drops,
                        "fallback timers; %llu could not be armed",
                        sampled, seen, (unsigned long long)S.signalled,
                        (unsigned long long)S.fallbacks, (unsigned long long)S.arm_failures);
+    if (S.foreign[0])
+        ix_profile_comment(&S.prof, "signal: not used, perf rings only (%s)", S.foreign);
     atomic_fetch_add(&t_threads, sampled);
 }
 

@@ -429,7 +429,7 @@ struct scan {
     struct ix_uobject *objs;
     size_t n, cap;
     unsigned long long adds, subs;
-    int oom;
+    int oom, unchanged;
 };
 
 /* The rows of an object seen before, or freshly built ones (kept). */
@@ -463,6 +463,12 @@ static int on_object(struct dl_phdr_info *info, size_t size, void *arg)
     if (size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs) {
         sc->adds = info->dlpi_adds;
         sc->subs = info->dlpi_subs;
+        /* Nothing loaded or unloaded since the last snapshot: stop at once
+         * (the profiler asks every 10 ms). */
+        if (sc->n == 0 && atomic_load(&g_current) && sc->adds == g_adds && sc->subs == g_subs) {
+            sc->unchanged = 1;
+            return 1;
+        }
     }
     const uint8_t *hdr = NULL;
     uintptr_t lo = UINTPTR_MAX, hi = 0;
@@ -562,7 +568,7 @@ int ix_unwind_tables_update(void)
     int rc = 0;
     if (sc.oom)
         rc = -1;
-    else if (!atomic_load(&g_current) || sc.adds != g_adds || sc.subs != g_subs)
+    else if (!sc.unchanged)
         rc = publish(&sc);
     free_old_snapshots(mono_ns());
     free(sc.objs);

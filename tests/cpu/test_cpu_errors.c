@@ -128,7 +128,17 @@ static void sigprof_owned_elsewhere(void)
     sa.sa_sigaction = foreign_profiler;
     sa.sa_flags = SA_SIGINFO;
     sigaction(SIGPROF, &sa, NULL);
-    restart("auto", 0);
+    if (perf_available()) {
+        /* The perf engine's rings need no signal: it profiles beside the
+         * other handler (gperftools' libprofiler, say) and leaves it alone;
+         * the signalled engines refuse. */
+        restart("auto", 0);
+        engine_is("perf");
+        expect_status("/debug/pprof/profile?seconds=1&debug=1", 200, "perf rings only");
+        restart("perf-signal", 0);
+        expect_status("/debug/pprof/profile?seconds=1", 409, "already has a handler");
+    }
+    restart("timer", 0);
     expect_status("/debug/pprof/profile?seconds=1", 409, "already has a handler");
     sigaction(SIGPROF, NULL, &cur);
     ASSERT(cur.sa_sigaction == foreign_profiler);
