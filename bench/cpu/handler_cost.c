@@ -3,10 +3,13 @@
  * libunwind for comparison), publish. Measured inside a real signal handler
  * with CLOCK_MONOTONIC (vDSO) around that work; kernel signal delivery is not
  * included (see the overhead figures for the whole cost).
- *   handler_cost tables|gcc|libunwind [samples]
+ *   handler_cost tables|copy|gcc|libunwind|none [samples]
  * none: ring claim/publish and the clock reads only; tables: the profiler's
- * prepared unwind tables; gcc: libgcc's
- * _Unwind_Backtrace; libunwind: unw_init_local2 + unw_step. */
+ * prepared unwind tables on the live stack (perf-signal and timer engines);
+ * copy: what the perf engine's ring mode does per sample, here in one place:
+ * copy 8 KB of stack from sp (the kernel's part) and walk the copy (the
+ * profiling thread's part); gcc: libgcc's _Unwind_Backtrace; libunwind:
+ * unw_init_local2 + unw_step. */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 #include <signal.h>
@@ -18,6 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <ucontext.h>
+
+#include "sampling/cpu_perf.h"
 #include "sampling/cpu_ring.h"
 #include "sampling/unwind.h"
 #include "sampling/unwind_tables.h"
@@ -26,6 +32,33 @@
 static struct ix_cpu_ring ring;
 static uint64_t cost[MAXS];
 static volatile int ncost, want = 5000, use_libunwind;
+static uint8_t stack_copy[IX_PERF_STACK_BYTES];
+static uintptr_t stack_end; /* end of the main stack's mapping: the copy stops there */
+
+static void find_stack_end(void)
+{
+    uintptr_t here = (uintptr_t)&here, lo, hi;
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512];
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && here >= lo && here < hi)
+            stack_end = hi;
+    if (f)
+        fclose(f);
+}
+
+/* The ring mode's work for one sample: the kernel's copy, then the walk. */
+__attribute__((no_sanitize("address"))) static int unwind_copy(void *ucv, uintptr_t *pcs, int max)
+{
+    const ucontext_t *uc = ucv;
+    uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+    size_t len = stack_end - sp < sizeof stack_copy ? stack_end - sp : sizeof stack_copy;
+    memcpy(stack_copy, (const void *)sp, len);
+    int cut;
+    return ix_unwind_copy((uintptr_t)uc->uc_mcontext.gregs[REG_RIP], sp,
+                          (uintptr_t)uc->uc_mcontext.gregs[REG_RBP], stack_copy, len, pcs, max,
+                          &cut);
+}
 static volatile uint64_t sink;
 static long depth_sum;
 
@@ -58,7 +91,8 @@ static void on_prof(int sig, siginfo_t *si, void *uc)
     if (rec) {
         rec->tid = 0;
         rec->weight = 1;
-        rec->npcs = use_libunwind == 2 ? 1
+        rec->npcs = use_libunwind == 3 ? unwind_copy(uc, rec->pcs, IX_CPU_MAX_DEPTH)
+                    : use_libunwind == 2 ? 1
                     : use_libunwind ? unwind_libunwind(uc, rec->pcs, IX_CPU_MAX_DEPTH)
                                     : ix_unwind_signal(uc, rec->pcs, IX_CPU_MAX_DEPTH);
         depth_sum += rec->npcs;
@@ -90,8 +124,12 @@ static int cmp(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "tables";
-    use_libunwind = strcmp(mode, "libunwind") == 0 ? 1 : strcmp(mode, "none") == 0 ? 2 : 0;
-    if (strcmp(mode, "tables") == 0) {
+    use_libunwind = strcmp(mode, "libunwind") == 0 ? 1
+                    : strcmp(mode, "none") == 0    ? 2
+                    : strcmp(mode, "copy") == 0    ? 3
+                                                   : 0;
+    find_stack_end();
+    if (strcmp(mode, "tables") == 0 || use_libunwind == 3) {
         uint64_t t0 = mono();
         ix_unwind_tables_update();
         uint64_t t1 = mono();

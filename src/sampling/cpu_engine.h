@@ -73,8 +73,9 @@ extern const struct ix_cpu_engine ix_cpu_engine_itimer;
 void ix_cpu_disarm(struct ix_cpu_arm *a);
 
 /* Signal side of the perf-signal engine (async-signal-safe): free the ring of
- * the event behind fd. Returns 1 when fd is one of ours, 0 otherwise. */
-int ix_cpu_perf_on_signal(int fd);
+ * the event behind fd and say which thread it samples. Returns 1 when fd is
+ * one of ours, 0 otherwise. */
+int ix_cpu_perf_on_signal(int fd, pid_t *tid);
 /* In a forked child: close every perf event fd inherited from the parent, so
  * the parent's events die with the parent's descriptors. */
 void ix_cpu_perf_close_all_inherited(void);

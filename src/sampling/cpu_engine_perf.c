@@ -27,6 +27,7 @@ enum { FD_FREE, FD_SIGNAL, FD_RING };
 static _Atomic uint8_t g_fd_state[MAX_FD];
 static void *_Atomic g_fd_map[MAX_FD];
 static uint32_t g_fd_bytes[MAX_FD];
+static _Atomic pid_t g_fd_tid[MAX_FD]; /* the thread each signalled event samples */
 static long g_page_size;
 /* -1 unknown, 1 the kernel lets us sample in kernel mode too, 0 user only. */
 static _Atomic int g_kernel_ok = -1;
@@ -138,6 +139,7 @@ static int arm_event(pid_t tid, long period_ns, long first_ns, int sig, int ring
         return -e;
     }
     g_fd_bytes[fd] = (uint32_t)bytes;
+    atomic_store(&g_fd_tid[fd], tid);
     atomic_store(&g_fd_map[fd], map);
     atomic_store(&g_fd_state[fd], ring ? FD_RING : FD_SIGNAL);
     uint64_t period = (uint64_t)period_ns;
@@ -193,7 +195,7 @@ void ix_cpu_disarm(struct ix_cpu_arm *a)
     a->map = NULL;
 }
 
-int ix_cpu_perf_on_signal(int fd)
+int ix_cpu_perf_on_signal(int fd, pid_t *tid)
 {
     if (fd < 0 || fd >= MAX_FD)
         return 0;
@@ -205,6 +207,7 @@ int ix_cpu_perf_on_signal(int fd)
     /* Free the ring: everything up to data_head has been "read". */
     uint64_t head = __atomic_load_n(&pg->data_head, __ATOMIC_ACQUIRE);
     __atomic_store_n(&pg->data_tail, head, __ATOMIC_RELEASE);
+    *tid = atomic_load_explicit(&g_fd_tid[fd], memory_order_relaxed);
     return 1;
 }
 

@@ -24,6 +24,7 @@ static int timer_arm(pid_t tid, long period_ns, long first_ns, int sig, struct i
     sev.sigev_notify = SIGEV_THREAD_ID;
     sev.sigev_signo = sig;
     sev._sigev_un._tid = tid;
+    sev.sigev_value.sival_int = tid; /* the handler's tid, without a gettid() per sample */
     timer_t t;
     if (timer_create(thread_cpu_clock(tid), &sev, &t) < 0)
         return -errno;
