@@ -230,6 +230,40 @@ static int parse_cie(const uint8_t *p, struct cie *c)
 }
 
 #define MAX_REMEMBER 8
+#define CFA_EXPR 1     /* a DWARF expression we do not evaluate: unknown rows */
+#define CFA_PLT 16     /* + threshold: binutils' lazy-PLT expression (see below) */
+
+/* The one CFA expression worth knowing: binutils' for lazy .plt entries,
+ * CFA = rsp + 8 + ((rip & 15) >= T ? 8 : 0), T = 11 (10 with IBT): inside
+ * an entry the return address is on top of the stack until its push. A
+ * sample in a PLT stub is common (every call into a shared library passes
+ * one), and without these rows its walk would stop at the stub. */
+static int plt_expression(const uint8_t *p, const uint8_t *end, uint64_t n)
+{
+    static const uint8_t head[] = {0x77, 0x08, 0x80, 0x00, 0x3f, 0x1a};
+    static const uint8_t tail[] = {0x2a, 0x33, 0x24, 0x22};
+    if (n != 11 || end - p < 11 || memcmp(p, head, 6) || memcmp(p + 7, tail, 4))
+        return CFA_EXPR;
+    if (p[6] != 0x3b && p[6] != 0x3a) /* DW_OP_lit11, DW_OP_lit10 */
+        return CFA_EXPR;
+    return CFA_PLT + (p[6] - 0x30);
+}
+
+/* Rows for [from, to) under the PLT expression: two per 16-byte entry. */
+static void emit_plt_rows(struct rowbuf *b, uintptr_t base, uintptr_t from, uintptr_t to,
+                          int threshold, const struct cfa_state *s)
+{
+    struct cfa_state r = *s;
+    r.cfa_expr = 0;
+    r.cfa_reg = REG_RSP;
+    for (uintptr_t e = from & ~(uintptr_t)15; e < to && !b->oom; e += 16) {
+        r.cfa_off = 8;
+        emit(b, base, e < from ? from : e, &r, 0);
+        r.cfa_off = 16;
+        if (e + (uintptr_t)threshold < to)
+            emit(b, base, e + (uintptr_t)threshold, &r, 0);
+    }
+}
 
 /* Run one CFA program; rows are emitted at each location advance when
  * `b` is set (FDE), or only the state is computed (CIE initial program). */
@@ -292,7 +326,10 @@ static void run_cfa(const uint8_t *p, const uint8_t *end, const struct cie *c,
             case 0x0d: s->cfa_reg = (int)uleb(&p, end); break;
             case 0x0e: s->cfa_off = (int64_t)uleb(&p, end); break;
             case 0x13: s->cfa_off = sleb(&p, end) * c->data_align; break;
-            case 0x0f: { uint64_t n = uleb(&p, end); p += n; s->cfa_expr = 1; break; }
+            case 0x0f: { uint64_t n = uleb(&p, end);
+                s->cfa_expr = plt_expression(p, end, n);
+                p += n;
+                break; }
             case 0x10: case 0x16: { reg = uleb(&p, end); uint64_t n = uleb(&p, end); p += n;
                 if (reg == REG_RBP) s->rbp_rule = RULE_OTHER;
                 if (reg == REG_RA) s->ra_rule = RULE_OTHER;
@@ -350,7 +387,9 @@ static void parse_fde(const uint8_t *fde, uintptr_t base, struct rowbuf *b)
     loc = pc_begin;
     uintptr_t pc_end = pc_begin + pc_range;
     run_cfa(p, end, &c, &s, &init, &loc, pc_end, b, base);
-    if (loc < pc_end)
+    if (loc < pc_end && s.cfa_expr >= CFA_PLT)
+        emit_plt_rows(b, base, loc, pc_end, s.cfa_expr - CFA_PLT, &s);
+    else if (loc < pc_end)
         emit(b, base, loc, &s, 0);
     emit(b, base, pc_end, &s, IX_UROW_NOINFO);
 }
