@@ -59,8 +59,8 @@ typedef struct introspect_config {
     unsigned connection_timeout_s; /* idle connection timeout; default 30 */
     unsigned max_profile_seconds;  /* upper bound for ?seconds=; default 300 */
     unsigned max_profile_hz;       /* upper bound for ?hz= on CPU profiles; default 1000 */
-    int cpu_signal;                /* signal used for CPU samples; default SIGPROF */
-    const char *cpu_engine;        /* "auto" (default), "perf", "timer", "itimer" */
+    int cpu_signal;                /* signal of the signalled CPU engines; default SIGPROF */
+    const char *cpu_engine;        /* "auto" (default), "perf", "perf-signal", "timer", "itimer" */
     const char *token;             /* bearer token; NULL = none (loopback only) */
     int64_t block_profile_rate;    /* block profile: sample waits of d ns with probability
                                       d/rate; 1 = every wait, 0 = off; default 10000 */
