@@ -1,7 +1,10 @@
-/* Bearer-token access over real loopback HTTP, INTROSPECT_TOKEN, and the
- * start-time refusals (non-loopback without a token, unusable TLS files). */
+/* Bearer-token access over real loopback HTTP, the UI's cookie login,
+ * INTROSPECT_TOKEN, and the start-time refusals (non-loopback without a
+ * token, unusable TLS files). */
 #include <introspect.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "harness.h"
 
 static int start_with(const char *token)
@@ -53,6 +56,42 @@ static void check_token(int port, const char *tok)
     }
 }
 
+/* /debug/pprof/ui/?token= sets the cookie a browser then sends with every request. */
+static void check_ui_login(int port, const char *tok)
+{
+    char target[256], cookie[512], hex[200] = "";
+    struct http_reply r;
+    ASSERT(http_request(port, "GET", "/debug/pprof/ui/?token=wrong", NULL, NULL, 0, &r) == 0);
+    ASSERT_EQ(r.status, 401);
+    ASSERT(http_header(&r, "Set-Cookie") == NULL);
+    http_reply_free(&r);
+    snprintf(target, sizeof target, "/debug/pprof/ui/?token=%s", tok);
+    ASSERT(http_request(port, "GET", target, NULL, NULL, 0, &r) == 0);
+    ASSERT_EQ(r.status, 303);
+    ASSERT_STR_CONTAINS(http_header(&r, "Location"), "/debug/pprof/ui/");
+    const char *set = http_header(&r, "Set-Cookie");
+    printf("Set-Cookie: %s\n", set);
+    ASSERT_STR_CONTAINS(set, "HttpOnly");
+    ASSERT_STR_CONTAINS(set, "SameSite=Strict");
+    for (size_t i = 0; tok[i]; i++)
+        snprintf(hex + 2 * i, 3, "%02x", (unsigned char)tok[i]);
+    snprintf(cookie, sizeof cookie, "introspect_token=%s", hex);
+    ASSERT_STR_CONTAINS(set, cookie);
+    http_reply_free(&r);
+    /* the cookie opens every route, among other cookies too */
+    snprintf(cookie, sizeof cookie, "Cookie: theme=dark; introspect_token=%s; x=1\r\n", hex);
+    ASSERT_EQ(status_with(port, "/debug/pprof/ui/", cookie), 200);
+    ASSERT_EQ(status_with(port, "/debug/pprof/cmdline", cookie), 200);
+    ASSERT_EQ(status_with(port, "/metrics", cookie), 200);
+    /* a wrong, truncated or unnamed cookie does not */
+    snprintf(cookie, sizeof cookie, "Cookie: introspect_token=%.*s\r\n", (int)strlen(hex) - 1, hex);
+    ASSERT_EQ(status_with(port, "/metrics", cookie), 401);
+    snprintf(cookie, sizeof cookie, "Cookie: other_token=%s\r\n", hex);
+    ASSERT_EQ(status_with(port, "/metrics", cookie), 401);
+    ASSERT_EQ(status_with(port, "/metrics", "Cookie: introspect_token=\r\n"), 401);
+    ASSERT_EQ(status_with(port, "/debug/pprof/ui/", NULL), 401);
+}
+
 static void expect_start_error(introspect_config *c, int code, const char *why)
 {
     ASSERT_EQ(introspect_start(c), code);
@@ -91,6 +130,7 @@ int main(void)
 {
     int port = start_with("s3cret-Token_42");
     check_token(port, "s3cret-Token_42");
+    check_ui_login(port, "s3cret-Token_42");
     ASSERT_EQ(introspect_stop(), 0);
 
     setenv("INTROSPECT_TOKEN", "from-the-environment", 1);

@@ -15,7 +15,10 @@
  *     gzipped pprof, the go tool pprof command is copied to the clipboard);
  *   - on the running demo, when the build serves them: a 2-second CPU
  *     capture whose flame graph contains the demo's hot function, search,
- *     zoom and cancel; a live heap diff.
+ *     zoom and cancel; a live heap diff;
+ *   - with a token configured, the page refuses a browser without it (401)
+ *     and /debug/pprof/ui/?token= logs it in: cookie set, token gone from
+ *     the address bar, the page's own requests served.
  * A screenshot goes to $IX_BUILD_DIR/ui.png (and docs/ui.png when
  * IX_UI_UPDATE_SCREENSHOT=1). */
 'use strict';
@@ -33,14 +36,16 @@ const HOT = 'demo_hot_checksum';
 const log = (...a) => console.log('test_ui:', ...a);
 
 /* ---- the server under test: the demo when built, else the bare ui_server */
-function startServer() {
+function startServer(token) {
   const demo = path.join(BUILD, 'examples', 'introspect-demo');
   const bare = path.join(BUILD, 'tests', 'ui_server');
-  const isDemo = fs.existsSync(demo);
+  const isDemo = !token && fs.existsSync(demo);
   const cmd = isDemo ? demo : bare;
   /* timeout(1) guarantees the server dies even if this script is killed. */
   const args = ['-s', 'KILL', '230', cmd, ...(isDemo ? ['--listen', '127.0.0.1:0', '--traffic', '50'] : [])];
-  const child = spawn('timeout', args, { env: { ...process.env, INTROSPECT_ADDR: '127.0.0.1:0' }, stdio: ['pipe', 'pipe', 'inherit'] });
+  const env = { ...process.env, INTROSPECT_ADDR: '127.0.0.1:0' };
+  if (token) env.INTROSPECT_TOKEN = token;
+  const child = spawn('timeout', args, { env, stdio: ['pipe', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error('server did not print its port: ' + out)), 15000);
@@ -467,6 +472,35 @@ async function checkLiveHeapDiff(page) {
   log('live heap diff renders');
 }
 
+/* A token-protected server: the browser logs in through the UI's URL. */
+async function checkTokenLogin(context) {
+  const token = 'ui-T0ken.' + process.pid;
+  const srv = await startServer(token);
+  const base = 'http://127.0.0.1:' + srv.port;
+  try {
+    const page = await context.newPage();
+    const refused = await page.goto(base + '/debug/pprof/ui/');
+    assert.strictEqual(refused.status(), 401);
+    const wrong = await page.goto(base + '/debug/pprof/ui/?token=nope');
+    assert.strictEqual(wrong.status(), 401);
+    await page.goto(base + '/debug/pprof/ui/?token=' + encodeURIComponent(token));
+    assert.ok(!page.url().includes('token='), 'the token stays in the address bar: ' + page.url());
+    assert.ok(page.url().startsWith(base + '/debug/pprof/ui/'), page.url());
+    await page.waitForFunction(() => window.introspect && window.introspect.views);
+    const status = await page.evaluate(async () => (await fetch('/debug/pprof/threads?debug=1')).status);
+    assert.strictEqual(status, 200, 'the page\'s own requests carry the cookie');
+    const cookies = await context.cookies(base);
+    const c = cookies.find((x) => x.name === 'introspect_token');
+    assert.ok(c && c.httpOnly && c.sameSite === 'Strict', JSON.stringify(cookies));
+    await context.clearCookies();
+    await page.close();
+    log('token: 401 without it, /debug/pprof/ui/?token= logs the browser in (HttpOnly, SameSite=Strict cookie)');
+  } finally {
+    srv.child.stdin.end();
+    srv.child.kill('SIGTERM');
+  }
+}
+
 async function main() {
   assert.ok(BUILD, 'IX_BUILD_DIR');
   const srv = await startServer();
@@ -540,6 +574,7 @@ async function main() {
     assert.deepStrictEqual(csp, [], 'CSP violations');
     assert.deepStrictEqual(problems, [], 'page errors');
     log('no console errors, no CSP violations, no off-origin requests');
+    await checkTokenLogin(context);
   } finally {
     clearTimeout(killer);
     if (context) await context.close();
