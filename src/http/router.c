@@ -27,9 +27,10 @@ static int token_matches(const char *given, const char *want)
 }
 
 /* A browser cannot send a bearer header when it loads the UI, so the UI's
- * login (/debug/pprof/ui/?token=...) hands it the token as a cookie: hex-encoded (any
- * byte of a token is then a valid cookie value), HttpOnly, SameSite=Strict
- * (never sent by another site's page: no cross-site request forgery). */
+ * login (/debug/pprof/ui/?token=...) hands it the token as a cookie:
+ * hex-encoded (any byte of a token is then a valid cookie value), HttpOnly,
+ * SameSite=Strict (never sent by another site's page: no cross-site request
+ * forgery). */
 #define TOKEN_COOKIE "introspect_token"
 #define MAX_COOKIE_TOKEN 80 /* 2 x 80 hex digits + attributes fit a header */
 #define UI_PATH "/debug/pprof/ui"
@@ -86,6 +87,7 @@ static int ui_login(const struct ix_request *req, struct ix_response *resp)
         return 0;
     if (!token_matches(given, cfg->token)) {
         ix_respond_error(resp, 401, "wrong token");
+        ix_response_header(resp, "WWW-Authenticate", "Bearer realm=\"introspect\"");
         return 1;
     }
     size_t n = strlen(cfg->token);
@@ -107,9 +109,9 @@ static int ui_login(const struct ix_request *req, struct ix_response *resp)
 }
 
 /* The access rule, in one place:
- *  - a token is configured: every request must carry it, as a bearer header
- *    or as the cookie /debug/pprof/ui/?token= sets (401 otherwise), and then every route
- *    is served, to any address;
+ *  - a token is configured: every request must carry it, as a bearer
+ *    header or as the cookie /debug/pprof/ui/?token= sets (401 otherwise),
+ *    and then every route is served, to any address;
  *  - no token (the server can only be bound to loopback): routes marked
  *    secret (command line, published vars) are served to loopback clients
  *    only (403), so a port forward or proxy that makes the port reachable
