@@ -207,8 +207,10 @@ static int validate(const introspect_config *c, char *why, size_t whylen)
         snprintf(why, whylen, "heap_rate must be 0..2^40 bytes");
     else if (c->memtrace_seconds > 86400)
         snprintf(why, whylen, "memtrace_seconds must be 0..86400");
-    else if (strcmp(e, "auto") && strcmp(e, "perf") && strcmp(e, "perf-signal") && strcmp(e, "timer") && strcmp(e, "itimer"))
-        snprintf(why, whylen, "cpu_engine must be auto, perf, perf-signal, timer or itimer, not \"%s\"", e);
+    else if (strcmp(e, "auto") && strcmp(e, "perf") && strcmp(e, "perf-signal") &&
+             strcmp(e, "timer") && strcmp(e, "itimer"))
+        snprintf(why, whylen,
+                 "cpu_engine must be auto, perf, perf-signal, timer or itimer, not \"%s\"", e);
     else
         return 0;
     return INTROSPECT_EINVAL;

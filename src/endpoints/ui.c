@@ -50,10 +50,7 @@ void ix_ep_ui(const struct ix_request *req, struct ix_response *resp)
     /* Without the slash the page's relative asset links would resolve one
      * level up, so send the browser to the canonical address. */
     if (strcmp(req->path, "/debug/pprof/ui") == 0) {
-        resp->status = 301;
-        resp->content_type = "text/plain; charset=utf-8";
-        ix_response_header(resp, "Location", "%s", UI_PREFIX);
-        ix_buf_puts(&resp->body, "moved to " UI_PREFIX "\n");
+        ix_respond_redirect(resp, 301, UI_PREFIX);
         return;
     }
     const char *name = req->path + strlen(UI_PREFIX);

@@ -171,6 +171,16 @@ void ix_response_header(struct ix_response *resp, const char *name, const char *
     resp->headers[resp->nheaders++].name = name;
 }
 
+void ix_respond_redirect(struct ix_response *resp, int status, const char *location)
+{
+    ix_buf_reset(&resp->body);
+    resp->nheaders = 0;
+    resp->status = status;
+    resp->content_type = "text/plain; charset=utf-8";
+    ix_response_header(resp, "Location", "%s", location);
+    ix_buf_printf(&resp->body, "see %s\n", location);
+}
+
 void ix_respond_error(struct ix_response *resp, int status, const char *fmt, ...)
 {
     ix_buf_reset(&resp->body);

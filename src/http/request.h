@@ -68,6 +68,8 @@ void ix_response_init(struct ix_response *resp);
 void ix_response_free(struct ix_response *resp);
 void ix_response_header(struct ix_response *resp, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* A redirect (301, 303...) to location, with a one-line text body. */
+void ix_respond_redirect(struct ix_response *resp, int status, const char *location);
 /* A one-line text/plain error (Go's pprof style, with X-Go-Pprof: 1). */
 void ix_respond_error(struct ix_response *resp, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

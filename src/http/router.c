@@ -100,9 +100,7 @@ static int ui_login(const struct ix_request *req, struct ix_response *resp)
     for (size_t i = 0; i < n; i++)
         snprintf(hex + 2 * i, 3, "%02x", (unsigned char)cfg->token[i]);
     hex[2 * n] = 0;
-    ix_respond_error(resp, 303, "see " UI_PATH "/");
-    resp->nheaders = 0; /* not a pprof error */
-    ix_response_header(resp, "Location", UI_PATH "/");
+    ix_respond_redirect(resp, 303, UI_PATH "/");
     ix_response_header(resp, "Set-Cookie", TOKEN_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict%s",
                        hex, cfg->tls_cert ? "; Secure" : "");
     return 1;

@@ -47,7 +47,6 @@ struct ix_cpu_arm {
     int fd;
     timer_t timer;
     void *map; /* perf: the event's control page and ring */
-    size_t map_bytes;
 };
 
 struct ix_cpu_engine {

@@ -160,7 +160,6 @@ static int arm_event(pid_t tid, long period_ns, long first_ns, int sig, int ring
     a->kind = ring ? IX_ARM_PERF_RING : IX_ARM_PERF;
     a->fd = fd;
     a->map = map;
-    a->map_bytes = bytes;
     return 0;
 }
 

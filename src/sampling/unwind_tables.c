@@ -38,11 +38,8 @@ struct rowbuf {
 
 struct built {
     struct built *next;
-    uintptr_t lo, hi, base;
     char *name;
-    struct ix_urow *rows;
-    uint32_t *bucket;
-    uint32_t nrows, nbuckets, shift;
+    struct ix_uobject obj; /* what every snapshot of this object copies */
 };
 
 struct retired {
@@ -440,12 +437,12 @@ static int build_rows(const uint8_t *hdr, uintptr_t base, struct ix_urow **out, 
 /* The bucket index (see struct ix_uobject): the smallest bucket of at least
  * 64 bytes of code that keeps the index no larger than the rows. Without
  * memory for it, lookups search all rows (slower, still correct). */
-static void build_buckets(struct built *b)
+static void build_buckets(struct ix_uobject *o)
 {
-    if (b->nrows < 2)
+    if (o->nrows < 2)
         return;
-    uint32_t first = b->rows[0].pc, span = b->rows[b->nrows - 1].pc - first, shift = 6;
-    while (shift < 31 && (span >> shift) + 2 > b->nrows)
+    uint32_t first = o->rows[0].pc, span = o->rows[o->nrows - 1].pc - first, shift = 6;
+    while (shift < 31 && (span >> shift) + 2 > o->nrows)
         shift++;
     uint32_t nb = (span >> shift) + 2;
     uint32_t *bucket = malloc((size_t)nb * sizeof *bucket);
@@ -454,13 +451,13 @@ static void build_buckets(struct built *b)
     uint32_t r = 0;
     for (uint32_t i = 0; i < nb; i++) {
         uint64_t at = (uint64_t)first + ((uint64_t)i << shift);
-        while (r + 1 < b->nrows && b->rows[r + 1].pc <= at)
+        while (r + 1 < o->nrows && o->rows[r + 1].pc <= at)
             r++;
         bucket[i] = r;
     }
-    b->bucket = bucket;
-    b->nbuckets = nb;
-    b->shift = shift;
+    o->bucket = bucket;
+    o->nbuckets = nb;
+    o->shift = shift;
 }
 
 /* ---- snapshots ---- */
@@ -471,29 +468,31 @@ struct scan {
     int oom, unchanged;
 };
 
-/* The rows of an object seen before, or freshly built ones (kept). */
-static const struct built *rows_for(const struct ix_uobject *o, const char *name,
-                                    const uint8_t *hdr)
+/* Fill o's rows and index: those of an object seen before, or freshly built
+ * ones (kept). Without memory o keeps none (walks stop there). */
+static void rows_for(struct ix_uobject *o, const char *name, const uint8_t *hdr)
 {
     for (const struct built *b = g_built; b; b = b->next)
-        if (b->lo == o->lo && b->hi == o->hi && b->base == o->base && !strcmp(b->name, name))
-            return b;
+        if (b->obj.lo == o->lo && b->obj.hi == o->hi && b->obj.base == o->base &&
+            !strcmp(b->name, name)) {
+            *o = b->obj;
+            return;
+        }
     struct built *b = calloc(1, sizeof *b);
     if (!b || !(b->name = strdup(name))) {
         free(b);
-        return NULL;
+        return;
     }
-    if (build_rows(hdr, o->base, &b->rows, &b->nrows)) {
-        b->rows = NULL; /* unsupported or OOM: no rows, walks stop there */
-        b->nrows = 0;
-    }
-    build_buckets(b);
-    b->lo = o->lo;
-    b->hi = o->hi;
-    b->base = o->base;
+    b->obj = *o;
+    struct ix_urow *rows;
+    if (build_rows(hdr, o->base, &rows, &b->obj.nrows) == 0) /* else unsupported or OOM */
+        b->obj.rows = rows;
+    else
+        b->obj.nrows = 0;
+    build_buckets(&b->obj);
     b->next = g_built;
     g_built = b;
-    return b;
+    *o = b->obj;
 }
 
 static int on_object(struct dl_phdr_info *info, size_t size, void *arg)
@@ -539,15 +538,7 @@ static int on_object(struct dl_phdr_info *info, size_t size, void *arg)
     /* Parse here, while dl_iterate_phdr holds the loader lock: once it
      * returns, another thread may dlclose the object and unmap its
      * .eh_frame. The rows are our own copies. */
-    const struct built *b = rows_for(&sc->objs[sc->n], info->dlpi_name ? info->dlpi_name : "", hdr);
-    if (b) {
-        sc->objs[sc->n].rows = b->rows;
-        sc->objs[sc->n].nrows = b->nrows;
-        sc->objs[sc->n].bucket = b->bucket;
-        sc->objs[sc->n].nbuckets = b->nbuckets;
-        sc->objs[sc->n].shift = b->shift;
-    }
-    sc->n++;
+    rows_for(&sc->objs[sc->n++], info->dlpi_name ? info->dlpi_name : "", hdr);
     return 0;
 }
 

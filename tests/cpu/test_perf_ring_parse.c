@@ -85,7 +85,7 @@ int main(void)
     pg = (struct perf_event_mmap_page *)area;
     pg->data_offset = 4096;
     pg->data_size = DATA;
-    struct ix_cpu_arm a = {IX_ARM_PERF_RING, -1, 0, area, 4096 + DATA};
+    struct ix_cpu_arm a = {IX_ARM_PERF_RING, -1, 0, area};
     struct ix_cpu_perf_stats st = {0, 0, 0};
 
     /* plain records, a lost record and a record of another type */
@@ -128,7 +128,7 @@ int main(void)
     ASSERT_EQ(seen_tids[0], 106);
 
     /* not a ring: nothing read */
-    struct ix_cpu_arm timer = {IX_ARM_TIMER, -1, 0, NULL, 0};
+    struct ix_cpu_arm timer = {IX_ARM_TIMER, -1, 0, NULL};
     ASSERT_EQ(ix_cpu_perf_ring_drain(&timer, on_rec, NULL, &st), 0);
     free(area);
     printf("ok\n");
