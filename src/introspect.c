@@ -11,7 +11,7 @@
 #include "config.h"
 #include "http/server.h"
 #include "introspect.h"
-#include "lifecycle.h"
+#include "modules.h"
 #include "runtime.h"
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;

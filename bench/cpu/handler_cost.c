@@ -23,10 +23,10 @@
 
 #include <ucontext.h>
 
-#include "sampling/cpu_perf.h"
-#include "sampling/cpu_ring.h"
-#include "sampling/unwind.h"
-#include "sampling/unwind_tables.h"
+#include "sampling/cpu/perf_ring.h"
+#include "sampling/cpu/sample_ring.h"
+#include "stack/unwind.h"
+#include "stack/unwind_tables.h"
 
 #define MAXS 20000
 static struct ix_cpu_ring ring;

@@ -11,8 +11,8 @@
 #include "format/encoders.h"
 #include "format/pprof.h"
 #include "model/profile.h"
-#include "sampling/symbols.h"
-#include "sampling/symobj.h"
+#include "symbolize/symbolizer.h"
+#include "symbolize/objects.h"
 
 #define DEPTH 24
 #define POOL 20000

@@ -9,7 +9,7 @@
 #include "http/heavy.h"
 #include "endpoints/serve_profile.h"
 #include "runtime.h"
-#include "sampling/block.h"
+#include "sampling/block/store.h"
 
 static void serve(const struct ix_request *req, struct ix_response *resp,
                   const struct ix_block_snap *now, const struct ix_block_snap *base)

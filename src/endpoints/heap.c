@@ -13,7 +13,7 @@
 #include "format/heaptext.h"
 #include "model/profile_delta.h"
 #include "runtime.h"
-#include "sampling/heap.h"
+#include "sampling/heap/heap.h"
 
 
 static void serve_text(struct ix_response *resp)

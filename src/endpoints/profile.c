@@ -8,7 +8,7 @@
 #include "endpoints/endpoints.h"
 #include "endpoints/serve_profile.h"
 #include "runtime.h"
-#include "sampling/cpu_profiler.h"
+#include "sampling/cpu/profiler.h"
 
 #define POLL_MS 10
 

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "endpoints/endpoints.h"
-#include "sampling/symbols.h"
+#include "symbolize/symbolizer.h"
 
 #define MAX_ADDRESSES 10000
 #define MAX_TOKEN 40

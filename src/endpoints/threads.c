@@ -21,9 +21,9 @@
 #include "format/json.h"
 #include "introspect.h"
 #include "runtime.h"
-#include "sampling/thread_create.h"
+#include "sampling/threads/create.h"
 #include "registry/tasks.h"
-#include "sampling/thread_dump.h"
+#include "sampling/threads/dump.h"
 
 #define LABEL_MAX 256
 

@@ -2,7 +2,7 @@
 
 #include <stdio.h>
 
-#include "sampling/symbols.h"
+#include "symbolize/symbolizer.h"
 
 static void stack_comments(struct ix_symbolizer *sym, const struct ix_heap_record *r, ix_buf *out)
 {

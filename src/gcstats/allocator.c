@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sampling/heap.h"
-#include "sampling/heap_internal.h"
+#include "sampling/heap/heap.h"
+#include "sampling/heap/internal.h"
 
 enum kind { K_UNKNOWN, K_GLIBC, K_TCMALLOC, K_JEMALLOC };
 

@@ -5,7 +5,7 @@
 
 #include "collectors.h"
 #include "gcstats/allocator.h"
-#include "sampling/heap.h"
+#include "sampling/heap/heap.h"
 
 void ix_memstats_heap(introspect_json *j)
 {

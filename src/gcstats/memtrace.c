@@ -7,7 +7,7 @@
 #include "gcstats/allocator.h"
 #include "gcstats/memtrace.h"
 #include "runtime.h"
-#include "sampling/heap.h"
+#include "sampling/heap/heap.h"
 
 static pthread_t g_thread;
 static int g_running;

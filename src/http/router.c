@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "runtime.h"
-#include "sampling/heap.h"
+#include "sampling/heap/heap.h"
 
 static const struct ix_route *find_route(const char *path)
 {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sampling/symbols.h"
+#include "symbolize/symbolizer.h"
 #include "util/arena.h"
 #include "util/grow.h"
 #include "util/u64map.h"

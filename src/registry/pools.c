@@ -16,8 +16,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "sampling/block.h"
-#include "sampling/unwind.h"
+#include "sampling/block/store.h"
+#include "stack/unwind.h"
 
 struct introspect_pool {
     char name[IX_POOL_NAME_MAX];

@@ -33,8 +33,8 @@
 
 #include "config.h"
 #include "introspect.h"
-#include "sampling/threadlist.h"
-#include "sampling/unwind.h"
+#include "sampling/threads/list.h"
+#include "stack/unwind.h"
 
 #define CHUNK 1024
 #define MAX_CHUNKS (1000000 / CHUNK + 2)

@@ -8,7 +8,7 @@
 #include <sys/types.h>
 
 #include "format/json.h"
-#include "sampling/stack_table.h"
+#include "stack/stack_table.h"
 
 #define IX_TASK_MAX_KINDS 64
 #define IX_TASK_MAX_STATES 256

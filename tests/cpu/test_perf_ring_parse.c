@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "sampling/cpu_perf.h"
+#include "sampling/cpu/perf_ring.h"
 
 #define DATA 8192
 

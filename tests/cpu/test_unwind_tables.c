@@ -1,4 +1,4 @@
-/* The table-driven stack walk (sampling/unwind_tables.h) agrees with
+/* The table-driven stack walk (stack/unwind_tables.h) agrees with
  * libgcc's _Unwind_Backtrace on real stacks: recursion in this program and
  * frames inside libc's qsort (no frame pointers), sampled by a CPU timer
  * signal at random points. The same walk over a copy of the stack (what the
@@ -18,8 +18,8 @@
 #include <unwind.h>
 
 #include "harness.h"
-#include "sampling/unwind.h"
-#include "sampling/unwind_tables.h"
+#include "stack/unwind.h"
+#include "stack/unwind_tables.h"
 
 #define MAXD 64
 static volatile int nsamples, nmismatch, nfull, ncopy_mismatch, ncopy_cut;

@@ -16,9 +16,9 @@
 #include "harness.h"
 #include "introspect.h"
 #include "model/profile.h"
-#include "sampling/symbols.h"
-#include "sampling/symobj.h"
-#include "sampling/unwind.h"
+#include "symbolize/symbolizer.h"
+#include "symbolize/objects.h"
+#include "stack/unwind.h"
 
 /* ---- code to symbolize ---- */
 

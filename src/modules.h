@@ -1,0 +1,17 @@
+/* Producers that keep state while the server runs (samplers, registries
+ * with threads) start and stop with it. Each module's hooks are listed in
+ * modules.c, in start order; stop runs in reverse. */
+#ifndef IX_LIFECYCLE_H
+#define IX_LIFECYCLE_H
+
+#include <stddef.h>
+#include "config.h"
+
+int ix_modules_start(const struct ix_config *cfg, char *why, size_t whylen);
+void ix_modules_stop(void);
+
+/* Module hooks (listed in modules.c). */
+int ix_thread_dump_start(const struct ix_config *cfg, char *why, size_t whylen);
+int ix_tasks_start(const struct ix_config *cfg, char *why, size_t whylen);
+
+#endif

@@ -1,0 +1,191 @@
+/* Block profile store. Recording happens after a wait that already took
+ * at least microseconds, at most once per sampled wait, so one mutex around
+ * a chained hash table is cheap enough (Go's runtime takes a lock here too).
+ * Entries are allocated once, never freed or moved: their ids index the
+ * snapshots that ?seconds=N subtracts. */
+#include "sampling/block/store.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "registry/pools.h"
+
+#define NBUCKETS 1024
+
+struct entry {
+    struct entry *next;
+    uint64_t hash;
+    int pool;
+    int npcs;
+    double count; /* scaled contentions (fractional before rounding) */
+    int64_t delay;
+    uintptr_t pcs[];
+};
+
+static _Atomic int64_t g_rate = IX_BLOCK_DEFAULT_RATE;
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct entry *g_buckets[NBUCKETS];
+static struct entry *g_byid[IX_BLOCK_MAX_STACKS];
+static size_t g_n;
+static atomic_ullong g_dropped;
+
+int64_t ix_block_rate(void) { return atomic_load_explicit(&g_rate, memory_order_relaxed); }
+
+int64_t introspect_set_block_profile_rate(int64_t rate_ns)
+{
+    if (rate_ns < 0)
+        return INTROSPECT_EINVAL;
+    return atomic_exchange(&g_rate, rate_ns);
+}
+
+int ix_block_start(const struct ix_config *cfg, char *why, size_t whylen)
+{
+    (void)why;
+    (void)whylen;
+    atomic_store(&g_rate, cfg->block_profile_rate);
+    return 0;
+}
+
+/* xorshift64*, one state per thread: no shared cache line on the hot path. */
+static uint64_t rand64(void)
+{
+    static _Thread_local uint64_t s;
+    if (!s) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        s = ((uint64_t)ts.tv_nsec ^ (uint64_t)(uintptr_t)&s) | 1;
+    }
+    s ^= s >> 12;
+    s ^= s << 25;
+    s ^= s >> 27;
+    return s * 0x2545F4914F6CDD1DULL;
+}
+
+int ix_block_sampled(int64_t ns, int64_t rate)
+{
+    if (rate <= 0)
+        return 0;
+    return rate <= ns || (int64_t)(rand64() % (uint64_t)rate) <= ns;
+}
+
+static uint64_t stack_hash(int pool, const uintptr_t *pcs, int n)
+{
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)pool;
+    for (int i = 0; i < n; i++)
+        h = (h ^ pcs[i]) * 1099511628211ULL;
+    return h ^ (h >> 29);
+}
+
+/* Under g_lock: the entry for (pool, stack), created if there is room. */
+static struct entry *lookup(int pool, const uintptr_t *pcs, int n)
+{
+    uint64_t h = stack_hash(pool, pcs, n);
+    struct entry **head = &g_buckets[h % NBUCKETS];
+    for (struct entry *e = *head; e; e = e->next)
+        if (e->hash == h && e->pool == pool && e->npcs == n &&
+            memcmp(e->pcs, pcs, (size_t)n * sizeof *pcs) == 0)
+            return e;
+    if (g_n >= IX_BLOCK_MAX_STACKS)
+        return NULL;
+    struct entry *e = calloc(1, sizeof *e + (size_t)n * sizeof *pcs);
+    if (!e)
+        return NULL;
+    e->hash = h;
+    e->pool = pool;
+    e->npcs = n;
+    memcpy(e->pcs, pcs, (size_t)n * sizeof *pcs);
+    e->next = *head;
+    *head = e;
+    g_byid[g_n++] = e;
+    return e;
+}
+
+void ix_block_record(int pool, int64_t ns, int64_t rate, const uintptr_t *pcs, int npcs)
+{
+    if (npcs <= 0)
+        return;
+    if (ns <= 0)
+        ns = 1;
+    pthread_mutex_lock(&g_lock);
+    struct entry *e = lookup(pool, pcs, npcs);
+    if (!e) {
+        atomic_fetch_add(&g_dropped, 1);
+    } else if (ns < rate) { /* remove the sampling bias (Go CL 299991) */
+        e->count += (double)rate / (double)ns;
+        e->delay += rate;
+    } else {
+        e->count += 1;
+        e->delay += ns;
+    }
+    pthread_mutex_unlock(&g_lock);
+}
+
+int ix_block_snapshot(struct ix_block_snap *s)
+{
+    memset(s, 0, sizeof *s);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    s->time_ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    s->count = malloc(IX_BLOCK_MAX_STACKS * sizeof *s->count);
+    s->delay = malloc(IX_BLOCK_MAX_STACKS * sizeof *s->delay);
+    if (!s->count || !s->delay) {
+        ix_block_snap_free(s);
+        return -1;
+    }
+    pthread_mutex_lock(&g_lock);
+    s->n = g_n;
+    for (size_t i = 0; i < g_n; i++) {
+        /* As Go's BlockProfile: truncate, and never report a stack with 0. */
+        int64_t c = (int64_t)g_byid[i]->count;
+        s->count[i] = c > 0 ? c : 1;
+        s->delay[i] = g_byid[i]->delay;
+    }
+    pthread_mutex_unlock(&g_lock);
+    s->dropped = atomic_load(&g_dropped);
+    return 0;
+}
+
+void ix_block_snap_free(struct ix_block_snap *s)
+{
+    free(s->count);
+    free(s->delay);
+    memset(s, 0, sizeof *s);
+}
+
+int ix_block_profile(struct ix_profile *p, const struct ix_block_snap *now,
+                     const struct ix_block_snap *base)
+{
+    ix_profile_add_type(p, "contentions", "count");
+    ix_profile_add_type(p, "delay", "nanoseconds");
+    p->period_type = (struct ix_value_type){"contentions", "count"};
+    p->period = 1;
+    p->time_nanos = now->time_ns; /* as Go's delta: the end, with the duration */
+    if (base)
+        p->duration_nanos = now->time_ns - base->time_ns;
+    int64_t rate = ix_block_rate();
+    if (rate > 0)
+        ix_profile_comment(p, "waits on instrumented pools, sampled at 1 per %lld ns of wait",
+                           (long long)rate);
+    else
+        ix_profile_comment(p, "block profile off (rate 0): values recorded earlier only");
+    uint64_t dropped = now->dropped - (base ? base->dropped : 0);
+    if (dropped)
+        ix_profile_comment(p, "%llu sampled waits dropped: more than %d distinct stacks",
+                           (unsigned long long)dropped, IX_BLOCK_MAX_STACKS);
+    for (size_t i = 0; i < now->n; i++) {
+        int in_base = base && i < base->n;
+        int64_t v[2] = {now->count[i] - (in_base ? base->count[i] : 0),
+                        now->delay[i] - (in_base ? base->delay[i] : 0)};
+        if (v[0] == 0 && v[1] == 0)
+            continue;
+        const struct entry *e = g_byid[i]; /* immutable once published */
+        struct ix_label l = {.key = "pool", .str = ix_pool_name(e->pool)};
+        if (ix_profile_add(p, e->pcs, e->npcs, v, &l, 1))
+            return -1;
+    }
+    return p->oom ? -1 : 0;
+}

@@ -1,0 +1,82 @@
+/* CPU sampling engines: what samples a thread every `period` of its CPU
+ * time.
+ *
+ *   perf         a perf_event software cpu-clock event per thread (hrtimer
+ *                based: exact at any rate). At each overflow the kernel
+ *                copies the thread's user registers and 8 KB of its stack
+ *                into the event's ring; the profiling thread drains the rings
+ *                every 10 ms and walks the copies (sampling/cpu/perf_ring.c). No
+ *                signal reaches the host's threads, no handler runs in them,
+ *                no self-IPI per sample: the cost per sample is the kernel's
+ *                (perf record --call-graph dwarf is the model). Kernel-mode
+ *                samples are kept where allowed (they carry the user
+ *                registers of the syscall), else only user mode is sampled.
+ *   perf-signal  the same event, its overflow sent to that very thread
+ *                (F_SETOWN_EX/F_OWNER_TID, F_SETSIG, O_ASYNC; async-profiler's
+ *                "cpu" engine); the handler walks the live stack, so there is
+ *                no stack-copy limit. Used per thread when a ring cannot be
+ *                mapped (locked-memory budget), or forced.
+ *   timer        a POSIX timer per thread on the thread's CPU clock
+ *                (clockid ((~tid) << 3) | 6), SIGEV_THREAD_ID. The kernel
+ *                checks these on the scheduler tick, so above CONFIG_HZ
+ *                samples arrive late; si_overrun says how many periods a late
+ *                one stands for.
+ *   itimer       setitimer(ITIMER_PROF): one process-wide timer, SIGPROF
+ *                only, delivered to whichever thread runs; loses overlapping
+ *                expiries.
+ *
+ * Signalled samples are recorded by sampling/cpu/handler.c's handler. Per-thread
+ * engines arm each thread the profiler finds in /proc/self/task; a thread
+ * whose perf event cannot be opened (fd limit) falls back to a timer, which
+ * the signal side tells apart by si_code. Each thread's first sample comes
+ * after a random fraction of the period, so short-lived threads are not
+ * under-counted. */
+#ifndef IX_CPU_ENGINE_H
+#define IX_CPU_ENGINE_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+enum ix_cpu_arm_kind { IX_ARM_NONE, IX_ARM_PERF, IX_ARM_PERF_RING, IX_ARM_TIMER };
+
+/* What one thread is armed with. */
+struct ix_cpu_arm {
+    enum ix_cpu_arm_kind kind;
+    int fd;
+    timer_t timer;
+    void *map; /* perf: the event's control page and ring */
+};
+
+struct ix_cpu_engine {
+    const char *name; /* "perf", "perf-signal", "timer", "itimer" */
+    const char *what; /* one line for the profile's comments */
+    int per_thread;
+    /* 0 when the engine can run here; otherwise -1 and a reason. */
+    int (*probe)(int sig, char *why, size_t whylen);
+    /* Per-thread engines: arm tid; first_ns is the randomized first expiry.
+     * Returns 0 or -errno. */
+    int (*arm)(pid_t tid, long period_ns, long first_ns, int sig, struct ix_cpu_arm *a);
+    /* Process-wide engine. */
+    int (*start)(long period_ns, int sig, char *why, size_t whylen);
+    void (*stop)(void);
+};
+
+extern const struct ix_cpu_engine ix_cpu_engine_perf;
+extern const struct ix_cpu_engine ix_cpu_engine_perf_signal;
+extern const struct ix_cpu_engine ix_cpu_engine_timer;
+extern const struct ix_cpu_engine ix_cpu_engine_itimer;
+
+/* Release whatever a thread is armed with (any kind). */
+void ix_cpu_disarm(struct ix_cpu_arm *a);
+
+/* Signal side of the perf-signal engine (async-signal-safe): free the ring of
+ * the event behind fd and say which thread it samples. Returns 1 when fd is
+ * one of ours, 0 otherwise. */
+int ix_cpu_perf_on_signal(int fd, pid_t *tid);
+/* In a forked child: close every perf event fd inherited from the parent, so
+ * the parent's events die with the parent's descriptors. */
+void ix_cpu_perf_close_all_inherited(void);
+
+#endif

@@ -1,0 +1,460 @@
+/* CPU profile sessions (see sampling/cpu/profiler.h). All of this runs on the
+ * profiling thread; the signal side is sampling/cpu/handler.c. */
+#include "sampling/cpu/profiler.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "runtime.h"
+#include "sampling/cpu/engine.h"
+#include "sampling/cpu/perf_ring.h"
+#include "sampling/cpu/sample_ring.h"
+#include "sampling/cpu/handler.h"
+#include "sampling/threads/list.h"
+#include "stack/unwind.h"
+#include "stack/unwind_tables.h"
+
+#define RING_RECORDS 4096
+#define RESCAN_NS 10000000LL /* new threads wait at most ~10 ms for their timer */
+#define RENAME_EVERY 20      /* re-read thread names every 20 scans (~200 ms) */
+
+struct thr {
+    pid_t tid;
+    int alive;
+    struct ix_cpu_arm arm;
+    char name[16];
+    uint64_t periods;
+};
+
+static struct session {
+    const struct ix_cpu_engine *engine;
+    long hz, period_ns;
+    int sig;
+    struct ix_cpu_ring ring;
+    struct thr *thr;
+    size_t nthr, cap;
+    pid_t *scan;
+    size_t scancap;
+    struct ix_profile prof;
+    long long mono0, ends_ns, last_scan;
+    unsigned scans;
+    struct timespec real0;
+    struct rusage ru0;
+    uint64_t rng;
+    uint64_t arm_failures, fallbacks, signalled;
+    char foreign[240]; /* set when the signal has another owner: perf rings only */
+    struct ix_cpu_perf_stats perf; /* samples read from the perf engine's rings */
+} S;
+
+static _Atomic int g_busy;
+static _Atomic long long g_ends_ns;
+static _Atomic uint64_t t_profiles, t_samples, t_periods, t_drops, t_overruns, t_threads;
+static const char *_Atomic t_engine = "";
+
+static int engine_is_perf(const struct ix_cpu_engine *e)
+{
+    return e == &ix_cpu_engine_perf || e == &ix_cpu_engine_perf_signal;
+}
+
+static uint64_t next_rand(void)
+{
+    S.rng ^= S.rng << 13;
+    S.rng ^= S.rng >> 7;
+    S.rng ^= S.rng << 17;
+    return S.rng;
+}
+
+static int cmp_tid(const void *a, const void *b)
+{
+    pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+    return (x > y) - (x < y);
+}
+
+static struct thr *find_thr(pid_t tid)
+{
+    size_t lo = 0, hi = S.nthr;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (S.thr[mid].tid == tid)
+            return &S.thr[mid];
+        if (S.thr[mid].tid < tid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* Arm one thread; a thread the perf engine cannot take (fd limit) gets a
+ * timer instead. Randomizing the first expiry keeps short-lived threads from
+ * being systematically under-counted. */
+static void arm_thread(struct thr *t)
+{
+    if (!S.engine->per_thread)
+        return;
+    long first = 1 + (long)(next_rand() % (uint64_t)S.period_ns);
+    int sig = S.foreign[0] ? 0 : S.sig;
+    int rc = S.engine->arm(t->tid, S.period_ns, first, sig, &t->arm);
+    if (rc == 0 && S.engine == &ix_cpu_engine_perf && t->arm.kind == IX_ARM_PERF)
+        S.signalled++; /* its ring could not be mapped */
+    if (rc && rc != -ESRCH && engine_is_perf(S.engine) && sig) {
+        rc = ix_cpu_engine_timer.arm(t->tid, S.period_ns, first, S.sig, &t->arm);
+        if (rc == 0)
+            S.fallbacks++;
+    }
+    if (rc == -ESRCH)
+        t->alive = 0;
+    else if (rc)
+        S.arm_failures++;
+}
+
+static void add_record(const struct ix_cpu_rec *rec, void *arg);
+
+/* A thread's samples still in its perf ring go into the profile first. */
+static void release_thread(struct thr *t)
+{
+    ix_cpu_perf_ring_drain(&t->arm, add_record, NULL, &S.perf);
+    ix_cpu_disarm(&t->arm);
+}
+
+static void drain_rings(void)
+{
+    for (size_t i = 0; i < S.nthr; i++)
+        if (S.thr[i].alive)
+            ix_cpu_perf_ring_drain(&S.thr[i].arm, add_record, NULL, &S.perf);
+}
+
+static int list_threads(size_t *n)
+{
+    for (;;) {
+        int got = ix_thread_list(S.scan, (int)S.scancap);
+        if (got < 0)
+            return -1;
+        if ((size_t)got <= S.scancap) {
+            *n = (size_t)got;
+            return 0;
+        }
+        size_t cap = (size_t)got * 2;
+        pid_t *p = realloc(S.scan, cap * sizeof *p);
+        if (!p)
+            return -1;
+        S.scan = p;
+        S.scancap = cap;
+    }
+}
+
+/* Merge the sorted tids of /proc/self/task into the sorted thread table:
+ * new threads are armed, vanished ones released (their names are kept for
+ * the samples still in the ring). */
+static void rescan(void)
+{
+    size_t n;
+    if (list_threads(&n))
+        return;
+    qsort(S.scan, n, sizeof *S.scan, cmp_tid);
+    ix_unwind_tables_update(); /* objects dlopened since the last scan */
+    size_t need = S.nthr + n;
+    if (need > S.cap) {
+        struct thr *p = realloc(S.thr, need * sizeof *p);
+        if (!p)
+            return;
+        S.thr = p;
+        S.cap = need;
+    }
+    int rename = S.scans++ % RENAME_EVERY == 0;
+    size_t old = S.nthr, i = 0, j = 0;
+    for (; i < old; i++) {
+        struct thr *t = &S.thr[i];
+        while (j < n && S.scan[j] < t->tid) /* a new thread: append, sort below */
+            j++;
+        if (j < n && S.scan[j] == t->tid) {
+            if (!t->alive) { /* tid reused */
+                t->alive = 1;
+                ix_thread_name(t->tid, t->name, sizeof t->name);
+                arm_thread(t);
+            } else if (rename) {
+                char name[16];
+                ix_thread_name(t->tid, name, sizeof name);
+                if (name[0])
+                    memcpy(t->name, name, sizeof name);
+            }
+            j++;
+        } else if (t->alive) {
+            release_thread(t);
+            t->alive = 0;
+        }
+    }
+    for (j = 0; j < n; j++) {
+        if (find_thr(S.scan[j]))
+            continue;
+        struct thr *t = &S.thr[S.nthr++];
+        memset(t, 0, sizeof *t);
+        t->tid = S.scan[j];
+        t->alive = 1;
+        t->arm.fd = -1;
+        ix_thread_name(t->tid, t->name, sizeof t->name);
+        arm_thread(t);
+        /* keep the table sorted for find_thr (insertion: new threads are few) */
+        for (size_t k = S.nthr - 1; k > 0 && S.thr[k - 1].tid > S.thr[k].tid; k--) {
+            struct thr tmp = S.thr[k];
+            S.thr[k] = S.thr[k - 1];
+            S.thr[k - 1] = tmp;
+        }
+    }
+    S.last_scan = ix_mono_ns();
+}
+
+static void add_record(const struct ix_cpu_rec *rec, void *arg)
+{
+    (void)arg;
+    struct thr *t = find_thr(rec->tid);
+    char name[16] = "";
+    if (t) {
+        t->periods += (uint64_t)rec->weight;
+        memcpy(name, t->name, sizeof name);
+    } else {
+        ix_thread_name(rec->tid, name, sizeof name);
+    }
+    int64_t values[2] = {rec->weight, (int64_t)rec->weight * S.period_ns};
+    struct ix_label labels[2] = {
+        {"thread", name, 0, NULL},
+        {"tid", NULL, rec->tid, NULL},
+    };
+    ix_profile_add(&S.prof, rec->pcs, rec->npcs > 0 ? rec->npcs : 0, values, labels, 2);
+}
+
+static const struct ix_cpu_engine *engine_named(const char *name)
+{
+    if (!strcmp(name, "perf"))
+        return &ix_cpu_engine_perf;
+    if (!strcmp(name, "perf-signal"))
+        return &ix_cpu_engine_perf_signal;
+    if (!strcmp(name, "timer"))
+        return &ix_cpu_engine_timer;
+    if (!strcmp(name, "itimer"))
+        return &ix_cpu_engine_itimer;
+    return NULL;
+}
+
+/* auto: the most precise engine that works here. */
+static const struct ix_cpu_engine *choose_engine(const char *want, int sig, char *why,
+                                                 size_t whylen)
+{
+    if (want && *want && strcmp(want, "auto")) {
+        const struct ix_cpu_engine *e = engine_named(want);
+        char r[200] = "unknown engine";
+        if (e && e->probe(sig, r, sizeof r) == 0)
+            return e;
+        snprintf(why, whylen, "cpu engine \"%s\" cannot run here: %s", want, r);
+        return NULL;
+    }
+    const struct ix_cpu_engine *order[] = {&ix_cpu_engine_perf, &ix_cpu_engine_timer,
+                                           &ix_cpu_engine_itimer};
+    char r[200] = "";
+    for (size_t i = 0; i < 3; i++)
+        if (order[i]->probe(sig, r, sizeof r) == 0)
+            return order[i];
+    snprintf(why, whylen, "no cpu sampling engine can run here: %s", r);
+    return NULL;
+}
+
+static void in_forked_child(void)
+{
+    /* The child inherits the perf fds: left open they would keep the parent's
+     * events alive after the parent closes them. Timers are not inherited. */
+    if (atomic_load(&g_busy)) {
+        ix_cpu_signal_accept(0);
+        ix_cpu_perf_close_all_inherited();
+    }
+}
+
+static void atfork_once(void) { pthread_atfork(NULL, NULL, in_forked_child); }
+
+static void free_session(void)
+{
+    ix_cpu_ring_free(&S.ring);
+    free(S.thr);
+    free(S.scan);
+    S.thr = NULL;
+    S.scan = NULL;
+    S.nthr = S.cap = S.scancap = 0;
+}
+
+int ix_cpu_start(const struct ix_cpu_options *o, char *why, size_t whylen)
+{
+    int expect = 0;
+    if (!atomic_compare_exchange_strong(&g_busy, &expect, 1)) {
+        snprintf(why, whylen, "a CPU profile is already running");
+        return IX_CPU_EBUSY;
+    }
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, atfork_once);
+    memset(&S, 0, sizeof S);
+    S.engine = choose_engine(o->engine, o->sig, why, whylen);
+    if (!S.engine) {
+        atomic_store(&g_busy, 0);
+        return IX_CPU_EENGINE;
+    }
+    S.hz = o->hz;
+    S.period_ns = 1000000000L / o->hz;
+    S.sig = o->sig;
+    S.rng = (uint64_t)ix_mono_ns() | 1;
+    if (ix_cpu_ring_init(&S.ring, RING_RECORDS)) {
+        snprintf(why, whylen, "cannot allocate the sample ring");
+        atomic_store(&g_busy, 0);
+        return IX_CPU_ENOMEM;
+    }
+    /* The unwinder initializes itself on first use (pthread_once): do it here,
+     * never for the first time inside a signal handler. */
+    uintptr_t warm[4];
+    ix_unwind_here(warm, 4, 0);
+    ix_unwind_tables_update(); /* the fast stack walk's tables (stack/unwind_tables.h) */
+    int rc = ix_cpu_signal_install(o->sig, &S.ring, why, whylen);
+    if (rc == -1 && S.engine == &ix_cpu_engine_perf) {
+        /* Ring mode needs no signal: profile beside the other handler,
+         * leaving its signal alone; only threads without a ring go unsampled. */
+        snprintf(S.foreign, sizeof S.foreign, "%s", why);
+        why[0] = 0;
+        rc = 0;
+    }
+    if (rc) {
+        free_session();
+        atomic_store(&g_busy, 0);
+        return rc == -1 ? IX_CPU_EFOREIGN : IX_CPU_EENGINE;
+    }
+    ix_profile_init(&S.prof, "profile");
+    ix_profile_add_type(&S.prof, "samples", "count");
+    ix_profile_add_type(&S.prof, "cpu", "nanoseconds");
+    S.prof.period_type = (struct ix_value_type){"cpu", "nanoseconds"};
+    S.prof.period = S.period_ns;
+    ix_cpu_signal_accept(engine_is_perf(S.engine)           ? IX_ACCEPT_PERF | IX_ACCEPT_TIMER
+                         : S.engine == &ix_cpu_engine_timer ? IX_ACCEPT_TIMER
+                                                            : IX_ACCEPT_ITIMER);
+    clock_gettime(CLOCK_REALTIME, &S.real0);
+    getrusage(RUSAGE_SELF, &S.ru0);
+    S.mono0 = ix_mono_ns();
+    atomic_store(&g_ends_ns, S.mono0 + o->seconds * 1000000000LL);
+    rescan(); /* names for every engine; arms the per-thread ones */
+    if (!S.engine->per_thread && S.engine->start(S.period_ns, S.sig, why, whylen)) {
+        ix_cpu_stop(NULL);
+        return IX_CPU_EENGINE;
+    }
+    atomic_store(&t_engine, S.engine->name);
+    return 0;
+}
+
+long ix_cpu_remaining_seconds(void)
+{
+    if (!atomic_load(&g_busy))
+        return 0;
+    long long left = atomic_load(&g_ends_ns) - ix_mono_ns();
+    return left > 0 ? (long)((left + 999999999LL) / 1000000000LL) : 1;
+}
+
+void ix_cpu_poll(void)
+{
+    if (ix_mono_ns() - S.last_scan >= RESCAN_NS)
+        rescan();
+    drain_rings();
+    ix_cpu_ring_drain(&S.ring, add_record, NULL);
+}
+
+static double tv_diff(struct timeval a, struct timeval b)
+{
+    return (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_usec - a.tv_usec) / 1e6;
+}
+
+/* Expected samples = CPU seconds x rate. Where the kernel refuses kernel-mode
+ * perf samples (perf_event_paranoid = 2, unprivileged) the perf engines
+ * sample user space only, so their expectation uses user CPU; otherwise
+ * user + system time, as the timers count. */
+static void write_comments(const struct rusage *ru1, uint64_t drops,
+                           const struct ix_cpu_sigcounts *c)
+{
+    double user_s = tv_diff(S.ru0.ru_utime, ru1->ru_utime);
+    double sys_s = tv_diff(S.ru0.ru_stime, ru1->ru_stime);
+    int user_only = engine_is_perf(S.engine) && ix_cpu_perf_user_only();
+    uint64_t samples = c->deliveries + S.perf.samples, periods = c->periods + S.perf.samples;
+    double cpu_s = user_only ? user_s : user_s + sys_s;
+    size_t sampled = 0, seen = S.nthr;
+    for (size_t i = 0; i < S.nthr; i++)
+        sampled += S.thr[i].periods > 0;
+    double expected = cpu_s * (double)S.hz;
+    ix_profile_comment(&S.prof, "engine: %s (%s)", S.engine->name, S.engine->what);
+    ix_profile_comment(&S.prof, "rate: requested %ld Hz, effective %.1f Hz per CPU second",
+                       S.hz, cpu_s > 0 ? (double)periods / cpu_s : 0.0);
+    ix_profile_comment(&S.prof,
+                       "samples: %llu (%llu read from perf rings, %llu signals) for %llu periods; "
+                       "expected %.0f from %.3f s of %s CPU (ratio %.3f); process CPU %.3f s "
+                       "user + %.3f s system",
+                       (unsigned long long)samples, (unsigned long long)S.perf.samples,
+                       (unsigned long long)c->deliveries, (unsigned long long)periods, expected,
+                       cpu_s, user_only ? "user" : "process",
+                       expected > 0 ? (double)periods / expected : 0.0, user_s, sys_s);
+    ix_profile_comment(&S.prof,
+                       "lost: %llu dropped (ring full); %llu timer overruns folded into late "
+                       "samples; %llu foreign signals ignored; %llu stacks cut at the %d-byte "
+                       "stack copy",
+                       (unsigned long long)drops, (unsigned long long)c->overruns,
+                       (unsigned long long)c->ignored, (unsigned long long)S.perf.truncated,
+                       IX_PERF_STACK_BYTES);
+    ix_profile_comment(&S.prof,
+                       "threads: %zu sampled of %zu seen; %llu signalled (no ring), %llu on "
+                       "fallback timers; %llu could not be armed",
+                       sampled, seen, (unsigned long long)S.signalled,
+                       (unsigned long long)S.fallbacks, (unsigned long long)S.arm_failures);
+    if (S.foreign[0])
+        ix_profile_comment(&S.prof, "signal: not used, perf rings only (%s)", S.foreign);
+    atomic_fetch_add(&t_threads, sampled);
+}
+
+void ix_cpu_stop(struct ix_profile *out)
+{
+    /* The window's CPU ends where sampling ends, not after the grace period
+     * for signals in flight (ix_cpu_signal_restore) or the final drains. */
+    struct rusage ru1;
+    getrusage(RUSAGE_SELF, &ru1);
+    ix_cpu_signal_quiesce();
+    if (S.engine && !S.engine->per_thread)
+        S.engine->stop();
+    for (size_t i = 0; i < S.nthr; i++)
+        if (S.thr[i].alive)
+            release_thread(&S.thr[i]);
+    ix_cpu_signal_restore();
+    ix_cpu_ring_drain(&S.ring, add_record, NULL);
+    struct ix_cpu_sigcounts c;
+    ix_cpu_signal_counts(&c);
+    uint64_t drops = atomic_load(&S.ring.drops) + S.perf.lost;
+    S.prof.time_nanos = (int64_t)S.real0.tv_sec * 1000000000LL + S.real0.tv_nsec;
+    S.prof.duration_nanos = ix_mono_ns() - S.mono0;
+    write_comments(&ru1, drops, &c);
+    atomic_fetch_add(&t_profiles, 1);
+    atomic_fetch_add(&t_samples, c.deliveries + S.perf.samples);
+    atomic_fetch_add(&t_periods, c.periods + S.perf.samples);
+    atomic_fetch_add(&t_drops, drops);
+    atomic_fetch_add(&t_overruns, c.overruns);
+    if (out)
+        *out = S.prof; /* ownership moves to the caller */
+    else
+        ix_profile_free(&S.prof);
+    free_session();
+    atomic_store(&g_busy, 0);
+}
+
+void ix_cpu_totals(struct ix_cpu_totals *t)
+{
+    t->profiles = atomic_load(&t_profiles);
+    t->samples = atomic_load(&t_samples);
+    t->periods = atomic_load(&t_periods);
+    t->drops = atomic_load(&t_drops);
+    t->overruns = atomic_load(&t_overruns);
+    t->threads = atomic_load(&t_threads);
+    t->active = atomic_load(&g_busy);
+    t->engine = atomic_load(&t_engine);
+}

@@ -1,0 +1,115 @@
+/* Shared between the heap sampler's parts (interposer, tcmalloc hooks,
+ * address set, stack buckets); nothing outside src/sampling/heap_* includes it.
+ *
+ * The hot path of every allocation is: forward to the real allocator, add one
+ * to a thread-local count, subtract the size from a thread-local countdown.
+ * Only when the countdown goes negative (on average once per heap_rate bytes)
+ * does ix_heap_slow_alloc run, which may capture a stack. The hot path of
+ * every free is one bit test in a 4 KiB filter (ix_heap_filter): a clear bit
+ * means "no sampled pointer hashes here", so the pointer was not sampled. */
+#ifndef IX_HEAP_INTERNAL_H
+#define IX_HEAP_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef __has_feature
+#define __has_feature(x) 0
+#endif
+/* Sanitizers interpose malloc themselves: under them the interposer is
+ * compiled out (and the heap profile reports why it is empty). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) ||                       \
+    __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) ||               \
+    __has_feature(memory_sanitizer)
+#define IX_HEAP_INTERPOSE 0
+#else
+#define IX_HEAP_INTERPOSE 1
+#endif
+
+#define IX_HEAP_MAX_DEPTH 64
+#define IX_HEAP_FILTER_BITS 15
+#define IX_TLS __attribute__((tls_model("initial-exec")))
+#define IX_LIKELY(x) __builtin_expect(!!(x), 1)
+#define IX_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+enum { IX_TLS_NEW = 0, IX_TLS_LIVE = 1, IX_TLS_DEAD = 2 };
+
+/* Per-thread state. mallocs/frees are written only by their thread (plain
+ * relaxed stores) and summed by readers through the registry list. */
+struct ix_heap_tls {
+    int64_t countdown; /* bytes until the next sample */
+    uint64_t mallocs, frees;
+    uint32_t guard; /* > 0: inside the sampler; allocations forward unsampled */
+    uint32_t state;
+    uint32_t gen; /* sampler generation the countdown was drawn for */
+    uint64_t rng;
+    struct ix_heap_tls *next, *prev;
+    uintptr_t stack_lo, stack_hi; /* this thread's stack, for frame-pointer walks */
+};
+
+extern __thread struct ix_heap_tls ix_heap_tls IX_TLS;
+extern uint64_t ix_heap_filter[(1u << IX_HEAP_FILTER_BITS) / 64];
+
+static inline uint64_t ix_heap_hash(const void *p)
+{
+    return ((uint64_t)(uintptr_t)p >> 4) * 0x9E3779B97F4A7C15ULL;
+}
+
+/* Could p be a sampled pointer? One load, no false negatives. */
+static inline int ix_heap_maybe_sampled(const void *p)
+{
+    uint64_t h = ix_heap_hash(p) >> (64 - IX_HEAP_FILTER_BITS);
+    return (__atomic_load_n(&ix_heap_filter[h >> 6], __ATOMIC_RELAXED) >> (h & 63)) & 1;
+}
+
+static inline void ix_heap_count(uint64_t *c)
+{
+    __atomic_store_n(c, *c + 1, __ATOMIC_RELAXED);
+}
+
+/* Called when the countdown went negative: p (size n) may be sampled.
+ * Its stack starts at the first frame outside ix_heap_text. */
+void ix_heap_slow_alloc(void *p, size_t n);
+/* Called for a pointer about to be freed whose filter byte was set: if it
+ * was sampled, record the free and forget it. Returns 1 when it was. */
+int ix_heap_sampled_free(void *p);
+
+/* ---- address set (sampling/heap/addrset.c): sampled pointer -> bucket, size ---- */
+struct ix_heap_bucket;
+int ix_addrset_init(void);
+/* Under the sampler lock. Returns 0, or -1 when the set is full. */
+int ix_addrset_insert(void *p, struct ix_heap_bucket *b, size_t size);
+/* Lock-free: 1 when p is in the set. */
+int ix_addrset_contains(const void *p);
+/* Under the sampler lock: remove p; returns 1 and its value when found. */
+int ix_addrset_remove(const void *p, struct ix_heap_bucket **b, size_t *size);
+
+/* ---- stack capture for samples (sampling/heap/unwind.c) ---- */
+/* Snapshot the executable segments of the loaded objects (at start). */
+void ix_heap_unwind_init(void);
+/* Fill t's stack bounds (at thread registration; may allocate, guarded). */
+void ix_heap_unwind_thread(struct ix_heap_tls *t);
+/* The caller's stack, leaf first: a validated frame-pointer walk, or
+ * libgcc's DWARF unwinder when the chain does not validate. */
+int ix_heap_unwind(struct ix_heap_tls *t, uintptr_t *pcs, int max);
+extern uint64_t ix_heap_unwind_fallbacks; /* stacks the frame-pointer walk gave up on */
+extern int ix_heap_unwind_dwarf;          /* 1: always DWARF (INTROSPECT_HEAP_UNWIND=dwarf) */
+
+/* ---- interposer facts (sampling/heap/interpose.c) ---- */
+/* 1 when this library's malloc is the one the process calls. */
+int ix_heap_interposing(void);
+/* Base address of the object providing the memory (for naming it), or NULL. */
+const void *ix_heap_next_malloc(void);
+
+/* The interposer's entry points and the sampler's capture path live in one
+ * named section, so captured stacks can drop their frames by a range check
+ * (the linker defines __start_/__stop_ for it, linked or shared). */
+#define IX_HEAP_TEXT __attribute__((section("ix_heap_text")))
+extern const char __start_ix_heap_text[] __attribute__((visibility("hidden")));
+extern const char __stop_ix_heap_text[] __attribute__((visibility("hidden")));
+static inline int ix_heap_in_text(uintptr_t pc)
+{
+    return pc >= (uintptr_t)__start_ix_heap_text && pc <= (uintptr_t)__stop_ix_heap_text;
+}
+
+#endif

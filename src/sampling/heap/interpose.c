@@ -1,0 +1,340 @@
+/* The allocation entry points. This library defines malloc, free and the
+ * rest, so when it precedes the allocator in symbol lookup order (it is
+ * linked in, or LD_PRELOADed, before libc / libjemalloc / libtcmalloc) every
+ * allocation in the process comes here first. Each call forwards to the next
+ * definition (dlsym(RTLD_NEXT), resolved once), counts, and runs the
+ * sampling countdown (sampling/heap/internal.h).
+ *
+ * Bootstrap: dlsym itself may allocate (its error buffer). Allocations made
+ * while the next allocator is being resolved come from a small static arena;
+ * free of such a pointer is a no-op, realloc copies out of it.
+ *
+ * Mixing allocators would be fatal, so only malloc, free, calloc, realloc,
+ * posix_memalign and malloc_usable_size are taken from the next object, and
+ * only if that is the object that defines malloc (jemalloc has no pvalloc:
+ * dlsym would find glibc's, whose blocks jemalloc's free cannot take). The
+ * other entry points are built on posix_memalign and realloc. */
+#include "sampling/heap/internal.h"
+
+#if IX_HEAP_INTERPOSE
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+
+#define IX_EXPORT __attribute__((visibility("default")))
+
+struct next_alloc {
+    void *(*malloc)(size_t);
+    void (*free)(void *);
+    void *(*calloc)(size_t, size_t);
+    void *(*realloc)(void *, size_t);
+    int (*posix_memalign)(void **, size_t, size_t);
+    size_t (*usable)(void *);
+};
+
+static struct next_alloc next;
+static atomic_int g_ready; /* 0 not resolved, 1 resolving, 2 ready, 3 failed */
+static __thread int t_resolving IX_TLS;
+
+/* ---- bootstrap arena ---- */
+#define BOOT_SIZE (256 * 1024)
+static _Alignas(64) unsigned char boot[BOOT_SIZE];
+static atomic_size_t boot_used;
+
+static int in_boot(const void *p)
+{
+    return (uintptr_t)p - (uintptr_t)boot < BOOT_SIZE;
+}
+
+/* Each block is preceded by its size; never reused, so it is always zeroed. */
+static void *boot_alloc(size_t n, size_t align)
+{
+    if (align < 16)
+        align = 16;
+    size_t old = atomic_load(&boot_used);
+    for (;;) {
+        uintptr_t start = (uintptr_t)boot + old + sizeof(size_t);
+        start = (start + align - 1) & ~(uintptr_t)(align - 1);
+        if (n > BOOT_SIZE || start + n > (uintptr_t)boot + BOOT_SIZE) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        size_t end = (size_t)(start + n - (uintptr_t)boot);
+        if (atomic_compare_exchange_weak(&boot_used, &old, end)) {
+            memcpy((void *)(start - sizeof(size_t)), &n, sizeof n);
+            return (void *)start;
+        }
+    }
+}
+
+static size_t boot_size(const void *p)
+{
+    size_t n;
+    memcpy(&n, (const char *)p - sizeof(size_t), sizeof n);
+    return n;
+}
+
+/* ---- resolving the next allocator ---- */
+IX_HEAP_TEXT static void *ix_malloc(size_t n);
+
+static void *next_sym(const char *name, const Dl_info *owner)
+{
+    void *f = dlsym(RTLD_NEXT, name);
+    Dl_info di;
+    if (!f || !owner || !dladdr(f, &di) || di.dli_fbase != owner->dli_fbase)
+        return NULL;
+    return f;
+}
+
+static void resolve_now(void)
+{
+    Dl_info owner;
+    void *m = dlsym(RTLD_NEXT, "malloc");
+    if (!m || !dladdr(m, &owner)) {
+        atomic_store(&g_ready, 3);
+        return;
+    }
+    next.malloc = (void *(*)(size_t))m;
+    next.free = (void (*)(void *))next_sym("free", &owner);
+    next.calloc = (void *(*)(size_t, size_t))next_sym("calloc", &owner);
+    next.realloc = (void *(*)(void *, size_t))next_sym("realloc", &owner);
+    next.posix_memalign = (int (*)(void **, size_t, size_t))next_sym("posix_memalign", &owner);
+    next.usable = (size_t(*)(void *))next_sym("malloc_usable_size", &owner);
+    if (!next.free || !next.realloc || !next.posix_memalign) {
+        atomic_store(&g_ready, 3);
+        return;
+    }
+    atomic_store(&g_ready, 2);
+}
+
+/* Returns 1 when the next allocator is usable, 0 when the caller must use
+ * the bootstrap arena (this thread is resolving, or resolution failed). */
+static __attribute__((noinline, cold)) int resolve(void)
+{
+    int st = atomic_load(&g_ready);
+    if (st == 0 && atomic_compare_exchange_strong(&g_ready, &st, 1)) {
+        t_resolving = 1;
+        resolve_now();
+        t_resolving = 0;
+        st = atomic_load(&g_ready);
+    }
+    while (st == 1) {
+        if (t_resolving)
+            return 0;
+        sched_yield();
+        st = atomic_load(&g_ready);
+    }
+    return st == 2;
+}
+
+IX_HEAP_TEXT static inline int ready(void)
+{
+    return IX_LIKELY(atomic_load_explicit(&g_ready, memory_order_acquire) == 2) || resolve();
+}
+
+/* ---- the common tail of every allocation ---- */
+IX_HEAP_TEXT static inline void *account(void *p, size_t n)
+{
+    struct ix_heap_tls *t = &ix_heap_tls;
+    if (IX_LIKELY(p != NULL)) {
+        ix_heap_count(&t->mallocs);
+        if (IX_UNLIKELY((t->countdown -= (int64_t)n) < 0))
+            ix_heap_slow_alloc(p, n);
+    }
+    return p;
+}
+
+IX_HEAP_TEXT static inline void forget(void *p)
+{
+    if (IX_UNLIKELY(ix_heap_maybe_sampled(p))) {
+        int e = errno;
+        ix_heap_sampled_free(p);
+        errno = e;
+    }
+}
+
+IX_HEAP_TEXT static void *ix_malloc(size_t n)
+{
+    if (!ready())
+        return boot_alloc(n, 16);
+    return account(next.malloc(n), n);
+}
+
+IX_HEAP_TEXT static void ix_free(void *p)
+{
+    if (!p || in_boot(p))
+        return;
+    ix_heap_count(&ix_heap_tls.frees);
+    forget(p); /* keeps errno itself */
+    /* glibc's free keeps errno (2.33+); jemalloc's and tcmalloc's touch it
+     * only if munmap fails, which the kernel does not do for their ranges. */
+    next.free(p);
+}
+
+IX_HEAP_TEXT static void *ix_calloc(size_t n, size_t m)
+{
+    size_t total;
+    if (__builtin_mul_overflow(n, m, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (!ready())
+        return boot_alloc(total, 16);
+    if (!next.calloc) {
+        void *p = next.malloc(total);
+        if (p)
+            memset(p, 0, total);
+        return account(p, total);
+    }
+    return account(next.calloc(n, m), total);
+}
+
+IX_HEAP_TEXT static void *ix_realloc(void *p, size_t n)
+{
+    if (!p)
+        return ix_malloc(n);
+    if (in_boot(p)) {
+        if (n == 0)
+            return NULL;
+        void *q = ix_malloc(n);
+        size_t old = boot_size(p);
+        if (q)
+            memcpy(q, p, old < n ? old : n);
+        return q;
+    }
+    if (!ready()) /* p came from the next allocator, so this cannot fail */
+        return NULL;
+    /* Forget p before the allocator can hand its address to another thread.
+     * If realloc then fails, p stays allocated but unsampled (counted freed). */
+    forget(p);
+    void *q = next.realloc(p, n);
+    struct ix_heap_tls *t = &ix_heap_tls;
+    if (q || n == 0)
+        ix_heap_count(&t->frees);
+    return account(q, n);
+}
+
+IX_HEAP_TEXT static void *ix_reallocarray(void *p, size_t n, size_t m)
+{
+    size_t total;
+    if (__builtin_mul_overflow(n, m, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return ix_realloc(p, total);
+}
+
+/* align: a power of two >= sizeof(void *). */
+IX_HEAP_TEXT static void *aligned(size_t align, size_t n)
+{
+    if (!ready())
+        return boot_alloc(n, align);
+    void *p = NULL;
+    int rc = next.posix_memalign(&p, align, n);
+    if (rc) {
+        errno = rc;
+        return NULL;
+    }
+    return account(p, n);
+}
+
+static int pow2(size_t x) { return x && !(x & (x - 1)); }
+
+IX_HEAP_TEXT static int ix_posix_memalign(void **out, size_t align, size_t n)
+{
+    if (align % sizeof(void *) || !pow2(align))
+        return EINVAL;
+    int e = errno;
+    void *p = aligned(align, n);
+    int rc = p ? 0 : errno;
+    errno = e;
+    if (p)
+        *out = p;
+    return rc;
+}
+
+/* glibc's memalign rounds a non-power-of-two alignment up. */
+IX_HEAP_TEXT static void *ix_memalign(size_t align, size_t n)
+{
+    if (align < sizeof(void *))
+        align = sizeof(void *);
+    if (!pow2(align)) {
+        if (align > (SIZE_MAX >> 1) + 1) {
+            errno = EINVAL;
+            return NULL;
+        }
+        size_t a = sizeof(void *);
+        while (a < align)
+            a <<= 1;
+        align = a;
+    }
+    return aligned(align, n);
+}
+
+/* C17: an unsupported (non power of two) alignment fails, as in glibc >= 2.38. */
+IX_HEAP_TEXT static void *ix_aligned_alloc(size_t align, size_t n)
+{
+    if (!pow2(align)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return aligned(align < sizeof(void *) ? sizeof(void *) : align, n);
+}
+
+IX_HEAP_TEXT static void *ix_valloc(size_t n) { return aligned((size_t)sysconf(_SC_PAGESIZE), n); }
+
+IX_HEAP_TEXT static void *ix_pvalloc(size_t n)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t r = n ? n : 1;
+    if (r > SIZE_MAX - page) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return aligned(page, (r + page - 1) & ~(page - 1));
+}
+
+IX_HEAP_TEXT static size_t ix_malloc_usable_size(void *p)
+{
+    if (!p)
+        return 0;
+    if (in_boot(p))
+        return boot_size(p);
+    if (!ready() || !next.usable)
+        return 0;
+    return next.usable(p);
+}
+
+IX_EXPORT void *malloc(size_t n) __attribute__((alias("ix_malloc")));
+IX_EXPORT void free(void *p) __attribute__((alias("ix_free")));
+IX_EXPORT void *calloc(size_t n, size_t m) __attribute__((alias("ix_calloc")));
+IX_EXPORT void *realloc(void *p, size_t n) __attribute__((alias("ix_realloc")));
+IX_EXPORT void *reallocarray(void *p, size_t n, size_t m) __attribute__((alias("ix_reallocarray")));
+IX_EXPORT int posix_memalign(void **out, size_t align, size_t n)
+    __attribute__((alias("ix_posix_memalign")));
+IX_EXPORT void *aligned_alloc(size_t align, size_t n) __attribute__((alias("ix_aligned_alloc")));
+IX_EXPORT void *memalign(size_t align, size_t n) __attribute__((alias("ix_memalign")));
+IX_EXPORT void *valloc(size_t n) __attribute__((alias("ix_valloc")));
+IX_EXPORT void *pvalloc(size_t n) __attribute__((alias("ix_pvalloc")));
+IX_EXPORT size_t malloc_usable_size(void *p) __attribute__((alias("ix_malloc_usable_size")));
+
+int ix_heap_interposing(void)
+{
+    return dlsym(RTLD_DEFAULT, "malloc") == (void *)ix_malloc;
+}
+
+const void *ix_heap_next_malloc(void)
+{
+    return ready() ? (const void *)next.malloc : NULL;
+}
+
+#else /* sanitizer build: no interposer */
+
+int ix_heap_interposing(void) { return 0; }
+const void *ix_heap_next_malloc(void) { return NULL; }
+
+#endif

@@ -1,0 +1,59 @@
+/* Go's heap and allocs profiles from the sampler's buckets
+ * (runtime/pprof/protomem.go): four sample types, values unsampled. */
+#include <math.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "sampling/heap/heap.h"
+
+void ix_heap_scale(uint64_t count, uint64_t bytes, int64_t rate, int64_t *ocount, int64_t *obytes)
+{
+    if (count == 0 || bytes == 0) {
+        *ocount = *obytes = 0;
+        return;
+    }
+    if (rate <= 1) {
+        *ocount = (int64_t)count;
+        *obytes = (int64_t)bytes;
+        return;
+    }
+    double avg = (double)bytes / (double)count;
+    double scale = 1 / (1 - exp(-avg / (double)rate));
+    *ocount = (int64_t)((double)count * scale);
+    *obytes = (int64_t)((double)bytes * scale);
+}
+
+int ix_heap_profile(struct ix_profile *p, const char *name)
+{
+    ix_profile_init(p, name);
+    ix_profile_add_type(p, "alloc_objects", "count");
+    ix_profile_add_type(p, "alloc_space", "bytes");
+    ix_profile_add_type(p, "inuse_objects", "count");
+    ix_profile_add_type(p, "inuse_space", "bytes");
+    p->period_type = (struct ix_value_type){"space", "bytes"};
+    int64_t rate = ix_heap_sample_rate();
+    p->period = rate;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    p->time_nanos = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    if (name[0] == 'a') /* allocs */
+        p->default_type = 1;
+    const char *why = ix_heap_unavailable();
+    if (why)
+        ix_profile_comment(p, "%s", why);
+    struct ix_heap_record *r;
+    size_t n;
+    if (ix_heap_records(&r, &n))
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        int64_t v[4];
+        ix_heap_scale(r[i].allocs, r[i].alloc_bytes, rate, &v[0], &v[1]);
+        ix_heap_scale(r[i].allocs - r[i].frees, r[i].alloc_bytes - r[i].free_bytes, rate, &v[2],
+                      &v[3]);
+        if (v[0] || v[1] || v[2] || v[3])
+            rc = ix_profile_add(p, r[i].pcs, r[i].npcs, v, NULL, 0);
+    }
+    free(r);
+    return rc;
+}

@@ -1,0 +1,510 @@
+/* The heap sampler: per-thread countdowns, the registry of threads (for
+ * exact counts), stack buckets, and the slow path that records a sample.
+ *
+ * Sampling: each thread counts down the bytes to its next sample point,
+ * drawn from an exponential distribution of mean `rate` (a Poisson process
+ * over allocated bytes, as Go, tcmalloc and jemalloc do). An allocation of
+ * size s is then sampled with probability 1 - exp(-s/rate), which is what
+ * ix_heap_scale undoes. rate 1 samples every allocation.
+ *
+ * Locking: one mutex covers buckets, the address set's writers and the
+ * registry. It is taken only for sampled allocations, frees of sampled
+ * pointers, thread start/exit and readers. While a thread is inside the
+ * sampler its TLS guard is set, so any allocation it makes forwards
+ * unsampled and can never come back for the lock. */
+#include <dlfcn.h>
+#include <link.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "sampling/heap/heap.h"
+#include "sampling/heap/internal.h"
+#include "stack/unwind.h"
+
+__thread struct ix_heap_tls ix_heap_tls IX_TLS;
+
+/* When off, look at the rate again every 64 KiB: a thread notices a start
+ * quickly (what it allocates before that is not sampled) and the slow path
+ * still runs only once per ~64 KiB allocated. */
+#define OFF_RECHECK (1 << 16)
+#define INDEX_BITS 16
+#define CHUNK (1u << 20)
+
+struct ix_heap_bucket {
+    struct ix_heap_bucket *next, *all;
+    uint64_t hash;
+    uint64_t allocs, alloc_bytes, frees, free_bytes;
+    int npcs;
+    uintptr_t pcs[];
+};
+
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_llong g_rate;
+static atomic_llong g_sample_rate; /* the rate the recorded samples were taken at */
+static atomic_uint g_gen = 1;
+static enum ix_heap_mode g_mode = IX_HEAP_MODE_UNSET;
+static int g_key_made;
+static pthread_key_t g_key;
+
+/* Registry: live threads' TLS blocks, plus the counts of threads gone. */
+static struct ix_heap_tls *g_threads;
+static uint64_t g_dead_mallocs, g_dead_frees;
+
+/* Buckets: chained hash index, list of all (newest first), bump arena. */
+static struct ix_heap_bucket **g_index;
+static struct ix_heap_bucket *g_all;
+static size_t g_nbuckets;
+static char *g_chunk;
+static size_t g_chunk_used = CHUNK;
+static uint64_t g_dropped;
+
+/* Hook mode: the allocator's text, skipped at the top of captured stacks. */
+static uintptr_t g_alloc_lo, g_alloc_hi;
+
+/* ---- thread registry ---- */
+
+static void on_thread_exit(void *arg)
+{
+    struct ix_heap_tls *t = arg;
+    pthread_mutex_lock(&g_lock);
+    if (t->state == IX_TLS_LIVE) {
+        g_dead_mallocs += t->mallocs;
+        g_dead_frees += t->frees;
+        if (t->prev)
+            t->prev->next = t->next;
+        else
+            g_threads = t->next;
+        if (t->next)
+            t->next->prev = t->prev;
+    }
+    t->state = IX_TLS_DEAD;
+    t->countdown = INT64_MAX / 2;
+    pthread_mutex_unlock(&g_lock);
+}
+
+/* Under the guard. Returns 0 when the thread is (now) registered. */
+static int register_thread(struct ix_heap_tls *t)
+{
+    if (!g_key_made)
+        return -1; /* before the first start: counted, registered later */
+    pthread_mutex_lock(&g_lock);
+    t->next = g_threads;
+    t->prev = NULL;
+    if (g_threads)
+        g_threads->prev = t;
+    g_threads = t;
+    t->state = IX_TLS_LIVE;
+    t->rng = (uint64_t)(uintptr_t)t * 0x9E3779B97F4A7C15ULL ^ (uint64_t)clock();
+    pthread_mutex_unlock(&g_lock);
+    ix_heap_unwind_thread(t);
+    pthread_setspecific(g_key, t);
+    return 0;
+}
+
+static void atfork_prepare(void) { pthread_mutex_lock(&g_lock); }
+static void atfork_parent(void) { pthread_mutex_unlock(&g_lock); }
+
+/* Only the forking thread survives: fold the others' counts away. */
+static void atfork_child(void)
+{
+    struct ix_heap_tls *self = &ix_heap_tls;
+    for (struct ix_heap_tls *t = g_threads; t; t = t->next)
+        if (t != self) {
+            g_dead_mallocs += t->mallocs;
+            g_dead_frees += t->frees;
+        }
+    g_threads = NULL;
+    if (self->state == IX_TLS_LIVE) {
+        self->next = self->prev = NULL;
+        g_threads = self;
+    }
+    pthread_mutex_init(&g_lock, NULL);
+}
+
+/* ---- sampling decision ---- */
+
+static int64_t next_countdown(struct ix_heap_tls *t, int64_t rate)
+{
+    if (rate <= 0)
+        return OFF_RECHECK;
+    if (rate == 1)
+        return -1; /* every allocation */
+    t->rng ^= t->rng << 13; /* xorshift64 */
+    t->rng ^= t->rng >> 7;
+    t->rng ^= t->rng << 17;
+    double u = (double)((t->rng >> 11) + 1) * (1.0 / 9007199254740992.0); /* (0, 1] */
+    double d = -log(u) * (double)rate;
+    return d > 4e18 ? INT64_MAX / 2 : (int64_t)d;
+}
+
+/* ---- buckets (under g_lock) ---- */
+
+static void *arena_alloc(size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    if (n > CHUNK)
+        return NULL;
+    if (g_chunk_used + n > CHUNK) {
+        void *c = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (c == MAP_FAILED)
+            return NULL;
+        g_chunk = c;
+        g_chunk_used = 0;
+    }
+    void *p = g_chunk + g_chunk_used;
+    g_chunk_used += n;
+    return p;
+}
+
+static uint64_t stack_hash(const uintptr_t *pcs, int n)
+{
+    uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)n;
+    for (int i = 0; i < n; i++)
+        h = (h ^ pcs[i]) * 0x100000001b3ULL;
+    return h ^ (h >> 29);
+}
+
+static struct ix_heap_bucket *intern(const uintptr_t *pcs, int n)
+{
+    uint64_t h = stack_hash(pcs, n);
+    struct ix_heap_bucket **head = &g_index[h >> (64 - INDEX_BITS)];
+    for (struct ix_heap_bucket *b = *head; b; b = b->next)
+        if (b->hash == h && b->npcs == n && !memcmp(b->pcs, pcs, (size_t)n * sizeof *pcs))
+            return b;
+    struct ix_heap_bucket *b = arena_alloc(sizeof *b + (size_t)n * sizeof *pcs);
+    if (!b)
+        return NULL;
+    memset(b, 0, sizeof *b);
+    b->hash = h;
+    b->npcs = n;
+    memcpy(b->pcs, pcs, (size_t)n * sizeof *pcs);
+    b->next = *head;
+    *head = b;
+    b->all = g_all;
+    g_all = b;
+    g_nbuckets++;
+    return b;
+}
+
+/* ---- recording ---- */
+
+/* Drop the frames of the interposer and sampler, and in hook mode the
+ * allocator's own frames, so the leaf is the caller of malloc. */
+IX_HEAP_TEXT static int first_user_frame(const uintptr_t *pcs, int n)
+{
+    int i = 0;
+    while (i < n && ix_heap_in_text(pcs[i] - 1))
+        i++;
+    if (g_alloc_hi) {
+        int j = i;
+        while (j < n && pcs[j] - 1 >= g_alloc_lo && pcs[j] - 1 < g_alloc_hi)
+            j++;
+        if (j < n)
+            i = j;
+    }
+    return i < n ? i : 0;
+}
+
+IX_HEAP_TEXT __attribute__((noinline)) static void record_alloc(void *p, size_t n)
+{
+    uintptr_t pcs[IX_HEAP_MAX_DEPTH + 16];
+    int np = ix_heap_unwind(&ix_heap_tls, pcs, IX_HEAP_MAX_DEPTH + 16);
+    int first = first_user_frame(pcs, np);
+    int depth = np - first > IX_HEAP_MAX_DEPTH ? IX_HEAP_MAX_DEPTH : np - first;
+    pthread_mutex_lock(&g_lock);
+    struct ix_heap_bucket *b = intern(pcs + first, depth);
+    if (!b) {
+        g_dropped++;
+    } else {
+        b->allocs++;
+        b->alloc_bytes += n;
+        if (ix_addrset_insert(p, b, n)) { /* no room: counts as allocated and freed */
+            b->frees++;
+            b->free_bytes += n;
+            g_dropped++;
+        }
+    }
+    pthread_mutex_unlock(&g_lock);
+}
+
+IX_HEAP_TEXT __attribute__((noinline)) void ix_heap_slow_alloc(void *p, size_t n)
+{
+    struct ix_heap_tls *t = &ix_heap_tls;
+    if (t->guard)
+        return;
+    t->guard++;
+    if (t->state == IX_TLS_NEW && register_thread(t)) {
+        t->countdown = OFF_RECHECK;
+        goto out;
+    }
+    if (t->state == IX_TLS_DEAD) {
+        t->countdown = INT64_MAX / 2;
+        goto out;
+    }
+    unsigned gen = atomic_load_explicit(&g_gen, memory_order_relaxed);
+    int64_t rate = atomic_load_explicit(&g_rate, memory_order_relaxed);
+    if (t->gen != gen) { /* the rate changed: start a fresh countdown */
+        t->gen = gen;
+        t->countdown = next_countdown(t, rate);
+        goto out;
+    }
+    if (rate > 0)
+        record_alloc(p, n);
+    t->countdown = next_countdown(t, rate);
+out:
+    t->guard--;
+}
+
+IX_HEAP_TEXT int ix_heap_sampled_free(void *p)
+{
+    if (!ix_addrset_contains(p))
+        return 0;
+    struct ix_heap_bucket *b;
+    size_t size;
+    pthread_mutex_lock(&g_lock);
+    int found = ix_addrset_remove(p, &b, &size);
+    if (found) {
+        b->frees++;
+        b->free_bytes += size;
+    }
+    pthread_mutex_unlock(&g_lock);
+    return found;
+}
+
+/* ---- tcmalloc (gperftools) hooks, found at run time ---- */
+
+typedef void (*new_hook_fn)(const void *, size_t);
+typedef void (*delete_hook_fn)(const void *);
+
+IX_HEAP_TEXT static void hook_new(const void *p, size_t n)
+{
+    struct ix_heap_tls *t = &ix_heap_tls;
+    if (!p)
+        return;
+    ix_heap_count(&t->mallocs);
+    if (IX_UNLIKELY((t->countdown -= (int64_t)n) < 0))
+        ix_heap_slow_alloc((void *)p, n);
+}
+
+IX_HEAP_TEXT static void hook_delete(const void *p)
+{
+    if (!p)
+        return;
+    ix_heap_count(&ix_heap_tls.frees);
+    if (IX_UNLIKELY(ix_heap_maybe_sampled(p)))
+        ix_heap_sampled_free((void *)p);
+}
+
+struct range_query {
+    uintptr_t base, lo, hi;
+};
+
+static int find_object(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    struct range_query *q = arg;
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+        if (a < lo)
+            lo = a;
+        if (a + ph->p_memsz > hi)
+            hi = a + ph->p_memsz;
+    }
+    if (q->base >= lo && q->base < hi) {
+        q->lo = lo;
+        q->hi = hi;
+        return 1;
+    }
+    return 0;
+}
+
+static int install_hooks(void)
+{
+    int (*add_new)(new_hook_fn) = (int (*)(new_hook_fn))dlsym(RTLD_DEFAULT, "MallocHook_AddNewHook");
+    int (*add_del)(delete_hook_fn) =
+        (int (*)(delete_hook_fn))dlsym(RTLD_DEFAULT, "MallocHook_AddDeleteHook");
+    if (!add_new || !add_del)
+        return -1;
+    struct range_query q = {(uintptr_t)add_new, 0, 0};
+    dl_iterate_phdr(find_object, &q);
+    g_alloc_lo = q.lo;
+    g_alloc_hi = q.hi;
+    if (!add_new(hook_new))
+        return -1;
+    if (!add_del(hook_delete))
+        return -1; /* the new hook stays: samples are counted, never freed */
+    return 0;
+}
+
+/* ---- module ---- */
+
+/* Valgrind redirects malloc in every object, ours included, while dlsym
+ * still names ours: check that a malloc call really arrives here. */
+static int malloc_reaches_us(void)
+{
+    void *(*volatile m)(size_t) = malloc;
+    uint64_t before = ix_heap_tls.mallocs;
+    void *p = m(1);
+    int reached = ix_heap_tls.mallocs != before;
+    free(p);
+    return reached;
+}
+
+static int init_once(char *why, size_t whylen)
+{
+    if (g_mode != IX_HEAP_MODE_UNSET)
+        return 0;
+    if (!IX_HEAP_INTERPOSE) {
+        g_mode = IX_HEAP_MODE_SANITIZER;
+        return 0;
+    }
+    g_index = mmap(NULL, sizeof *g_index << INDEX_BITS, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (g_index == MAP_FAILED || ix_addrset_init()) {
+        g_index = NULL;
+        snprintf(why, whylen, "heap sampler: cannot map its tables");
+        return INTROSPECT_ENOMEM;
+    }
+    ix_heap_tls.guard++; /* pthread_atfork and friends may allocate */
+    pthread_key_create(&g_key, on_thread_exit);
+    ix_heap_unwind_init();
+    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+    if (ix_heap_interposing())
+        g_mode = malloc_reaches_us() ? IX_HEAP_MODE_INTERPOSE : IX_HEAP_MODE_BYPASSED;
+    else if (install_hooks() == 0)
+        g_mode = IX_HEAP_MODE_HOOKS;
+    else
+        g_mode = IX_HEAP_MODE_NONE;
+    g_key_made = 1;
+    ix_heap_tls.guard--;
+    return 0;
+}
+
+int ix_heap_start(const struct ix_config *cfg, char *why, size_t whylen)
+{
+    int rc = init_once(why, whylen);
+    if (rc)
+        return rc;
+    ix_heap_unwind_dwarf = cfg->heap_unwind_dwarf;
+    if (g_mode == IX_HEAP_MODE_INTERPOSE || g_mode == IX_HEAP_MODE_HOOKS) {
+        atomic_store(&g_rate, (long long)cfg->heap_rate);
+        if (cfg->heap_rate)
+            atomic_store(&g_sample_rate, (long long)cfg->heap_rate);
+        atomic_fetch_add(&g_gen, 1);
+    }
+    return 0;
+}
+
+void ix_heap_stop(void)
+{
+    /* Sampled pointers freed later must still be recognised: the tables and
+     * hooks stay; only new samples stop. */
+    atomic_store(&g_rate, 0);
+    atomic_fetch_add(&g_gen, 1);
+}
+
+void ix_heap_exclude_begin(void) { ix_heap_tls.guard++; }
+void ix_heap_exclude_end(void) { ix_heap_tls.guard--; }
+
+enum ix_heap_mode ix_heap_mode(void) { return g_mode; }
+
+int64_t ix_heap_sample_rate(void) { return atomic_load(&g_sample_rate); }
+
+const char *ix_heap_mode_name(enum ix_heap_mode m)
+{
+    switch (m) {
+    case IX_HEAP_MODE_INTERPOSE: return "interpose";
+    case IX_HEAP_MODE_HOOKS: return "tcmalloc_hooks";
+    case IX_HEAP_MODE_NONE: return "none";
+    case IX_HEAP_MODE_SANITIZER: return "sanitizer";
+    case IX_HEAP_MODE_BYPASSED: return "bypassed";
+    default: return "not_started";
+    }
+}
+
+const char *ix_heap_unavailable(void)
+{
+    switch (g_mode) {
+    case IX_HEAP_MODE_NONE:
+        return "heap profiling unavailable: the process allocator precedes libintrospect in "
+               "symbol order and offers no allocation hooks (put libintrospect first in "
+               "LD_PRELOAD)";
+    case IX_HEAP_MODE_SANITIZER:
+        return "heap profiling unavailable: sanitizer build (the sanitizer owns malloc)";
+    case IX_HEAP_MODE_BYPASSED:
+        return "heap profiling unavailable: malloc is redirected past libintrospect (valgrind? "
+               "use --soname-synonyms=somalloc=nouserintercepts)";
+    case IX_HEAP_MODE_UNSET: return "heap profiling not started";
+    default:
+        return atomic_load(&g_rate) == 0 ? "heap sampling is off (INTROSPECT_HEAP_RATE=0)" : NULL;
+    }
+}
+
+int ix_heap_records(struct ix_heap_record **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!g_index)
+        return 0;
+    pthread_mutex_lock(&g_lock);
+    size_t want = g_nbuckets;
+    pthread_mutex_unlock(&g_lock);
+    struct ix_heap_record *r = malloc((want ? want : 1) * sizeof *r);
+    if (!r)
+        return -1;
+    pthread_mutex_lock(&g_lock);
+    struct ix_heap_bucket *b = g_all;
+    for (size_t skip = g_nbuckets - want; skip--; ) /* newer than our count */
+        b = b->all;
+    for (size_t i = 0; i < want && b; i++, b = b->all)
+        r[i] = (struct ix_heap_record){b->pcs, b->npcs, b->allocs, b->alloc_bytes, b->frees,
+                                       b->free_bytes};
+    pthread_mutex_unlock(&g_lock);
+    *out = r;
+    *n = want;
+    return 0;
+}
+
+void ix_heap_get_stats(struct ix_heap_stats *s)
+{
+    memset(s, 0, sizeof *s);
+    s->mode = g_mode;
+    s->rate = atomic_load(&g_rate);
+    s->sample_rate = atomic_load(&g_sample_rate);
+    pthread_mutex_lock(&g_lock);
+    s->mallocs = g_dead_mallocs;
+    s->frees = g_dead_frees;
+    for (struct ix_heap_tls *t = g_threads; t; t = t->next) {
+        s->mallocs += __atomic_load_n(&t->mallocs, __ATOMIC_RELAXED);
+        s->frees += __atomic_load_n(&t->frees, __ATOMIC_RELAXED);
+    }
+    s->dropped = g_dropped;
+    s->buckets = g_nbuckets;
+    s->unwind_fallbacks = __atomic_load_n(&ix_heap_unwind_fallbacks, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&g_lock);
+    struct ix_heap_record *r;
+    size_t n;
+    if (ix_heap_records(&r, &n))
+        return;
+    int64_t rate = s->sample_rate ? s->sample_rate : 1;
+    for (size_t i = 0; i < n; i++) {
+        int64_t c, b;
+        ix_heap_scale(r[i].allocs, r[i].alloc_bytes, rate, &c, &b);
+        s->alloc_objects += (double)c;
+        s->alloc_bytes += (double)b;
+        ix_heap_scale(r[i].allocs - r[i].frees, r[i].alloc_bytes - r[i].free_bytes, rate, &c, &b);
+        s->inuse_objects += (double)c;
+        s->inuse_bytes += (double)b;
+    }
+    free(r);
+}

@@ -1,0 +1,95 @@
+#include "sampling/threads/create.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "stack/unwind.h"
+
+typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+
+static struct ix_stack_table g_stacks = IX_STACK_TABLE_INIT(1024);
+static _Atomic uint64_t g_created, g_exited, g_failed;
+static _Atomic(pthread_create_fn) g_real;
+static pthread_key_t g_exit_key;
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static int g_key_ok;
+
+static void on_thread_exit(void *v)
+{
+    (void)v;
+    atomic_fetch_add_explicit(&g_exited, 1, memory_order_relaxed);
+}
+
+static void init_once(void)
+{
+    g_key_ok = pthread_key_create(&g_exit_key, on_thread_exit) == 0;
+}
+
+struct start {
+    void *(*fn)(void *);
+    void *arg;
+};
+
+/* Not instrumented: under ThreadSanitizer, TSan's own pthread_create wraps
+ * ours, so this runs before TSan has set the new thread up. */
+__attribute__((no_sanitize_thread)) static void *start_wrapper(void *p)
+{
+    struct start s = *(struct start *)p;
+    free(p);
+    if (g_key_ok)
+        pthread_setspecific(g_exit_key, (void *)1);
+    return s.fn(s.arg);
+}
+
+static pthread_create_fn real_create(void)
+{
+    pthread_create_fn f = atomic_load_explicit(&g_real, memory_order_acquire);
+    if (!f) {
+        f = (pthread_create_fn)dlsym(RTLD_NEXT, "pthread_create");
+        atomic_store_explicit(&g_real, f, memory_order_release);
+    }
+    return f;
+}
+
+/* The interposer. Exported with default visibility so it takes the place of
+ * libc's for every object the dynamic linker resolves after us. */
+__attribute__((visibility("default"))) int pthread_create(pthread_t *th,
+                                                           const pthread_attr_t *attr,
+                                                           void *(*fn)(void *), void *arg)
+{
+    pthread_create_fn real = real_create();
+    if (!real)
+        return EAGAIN;
+    pthread_once(&g_once, init_once);
+    uintptr_t pcs[IX_STACK_MAX_FRAMES];
+    int n = ix_unwind_here(pcs, IX_STACK_MAX_FRAMES, 1); /* from the caller */
+    struct start *s = malloc(sizeof *s);
+    int rc;
+    if (s) {
+        s->fn = fn;
+        s->arg = arg;
+        rc = real(th, attr, start_wrapper, s);
+    } else { /* cannot wrap: still create it; its exit goes uncounted */
+        rc = real(th, attr, fn, arg);
+    }
+    if (rc) {
+        free(s);
+        atomic_fetch_add_explicit(&g_failed, 1, memory_order_relaxed);
+        return rc;
+    }
+    atomic_fetch_add_explicit(&g_created, 1, memory_order_relaxed);
+    ix_stack_intern(&g_stacks, pcs, n, 1);
+    return 0;
+}
+
+void ix_thread_create_counters(uint64_t *created, uint64_t *exited, uint64_t *failed)
+{
+    *created = atomic_load(&g_created);
+    *exited = atomic_load(&g_exited);
+    *failed = atomic_load(&g_failed);
+}
+
+struct ix_stack_table *ix_thread_create_stacks(void) { return &g_stacks; }

@@ -1,0 +1,242 @@
+#include "sampling/threads/proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Read a small /proc file into buf (NUL-terminated). Returns bytes or -errno. */
+static int read_small(pid_t tid, const char *what, char *buf, size_t len)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/%s", (int)tid, what);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    ssize_t n = read(fd, buf, len - 1);
+    int err = errno;
+    close(fd);
+    if (n < 0)
+        return -err;
+    buf[n] = '\0';
+    return (int)n;
+}
+
+/* stat: "tid (comm) S ppid ..." — comm may hold spaces and parentheses, so
+ * fields are counted from the last ')'. tok[0] is field 3 (state). */
+static int parse_stat(struct ix_thread_proc *t, char *buf)
+{
+    char *open_p = strchr(buf, '('), *close_p = strrchr(buf, ')');
+    if (!open_p || !close_p || close_p < open_p || !close_p[1])
+        return -1;
+    size_t nl = (size_t)(close_p - open_p - 1);
+    if (nl >= sizeof t->name)
+        nl = sizeof t->name - 1;
+    memcpy(t->name, open_p + 1, nl);
+    t->name[nl] = '\0';
+    char *tok[24] = {0};
+    int n = 0;
+    for (char *s = close_p + 1; *s && n < 24;) {
+        while (*s == ' ')
+            s++;
+        if (!*s)
+            break;
+        tok[n++] = s;
+        while (*s && *s != ' ')
+            s++;
+    }
+    if (n < 20)
+        return -1;
+    t->state = tok[0][0];
+    long hz = sysconf(_SC_CLK_TCK);
+    if (hz <= 0)
+        hz = 100;
+    t->cpu_user_s = (double)strtoull(tok[11], NULL, 10) / (double)hz; /* field 14 */
+    t->cpu_sys_s = (double)strtoull(tok[12], NULL, 10) / (double)hz;  /* field 15 */
+    t->starttime = strtoull(tok[19], NULL, 10);                       /* field 22 */
+    return 0;
+}
+
+static void read_sigblk(struct ix_thread_proc *t)
+{
+    char buf[4096];
+    if (read_small(t->tid, "status", buf, sizeof buf) <= 0)
+        return;
+    const char *p = strstr(buf, "\nvoluntary_ctxt_switches:");
+    if (p)
+        t->voluntary_switches = strtoull(p + 26, NULL, 10);
+    p = strstr(buf, "\nSigBlk:");
+    if (!p)
+        return;
+    t->sigblk = strtoull(p + 8, NULL, 16);
+    t->have_sigblk = 1;
+}
+
+static void read_wchan(struct ix_thread_proc *t)
+{
+    char buf[128];
+    if (read_small(t->tid, "wchan", buf, sizeof buf) <= 0)
+        return;
+    /* "0" means not sleeping in the kernel (or hidden by the kernel's policy). */
+    if (strcmp(buf, "0") == 0)
+        return;
+    snprintf(t->wchan, sizeof t->wchan, "%.63s", buf);
+    t->wchan[strcspn(t->wchan, "\n")] = '\0';
+}
+
+/* syscall: "running", "-1 sp pc" (blocked, not in a syscall), or
+ * "nr a1 a2 a3 a4 a5 a6 sp pc". Reading needs ptrace-attach rights over the
+ * thread, which some kernels' policies (Yama, containers) refuse. */
+static void read_syscall(struct ix_thread_proc *t)
+{
+    char buf[256];
+    int n = read_small(t->tid, "syscall", buf, sizeof buf);
+    if (n < 0) {
+        snprintf(t->syscall_err, sizeof t->syscall_err, "unreadable: %s", strerror(-n));
+        return;
+    }
+    if (n == 0) {
+        snprintf(t->syscall_err, sizeof t->syscall_err, "unreadable: empty");
+        return;
+    }
+    t->syscall_readable = 1;
+    if (strncmp(buf, "running", 7) == 0) {
+        t->syscall_running = 1;
+        return;
+    }
+    char *s = buf, *end;
+    long nr = strtol(s, &end, 10);
+    unsigned long long v[8] = {0};
+    int k = 0;
+    for (s = end; k < 8; k++) {
+        unsigned long long x = strtoull(s, &end, 16);
+        if (end == s)
+            break;
+        v[k] = x;
+        s = end;
+    }
+    t->syscall_nr = (int)nr;
+    if (nr < 0 && k >= 2) {
+        t->syscall_sp = (uintptr_t)v[0];
+        t->syscall_pc = (uintptr_t)v[1];
+    } else if (k >= 8) {
+        for (int i = 0; i < 6; i++)
+            t->syscall_args[i] = v[i];
+        t->syscall_sp = (uintptr_t)v[6];
+        t->syscall_pc = (uintptr_t)v[7];
+    }
+}
+
+int ix_thread_proc_read(pid_t tid, struct ix_thread_proc *t)
+{
+    char buf[1024];
+    memset(t, 0, sizeof *t);
+    t->tid = tid;
+    t->state = '?';
+    t->syscall_nr = -1;
+    if (read_small(tid, "stat", buf, sizeof buf) <= 0 || parse_stat(t, buf))
+        return -1;
+    t->exists = 1;
+    read_sigblk(t);
+    read_wchan(t);
+    read_syscall(t);
+    return 0;
+}
+
+const char *ix_thread_state_name(char state)
+{
+    switch (state) {
+    case 'R': return "running";
+    case 'S': return "sleeping";
+    case 'D': return "disk wait";
+    case 'T': return "stopped";
+    case 't': return "tracing stop";
+    case 'Z': return "zombie";
+    case 'X': return "dead";
+    case 'I': return "idle";
+    case 'P': return "parked";
+    case 'W': return "waking";
+    default: return "unknown";
+    }
+}
+
+/* The calls a server thread is usually found blocked in. The SYS_* macros
+ * carry each architecture's numbers. */
+static const struct {
+    int nr;
+    const char *name;
+} syscalls[] = {
+#define S(x) {SYS_##x, #x},
+    S(read) S(write) S(close) S(ioctl) S(pread64) S(pwrite64) S(readv) S(writev)
+    S(sched_yield) S(mmap) S(munmap) S(nanosleep) S(clock_nanosleep) S(futex) S(connect)
+    S(accept) S(accept4) S(sendto) S(recvfrom) S(sendmsg) S(recvmsg) S(wait4) S(waitid)
+    S(rt_sigsuspend) S(rt_sigtimedwait) S(pselect6) S(ppoll) S(epoll_pwait) S(flock) S(fsync)
+    S(fdatasync) S(openat) S(msgrcv) S(semtimedop) S(io_getevents) S(getdents64) S(fcntl)
+#ifdef SYS_poll
+    S(poll)
+#endif
+#ifdef SYS_select
+    S(select)
+#endif
+#ifdef SYS_epoll_wait
+    S(epoll_wait)
+#endif
+#ifdef SYS_pause
+    S(pause)
+#endif
+#ifdef SYS_open
+    S(open)
+#endif
+#ifdef SYS_epoll_pwait2
+    S(epoll_pwait2)
+#endif
+#ifdef SYS_io_uring_enter
+    S(io_uring_enter)
+#endif
+#ifdef SYS_futex_waitv
+    S(futex_waitv)
+#endif
+#undef S
+};
+
+const char *ix_syscall_name(int nr)
+{
+    for (size_t i = 0; i < sizeof syscalls / sizeof syscalls[0]; i++)
+        if (syscalls[i].nr == nr)
+            return syscalls[i].name;
+    return NULL;
+}
+
+int ix_syscall_eintr_always(int nr)
+{
+    static const int calls[] = {
+        SYS_nanosleep, SYS_clock_nanosleep, SYS_ppoll, SYS_pselect6, SYS_epoll_pwait,
+        SYS_rt_sigtimedwait, SYS_rt_sigsuspend, SYS_semtimedop, SYS_msgrcv, SYS_msgsnd,
+        SYS_io_getevents,
+#ifdef SYS_poll
+        SYS_poll,
+#endif
+#ifdef SYS_select
+        SYS_select,
+#endif
+#ifdef SYS_epoll_wait
+        SYS_epoll_wait,
+#endif
+#ifdef SYS_epoll_pwait2
+        SYS_epoll_pwait2,
+#endif
+#ifdef SYS_pause
+        SYS_pause,
+#endif
+#ifdef SYS_semop
+        SYS_semop,
+#endif
+    };
+    for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
+        if (calls[i] == nr)
+            return 1;
+    return 0;
+}

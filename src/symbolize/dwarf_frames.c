@@ -1,0 +1,158 @@
+#include "symbolize/dwarf_frames.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "symbolize/scopes.h"
+#include "util/bsearch.h"
+#include "util/grow.h"
+
+struct cu {
+    Dwarf_Die die;
+    struct ix_scope_tree tree;
+    int built;
+};
+
+struct cu_range {
+    uint64_t lo, hi;
+    size_t cu;
+};
+
+struct ix_dwarf_frames {
+    Dwarf_Addr bias;
+    struct cu *cus;
+    size_t ncus;
+    struct cu_range *ranges; /* sorted by lo */
+    size_t nranges;
+};
+
+static int by_lo(const void *a, const void *b)
+{
+    const struct cu_range *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static int add_cu(struct ix_dwarf_frames *d, Dwarf_Die *die, size_t *cap, size_t *rcap)
+{
+    if (ix_grow(&d->cus, cap, d->ncus + 1, sizeof *d->cus))
+        return -1;
+    d->cus[d->ncus] = (struct cu){.die = *die};
+    Dwarf_Addr base, lo, hi;
+    for (ptrdiff_t off = 0; (off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0;) {
+        if (lo >= hi)
+            continue;
+        if (ix_grow(&d->ranges, rcap, d->nranges + 1, sizeof *d->ranges))
+            return -1;
+        d->ranges[d->nranges++] = (struct cu_range){lo, hi, d->ncus};
+    }
+    d->ncus++;
+    return 0;
+}
+
+struct ix_dwarf_frames *ix_dwarf_frames_new(Dwfl_Module *mod)
+{
+    Dwarf_Addr bias;
+    if (!dwfl_module_getdwarf(mod, &bias))
+        return NULL;
+    struct ix_dwarf_frames *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->bias = bias;
+    size_t cap = 0, rcap = 0;
+    Dwarf_Die *die = NULL;
+    while ((die = dwfl_module_nextcu(mod, die, &bias)))
+        if (add_cu(d, die, &cap, &rcap))
+            break;
+    qsort(d->ranges, d->nranges, sizeof *d->ranges, by_lo);
+    return d;
+}
+
+void ix_dwarf_frames_free(struct ix_dwarf_frames *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->ncus; i++)
+        ix_scope_tree_free(&d->cus[i].tree);
+    free(d->cus);
+    free(d->ranges);
+    free(d);
+}
+
+static struct cu *find_cu(struct ix_dwarf_frames *d, uint64_t a)
+{
+    size_t lo = ix_upper_bound(d->ranges, d->nranges, sizeof *d->ranges, a);
+    for (size_t i = lo; i-- > 0 && lo - i <= 8;) /* CU ranges rarely overlap */
+        if (a < d->ranges[i].hi)
+            return &d->cus[d->ranges[i].cu];
+    return NULL;
+}
+
+static const char *die_name(Dwarf_Die *die)
+{
+    Dwarf_Attribute a;
+    const char *n = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &a));
+    if (!n)
+        n = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a));
+    return n ? n : dwarf_diename(die);
+}
+
+static const char *call_file(Dwarf_Die *cu, Dwarf_Die *inl)
+{
+    Dwarf_Attribute a;
+    Dwarf_Word idx;
+    Dwarf_Files *files;
+    size_t nfiles;
+    if (dwarf_formudata(dwarf_attr(inl, DW_AT_call_file, &a), &idx) ||
+        dwarf_getsrcfiles(cu, &files, &nfiles) || idx >= nfiles)
+        return NULL;
+    return dwarf_filesrc(files, idx, NULL, NULL);
+}
+
+static int call_line(Dwarf_Die *inl)
+{
+    Dwarf_Attribute a;
+    Dwarf_Word line;
+    if (dwarf_formudata(dwarf_attr(inl, DW_AT_call_line, &a), &line))
+        return 0;
+    return (int)line;
+}
+
+/* From the innermost scope out: each inlined instance is a frame at the
+ * current position, and its call site becomes the position in the next
+ * outer frame; the enclosing subprogram ends the chain. */
+int ix_dwarf_frames_lookup(struct ix_dwarf_frames *d, uint64_t vaddr, const char *symname,
+                           struct ix_sym_line *lines, int max)
+{
+    uint64_t a = vaddr - d->bias;
+    struct cu *cu = find_cu(d, a);
+    if (!cu || max <= 0)
+        return 0;
+    if (!cu->built) {
+        cu->built = 1;
+        ix_scope_tree_build(&cu->die, &cu->tree);
+    }
+    const char *file = NULL;
+    int line = 0;
+    Dwarf_Line *l = dwarf_getsrc_die(&cu->die, a);
+    if (l && (file = dwarf_linesrc(l, NULL, NULL)))
+        dwarf_lineno(l, &line);
+    int n = 0;
+    for (int32_t s = ix_scope_tree_find(&cu->tree, a); s >= 0 && n < max;) {
+        struct ix_scope *sc = &cu->tree.scopes[s];
+        if (!sc->is_inline) {
+            const char *name = symname ? symname : die_name(&sc->die);
+            lines[n++] = (struct ix_sym_line){name ? name : "??", file, line};
+            break;
+        }
+        const char *name = die_name(&sc->die);
+        lines[n++] = (struct ix_sym_line){name ? name : "??", file, line};
+        file = call_file(&cu->die, &sc->die);
+        line = call_line(&sc->die);
+        s = sc->parent;
+    }
+    if (n == 0 && symname) /* no function DIE here (assembly): symbol + line table */
+        lines[n++] = (struct ix_sym_line){symname, file, line};
+    return n;
+}

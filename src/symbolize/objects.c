@@ -1,0 +1,481 @@
+/* Parsed object files and their cache (see symbolize/objects.h).
+ *
+ * Why elfutils rather than our own ELF/DWARF reader: libdwfl already finds
+ * separate debug files (build-id directories, .gnu_debuglink, MiniDebugInfo),
+ * reads compressed sections and every DWARF version gcc and clang emit, and
+ * is what perf and systemd-coredump use; a home-grown DWARF 5 line-table and
+ * DIE walker would be thousands of lines to get the same coverage.
+ *
+ * Each object gets its own Dwfl session with the file reported at bias 0,
+ * so lookups take ELF virtual addresses and one parsed object serves every
+ * process layout (and survives dlclose/dlopen at another address). */
+#include "symbolize/objects.h"
+
+#include <dlfcn.h>
+#include <elfutils/libdwfl.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "symbolize/dwarf_frames.h"
+#include "symbolize/symtab.h"
+#include "util/grow.h"
+#include "util/u64map.h"
+
+#define MAX_LOADS 16
+#define MAX_FRAMES 16
+/* Remembered addresses per object; the table is cleared when it fills. */
+#define ADDR_CACHE_MAX 32768
+
+struct load_seg {
+    uint64_t offset, filesz, vaddr;
+};
+
+struct ix_symobj {
+    /* identity (the cache key) */
+    char *path;
+    uint64_t dev, ino, size;
+    int64_t mtime_ns;
+    /* guarded by the cache lock */
+    int refs;
+    uint64_t last_use;
+    struct ix_symobj *next;
+    /* immutable after creation */
+    char build_id[129];
+    struct load_seg loads[MAX_LOADS];
+    int nloads;
+    /* the rest is guarded by dw_mu */
+    Dwfl *dwfl;
+    Dwfl_Module *mod;
+    struct ix_u64map addrs; /* vaddr -> frames start << 16 | count */
+    struct ix_sym_line *frames;
+    size_t nframes, framecap;
+    /* built on the first lookup */
+    struct ix_fsymtab syms;
+    struct ix_dwarf_frames *dwarf;
+    int indexed;
+    /* raw name pointer -> owned display name (demangled, no @@VERSION) */
+    struct ix_u64map names;
+};
+
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+/* elfutils is not built thread-safe: every libdw/libdwfl call, on any
+ * object, runs under this one lock (taken after cache_mu when both are
+ * held). Lookups are short and cached, so the serialization is cheap. */
+static pthread_mutex_t dw_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct ix_symobj *cache_head;
+static size_t cache_count;
+static uint64_t cache_clock;
+
+/* elfutils' debuginfo_path syntax; NULL = its default "-:.debug:/usr/lib/debug".
+ * INTROSPECT_DEBUGINFO_PATH overrides it (tests, unusual distributions). */
+static char *debuginfo_path;
+static pthread_once_t path_once = PTHREAD_ONCE_INIT;
+
+static void read_debuginfo_path(void)
+{
+    const char *e = getenv("INTROSPECT_DEBUGINFO_PATH");
+    if (e && *e)
+        debuginfo_path = strdup(e);
+}
+
+/* Look for .gnu_debuglink's file along the debuginfo path, as elfutils does:
+ * "" is the object's own directory, a relative entry is below it, an
+ * absolute one is prefixed to it. */
+static int debuglink_open(const char *file_name, const char *link, char **found)
+{
+    const char *slash = strrchr(file_name, '/');
+    int dlen = slash ? (int)(slash - file_name) : 0;
+    const char *path = debuginfo_path ? debuginfo_path : "-:.debug:/usr/lib/debug";
+    if (*path == '-' || *path == '+')
+        path++;
+    for (const char *e = path;; e++) {
+        size_t elen = strcspn(e, ":");
+        char cand[PATH_MAX];
+        int n;
+        if (elen == 0)
+            n = snprintf(cand, sizeof cand, "%.*s/%s", dlen, file_name, link);
+        else if (*e == '/')
+            n = snprintf(cand, sizeof cand, "%.*s%.*s/%s", (int)elen, e, dlen, file_name, link);
+        else
+            n = snprintf(cand, sizeof cand, "%.*s/%.*s/%s", dlen, file_name, (int)elen, e, link);
+        if (n > 0 && (size_t)n < sizeof cand && strcmp(cand, file_name) != 0) {
+            int fd = open(cand, O_RDONLY | O_CLOEXEC);
+            if (fd >= 0) {
+                *found = strdup(cand);
+                return fd;
+            }
+        }
+        e += elen;
+        if (!*e)
+            return -1;
+    }
+}
+
+/* dwfl_standard_find_debuginfo also asks debuginfod servers when local
+ * lookups fail: a profiled production process would open network
+ * connections wherever DEBUGINFOD_URLS is set (Debian sets it for login
+ * shells), and each module kept a curl handle with a socketpair. We look
+ * locally only: by build ID, then by .gnu_debuglink. */
+static int local_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+                                Dwarf_Addr base, const char *file_name,
+                                const char *debuglink_file, GElf_Word debuglink_crc,
+                                char **debuginfo_file_name)
+{
+    int fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name,
+                                          debuglink_file, debuglink_crc, debuginfo_file_name);
+    if (fd >= 0 || !file_name || !debuglink_file || !*debuglink_file)
+        return fd;
+    return debuglink_open(file_name, debuglink_file, debuginfo_file_name);
+}
+
+static const Dwfl_Callbacks dwfl_callbacks = {
+    .find_elf = dwfl_build_id_find_elf,
+    .find_debuginfo = local_find_debuginfo,
+    .section_address = dwfl_offline_section_address,
+    .debuginfo_path = &debuginfo_path,
+};
+
+static void obj_destroy(struct ix_symobj *o)
+{
+    pthread_mutex_lock(&dw_mu);
+    if (o->dwfl)
+        dwfl_end(o->dwfl);
+    pthread_mutex_unlock(&dw_mu);
+    ix_u64map_free(&o->addrs);
+    free(o->frames);
+    ix_dwarf_frames_free(o->dwarf);
+    ix_fsymtab_free(&o->syms);
+    for (size_t i = 0; i < o->names.cap; i++)
+        if (o->names.used[i])
+            free((char *)(uintptr_t)o->names.vals[i]);
+    ix_u64map_free(&o->names);
+    free(o->path);
+    free(o);
+}
+
+static void read_build_id(struct ix_symobj *o)
+{
+    const unsigned char *bits;
+    GElf_Addr vaddr;
+    int n = dwfl_module_build_id(o->mod, &bits, &vaddr);
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < n && i < 64; i++) {
+        o->build_id[2 * i] = hex[bits[i] >> 4];
+        o->build_id[2 * i + 1] = hex[bits[i] & 15];
+        o->build_id[2 * i + 2] = '\0';
+    }
+}
+
+static int read_loads(struct ix_symobj *o)
+{
+    GElf_Addr bias;
+    Elf *elf = dwfl_module_getelf(o->mod, &bias);
+    size_t nph;
+    if (!elf || elf_getphdrnum(elf, &nph))
+        return -1;
+    for (size_t i = 0; i < nph && o->nloads < MAX_LOADS; i++) {
+        GElf_Phdr ph;
+        if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD)
+            o->loads[o->nloads++] = (struct load_seg){ph.p_offset, ph.p_filesz, ph.p_vaddr};
+    }
+    return o->nloads ? 0 : -1;
+}
+
+/* The libdw session of a fresh object: fd (consumed) reported as the only
+ * module. ET_DYN at base 0 with add_p_vaddr makes module addresses the
+ * file's own virtual addresses (ET_EXEC ignores the base anyway). */
+static int open_session(struct ix_symobj *o, const char *path, int fd)
+{
+    o->dwfl = dwfl_begin(&dwfl_callbacks);
+    if (!o->dwfl) {
+        close(fd);
+        return -1;
+    }
+    dwfl_report_begin(o->dwfl);
+    o->mod = dwfl_report_elf(o->dwfl, path, path, fd, 0, true);
+    dwfl_report_end(o->dwfl, NULL, NULL);
+    if (!o->mod) {
+        close(fd);
+        return -1;
+    }
+    if (read_loads(o))
+        return -1;
+    read_build_id(o);
+    return 0;
+}
+
+static struct ix_symobj *obj_create(const char *path, int fd, const struct stat *st)
+{
+    struct ix_symobj *o = calloc(1, sizeof *o);
+    if (!o || !(o->path = strdup(path))) {
+        free(o);
+        close(fd);
+        return NULL;
+    }
+    o->dev = st->st_dev;
+    o->ino = st->st_ino;
+    o->size = (uint64_t)st->st_size;
+    o->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+    pthread_mutex_lock(&dw_mu);
+    int rc = open_session(o, path, fd);
+    pthread_mutex_unlock(&dw_mu);
+    if (rc) {
+        obj_destroy(o);
+        return NULL;
+    }
+    return o;
+}
+
+static int same_identity(const struct ix_symobj *o, const char *path, const struct stat *st)
+{
+    return o->dev == st->st_dev && o->ino == st->st_ino &&
+           o->size == (uint64_t)st->st_size &&
+           o->mtime_ns == (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec &&
+           strcmp(o->path, path) == 0;
+}
+
+/* Open path and check it is the mapped file (dev/ino from /proc/self/maps). */
+static int open_checked(const char *path, uint64_t dev, uint64_t ino, struct stat *st)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, st) || !S_ISREG(st->st_mode) ||
+        ((dev || ino) && (st->st_dev != dev || st->st_ino != ino))) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Free least recently used unreferenced objects beyond the bound. */
+static void evict_locked(void)
+{
+    while (cache_count > IX_SYMOBJ_MAX) {
+        struct ix_symobj **victim = NULL;
+        for (struct ix_symobj **pp = &cache_head; *pp; pp = &(*pp)->next)
+            if ((*pp)->refs == 0 && (!victim || (*pp)->last_use < (*victim)->last_use))
+                victim = pp;
+        if (!victim)
+            return; /* everything is in use: the bound is soft */
+        struct ix_symobj *o = *victim;
+        *victim = o->next;
+        cache_count--;
+        obj_destroy(o);
+    }
+}
+
+struct ix_symobj *ix_symobj_get(const char *path, const char *alt_path, uint64_t dev,
+                                uint64_t ino)
+{
+    pthread_once(&path_once, read_debuginfo_path);
+    struct stat st;
+    const char *used = path;
+    int fd = open_checked(path, dev, ino, &st);
+    if (fd < 0 && alt_path) {
+        used = alt_path;
+        fd = open_checked(alt_path, dev, ino, &st);
+    }
+    if (fd < 0)
+        return NULL;
+    pthread_mutex_lock(&cache_mu);
+    struct ix_symobj *o;
+    for (o = cache_head; o; o = o->next)
+        if (same_identity(o, used, &st))
+            break;
+    if (o) {
+        close(fd);
+    } else if ((o = obj_create(used, fd, &st))) {
+        o->next = cache_head;
+        cache_head = o;
+        cache_count++;
+    }
+    if (o) {
+        o->refs++;
+        o->last_use = ++cache_clock;
+        evict_locked();
+    }
+    pthread_mutex_unlock(&cache_mu);
+    return o;
+}
+
+void ix_symobj_put(struct ix_symobj *o)
+{
+    if (!o)
+        return;
+    pthread_mutex_lock(&cache_mu);
+    o->refs--;
+    evict_locked();
+    pthread_mutex_unlock(&cache_mu);
+}
+
+void ix_symobj_flush(void)
+{
+    pthread_mutex_lock(&cache_mu);
+    for (struct ix_symobj **pp = &cache_head; *pp;) {
+        struct ix_symobj *o = *pp;
+        if (o->refs == 0) {
+            *pp = o->next;
+            cache_count--;
+            obj_destroy(o);
+        } else {
+            pp = &o->next;
+        }
+    }
+    pthread_mutex_unlock(&cache_mu);
+}
+
+const char *ix_symobj_build_id(const struct ix_symobj *o) { return o->build_id; }
+
+int ix_symobj_vaddr(const struct ix_symobj *o, uint64_t file_offset, uint64_t *vaddr)
+{
+    for (int i = 0; i < o->nloads; i++) {
+        const struct load_seg *l = &o->loads[i];
+        if (file_offset >= l->offset && file_offset < l->offset + l->filesz) {
+            *vaddr = file_offset - l->offset + l->vaddr;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* ---- display names ---- */
+
+/* C++ names are demangled with the host's own __cxa_demangle when the
+ * process has libstdc++ loaded (a C program without it keeps raw names,
+ * which pprof demangles itself). Looked up until found: a C++ library may
+ * be dlopened later. A NOLOAD handle is kept for good, so libstdc++ stays
+ * mapped while we may call into it. */
+typedef char *(*demangle_fn)(const char *, char *, size_t *, int *);
+static demangle_fn cxa_demangle;
+
+static char *demangle(const char *raw, size_t len)
+{
+    if (len < 3 || raw[0] != '_' || raw[1] != 'Z')
+        return NULL;
+    demangle_fn fn = __atomic_load_n(&cxa_demangle, __ATOMIC_ACQUIRE);
+    if (!fn) {
+        fn = (demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
+        if (!fn) { /* loaded RTLD_LOCAL by a plugin: NOLOAD never loads it */
+            void *h = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_NOLOAD);
+            fn = h ? (demangle_fn)dlsym(h, "__cxa_demangle") : NULL;
+        }
+        if (!fn)
+            return NULL;
+        __atomic_store_n(&cxa_demangle, fn, __ATOMIC_RELEASE);
+    }
+    char *name = strndup(raw, len);
+    if (!name)
+        return NULL;
+    int status = -1;
+    char *out = fn(name, NULL, NULL, &status);
+    free(name);
+    if (status != 0) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* The name a profile shows: dynamic symbols come back as "name@@VERSION"
+ * (libc's "__libc_start_main@@GLIBC_2.34"), C++ ones mangled. The result
+ * is kept per raw pointer (libdw's strings are stable), so each symbol
+ * costs at most one allocation. */
+static const char *display_name(struct ix_symobj *o, const char *raw)
+{
+    const char *at = raw[0] ? strchr(raw + 1, '@') : NULL;
+    int mangled = raw[0] == '_' && raw[1] == 'Z';
+    if (!at && !mangled)
+        return raw;
+    int added;
+    uint64_t *v = ix_u64map_put(&o->names, (uintptr_t)raw, &added);
+    if (!v)
+        return raw;
+    if (added) {
+        size_t len = at ? (size_t)(at - raw) : strlen(raw);
+        char *shown = demangle(raw, len);
+        if (!shown)
+            shown = strndup(raw, len);
+        *v = (uintptr_t)shown; /* NULL (out of memory) shows raw */
+    }
+    return *v ? (const char *)(uintptr_t)*v : raw;
+}
+
+static int lookup_uncached(struct ix_symobj *o, uint64_t vaddr, struct ix_sym_line *lines,
+                           int max)
+{
+    if (!o->indexed) { /* reading symbols and DWARF waits for a lookup */
+        o->indexed = 1;
+        ix_fsymtab_build(o->mod, &o->syms);
+        o->dwarf = ix_dwarf_frames_new(o->mod);
+    }
+    const char *symname = ix_fsymtab_find(&o->syms, vaddr);
+    int n = o->dwarf ? ix_dwarf_frames_lookup(o->dwarf, vaddr, symname, lines, max) : 0;
+    if (n == 0 && symname && max > 0)
+        lines[n++] = (struct ix_sym_line){symname, NULL, 0};
+    for (int i = 0; i < n; i++)
+        lines[i].function = display_name(o, lines[i].function);
+    return n;
+}
+
+/* ---- per-object address cache (cleared when full) ---- */
+
+static void cache_store(struct ix_symobj *o, uint64_t vaddr, const struct ix_sym_line *lines,
+                        int n)
+{
+    if (o->addrs.n >= ADDR_CACHE_MAX) {
+        ix_u64map_free(&o->addrs);
+        o->nframes = 0;
+    }
+    if (ix_grow(&o->frames, &o->framecap, o->nframes + (size_t)n, sizeof *o->frames))
+        return;
+    int added;
+    uint64_t *v = ix_u64map_put(&o->addrs, vaddr, &added);
+    if (!v)
+        return;
+    *v = (uint64_t)o->nframes << 16 | (uint64_t)n;
+    if (n > 0) /* frames may still be NULL when nothing resolved yet */
+        memcpy(o->frames + o->nframes, lines, (size_t)n * sizeof *lines);
+    o->nframes += (size_t)n;
+}
+
+/* Copy n frames into max slots; when they do not fit, keep the innermost
+ * ones and the outermost (the real function), dropping middle inlines. */
+static int copy_frames(struct ix_sym_line *dst, const struct ix_sym_line *src, int n, int max)
+{
+    if (n <= max) {
+        if (n > 0) /* src may be NULL for an address with no frames */
+            memcpy(dst, src, (size_t)n * sizeof *src);
+        return n;
+    }
+    memcpy(dst, src, (size_t)(max - 1) * sizeof *src);
+    dst[max - 1] = src[n - 1];
+    return max;
+}
+
+int ix_symobj_lookup(struct ix_symobj *o, uint64_t vaddr, struct ix_sym_line *lines, int max)
+{
+    if (max <= 0)
+        return 0;
+    pthread_mutex_lock(&dw_mu);
+    int n;
+    const uint64_t *hit = ix_u64map_get(&o->addrs, vaddr);
+    if (hit) {
+        n = copy_frames(lines, o->frames + (*hit >> 16), (int)(*hit & 0xffff), max);
+    } else {
+        struct ix_sym_line tmp[MAX_FRAMES];
+        n = lookup_uncached(o, vaddr, tmp, MAX_FRAMES);
+        cache_store(o, vaddr, tmp, n);
+        n = copy_frames(lines, tmp, n, max);
+    }
+    pthread_mutex_unlock(&dw_mu);
+    return n;
+}

@@ -1,0 +1,46 @@
+/* One object file (executable or shared library) parsed for symbolization,
+ * and the process-wide cache of them.
+ *
+ * Objects are read from their files, never from process memory, with
+ * elfutils (libdwfl/libdw): function names from .symtab (static functions
+ * included) or .dynsym, file/line and inlined frames from DWARF, and separate
+ * debug files found through /usr/lib/debug/.build-id/xx/rest.debug or
+ * .gnu_debuglink. Addresses here are ELF virtual addresses of the file (the
+ * symbolizer converts runtime addresses through the mapping's file offset).
+ *
+ * The cache is keyed by path + device + inode + mtime + size, so a library
+ * replaced on disk is parsed again. It holds at most IX_SYMOBJ_MAX unused
+ * objects (least recently used go first); objects in use by a symbolizer are
+ * reference counted and never freed under it. Each object also remembers
+ * resolved addresses (bounded), so a warm profile symbolizes quickly.
+ * Every function is thread-safe. */
+#ifndef IX_SYMOBJ_H
+#define IX_SYMOBJ_H
+
+#include <stdint.h>
+
+#include "symbolize/symbolizer.h"
+
+#define IX_SYMOBJ_MAX 64
+
+struct ix_symobj;
+
+/* The cached object for path, checked against the mapping's device and
+ * inode (0, 0 = do not check), with a reference taken; NULL when the file
+ * cannot be opened or is not ELF. alt_path, when non-NULL, is tried when
+ * path does not match (e.g. /proc/self/map_files/... for a deleted file). */
+struct ix_symobj *ix_symobj_get(const char *path, const char *alt_path, uint64_t dev,
+                                uint64_t ino);
+void ix_symobj_put(struct ix_symobj *o);
+/* The GNU build ID as lowercase hex, or "" when the file has none. */
+const char *ix_symobj_build_id(const struct ix_symobj *o);
+/* ELF virtual address of a file offset (through the PT_LOAD headers);
+ * 0 on success, -1 when no loadable segment covers it. */
+int ix_symobj_vaddr(const struct ix_symobj *o, uint64_t file_offset, uint64_t *vaddr);
+/* Frames at vaddr, inlined callee first (as ix_symbolize). Strings stay
+ * valid while the caller holds its reference. */
+int ix_symobj_lookup(struct ix_symobj *o, uint64_t vaddr, struct ix_sym_line *lines, int max);
+/* Drop every unused cached object (tests and benchmarks: a cold start). */
+void ix_symobj_flush(void);
+
+#endif

@@ -1,0 +1,118 @@
+#include "symbolize/scopes.h"
+
+#include <dwarf.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/bsearch.h"
+#include "util/grow.h"
+
+#define MAX_DEPTH 256 /* DIE nesting guard against malformed DWARF */
+
+static int push_range(struct ix_scope_range **v, size_t *n, size_t *cap,
+                      struct ix_scope_range r)
+{
+    if (ix_grow(v, cap, *n + 1, sizeof **v))
+        return -1;
+    (*v)[(*n)++] = r;
+    return 0;
+}
+
+/* Record die as a scope under parent when it has code; returns its index,
+ * or parent when it has none (abstract instances, declarations). */
+static int32_t add_scope(struct ix_scope_tree *t, Dwarf_Die *die, int32_t parent, int is_inline)
+{
+    size_t first = t->nranges;
+    int32_t me = (int32_t)t->n;
+    Dwarf_Addr base, lo, hi;
+    for (ptrdiff_t off = 0; (off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0;)
+        if (lo < hi && push_range(&t->ranges, &t->nranges, &t->rcap,
+                                  (struct ix_scope_range){lo, hi, me}))
+            return parent;
+    if (t->nranges == first)
+        return parent;
+    if (ix_grow(&t->scopes, &t->cap, t->n + 1, sizeof *t->scopes)) {
+        t->nranges = first;
+        return parent;
+    }
+    struct ix_scope *s = &t->scopes[t->n++];
+    *s = (struct ix_scope){*die, (uint32_t)first, (uint32_t)(t->nranges - first), parent, -1, -1,
+                           is_inline};
+    if (parent >= 0) {
+        s->next_sibling = t->scopes[parent].first_child;
+        t->scopes[parent].first_child = me;
+    } else {
+        for (size_t i = first; i < t->nranges; i++)
+            push_range(&t->tops, &t->ntops, &t->tcap, t->ranges[i]);
+    }
+    return me;
+}
+
+/* Lexical blocks, namespaces and classes are walked through but are not
+ * scopes of their own: their code belongs to the enclosing function. */
+static void walk(struct ix_scope_tree *t, Dwarf_Die *die, int32_t parent, int depth)
+{
+    Dwarf_Die child;
+    if (depth > MAX_DEPTH || dwarf_child(die, &child) != 0)
+        return;
+    do {
+        int tag = dwarf_tag(&child);
+        int32_t me = parent;
+        if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine)
+            me = add_scope(t, &child, parent, tag == DW_TAG_inlined_subroutine);
+        if (dwarf_haschildren(&child))
+            walk(t, &child, me, depth + 1);
+    } while (dwarf_siblingof(&child, &child) == 0);
+}
+
+static int by_lo(const void *a, const void *b)
+{
+    const struct ix_scope_range *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+int ix_scope_tree_build(Dwarf_Die *cu, struct ix_scope_tree *t)
+{
+    memset(t, 0, sizeof *t);
+    walk(t, cu, -1, 0);
+    qsort(t->tops, t->ntops, sizeof *t->tops, by_lo);
+    return 0;
+}
+
+static int contains(const struct ix_scope_tree *t, int32_t s, uint64_t addr)
+{
+    const struct ix_scope *sc = &t->scopes[s];
+    for (uint32_t i = 0; i < sc->nranges; i++)
+        if (addr >= t->ranges[sc->ranges + i].lo && addr < t->ranges[sc->ranges + i].hi)
+            return 1;
+    return 0;
+}
+
+int32_t ix_scope_tree_find(const struct ix_scope_tree *t, uint64_t addr)
+{
+    size_t lo = ix_upper_bound(t->tops, t->ntops, sizeof *t->tops, addr);
+    int32_t s = -1;
+    for (size_t i = lo; i-- > 0 && lo - i <= 4;) /* top-level functions rarely overlap */
+        if (addr < t->tops[i].hi) {
+            s = t->tops[i].scope;
+            break;
+        }
+    for (int descended = s >= 0; descended;) {
+        descended = 0;
+        for (int32_t c = t->scopes[s].first_child; c >= 0; c = t->scopes[c].next_sibling)
+            if (contains(t, c, addr)) {
+                s = c;
+                descended = 1;
+                break;
+            }
+    }
+    return s;
+}
+
+void ix_scope_tree_free(struct ix_scope_tree *t)
+{
+    free(t->scopes);
+    free(t->ranges);
+    free(t->tops);
+    memset(t, 0, sizeof *t);
+}
