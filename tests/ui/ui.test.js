@@ -142,7 +142,11 @@ async function checkServing(base) {
   assert.ok(csp && /default-src 'self'/.test(csp) && !/unsafe-inline|\*|http:/.test(csp), 'CSP: ' + csp);
   const html = await index.text();
   assert.ok(!/<script>|<style>|style=/.test(html), 'index.html must not carry inline script or style');
-  for (const [file, type] of [['app.js', /^text\/javascript/], ['style.css', /^text\/css/]]) {
+  assert.ok(/<script type="module" src="app.js">/.test(html), 'index.html loads app.js as a module');
+  /* Module scripts are refused unless served as JavaScript: check every module. */
+  const modules = fs.readdirSync(path.join(SRC, 'web')).filter((f) => f.endsWith('.js'));
+  const assets = [...modules.map((f) => [f, /^text\/javascript/]), ['style.css', /^text\/css/]];
+  for (const [file, type] of assets) {
     const r = await fetch(base + '/debug/pprof/ui/' + file);
     assert.strictEqual(r.status, 200, file);
     assert.match(r.headers.get('content-type'), type);

@@ -1,0 +1,110 @@
+/* Profiles view: pick a kind, capture it (timed kinds with a progress bar
+ * and Cancel, which aborts the request so the server stops sampling), or open
+ * a saved ?format=json file; then draw it, with the pprof download link and
+ * the matching go tool pprof command. */
+import { errorText, fetchProfile, kindUrl } from './api.js';
+import { copyText, el, readFileJSON, setStatus } from './dom.js';
+import { FlameView } from './flame.js';
+import { fmtDuration } from './format.js';
+import { KINDS } from './kinds.js';
+import { parseProfile } from './profile_model.js';
+
+export class ProfileView {
+  constructor() {
+    const $ = (id) => document.getElementById(id);
+    Object.assign(this, { kindSel: $('kind'), seconds: $('seconds'), secondsBox: $('seconds-box'), captureBtn: $('capture'),
+      cancelBtn: $('cancel'), progress: $('progress'), bar: $('progress-bar'), barText: $('progress-text'),
+      status: $('status'), actions: $('profile-actions'), download: $('download'), cmd: $('pprof-cmd'),
+      copyBtn: $('copy-cmd'), meta: $('profile-meta'), desc: $('kind-desc'), file: $('open-file') });
+    for (const k of KINDS) this.kindSel.append(el('option', { value: k.id, text: k.label }));
+    this.flame = new FlameView($('profile-flame'));
+    this.flame.keepType = true;
+    this.flame.onTypeChange = () => this.updateCommand();
+    this.kindSel.addEventListener('change', () => this.onKind());
+    this.captureBtn.addEventListener('click', () => this.capture());
+    this.cancelBtn.addEventListener('click', () => this.controller && this.controller.abort());
+    this.copyBtn.addEventListener('click', () => copyText(this.cmd.textContent, this.copyBtn));
+    this.file.addEventListener('change', () => this.openFile());
+    this.onKind();
+  }
+
+  kind() { return KINDS.find((k) => k.id === this.kindSel.value); }
+
+  onKind() {
+    const k = this.kind();
+    this.secondsBox.hidden = !k.timed;
+    this.desc.textContent = k.desc;
+  }
+
+  async capture() {
+    const kind = this.kind();
+    const secs = Math.max(1, Math.min(3600, Math.round(Number(this.seconds.value) || 10)));
+    this.controller = new AbortController();
+    this.captureBtn.disabled = true;
+    this.cancelBtn.disabled = false;
+    setStatus(this.status, kind.timed ? 'capturing ' + secs + ' s of ' + kind.label + '\u2026' : 'fetching ' + kind.label + '\u2026');
+    const stop = kind.timed ? this.startProgress(secs) : () => {};
+    try {
+      const { json, path } = await fetchProfile(kind, secs, this.controller.signal);
+      stop(true);
+      this.showProfile((kind.parse || parseProfile)(json), kind, path, secs);
+    } catch (e) {
+      stop(false);
+      setStatus(this.status, kind.label + ': ' + errorText(e), !(e && e.name === 'AbortError'));
+    } finally {
+      this.captureBtn.disabled = false;
+      this.cancelBtn.disabled = true;
+      this.controller = null;
+    }
+  }
+
+  /* A bar that fills over the capture's duration; the server answers at the end. */
+  startProgress(secs) {
+    const t0 = performance.now();
+    this.progress.hidden = false;
+    const tick = () => {
+      const el = (performance.now() - t0) / 1000;
+      const f = Math.min(1, el / secs);
+      this.bar.style.width = (100 * f).toFixed(1) + '%';
+      this.barText.textContent = f < 1 ? el.toFixed(1) + ' / ' + secs + ' s' : 'waiting for the server\u2026';
+    };
+    tick();
+    const timer = setInterval(tick, 100);
+    return () => { clearInterval(timer); this.progress.hidden = true; this.bar.style.width = '0'; };
+  }
+
+  showProfile(p, kind, path, secs) {
+    const t0 = performance.now();
+    this.flame.show(p);
+    const n = p.stacks.length;
+    setStatus(this.status, p.name + ': ' + n + ' stacks, ' + this.flame.tree.nodes + ' frames' +
+      (p.durationNanos ? ', ' + fmtDuration(p.durationNanos) : '') + ' (built in ' + (performance.now() - t0).toFixed(0) + ' ms)' +
+      (this.flame.tree.root.total ? '' : ' \u2014 no samples: nothing ran, or nothing was sampled'));
+    this.meta.textContent = p.comments.join('\n');
+    document.getElementById('profile-notes').hidden = !p.comments.length;
+    this.source = kind ? { kind, url: kindUrl(kind, path, secs, false) } : null;
+    this.actions.hidden = !kind;
+    if (kind) {
+      this.download.href = this.source.url;
+      this.download.setAttribute('download', kind.id + '.pb.gz');
+    }
+    this.updateCommand();
+  }
+
+  /* The same profile from go tool pprof, on the sample type shown here. */
+  updateCommand() {
+    if (!this.source) return;
+    const f = this.flame, t = f.profile.sampleTypes[Number(f.typeSel.value)];
+    const idx = Number(f.typeSel.value) !== f.profile.defaultIndex ? '-sample_index=' + t.type + ' ' : '';
+    this.cmd.textContent = 'go tool pprof -http=: ' + idx + location.origin + this.source.url;
+  }
+
+  async openFile() {
+    try {
+      this.showProfile(parseProfile(await readFileJSON(this.file)), null);
+    } catch (e) {
+      setStatus(this.status, errorText(e), true);
+    }
+    this.file.value = '';
+  }
+}
