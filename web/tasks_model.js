@@ -22,6 +22,8 @@ export function parseTasks(json) {
       age: secondsOf(t, 'age') ?? 0, overdue: overdue != null ? overdue : 0, thread: t.thread ?? t.tid ?? '',
       deadline: secondsOf(t, 'deadline') ?? null, birth };
   });
+  /* States are quoted ("job in \"started\"") so a state never overwrites a
+   * cumulative counter of the same name ("job started"). */
   /* Counts: kinds as a list [{kind, live, overdue, states: {...}}] or an
    * object {kind: {live, ...}} or {kind: n}; else counted from the tasks. */
   const counts = new Map();
@@ -31,7 +33,7 @@ export function parseTasks(json) {
     for (const [k, n] of Object.entries(v || {})) {
       if (typeof n === 'number' && n) counts.set(kind + ' ' + k.replace(/_/g, ' '), n);
       else if (k === 'states' && n && typeof n === 'object')
-        for (const [st, c] of Object.entries(n)) if (c) counts.set(kind + ' ' + st, c);
+        for (const [st, c] of Object.entries(n)) if (c) counts.set(kind + ' in "' + st + '"', c);
     }
   };
   if (Array.isArray(src)) for (const k of src) addKind(k.kind || '?', Object.fromEntries(Object.entries(k).filter(([x]) => x !== 'kind')));

@@ -209,7 +209,9 @@ test('parseTasks: overdue tasks, oldest first, birth stacks, counts by kind', ()
   assert.equal(t.oldest[0].age, 95);
   assert.deepEqual(t.oldest[0].birth.slice(0, 2), ['introspect_task_begin', 'route_leak demo_tasks.c:31']);
   assert.equal(t.counts.get('request live'), 2);
-  assert.equal(t.counts.get('request waiting on db'), 1);
+  assert.equal(t.counts.get('request in "waiting on db"'), 1);
+  assert.equal(t.counts.get('job started'), 3, 'the counter survives a state of the same name');
+  assert.equal(t.counts.get('job in "started"'), 1);
   assert.equal(t.counts.get('request deadline misses'), 1);
   assert.ok(!t.counts.has('job overdue'), 'zero counts are left out');
 });
