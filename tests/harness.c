@@ -3,11 +3,152 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <introspect.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* ---- behaviours and failures ---- */
+static const char *g_current;
+
+const char *ix_test_current(void)
+{
+    return g_current ? g_current : program_invocation_short_name;
+}
+
+const char *ix_test_strerror(int code)
+{
+    return introspect_strerror(code);
+}
+
+void ix_test_fail(const char *file, int line, const char *fmt, ...)
+{
+    char msg[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fflush(stdout);
+    fprintf(stderr, "FAIL %s: %s:%d: %s\n", ix_test_current(), file, line, msg);
+    exit(1);
+}
+
+void ix_test_fail_str(const char *file, int line, const char *ea, const char *eb, const char *a,
+                      const char *b)
+{
+    ix_test_fail(file, line, "%s == %s failed:\n  left:  %s%.2000s%s\n  right: %s%.2000s%s", ea, eb,
+                 a ? "\"" : "", a ? a : "(null)", a ? "\"" : "", b ? "\"" : "", b ? b : "(null)",
+                 b ? "\"" : "");
+}
+
+void ix_test_skip(const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fflush(stdout);
+    fprintf(stderr, "skip %s: %s\n", ix_test_current(), msg);
+    exit(77);
+}
+
+static int selected(const struct ix_test *list, const struct ix_test *t, int argc, char **argv)
+{
+    if (argc < 2)
+        return 1;
+    for (int i = 1; i < argc; i++) {
+        int exact = 0;
+        for (const struct ix_test *u = list; u->name; u++)
+            exact |= strcmp(u->name, argv[i]) == 0;
+        if (exact ? strcmp(t->name, argv[i]) == 0 : strstr(t->name, argv[i]) != NULL)
+            return 1;
+    }
+    return 0;
+}
+
+/* Run one behaviour; returns its exit status (0 ok, 77 skipped, else failed). */
+static int run_one(const struct ix_test *t, int nofork)
+{
+    if (nofork) {
+        g_current = t->name;
+        t->fn();
+        g_current = NULL;
+        return 0;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "FAIL %s: fork: %s\n", t->name, strerror(errno));
+        return 1;
+    }
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* a killed runner (ctest timeout) takes it along */
+        g_current = t->name;
+        t->fn();
+        fflush(stdout);
+        exit(0);
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR) {
+            fprintf(stderr, "FAIL %s: waitpid: %s\n", t->name, strerror(errno));
+            return 1;
+        }
+    if (WIFSIGNALED(st)) {
+        fprintf(stderr, "FAIL %s: killed by signal %d (%s)\n", t->name, WTERMSIG(st),
+                strsignal(WTERMSIG(st)));
+        return 1;
+    }
+    return WEXITSTATUS(st);
+}
+
+int ix_run_tests(int argc, char **argv, const struct ix_test *list)
+{
+    if (argc == 2 && strcmp(argv[1], "--list") == 0) {
+        for (const struct ix_test *t = list; t->name; t++)
+            printf("%s\n", t->name);
+        return 0;
+    }
+    for (int i = 1; i < argc; i++) { /* every argument must select something */
+        int any = 0;
+        for (const struct ix_test *t = list; t->name; t++)
+            any |= strstr(t->name, argv[i]) != NULL;
+        if (!any) {
+            fprintf(stderr, "%s: no behaviour matches \"%s\" (--list shows them)\n",
+                    program_invocation_short_name, argv[i]);
+            return 2;
+        }
+    }
+    const char *nf = getenv("IX_TEST_NOFORK");
+    int nofork = nf && *nf && strcmp(nf, "0") != 0;
+    int passed = 0, failed = 0, skipped = 0;
+    for (const struct ix_test *t = list; t->name; t++) {
+        if (!selected(list, t, argc, argv))
+            continue;
+        int rc = run_one(t, nofork);
+        if (rc == 0) {
+            printf("ok %s\n", t->name);
+            passed++;
+        } else if (rc == 77) {
+            printf("skip %s\n", t->name);
+            skipped++;
+        } else {
+            printf("FAIL %s (exit status %d)\n", t->name, rc);
+            failed++;
+        }
+        fflush(stdout);
+    }
+    printf("%s: %d passed, %d failed, %d skipped\n", program_invocation_short_name, passed, failed,
+           skipped);
+    return failed ? 1 : passed == 0 && skipped > 0 ? 77 : 0;
+}
 
 int http_request(int port, const char *method, const char *target, const char *extra_headers,
                  const char *body, size_t body_len, struct http_reply *out)
@@ -133,12 +274,8 @@ int start_ephemeral(void)
     introspect_config cfg;
     introspect_config_init(&cfg);
     cfg.addr = "127.0.0.1:0";
-    int rc = introspect_start(&cfg);
-    if (rc) {
-        fprintf(stderr, "introspect_start: %s\n", introspect_strerror(rc));
-        exit(1);
-    }
+    ASSERT_OK(introspect_start(&cfg));
     int port = introspect_port();
-    ASSERT(port > 0);
+    ASSERT_GT(port, 0);
     return port;
 }

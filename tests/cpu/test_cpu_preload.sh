@@ -4,7 +4,7 @@
 # (libc's at least, through dladdr; more once .symtab/DWARF symbolization lands).
 set -u
 # Sanitizer builds: Debian's coreutils deadlock at exit under a preloaded ASan
-# runtime (see tests/foundation/plain_sleep.c); the normal build covers this.
+# runtime (see tests/install/plain_sleep.c); the normal build covers this.
 if [ -n "${IX_SANITIZE:-}" ]; then echo "skipped under ${IX_SANITIZE}"; exit 77; fi
 B=${IX_BUILD_DIR:?}
 T=$(mktemp -d)

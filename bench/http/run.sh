@@ -4,7 +4,7 @@
 #  2. the host's own throughput (the demo's "/" under wrk) with and without one
 #     /metrics scrape per second, RUNS alternating runs each, medians;
 #  3. /metrics latency and the process' thread count with 500 idle sockets open.
-#   bench/hardening/run.sh [build-dir]     RUNS=5 SECS=10
+#   bench/http/run.sh [build-dir]     RUNS=5 SECS=10
 set -euo pipefail
 build=${1:-build}
 runs=${RUNS:-5}
