@@ -38,12 +38,35 @@ void ix_test_fail(const char *file, int line, const char *fmt, ...)
     exit(1);
 }
 
+/* s quoted with C escapes (at most ~2000 characters of it), or (null). */
+static const char *quoted(const char *s, char *buf, size_t cap)
+{
+    if (!s)
+        return "(null)";
+    size_t n = 0;
+    buf[n++] = '"';
+    for (; *s && n + 8 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '\n' || c == '\t' || c == '\r' || c == '"' || c == '\\')
+            n += (size_t)snprintf(buf + n, cap - n, "\\%c",
+                                  c == '\n' ? 'n' : c == '\t' ? 't' : c == '\r' ? 'r' : (char)c);
+        else if (c < 0x20 || c == 0x7f)
+            n += (size_t)snprintf(buf + n, cap - n, "\\x%02x", c);
+        else
+            buf[n++] = (char)c;
+    }
+    if (*s)
+        n += (size_t)snprintf(buf + n, cap - n, "...");
+    snprintf(buf + n, cap - n, "\"");
+    return buf;
+}
+
 void ix_test_fail_str(const char *file, int line, const char *ea, const char *eb, const char *a,
                       const char *b)
 {
-    ix_test_fail(file, line, "%s == %s failed:\n  left:  %s%.2000s%s\n  right: %s%.2000s%s", ea, eb,
-                 a ? "\"" : "", a ? a : "(null)", a ? "\"" : "", b ? "\"" : "", b ? b : "(null)",
-                 b ? "\"" : "");
+    char qa[2048], qb[2048];
+    ix_test_fail(file, line, "%s == %s failed:\n  left:  %s\n  right: %s", ea, eb,
+                 quoted(a, qa, sizeof qa), quoted(b, qb, sizeof qb));
 }
 
 void ix_test_skip(const char *fmt, ...)

@@ -27,27 +27,36 @@ static int broken_func(introspect_json *j, void *arg)
     return 0;
 }
 
-int main(void)
+TEST(duplicate_reserved_and_empty_names_are_refused)
+{
+    introspect_var *v, *tmp;
+    ASSERT_OK(introspect_var_int("requests", &v));
+    ASSERT_EQ(introspect_var_int("requests", &tmp), INTROSPECT_EEXIST);
+    ASSERT_EQ(introspect_var_float("requests", &tmp), INTROSPECT_EEXIST);
+    ASSERT_EQ(introspect_var_int("memstats", &tmp), INTROSPECT_EEXIST); /* built in */
+    ASSERT_EQ(introspect_var_int("cmdline", &tmp), INTROSPECT_EEXIST);
+    ASSERT_EQ(introspect_var_int("", &tmp), INTROSPECT_ENAME);
+    ASSERT_EQ(introspect_var_set_float(v, 1), INTROSPECT_ETYPE);
+}
+
+/* The document a Go expvar reader expects, checked by a real JSON parser. */
+TEST(vars_json_is_expvar_layout)
 {
     int port = start_ephemeral();
     static int answer = 42;
-    introspect_var *vi, *vf, *vs, *vfn, *vbad, *tmp;
-    ASSERT(introspect_var_int("requests", &vi) == 0);
-    ASSERT(introspect_var_float("ratio", &vf) == 0);
-    ASSERT(introspect_var_string("build", &vs) == 0);
-    ASSERT(introspect_var_func("computed", good_func, &answer, &vfn) == 0);
-    ASSERT(introspect_var_func("broken", broken_func, NULL, &vbad) == 0);
-    ASSERT_EQ(introspect_var_int("requests", &tmp), INTROSPECT_EEXIST);
-    ASSERT_EQ(introspect_var_int("memstats", &tmp), INTROSPECT_EEXIST);
-    ASSERT_EQ(introspect_var_int("", &tmp), INTROSPECT_ENAME);
-    ASSERT_EQ(introspect_var_set_float(vi, 1), INTROSPECT_ETYPE);
-    introspect_var_add_int(vi, 5);
-    introspect_var_add_int(vi, 2);
-    introspect_var_set_float(vf, 0.25);
-    introspect_var_set_string(vs, "v1 \"quoted\"\n");
+    introspect_var *vi, *vf, *vs, *vfn, *vbad;
+    ASSERT_OK(introspect_var_int("requests", &vi));
+    ASSERT_OK(introspect_var_float("ratio", &vf));
+    ASSERT_OK(introspect_var_string("build", &vs));
+    ASSERT_OK(introspect_var_func("computed", good_func, &answer, &vfn));
+    ASSERT_OK(introspect_var_func("broken", broken_func, NULL, &vbad));
+    ASSERT_OK(introspect_var_add_int(vi, 5));
+    ASSERT_OK(introspect_var_add_int(vi, 2));
+    ASSERT_OK(introspect_var_set_float(vf, 0.25));
+    ASSERT_OK(introspect_var_set_string(vs, "v1 \"quoted\"\n"));
 
     struct http_reply r;
-    ASSERT(http_get(port, "/debug/vars", &r) == 0);
+    ASSERT_EQ(http_get(port, "/debug/vars", &r), 0);
     ASSERT_EQ(r.status, 200);
     ASSERT_STR_CONTAINS(http_header(&r, "Content-Type"), "application/json; charset=utf-8");
     const char *file = write_temp("vars", r.body, r.body_len);
@@ -79,7 +88,16 @@ int main(void)
     free(out);
     unlink(file);
     http_reply_free(&r);
-    ASSERT(introspect_stop() == 0);
-    printf("ok\n");
-    return 0;
+    ASSERT_OK(introspect_stop());
+}
+
+static const struct ix_test tests[] = {
+    TEST_ENTRY(duplicate_reserved_and_empty_names_are_refused),
+    TEST_ENTRY(vars_json_is_expvar_layout),
+    TEST_LIST_END,
+};
+
+int main(int argc, char **argv)
+{
+    return ix_run_tests(argc, argv, tests);
 }
