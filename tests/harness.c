@@ -113,6 +113,7 @@ static int run_one(const struct ix_test *t, int nofork)
     }
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL); /* a killed runner (ctest timeout) takes it along */
+        alarm(280); /* watchdog under ctest's 300 s: a hang fails naming the behaviour */
         g_current = t->name;
         t->fn();
         fflush(stdout);

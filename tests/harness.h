@@ -22,7 +22,8 @@
  * failed, 77 if all were skipped, else 0. Arguments: `--list` prints the names;
  * otherwise each argument selects the behaviour of that exact name, or, if
  * none has it, every behaviour whose name contains it. IX_TEST_NOFORK=1 runs
- * in-process (for a debugger). tests/CMakeLists.txt reads the TEST(name) lines
+ * in-process (for a debugger). Each child gets alarm(280) as a watchdog (a
+ * behaviour may set its own). tests/CMakeLists.txt reads the TEST(name) lines
  * and registers one ctest test per behaviour, named file.behaviour. */
 struct ix_test {
     const char *name;

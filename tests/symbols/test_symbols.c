@@ -76,7 +76,7 @@ static const char *exe_path(void)
 {
     static char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    ASSERT(n > 0);
+    ASSERT_GT(n, 0);
     exe[n] = '\0';
     return exe;
 }
@@ -86,14 +86,14 @@ static const char *exe_path(void)
 static void check_file_offset(struct ix_symbolizer *s, uintptr_t addr)
 {
     int i = ix_symbolizer_find_mapping(s, addr);
-    ASSERT(i >= 0);
+    ASSERT_GE(i, 0);
     const struct ix_mapping_info *m = ix_symbolizer_mapping(s, (size_t)i);
     int fd = open(m->path, O_RDONLY);
-    ASSERT(fd >= 0);
+    ASSERT_GE(fd, 0);
     unsigned char buf[32];
     ASSERT_EQ(pread(fd, buf, sizeof buf, (off_t)(addr - m->start + m->offset)), sizeof buf);
     close(fd);
-    ASSERT(memcmp(buf, (const void *)addr, sizeof buf) == 0);
+    ASSERT_EQ(memcmp(buf, (const void *)addr, sizeof buf), 0);
 }
 
 /* dlopen a stripped copy of the test library, check that the stripped
@@ -114,10 +114,10 @@ static void split_lib_symbolized(const char *rel, const char *absent)
     ASSERT(addr_fn);
     struct ix_symbolizer *s = ix_symbolizer_new();
     struct ix_sym_line l[16];
-    ASSERT(ix_symbolize(s, addr_fn(), l, 16) >= 1);
-    ASSERT(strcmp(l[0].function, "dbglib_static_fn") == 0);
+    ASSERT_GE(ix_symbolize(s, addr_fn(), l, 16), 1);
+    ASSERT_STR_EQ(l[0].function, "dbglib_static_fn");
     ASSERT(ends_with(l[0].file, "dbglib.c"));
-    ASSERT(l[0].line > 0);
+    ASSERT_GT(l[0].line, 0);
     check_file_offset(s, addr_fn());
     ix_symbolizer_free(s);
     dlclose(h);
@@ -125,19 +125,19 @@ static void split_lib_symbolized(const char *rel, const char *absent)
 
 /* ---- symbolizer ---- */
 
-static void static_function_has_name_file_and_line(void)
+TEST(static_function_has_name_file_and_line)
 {
     struct ix_symbolizer *s = ix_symbolizer_new();
     ASSERT(s);
     struct ix_sym_line l[16];
     ASSERT_EQ(ix_symbolize(s, (uintptr_t)&static_target, l, 16), 1);
-    ASSERT(strcmp(l[0].function, "static_target") == 0);
+    ASSERT_STR_EQ(l[0].function, "static_target");
     ASSERT(ends_with(l[0].file, "test_symbols.c"));
     ASSERT_EQ(l[0].line, static_target_line);
     ix_symbolizer_free(s);
 }
 
-static void inlined_frames_callee_first(void)
+TEST(inlined_frames_callee_first)
 {
     capture_into = stack_a;
     capture_depth = &depth_a;
@@ -146,28 +146,28 @@ static void inlined_frames_callee_first(void)
     struct ix_sym_line l[16];
     int n = ix_symbolize(s, captured_ra - 1, l, 16);
     ASSERT_EQ(n, 2);
-    ASSERT(strcmp(l[0].function, "inner_inline") == 0);
+    ASSERT_STR_EQ(l[0].function, "inner_inline");
     ASSERT_EQ(l[0].line, inner_line);
     ASSERT(ends_with(l[0].file, "test_symbols.c"));
-    ASSERT(strcmp(l[1].function, "outer_noinline") == 0);
+    ASSERT_STR_EQ(l[1].function, "outer_noinline");
     ASSERT_EQ(l[1].line, outer_line);
     /* Truncation keeps the innermost and the real function. */
     ASSERT_EQ(ix_symbolize(s, captured_ra - 1, l, 1), 1);
-    ASSERT(strcmp(l[0].function, "outer_noinline") == 0);
+    ASSERT_STR_EQ(l[0].function, "outer_noinline");
     ix_symbolizer_free(s);
 }
 
-static void main_binary_mapping_first_with_build_id(void)
+TEST(main_binary_mapping_first_with_build_id)
 {
     struct ix_symbolizer *s = ix_symbolizer_new();
-    ASSERT(ix_symbolizer_nmappings(s) > 1);
+    ASSERT_GT(ix_symbolizer_nmappings(s), 1);
     const struct ix_mapping_info *m0 = ix_symbolizer_mapping(s, 0);
-    ASSERT(strcmp(m0->path, exe_path()) == 0);
+    ASSERT_STR_EQ(m0->path, exe_path());
     ASSERT((uintptr_t)&static_target >= m0->start && (uintptr_t)&static_target < m0->limit);
     char cmd[4300], *out = NULL;
     snprintf(cmd, sizeof cmd, "readelf -n '%s' | sed -n 's/.*Build ID: *//p'", exe_path());
     ASSERT_EQ(run_cmd(cmd, &out), 0);
-    ASSERT(strlen(m0->build_id) >= 16);
+    ASSERT_GE(strlen(m0->build_id), 16);
     ASSERT_STR_CONTAINS(out, m0->build_id);
     free(out);
     check_file_offset(s, (uintptr_t)&static_target);
@@ -176,19 +176,19 @@ static void main_binary_mapping_first_with_build_id(void)
 }
 
 /* Debug info stripped, .gnu_debuglink names a file next to the library. */
-static void debuglink_debug_file_found(void)
+TEST(debuglink_debug_file_found)
 {
     split_lib_symbolized("link/libdbg_link.so", "debug_info");
 }
 
 /* Everything stripped (no .symtab either): the static function's name,
  * file and line come from .build-id/xx/rest.debug under the debug root. */
-static void build_id_debug_file_found(void)
+TEST(build_id_debug_file_found)
 {
     split_lib_symbolized("bid/libdbg_bid.so", "symtab\\|debug_info");
 }
 
-static void cxx_names_demangled(void)
+TEST(cxx_names_demangled)
 {
     void *h = dlopen(IX_CXXLIB, RTLD_NOW | RTLD_LOCAL);
     ASSERT(h);
@@ -196,20 +196,20 @@ static void cxx_names_demangled(void)
     ASSERT(addr_fn);
     struct ix_symbolizer *s = ix_symbolizer_new();
     struct ix_sym_line l[16];
-    ASSERT(ix_symbolize(s, addr_fn(), l, 16) >= 1);
+    ASSERT_GE(ix_symbolize(s, addr_fn(), l, 16), 1);
     ASSERT_STR_CONTAINS(l[0].function, "ixt::twice(std::");
     ix_symbolizer_free(s);
     dlclose(h);
 }
 
-static void vdso_and_anonymous_code_are_address_only(void)
+TEST(vdso_and_anonymous_code_are_address_only)
 {
     void *anon = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     ASSERT(anon != MAP_FAILED);
     struct ix_symbolizer *s = ix_symbolizer_new();
     struct ix_sym_line l[16];
     int i = ix_symbolizer_find_mapping(s, (uintptr_t)anon + 16);
-    ASSERT(i >= 0);
+    ASSERT_GE(i, 0);
     ASSERT_EQ(ix_symbolize(s, (uintptr_t)anon + 16, l, 16), 0);
     ASSERT_EQ(strlen(ix_symbolizer_mapping(s, (size_t)i)->build_id), 0);
     for (size_t k = 0; k < ix_symbolizer_nmappings(s); k++) {
@@ -226,7 +226,7 @@ static void vdso_and_anonymous_code_are_address_only(void)
     munmap(anon, 4096);
 }
 
-static void cache_shares_objects_across_symbolizers(void)
+TEST(cache_shares_objects_across_symbolizers)
 {
     struct ix_symbolizer *a = ix_symbolizer_new(), *b = ix_symbolizer_new();
     struct ix_sym_line la[4], lb[4];
@@ -235,13 +235,13 @@ static void cache_shares_objects_across_symbolizers(void)
     ASSERT(la[0].function == lb[0].function); /* one parsed object */
     ix_symobj_flush(); /* objects in use survive a flush */
     ASSERT_EQ(ix_symbolize(a, (uintptr_t)&static_target, la, 4), 1);
-    ASSERT(strcmp(la[0].function, "static_target") == 0);
+    ASSERT_STR_EQ(la[0].function, "static_target");
     ix_symbolizer_free(a);
     ix_symbolizer_free(b);
     ix_symobj_flush();
     struct ix_symbolizer *c = ix_symbolizer_new();
     ASSERT_EQ(ix_symbolize(c, (uintptr_t)&static_target, la, 4), 1);
-    ASSERT(strcmp(la[0].function, "static_target") == 0);
+    ASSERT_STR_EQ(la[0].function, "static_target");
     ix_symbolizer_free(c);
 }
 
@@ -251,9 +251,9 @@ static void *symbolize_loop(void *arg)
         struct ix_symbolizer *s = ix_symbolizer_new();
         struct ix_sym_line l[16];
         ASSERT_EQ(ix_symbolize(s, (uintptr_t)&static_target, l, 16), 1);
-        ASSERT(strcmp(l[0].function, "static_target") == 0);
+        ASSERT_STR_EQ(l[0].function, "static_target");
         ASSERT_EQ(ix_symbolize(s, captured_ra - 1, l, 16), 2);
-        ASSERT(strcmp(l[1].function, "outer_noinline") == 0);
+        ASSERT_STR_EQ(l[1].function, "outer_noinline");
         if (arg)
             ix_symobj_flush();
         ix_symbolizer_free(s);
@@ -261,7 +261,7 @@ static void *symbolize_loop(void *arg)
     return NULL;
 }
 
-static void concurrent_symbolizers_and_flushes(void)
+TEST(concurrent_symbolizers_and_flushes)
 {
     capture_into = stack_a;
     capture_depth = &depth_a;
@@ -275,25 +275,25 @@ static void concurrent_symbolizers_and_flushes(void)
 
 /* ---- units ---- */
 
-static void units_pretty_print(void)
+TEST(units_pretty_print)
 {
     char t[48];
     ix_fmt_value(t, sizeof t, 1500000000, "nanoseconds");
-    ASSERT(strcmp(t, "1.50s") == 0);
+    ASSERT_STR_EQ(t, "1.50s");
     ix_fmt_value(t, sizeof t, 10000000, "nanoseconds");
-    ASSERT(strcmp(t, "10ms") == 0);
+    ASSERT_STR_EQ(t, "10ms");
     ix_fmt_value(t, sizeof t, 512, "nanoseconds");
-    ASSERT(strcmp(t, "512ns") == 0);
+    ASSERT_STR_EQ(t, "512ns");
     ix_fmt_value(t, sizeof t, 3 * 1048576 / 2, "bytes");
-    ASSERT(strcmp(t, "1.50MB") == 0);
+    ASSERT_STR_EQ(t, "1.50MB");
     ix_fmt_value(t, sizeof t, 2048, "bytes");
-    ASSERT(strcmp(t, "2kB") == 0);
+    ASSERT_STR_EQ(t, "2kB");
     ix_fmt_value(t, sizeof t, -2048, "bytes");
-    ASSERT(strcmp(t, "-2kB") == 0);
+    ASSERT_STR_EQ(t, "-2kB");
     ix_fmt_value(t, sizeof t, 42, "count");
-    ASSERT(strcmp(t, "42") == 0);
+    ASSERT_STR_EQ(t, "42");
     ix_fmt_percent(t, sizeof t, 3, 4);
-    ASSERT(strcmp(t, "75.00%") == 0);
+    ASSERT_STR_EQ(t, "75.00%");
 }
 
 /* ---- encoders on a synthetic profile of real stacks ---- */
@@ -323,21 +323,21 @@ static void build_profile(struct ix_profile *p)
     ASSERT_EQ(p->nsamples, 2);
 }
 
-static void resolved_view_dedupes_and_flags_truthfully(const struct ix_resolved *r)
+static void check_resolved_view_dedupes_and_flags_truthfully(const struct ix_resolved *r)
 {
     for (size_t i = 0; i < r->nfunctions; i++)
         for (size_t k = i + 1; k < r->nfunctions; k++)
             ASSERT(strcmp(r->functions[i].name, r->functions[k].name) ||
                    (r->functions[i].filename && r->functions[k].filename &&
                     strcmp(r->functions[i].filename, r->functions[k].filename)));
-    ASSERT(strcmp(r->mappings[0].filename, exe_path()) == 0);
+    ASSERT_STR_EQ(r->mappings[0].filename, exe_path());
     /* Flags say what every location of the mapping has (_start, from crt1,
      * has a name but no line: the main binary can lack line numbers). */
     int all_lines = 1, any = 0;
     for (size_t i = 0; i < r->nlocations; i++)
         if (r->locations[i].mapping == 1) {
             any = 1;
-            ASSERT(r->locations[i].nlines > 0);
+            ASSERT_GT(r->locations[i].nlines, 0);
             all_lines &= r->locations[i].lines[0].line > 0;
         }
     ASSERT(any && r->mappings[0].has_functions);
@@ -362,7 +362,7 @@ static char *encode_pprof_file(const struct ix_resolved *r)
     return path;
 }
 
-static void pprof_decodes_and_shows_names(const struct ix_resolved *r)
+static void check_pprof_decodes_and_shows_names(const struct ix_resolved *r)
 {
     char *path = encode_pprof_file(r);
     char cmd[1024], *out = NULL;
@@ -387,7 +387,7 @@ static void pprof_decodes_and_shows_names(const struct ix_resolved *r)
     free(path);
 }
 
-static void folded_merges_root_first(const struct ix_resolved *r)
+static void check_folded_merges_root_first(const struct ix_resolved *r)
 {
     ix_buf b;
     ix_buf_init(&b);
@@ -403,7 +403,7 @@ static void folded_merges_root_first(const struct ix_resolved *r)
     ix_buf_reset(&b);
     ASSERT_EQ(ix_folded_encode(r, 0, &b), 0);
     ASSERT_STR_CONTAINS(b.data, "inner_inline;capture 6\n");
-    ASSERT(ix_folded_encode(r, 7, &b) < 0);
+    ASSERT_LT(ix_folded_encode(r, 7, &b), 0);
     ix_buf_free(&b);
 }
 
@@ -431,7 +431,7 @@ static const char json_check_py[] =
     "assert [v for k, v in stacks.items() if k[:2] == ('capture', 'static_caller')] == [[2, 20000000]]\n"
     "print('ok')\n";
 
-static void json_parses_with_right_stacks(const struct ix_resolved *r)
+static void check_json_parses_with_right_stacks(const struct ix_resolved *r)
 {
     ix_buf b;
     ix_buf_init(&b);
@@ -450,7 +450,7 @@ static void json_parses_with_right_stacks(const struct ix_resolved *r)
     ix_buf_free(&b);
 }
 
-static void text_shows_top_and_stacks(const struct ix_resolved *r)
+static void check_text_shows_top_and_stacks(const struct ix_resolved *r)
 {
     ix_buf b;
     ix_buf_init(&b);
@@ -469,29 +469,32 @@ static void text_shows_top_and_stacks(const struct ix_resolved *r)
     ix_buf_free(&b);
 }
 
-static void encoders(void)
+/* Build the synthetic profile, resolve it, hand it to one encoder's check. */
+static void with_resolved(void (*check)(const struct ix_resolved *r))
 {
     struct ix_profile p;
     build_profile(&p);
     struct ix_resolved r;
-    ASSERT_EQ(ix_profile_resolve(&p, &r), 0);
-    resolved_view_dedupes_and_flags_truthfully(&r);
-    pprof_decodes_and_shows_names(&r);
-    folded_merges_root_first(&r);
-    json_parses_with_right_stacks(&r);
-    text_shows_top_and_stacks(&r);
+    ASSERT_OK(ix_profile_resolve(&p, &r));
+    check(&r);
     ix_resolved_free(&r);
     ix_profile_free(&p);
 }
 
+TEST(resolved_view_dedupes_and_flags_truthfully) { with_resolved(check_resolved_view_dedupes_and_flags_truthfully); }
+TEST(pprof_decodes_and_shows_names) { with_resolved(check_pprof_decodes_and_shows_names); }
+TEST(folded_merges_root_first) { with_resolved(check_folded_merges_root_first); }
+TEST(json_parses_with_right_stacks) { with_resolved(check_json_parses_with_right_stacks); }
+TEST(text_shows_top_and_stacks) { with_resolved(check_text_shows_top_and_stacks); }
+
 /* ---- /debug/pprof/symbol over HTTP ---- */
 
-static void symbol_endpoint(int port)
+static void check_symbol_endpoint(int port)
 {
     struct http_reply rep;
     ASSERT_EQ(http_get(port, "/debug/pprof/symbol", &rep), 0);
     ASSERT_EQ(rep.status, 200);
-    ASSERT(strcmp(rep.body, "num_symbols: 1\n") == 0);
+    ASSERT_STR_EQ(rep.body, "num_symbols: 1\n");
     http_reply_free(&rep);
 
     capture_into = stack_a;
@@ -505,7 +508,7 @@ static void symbol_endpoint(int port)
     snprintf(target, sizeof target, "/debug/pprof/symbol?%s", addrs);
     ASSERT_EQ(http_get(port, target, &rep), 0);
     ASSERT_EQ(rep.status, 200);
-    ASSERT(strncmp(rep.body, "num_symbols: 1\n", 15) == 0);
+    ASSERT_EQ(strncmp(rep.body, "num_symbols: 1\n", 15), 0);
     ASSERT_STR_CONTAINS(rep.body, want1);
     ASSERT_STR_CONTAINS(rep.body, want2);
     http_reply_free(&rep);
@@ -519,7 +522,7 @@ static void symbol_endpoint(int port)
     /* Unknown addresses are left out. */
     ASSERT_EQ(http_request(port, "POST", "/debug/pprof/symbol", NULL, "0x0+0x10", 8, &rep), 0);
     ASSERT_EQ(rep.status, 200);
-    ASSERT(strcmp(rep.body, "num_symbols: 1\n") == 0);
+    ASSERT_STR_EQ(rep.body, "num_symbols: 1\n");
     http_reply_free(&rep);
 
     ASSERT_EQ(http_get(port, "/debug/pprof/symbol?0xzz+0x10", &rep), 0);
@@ -569,7 +572,7 @@ static const char proxy_py[] =
     "srv.timeout = 30\n"
     "while True: srv.handle_request()\n";
 
-static void pprof_symbolizes_remotely(int port)
+static void check_pprof_symbolizes_remotely(int port)
 {
     struct ix_profile p;
     build_profile(&p);
@@ -612,27 +615,45 @@ static void pprof_symbolizes_remotely(int port)
     ix_profile_free(&p);
 }
 
-int main(void)
+TEST(symbol_endpoint)
 {
-    alarm(240); /* watchdog: a hang fails the test */
+    int port = start_ephemeral();
+    check_symbol_endpoint(port);
+    ASSERT_OK(introspect_stop());
+}
+
+TEST(pprof_symbolizes_remotely)
+{
+    int port = start_ephemeral();
+    check_pprof_symbolizes_remotely(port);
+    ASSERT_OK(introspect_stop());
+}
+
+static const struct ix_test tests[] = {
+    TEST_ENTRY(static_function_has_name_file_and_line),
+    TEST_ENTRY(inlined_frames_callee_first),
+    TEST_ENTRY(main_binary_mapping_first_with_build_id),
+    TEST_ENTRY(debuglink_debug_file_found),
+    TEST_ENTRY(build_id_debug_file_found),
+    TEST_ENTRY(cxx_names_demangled),
+    TEST_ENTRY(vdso_and_anonymous_code_are_address_only),
+    TEST_ENTRY(cache_shares_objects_across_symbolizers),
+    TEST_ENTRY(concurrent_symbolizers_and_flushes),
+    TEST_ENTRY(units_pretty_print),
+    TEST_ENTRY(resolved_view_dedupes_and_flags_truthfully),
+    TEST_ENTRY(pprof_decodes_and_shows_names),
+    TEST_ENTRY(folded_merges_root_first),
+    TEST_ENTRY(json_parses_with_right_stacks),
+    TEST_ENTRY(text_shows_top_and_stacks),
+    TEST_ENTRY(symbol_endpoint),
+    TEST_ENTRY(pprof_symbolizes_remotely),
+    TEST_LIST_END,
+};
+
+int main(int argc, char **argv)
+{
     /* Read once, at the first symbolization: the build-id test's debug root
      * goes first, the system's after it. */
     setenv("INTROSPECT_DEBUGINFO_PATH", "-:.debug:" IX_SPLIT_DIR "/debugroot:/usr/lib/debug", 1);
-    static_function_has_name_file_and_line();
-    inlined_frames_callee_first();
-    main_binary_mapping_first_with_build_id();
-    debuglink_debug_file_found();
-    build_id_debug_file_found();
-    cxx_names_demangled();
-    vdso_and_anonymous_code_are_address_only();
-    cache_shares_objects_across_symbolizers();
-    concurrent_symbolizers_and_flushes();
-    units_pretty_print();
-    encoders();
-    int port = start_ephemeral();
-    symbol_endpoint(port);
-    pprof_symbolizes_remotely(port);
-    introspect_stop();
-    printf("test_symbols: ok\n");
-    return 0;
+    return ix_run_tests(argc, argv, tests);
 }
