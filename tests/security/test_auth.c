@@ -23,7 +23,7 @@ static int start_with(const char *token)
 static int status_with(int port, const char *path, const char *headers)
 {
     struct http_reply r;
-    ASSERT(http_request(port, "GET", path, headers, NULL, 0, &r) == 0);
+    ASSERT_EQ(http_request(port, "GET", path, headers, NULL, 0, &r), 0);
     int s = r.status;
     if (s == 401) {
         ASSERT_STR_CONTAINS(http_header(&r, "WWW-Authenticate"), "Bearer realm=\"introspect\"");
@@ -34,7 +34,7 @@ static int status_with(int port, const char *path, const char *headers)
 }
 
 /* Every route, with and without the token. */
-static void check_token(int port, const char *tok)
+static void check_token_on_every_route(int port, const char *tok)
 {
     const char *paths[] = {"/metrics", "/debug/vars", "/debug/pprof/", "/debug/pprof/cmdline",
                            "/nope"};
@@ -57,16 +57,16 @@ static void check_token(int port, const char *tok)
 }
 
 /* /debug/pprof/ui/?token= sets the cookie a browser then sends with every request. */
-static void check_ui_login(int port, const char *tok)
+static void check_ui_cookie_login(int port, const char *tok)
 {
     char target[256], cookie[512], hex[200] = "";
     struct http_reply r;
-    ASSERT(http_request(port, "GET", "/debug/pprof/ui/?token=wrong", NULL, NULL, 0, &r) == 0);
+    ASSERT_EQ(http_request(port, "GET", "/debug/pprof/ui/?token=wrong", NULL, NULL, 0, &r), 0);
     ASSERT_EQ(r.status, 401);
     ASSERT(http_header(&r, "Set-Cookie") == NULL);
     http_reply_free(&r);
     snprintf(target, sizeof target, "/debug/pprof/ui/?token=%s", tok);
-    ASSERT(http_request(port, "GET", target, NULL, NULL, 0, &r) == 0);
+    ASSERT_EQ(http_request(port, "GET", target, NULL, NULL, 0, &r), 0);
     ASSERT_EQ(r.status, 303);
     ASSERT_STR_CONTAINS(http_header(&r, "Location"), "/debug/pprof/ui/");
     const char *set = http_header(&r, "Set-Cookie");
@@ -99,7 +99,7 @@ static void expect_start_error(introspect_config *c, int code, const char *why)
     ASSERT_EQ(introspect_port(), INTROSPECT_ENOTSTARTED);
 }
 
-static void check_start_errors(void)
+TEST(start_errors_say_why)
 {
     introspect_config c;
     introspect_config_init(&c);
@@ -126,28 +126,49 @@ static void check_start_errors(void)
     unsetenv("INTROSPECT_TLS_KEY");
 }
 
-int main(void)
+TEST(token_guards_every_route)
 {
     int port = start_with("s3cret-Token_42");
-    check_token(port, "s3cret-Token_42");
-    check_ui_login(port, "s3cret-Token_42");
-    ASSERT_EQ(introspect_stop(), 0);
+    check_token_on_every_route(port, "s3cret-Token_42");
+    ASSERT_OK(introspect_stop());
+}
 
+TEST(ui_token_query_sets_cookie_that_opens_routes)
+{
+    int port = start_with("s3cret-Token_42");
+    check_ui_cookie_login(port, "s3cret-Token_42");
+    ASSERT_OK(introspect_stop());
+}
+
+TEST(token_from_environment)
+{
     setenv("INTROSPECT_TOKEN", "from-the-environment", 1);
-    port = start_with(NULL);
-    check_token(port, "from-the-environment");
-    ASSERT_EQ(introspect_stop(), 0);
+    int port = start_with(NULL);
+    check_token_on_every_route(port, "from-the-environment");
+    ASSERT_OK(introspect_stop());
     unsetenv("INTROSPECT_TOKEN");
+}
 
-    /* No token on loopback: everything is open, secrets included (loopback client). */
-    port = start_with(NULL);
+/* No token on loopback: everything is open, secrets included (loopback client). */
+TEST(no_token_on_loopback_is_open)
+{
+    int port = start_with(NULL);
     ASSERT_EQ(status_with(port, "/debug/pprof/cmdline", NULL), 200);
     ASSERT_EQ(status_with(port, "/metrics", "Authorization: Bearer anything\r\n"), 200);
-    ASSERT_EQ(introspect_stop(), 0);
-    ASSERT_STR_CONTAINS(introspect_last_error(), ""); /* success clears it */
-    ASSERT_EQ(introspect_last_error()[0], '\0');
+    ASSERT_OK(introspect_stop());
+    ASSERT_STR_EQ(introspect_last_error(), ""); /* success clears it */
+}
 
-    check_start_errors();
-    printf("ok\n");
-    return 0;
+static const struct ix_test tests[] = {
+    TEST_ENTRY(token_guards_every_route),
+    TEST_ENTRY(ui_token_query_sets_cookie_that_opens_routes),
+    TEST_ENTRY(token_from_environment),
+    TEST_ENTRY(no_token_on_loopback_is_open),
+    TEST_ENTRY(start_errors_say_why),
+    TEST_LIST_END,
+};
+
+int main(int argc, char **argv)
+{
+    return ix_run_tests(argc, argv, tests);
 }
