@@ -21,13 +21,13 @@ static int g_port;
 static int connect_from(int src)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    ASSERT(fd >= 0);
+    ASSERT_GE(fd, 0);
     struct sockaddr_in me = {.sin_family = AF_INET};
     me.sin_addr.s_addr = htonl(0x7f000000u | (unsigned)src);
-    ASSERT(bind(fd, (struct sockaddr *)&me, sizeof me) == 0);
+    ASSERT_EQ(bind(fd, (struct sockaddr *)&me, sizeof me), 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((unsigned short)g_port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT(connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0);
+    ASSERT_EQ(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
     struct timeval tv = {15, 0}; /* watchdog for every read below */
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     return fd;
@@ -77,14 +77,28 @@ static void expect_closed(int fd)
     ASSERT(n == 0 || errno == ECONNRESET);
 }
 
+/* Each behaviour: a server with small limits (8 connections, 4 per address, 2 s). */
+static void start_limited(void)
+{
+    introspect_config c;
+    introspect_config_init(&c);
+    c.addr = "127.0.0.1:0";
+    c.max_connections = 8;
+    c.max_connections_per_ip = 4;
+    c.connection_timeout_s = 2;
+    ASSERT_OK(introspect_start(&c));
+    g_port = introspect_port();
+}
+
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
 }
 
-static void test_per_ip_cap(void)
+TEST(per_address_cap_closes_extra_connections)
 {
+    start_limited();
     int idle[4];
     for (int i = 0; i < 4; i++)
         idle[i] = connect_from(2);
@@ -95,12 +109,14 @@ static void test_per_ip_cap(void)
         close(idle[i]);
     sleep_ms(200);
     ASSERT_EQ(get_from(2), 200); /* and the slots come back */
+    ASSERT_OK(introspect_stop());
 }
 
 /* At the cap, a new connection evicts the longest-idle one: idle sockets
  * never lock out a real request. */
-static void test_cap_evicts_idle(void)
+TEST(cap_evicts_longest_idle)
 {
+    start_limited();
     int idle[8];
     for (int i = 0; i < 8; i++) /* 2 per address over 4 addresses: the cap, not the per-IP cap */
         idle[i] = connect_from(10 + i / 2);
@@ -110,6 +126,7 @@ static void test_cap_evicts_idle(void)
     for (int i = 0; i < 8; i++)
         close(idle[i]);
     sleep_ms(200);
+    ASSERT_OK(introspect_stop());
 }
 
 /* A published variable that takes a while: holds a connection busy. */
@@ -130,44 +147,49 @@ static void *busy_client(void *arg)
 }
 
 /* When every connection is busy, a new one is refused (closed), not queued. */
-static void test_cap_refuses_when_busy(void)
+TEST(cap_refuses_when_all_busy)
 {
+    start_limited();
     introspect_var *v;
     ASSERT_EQ(introspect_var_func("slow_for_limits", slow_var, NULL, &v), 0);
     pthread_t th[8];
     int res[8];
     for (int i = 0; i < 8; i++) {
         res[i] = connect_from(60 + i / 2);
-        pthread_create(&th[i], NULL, busy_client, &res[i]);
+        ASSERT_EQ(pthread_create(&th[i], NULL, busy_client, &res[i]), 0);
     }
     sleep_ms(500); /* all eight are inside the slow handler now */
     ASSERT_EQ(get_from(70), 0);
     for (int i = 0; i < 8; i++) {
-        pthread_join(th[i], NULL);
+        ASSERT_EQ(pthread_join(th[i], NULL), 0);
         ASSERT_EQ(res[i], 200);
     }
     ASSERT_EQ(get_from(70), 200);
+    ASSERT_OK(introspect_stop());
 }
 
-static void test_idle_timeout(void)
+TEST(idle_connections_time_out)
 {
+    start_limited();
     int fd = connect_from(30); /* says nothing */
     expect_closed(fd);
     close(fd);
     fd = connect_from(31); /* keep-alive after one answered request */
     const char *ka = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
-    ASSERT(write(fd, ka, strlen(ka)) > 0);
+    ASSERT_GT(write(fd, ka, strlen(ka)), 0);
     expect_closed(fd); /* reads the answer, then EOF once idle too long */
     close(fd);
+    ASSERT_OK(introspect_stop());
 }
 
 /* Slowloris: a byte of header every 300 ms never looks idle, but the whole
  * request head must arrive within the connection timeout. */
-static void test_slowloris(void)
+TEST(slowloris_head_times_out)
 {
+    start_limited();
     int fd = connect_from(40);
     const char *head = "GET /metrics HTTP/1.1\r\nX-Slow: ";
-    ASSERT(write(fd, head, strlen(head)) > 0);
+    ASSERT_GT(write(fd, head, strlen(head)), 0);
     int closed = 0;
     for (int i = 0; i < 50 && !closed; i++) { /* 15 s at most; the timeout is 2 s */
         sleep_ms(300);
@@ -180,10 +202,12 @@ static void test_slowloris(void)
     ASSERT(closed);
     close(fd);
     ASSERT_EQ(get_from(40), 200);
+    ASSERT_OK(introspect_stop());
 }
 
-static void test_sizes(void)
+TEST(oversized_uri_headers_body_are_refused)
 {
+    start_limited();
     size_t n = 100 * 1024;
     char *big = malloc(n + 200);
     memset(big, 'a', n + 200);
@@ -195,7 +219,7 @@ static void test_sizes(void)
     int s = request_on(fd, req);
     close(fd);
     ASSERT(s == 414 || s == 431 || s == 0); /* answered or closed, never hung */
-    ASSERT(s != -1);
+    ASSERT_NE(s, -1);
 
     snprintf(req, n + 400, "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: %.*s\r\nConnection: close\r\n\r\n",
              (int)n, big);
@@ -203,35 +227,30 @@ static void test_sizes(void)
     s = request_on(fd, req);
     close(fd);
     ASSERT(s == 431 || s == 413 || s == 0);
-    ASSERT(s != -1);
+    ASSERT_NE(s, -1);
 
     struct http_reply r;
-    ASSERT(http_request(g_port, "POST", "/metrics", NULL, big, n, &r) == 0);
+    ASSERT_EQ(http_request(g_port, "POST", "/metrics", NULL, big, n, &r), 0);
     ASSERT_EQ(r.status, 413);
     ASSERT_STR_CONTAINS(r.body, "request body larger than");
     http_reply_free(&r);
     free(big);
     free(req);
     ASSERT_EQ(get_from(50), 200);
+    ASSERT_OK(introspect_stop());
 }
 
-int main(void)
+static const struct ix_test tests[] = {
+    TEST_ENTRY(per_address_cap_closes_extra_connections),
+    TEST_ENTRY(cap_evicts_longest_idle),
+    TEST_ENTRY(cap_refuses_when_all_busy),
+    TEST_ENTRY(idle_connections_time_out),
+    TEST_ENTRY(slowloris_head_times_out),
+    TEST_ENTRY(oversized_uri_headers_body_are_refused),
+    TEST_LIST_END,
+};
+
+int main(int argc, char **argv)
 {
-    introspect_config c;
-    introspect_config_init(&c);
-    c.addr = "127.0.0.1:0";
-    c.max_connections = 8;
-    c.max_connections_per_ip = 4;
-    c.connection_timeout_s = 2;
-    ASSERT_EQ(introspect_start(&c), 0);
-    g_port = introspect_port();
-    test_per_ip_cap();
-    test_cap_evicts_idle();
-    test_cap_refuses_when_busy();
-    test_idle_timeout();
-    test_slowloris();
-    test_sizes();
-    ASSERT_EQ(introspect_stop(), 0);
-    printf("ok\n");
-    return 0;
+    return ix_run_tests(argc, argv, tests);
 }
