@@ -17,7 +17,7 @@
 static int g_pipe[2];
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_cv = PTHREAD_COND_INITIALIZER;
-static atomic_int g_stop, g_ready;
+static atomic_int g_stop, g_ready, g_churn_stop, g_churned;
 
 /* Known places to be found in. noinline and non-static so they keep their
  * own frames and names (the test is linked with -rdynamic). */
@@ -103,12 +103,13 @@ __attribute__((noinline)) void *churn(void *arg)
 {
     (void)arg;
     pthread_setname_np(pthread_self(), "t-churn");
-    while (!atomic_load(&g_stop)) {
+    while (!atomic_load(&g_churn_stop)) {
         pthread_t t[4];
         for (int i = 0; i < 4; i++)
-            pthread_create(&t[i], NULL, short_lived, NULL);
+            ASSERT_EQ(pthread_create(&t[i], NULL, short_lived, NULL), 0);
         for (int i = 0; i < 4; i++)
-            pthread_join(t[i], NULL);
+            ASSERT_EQ(pthread_join(t[i], NULL), 0);
+        atomic_fetch_add(&g_churned, 4);
     }
     return NULL;
 }
@@ -130,19 +131,56 @@ static char *thread_block(const char *dump, const char *name)
 static void expect_block(const char *dump, const char *name, const char *state, const char *fn)
 {
     char *b = thread_block(dump, name);
-    if (!*b) {
-        fprintf(stderr, "thread %s missing from dump:\n%.4000s\n", name, dump);
-        exit(1);
-    }
+    if (!*b)
+        ix_test_fail(__FILE__, __LINE__, "thread %s missing from dump:\n%.4000s", name, dump);
     ASSERT_STR_CONTAINS(b, state);
     ASSERT_STR_CONTAINS(b, fn);
     free(b);
 }
 
-static void check_debug2(int port)
+/* Each behaviour: the five known threads parked in their places, a server. */
+static pthread_t g_threads[5];
+static const struct spec g_specs[] = {
+    {"t-piperead", blocked_in_pipe_read},   {"t-condwait", blocked_in_cond_wait},
+    {"t-sleep", blocked_in_nanosleep},      {"t-spin", spinning_loop},
+    {"t-masked", blocked_with_signals_masked},
+};
+enum { NSPECS = sizeof g_specs / sizeof g_specs[0] };
+
+static int start_threads(void)
 {
+    ASSERT_EQ(pipe(g_pipe), 0);
+    int port = start_ephemeral();
+    for (int i = 0; i < NSPECS; i++)
+        ASSERT_EQ(pthread_create(&g_threads[i], NULL, run, (void *)&g_specs[i]), 0);
+    while (atomic_load(&g_ready) < NSPECS)
+        usleep(1000);
+    usleep(200 * 1000); /* let them reach their blocking calls */
+    return port;
+}
+
+/* Release the threads; the server must still answer a dump after. */
+static void stop_threads(int port)
+{
+    atomic_store(&g_stop, 1);
+    ASSERT_EQ(write(g_pipe[1], "x", 1), 1);
+    pthread_mutex_lock(&g_mu);
+    pthread_cond_broadcast(&g_cv);
+    pthread_mutex_unlock(&g_mu);
+    for (int i = 0; i < NSPECS; i++)
+        ASSERT_EQ(pthread_join(g_threads[i], NULL), 0);
+    struct http_reply r; /* still healthy */
+    ASSERT_EQ(http_get(port, "/debug/pprof/threads?debug=1&interrupt=1", &r), 0);
+    ASSERT_EQ(r.status, 200);
+    http_reply_free(&r);
+    ASSERT_OK(introspect_stop());
+}
+
+TEST(debug2_shows_each_thread_where_it_blocks)
+{
+    int port = start_threads();
     struct http_reply r;
-    ASSERT(http_get(port, "/debug/pprof/threads?debug=2&interrupt=1", &r) == 0);
+    ASSERT_EQ(http_get(port, "/debug/pprof/threads?debug=2&interrupt=1", &r), 0);
     ASSERT_EQ(r.status, 200);
     ASSERT_STR_CONTAINS(http_header(&r, "Content-Type"), "text/plain");
     expect_block(r.body, "t-piperead", "[sleeping", "blocked_in_pipe_read()");
@@ -158,6 +196,7 @@ static void check_debug2(int port)
     /* The dumping thread shows itself. */
     ASSERT_STR_CONTAINS(r.body, "#\tstack: this is the thread taking the dump\n");
     http_reply_free(&r);
+    stop_threads(port);
 }
 
 /* Run a shell command (printf format, %s = path twice at most) that must
@@ -175,21 +214,27 @@ static char *must_run(const char *fmt, const char *a, const char *b, const char 
 
 /* A second dump knows how long a thread that stayed blocked has been so;
  * interrupt=0 spares threads in calls that would see EINTR. */
-static void check_second_dump(int port)
+TEST(second_dump_knows_how_long_blocked)
 {
+    int port = start_threads();
     struct http_reply r;
-    ASSERT(http_get(port, "/debug/pprof/threads?debug=2&interrupt=0", &r) == 0);
+    ASSERT_EQ(http_get(port, "/debug/pprof/threads?debug=2&interrupt=0", &r), 0); /* the first */
+    ASSERT_EQ(r.status, 200);
+    http_reply_free(&r);
+    ASSERT_EQ(http_get(port, "/debug/pprof/threads?debug=2&interrupt=0", &r), 0);
     ASSERT_EQ(r.status, 200);
     expect_block(r.body, "t-piperead", "for at least ", "blocked_in_pipe_read()");
     expect_block(r.body, "t-sleep", "not signalled (interrupt=0)", "nanosleep()");
     expect_block(r.body, "t-condwait", "[sleeping, >= ", "blocked_in_cond_wait()");
     http_reply_free(&r);
+    stop_threads(port);
 }
 
-static void check_json(int port)
+TEST(json_lists_threads_with_frames_and_tasks)
 {
+    int port = start_threads();
     struct http_reply r;
-    ASSERT(http_get(port, "/debug/pprof/threads?format=json&interrupt=1", &r) == 0);
+    ASSERT_EQ(http_get(port, "/debug/pprof/threads?format=json&interrupt=1", &r), 0);
     ASSERT_EQ(r.status, 200);
     ASSERT_STR_CONTAINS(http_header(&r, "Content-Type"), "application/json");
     const char *path = write_temp("threads-json", r.body, r.body_len);
@@ -206,18 +251,20 @@ static void check_json(int port)
     free(out);
     unlink(path);
     http_reply_free(&r);
+    stop_threads(port);
 }
 
-static void check_grouped(int port)
+TEST(grouped_text_and_folded_agree)
 {
+    int port = start_threads();
     struct http_reply r;
-    ASSERT(http_get(port, "/debug/pprof/goroutine?debug=1&interrupt=1", &r) == 0);
+    ASSERT_EQ(http_get(port, "/debug/pprof/goroutine?debug=1&interrupt=1", &r), 0);
     ASSERT_EQ(r.status, 200);
-    ASSERT(strncmp(r.body, "threads profile: total ", 23) == 0);
+    ASSERT_EQ(strncmp(r.body, "threads profile: total ", 23), 0);
     ASSERT_STR_CONTAINS(r.body, "\tblocked_in_cond_wait");
     ASSERT_STR_CONTAINS(r.body, "# labels: {\"thread\":\"t-condwait\"");
     http_reply_free(&r);
-    ASSERT(http_get(port, "/debug/pprof/threads?format=folded&interrupt=1", &r) == 0);
+    ASSERT_EQ(http_get(port, "/debug/pprof/threads?format=folded&interrupt=1", &r), 0);
     ASSERT_EQ(r.status, 200);
     /* Sanitizer builds put their interceptor between the caller and read. */
     const char *line = strstr(r.body, "blocked_in_pipe_read;");
@@ -225,12 +272,14 @@ static void check_grouped(int port)
     ASSERT_STR_CONTAINS(line, ";read;");
     ASSERT(strstr(line, ";read;") < strchr(line, '\n'));
     http_reply_free(&r);
+    stop_threads(port);
 }
 
-static void check_pprof(int port)
+TEST(pprof_output_read_by_go_tool_pprof)
 {
+    int port = start_threads();
     struct http_reply r;
-    ASSERT(http_get(port, "/debug/pprof/goroutine?interrupt=1", &r) == 0);
+    ASSERT_EQ(http_get(port, "/debug/pprof/goroutine?interrupt=1", &r), 0);
     ASSERT_EQ(r.status, 200);
     ASSERT_STR_CONTAINS(http_header(&r, "Content-Type"), "application/octet-stream");
     const char *path = write_temp("goroutine-pb", r.body, r.body_len);
@@ -245,21 +294,47 @@ static void check_pprof(int port)
     free(out);
     unlink(path);
     http_reply_free(&r);
+    stop_threads(port);
 }
 
-static void check_churn(int port)
+/* While threads start and exit, every dump completes and still shows the
+ * long-lived threads where they block (debug=2), or is a well-formed
+ * profile that go tool pprof reads with them in it. */
+TEST(dumps_during_thread_churn_are_complete)
 {
+    int port = start_threads();
     pthread_t ch;
-    pthread_create(&ch, NULL, churn, NULL);
+    ASSERT_EQ(pthread_create(&ch, NULL, churn, NULL), 0);
+    while (atomic_load(&g_churned) < 8)
+        usleep(1000);
     for (int i = 0; i < 15; i++) {
         struct http_reply r;
-        ASSERT(http_get(port, i % 2 ? "/debug/pprof/threads?debug=2&interrupt=1" : "/debug/pprof/threads?interrupt=1",
-                        &r) == 0);
+        ASSERT_EQ(http_get(port, i % 2 ? "/debug/pprof/threads?debug=2&interrupt=1" : "/debug/pprof/threads?interrupt=1",
+                           &r), 0);
         ASSERT_EQ(r.status, 200);
+        if (i % 2) {
+            expect_block(r.body, "t-piperead", "[sleeping", "blocked_in_pipe_read()");
+            expect_block(r.body, "t-condwait", "[sleeping", "blocked_in_cond_wait()");
+            expect_block(r.body, "t-churn", "[", "churn()");
+        } else {
+            ASSERT_GT(r.body_len, 2);
+            ASSERT_EQ((unsigned char)r.body[0], 0x1f); /* gzip */
+            ASSERT_EQ((unsigned char)r.body[1], 0x8b);
+            if (i == 14) {
+                const char *path = write_temp("churn-pb", r.body, r.body_len);
+                char *out = must_run("go tool pprof -raw %s 2>&1%s%s", path, "", "");
+                ASSERT_STR_CONTAINS(out, "blocked_in_cond_wait");
+                ASSERT_STR_CONTAINS(out, "thread:[t-churn]");
+                free(out);
+                unlink(path);
+            }
+        }
         http_reply_free(&r);
     }
-    atomic_store(&g_stop, 1);
-    pthread_join(ch, NULL);
+    atomic_store(&g_churn_stop, 1);
+    ASSERT_EQ(pthread_join(ch, NULL), 0);
+    ASSERT_GT(atomic_load(&g_churned), 8); /* threads really came and went meanwhile */
+    stop_threads(port);
 }
 
 /* Concurrent dumps: each gets its dump or a 409 with Retry-After, never a hang. */
@@ -271,7 +346,7 @@ static void *dump_client(void *arg)
     (void)arg;
     for (int i = 0; i < 8; i++) {
         struct http_reply r;
-        ASSERT(http_get(g_port, "/debug/pprof/threads?debug=2&interrupt=1", &r) == 0);
+        ASSERT_EQ(http_get(g_port, "/debug/pprof/threads?debug=2&interrupt=1", &r), 0);
         if (r.status == 409) {
             ASSERT_STR_CONTAINS(http_header(&r, "Retry-After"), "1");
             atomic_fetch_add(&g_busy, 1);
@@ -284,30 +359,39 @@ static void *dump_client(void *arg)
     return NULL;
 }
 
-static void check_concurrent_dumps(int port)
+TEST(concurrent_dumps_served_or_told_to_retry)
 {
+    int port = start_threads();
     pthread_t c[4];
     g_port = port;
     for (int i = 0; i < 4; i++)
-        pthread_create(&c[i], NULL, dump_client, NULL);
+        ASSERT_EQ(pthread_create(&c[i], NULL, dump_client, NULL), 0);
     for (int i = 0; i < 4; i++)
-        pthread_join(c[i], NULL);
+        ASSERT_EQ(pthread_join(c[i], NULL), 0);
     ASSERT_EQ(atomic_load(&g_ok) + atomic_load(&g_busy), 32);
-    ASSERT(atomic_load(&g_ok) > 0);
+    ASSERT_GT(atomic_load(&g_ok), 0);
     printf("concurrent dumps: %d served, %d told to retry\n", atomic_load(&g_ok),
            atomic_load(&g_busy));
+    stop_threads(port);
 }
 
-static void check_threadcreate(int port)
+TEST(threadcreate_names_creating_functions)
 {
+    int port = start_threads();
+    pthread_t ch;
+    ASSERT_EQ(pthread_create(&ch, NULL, churn, NULL), 0);
+    while (atomic_load(&g_churned) < 8)
+        usleep(1000);
+    atomic_store(&g_churn_stop, 1);
+    ASSERT_EQ(pthread_join(ch, NULL), 0);
     struct http_reply r;
-    ASSERT(http_get(port, "/debug/pprof/threadcreate?debug=1", &r) == 0);
+    ASSERT_EQ(http_get(port, "/debug/pprof/threadcreate?debug=1", &r), 0);
     ASSERT_EQ(r.status, 200);
-    ASSERT(strncmp(r.body, "threadcreate profile: total ", 28) == 0);
+    ASSERT_EQ(strncmp(r.body, "threadcreate profile: total ", 28), 0);
     ASSERT_STR_CONTAINS(r.body, "\tchurn");
-    ASSERT_STR_CONTAINS(r.body, "\tmain");
+    ASSERT_STR_CONTAINS(r.body, "\tstart_threads"); /* creator of the parked threads */
     http_reply_free(&r);
-    ASSERT(http_get(port, "/debug/pprof/threadcreate", &r) == 0);
+    ASSERT_EQ(http_get(port, "/debug/pprof/threadcreate", &r), 0);
     ASSERT_EQ(r.status, 200);
     const char *path = write_temp("threadcreate-pb", r.body, r.body_len);
     char *out = must_run("go tool pprof -top %s 2>&1%s%s", path, "", "");
@@ -315,58 +399,36 @@ static void check_threadcreate(int port)
     free(out);
     unlink(path);
     http_reply_free(&r);
+    stop_threads(port);
 }
 
-static void check_bad_input(int port)
+TEST(bad_parameters_are_400)
 {
+    int port = start_threads();
     struct http_reply r;
-    ASSERT(http_get(port, "/debug/pprof/threads?debug=7", &r) == 0);
+    ASSERT_EQ(http_get(port, "/debug/pprof/threads?debug=7", &r), 0);
     ASSERT_EQ(r.status, 400);
     http_reply_free(&r);
-    ASSERT(http_get(port, "/debug/pprof/threads?timeout_ms=0", &r) == 0);
+    ASSERT_EQ(http_get(port, "/debug/pprof/threads?timeout_ms=0", &r), 0);
     ASSERT_EQ(r.status, 400);
     http_reply_free(&r);
+    stop_threads(port);
 }
 
-int main(void)
+static const struct ix_test tests[] = {
+    TEST_ENTRY(debug2_shows_each_thread_where_it_blocks),
+    TEST_ENTRY(second_dump_knows_how_long_blocked),
+    TEST_ENTRY(json_lists_threads_with_frames_and_tasks),
+    TEST_ENTRY(grouped_text_and_folded_agree),
+    TEST_ENTRY(pprof_output_read_by_go_tool_pprof),
+    TEST_ENTRY(bad_parameters_are_400),
+    TEST_ENTRY(concurrent_dumps_served_or_told_to_retry),
+    TEST_ENTRY(dumps_during_thread_churn_are_complete),
+    TEST_ENTRY(threadcreate_names_creating_functions),
+    TEST_LIST_END,
+};
+
+int main(int argc, char **argv)
 {
-    alarm(240); /* watchdog: a hung dump fails the test */
-    ASSERT(pipe(g_pipe) == 0);
-    int port = start_ephemeral();
-    static const struct spec specs[] = {
-        {"t-piperead", blocked_in_pipe_read},   {"t-condwait", blocked_in_cond_wait},
-        {"t-sleep", blocked_in_nanosleep},      {"t-spin", spinning_loop},
-        {"t-masked", blocked_with_signals_masked},
-    };
-    enum { N = sizeof specs / sizeof specs[0] };
-    pthread_t th[N];
-    for (int i = 0; i < N; i++)
-        ASSERT(pthread_create(&th[i], NULL, run, (void *)&specs[i]) == 0);
-    while (atomic_load(&g_ready) < N)
-        usleep(1000);
-    usleep(200 * 1000); /* let them reach their blocking calls */
-
-    check_debug2(port);
-    check_second_dump(port);
-    check_json(port);
-    check_grouped(port);
-    check_pprof(port);
-    check_bad_input(port);
-    check_concurrent_dumps(port);
-    check_churn(port); /* sets g_stop */
-    check_threadcreate(port);
-
-    ASSERT(write(g_pipe[1], "x", 1) == 1);
-    pthread_mutex_lock(&g_mu);
-    pthread_cond_broadcast(&g_cv);
-    pthread_mutex_unlock(&g_mu);
-    for (int i = 0; i < N; i++)
-        pthread_join(th[i], NULL);
-    struct http_reply r; /* still healthy */
-    ASSERT(http_get(port, "/debug/pprof/threads?debug=1&interrupt=1", &r) == 0);
-    ASSERT_EQ(r.status, 200);
-    http_reply_free(&r);
-    ASSERT(introspect_stop() == 0);
-    printf("ok\n");
-    return 0;
+    return ix_run_tests(argc, argv, tests);
 }
