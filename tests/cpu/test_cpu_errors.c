@@ -15,6 +15,18 @@
 
 static int port;
 
+static void start(void)
+{
+    port = start_ephemeral();
+    workload_start(2);
+}
+
+static void finish(void)
+{
+    workload_stop();
+    ASSERT_OK(introspect_stop());
+}
+
 static void expect_status(const char *target, int status, const char *needle)
 {
     struct http_reply r;
@@ -29,8 +41,9 @@ static void expect_status(const char *target, int status, const char *needle)
     http_reply_free(&r);
 }
 
-static void bad_queries(void)
+TEST(bad_queries_are_400)
 {
+    start();
     expect_status("/debug/pprof/profile?seconds=abc", 400, "seconds");
     expect_status("/debug/pprof/profile?seconds=0", 400, "seconds");
     expect_status("/debug/pprof/profile?seconds=301", 400, "exceeds server's maximum of 300");
@@ -38,6 +51,7 @@ static void bad_queries(void)
     expect_status("/debug/pprof/profile?hz=1001", 400, "exceeds server's maximum of 1000");
     expect_status("/debug/pprof/profile?hz=1x", 400, "hz");
     expect_status("/debug/pprof/profile?seconds=1&format=xml", 400, "format");
+    finish();
 }
 
 static void *long_profile(void *arg)
@@ -47,26 +61,30 @@ static void *long_profile(void *arg)
     return NULL;
 }
 
-static void concurrent_is_409(void)
+TEST(concurrent_profile_is_409_with_retry_after)
 {
+    start();
     pthread_t t;
-    ASSERT(pthread_create(&t, NULL, long_profile, NULL) == 0);
+    ASSERT_EQ(pthread_create(&t, NULL, long_profile, NULL), 0);
     usleep(500000);
     struct http_reply r;
     ASSERT_EQ(http_get(port, "/debug/pprof/profile?seconds=1", &r), 0);
     ASSERT_EQ(r.status, 409);
     ASSERT_STR_CONTAINS(r.body, "already in use");
     const char *ra = http_header(&r, "retry-after");
-    ASSERT(ra && atoi(ra) >= 1 && atoi(ra) <= 2);
+    ASSERT(ra);
+    ASSERT_GE(atoi(ra), 1);
+    ASSERT_LE(atoi(ra), 2);
     http_reply_free(&r);
-    pthread_join(t, NULL);
+    ASSERT_EQ(pthread_join(t, NULL), 0);
+    finish();
 }
 
 /* The profile (1 s) names the engine in its comments. */
 static void engine_is(const char *engine)
 {
-    char target[] = "/debug/pprof/profile?seconds=1&hz=200";
-    const char *file = "/tmp/ix_test_cpu_errors.pb.gz";
+    char target[] = "/debug/pprof/profile?seconds=1&hz=200", file[64];
+    snprintf(file, sizeof file, "/tmp/ix_test_cpu_errors.%d.pb.gz", (int)getpid());
     ASSERT_EQ(fetch_to_file(port, target, file), 200);
     char cmd[256], *out = NULL;
     snprintf(cmd, sizeof cmd, "gzip -dc %s | grep -ac 'engine: %s '", file, engine);
@@ -95,8 +113,9 @@ static void restart(const char *engine, int sig)
     port = introspect_port();
 }
 
-static void forced_engines(void)
+TEST(forced_perf_engines_or_500_without_perf)
 {
+    start();
     if (perf_available()) {
         restart("perf", 0);
         engine_is("perf");
@@ -106,23 +125,48 @@ static void forced_engines(void)
         restart("perf", 0);
         expect_status("/debug/pprof/profile?seconds=1", 500, "cannot run here");
     }
+    finish();
+}
+
+TEST(forced_timer_engine)
+{
+    start();
     restart("timer", 0);
     engine_is("timer");
+    finish();
+}
+
+TEST(forced_itimer_engine)
+{
+    start();
     restart("itimer", 0);
     engine_is("itimer");
+    finish();
+}
+
+TEST(itimer_on_other_signal_is_500)
+{
+    start();
     restart("itimer", SIGRTMIN + 3); /* setitimer can only send SIGPROF */
     expect_status("/debug/pprof/profile?seconds=1", 500, "only send SIGPROF");
-    /* the environment variable wins over the config */
+    finish();
+}
+
+TEST(environment_engine_wins_over_config)
+{
+    start();
     setenv("INTROSPECT_CPU_ENGINE", "timer", 1);
     restart("perf", 0);
     engine_is("timer");
     unsetenv("INTROSPECT_CPU_ENGINE");
+    finish();
 }
 
 static void foreign_profiler(int sig, siginfo_t *si, void *uc) { (void)sig, (void)si, (void)uc; }
 
-static void sigprof_owned_elsewhere(void)
+TEST(sigprof_owned_elsewhere_is_409_or_perf_beside_it)
 {
+    start();
     struct sigaction sa, cur;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = foreign_profiler;
@@ -150,10 +194,12 @@ static void sigprof_owned_elsewhere(void)
     sigaction(SIGRTMIN + 2, NULL, &cur);
     ASSERT(cur.sa_handler == SIG_DFL);
     signal(SIGPROF, SIG_DFL);
+    finish();
 }
 
-static void disposition_restored(void)
+TEST(previous_disposition_restored)
 {
+    start();
     restart("timer", 0);
     signal(SIGPROF, SIG_IGN);
     engine_is("timer");
@@ -161,20 +207,23 @@ static void disposition_restored(void)
     sigaction(SIGPROF, NULL, &cur);
     ASSERT(cur.sa_handler == SIG_IGN);
     signal(SIGPROF, SIG_DFL);
+    finish();
 }
 
-int main(void)
+static const struct ix_test tests[] = {
+    TEST_ENTRY(bad_queries_are_400),
+    TEST_ENTRY(concurrent_profile_is_409_with_retry_after),
+    TEST_ENTRY(forced_perf_engines_or_500_without_perf),
+    TEST_ENTRY(forced_timer_engine),
+    TEST_ENTRY(forced_itimer_engine),
+    TEST_ENTRY(itimer_on_other_signal_is_500),
+    TEST_ENTRY(environment_engine_wins_over_config),
+    TEST_ENTRY(sigprof_owned_elsewhere_is_409_or_perf_beside_it),
+    TEST_ENTRY(previous_disposition_restored),
+    TEST_LIST_END,
+};
+
+int main(int argc, char **argv)
 {
-    alarm(200);
-    port = start_ephemeral();
-    workload_start(2);
-    bad_queries();
-    concurrent_is_409();
-    forced_engines();
-    sigprof_owned_elsewhere();
-    disposition_restored();
-    workload_stop();
-    introspect_stop();
-    printf("ok\n");
-    return 0;
+    return ix_run_tests(argc, argv, tests);
 }
