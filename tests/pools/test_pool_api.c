@@ -16,11 +16,20 @@
 
 static introspect_pool *pool;
 
+/* A server with every wait sampled (rate 1) and the pool "api" (4 connections). */
+static int start_api(void)
+{
+    int port = start_ephemeral();
+    ASSERT_EQ(introspect_set_block_profile_rate(1), 10000);
+    ASSERT_OK(introspect_pool_register("api", 4, &pool));
+    return port;
+}
+
 /* One acquire that waited `ns` nanoseconds. */
 static void fake_wait(introspect_pool *p, int64_t ns, int outcome, int waited)
 {
     int64_t t = introspect_pool_acquire_start(p);
-    ASSERT(t > 0);
+    ASSERT_GT(t, 0);
     ASSERT_EQ(introspect_pool_acquire_end(p, t - ns, outcome, waited), 0);
     if (outcome == INTROSPECT_POOL_GOT)
         ASSERT_EQ(introspect_pool_release(p), 0);
@@ -39,7 +48,7 @@ __attribute__((noinline)) void api_delta_waiter(introspect_pool *p, int n, int64
         fake_wait(p, ns, INTROSPECT_POOL_GOT, INTROSPECT_POOL_WAITED);
 }
 
-static void test_register_rules(void)
+static void register_rules(void)
 {
     introspect_pool *p, *q;
     char longname[80];
@@ -50,7 +59,6 @@ static void test_register_rules(void)
     ASSERT_EQ(introspect_pool_register(longname, 1, &p), INTROSPECT_EINVAL);
     ASSERT_EQ(introspect_pool_register("bad\nname", 1, &p), INTROSPECT_EINVAL);
     ASSERT_EQ(introspect_pool_register("ok", -1, &p), INTROSPECT_EINVAL);
-    ASSERT_EQ(introspect_pool_register("api", 4, &pool), 0);
     /* Quotes and backslashes must survive JSON and Prometheus escaping. */
     ASSERT_EQ(introspect_pool_register("q\"uo\\te", 0, &q), 0);
     fake_wait(q, 2000000, INTROSPECT_POOL_GOT, INTROSPECT_POOL_WAITED);
@@ -59,7 +67,7 @@ static void test_register_rules(void)
     ASSERT_EQ(introspect_pool_acquire_end(pool, 1, 9, 0), INTROSPECT_EINVAL);
     ASSERT_EQ(introspect_pool_acquire_end(pool, 1, INTROSPECT_POOL_GOT, 7), INTROSPECT_EINVAL);
     ASSERT_EQ(introspect_pool_conn_closed(pool, 5), INTROSPECT_EINVAL);
-    ASSERT(introspect_pool_acquire_start(NULL) < 0);
+    ASSERT_LT(introspect_pool_acquire_start(NULL), 0);
     introspect_pool_unregister(NULL);
 
     /* Unregister, register again: the same slot, counters continue. */
@@ -75,7 +83,7 @@ static void test_register_rules(void)
     introspect_pool_unregister(q);
 }
 
-static void test_counters_and_gauges(void)
+static void counters_and_gauges(void)
 {
     introspect_pool_stats st;
     for (int i = 0; i < 3; i++)
@@ -116,7 +124,7 @@ static void test_counters_and_gauges(void)
 /* Bucket edges are "le": a wait of exactly 1 us is in the first bucket. The
  * fake waits below are the offset plus the few us between two calls, so each
  * offset sits well inside its bucket. */
-static void test_histogram_and_wait_rules(int port)
+static void histogram_and_wait_rules(int port)
 {
     fake_wait(pool, 6000000, INTROSPECT_POOL_GOT, INTROSPECT_POOL_WAITED);     /* (5ms, 10ms] */
     fake_wait(pool, 1500000000, INTROSPECT_POOL_TIMEOUT, INTROSPECT_POOL_WAITED); /* (1s, 2s] */
@@ -148,7 +156,7 @@ static void test_histogram_and_wait_rules(int port)
                 "p['InUsePeak']==2");
 }
 
-static void test_metrics(int port)
+static void metrics_views(int port)
 {
     promtool_check(port);
     char *m = metrics_body(port);
@@ -173,8 +181,9 @@ static void test_metrics(int port)
 /* Go's rule: a wait of d < rate is kept with probability d/rate and then
  * counts rate/d contentions and rate ns, so totals are unbiased. 400 waits of
  * ~5 ms at rate 10 ms: about 200 kept, each worth 2 contentions and 10 ms. */
-static void test_block_scaling(int port)
+TEST(block_profile_scales_sampled_waits_like_go)
 {
+    int port = start_api();
     introspect_pool *s;
     ASSERT_EQ(introspect_pool_register("scaled", 1, &s), 0);
     ASSERT_EQ(introspect_set_block_profile_rate(10000000), 1);
@@ -199,18 +208,18 @@ static void test_block_scaling(int port)
     snprintf(cmd, sizeof cmd, "python3 '%s' '%s' 2>&1", py, file);
     char *res = NULL;
     int rc = run_cmd(cmd, &res);
-    if (rc) {
-        fprintf(stderr, "block scaling check failed: %s\n", res);
-        exit(1);
-    }
+    if (rc)
+        ix_test_fail(__FILE__, __LINE__, "block scaling check failed: %s", res);
     printf("block scaling: contentions, delay = %s", res);
     free(res);
     remove(file);
     remove(py);
+    ASSERT_OK(introspect_stop());
 }
 
-static void test_block_profile(int port)
+TEST(block_profile_names_the_waiting_function)
 {
+    int port = start_api();
     api_block_waiter(pool, 3, 2000000);
     char *top = pprof_url(port, "-top -nodefraction=0 -sample_index=delay", "/debug/pprof/block");
     ASSERT_STR_CONTAINS(top, "Type: delay");
@@ -218,7 +227,7 @@ static void test_block_profile(int port)
     free(top);
 
     struct http_reply r;
-    ASSERT(http_get(port, "/debug/pprof/block", &r) == 0);
+    ASSERT_EQ(http_get(port, "/debug/pprof/block", &r), 0);
     ASSERT_EQ(r.status, 200);
     ASSERT_STR_CONTAINS(http_header(&r, "Content-Disposition"), "filename=\"block\"");
     const char *file = write_temp("block", r.body, r.body_len);
@@ -238,24 +247,27 @@ static void test_block_profile(int port)
     ASSERT_STR_CONTAINS(out, "pool:[api]");
     free(out);
     remove(file);
+    ASSERT_OK(introspect_stop());
 }
 
 /* The other formats, through the shared profile server. */
-static void test_block_formats(int port)
+TEST(block_profile_text_folded_and_json)
 {
+    int port = start_api();
+    api_block_waiter(pool, 3, 2000000);
     struct http_reply r;
-    ASSERT(http_get(port, "/debug/pprof/block?debug=1", &r) == 0);
+    ASSERT_EQ(http_get(port, "/debug/pprof/block?debug=1", &r), 0);
     ASSERT_EQ(r.status, 200);
     ASSERT_STR_CONTAINS(http_header(&r, "Content-Type"), "text/plain");
     ASSERT_STR_CONTAINS(r.body, "api_block_waiter");
     http_reply_free(&r);
 
-    ASSERT(http_get(port, "/debug/pprof/block?format=folded&sample_index=delay", &r) == 0);
+    ASSERT_EQ(http_get(port, "/debug/pprof/block?format=folded&sample_index=delay", &r), 0);
     ASSERT_EQ(r.status, 200);
     ASSERT_STR_CONTAINS(r.body, "api_block_waiter;");
     http_reply_free(&r);
 
-    ASSERT(http_get(port, "/debug/pprof/block?format=json", &r) == 0);
+    ASSERT_EQ(http_get(port, "/debug/pprof/block?format=json", &r), 0);
     ASSERT_EQ(r.status, 200);
     ASSERT_STR_CONTAINS(http_header(&r, "Content-Type"), "application/json");
     const char *file = write_temp("json", r.body, r.body_len);
@@ -267,6 +279,7 @@ static void test_block_formats(int port)
              file);
     ASSERT_EQ(run_cmd(cmd, NULL), 0);
     remove(file);
+    ASSERT_OK(introspect_stop());
 }
 
 static void *delta_thread(void *arg)
@@ -278,13 +291,15 @@ static void *delta_thread(void *arg)
     return NULL;
 }
 
-static void test_block_delta(int port)
+TEST(block_delta_holds_only_the_window)
 {
+    int port = start_api();
+    api_block_waiter(pool, 3, 2000000); /* before the window: must not show */
     pthread_t t;
     ASSERT_EQ(pthread_create(&t, NULL, delta_thread, NULL), 0);
     struct http_reply r;
-    ASSERT(http_get(port, "/debug/pprof/block?seconds=2", &r) == 0);
-    pthread_join(t, NULL);
+    ASSERT_EQ(http_get(port, "/debug/pprof/block?seconds=2", &r), 0);
+    ASSERT_EQ(pthread_join(t, NULL), 0);
     ASSERT_EQ(r.status, 200);
     ASSERT_STR_CONTAINS(http_header(&r, "Content-Disposition"), "filename=\"block-delta\"");
     const char *file = write_temp("delta", r.body, r.body_len);
@@ -293,30 +308,28 @@ static void test_block_delta(int port)
     snprintf(cmd, sizeof cmd, "PPROF_TMPDIR=/tmp go tool pprof -top -sample_index=contentions '%s' 2>&1", file);
     ASSERT_EQ(run_cmd(cmd, &out), 0);
     ASSERT_STR_CONTAINS(out, "api_delta_waiter");
-    if (strstr(out, "api_block_waiter")) { /* waits before the window must be gone */
-        fprintf(stderr, "delta profile kept earlier waits:\n%s\n", out);
-        exit(1);
-    }
+    if (strstr(out, "api_block_waiter")) /* waits before the window must be gone */
+        ix_test_fail(__FILE__, __LINE__, "delta profile kept earlier waits:\n%s", out);
     ASSERT_STR_CONTAINS(out, "of 5 total"); /* exactly the 5 waits of the window */
     free(out);
     remove(file);
+    ASSERT_OK(introspect_stop());
 }
 
 static void expect_400(int port, const char *target, const char *msg)
 {
     struct http_reply r;
-    ASSERT(http_get(port, target, &r) == 0);
+    ASSERT_EQ(http_get(port, target, &r), 0);
     ASSERT_EQ(r.status, 400);
     ASSERT_STR_CONTAINS(r.body, msg);
     ASSERT_STR_CONTAINS(http_header(&r, "X-Go-Pprof"), "1");
     http_reply_free(&r);
 }
 
-int main(void)
+/* The rate comes from the config default (10 us) or INTROSPECT_BLOCK_RATE at start. */
+TEST(block_rate_from_config_and_environment)
 {
-    alarm(150); /* watchdog: a hang fails the test */
     ASSERT_EQ(introspect_set_block_profile_rate(-1), INTROSPECT_EINVAL);
-    /* The rate comes from the config default (10 us) or INTROSPECT_BLOCK_RATE at start. */
     introspect_config cfg;
     introspect_config_init(&cfg);
     cfg.addr = "127.0.0.1:0";
@@ -328,16 +341,43 @@ int main(void)
     ASSERT_EQ(introspect_set_block_profile_rate(0), 2500);
     ASSERT_EQ(introspect_stop(), 0);
     unsetenv("INTROSPECT_BLOCK_RATE");
-    int port = start_ephemeral();
-    ASSERT_EQ(introspect_set_block_profile_rate(1), 10000);
-    test_register_rules();
-    test_counters_and_gauges();
-    test_histogram_and_wait_rules(port);
-    test_metrics(port);
-    test_block_profile(port);
-    test_block_formats(port);
-    test_block_scaling(port);
-    test_block_delta(port);
+}
+
+TEST(register_refuses_bad_names_and_reuses_slots)
+{
+    start_api();
+    register_rules();
+    ASSERT_OK(introspect_stop());
+}
+
+TEST(outcome_counters_and_connection_gauges)
+{
+    start_api();
+    counters_and_gauges();
+    ASSERT_OK(introspect_stop());
+}
+
+TEST(wait_histogram_and_wait_rules)
+{
+    int port = start_api();
+    counters_and_gauges();
+    histogram_and_wait_rules(port);
+    ASSERT_OK(introspect_stop());
+}
+
+TEST(metrics_view_passes_promtool)
+{
+    int port = start_api();
+    register_rules();
+    counters_and_gauges();
+    histogram_and_wait_rules(port);
+    metrics_views(port);
+    ASSERT_OK(introspect_stop());
+}
+
+TEST(bad_block_queries_are_400)
+{
+    int port = start_api();
     expect_400(port, "/debug/pprof/block?seconds=0",
                "invalid value for \"seconds\" - must be a positive integer");
     expect_400(port, "/debug/pprof/block?seconds=x",
@@ -346,7 +386,24 @@ int main(void)
                "seconds and debug params are incompatible");
     expect_400(port, "/debug/pprof/block?seconds=100000", "exceeds the limit");
     expect_400(port, "/debug/pprof/block?format=xml", "unknown format");
-    ASSERT_EQ(introspect_stop(), 0);
-    printf("ok\n");
-    return 0;
+    ASSERT_OK(introspect_stop());
+}
+
+static const struct ix_test tests[] = {
+    TEST_ENTRY(block_rate_from_config_and_environment),
+    TEST_ENTRY(register_refuses_bad_names_and_reuses_slots),
+    TEST_ENTRY(outcome_counters_and_connection_gauges),
+    TEST_ENTRY(wait_histogram_and_wait_rules),
+    TEST_ENTRY(metrics_view_passes_promtool),
+    TEST_ENTRY(block_profile_names_the_waiting_function),
+    TEST_ENTRY(block_profile_text_folded_and_json),
+    TEST_ENTRY(block_profile_scales_sampled_waits_like_go),
+    TEST_ENTRY(block_delta_holds_only_the_window),
+    TEST_ENTRY(bad_block_queries_are_400),
+    TEST_LIST_END,
+};
+
+int main(int argc, char **argv)
+{
+    return ix_run_tests(argc, argv, tests);
 }
