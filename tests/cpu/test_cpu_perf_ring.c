@@ -92,18 +92,18 @@ static double cum_of(const char *top, const char *fn)
     return v[3];
 }
 
-int main(void)
+TEST(perf_engine_walks_deep_stacks_and_counts_cut_ones)
 {
     if (!perf_available())
-        return 77;
+        SKIP("perf_event_open is not available here");
     introspect_config cfg;
     introspect_config_init(&cfg);
     cfg.addr = "127.0.0.1:0";
     cfg.cpu_engine = "perf";
     ASSERT_EQ(introspect_start(&cfg), 0);
     pthread_t a, b;
-    ASSERT(pthread_create(&a, NULL, run_chain, NULL) == 0);
-    ASSERT(pthread_create(&b, NULL, run_big, NULL) == 0);
+    ASSERT_EQ(pthread_create(&a, NULL, run_chain, NULL), 0);
+    ASSERT_EQ(pthread_create(&b, NULL, run_big, NULL), 0);
     const char *file = "/tmp/ix_test_cpu_perf_ring.pb.gz";
     ASSERT_EQ(fetch_to_file(introspect_port(), "/debug/pprof/profile?seconds=2&hz=1000", file), 200);
     atomic_store(&stop, 1);
@@ -131,13 +131,22 @@ int main(void)
     while (cut[-1] >= '0' && cut[-1] <= '9')
         cut--;
     printf("stacks cut: %ld\n", strtol(cut, NULL, 10));
-    ASSERT(strtol(cut, NULL, 10) > 0);
+    ASSERT_GT(strtol(cut, NULL, 10), 0);
     free(out);
 
     ASSERT_EQ(introspect_stop(), 0);
     ASSERT_EQ(count_perf_maps(), 0);
     ASSERT_EQ(count_perf_fds(), 0);
     unlink(file);
-    printf("ok\n");
-    return 0;
 }
+
+static const struct ix_test tests[] = {
+    TEST_ENTRY(perf_engine_walks_deep_stacks_and_counts_cut_ones),
+    TEST_LIST_END,
+};
+
+int main(int argc, char **argv)
+{
+    return ix_run_tests(argc, argv, tests);
+}
+

@@ -111,25 +111,34 @@ static void check_metrics(int port)
     http_reply_free(&r);
 }
 
-int main(void)
+/* A 3 s profile of three busy threads: the work ratio within its noise, a
+ * sample per thread, and a protobuf that protoc decodes. */
+TEST(profile_matches_work_ratio_and_decodes)
 {
-    alarm(240); /* watchdog */
     int port = start_ephemeral();
     workload_start(3);
-    const char *file = "/tmp/ix_test_cpu_profile.pb.gz";
+    char file[64];
+    snprintf(file, sizeof file, "/tmp/ix_test_cpu_profile.%d.pb.gz", (int)getpid());
     ASSERT_EQ(fetch_to_file(port, "/debug/pprof/profile?seconds=3&hz=250", file), 200);
-    struct http_reply r;
     workload_stop();
     check_ratio_and_threads(file, 3);
     check_protoc(file);
-    /* headers as Go sends them */
+    unlink(file);
+    ASSERT_OK(introspect_stop());
+}
+
+/* Headers as Go sends them; the text and folded forms of a capture; then
+ * /metrics counts the profiles taken (4 with the one below). */
+TEST(go_headers_text_folded_and_metrics)
+{
+    int port = start_ephemeral();
+    struct http_reply r;
     workload_start(1);
     ASSERT_EQ(http_get(port, "/debug/pprof/profile?seconds=1", &r), 0);
     ASSERT_EQ(r.status, 200);
     ASSERT_STR_CONTAINS(http_header(&r, "content-type"), "application/octet-stream");
     ASSERT_STR_CONTAINS(http_header(&r, "content-disposition"), "filename=\"profile\"");
     http_reply_free(&r);
-    /* the text and folded forms of the same capture */
     ASSERT_EQ(http_get(port, "/debug/pprof/profile?seconds=1&debug=1", &r), 0);
     ASSERT_EQ(r.status, 200);
     ASSERT_STR_CONTAINS(r.body, "cpu_heavy_three");
@@ -138,10 +147,21 @@ int main(void)
     ASSERT_EQ(r.status, 200);
     ASSERT_STR_CONTAINS(r.body, "busy;cpu_heavy_three ");
     http_reply_free(&r);
+    ASSERT_EQ(http_get(port, "/debug/pprof/profile?seconds=1&format=folded", &r), 0);
+    ASSERT_EQ(r.status, 200);
+    http_reply_free(&r);
     workload_stop();
     check_metrics(port);
-    introspect_stop();
-    unlink(file);
-    printf("ok\n");
-    return 0;
+    ASSERT_OK(introspect_stop());
+}
+
+static const struct ix_test tests[] = {
+    TEST_ENTRY(profile_matches_work_ratio_and_decodes),
+    TEST_ENTRY(go_headers_text_folded_and_metrics),
+    TEST_LIST_END,
+};
+
+int main(int argc, char **argv)
+{
+    return ix_run_tests(argc, argv, tests);
 }

@@ -64,9 +64,9 @@ static int nseen;
 static void on_rec(const struct ix_cpu_rec *r, void *arg)
 {
     (void)arg;
-    ASSERT(nseen < 64);
+    ASSERT_LT(nseen, 64);
     ASSERT_EQ(r->weight, 1);
-    ASSERT(r->npcs >= 1);
+    ASSERT_GE(r->npcs, 1);
     seen_tids[nseen] = (uint32_t)r->tid;
     seen_pcs[nseen++] = r->pcs[0];
 }
@@ -79,29 +79,42 @@ static uint32_t drain(struct ix_cpu_arm *a, struct ix_cpu_perf_stats *st)
     return got;
 }
 
-int main(void)
+/* A fresh ring, empty. */
+static struct ix_cpu_arm ring(void)
 {
     area = calloc(1, 4096 + DATA);
+    ASSERT(area);
     pg = (struct perf_event_mmap_page *)area;
     pg->data_offset = 4096;
     pg->data_size = DATA;
+    wpos = 0;
+    nseen = 0;
     struct ix_cpu_arm a = {IX_ARM_PERF_RING, -1, 0, area};
-    struct ix_cpu_perf_stats st = {0, 0, 0};
+    return a;
+}
 
-    /* plain records, a lost record and a record of another type */
+TEST(samples_read_lost_counted_other_types_skipped)
+{
+    struct ix_cpu_arm a = ring();
+    struct ix_cpu_perf_stats st = {0, 0, 0};
     put_sample(101, 0x400100, 512);
     put_lost(7);
     put_other();
     put_sample(102, 0x400200, 0);
     ASSERT_EQ(drain(&a, &st), 2);
     ASSERT_EQ(st.lost, 7);
+    ASSERT_EQ(st.samples, 2);
     ASSERT_EQ(seen_tids[0], 101);
     ASSERT_EQ(seen_pcs[0], 0x400101); /* the PC convention: leaf pc + 1 */
     ASSERT_EQ(seen_tids[1], 102);
+    free(area);
+}
 
-    /* records straddling the end of the data area, headers included */
+TEST(records_straddling_the_end_are_reassembled)
+{
+    struct ix_cpu_arm a = ring();
+    struct ix_cpu_perf_stats st = {0, 0, 0};
     pg->data_tail = wpos = 3 * DATA - 20; /* absolute positions keep growing */
-    nseen = 0;
     put_sample(103, 0x400300, 1000);
     put_sample(104, 0x400400, 3000);
     put_lost(2);
@@ -109,28 +122,46 @@ int main(void)
     ASSERT_EQ(seen_tids[0], 103);
     ASSERT_EQ(seen_tids[1], 104);
     ASSERT_EQ(seen_pcs[1], 0x400401);
-    ASSERT_EQ(st.lost, 9);
-    ASSERT_EQ(st.samples, 4);
+    ASSERT_EQ(st.lost, 2);
+    ASSERT_EQ(st.samples, 2);
+    free(area);
+}
 
-    /* a torn header (size 0): the reader resynchronizes at the head */
-    nseen = 0;
+/* A torn header (size 0) or a size running past the head: the reader
+ * resynchronizes at the head, and serves normally afterwards. */
+TEST(torn_records_resynchronize_at_head)
+{
+    struct ix_cpu_arm a = ring();
+    struct ix_cpu_perf_stats st = {0, 0, 0};
     struct perf_event_header bad = {PERF_RECORD_SAMPLE, 0, 0};
     put(&bad, sizeof bad);
     put_sample(105, 0x400500, 64);
     ASSERT_EQ(drain(&a, &st), 0);
-    /* a size running past the head */
     struct perf_event_header big = {PERF_RECORD_SAMPLE, 0, 4000};
     put(&big, sizeof big);
     ASSERT_EQ(drain(&a, &st), 0);
-    /* and normal service afterwards */
     put_sample(106, 0x400600, 128);
     ASSERT_EQ(drain(&a, &st), 1);
     ASSERT_EQ(seen_tids[0], 106);
+    free(area);
+}
 
-    /* not a ring: nothing read */
+TEST(non_ring_arm_reads_nothing)
+{
+    struct ix_cpu_perf_stats st = {0, 0, 0};
     struct ix_cpu_arm timer = {IX_ARM_TIMER, -1, 0, NULL};
     ASSERT_EQ(ix_cpu_perf_ring_drain(&timer, on_rec, NULL, &st), 0);
-    free(area);
-    printf("ok\n");
-    return 0;
+}
+
+static const struct ix_test tests[] = {
+    TEST_ENTRY(samples_read_lost_counted_other_types_skipped),
+    TEST_ENTRY(records_straddling_the_end_are_reassembled),
+    TEST_ENTRY(torn_records_resynchronize_at_head),
+    TEST_ENTRY(non_ring_arm_reads_nothing),
+    TEST_LIST_END,
+};
+
+int main(int argc, char **argv)
+{
+    return ix_run_tests(argc, argv, tests);
 }

@@ -134,7 +134,7 @@ __attribute__((noinline)) void recurse_then_sort(int d)
     qsort(v, 512, sizeof v[0], cmp_slow);
 }
 
-int main(void)
+TEST(table_unwinder_agrees_with_libgcc_in_signal_handler)
 {
     alarm(60);
     find_stack_end();
@@ -151,7 +151,7 @@ int main(void)
     sev.sigev_signo = SIGPROF;
     sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
     timer_t t;
-    ASSERT(timer_create(CLOCK_THREAD_CPUTIME_ID, &sev, &t) == 0);
+    ASSERT_EQ(timer_create(CLOCK_THREAD_CPUTIME_ID, &sev, &t), 0);
     struct itimerspec its = {{0, 997000}, {0, 997000}};
     timer_settime(t, 0, &its, NULL);
     for (int round = 0; nsamples < 1000 && round < 100000; round++)
@@ -159,9 +159,18 @@ int main(void)
     timer_delete(t);
     printf("samples %d, same depth %d, mismatches %d; walks of stack copies: %d mismatches, "
            "%d cut at 8 KB\n", nsamples, nfull, nmismatch, ncopy_mismatch, ncopy_cut);
-    ASSERT(nsamples >= 200);
+    ASSERT_GE(nsamples, 200);
     ASSERT_EQ(nmismatch, 0);
     ASSERT_EQ(ncopy_mismatch, 0);
-    printf("ok\n");
-    return 0;
 }
+
+static const struct ix_test tests[] = {
+    TEST_ENTRY(table_unwinder_agrees_with_libgcc_in_signal_handler),
+    TEST_LIST_END,
+};
+
+int main(int argc, char **argv)
+{
+    return ix_run_tests(argc, argv, tests);
+}
+

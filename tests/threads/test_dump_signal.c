@@ -17,9 +17,8 @@ static void host_handler(int sig)
     host_handler_calls++;
 }
 
-int main(void)
+TEST(unusable_dump_signals_are_refused)
 {
-    alarm(60);
     introspect_config cfg;
     introspect_config_init(&cfg);
     cfg.addr = "127.0.0.1:0";
@@ -28,11 +27,16 @@ int main(void)
     setenv("INTROSPECT_DUMP_SIGNAL", "27", 1); /* SIGPROF: the CPU profiler's */
     ASSERT_EQ(introspect_start(&cfg), INTROSPECT_EINVAL);
     unsetenv("INTROSPECT_DUMP_SIGNAL");
+}
 
+/* The default dump signal owned by the host: no handler of ours, the host's
+ * left alone, the dump still lists threads (from /proc) and says why. */
+TEST(host_owned_dump_signal_is_left_alone)
+{
     signal(SIGRTMIN + 6, host_handler); /* the default dump signal */
     int port = start_ephemeral();
     struct http_reply r;
-    ASSERT(http_get(port, "/debug/pprof/threads?format=json", &r) == 0);
+    ASSERT_EQ(http_get(port, "/debug/pprof/threads?format=json", &r), 0);
     ASSERT_EQ(r.status, 200);
     ASSERT_STR_CONTAINS(r.body, "\"dump_signal\":0");
     ASSERT_STR_CONTAINS(r.body, "is owned by another handler; choose another with "
@@ -40,7 +44,7 @@ int main(void)
     ASSERT_STR_CONTAINS(r.body, "\"stack_status\":\"nosignal\"");
     ASSERT_STR_CONTAINS(r.body, "\"stack_status\":\"self\"");
     http_reply_free(&r);
-    ASSERT(http_get(port, "/debug/pprof/threads?debug=2", &r) == 0);
+    ASSERT_EQ(http_get(port, "/debug/pprof/threads?debug=2", &r), 0);
     ASSERT_EQ(r.status, 200);
     ASSERT_STR_CONTAINS(r.body, "no dump signal handler installed");
     http_reply_free(&r);
@@ -48,21 +52,35 @@ int main(void)
     struct sigaction now;
     sigaction(SIGRTMIN + 6, NULL, &now);
     ASSERT(now.sa_handler == host_handler);
-    ASSERT(introspect_stop() == 0);
+    ASSERT_OK(introspect_stop());
+}
 
-    /* Another signal works. */
+TEST(another_dump_signal_works)
+{
+    struct http_reply r;
     char sig[16];
     snprintf(sig, sizeof sig, "%d", SIGRTMIN + 7);
     setenv("INTROSPECT_DUMP_SIGNAL", sig, 1);
-    port = start_ephemeral();
-    ASSERT(http_get(port, "/debug/pprof/threads?format=json", &r) == 0);
+    int port = start_ephemeral();
+    ASSERT_EQ(http_get(port, "/debug/pprof/threads?format=json", &r), 0);
     ASSERT_EQ(r.status, 200);
     char want[32];
     snprintf(want, sizeof want, "\"dump_signal\":%d", SIGRTMIN + 7);
     ASSERT_STR_CONTAINS(r.body, want);
     ASSERT_STR_CONTAINS(r.body, "\"stack_status\":\"ok\"");
     http_reply_free(&r);
-    ASSERT(introspect_stop() == 0);
-    printf("ok\n");
-    return 0;
+    ASSERT_OK(introspect_stop());
 }
+
+static const struct ix_test tests[] = {
+    TEST_ENTRY(unusable_dump_signals_are_refused),
+    TEST_ENTRY(host_owned_dump_signal_is_left_alone),
+    TEST_ENTRY(another_dump_signal_works),
+    TEST_LIST_END,
+};
+
+int main(int argc, char **argv)
+{
+    return ix_run_tests(argc, argv, tests);
+}
+
