@@ -16,6 +16,17 @@
 
 #define ALIGNED(p, a) (((uintptr_t)(p) & ((a) - 1)) == 0)
 
+/* Sampling every allocation (rate 1). */
+static int start_rate1(void)
+{
+    introspect_config cfg;
+    introspect_config_init(&cfg);
+    cfg.addr = "127.0.0.1:0";
+    cfg.heap_rate = 1;
+    ASSERT_OK(introspect_start(&cfg));
+    return introspect_port();
+}
+
 static void fill_check(void *p, size_t n, int byte)
 {
     ASSERT(p != NULL);
@@ -46,7 +57,7 @@ __attribute__((noinline)) void hold_blocks(void)
     ASSERT(ALIGNED(g_hold[7], page) && ALIGNED(g_hold[8], page));
     ASSERT(malloc_usable_size(g_hold[8]) >= page);
     for (size_t i = 0; i < 300; i++)
-        ASSERT(((unsigned char *)g_hold[1])[i] == 0);
+        ASSERT_EQ(((unsigned char *)g_hold[1])[i], 0);
     for (int i = 0; i < NHOLD; i++)
         fill_check(g_hold[i], 1, 0x5a);
 }
@@ -61,7 +72,7 @@ __attribute__((noinline)) void *grow_block(void *p, size_t n)
 static long long inuse_bytes_of(int port, const char *fn)
 {
     struct http_reply r;
-    ASSERT(http_get(port, "/debug/pprof/heap", &r) == 0);
+    ASSERT_EQ(http_get(port, "/debug/pprof/heap", &r), 0);
     ASSERT_EQ(r.status, 200);
     char args[512];
     snprintf(args, sizeof args, "-sample_index=inuse_space %s", write_temp("heap", r.body, r.body_len));
@@ -71,8 +82,9 @@ static long long inuse_bytes_of(int port, const char *fn)
     return row_value(rows, n, fn);
 }
 
-static void check_errors_and_edges(void)
+TEST(allocation_errors_and_edges_behave_as_glibc)
 {
+    start_rate1();
     void *p = (void *)1;
     ASSERT_EQ(posix_memalign(&p, 3, 10), EINVAL);
     ASSERT_EQ(posix_memalign(&p, 4, 10), EINVAL); /* not a multiple of sizeof(void *) */
@@ -99,10 +111,12 @@ static void check_errors_and_edges(void)
     void *q = malloc(10);
     void *r = realloc(q, 0); /* glibc frees and returns NULL; others a minimal block */
     free(r);
+    ASSERT_OK(introspect_stop());
 }
 
-static void check_realloc_keeps(void)
+TEST(realloc_keeps_contents_and_free_keeps_errno)
 {
+    start_rate1();
     unsigned char *p = malloc(64);
     for (int i = 0; i < 64; i++)
         p[i] = (unsigned char)i;
@@ -117,6 +131,7 @@ static void check_realloc_keeps(void)
     errno = e;
     free(p);
     ASSERT_EQ(errno, e);
+    ASSERT_OK(introspect_stop());
 }
 
 static void *churner(void *arg)
@@ -125,10 +140,11 @@ static void *churner(void *arg)
     return NULL;
 }
 
-static void check_fork(void)
+TEST(fork_while_allocating_children_exit_cleanly)
 {
+    start_rate1();
     pthread_t th;
-    pthread_create(&th, NULL, churner, (void *)1);
+    ASSERT_EQ(pthread_create(&th, NULL, churner, (void *)1), 0);
     for (int i = 0; i < 20; i++) {
         pid_t pid = fork();
         if (pid == 0) {
@@ -138,17 +154,20 @@ static void check_fork(void)
             free(s);
             _exit(0);
         }
+        ASSERT_GT(pid, 0);
         int st;
-        ASSERT(waitpid(pid, &st, 0) == pid);
-        ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        ASSERT_EQ(waitpid(pid, &st, 0), pid);
+        ASSERT(WIFEXITED(st));
+        ASSERT_EQ(WEXITSTATUS(st), 0);
     }
-    pthread_join(th, NULL);
+    ASSERT_EQ(pthread_join(th, NULL), 0);
+    ASSERT_OK(introspect_stop());
 }
 
 static long long vars_number(int port, const char *key)
 {
     struct http_reply r;
-    ASSERT(http_get(port, "/debug/vars", &r) == 0);
+    ASSERT_EQ(http_get(port, "/debug/vars", &r), 0);
     char want[64];
     snprintf(want, sizeof want, "\"%s\":", key);
     const char *at = strstr(r.body, want);
@@ -165,22 +184,26 @@ static void *thousand(void *arg)
     return NULL;
 }
 
-static void check_counts_across_thread_exit(int port)
+TEST(malloc_counts_survive_thread_exit)
 {
+    int port = start_rate1();
     long long m0 = vars_number(port, "Mallocs"), f0 = vars_number(port, "Frees");
     pthread_t th[4];
     for (int i = 0; i < 4; i++)
-        pthread_create(&th[i], NULL, thousand, NULL);
+        ASSERT_EQ(pthread_create(&th[i], NULL, thousand, NULL), 0);
     for (int i = 0; i < 4; i++)
-        pthread_join(th[i], NULL);
+        ASSERT_EQ(pthread_join(th[i], NULL), 0);
     long long m1 = vars_number(port, "Mallocs"), f1 = vars_number(port, "Frees");
     printf("counts: mallocs +%lld frees +%lld\n", m1 - m0, f1 - f0);
-    ASSERT(m1 - m0 >= 4000 && f1 - f0 >= 4000);
+    ASSERT_GE(m1 - m0, 4000);
+    ASSERT_GE(f1 - f0, 4000);
+    ASSERT_OK(introspect_stop());
 }
 
-int main(void)
+/* An unsampled pointer from before a restart grows into a sampled one; at
+ * rate 1 the in-use bytes per function are exact and follow realloc. */
+TEST(inuse_bytes_exact_at_rate_1_and_follow_realloc)
 {
-    skip_if_sanitized();
     alarm(200);
     /* Sampling off: an unsampled pointer from before the (re)start. */
     introspect_config cfg;
@@ -200,8 +223,8 @@ int main(void)
     churn(300, 1);
     old = grow_block(old, 4000); /* unsampled -> sampled */
     for (int i = 0; i < 48; i++)
-        ASSERT(old[i] == 7);
-    ASSERT(malloc_usable_size(old) >= 4000);
+        ASSERT_EQ(old[i], 7);
+    ASSERT_GE(malloc_usable_size(old), 4000);
 
     hold_blocks();
     long long got = inuse_bytes_of(port, "hold_blocks");
@@ -219,12 +242,21 @@ int main(void)
     ASSERT_EQ(inuse_bytes_of(port, "hold_blocks"), 0);
     ASSERT_EQ(inuse_bytes_of(port, "grow_block"), 0);
 
-    check_errors_and_edges();
-    check_realloc_keeps();
-    check_fork();
-    check_counts_across_thread_exit(port);
     ASSERT_EQ(vars_number(port, "HeapSampleRate"), 1);
     ASSERT_EQ(introspect_stop(), 0);
-    printf("ok\n");
-    return 0;
+}
+
+static const struct ix_test tests[] = {
+    TEST_ENTRY(inuse_bytes_exact_at_rate_1_and_follow_realloc),
+    TEST_ENTRY(allocation_errors_and_edges_behave_as_glibc),
+    TEST_ENTRY(realloc_keeps_contents_and_free_keeps_errno),
+    TEST_ENTRY(fork_while_allocating_children_exit_cleanly),
+    TEST_ENTRY(malloc_counts_survive_thread_exit),
+    TEST_LIST_END,
+};
+
+int main(int argc, char **argv)
+{
+    skip_if_sanitized();
+    return ix_run_tests(argc, argv, tests);
 }
