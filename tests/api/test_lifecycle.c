@@ -82,7 +82,7 @@ TEST(environment_overrides_config)
     introspect_config_init(&cfg);
     cfg.addr = "127.0.0.1:1"; /* overridden by the environment */
     ASSERT_EQ(introspect_start(&cfg), 0);
-    ASSERT(introspect_port() > 1);
+    ASSERT_GT(introspect_port(), 1);
     ASSERT_OK(introspect_stop());
     setenv("INTROSPECT_MAX_CONNECTIONS", "lots", 1);
     ASSERT_EQ(introspect_start(&cfg), INTROSPECT_EINVAL);

@@ -107,7 +107,7 @@ int main()
                               phdr_storm};
     pthread_t t[6];
     for (int i = 0; i < 6; i++)
-        ASSERT(pthread_create(&t[i], nullptr, fns[i], nullptr) == 0);
+        ASSERT_EQ(pthread_create(&t[i], nullptr, fns[i], nullptr), 0);
     if (perf_available()) {
         profile_with("perf");
         profile_with("perf-signal"); // the live-stack walk in a handler, under the storm

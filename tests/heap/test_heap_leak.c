@@ -44,18 +44,18 @@ static void check_near(const char *what, long long got, size_t truth)
 static void check_errors(int port)
 {
     struct http_reply r;
-    ASSERT(http_get(port, "/debug/pprof/heap?seconds=abc", &r) == 0);
+    ASSERT_EQ(http_get(port, "/debug/pprof/heap?seconds=abc", &r), 0);
     ASSERT_EQ(r.status, 400);
     ASSERT_STR_CONTAINS(r.body, "invalid value for \"seconds\" - must be a positive integer");
     http_reply_free(&r);
-    ASSERT(http_get(port, "/debug/pprof/allocs?seconds=1&debug=1", &r) == 0);
+    ASSERT_EQ(http_get(port, "/debug/pprof/allocs?seconds=1&debug=1", &r), 0);
     ASSERT_EQ(r.status, 400);
     ASSERT_STR_CONTAINS(r.body, "seconds and debug params are incompatible");
     http_reply_free(&r);
-    ASSERT(http_get(port, "/debug/pprof/heap?seconds=999999", &r) == 0);
+    ASSERT_EQ(http_get(port, "/debug/pprof/heap?seconds=999999", &r), 0);
     ASSERT_EQ(r.status, 400);
     http_reply_free(&r);
-    ASSERT(http_get(port, "/debug/pprof/heap?gc=1&format=nope", &r) == 0);
+    ASSERT_EQ(http_get(port, "/debug/pprof/heap?gc=1&format=nope", &r), 0);
     ASSERT_EQ(r.status, 400);
     http_reply_free(&r);
 }
@@ -64,7 +64,7 @@ static void check_memstats(int port, const char *profiler, const char *allocator
 {
     struct http_reply r;
     char want[128];
-    ASSERT(http_get(port, "/debug/vars", &r) == 0);
+    ASSERT_EQ(http_get(port, "/debug/vars", &r), 0);
     ASSERT_EQ(r.status, 200);
     snprintf(want, sizeof want, "\"HeapProfiler\":\"%s\"", profiler);
     ASSERT_STR_CONTAINS(r.body, want);
@@ -73,7 +73,7 @@ static void check_memstats(int port, const char *profiler, const char *allocator
     ASSERT_STR_CONTAINS(r.body, "\"Mallocs\":");
     ASSERT_STR_CONTAINS(r.body, "\"inuse_bytes\":");
     http_reply_free(&r);
-    ASSERT(http_get(port, "/metrics", &r) == 0);
+    ASSERT_EQ(http_get(port, "/metrics", &r), 0);
     ASSERT_STR_CONTAINS(r.body, "introspect_heap_mallocs_total ");
     ASSERT_STR_CONTAINS(r.body, "introspect_allocator_inuse_bytes ");
     snprintf(want, sizeof want, "allocator=\"%s\"", allocator);
@@ -97,7 +97,7 @@ int main(void)
 
     pthread_t th[2];
     for (int i = 0; i < 2; i++)
-        pthread_create(&th[i], NULL, churner, (void *)(uintptr_t)(i + 1));
+        ASSERT_EQ(pthread_create(&th[i], NULL, churner, (void *)(uintptr_t)(i + 1)), 0);
     for (int i = 0; i < 16; i++) { /* the leak, interleaved with churn */
         leak_memory(LEAK_COUNT / 16, LEAK_SIZE);
         churn(20000, 100 + (unsigned)i);
@@ -109,7 +109,7 @@ int main(void)
     check_errors(port);
     /* Fetched here, read by pprof from a file: pprof symbolizes locally. */
     struct http_reply hr;
-    ASSERT(http_get(port, "/debug/pprof/heap", &hr) == 0);
+    ASSERT_EQ(http_get(port, "/debug/pprof/heap", &hr), 0);
     ASSERT_EQ(hr.status, 200);
     char args[512];
     snprintf(args, sizeof args, "-sample_index=inuse_space %s",
@@ -124,17 +124,17 @@ int main(void)
         introspect_stop();
         return 0;
     }
-    ASSERT(n > 0);
+    ASSERT_GT(n, 0);
     if (strcmp(rows[0].name, "leak_memory") != 0)
         fprintf(stderr, "%s\n", raw);
-    ASSERT(strcmp(rows[0].name, "leak_memory") == 0);
+    ASSERT_STR_EQ(rows[0].name, "leak_memory");
     check_near("inuse leak_memory", rows[0].flat, leaked_bytes(0));
     free(raw);
 
     /* Delta: a second leak inside a 3 s window. */
     struct delta_req d = {.port = port};
     pthread_t dt;
-    pthread_create(&dt, NULL, fetch_delta, &d);
+    ASSERT_EQ(pthread_create(&dt, NULL, fetch_delta, &d), 0);
     sleep(1);
     leak_more(LEAK_COUNT / 2, LEAK_SIZE);
     churn(50000, 7);
@@ -145,15 +145,15 @@ int main(void)
     const char *path = write_temp("heapdelta", d.reply.body, d.reply.body_len);
     snprintf(args, sizeof args, "-sample_index=inuse_space %s", path);
     n = pprof_top(args, rows, 200, NULL);
-    ASSERT(n > 0);
-    ASSERT(strcmp(rows[0].name, "leak_more") == 0);
+    ASSERT_GT(n, 0);
+    ASSERT_STR_EQ(rows[0].name, "leak_more");
     check_near("delta leak_more", rows[0].flat, leaked_bytes(1));
     ASSERT(row_value(rows, n, "leak_memory") == 0); /* no growth there in the window */
     http_reply_free(&d.reply);
 
     /* allocs: alloc_space by default; debug=1 legacy text that pprof reads. */
     struct http_reply r;
-    ASSERT(http_get(port, "/debug/pprof/allocs", &r) == 0);
+    ASSERT_EQ(http_get(port, "/debug/pprof/allocs", &r), 0);
     ASSERT_EQ(r.status, 200);
     path = write_temp("allocs", r.body, r.body_len);
     char cmd[1024], *out;
@@ -168,14 +168,14 @@ int main(void)
     ASSERT_STR_CONTAINS(out, "period: 16384");
     free(out);
     http_reply_free(&r);
-    ASSERT(http_get(port, "/debug/pprof/heap?debug=1", &r) == 0);
+    ASSERT_EQ(http_get(port, "/debug/pprof/heap?debug=1", &r), 0);
     ASSERT_EQ(r.status, 200);
     ASSERT_STR_CONTAINS(r.body, "heap profile: ");
     ASSERT_STR_CONTAINS(r.body, "@ heap/32768\n");
     path = write_temp("heaptext", r.body, r.body_len);
     snprintf(args, sizeof args, "-sample_index=inuse_space %s", path);
     n = pprof_top(args, rows, 200, NULL); /* pprof parses the legacy form */
-    ASSERT(n > 0);
+    ASSERT_GT(n, 0);
     http_reply_free(&r);
 
     ASSERT_EQ(introspect_stop(), 0);

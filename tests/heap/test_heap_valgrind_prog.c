@@ -27,15 +27,15 @@ int main(void)
     char want[64];
     snprintf(want, sizeof want, "\"HeapProfiler\":\"%s\"", mode);
     struct http_reply r;
-    ASSERT(http_get(port, "/debug/vars", &r) == 0);
+    ASSERT_EQ(http_get(port, "/debug/vars", &r), 0);
     ASSERT_STR_CONTAINS(r.body, want);
     http_reply_free(&r);
-    ASSERT(http_get(port, "/debug/pprof/heap?debug=1", &r) == 0);
+    ASSERT_EQ(http_get(port, "/debug/pprof/heap?debug=1", &r), 0);
     ASSERT_EQ(r.status, 200);
     if (strcmp(mode, "interpose") == 0)
         ASSERT_STR_CONTAINS(r.body, "leak_memory");
     http_reply_free(&r);
-    ASSERT(http_get(port, "/debug/pprof/allocs", &r) == 0);
+    ASSERT_EQ(http_get(port, "/debug/pprof/allocs", &r), 0);
     ASSERT_EQ(r.status, 200);
     http_reply_free(&r);
     ASSERT_EQ(introspect_stop(), 0);

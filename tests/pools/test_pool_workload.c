@@ -109,7 +109,7 @@ static void *watcher(void *arg)
     int *polls = arg;
     while (!atomic_load(&g_done)) {
         struct http_reply r;
-        ASSERT(http_get(g_port, "/debug/vars", &r) == 0);
+        ASSERT_EQ(http_get(g_port, "/debug/vars", &r), 0);
         ASSERT_EQ(r.status, 200);
         long long in_use = json_field(r.body, "work", "InUse");
         long long open = json_field(r.body, "work", "OpenConnections");
@@ -138,7 +138,7 @@ static void test_contention(void)
     pthread_join(watch, NULL);
     ASSERT_EQ(atomic_load(&g_errors), 0);
     ASSERT(atomic_load(&g_holding_max) <= POOL_SIZE);
-    ASSERT(polls > 0);
+    ASSERT_GT(polls, 0);
 
     vars_assert(g_port, "work",
                 "p['Acquires']==48 and p['WaitCount']>0 and "

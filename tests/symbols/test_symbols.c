@@ -327,7 +327,7 @@ static void check_resolved_view_dedupes_and_flags_truthfully(const struct ix_res
 {
     for (size_t i = 0; i < r->nfunctions; i++)
         for (size_t k = i + 1; k < r->nfunctions; k++)
-            ASSERT(strcmp(r->functions[i].name, r->functions[k].name) ||
+            ASSERT(strcmp(r->functions[i].name, r->functions[k].name) != 0 ||
                    (r->functions[i].filename && r->functions[k].filename &&
                     strcmp(r->functions[i].filename, r->functions[k].filename)));
     ASSERT_STR_EQ(r->mappings[0].filename, exe_path());
