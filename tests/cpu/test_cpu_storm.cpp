@@ -100,7 +100,7 @@ static void profile_with(const char *engine)
     ASSERT_EQ(introspect_stop(), 0);
 }
 
-int main()
+TEST(profiling_survives_loader_unwinder_and_backtrace_storm)
 {
     alarm(120); // watchdog: a deadlock fails the test
     void *(*fns[])(void *) = {dl_storm, dl_storm, throw_storm, throw_storm, backtrace_storm,
@@ -115,10 +115,21 @@ int main()
     profile_with("timer");
     stop_all = 1;
     for (auto &th : t)
-        pthread_join(th, nullptr);
+        ASSERT_EQ(pthread_join(th, nullptr), 0);
     std::printf("dlopen/dlclose %ld, throws %ld, backtraces %ld, dl_iterate_phdr %ld\n",
                 dl_loops.load(), throws.load(), backtraces.load(), phdr_walks.load());
-    ASSERT(dl_loops > 0 && throws > 0 && backtraces > 0 && phdr_walks > 0);
-    std::printf("ok\n");
-    return 0;
+    ASSERT_GT(dl_loops.load(), 0); // every storm really ran
+    ASSERT_GT(throws.load(), 0);
+    ASSERT_GT(backtraces.load(), 0);
+    ASSERT_GT(phdr_walks.load(), 0);
+}
+
+static const struct ix_test tests[] = {
+    TEST_ENTRY(profiling_survives_loader_unwinder_and_backtrace_storm),
+    TEST_LIST_END,
+};
+
+int main(int argc, char **argv)
+{
+    return ix_run_tests(argc, argv, tests);
 }
