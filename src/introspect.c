@@ -1,4 +1,7 @@
-/* Lifecycle: start, stop, errors, and the LD_PRELOAD constructor. */
+/* The public entry points of the module as a whole: introspect_start/stop/port,
+ * error strings and the last start error, the version, and the LD_PRELOAD
+ * constructor of zero-code mode. Also the process-wide running state of
+ * runtime.h (running config, stopping flag, cancellable waits). */
 #include <arpa/inet.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -25,31 +28,17 @@ const struct ix_config *ix_running_config(void) { return atomic_load(&g_running)
 
 int ix_stopping(void) { return atomic_load(&g_stopping); }
 
-long long ix_mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-double ix_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-int ix_wait_ms(const struct ix_request *r, long ms)
+enum ix_wait ix_wait_ms(const struct ix_cancel *c, long ms)
 {
     long long end = ix_mono_ns() + (long long)ms * 1000000LL;
     for (;;) {
         if (ix_stopping())
-            return 2;
-        if (r && ix_client_gone(r))
-            return 1;
+            return IX_WAIT_STOPPING;
+        if (ix_cancelled(c))
+            return IX_WAIT_CANCELLED;
         long long left = end - ix_mono_ns();
         if (left <= 0)
-            return 0;
+            return IX_WAIT_DONE;
         struct timespec ts = {0, left > 50000000LL ? 50000000L : (long)left};
         nanosleep(&ts, NULL);
     }

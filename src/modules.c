@@ -1,31 +1,46 @@
 #include "modules.h"
 
-#include "sampling/block/store.h"
 #include "gcstats/memtrace.h"
+#include "http/router.h"
+#include "sampling/block/store.h"
 #include "sampling/heap/heap.h"
 
 struct ix_module {
-    const char *name;
     int (*start)(const struct ix_config *cfg, char *why, size_t whylen);
-    void (*stop)(void);
+    void (*stop)(void); /* NULL: nothing to stop */
 };
 
-/* Append new modules here. */
+/* The heap sampler keeps every request handler's allocations out of the heap
+ * profile: it asks the router to run its exclude pair around each handler. */
+static const struct ix_handler_guard heap_guard = {ix_heap_exclude_begin, ix_heap_exclude_end};
+
+static int heap_start(const struct ix_config *cfg, char *why, size_t whylen)
+{
+    int rc = ix_heap_start(cfg, why, whylen);
+    if (rc == 0)
+        ix_router_set_guard(&heap_guard);
+    return rc;
+}
+
+static void heap_stop(void)
+{
+    ix_router_set_guard(NULL);
+    ix_heap_stop();
+}
+
+/* Append new modules here, in start order. */
 static const struct ix_module modules[] = {
-    {"none", NULL, NULL},
-    {"block", ix_block_start, NULL},
-    {"thread_dump", ix_thread_dump_start, NULL},
-    {"tasks", ix_tasks_start, NULL},
-    {"heap", ix_heap_start, ix_heap_stop},
-    {"memtrace", ix_memtrace_start, ix_memtrace_stop},
+    {ix_block_start, NULL},
+    {ix_thread_dump_start, NULL},
+    {ix_tasks_start, NULL},
+    {heap_start, heap_stop},
+    {ix_memtrace_start, ix_memtrace_stop},
 };
 static const size_t nmodules = sizeof modules / sizeof modules[0];
 
 int ix_modules_start(const struct ix_config *cfg, char *why, size_t whylen)
 {
     for (size_t i = 0; i < nmodules; i++) {
-        if (!modules[i].start)
-            continue;
         int rc = modules[i].start(cfg, why, whylen);
         if (rc) {
             while (i-- > 0)

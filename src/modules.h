@@ -1,8 +1,8 @@
 /* Producers that keep state while the server runs (samplers, registries
  * with threads) start and stop with it. Each module's hooks are listed in
  * modules.c, in start order; stop runs in reverse. */
-#ifndef IX_LIFECYCLE_H
-#define IX_LIFECYCLE_H
+#ifndef IX_MODULES_H
+#define IX_MODULES_H
 
 #include <stddef.h>
 #include "config.h"

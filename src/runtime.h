@@ -1,20 +1,26 @@
-/* Process-wide state of the running module (one server per process). */
+/* Process-wide state of the running module (one server per process), as
+ * every layer may read it. Knows nothing of HTTP: a wait is cancelled through
+ * util/cancel.h, which an endpoint fills from its request. */
 #ifndef IX_RUNTIME_H
 #define IX_RUNTIME_H
 
 #include "config.h"
-#include "http/request.h"
+#include "util/cancel.h"
+#include "util/clock.h"
 
 /* The effective config while running; NULL when stopped. */
 const struct ix_config *ix_running_config(void);
 /* 1 once introspect_stop() has begun: long handlers must return early. */
 int ix_stopping(void);
-/* Sleep up to ms milliseconds in short steps. Returns 0 when the time passed,
- * 1 when the client went away, 2 when the module is stopping. */
-int ix_wait_ms(const struct ix_request *r, long ms);
-/* Seconds since the epoch when the module was loaded (process start is in gcstats). */
-double ix_now(void);
-/* Monotonic nanoseconds. */
-long long ix_mono_ns(void);
+
+/* Why ix_wait_ms returned. */
+enum ix_wait {
+    IX_WAIT_DONE = 0,     /* the time passed */
+    IX_WAIT_CANCELLED = 1, /* the cancel callback said stop (the client went away) */
+    IX_WAIT_STOPPING = 2, /* the module is stopping */
+};
+/* Sleep up to ms milliseconds in short steps, checking c (may be NULL) and
+ * ix_stopping() between them. */
+enum ix_wait ix_wait_ms(const struct ix_cancel *c, long ms);
 
 #endif

@@ -9,6 +9,7 @@
 #include "http/heavy.h"
 #include "endpoints/serve_profile.h"
 #include "runtime.h"
+#include "registry/pools.h"
 #include "sampling/block/store.h"
 
 static void serve(const struct ix_request *req, struct ix_response *resp,
@@ -16,7 +17,7 @@ static void serve(const struct ix_request *req, struct ix_response *resp,
 {
     struct ix_profile p;
     ix_profile_init(&p, "block");
-    if (ix_block_profile(&p, now, base))
+    if (ix_block_profile(&p, now, base, ix_pool_name))
         ix_respond_error(resp, 500, "out of memory while building the block profile");
     else
         ix_serve_profile(req, resp, &p, base ? "block-delta" : "block");
@@ -66,7 +67,8 @@ void ix_ep_block(const struct ix_request *req, struct ix_response *resp)
             ix_respond_error(resp, 500, "out of memory");
             return;
         }
-        int w = ix_wait_ms(req, sec * 1000);
+        struct ix_cancel gone = ix_request_cancel(req);
+        enum ix_wait w = ix_wait_ms(&gone, sec * 1000);
         ix_heavy_done("block-delta");
         if (w) {
             ix_block_snap_free(&base);

@@ -66,7 +66,8 @@ static void serve_delta(const struct ix_request *req, struct ix_response *resp, 
         return;
     struct ix_profile p0, p1, d;
     int rc = ix_heap_profile(&p0, name);
-    int waited = rc ? 0 : ix_wait_ms(req, sec * 1000);
+    struct ix_cancel gone = ix_request_cancel(req);
+    enum ix_wait waited = rc ? IX_WAIT_DONE : ix_wait_ms(&gone, sec * 1000);
     if (rc == 0 && waited == 0)
         rc = ix_heap_profile(&p1, name);
     else

@@ -54,15 +54,16 @@ static void refuse(struct ix_response *resp, int rc, const char *why)
 }
 
 /* Sleep through the profile; 0 when it ran its course, else ix_wait_ms's reason. */
-static int capture(const struct ix_request *req, long seconds)
+static enum ix_wait capture(const struct ix_request *req, long seconds)
 {
+    struct ix_cancel gone = ix_request_cancel(req);
     long long end = ix_mono_ns() + seconds * 1000000000LL;
     for (;;) {
         long long left = end - ix_mono_ns();
         if (left <= 0)
             return 0;
         long ms = left / 1000000 + 1;
-        int rc = ix_wait_ms(req, ms < POLL_MS ? ms : POLL_MS);
+        int rc = ix_wait_ms(&gone, ms < POLL_MS ? ms : POLL_MS);
         ix_cpu_poll();
         if (rc)
             return rc;

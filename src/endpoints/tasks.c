@@ -10,7 +10,6 @@
 #include "format/json.h"
 #include "format/task_json.h"
 #include "registry/tasks.h"
-#include "runtime.h"
 
 struct view {
     struct ix_task_summary sum;

@@ -20,7 +20,7 @@
 #include "format/frames.h"
 #include "format/json.h"
 #include "introspect.h"
-#include "runtime.h"
+#include "util/clock.h"
 #include "sampling/threads/create.h"
 #include "registry/tasks.h"
 #include "sampling/threads/dump.h"

@@ -10,6 +10,7 @@
 
 #include "util/arena.h"
 #include "util/grow.h"
+#include "util/hash.h"
 
 struct stack {
     const char *text;
@@ -26,13 +27,7 @@ struct stack_set {
     struct ix_arena_block *arena;
 };
 
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return h;
-}
+static uint64_t hash_bytes(const char *s, size_t n) { return ix_hash_bytes(IX_HASH_INIT, s, n); }
 
 static uint32_t *find_slot(const struct stack_set *ss, const char *text, size_t len, uint64_t h)
 {

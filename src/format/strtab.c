@@ -1,15 +1,10 @@
 #include "format/strtab.h"
+#include "util/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
+static uint64_t hash(const char *s) { return ix_hash_str(IX_HASH_INIT, s); }
 
 void ix_strtab_init(struct ix_strtab *t)
 {

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "sampling/heap/heap.h"
-#include "sampling/heap/internal.h"
+#include "sampling/heap/interpose.h"
 
 enum kind { K_UNKNOWN, K_GLIBC, K_TCMALLOC, K_JEMALLOC };
 

@@ -6,7 +6,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "runtime.h"
+#include "util/clock.h"
 
 struct ix_conn {
     int fd;
@@ -40,13 +40,7 @@ static void *reaper_main(void *arg)
     struct ix_conntrack *t = arg;
     pthread_mutex_lock(&t->mu);
     while (!t->stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += 250000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        struct timespec ts = ix_mono_deadline(250);
         pthread_cond_timedwait(&t->cv, &t->mu, &ts);
         long long now = ix_mono_ns();
         for (struct ix_conn *c = t->head; c; c = c->next) {

@@ -3,7 +3,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "runtime.h"
+#include "util/clock.h"
 
 #define MAX_KINDS 32
 

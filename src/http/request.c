@@ -149,6 +149,13 @@ int ix_client_gone(const struct ix_request *r)
     return r->client_gone_fn ? r->client_gone_fn(r) : 0;
 }
 
+static int request_gone(void *r) { return ix_client_gone(r); }
+
+struct ix_cancel ix_request_cancel(const struct ix_request *r)
+{
+    return (struct ix_cancel){request_gone, (void *)r};
+}
+
 void ix_response_init(struct ix_response *resp)
 {
     memset(resp, 0, sizeof *resp);

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include "util/buf.h"
+#include "util/cancel.h"
 
 #define IX_MAX_PARAMS 32
 #define IX_MAX_HEADERS 8
@@ -63,6 +64,8 @@ int ix_param_long(const struct ix_request *r, struct ix_response *resp, const ch
 const char *ix_header(const struct ix_request *r, const char *name);
 /* 1 when the client has closed its side (used by long captures). */
 int ix_client_gone(const struct ix_request *r);
+/* A cancel handle for producers' waits (util/cancel.h): "the client went away". */
+struct ix_cancel ix_request_cancel(const struct ix_request *r);
 
 void ix_response_init(struct ix_response *resp);
 void ix_response_free(struct ix_response *resp);

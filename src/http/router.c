@@ -1,9 +1,14 @@
 #include "http/router.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+
 #include "runtime.h"
-#include "sampling/heap/heap.h"
+
+static const struct ix_handler_guard *_Atomic g_guard;
+
+void ix_router_set_guard(const struct ix_handler_guard *g) { atomic_store(&g_guard, g); }
 
 static const struct ix_route *find_route(const char *path)
 {
@@ -141,7 +146,10 @@ void ix_route_request(const struct ix_request *req, struct ix_response *resp)
         ix_response_header(resp, "Allow", "%s", (r->methods & IX_POST) ? "GET, HEAD, POST" : "GET, HEAD");
         return;
     }
-    ix_heap_exclude_begin(); /* the module's own work (symbol caches...) stays out of heap profiles */
+    const struct ix_handler_guard *g = atomic_load(&g_guard);
+    if (g)
+        g->enter();
     r->handler(req, resp);
-    ix_heap_exclude_end();
+    if (g)
+        g->leave();
 }

@@ -21,6 +21,16 @@ struct ix_route {
 extern const struct ix_route ix_routes[];
 extern const size_t ix_nroutes;
 
+/* Calls made around every handler, on the handler's thread. The router does
+ * not know who asks: the heap sampler's module registers its "exclude this
+ * thread" pair, so the module's own work (symbol caches, encoders) stays out
+ * of heap profiles. Set at start before the server listens; NULL clears. */
+struct ix_handler_guard {
+    void (*enter)(void);
+    void (*leave)(void);
+};
+void ix_router_set_guard(const struct ix_handler_guard *g);
+
 /* Route and answer one parsed request. */
 void ix_route_request(const struct ix_request *req, struct ix_response *resp);
 

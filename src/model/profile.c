@@ -9,6 +9,7 @@
 #include "util/arena.h"
 #include "util/grow.h"
 #include "util/u64map.h"
+#include "util/hash.h"
 
 void ix_profile_init(struct ix_profile *p, const char *name)
 {
@@ -52,28 +53,16 @@ const char *ix_profile_strdup(struct ix_profile *p, const char *s)
     return s ? ix_arena_strdup(&p->arena, s) : NULL;
 }
 
-static uint64_t mix(uint64_t h, uint64_t v)
-{
-    h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-    return h;
-}
-
-static uint64_t str_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; s && *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
+static uint64_t str_hash(const char *s) { return ix_hash_str(IX_HASH_INIT, s); }
 
 static uint64_t sample_hash(const uintptr_t *pcs, int n, const struct ix_label *l, int nl)
 {
-    uint64_t h = (uint64_t)n;
-    for (int i = 0; i < n; i++)
-        h = mix(h, pcs[i]);
-    for (int i = 0; i < nl; i++)
-        h = mix(mix(mix(h, str_hash(l[i].key)), str_hash(l[i].str)), (uint64_t)l[i].num);
-    return h;
+    uint64_t h = ix_hash_pcs(ix_hash_u64(IX_HASH_INIT, (uint64_t)n), pcs, n);
+    for (int i = 0; i < nl; i++) {
+        h = ix_hash_u64(ix_hash_str(ix_hash_str(h, l[i].key), l[i].str), 0xff);
+        h = ix_hash_u64(h, (uint64_t)l[i].num);
+    }
+    return ix_hash_fold(h);
 }
 
 static int same_str(const char *a, const char *b)

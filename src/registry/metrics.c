@@ -16,6 +16,7 @@
 #include "introspect.h"
 #include "registry/registry.h"
 #include "util/atomic_double.h"
+#include "util/hash.h"
 
 #define NCHAINS 256
 #define MAX_SERIES_PER_METRIC 100000
@@ -170,12 +171,9 @@ static int new_metric(enum kind k, const char *name, const char *help, const cha
 
 static uint64_t hash_values(const char *const *v, size_t n)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) {
-        for (const char *p = v[i]; *p; p++)
-            h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-        h = (h ^ 0xff) * 1099511628211ULL; /* separator: ("a","bc") != ("ab","c") */
-    }
+    uint64_t h = IX_HASH_INIT;
+    for (size_t i = 0; i < n; i++) /* 0xff separates: ("a","bc") != ("ab","c") */
+        h = ix_hash_u64(ix_hash_str(h, v[i]), 0xff);
     return h;
 }
 

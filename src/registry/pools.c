@@ -9,6 +9,7 @@
  * block profile's labels. A name registered again reuses its slot and its
  * counters continue, as Prometheus counters should. */
 #include "registry/pools.h"
+#include "util/clock.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -47,12 +48,6 @@ static pthread_mutex_t g_reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct introspect_pool *_Atomic g_slots[IX_POOL_MAX];
 static atomic_int g_nslots;
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 int ix_pool_bucket(int64_t ns)
 {
@@ -160,7 +155,7 @@ int64_t introspect_pool_acquire_start(introspect_pool *p)
     if (!p)
         return INTROSPECT_EINVAL;
     atomic_fetch_add_explicit(&p->pending, 1, R);
-    return mono_ns();
+    return ix_mono_ns();
 }
 
 static void note_in_use(introspect_pool *p)
@@ -194,7 +189,7 @@ int introspect_pool_acquire_end(introspect_pool *p, int64_t token, int outcome, 
     }
     if (waited == INTROSPECT_POOL_NOWAIT)
         return 0; /* the common case needs no second clock read */
-    int64_t ns = mono_ns() - token;
+    int64_t ns = ix_mono_ns() - token;
     if (ns < 0)
         ns = 0;
     if (waited == INTROSPECT_POOL_WAIT_AUTO &&

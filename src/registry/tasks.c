@@ -24,6 +24,7 @@
  * instant is not detected). The live cap is approximate by the slots
  * sitting in thread caches (at most 64 per thread). */
 #include "registry/tasks.h"
+#include "util/clock.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -115,19 +116,9 @@ static pthread_mutex_t g_intern_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ix_stack_table g_task_stacks = IX_STACK_TABLE_INIT(1024);
 static __thread struct tcache tc;
 
-static inline int64_t coarse_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
+static inline int64_t coarse_ns(void) { return ix_mono_coarse_ns(); }
 
-int64_t introspect_monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
+int64_t introspect_monotonic_ns(void) { return ix_mono_ns(); }
 
 void ix_tasks_configure(unsigned stack_every, unsigned max_tasks)
 {

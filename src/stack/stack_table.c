@@ -1,17 +1,12 @@
 #include "stack/stack_table.h"
+#include "util/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 static uint64_t hash_pcs(const uintptr_t *pcs, int n)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (int i = 0; i < n; i++) {
-        h ^= (uint64_t)pcs[i];
-        h *= 1099511628211ULL;
-        h ^= h >> 29;
-    }
-    return h;
+    return ix_hash_fold(ix_hash_pcs(IX_HASH_INIT, pcs, n));
 }
 
 static int ensure_alloc(struct ix_stack_table *t)

@@ -1,6 +1,7 @@
 /* Unwind tables from .eh_frame (see stack/unwind_tables.h). Runs on the profiling
  * thread only: allocates, parses, sorts; the handler reads the result. */
 #include "stack/unwind_tables.h"
+#include "util/clock.h"
 
 #include <link.h>
 #include <stdatomic.h>
@@ -54,12 +55,6 @@ static const struct ix_usnapshot *_Atomic g_current;
 static unsigned long long g_adds = ~0ULL, g_subs = ~0ULL;
 static pthread_mutex_t g_update_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static long long mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* ---- DWARF primitives ---- */
 static uint64_t uleb(const uint8_t **p, const uint8_t *end)
@@ -579,7 +574,7 @@ static int publish(struct scan *sc)
     const struct ix_usnapshot *old = atomic_exchange(&g_current, snap);
     if (old) {
         ret->snap = (struct ix_usnapshot *)old;
-        ret->when = mono_ns();
+        ret->when = ix_mono_ns();
         ret->next = g_retired;
         g_retired = ret;
     } else {
@@ -600,7 +595,7 @@ int ix_unwind_tables_update(void)
         rc = -1;
     else if (!sc.unchanged)
         rc = publish(&sc);
-    free_old_snapshots(mono_ns());
+    free_old_snapshots(ix_mono_ns());
     free(sc.objs);
     pthread_mutex_unlock(&g_update_lock);
     return rc;

@@ -12,7 +12,9 @@
 #include <time.h>
 
 #include "config.h"
-#include "registry/pools.h"
+#include "introspect.h"
+#include "util/hash.h"
+#include "util/random.h"
 
 #define NBUCKETS 1024
 
@@ -50,19 +52,13 @@ int ix_block_start(const struct ix_config *cfg, char *why, size_t whylen)
     return 0;
 }
 
-/* xorshift64*, one state per thread: no shared cache line on the hot path. */
+/* One state per thread: no shared cache line on the hot path. */
 static uint64_t rand64(void)
 {
     static _Thread_local uint64_t s;
-    if (!s) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        s = ((uint64_t)ts.tv_nsec ^ (uint64_t)(uintptr_t)&s) | 1;
-    }
-    s ^= s >> 12;
-    s ^= s << 25;
-    s ^= s >> 27;
-    return s * 0x2545F4914F6CDD1DULL;
+    if (!s)
+        s = ix_rand_seed(&s);
+    return ix_rand_next(&s);
 }
 
 int ix_block_sampled(int64_t ns, int64_t rate)
@@ -74,10 +70,7 @@ int ix_block_sampled(int64_t ns, int64_t rate)
 
 static uint64_t stack_hash(int pool, const uintptr_t *pcs, int n)
 {
-    uint64_t h = 1469598103934665603ULL ^ (uint64_t)pool;
-    for (int i = 0; i < n; i++)
-        h = (h ^ pcs[i]) * 1099511628211ULL;
-    return h ^ (h >> 29);
+    return ix_hash_fold(ix_hash_pcs(ix_hash_u64(IX_HASH_INIT, (uint64_t)pool), pcs, n));
 }
 
 /* Under g_lock: the entry for (pool, stack), created if there is room. */
@@ -157,7 +150,7 @@ void ix_block_snap_free(struct ix_block_snap *s)
 }
 
 int ix_block_profile(struct ix_profile *p, const struct ix_block_snap *now,
-                     const struct ix_block_snap *base)
+                     const struct ix_block_snap *base, const char *(*pool_name)(int slot))
 {
     ix_profile_add_type(p, "contentions", "count");
     ix_profile_add_type(p, "delay", "nanoseconds");
@@ -183,9 +176,9 @@ int ix_block_profile(struct ix_profile *p, const struct ix_block_snap *now,
         if (v[0] == 0 && v[1] == 0)
             continue;
         const struct entry *e = g_byid[i]; /* immutable once published */
-        struct ix_label l = {.key = "pool", .str = ix_pool_name(e->pool)};
+        struct ix_label l = {.key = "pool", .str = pool_name(e->pool)};
         if (ix_profile_add(p, e->pcs, e->npcs, v, &l, 1))
-            return -1;
+            return INTROSPECT_ENOMEM;
     }
-    return p->oom ? -1 : 0;
+    return p->oom ? INTROSPECT_ENOMEM : 0;
 }

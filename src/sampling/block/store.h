@@ -38,9 +38,11 @@ struct ix_block_snap {
 int ix_block_snapshot(struct ix_block_snap *s);
 void ix_block_snap_free(struct ix_block_snap *s);
 /* Fill p (already initialised) with now - base (base NULL: everything since
- * start). Stacks whose values did not change are left out. Returns 0 or -1 on OOM. */
+ * start). Stacks whose values did not change are left out. Each sample gets
+ * a "pool" label named by pool_name(slot) (the caller's: the store knows
+ * slots, not the registry that names them). Returns 0 or INTROSPECT_ENOMEM. */
 int ix_block_profile(struct ix_profile *p, const struct ix_block_snap *now,
-                     const struct ix_block_snap *base);
+                     const struct ix_block_snap *base, const char *(*pool_name)(int slot));
 
 /* Lifecycle: apply the configured rate at start. */
 struct ix_config;

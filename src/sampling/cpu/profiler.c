@@ -11,7 +11,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "runtime.h"
+#include "util/clock.h"
 #include "sampling/cpu/engine.h"
 #include "sampling/cpu/perf_ring.h"
 #include "sampling/cpu/sample_ring.h"
@@ -19,6 +19,7 @@
 #include "sampling/threads/list.h"
 #include "stack/unwind.h"
 #include "stack/unwind_tables.h"
+#include "util/random.h"
 
 #define RING_RECORDS 4096
 #define RESCAN_NS 10000000LL /* new threads wait at most ~10 ms for their timer */
@@ -64,10 +65,7 @@ static int engine_is_perf(const struct ix_cpu_engine *e)
 
 static uint64_t next_rand(void)
 {
-    S.rng ^= S.rng << 13;
-    S.rng ^= S.rng >> 7;
-    S.rng ^= S.rng << 17;
-    return S.rng;
+    return ix_rand_next(&S.rng);
 }
 
 static int cmp_tid(const void *a, const void *b)
@@ -304,7 +302,7 @@ int ix_cpu_start(const struct ix_cpu_options *o, char *why, size_t whylen)
     S.hz = o->hz;
     S.period_ns = 1000000000L / o->hz;
     S.sig = o->sig;
-    S.rng = (uint64_t)ix_mono_ns() | 1;
+    S.rng = ix_rand_seed(&S);
     if (ix_cpu_ring_init(&S.ring, RING_RECORDS)) {
         snprintf(why, whylen, "cannot allocate the sample ring");
         atomic_store(&g_busy, 0);

@@ -1,5 +1,5 @@
 /* Shared between the heap sampler's parts (interposer, tcmalloc hooks,
- * address set, stack buckets); nothing outside src/sampling/heap_* includes it.
+ * address set, stack buckets); nothing outside src/sampling/heap/ includes it.
  *
  * The hot path of every allocation is: forward to the real allocator, add one
  * to a thread-local count, subtract the size from a thread-local countdown.
@@ -95,11 +95,7 @@ int ix_heap_unwind(struct ix_heap_tls *t, uintptr_t *pcs, int max);
 extern uint64_t ix_heap_unwind_fallbacks; /* stacks the frame-pointer walk gave up on */
 extern int ix_heap_unwind_dwarf;          /* 1: always DWARF (INTROSPECT_HEAP_UNWIND=dwarf) */
 
-/* ---- interposer facts (sampling/heap/interpose.c) ---- */
-/* 1 when this library's malloc is the one the process calls. */
-int ix_heap_interposing(void);
-/* Base address of the object providing the memory (for naming it), or NULL. */
-const void *ix_heap_next_malloc(void);
+/* Interposer facts: sampling/heap/interpose.h. */
 
 /* The interposer's entry points and the sampler's capture path live in one
  * named section, so captured stacks can drop their frames by a range check

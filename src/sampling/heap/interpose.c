@@ -15,6 +15,7 @@
  * dlsym would find glibc's, whose blocks jemalloc's free cannot take). The
  * other entry points are built on posix_memalign and realloc. */
 #include "sampling/heap/internal.h"
+#include "sampling/heap/interpose.h"
 
 #if IX_HEAP_INTERPOSE
 

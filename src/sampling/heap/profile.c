@@ -1,27 +1,9 @@
 /* Go's heap and allocs profiles from the sampler's buckets
  * (runtime/pprof/protomem.go): four sample types, values unsampled. */
-#include <math.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "sampling/heap/heap.h"
-
-void ix_heap_scale(uint64_t count, uint64_t bytes, int64_t rate, int64_t *ocount, int64_t *obytes)
-{
-    if (count == 0 || bytes == 0) {
-        *ocount = *obytes = 0;
-        return;
-    }
-    if (rate <= 1) {
-        *ocount = (int64_t)count;
-        *obytes = (int64_t)bytes;
-        return;
-    }
-    double avg = (double)bytes / (double)count;
-    double scale = 1 / (1 - exp(-avg / (double)rate));
-    *ocount = (int64_t)((double)count * scale);
-    *obytes = (int64_t)((double)bytes * scale);
-}
 
 int ix_heap_profile(struct ix_profile *p, const char *name)
 {

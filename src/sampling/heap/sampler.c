@@ -25,7 +25,10 @@
 
 #include "sampling/heap/heap.h"
 #include "sampling/heap/internal.h"
+#include "sampling/heap/interpose.h"
 #include "stack/unwind.h"
+#include "util/hash.h"
+#include "util/random.h"
 
 __thread struct ix_heap_tls ix_heap_tls IX_TLS;
 
@@ -100,7 +103,7 @@ static int register_thread(struct ix_heap_tls *t)
         g_threads->prev = t;
     g_threads = t;
     t->state = IX_TLS_LIVE;
-    t->rng = (uint64_t)(uintptr_t)t * 0x9E3779B97F4A7C15ULL ^ (uint64_t)clock();
+    t->rng = ix_rand_seed(t);
     pthread_mutex_unlock(&g_lock);
     ix_heap_unwind_thread(t);
     pthread_setspecific(g_key, t);
@@ -135,10 +138,7 @@ static int64_t next_countdown(struct ix_heap_tls *t, int64_t rate)
         return OFF_RECHECK;
     if (rate == 1)
         return -1; /* every allocation */
-    t->rng ^= t->rng << 13; /* xorshift64 */
-    t->rng ^= t->rng >> 7;
-    t->rng ^= t->rng << 17;
-    double u = (double)((t->rng >> 11) + 1) * (1.0 / 9007199254740992.0); /* (0, 1] */
+    double u = ix_rand_unit(&t->rng); /* (0, 1] */
     double d = -log(u) * (double)rate;
     return d > 4e18 ? INT64_MAX / 2 : (int64_t)d;
 }
@@ -164,10 +164,7 @@ static void *arena_alloc(size_t n)
 
 static uint64_t stack_hash(const uintptr_t *pcs, int n)
 {
-    uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)n;
-    for (int i = 0; i < n; i++)
-        h = (h ^ pcs[i]) * 0x100000001b3ULL;
-    return h ^ (h >> 29);
+    return ix_hash_fold(ix_hash_pcs(ix_hash_u64(IX_HASH_INIT, (uint64_t)n), pcs, n));
 }
 
 static struct ix_heap_bucket *intern(const uintptr_t *pcs, int n)
@@ -473,6 +470,25 @@ int ix_heap_records(struct ix_heap_record **out, size_t *n)
     *out = r;
     *n = want;
     return 0;
+}
+
+/* Go's unsampling (runtime/pprof/protomem.go scaleHeapSample): lives with
+ * the sampler whose Poisson process it inverts. */
+void ix_heap_scale(uint64_t count, uint64_t bytes, int64_t rate, int64_t *ocount, int64_t *obytes)
+{
+    if (count == 0 || bytes == 0) {
+        *ocount = *obytes = 0;
+        return;
+    }
+    if (rate <= 1) {
+        *ocount = (int64_t)count;
+        *obytes = (int64_t)bytes;
+        return;
+    }
+    double avg = (double)bytes / (double)count;
+    double scale = 1 / (1 - exp(-avg / (double)rate));
+    *ocount = (int64_t)((double)count * scale);
+    *obytes = (int64_t)((double)bytes * scale);
 }
 
 void ix_heap_get_stats(struct ix_heap_stats *s)

@@ -14,7 +14,7 @@
 
 #include "introspect.h"
 #include "config.h"
-#include "runtime.h"
+#include "util/clock.h"
 #include "sampling/threads/dump_slots.h"
 #include "sampling/threads/list.h"
 #include "stack/unwind.h"

@@ -1,0 +1,14 @@
+/* What the malloc interposer (interpose.c) tells the rest of the module:
+ * whether it is the process's malloc, and which allocator it forwards to.
+ * The heap sampler asks at start to choose its mode; gcstats asks to name
+ * the allocator behind it. */
+#ifndef IX_HEAP_INTERPOSE_H
+#define IX_HEAP_INTERPOSE_H
+
+/* 1 when this library's malloc is the one the process calls. */
+int ix_heap_interposing(void);
+/* Address of the next malloc (the allocator we forward to, for naming its
+ * object), or NULL before the interposer resolved it or in sanitizer builds. */
+const void *ix_heap_next_malloc(void);
+
+#endif

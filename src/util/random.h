@@ -1,0 +1,34 @@
+/* One pseudo-random generator: xorshift64* (Vigna). Not cryptographic; for
+ * sampling decisions only. The state is the caller's (a thread-local or a
+ * field of a single-writer struct), so no cache line is shared on hot paths.
+ * A zero state is a fixed point: seed with ix_rand_seed. */
+#ifndef IX_RANDOM_H
+#define IX_RANDOM_H
+
+#include <stdint.h>
+
+#include "util/clock.h"
+
+/* A non-zero seed from the clock and an address unique to the caller. */
+static inline uint64_t ix_rand_seed(const void *salt)
+{
+    return ((uint64_t)ix_mono_ns() ^ ((uint64_t)(uintptr_t)salt * 0x9E3779B97F4A7C15ULL)) | 1;
+}
+
+static inline uint64_t ix_rand_next(uint64_t *s)
+{
+    uint64_t x = *s;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *s = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+/* Uniform in (0, 1], from the top 53 bits. */
+static inline double ix_rand_unit(uint64_t *s)
+{
+    return (double)((ix_rand_next(s) >> 11) + 1) * (1.0 / 9007199254740992.0);
+}
+
+#endif
