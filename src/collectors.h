@@ -4,7 +4,7 @@
 #ifndef IX_COLLECTORS_H
 #define IX_COLLECTORS_H
 
-#include "format/json.h"
+#include "util/json.h"
 #include "model/metrics.h"
 
 typedef void (*ix_metrics_collector)(struct ix_mset *set);

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "endpoints/endpoints.h"
-#include "format/json.h"
+#include "util/json.h"
 
 static void html_escape(ix_buf *b, const char *s)
 {

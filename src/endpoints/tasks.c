@@ -7,8 +7,8 @@
 
 #include "endpoints/endpoints.h"
 #include "format/frames.h"
-#include "format/json.h"
-#include "format/task_json.h"
+#include "util/json.h"
+#include "registry/tasks_json.h"
 #include "registry/tasks.h"
 
 struct view {

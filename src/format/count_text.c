@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "format/frames.h"
-#include "format/json.h"
+#include "util/json.h"
 
 struct order {
     const struct ix_resolved *r;

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "format/json.h"
+#include "util/json.h"
 #include "model/profile.h"
 #include "util/buf.h"
 

@@ -5,7 +5,9 @@
 #ifndef IX_HEAPTEXT_H
 #define IX_HEAPTEXT_H
 
-#include "sampling/heap/heap.h"
+#include <stddef.h>
+
+#include "model/heap_record.h"
 #include "util/buf.h"
 
 int ix_heap_text_encode(const struct ix_heap_record *r, size_t n, int64_t rate, ix_buf *out);

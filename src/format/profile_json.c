@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "format/json.h"
+#include "util/json.h"
 
 static void hex(introspect_json *j, uint64_t v)
 {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "collectors.h"
-#include "format/json.h"
+#include "util/json.h"
 #include "model/metrics.h"
 #include "registry/pools.h"
 

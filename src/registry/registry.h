@@ -3,7 +3,7 @@
 #ifndef IX_REGISTRY_H
 #define IX_REGISTRY_H
 
-#include "format/json.h"
+#include "util/json.h"
 #include "model/metrics.h"
 
 /* Snapshot every registered metric into set (for /metrics). */

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "format/json.h"
+#include "util/json.h"
 #include "stack/stack_table.h"
 
 #define IX_TASK_MAX_KINDS 64

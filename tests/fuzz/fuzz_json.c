@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "format/json.h"
+#include "util/json.h"
 #include "fuzz_input.h"
 #include "json_check.h"
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "model/heap_record.h"
 #include "model/profile.h"
 
 /* How the heap is observed in this process. */
@@ -22,12 +23,6 @@ enum ix_heap_mode {
                               * redirects malloc in every object */
 };
 
-/* One stack bucket: raw (unscaled) sampled counts, as Go's MemProfileRecord. */
-struct ix_heap_record {
-    const uintptr_t *pcs; /* leaf first, return addresses; owned by the sampler, never freed */
-    int npcs;
-    uint64_t allocs, alloc_bytes, frees, free_bytes;
-};
 
 struct ix_heap_stats {
     enum ix_heap_mode mode;

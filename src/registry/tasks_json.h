@@ -1,8 +1,8 @@
 /* The fields every JSON view of a task starts with (tasks and threads). */
-#ifndef IX_TASK_JSON_H
-#define IX_TASK_JSON_H
+#ifndef IX_TASKS_JSON_H
+#define IX_TASKS_JSON_H
 
-#include "format/json.h"
+#include "util/json.h"
 #include "registry/tasks.h"
 
 /* Write "id", "kind", "name", "state" and "age_seconds" into an open object. */

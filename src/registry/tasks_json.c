@@ -1,4 +1,4 @@
-#include "format/task_json.h"
+#include "registry/tasks_json.h"
 
 #include <stdio.h>
 
