@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 struct ix_arena_block {
     struct ix_arena_block *next;
@@ -46,4 +47,22 @@ void ix_arena_free(struct ix_arena_block **arena)
         b = n;
     }
     *arena = NULL;
+}
+
+void *ix_perm_alloc(struct ix_perm_arena *a, size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    if (n > IX_PERM_CHUNK)
+        return NULL;
+    if (a->used + n > IX_PERM_CHUNK) {
+        void *c = mmap(NULL, IX_PERM_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                       -1, 0);
+        if (c == MAP_FAILED)
+            return NULL;
+        a->chunk = c;
+        a->used = 0;
+    }
+    void *p = a->chunk + a->used;
+    a->used += n;
+    return p;
 }

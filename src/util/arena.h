@@ -11,4 +11,17 @@ void *ix_arena_alloc(struct ix_arena_block **arena, size_t n);
 char *ix_arena_strdup(struct ix_arena_block **arena, const char *s);
 void ix_arena_free(struct ix_arena_block **arena);
 
+/* A permanent arena: mmap'd chunks of IX_PERM_CHUNK bytes, never freed and
+ * never touching malloc, for tables that live inside malloc (the heap
+ * sampler's stack buckets) and must outlive every reader. Not locked: the
+ * caller serialises. Returns 16-byte aligned zeroed memory, or NULL when n
+ * exceeds a chunk or mmap fails. */
+#define IX_PERM_CHUNK (1u << 20)
+struct ix_perm_arena {
+    char *chunk;
+    size_t used; /* IX_PERM_CHUNK or 0 when empty: see IX_PERM_ARENA_INIT */
+};
+#define IX_PERM_ARENA_INIT {0, IX_PERM_CHUNK}
+void *ix_perm_alloc(struct ix_perm_arena *a, size_t n);
+
 #endif

@@ -1,8 +1,8 @@
 /* Block profile store. Recording happens after a wait that already took
- * at least microseconds, at most once per sampled wait, so one mutex around
- * a chained hash table is cheap enough (Go's runtime takes a lock here too).
- * Entries are allocated once, never freed or moved: their ids index the
- * snapshots that ?seconds=N subtracts. */
+ * at least microseconds, at most once per sampled wait, so a mutex is cheap
+ * enough (Go's runtime takes a lock here too). (pool, stack) pairs are
+ * interned in a stack/stack_table.h table, whose ids are dense and stable:
+ * they index the values below and the snapshots that ?seconds=N subtracts. */
 #include "sampling/block/store.h"
 
 #include <pthread.h>
@@ -13,27 +13,21 @@
 
 #include "config.h"
 #include "introspect.h"
-#include "util/hash.h"
+#include "stack/stack_table.h"
 #include "util/random.h"
 
-#define NBUCKETS 1024
-
-struct entry {
-    struct entry *next;
-    uint64_t hash;
-    int pool;
-    int npcs;
+/* Values per interned (pool, stack) id, under g_lock. */
+struct values {
     double count; /* scaled contentions (fractional before rounding) */
     int64_t delay;
-    uintptr_t pcs[];
 };
 
 static _Atomic int64_t g_rate = IX_BLOCK_DEFAULT_RATE;
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct entry *g_buckets[NBUCKETS];
-static struct entry *g_byid[IX_BLOCK_MAX_STACKS];
-static size_t g_n;
-static atomic_ullong g_dropped;
+static struct ix_stack_table g_stacks =
+    IX_STACK_TABLE_INIT_DEPTH(IX_BLOCK_MAX_STACKS, IX_BLOCK_DEPTH);
+static struct values g_values[IX_BLOCK_MAX_STACKS];
+static size_t g_n; /* ids below this have values (under g_lock) */
 
 int64_t ix_block_rate(void) { return atomic_load_explicit(&g_rate, memory_order_relaxed); }
 
@@ -68,34 +62,6 @@ int ix_block_sampled(int64_t ns, int64_t rate)
     return rate <= ns || (int64_t)(rand64() % (uint64_t)rate) <= ns;
 }
 
-static uint64_t stack_hash(int pool, const uintptr_t *pcs, int n)
-{
-    return ix_hash_fold(ix_hash_pcs(ix_hash_u64(IX_HASH_INIT, (uint64_t)pool), pcs, n));
-}
-
-/* Under g_lock: the entry for (pool, stack), created if there is room. */
-static struct entry *lookup(int pool, const uintptr_t *pcs, int n)
-{
-    uint64_t h = stack_hash(pool, pcs, n);
-    struct entry **head = &g_buckets[h % NBUCKETS];
-    for (struct entry *e = *head; e; e = e->next)
-        if (e->hash == h && e->pool == pool && e->npcs == n &&
-            memcmp(e->pcs, pcs, (size_t)n * sizeof *pcs) == 0)
-            return e;
-    if (g_n >= IX_BLOCK_MAX_STACKS)
-        return NULL;
-    struct entry *e = calloc(1, sizeof *e + (size_t)n * sizeof *pcs);
-    if (!e)
-        return NULL;
-    e->hash = h;
-    e->pool = pool;
-    e->npcs = n;
-    memcpy(e->pcs, pcs, (size_t)n * sizeof *pcs);
-    e->next = *head;
-    *head = e;
-    g_byid[g_n++] = e;
-    return e;
-}
 
 void ix_block_record(int pool, int64_t ns, int64_t rate, const uintptr_t *pcs, int npcs)
 {
@@ -104,9 +70,12 @@ void ix_block_record(int pool, int64_t ns, int64_t rate, const uintptr_t *pcs, i
     if (ns <= 0)
         ns = 1;
     pthread_mutex_lock(&g_lock);
-    struct entry *e = lookup(pool, pcs, npcs);
+    int id = ix_stack_intern_key(&g_stacks, pool, pcs, npcs, 0);
+    struct values *e = id >= 0 ? &g_values[id] : NULL;
+    if (id >= 0 && (size_t)id >= g_n)
+        g_n = (size_t)id + 1;
     if (!e) {
-        atomic_fetch_add(&g_dropped, 1);
+        /* counted by the table */
     } else if (ns < rate) { /* remove the sampling bias (Go CL 299991) */
         e->count += (double)rate / (double)ns;
         e->delay += rate;
@@ -133,12 +102,12 @@ int ix_block_snapshot(struct ix_block_snap *s)
     s->n = g_n;
     for (size_t i = 0; i < g_n; i++) {
         /* As Go's BlockProfile: truncate, and never report a stack with 0. */
-        int64_t c = (int64_t)g_byid[i]->count;
+        int64_t c = (int64_t)g_values[i].count;
         s->count[i] = c > 0 ? c : 1;
-        s->delay[i] = g_byid[i]->delay;
+        s->delay[i] = g_values[i].delay;
     }
     pthread_mutex_unlock(&g_lock);
-    s->dropped = atomic_load(&g_dropped);
+    ix_stack_size(&g_stacks, &s->dropped);
     return 0;
 }
 
@@ -175,9 +144,10 @@ int ix_block_profile(struct ix_profile *p, const struct ix_block_snap *now,
                         now->delay[i] - (in_base ? base->delay[i] : 0)};
         if (v[0] == 0 && v[1] == 0)
             continue;
-        const struct entry *e = g_byid[i]; /* immutable once published */
-        struct ix_label l = {.key = "pool", .str = pool_name(e->pool)};
-        if (ix_profile_add(p, e->pcs, e->npcs, v, &l, 1))
+        int npcs, pool;
+        const uintptr_t *pcs = ix_stack_frames(&g_stacks, (int)i, &npcs, &pool);
+        struct ix_label l = {.key = "pool", .str = pool_name(pool)};
+        if (ix_profile_add(p, pcs, npcs, v, &l, 1))
             return INTROSPECT_ENOMEM;
     }
     return p->oom ? INTROSPECT_ENOMEM : 0;

@@ -27,6 +27,7 @@
 #include "sampling/heap/internal.h"
 #include "sampling/heap/interpose.h"
 #include "stack/unwind.h"
+#include "util/arena.h"
 #include "util/hash.h"
 #include "util/random.h"
 
@@ -37,7 +38,6 @@ __thread struct ix_heap_tls ix_heap_tls IX_TLS;
  * still runs only once per ~64 KiB allocated. */
 #define OFF_RECHECK (1 << 16)
 #define INDEX_BITS 16
-#define CHUNK (1u << 20)
 
 struct ix_heap_bucket {
     struct ix_heap_bucket *next, *all;
@@ -63,8 +63,7 @@ static uint64_t g_dead_mallocs, g_dead_frees;
 static struct ix_heap_bucket **g_index;
 static struct ix_heap_bucket *g_all;
 static size_t g_nbuckets;
-static char *g_chunk;
-static size_t g_chunk_used = CHUNK;
+static struct ix_perm_arena g_arena = IX_PERM_ARENA_INIT; /* mmap: we are inside malloc */
 static uint64_t g_dropped;
 
 /* Hook mode: the allocator's text, skipped at the top of captured stacks. */
@@ -145,28 +144,14 @@ static int64_t next_countdown(struct ix_heap_tls *t, int64_t rate)
 
 /* ---- buckets (under g_lock) ---- */
 
-static void *arena_alloc(size_t n)
-{
-    n = (n + 15) & ~(size_t)15;
-    if (n > CHUNK)
-        return NULL;
-    if (g_chunk_used + n > CHUNK) {
-        void *c = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (c == MAP_FAILED)
-            return NULL;
-        g_chunk = c;
-        g_chunk_used = 0;
-    }
-    void *p = g_chunk + g_chunk_used;
-    g_chunk_used += n;
-    return p;
-}
-
 static uint64_t stack_hash(const uintptr_t *pcs, int n)
 {
     return ix_hash_fold(ix_hash_pcs(ix_hash_u64(IX_HASH_INIT, (uint64_t)n), pcs, n));
 }
 
+/* The heap's own stack table, not stack/stack_table.h: it runs inside malloc
+ * (so it allocates from mmap, never malloc), its buckets carry four counters
+ * updated on the free path, and it grows without a cap until mmap fails. */
 static struct ix_heap_bucket *intern(const uintptr_t *pcs, int n)
 {
     uint64_t h = stack_hash(pcs, n);
@@ -174,7 +159,7 @@ static struct ix_heap_bucket *intern(const uintptr_t *pcs, int n)
     for (struct ix_heap_bucket *b = *head; b; b = b->next)
         if (b->hash == h && b->npcs == n && !memcmp(b->pcs, pcs, (size_t)n * sizeof *pcs))
             return b;
-    struct ix_heap_bucket *b = arena_alloc(sizeof *b + (size_t)n * sizeof *pcs);
+    struct ix_heap_bucket *b = ix_perm_alloc(&g_arena, sizeof *b + (size_t)n * sizeof *pcs);
     if (!b)
         return NULL;
     memset(b, 0, sizeof *b);
