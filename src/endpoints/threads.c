@@ -530,7 +530,7 @@ void ix_ep_threadcreate(const struct ix_request *req, struct ix_response *resp)
     ix_profile_add_type(&p, "threadcreate", "count");
     p.period_type = (struct ix_value_type){"threadcreate", "count"};
     p.period = 1;
-    p.time_nanos = (int64_t)(ix_now() * 1e9);
+    p.time_nanos = ix_real_ns();
     ix_profile_comment(&p, "threads created: %llu, exited: %llu, failed creations: %llu",
                        (unsigned long long)created, (unsigned long long)exited,
                        (unsigned long long)failed);

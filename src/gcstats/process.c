@@ -1,6 +1,7 @@
 /* Process figures from /proc/self: what Go's runtime.MemStats can't say
  * about a C process but on-call engineers ask first (RSS, threads, fds). */
 #include "gcstats/process.h"
+#include "util/clock.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -94,10 +95,8 @@ int ix_process_stats_read(struct ix_process_stats *st)
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
         st->max_fds = rl.rlim_cur == RLIM_INFINITY ? 0 : (uint64_t)rl.rlim_cur;
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
     if (st->start_time_seconds > 0)
-        st->uptime_seconds = (double)now.tv_sec + (double)now.tv_nsec / 1e9 - st->start_time_seconds;
+        st->uptime_seconds = ix_now() - st->start_time_seconds;
     return rc;
 }
 

@@ -24,6 +24,14 @@ static inline long long ix_mono_coarse_ns(void)
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* Wall-clock nanoseconds since the epoch (CLOCK_REALTIME): profile times. */
+static inline int64_t ix_real_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 /* Wall-clock seconds since the epoch (CLOCK_REALTIME), for reports. */
 static inline double ix_now(void)
 {

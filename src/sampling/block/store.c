@@ -15,6 +15,7 @@
 #include "introspect.h"
 #include "stack/stack_table.h"
 #include "util/random.h"
+#include "util/clock.h"
 
 /* Values per interned (pool, stack) id, under g_lock. */
 struct values {
@@ -89,9 +90,7 @@ void ix_block_record(int pool, int64_t ns, int64_t rate, const uintptr_t *pcs, i
 int ix_block_snapshot(struct ix_block_snap *s)
 {
     memset(s, 0, sizeof *s);
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    s->time_ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    s->time_ns = ix_real_ns();
     s->count = malloc(IX_BLOCK_MAX_STACKS * sizeof *s->count);
     s->delay = malloc(IX_BLOCK_MAX_STACKS * sizeof *s->delay);
     if (!s->count || !s->delay) {

@@ -45,7 +45,7 @@ static struct session {
     struct ix_profile prof;
     long long mono0, ends_ns, last_scan;
     unsigned scans;
-    struct timespec real0;
+    int64_t real0_ns;
     struct rusage ru0;
     uint64_t rng;
     uint64_t arm_failures, fallbacks, signalled;
@@ -334,7 +334,7 @@ int ix_cpu_start(const struct ix_cpu_options *o, char *why, size_t whylen)
     ix_cpu_signal_accept(engine_is_perf(S.engine)           ? IX_ACCEPT_PERF | IX_ACCEPT_TIMER
                          : S.engine == &ix_cpu_engine_timer ? IX_ACCEPT_TIMER
                                                             : IX_ACCEPT_ITIMER);
-    clock_gettime(CLOCK_REALTIME, &S.real0);
+    S.real0_ns = ix_real_ns();
     getrusage(RUSAGE_SELF, &S.ru0);
     S.mono0 = ix_mono_ns();
     atomic_store(&g_ends_ns, S.mono0 + o->seconds * 1000000000LL);
@@ -429,7 +429,7 @@ void ix_cpu_stop(struct ix_profile *out)
     struct ix_cpu_sigcounts c;
     ix_cpu_signal_counts(&c);
     uint64_t drops = atomic_load(&S.ring.drops) + S.perf.lost;
-    S.prof.time_nanos = (int64_t)S.real0.tv_sec * 1000000000LL + S.real0.tv_nsec;
+    S.prof.time_nanos = S.real0_ns;
     S.prof.duration_nanos = ix_mono_ns() - S.mono0;
     write_comments(&ru1, drops, &c);
     atomic_fetch_add(&t_profiles, 1);

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "sampling/heap/heap.h"
+#include "util/clock.h"
 
 int ix_heap_profile(struct ix_profile *p, const char *name)
 {
@@ -15,9 +16,7 @@ int ix_heap_profile(struct ix_profile *p, const char *name)
     p->period_type = (struct ix_value_type){"space", "bytes"};
     int64_t rate = ix_heap_sample_rate();
     p->period = rate;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    p->time_nanos = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    p->time_nanos = ix_real_ns();
     if (name[0] == 'a') /* allocs */
         p->default_type = 1;
     const char *why = ix_heap_unavailable();

@@ -301,7 +301,7 @@ int ix_thread_dump_take(struct ix_thread_dump *d, int timeout_ms, int flags)
         return INTROSPECT_EBUSY;
     long long t0 = ix_mono_ns();
     d->timeout_ms = timeout_ms;
-    d->time_ns = (long long)(ix_now() * 1e9);
+    d->time_ns = ix_real_ns();
     pthread_mutex_lock(&setup_lock);
     d->signal = g_signal;
     if (!g_signal)
