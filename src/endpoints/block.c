@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "endpoints/endpoints.h"
+#include "endpoints/params.h"
 #include "http/heavy.h"
 #include "endpoints/serve_profile.h"
 #include "runtime.h"
@@ -24,39 +25,10 @@ static void serve(const struct ix_request *req, struct ix_response *resp,
     ix_profile_free(&p);
 }
 
-/* Go's rules: seconds must be a positive integer, not combined with debug. */
-static int parse_seconds(const struct ix_request *req, struct ix_response *resp, long *sec)
-{
-    const char *s = ix_param(req, "seconds");
-    *sec = 0;
-    if (!s)
-        return 0;
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || errno || v <= 0) {
-        ix_respond_error(resp, 400, "invalid value for \"seconds\" - must be a positive integer");
-        return -1;
-    }
-    const struct ix_config *cfg = ix_running_config();
-    long max = cfg ? (long)cfg->max_profile_seconds : 300;
-    if (v > max) {
-        ix_respond_error(resp, 400, "seconds=%ld exceeds the limit of %ld", v, max);
-        return -1;
-    }
-    const char *d = ix_param(req, "debug");
-    if (d && strcmp(d, "0") != 0) {
-        ix_respond_error(resp, 400, "seconds and debug params are incompatible");
-        return -1;
-    }
-    *sec = v;
-    return 0;
-}
-
 void ix_ep_block(const struct ix_request *req, struct ix_response *resp)
 {
     long sec;
-    if (ix_profile_format_invalid(req, resp) || parse_seconds(req, resp, &sec))
+    if (ix_profile_format_invalid(req, resp) || ix_param_delta_seconds(req, resp, &sec))
         return;
     struct ix_block_snap base, now;
     if (sec > 0) {
@@ -70,9 +42,9 @@ void ix_ep_block(const struct ix_request *req, struct ix_response *resp)
         struct ix_cancel gone = ix_request_cancel(req);
         enum ix_wait w = ix_wait_ms(&gone, sec * 1000);
         ix_heavy_done("block-delta");
-        if (w) {
+        if (w != IX_WAIT_DONE) {
             ix_block_snap_free(&base);
-            ix_respond_error(resp, 503, w == 2 ? "server stopping" : "client gone");
+            ix_respond_capture_ended(resp, w);
             return;
         }
     }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "endpoints/endpoints.h"
+#include "endpoints/params.h"
 #include "http/heavy.h"
 #include "endpoints/serve_profile.h"
 #include "format/heaptext.h"
@@ -30,36 +31,11 @@ static void serve_text(struct ix_response *resp)
     free(r);
 }
 
-/* Go 1.16+: parse and check ?seconds= (and its conflicts) before waiting. */
-static int parse_seconds(const struct ix_request *req, struct ix_response *resp, long *sec)
-{
-    const char *s = ix_param(req, "seconds");
-    char *end;
-    *sec = s ? strtol(s, &end, 10) : 0;
-    if (!s || !*s || *end || *sec <= 0) {
-        ix_respond_error(resp, 400, "invalid value for \"seconds\" - must be a positive integer");
-        return -1;
-    }
-    const struct ix_config *cfg = ix_running_config();
-    unsigned max = cfg ? cfg->max_profile_seconds : 300;
-    if (*sec > (long)max) {
-        ix_respond_error(resp, 400, "profile duration exceeds the configured maximum of %u seconds",
-                         max);
-        return -1;
-    }
-    const char *dbg = ix_param(req, "debug");
-    if (dbg && atoi(dbg) != 0) {
-        ix_respond_error(resp, 400, "seconds and debug params are incompatible");
-        return -1;
-    }
-    return 0;
-}
-
 static void serve_delta(const struct ix_request *req, struct ix_response *resp, const char *name,
                         int kind)
 {
     long sec;
-    if (parse_seconds(req, resp, &sec) || ix_profile_format_invalid(req, resp))
+    if (ix_param_delta_seconds(req, resp, &sec) || ix_profile_format_invalid(req, resp))
         return;
     const char *heavy = kind ? "allocs-delta" : "heap-delta";
     if (ix_heavy_try(heavy, sec * 1000, resp)) /* 409/429 with Retry-After */
@@ -68,11 +44,11 @@ static void serve_delta(const struct ix_request *req, struct ix_response *resp, 
     int rc = ix_heap_profile(&p0, name);
     struct ix_cancel gone = ix_request_cancel(req);
     enum ix_wait waited = rc ? IX_WAIT_DONE : ix_wait_ms(&gone, sec * 1000);
-    if (rc == 0 && waited == 0)
+    if (rc == 0 && waited == IX_WAIT_DONE)
         rc = ix_heap_profile(&p1, name);
     else
         ix_profile_init(&p1, name);
-    if (rc == 0 && waited == 0) {
+    if (rc == 0 && waited == IX_WAIT_DONE) {
         char fname[64];
         snprintf(fname, sizeof fname, "%s-delta", name);
         if (ix_profile_delta(&p1, &p0, &d) == 0) {
@@ -81,9 +57,8 @@ static void serve_delta(const struct ix_request *req, struct ix_response *resp, 
         } else {
             ix_respond_error(resp, 500, "out of memory while building the profile");
         }
-    } else if (waited) {
-        ix_respond_error(resp, 503, "profile interrupted (%s)",
-                         waited == 1 ? "client went away" : "module stopping");
+    } else if (waited != IX_WAIT_DONE) {
+        ix_respond_capture_ended(resp, waited);
     } else {
         ix_respond_error(resp, 500, "out of memory while building the profile");
     }
@@ -102,8 +77,7 @@ static void serve_heap(const struct ix_request *req, struct ix_response *resp, c
     }
     if (ix_profile_format_invalid(req, resp))
         return;
-    const char *dbg = ix_param(req, "debug");
-    if (!ix_param(req, "format") && dbg && atoi(dbg) != 0) {
+    if (!ix_param_format(req) && ix_param_debug_level(req) != 0) {
         serve_text(resp);
         return;
     }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "endpoints/endpoints.h"
+#include "endpoints/params.h"
 #include "endpoints/serve_profile.h"
 #include "runtime.h"
 #include "sampling/cpu/profiler.h"
@@ -17,25 +18,12 @@ struct profile_query {
 };
 
 static int parse_query(const struct ix_request *req, struct ix_response *resp,
-                       const struct ix_config *cfg, struct profile_query *q)
+                       struct profile_query *q)
 {
-    if (ix_profile_format_invalid(req, resp) ||
-        ix_param_long(req, resp, "seconds", 1, 1000000000L, 30, &q->seconds) ||
-        ix_param_long(req, resp, "hz", 1, 1000000000L, 100, &q->hz))
-        return -1;
-    if (q->seconds > (long)cfg->max_profile_seconds) {
-        ix_respond_error(resp, 400,
-                         "profile duration exceeds server's maximum of %u seconds "
-                         "(max_profile_seconds)",
-                         cfg->max_profile_seconds);
-        return -1;
-    }
-    if (q->hz > (long)cfg->max_profile_hz) {
-        ix_respond_error(resp, 400, "hz %ld exceeds server's maximum of %u (max_profile_hz)",
-                         q->hz, cfg->max_profile_hz);
-        return -1;
-    }
-    return 0;
+    return ix_profile_format_invalid(req, resp) || ix_param_seconds(req, resp, 30, &q->seconds) ||
+                   ix_param_hz(req, resp, 100, &q->hz)
+               ? -1
+               : 0;
 }
 
 static void refuse(struct ix_response *resp, int rc, const char *why)
@@ -74,7 +62,7 @@ void ix_ep_profile(const struct ix_request *req, struct ix_response *resp)
 {
     const struct ix_config *cfg = ix_running_config();
     struct profile_query q;
-    if (!cfg || parse_query(req, resp, cfg, &q))
+    if (!cfg || parse_query(req, resp, &q))
         return;
     struct ix_cpu_options o = {q.hz, q.seconds, cfg->cpu_engine, cfg->cpu_signal};
     char why[300] = "";
@@ -83,13 +71,11 @@ void ix_ep_profile(const struct ix_request *req, struct ix_response *resp)
         refuse(resp, rc, why);
         return;
     }
-    int ended = capture(req, q.seconds);
+    enum ix_wait ended = capture(req, q.seconds);
     struct ix_profile prof;
     ix_cpu_stop(&prof);
-    if (ended == 2)
-        ix_respond_error(resp, 503, "profile interrupted: the introspect server is stopping");
-    else if (ended == 1)
-        ix_respond_error(resp, 499, "client went away during the profile");
+    if (ended != IX_WAIT_DONE)
+        ix_respond_capture_ended(resp, ended);
     else
         ix_serve_profile(req, resp, &prof, "profile");
     ix_profile_free(&prof);

@@ -4,21 +4,18 @@
 
 #include "format/encoders.h"
 #include "format/pprof.h"
+#include "endpoints/params.h"
 
 int ix_profile_format_invalid(const struct ix_request *req, struct ix_response *resp)
 {
-    const char *fmt = ix_param(req, "format");
-    const char *dbg = ix_param(req, "debug");
+    const char *fmt = ix_param_format(req);
     if (fmt && strcmp(fmt, "json") && strcmp(fmt, "folded") && strcmp(fmt, "pprof") &&
         strcmp(fmt, "proto")) {
         ix_respond_error(resp, 400, "unknown format \"%s\" (want pprof, json or folded)", fmt);
         return 1;
     }
-    if (dbg && strcmp(dbg, "0") && strcmp(dbg, "1") && strcmp(dbg, "2")) {
-        ix_respond_error(resp, 400, "invalid value for \"debug\" - must be 0, 1 or 2");
-        return 1;
-    }
-    return 0;
+    int debug;
+    return ix_param_debug(req, resp, &debug) ? 1 : 0;
 }
 
 static int pick_value_index(const struct ix_request *req, struct ix_response *resp,
@@ -42,8 +39,7 @@ void ix_serve_profile(const struct ix_request *req, struct ix_response *resp,
 {
     if (ix_profile_format_invalid(req, resp))
         return;
-    const char *fmt = ix_param(req, "format");
-    const char *dbg = ix_param(req, "debug");
+    const char *fmt = ix_param_format(req);
     int vi;
     if (pick_value_index(req, resp, p, &vi))
         return;
@@ -59,7 +55,7 @@ void ix_serve_profile(const struct ix_request *req, struct ix_response *resp,
     } else if (fmt && strcmp(fmt, "folded") == 0) {
         resp->content_type = "text/plain; charset=utf-8";
         rc = ix_folded_encode(&r, vi, &resp->body);
-    } else if (dbg && strcmp(dbg, "0") != 0) {
+    } else if (ix_param_debug_level(req) != 0) {
         resp->content_type = "text/plain; charset=utf-8";
         rc = ix_text_top_encode(&r, vi, &resp->body);
     } else {
@@ -70,4 +66,12 @@ void ix_serve_profile(const struct ix_request *req, struct ix_response *resp,
     ix_resolved_free(&r);
     if (rc || resp->body.oom)
         ix_respond_error(resp, 500, "could not encode the profile");
+}
+
+void ix_respond_capture_ended(struct ix_response *resp, enum ix_wait w)
+{
+    if (w == IX_WAIT_STOPPING)
+        ix_respond_error(resp, 503, "profile interrupted: the introspect server is stopping");
+    else
+        ix_respond_error(resp, 499, "client went away during the profile");
 }

@@ -12,11 +12,15 @@
 
 #include "http/request.h"
 #include "model/profile.h"
+#include "runtime.h"
 
 void ix_serve_profile(const struct ix_request *req, struct ix_response *resp,
                       const struct ix_profile *p, const char *filename);
 /* 1 when the query asks for a format ix_serve_profile does not know (a 400
  * has then been written), so producers can reject before a long capture. */
 int ix_profile_format_invalid(const struct ix_request *req, struct ix_response *resp);
+/* The one answer of a capture that ended before its time (w != IX_WAIT_DONE):
+ * 503 when the module is stopping, 499 when the client went away. */
+void ix_respond_capture_ended(struct ix_response *resp, enum ix_wait w);
 
 #endif

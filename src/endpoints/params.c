@@ -1,0 +1,90 @@
+#include "endpoints/params.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "runtime.h"
+
+/* Defaults of config.c, for a request served while no config runs (tests
+ * calling handlers directly). */
+#define FALLBACK_MAX_SECONDS 300
+#define FALLBACK_MAX_HZ 1000
+
+static long max_seconds(void)
+{
+    const struct ix_config *c = ix_running_config();
+    return c ? (long)c->max_profile_seconds : FALLBACK_MAX_SECONDS;
+}
+
+static long max_hz(void)
+{
+    const struct ix_config *c = ix_running_config();
+    return c ? (long)c->max_profile_hz : FALLBACK_MAX_HZ;
+}
+
+int ix_param_positive(const struct ix_request *r, struct ix_response *resp, const char *key,
+                      long max, const char *max_name, long def, long *out)
+{
+    const char *s = ix_param(r, key);
+    if (!s) {
+        *out = def;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || errno || v <= 0) {
+        ix_respond_error(resp, 400, "invalid value for \"%s\" - must be a positive integer", key);
+        return -1;
+    }
+    if (v > max) {
+        ix_respond_error(resp, 400, "%s=%ld exceeds server's maximum of %ld (%s)", key, v, max,
+                         max_name);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int ix_param_seconds(const struct ix_request *r, struct ix_response *resp, long def, long *out)
+{
+    return ix_param_positive(r, resp, "seconds", max_seconds(), "max_profile_seconds", def, out);
+}
+
+int ix_param_hz(const struct ix_request *r, struct ix_response *resp, long def, long *out)
+{
+    return ix_param_positive(r, resp, "hz", max_hz(), "max_profile_hz", def, out);
+}
+
+int ix_param_delta_seconds(const struct ix_request *r, struct ix_response *resp, long *out)
+{
+    if (ix_param_seconds(r, resp, 0, out))
+        return -1;
+    if (*out > 0 && ix_param_debug_level(r) != 0) {
+        ix_respond_error(resp, 400, "seconds and debug params are incompatible");
+        return -1;
+    }
+    return 0;
+}
+
+int ix_param_debug(const struct ix_request *r, struct ix_response *resp, int *out)
+{
+    const char *s = ix_param(r, "debug");
+    *out = 0;
+    if (!s)
+        return 0;
+    if (s[0] < '0' || s[0] > '2' || s[1]) {
+        ix_respond_error(resp, 400, "invalid value for \"debug\" - must be 0, 1 or 2");
+        return -1;
+    }
+    *out = s[0] - '0';
+    return 0;
+}
+
+int ix_param_debug_level(const struct ix_request *r)
+{
+    const char *s = ix_param(r, "debug");
+    return s && s[0] >= '0' && s[0] <= '2' && !s[1] ? s[0] - '0' : 0;
+}
+
+const char *ix_param_format(const struct ix_request *r) { return ix_param(r, "format"); }
