@@ -81,4 +81,16 @@ void ix_task_summary_free(struct ix_task_summary *s);
 void ix_task_kind_json(const struct ix_task_summary *s, int k, introspect_json *j);
 unsigned ix_tasks_stack_every(void);
 
+/* Live tasks by the thread running them: one snapshot, indices sorted by tid. */
+struct ix_tasks_by_thread {
+    struct ix_task_snapshot snap;
+    size_t *by_tid; /* indices into snap.tasks with a thread, sorted by tid */
+    size_t n;
+};
+/* Returns 0, or INTROSPECT_ENOMEM (bt is then empty but safe to use and free). */
+int ix_tasks_by_thread_load(struct ix_tasks_by_thread *bt);
+void ix_tasks_by_thread_free(struct ix_tasks_by_thread *bt);
+/* The range [*first, return) of bt->by_tid whose tasks run on tid. */
+size_t ix_tasks_by_thread_range(const struct ix_tasks_by_thread *bt, pid_t tid, size_t *first);
+
 #endif
