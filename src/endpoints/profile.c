@@ -28,7 +28,7 @@ static int parse_query(const struct ix_request *req, struct ix_response *resp,
 
 static void refuse(struct ix_response *resp, int rc, const char *why)
 {
-    if (rc == IX_CPU_EBUSY) {
+    if (rc == INTROSPECT_EBUSY) {
         long left = ix_cpu_remaining_seconds();
         ix_respond_error(resp, 409,
                          "Could not enable CPU profiling: cpu profiling already in use "
@@ -37,7 +37,7 @@ static void refuse(struct ix_response *resp, int rc, const char *why)
         ix_response_header(resp, "Retry-After", "%ld", left > 0 ? left : 1); /* after: the error resets headers */
         return;
     }
-    ix_respond_error(resp, rc == IX_CPU_EFOREIGN ? 409 : 500,
+    ix_respond_error(resp, rc == INTROSPECT_ESIGNAL ? 409 : 500,
                      "Could not enable CPU profiling: %s", why);
 }
 

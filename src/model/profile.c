@@ -1,4 +1,5 @@
 #include "model/profile.h"
+#include "introspect.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -123,14 +124,14 @@ int ix_profile_add(struct ix_profile *p, const uintptr_t *pcs, int npcs, const i
     }
     if (p->nsamples == p->cap && grow(p)) {
         p->oom = 1;
-        return -1;
+        return INTROSPECT_ENOMEM;
     }
     struct ix_sample *s = &p->samples[p->nsamples];
     memset(s, 0, sizeof *s);
     s->pcs = ix_arena_alloc(&p->arena, (size_t)(npcs ? npcs : 1) * sizeof *pcs);
     if (!s->pcs) {
         p->oom = 1;
-        return -1;
+        return INTROSPECT_ENOMEM;
     }
     memcpy(s->pcs, pcs, (size_t)npcs * sizeof *pcs);
     s->npcs = npcs;
@@ -302,7 +303,7 @@ fail:
     free(ft.slots);
     free(used);
     ix_resolved_free(r);
-    return -1;
+    return INTROSPECT_ENOMEM;
 }
 
 void ix_resolved_free(struct ix_resolved *r)

@@ -66,7 +66,7 @@ void ix_profile_add_type(struct ix_profile *p, const char *type, const char *uni
 void ix_profile_comment(struct ix_profile *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Add a sample; identical stacks with identical labels are merged by adding
- * their values. Label strings are copied. Returns 0 or -1 on OOM. */
+ * their values. Label strings are copied. Returns 0 or INTROSPECT_ENOMEM. */
 int ix_profile_add(struct ix_profile *p, const uintptr_t *pcs, int npcs, const int64_t *values,
                    const struct ix_label *labels, int nlabels);
 /* Copy a string into the profile's arena. */
@@ -110,7 +110,7 @@ struct ix_resolved {
     struct ix_arena_block *arena;
 };
 
-/* Symbolize every pc of p. Returns 0 or -1 on OOM. */
+/* Symbolize every pc of p. Returns 0 or INTROSPECT_ENOMEM. */
 int ix_profile_resolve(const struct ix_profile *p, struct ix_resolved *out);
 void ix_resolved_free(struct ix_resolved *r);
 /* The display name of a location's outermost frame (or "0x..." when unknown). */

@@ -1,4 +1,5 @@
 #include "model/profile_delta.h"
+#include "introspect.h"
 
 #include <string.h>
 
@@ -35,7 +36,7 @@ int ix_profile_delta(const struct ix_profile *cur, const struct ix_profile *base
     copy_header(&merged, cur);
     copy_header(out, cur);
     out->duration_nanos = cur->time_nanos - base->time_nanos;
-    int rc = add_all(&merged, cur, 1) || add_all(&merged, base, -1) ? -1 : 0;
+    int rc = add_all(&merged, cur, 1) || add_all(&merged, base, -1) ? INTROSPECT_ENOMEM : 0;
     for (size_t i = 0; i < merged.nsamples && rc == 0; i++) {
         const struct ix_sample *s = &merged.samples[i];
         int nonzero = 0;

@@ -475,7 +475,7 @@ int ix_tasks_snapshot(struct ix_task_snapshot *snap)
     size_t cap = 256;
     snap->tasks = malloc(cap * sizeof *snap->tasks);
     if (!snap->tasks)
-        return -1;
+        return INTROSPECT_ENOMEM;
     for (uint32_t idx = 0; idx < nchunks * CHUNK; idx++) {
         struct slot *s = slot_at(idx);
         if (!atomic_load_explicit(&s->live, memory_order_relaxed))

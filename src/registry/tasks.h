@@ -39,7 +39,7 @@ struct ix_task_totals {
 void ix_tasks_configure(unsigned stack_every, unsigned max_tasks);
 /* Live tasks, oldest first. Overdue tasks seen here for the first time are
  * counted as deadline misses (once per task), so a leaked task that never
- * ends still counts. Returns 0 or -1 (OOM). */
+ * ends still counts. Returns 0 or INTROSPECT_ENOMEM. */
 int ix_tasks_snapshot(struct ix_task_snapshot *s);
 void ix_tasks_snapshot_free(struct ix_task_snapshot *s);
 int ix_task_nkinds(void);
@@ -58,7 +58,7 @@ struct ix_task_group {
     int kind, state;
     uint64_t live, overdue;
 };
-/* Returns the number of groups (*out malloc'd, caller frees), or -1. */
+/* Returns the number of groups (*out malloc'd, caller frees), or INTROSPECT_ENOMEM. */
 int ix_tasks_group(const struct ix_task_snapshot *s, struct ix_task_group **out);
 
 /* Everything the readers show per kind: a snapshot, its groups, and per
@@ -74,7 +74,7 @@ struct ix_task_summary {
     } kinds[IX_TASK_MAX_KINDS];
     struct ix_task_kind_view all; /* sums over kinds */
 };
-int ix_task_summary_load(struct ix_task_summary *s); /* 0 or -1 (OOM) */
+int ix_task_summary_load(struct ix_task_summary *s); /* 0 or INTROSPECT_ENOMEM */
 void ix_task_summary_free(struct ix_task_summary *s);
 /* Write kind k's figures as keys of an open JSON object: live, overdue,
  * started, ended, deadline_misses, states {state: live}. */

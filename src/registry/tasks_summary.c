@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "registry/tasks.h"
+#include "introspect.h"
 
 static int by_kind_state(const void *a, const void *b)
 {
@@ -20,7 +21,7 @@ int ix_tasks_group(const struct ix_task_snapshot *s, struct ix_task_group **out)
     if (!v || !g) {
         free(v);
         free(g);
-        return -1;
+        return INTROSPECT_ENOMEM;
     }
     for (size_t i = 0; i < s->n; i++)
         v[i] = &s->tasks[i];
@@ -42,11 +43,11 @@ int ix_task_summary_load(struct ix_task_summary *s)
 {
     memset(s, 0, sizeof *s);
     if (ix_tasks_snapshot(&s->snap))
-        return -1;
+        return INTROSPECT_ENOMEM;
     s->ngroups = ix_tasks_group(&s->snap, &s->groups);
     if (s->ngroups < 0) {
         s->ngroups = 0;
-        return -1;
+        return INTROSPECT_ENOMEM;
     }
     for (int i = 0; i < s->ngroups; i++)
         if (s->groups[i].kind >= 0 && s->groups[i].kind < IX_TASK_MAX_KINDS) {

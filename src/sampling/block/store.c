@@ -95,7 +95,7 @@ int ix_block_snapshot(struct ix_block_snap *s)
     s->delay = malloc(IX_BLOCK_MAX_STACKS * sizeof *s->delay);
     if (!s->count || !s->delay) {
         ix_block_snap_free(s);
-        return -1;
+        return INTROSPECT_ENOMEM;
     }
     pthread_mutex_lock(&g_lock);
     s->n = g_n;

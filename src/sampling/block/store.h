@@ -35,6 +35,7 @@ struct ix_block_snap {
     uint64_t dropped;
     int64_t time_ns; /* CLOCK_REALTIME */
 };
+/* Returns 0 or INTROSPECT_ENOMEM. */
 int ix_block_snapshot(struct ix_block_snap *s);
 void ix_block_snap_free(struct ix_block_snap *s);
 /* Fill p (already initialised) with now - base (base NULL: everything since

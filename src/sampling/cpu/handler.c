@@ -1,6 +1,7 @@
 /* The async-signal-safe side of CPU sampling. Only this file's handler runs
  * in signal context; everything it touches is preallocated. */
 #include "sampling/cpu/handler.h"
+#include "introspect.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -94,7 +95,7 @@ int ix_cpu_signal_install(int sig, struct ix_cpu_ring *ring, char *why, size_t w
     struct sigaction cur;
     if (sigaction(sig, NULL, &cur) < 0) {
         snprintf(why, whylen, "sigaction(%d): %s", sig, strerror(errno));
-        return -2;
+        return INTROSPECT_ESYS;
     }
     int foreign = (cur.sa_flags & SA_SIGINFO) ? cur.sa_sigaction != on_signal
                                               : (cur.sa_handler != SIG_DFL && cur.sa_handler != SIG_IGN);
@@ -104,7 +105,7 @@ int ix_cpu_signal_install(int sig, struct ix_cpu_ring *ring, char *why, size_t w
                  "signal %d (%s) already has a handler at %s: another profiler (e.g. gperftools' "
                  "libprofiler) is using it; set INTROSPECT_CPU_SIGNAL to a free signal",
                  sig, strsignal(sig), handler_owner(&cur, addr, sizeof addr));
-        return -1;
+        return INTROSPECT_ESIGNAL;
     }
     atomic_store(&g_accept, 0);
     atomic_store(&g_ring, ring);
@@ -119,7 +120,7 @@ int ix_cpu_signal_install(int sig, struct ix_cpu_ring *ring, char *why, size_t w
     sigemptyset(&sa.sa_mask);
     if (sigaction(sig, &sa, &g_prev) < 0) {
         snprintf(why, whylen, "sigaction(%d): %s", sig, strerror(errno));
-        return -2;
+        return INTROSPECT_ESYS;
     }
     g_sig = sig;
     return 0;

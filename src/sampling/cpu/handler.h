@@ -20,10 +20,10 @@ struct ix_cpu_sigcounts {
     uint64_t ignored;    /* signals that were not ours */
 };
 
-/* Install the handler for sig, feeding ring. Refuses (returns -1 and a
- * one-line reason) when another handler is installed for sig: another
- * profiler (gperftools' libprofiler, ...) would silently break. Returns 0,
- * -1 (busy signal) or -2 (sigaction failed). */
+/* Install the handler for sig, feeding ring. Refuses (returns
+ * INTROSPECT_ESIGNAL and a one-line reason) when another handler is installed
+ * for sig: another profiler (gperftools' libprofiler, ...) would silently
+ * break. Returns 0, INTROSPECT_ESIGNAL or INTROSPECT_ESYS (sigaction failed). */
 int ix_cpu_signal_install(int sig, struct ix_cpu_ring *ring, char *why, size_t whylen);
 /* Which deliveries to record (IX_ACCEPT_*); 0 stops recording. */
 void ix_cpu_signal_accept(unsigned mask);

@@ -1,6 +1,7 @@
 /* CPU profile sessions (see sampling/cpu/profiler.h). All of this runs on the
  * profiling thread; the signal side is sampling/cpu/handler.c. */
 #include "sampling/cpu/profiler.h"
+#include "introspect.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -289,7 +290,7 @@ int ix_cpu_start(const struct ix_cpu_options *o, char *why, size_t whylen)
     int expect = 0;
     if (!atomic_compare_exchange_strong(&g_busy, &expect, 1)) {
         snprintf(why, whylen, "a CPU profile is already running");
-        return IX_CPU_EBUSY;
+        return INTROSPECT_EBUSY;
     }
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, atfork_once);
@@ -297,7 +298,7 @@ int ix_cpu_start(const struct ix_cpu_options *o, char *why, size_t whylen)
     S.engine = choose_engine(o->engine, o->sig, why, whylen);
     if (!S.engine) {
         atomic_store(&g_busy, 0);
-        return IX_CPU_EENGINE;
+        return INTROSPECT_ESYS;
     }
     S.hz = o->hz;
     S.period_ns = 1000000000L / o->hz;
@@ -306,7 +307,7 @@ int ix_cpu_start(const struct ix_cpu_options *o, char *why, size_t whylen)
     if (ix_cpu_ring_init(&S.ring, RING_RECORDS)) {
         snprintf(why, whylen, "cannot allocate the sample ring");
         atomic_store(&g_busy, 0);
-        return IX_CPU_ENOMEM;
+        return INTROSPECT_ENOMEM;
     }
     /* The unwinder initializes itself on first use (pthread_once): do it here,
      * never for the first time inside a signal handler. */
@@ -314,7 +315,7 @@ int ix_cpu_start(const struct ix_cpu_options *o, char *why, size_t whylen)
     ix_unwind_here(warm, 4, 0);
     ix_unwind_tables_update(); /* the fast stack walk's tables (stack/unwind_tables.h) */
     int rc = ix_cpu_signal_install(o->sig, &S.ring, why, whylen);
-    if (rc == -1 && S.engine == &ix_cpu_engine_perf) {
+    if (rc == INTROSPECT_ESIGNAL && S.engine == &ix_cpu_engine_perf) {
         /* Ring mode needs no signal: profile beside the other handler,
          * leaving its signal alone; only threads without a ring go unsampled. */
         snprintf(S.foreign, sizeof S.foreign, "%s", why);
@@ -324,7 +325,7 @@ int ix_cpu_start(const struct ix_cpu_options *o, char *why, size_t whylen)
     if (rc) {
         free_session();
         atomic_store(&g_busy, 0);
-        return rc == -1 ? IX_CPU_EFOREIGN : IX_CPU_EENGINE;
+        return rc;
     }
     ix_profile_init(&S.prof, "profile");
     ix_profile_add_type(&S.prof, "samples", "count");
@@ -341,7 +342,7 @@ int ix_cpu_start(const struct ix_cpu_options *o, char *why, size_t whylen)
     rescan(); /* names for every engine; arms the per-thread ones */
     if (!S.engine->per_thread && S.engine->start(S.period_ns, S.sig, why, whylen)) {
         ix_cpu_stop(NULL);
-        return IX_CPU_EENGINE;
+        return INTROSPECT_ESYS;
     }
     atomic_store(&t_engine, S.engine->name);
     return 0;

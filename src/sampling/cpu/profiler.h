@@ -11,12 +11,6 @@
 
 #include "model/profile.h"
 
-enum {
-    IX_CPU_EBUSY = -1,    /* another CPU profile is running */
-    IX_CPU_EFOREIGN = -2, /* the signal belongs to someone else */
-    IX_CPU_EENGINE = -3,  /* no (or not the forced) engine can run */
-    IX_CPU_ENOMEM = -4,
-};
 
 struct ix_cpu_options {
     long hz;
@@ -25,7 +19,10 @@ struct ix_cpu_options {
     int sig;
 };
 
-/* Returns 0 or an IX_CPU_E* code with a one-line reason in why. */
+/* Returns 0 or, with a one-line reason in why: INTROSPECT_EBUSY (another CPU
+ * profile is running), INTROSPECT_ESIGNAL (the signal belongs to someone
+ * else), INTROSPECT_ESYS (no engine, or not the forced one, can run),
+ * INTROSPECT_ENOMEM. */
 int ix_cpu_start(const struct ix_cpu_options *o, char *why, size_t whylen);
 /* Seconds until the running profile ends (>= 1), 0 when none runs. */
 long ix_cpu_remaining_seconds(void);

@@ -51,11 +51,11 @@ const char *ix_heap_mode_name(enum ix_heap_mode m);
 /* Why the heap profile is empty, or NULL when sampling works. */
 const char *ix_heap_unavailable(void);
 void ix_heap_get_stats(struct ix_heap_stats *s);
-/* Copy every bucket. *out is malloc'd (caller frees); returns 0 or -1. */
+/* Copy every bucket. *out is malloc'd (caller frees); returns 0 or INTROSPECT_ENOMEM. */
 int ix_heap_records(struct ix_heap_record **out, size_t *n);
 /* Go's unsampling: estimated (count, bytes) from sampled (count, bytes). */
 void ix_heap_scale(uint64_t count, uint64_t bytes, int64_t rate, int64_t *ocount, int64_t *obytes);
-/* Build the "heap" or "allocs" profile (Go's four sample types). Returns 0 or -1. */
+/* Build the "heap" or "allocs" profile (Go's four sample types). Returns 0 or INTROSPECT_ENOMEM. */
 int ix_heap_profile(struct ix_profile *p, const char *name);
 
 #endif

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "sampling/heap/heap.h"
+#include "introspect.h"
 #include "util/clock.h"
 
 int ix_heap_profile(struct ix_profile *p, const char *name)
@@ -25,7 +26,7 @@ int ix_heap_profile(struct ix_profile *p, const char *name)
     struct ix_heap_record *r;
     size_t n;
     if (ix_heap_records(&r, &n))
-        return -1;
+        return INTROSPECT_ENOMEM;
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         int64_t v[4];

@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "sampling/heap/heap.h"
+#include "introspect.h"
 #include "sampling/heap/internal.h"
 #include "sampling/heap/interpose.h"
 #include "stack/unwind.h"
@@ -443,7 +444,7 @@ int ix_heap_records(struct ix_heap_record **out, size_t *n)
     pthread_mutex_unlock(&g_lock);
     struct ix_heap_record *r = malloc((want ? want : 1) * sizeof *r);
     if (!r)
-        return -1;
+        return INTROSPECT_ENOMEM;
     pthread_mutex_lock(&g_lock);
     struct ix_heap_bucket *b = g_all;
     for (size_t skip = g_nbuckets - want; skip--; ) /* newer than our count */
