@@ -34,6 +34,7 @@ struct thr {
     uint64_t periods;
 };
 
+/* The one profile session (one CPU profile at a time, g_busy guards it). */
 static struct session {
     const struct ix_cpu_engine *engine;
     long hz, period_ns;
@@ -52,7 +53,7 @@ static struct session {
     uint64_t arm_failures, fallbacks, signalled;
     char foreign[240]; /* set when the signal has another owner: perf rings only */
     struct ix_cpu_perf_stats perf; /* samples read from the perf engine's rings */
-} S;
+} g_cpu;
 
 static _Atomic int g_busy;
 static _Atomic long long g_ends_ns;
@@ -66,7 +67,7 @@ static int engine_is_perf(const struct ix_cpu_engine *e)
 
 static uint64_t next_rand(void)
 {
-    return ix_rand_next(&S.rng);
+    return ix_rand_next(&g_cpu.rng);
 }
 
 static int cmp_tid(const void *a, const void *b)
@@ -77,12 +78,12 @@ static int cmp_tid(const void *a, const void *b)
 
 static struct thr *find_thr(pid_t tid)
 {
-    size_t lo = 0, hi = S.nthr;
+    size_t lo = 0, hi = g_cpu.nthr;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (S.thr[mid].tid == tid)
-            return &S.thr[mid];
-        if (S.thr[mid].tid < tid)
+        if (g_cpu.thr[mid].tid == tid)
+            return &g_cpu.thr[mid];
+        if (g_cpu.thr[mid].tid < tid)
             lo = mid + 1;
         else
             hi = mid;
@@ -95,22 +96,22 @@ static struct thr *find_thr(pid_t tid)
  * being systematically under-counted. */
 static void arm_thread(struct thr *t)
 {
-    if (!S.engine->per_thread)
+    if (!g_cpu.engine->per_thread)
         return;
-    long first = 1 + (long)(next_rand() % (uint64_t)S.period_ns);
-    int sig = S.foreign[0] ? 0 : S.sig;
-    int rc = S.engine->arm(t->tid, S.period_ns, first, sig, &t->arm);
-    if (rc == 0 && S.engine == &ix_cpu_engine_perf && t->arm.kind == IX_ARM_PERF)
-        S.signalled++; /* its ring could not be mapped */
-    if (rc && rc != -ESRCH && engine_is_perf(S.engine) && sig) {
-        rc = ix_cpu_engine_timer.arm(t->tid, S.period_ns, first, S.sig, &t->arm);
+    long first = 1 + (long)(next_rand() % (uint64_t)g_cpu.period_ns);
+    int sig = g_cpu.foreign[0] ? 0 : g_cpu.sig;
+    int rc = g_cpu.engine->arm(t->tid, g_cpu.period_ns, first, sig, &t->arm);
+    if (rc == 0 && g_cpu.engine == &ix_cpu_engine_perf && t->arm.kind == IX_ARM_PERF)
+        g_cpu.signalled++; /* its ring could not be mapped */
+    if (rc && rc != -ESRCH && engine_is_perf(g_cpu.engine) && sig) {
+        rc = ix_cpu_engine_timer.arm(t->tid, g_cpu.period_ns, first, g_cpu.sig, &t->arm);
         if (rc == 0)
-            S.fallbacks++;
+            g_cpu.fallbacks++;
     }
     if (rc == -ESRCH)
         t->alive = 0;
     else if (rc)
-        S.arm_failures++;
+        g_cpu.arm_failures++;
 }
 
 static void add_record(const struct ix_cpu_rec *rec, void *arg);
@@ -118,33 +119,33 @@ static void add_record(const struct ix_cpu_rec *rec, void *arg);
 /* A thread's samples still in its perf ring go into the profile first. */
 static void release_thread(struct thr *t)
 {
-    ix_cpu_perf_ring_drain(&t->arm, add_record, NULL, &S.perf);
+    ix_cpu_perf_ring_drain(&t->arm, add_record, NULL, &g_cpu.perf);
     ix_cpu_disarm(&t->arm);
 }
 
 static void drain_rings(void)
 {
-    for (size_t i = 0; i < S.nthr; i++)
-        if (S.thr[i].alive)
-            ix_cpu_perf_ring_drain(&S.thr[i].arm, add_record, NULL, &S.perf);
+    for (size_t i = 0; i < g_cpu.nthr; i++)
+        if (g_cpu.thr[i].alive)
+            ix_cpu_perf_ring_drain(&g_cpu.thr[i].arm, add_record, NULL, &g_cpu.perf);
 }
 
 static int list_threads(size_t *n)
 {
     for (;;) {
-        int got = ix_thread_list(S.scan, (int)S.scancap);
+        int got = ix_thread_list(g_cpu.scan, (int)g_cpu.scancap);
         if (got < 0)
             return -1;
-        if ((size_t)got <= S.scancap) {
+        if ((size_t)got <= g_cpu.scancap) {
             *n = (size_t)got;
             return 0;
         }
         size_t cap = (size_t)got * 2;
-        pid_t *p = realloc(S.scan, cap * sizeof *p);
+        pid_t *p = realloc(g_cpu.scan, cap * sizeof *p);
         if (!p)
             return -1;
-        S.scan = p;
-        S.scancap = cap;
+        g_cpu.scan = p;
+        g_cpu.scancap = cap;
     }
 }
 
@@ -156,23 +157,23 @@ static void rescan(void)
     size_t n;
     if (list_threads(&n))
         return;
-    qsort(S.scan, n, sizeof *S.scan, cmp_tid);
+    qsort(g_cpu.scan, n, sizeof *g_cpu.scan, cmp_tid);
     ix_unwind_tables_update(); /* objects dlopened since the last scan */
-    size_t need = S.nthr + n;
-    if (need > S.cap) {
-        struct thr *p = realloc(S.thr, need * sizeof *p);
+    size_t need = g_cpu.nthr + n;
+    if (need > g_cpu.cap) {
+        struct thr *p = realloc(g_cpu.thr, need * sizeof *p);
         if (!p)
             return;
-        S.thr = p;
-        S.cap = need;
+        g_cpu.thr = p;
+        g_cpu.cap = need;
     }
-    int rename = S.scans++ % RENAME_EVERY == 0;
-    size_t old = S.nthr, i = 0, j = 0;
+    int rename = g_cpu.scans++ % RENAME_EVERY == 0;
+    size_t old = g_cpu.nthr, i = 0, j = 0;
     for (; i < old; i++) {
-        struct thr *t = &S.thr[i];
-        while (j < n && S.scan[j] < t->tid) /* a new thread: append, sort below */
+        struct thr *t = &g_cpu.thr[i];
+        while (j < n && g_cpu.scan[j] < t->tid) /* a new thread: append, sort below */
             j++;
-        if (j < n && S.scan[j] == t->tid) {
+        if (j < n && g_cpu.scan[j] == t->tid) {
             if (!t->alive) { /* tid reused */
                 t->alive = 1;
                 ix_thread_name(t->tid, t->name, sizeof t->name);
@@ -190,23 +191,23 @@ static void rescan(void)
         }
     }
     for (j = 0; j < n; j++) {
-        if (find_thr(S.scan[j]))
+        if (find_thr(g_cpu.scan[j]))
             continue;
-        struct thr *t = &S.thr[S.nthr++];
+        struct thr *t = &g_cpu.thr[g_cpu.nthr++];
         memset(t, 0, sizeof *t);
-        t->tid = S.scan[j];
+        t->tid = g_cpu.scan[j];
         t->alive = 1;
         t->arm.fd = -1;
         ix_thread_name(t->tid, t->name, sizeof t->name);
         arm_thread(t);
         /* keep the table sorted for find_thr (insertion: new threads are few) */
-        for (size_t k = S.nthr - 1; k > 0 && S.thr[k - 1].tid > S.thr[k].tid; k--) {
-            struct thr tmp = S.thr[k];
-            S.thr[k] = S.thr[k - 1];
-            S.thr[k - 1] = tmp;
+        for (size_t k = g_cpu.nthr - 1; k > 0 && g_cpu.thr[k - 1].tid > g_cpu.thr[k].tid; k--) {
+            struct thr tmp = g_cpu.thr[k];
+            g_cpu.thr[k] = g_cpu.thr[k - 1];
+            g_cpu.thr[k - 1] = tmp;
         }
     }
-    S.last_scan = ix_mono_ns();
+    g_cpu.last_scan = ix_mono_ns();
 }
 
 static void add_record(const struct ix_cpu_rec *rec, void *arg)
@@ -220,12 +221,12 @@ static void add_record(const struct ix_cpu_rec *rec, void *arg)
     } else {
         ix_thread_name(rec->tid, name, sizeof name);
     }
-    int64_t values[2] = {rec->weight, (int64_t)rec->weight * S.period_ns};
+    int64_t values[2] = {rec->weight, (int64_t)rec->weight * g_cpu.period_ns};
     struct ix_label labels[2] = {
         {"thread", name, 0, NULL},
         {"tid", NULL, rec->tid, NULL},
     };
-    ix_profile_add(&S.prof, rec->pcs, rec->npcs > 0 ? rec->npcs : 0, values, labels, 2);
+    ix_profile_add(&g_cpu.prof, rec->pcs, rec->npcs > 0 ? rec->npcs : 0, values, labels, 2);
 }
 
 static const struct ix_cpu_engine *engine_named(const char *name)
@@ -277,12 +278,12 @@ static void atfork_once(void) { pthread_atfork(NULL, NULL, in_forked_child); }
 
 static void free_session(void)
 {
-    ix_cpu_ring_free(&S.ring);
-    free(S.thr);
-    free(S.scan);
-    S.thr = NULL;
-    S.scan = NULL;
-    S.nthr = S.cap = S.scancap = 0;
+    ix_cpu_ring_free(&g_cpu.ring);
+    free(g_cpu.thr);
+    free(g_cpu.scan);
+    g_cpu.thr = NULL;
+    g_cpu.scan = NULL;
+    g_cpu.nthr = g_cpu.cap = g_cpu.scancap = 0;
 }
 
 int ix_cpu_start(const struct ix_cpu_options *o, char *why, size_t whylen)
@@ -294,17 +295,17 @@ int ix_cpu_start(const struct ix_cpu_options *o, char *why, size_t whylen)
     }
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, atfork_once);
-    memset(&S, 0, sizeof S);
-    S.engine = choose_engine(o->engine, o->sig, why, whylen);
-    if (!S.engine) {
+    memset(&g_cpu, 0, sizeof g_cpu);
+    g_cpu.engine = choose_engine(o->engine, o->sig, why, whylen);
+    if (!g_cpu.engine) {
         atomic_store(&g_busy, 0);
         return INTROSPECT_ESYS;
     }
-    S.hz = o->hz;
-    S.period_ns = 1000000000L / o->hz;
-    S.sig = o->sig;
-    S.rng = ix_rand_seed(&S);
-    if (ix_cpu_ring_init(&S.ring, RING_RECORDS)) {
+    g_cpu.hz = o->hz;
+    g_cpu.period_ns = 1000000000L / o->hz;
+    g_cpu.sig = o->sig;
+    g_cpu.rng = ix_rand_seed(&g_cpu);
+    if (ix_cpu_ring_init(&g_cpu.ring, RING_RECORDS)) {
         snprintf(why, whylen, "cannot allocate the sample ring");
         atomic_store(&g_busy, 0);
         return INTROSPECT_ENOMEM;
@@ -314,11 +315,11 @@ int ix_cpu_start(const struct ix_cpu_options *o, char *why, size_t whylen)
     uintptr_t warm[4];
     ix_unwind_here(warm, 4, 0);
     ix_unwind_tables_update(); /* the fast stack walk's tables (stack/unwind_tables.h) */
-    int rc = ix_cpu_signal_install(o->sig, &S.ring, why, whylen);
-    if (rc == INTROSPECT_ESIGNAL && S.engine == &ix_cpu_engine_perf) {
+    int rc = ix_cpu_signal_install(o->sig, &g_cpu.ring, why, whylen);
+    if (rc == INTROSPECT_ESIGNAL && g_cpu.engine == &ix_cpu_engine_perf) {
         /* Ring mode needs no signal: profile beside the other handler,
          * leaving its signal alone; only threads without a ring go unsampled. */
-        snprintf(S.foreign, sizeof S.foreign, "%s", why);
+        snprintf(g_cpu.foreign, sizeof g_cpu.foreign, "%s", why);
         why[0] = 0;
         rc = 0;
     }
@@ -327,24 +328,24 @@ int ix_cpu_start(const struct ix_cpu_options *o, char *why, size_t whylen)
         atomic_store(&g_busy, 0);
         return rc;
     }
-    ix_profile_init(&S.prof, "profile");
-    ix_profile_add_type(&S.prof, "samples", "count");
-    ix_profile_add_type(&S.prof, "cpu", "nanoseconds");
-    S.prof.period_type = (struct ix_value_type){"cpu", "nanoseconds"};
-    S.prof.period = S.period_ns;
-    ix_cpu_signal_accept(engine_is_perf(S.engine)           ? IX_ACCEPT_PERF | IX_ACCEPT_TIMER
-                         : S.engine == &ix_cpu_engine_timer ? IX_ACCEPT_TIMER
+    ix_profile_init(&g_cpu.prof, "profile");
+    ix_profile_add_type(&g_cpu.prof, "samples", "count");
+    ix_profile_add_type(&g_cpu.prof, "cpu", "nanoseconds");
+    g_cpu.prof.period_type = (struct ix_value_type){"cpu", "nanoseconds"};
+    g_cpu.prof.period = g_cpu.period_ns;
+    ix_cpu_signal_accept(engine_is_perf(g_cpu.engine)           ? IX_ACCEPT_PERF | IX_ACCEPT_TIMER
+                         : g_cpu.engine == &ix_cpu_engine_timer ? IX_ACCEPT_TIMER
                                                             : IX_ACCEPT_ITIMER);
-    S.real0_ns = ix_real_ns();
-    getrusage(RUSAGE_SELF, &S.ru0);
-    S.mono0 = ix_mono_ns();
-    atomic_store(&g_ends_ns, S.mono0 + o->seconds * 1000000000LL);
+    g_cpu.real0_ns = ix_real_ns();
+    getrusage(RUSAGE_SELF, &g_cpu.ru0);
+    g_cpu.mono0 = ix_mono_ns();
+    atomic_store(&g_ends_ns, g_cpu.mono0 + o->seconds * 1000000000LL);
     rescan(); /* names for every engine; arms the per-thread ones */
-    if (!S.engine->per_thread && S.engine->start(S.period_ns, S.sig, why, whylen)) {
+    if (!g_cpu.engine->per_thread && g_cpu.engine->start(g_cpu.period_ns, g_cpu.sig, why, whylen)) {
         ix_cpu_stop(NULL);
         return INTROSPECT_ESYS;
     }
-    atomic_store(&t_engine, S.engine->name);
+    atomic_store(&t_engine, g_cpu.engine->name);
     return 0;
 }
 
@@ -358,10 +359,10 @@ long ix_cpu_remaining_seconds(void)
 
 void ix_cpu_poll(void)
 {
-    if (ix_mono_ns() - S.last_scan >= RESCAN_NS)
+    if (ix_mono_ns() - g_cpu.last_scan >= RESCAN_NS)
         rescan();
     drain_rings();
-    ix_cpu_ring_drain(&S.ring, add_record, NULL);
+    ix_cpu_ring_drain(&g_cpu.ring, add_record, NULL);
 }
 
 static double tv_diff(struct timeval a, struct timeval b)
@@ -376,40 +377,41 @@ static double tv_diff(struct timeval a, struct timeval b)
 static void write_comments(const struct rusage *ru1, uint64_t drops,
                            const struct ix_cpu_sigcounts *c)
 {
-    double user_s = tv_diff(S.ru0.ru_utime, ru1->ru_utime);
-    double sys_s = tv_diff(S.ru0.ru_stime, ru1->ru_stime);
-    int user_only = engine_is_perf(S.engine) && ix_cpu_perf_user_only();
-    uint64_t samples = c->deliveries + S.perf.samples, periods = c->periods + S.perf.samples;
+    double user_s = tv_diff(g_cpu.ru0.ru_utime, ru1->ru_utime);
+    double sys_s = tv_diff(g_cpu.ru0.ru_stime, ru1->ru_stime);
+    int user_only = engine_is_perf(g_cpu.engine) && ix_cpu_perf_user_only();
+    uint64_t samples = c->deliveries + g_cpu.perf.samples;
+    uint64_t periods = c->periods + g_cpu.perf.samples;
     double cpu_s = user_only ? user_s : user_s + sys_s;
-    size_t sampled = 0, seen = S.nthr;
-    for (size_t i = 0; i < S.nthr; i++)
-        sampled += S.thr[i].periods > 0;
-    double expected = cpu_s * (double)S.hz;
-    ix_profile_comment(&S.prof, "engine: %s (%s)", S.engine->name, S.engine->what);
-    ix_profile_comment(&S.prof, "rate: requested %ld Hz, effective %.1f Hz per CPU second",
-                       S.hz, cpu_s > 0 ? (double)periods / cpu_s : 0.0);
-    ix_profile_comment(&S.prof,
+    size_t sampled = 0, seen = g_cpu.nthr;
+    for (size_t i = 0; i < g_cpu.nthr; i++)
+        sampled += g_cpu.thr[i].periods > 0;
+    double expected = cpu_s * (double)g_cpu.hz;
+    ix_profile_comment(&g_cpu.prof, "engine: %s (%s)", g_cpu.engine->name, g_cpu.engine->what);
+    ix_profile_comment(&g_cpu.prof, "rate: requested %ld Hz, effective %.1f Hz per CPU second",
+                       g_cpu.hz, cpu_s > 0 ? (double)periods / cpu_s : 0.0);
+    ix_profile_comment(&g_cpu.prof,
                        "samples: %llu (%llu read from perf rings, %llu signals) for %llu periods; "
                        "expected %.0f from %.3f s of %s CPU (ratio %.3f); process CPU %.3f s "
                        "user + %.3f s system",
-                       (unsigned long long)samples, (unsigned long long)S.perf.samples,
+                       (unsigned long long)samples, (unsigned long long)g_cpu.perf.samples,
                        (unsigned long long)c->deliveries, (unsigned long long)periods, expected,
                        cpu_s, user_only ? "user" : "process",
                        expected > 0 ? (double)periods / expected : 0.0, user_s, sys_s);
-    ix_profile_comment(&S.prof,
+    ix_profile_comment(&g_cpu.prof,
                        "lost: %llu dropped (ring full); %llu timer overruns folded into late "
                        "samples; %llu foreign signals ignored; %llu stacks cut at the %d-byte "
                        "stack copy",
                        (unsigned long long)drops, (unsigned long long)c->overruns,
-                       (unsigned long long)c->ignored, (unsigned long long)S.perf.truncated,
+                       (unsigned long long)c->ignored, (unsigned long long)g_cpu.perf.truncated,
                        IX_PERF_STACK_BYTES);
-    ix_profile_comment(&S.prof,
+    ix_profile_comment(&g_cpu.prof,
                        "threads: %zu sampled of %zu seen; %llu signalled (no ring), %llu on "
                        "fallback timers; %llu could not be armed",
-                       sampled, seen, (unsigned long long)S.signalled,
-                       (unsigned long long)S.fallbacks, (unsigned long long)S.arm_failures);
-    if (S.foreign[0])
-        ix_profile_comment(&S.prof, "signal: not used, perf rings only (%s)", S.foreign);
+                       sampled, seen, (unsigned long long)g_cpu.signalled,
+                       (unsigned long long)g_cpu.fallbacks, (unsigned long long)g_cpu.arm_failures);
+    if (g_cpu.foreign[0])
+        ix_profile_comment(&g_cpu.prof, "signal: not used, perf rings only (%s)", g_cpu.foreign);
     atomic_fetch_add(&t_threads, sampled);
 }
 
@@ -420,28 +422,28 @@ void ix_cpu_stop(struct ix_profile *out)
     struct rusage ru1;
     getrusage(RUSAGE_SELF, &ru1);
     ix_cpu_signal_quiesce();
-    if (S.engine && !S.engine->per_thread)
-        S.engine->stop();
-    for (size_t i = 0; i < S.nthr; i++)
-        if (S.thr[i].alive)
-            release_thread(&S.thr[i]);
+    if (g_cpu.engine && !g_cpu.engine->per_thread)
+        g_cpu.engine->stop();
+    for (size_t i = 0; i < g_cpu.nthr; i++)
+        if (g_cpu.thr[i].alive)
+            release_thread(&g_cpu.thr[i]);
     ix_cpu_signal_restore();
-    ix_cpu_ring_drain(&S.ring, add_record, NULL);
+    ix_cpu_ring_drain(&g_cpu.ring, add_record, NULL);
     struct ix_cpu_sigcounts c;
     ix_cpu_signal_counts(&c);
-    uint64_t drops = atomic_load(&S.ring.drops) + S.perf.lost;
-    S.prof.time_nanos = S.real0_ns;
-    S.prof.duration_nanos = ix_mono_ns() - S.mono0;
+    uint64_t drops = atomic_load(&g_cpu.ring.drops) + g_cpu.perf.lost;
+    g_cpu.prof.time_nanos = g_cpu.real0_ns;
+    g_cpu.prof.duration_nanos = ix_mono_ns() - g_cpu.mono0;
     write_comments(&ru1, drops, &c);
     atomic_fetch_add(&t_profiles, 1);
-    atomic_fetch_add(&t_samples, c.deliveries + S.perf.samples);
-    atomic_fetch_add(&t_periods, c.periods + S.perf.samples);
+    atomic_fetch_add(&t_samples, c.deliveries + g_cpu.perf.samples);
+    atomic_fetch_add(&t_periods, c.periods + g_cpu.perf.samples);
     atomic_fetch_add(&t_drops, drops);
     atomic_fetch_add(&t_overruns, c.overruns);
     if (out)
-        *out = S.prof; /* ownership moves to the caller */
+        *out = g_cpu.prof; /* ownership moves to the caller */
     else
-        ix_profile_free(&S.prof);
+        ix_profile_free(&g_cpu.prof);
     free_session();
     atomic_store(&g_busy, 0);
 }
