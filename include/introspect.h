@@ -5,9 +5,17 @@
  *   ...
  *   introspect_stop();
  *
- * Every function returns 0 (or a non-negative value) on success and a negative
- * INTROSPECT_E* code on failure; introspect_strerror() explains a code. No
- * function aborts the host. Handles are opaque and owned by the library.
+ * Status: every function that can fail returns 0 (or a non-negative value) on
+ * success and a negative INTROSPECT_E* code on failure; introspect_strerror()
+ * explains a code. The few that return void cannot fail: introspect_config_init,
+ * introspect_pool_unregister (NULL is a no-op) and the introspect_json_*
+ * writers (misuse is recorded in the writer, and the value is rendered as
+ * null). Functions returning a string never return NULL. No function aborts
+ * the host. Handles are opaque and owned by the library.
+ *
+ * Threads: unless its section says otherwise, every function may be called
+ * from any thread, concurrently, before or after introspect_start(). None may
+ * be called from a signal handler.
  */
 #ifndef INTROSPECT_H
 #define INTROSPECT_H
@@ -74,6 +82,11 @@ typedef struct introspect_config {
     const char *tls_key_file;      /* PEM private key for tls_cert_file */
 } introspect_config;
 
+/* ---- Starting and stopping ----
+ * introspect_start, introspect_stop and introspect_port serialise on one
+ * lock: call them from any thread, but not from inside a var function
+ * (introspect_var_func), which runs on a server thread that stop joins. */
+
 /* Fill cfg with defaults (no environment applied). */
 INTROSPECT_API void introspect_config_init(introspect_config *cfg);
 
@@ -94,11 +107,17 @@ INTROSPECT_API const char *introspect_strerror(int code);
 /* Run-time version, e.g. "0.1.0". */
 INTROSPECT_API const char *introspect_version(void);
 
+/* Why the last introspect_start() in this process failed, in one line (e.g.
+ * "cannot read tls_key_file /etc/x.pem: Permission denied"); "" after a
+ * successful start. The string stays valid until the next start. */
+INTROSPECT_API const char *introspect_last_error(void);
+
 /* ---- Metrics registry (feeds /metrics and the "metrics" key of /debug/vars) ----
  * Metrics live for the life of the process, across start/stop. Label names are
  * fixed at creation; label values are given at each use, in the same order
  * (pass NULL when the metric has no labels). Updates of an existing series take
- * no lock; the first use of a new label combination allocates it once. */
+ * no lock; the first use of a new label combination allocates it once.
+ * Threads: any, concurrently (updates are atomic). */
 typedef struct introspect_counter introspect_counter;
 typedef struct introspect_gauge introspect_gauge;
 typedef struct introspect_histogram introspect_histogram;
@@ -128,7 +147,10 @@ INTROSPECT_API int introspect_histogram_new(const char *name, const char *help,
 INTROSPECT_API int introspect_histogram_observe(introspect_histogram *h,
                                                 const char *const *label_values, double value);
 
-/* ---- expvar-style published values (top-level keys of /debug/vars) ---- */
+/* ---- expvar-style published values (top-level keys of /debug/vars) ----
+ * Threads: any, concurrently. A var function runs on a server thread while
+ * /debug/vars is served; the introspect_json_* writers may be called only from
+ * inside it, on the writer it was given. */
 typedef struct introspect_var introspect_var;
 typedef struct introspect_json introspect_json;
 
@@ -166,8 +188,10 @@ INTROSPECT_API void introspect_json_null(introspect_json *j);
  * and /debug/pprof/block) ----
  * Any pool (libpq, MySQL, Redis, HTTP clients) reports its events here. The
  * calls take no lock: a clock read and a few relaxed atomic adds, cheap enough
- * for every acquire (bench/pools.md). Only a sampled wait (see
- * introspect_set_block_profile_rate) records a stack, under a lock.
+ * for every acquire (bench/README.md, pools). Only a sampled wait (see
+ * introspect_block_profile_set_rate) records a stack, under a lock.
+ * Threads: any, concurrently; one acquire's start and end may be on different
+ * threads.
  *
  *   int64_t t = introspect_pool_acquire_start(pool);
  *   ...take a free connection, open one, or block until one is released...
@@ -209,6 +233,7 @@ enum {
     INTROSPECT_POOL_CLOSE_ERROR = 3,     /* broken, or failed a health check */
     INTROSPECT_POOL_CLOSE_SHUTDOWN = 4   /* the pool itself was closed */
 };
+#define INTROSPECT_POOL_NCLOSE 5 /* number of INTROSPECT_POOL_CLOSE_* reasons */
 
 /* Register a pool. name: 1..63 printable ASCII characters, unique among live
  * pools (INTROSPECT_EEXIST otherwise; a name unregistered earlier is reused and
@@ -251,7 +276,7 @@ typedef struct introspect_pool_stats {
     uint64_t wait_ns;       /* total duration of those waits */
     uint64_t timeouts, cancelled, failed;
     uint64_t opened;        /* connections opened */
-    uint64_t closed[5];     /* connections closed, by INTROSPECT_POOL_CLOSE_* */
+    uint64_t closed[INTROSPECT_POOL_NCLOSE]; /* connections closed, by INTROSPECT_POOL_CLOSE_* */
 } introspect_pool_stats;
 
 /* Copy the pool's current figures into out. */
@@ -262,7 +287,10 @@ INTROSPECT_API int introspect_pool_stats_get(introspect_pool *pool, introspect_p
  * and short waits are scaled up so totals stay unbiased. 1 records every wait,
  * 0 turns the profile off. Default 10000 (10 us); the config field
  * block_profile_rate and INTROSPECT_BLOCK_RATE set it at start. Returns the
- * previous rate, or a negative code. */
+ * previous rate, or a negative code. Any thread. */
+INTROSPECT_API int64_t introspect_block_profile_set_rate(int64_t rate_ns);
+/* Deprecated: the earlier name of introspect_block_profile_set_rate (same
+ * function, kept for source and binary compatibility). */
 INTROSPECT_API int64_t introspect_set_block_profile_rate(int64_t rate_ns);
 /* ---- Tasks: the application's units of work (requests, jobs, connections) ----
  * A task is begun with a kind (a small fixed set: "http", "job" ...; copied
@@ -272,7 +300,9 @@ INTROSPECT_API int64_t introspect_set_block_profile_rate(int64_t rate_ns);
  * /metrics and the "tasks" key of /debug/vars. Begin and end take no lock.
  * The registry lives for the whole process: tasks may be begun before
  * introspect_start(). A handle is invalid after introspect_task_end();
- * using it then returns INTROSPECT_EINVAL (it is never dereferenced). */
+ * using it then returns INTROSPECT_EINVAL (it is never dereferenced).
+ * Threads: any, concurrently; a task may be begun, updated and ended on
+ * different threads (introspect_task_bind_thread says which runs it). */
 typedef struct introspect_task introspect_task;
 
 /* Begin a task. timeout_ns > 0 sets a deadline that long from now, 0 = none.
@@ -292,14 +322,11 @@ INTROSPECT_API int introspect_task_set_state(introspect_task *t, const char *sta
 INTROSPECT_API int introspect_task_bind_thread(introspect_task *t, int bind);
 /* End the task. Returns 0, or INTROSPECT_EINVAL if it already ended. */
 INTROSPECT_API int introspect_task_end(introspect_task *t);
-/* CLOCK_MONOTONIC now, in nanoseconds (the clock deadlines are on). */
-INTROSPECT_API int64_t introspect_monotonic_ns(void);
 
-/* ---- Hardening ---- */
-/* Why the last introspect_start() in this process failed, in one line (e.g.
- * "cannot read tls_key_file /etc/x.pem: Permission denied"); "" after a
- * successful start. The string stays valid until the next start. */
-INTROSPECT_API const char *introspect_last_error(void);
+/* ---- Utilities ---- */
+/* CLOCK_MONOTONIC now, in nanoseconds (the clock task deadlines are on).
+ * Any thread; async-signal-safe. */
+INTROSPECT_API int64_t introspect_monotonic_ns(void);
 
 #ifdef __cplusplus
 }

@@ -11,7 +11,7 @@
 
 #define IX_POOL_MAX 64
 #define IX_POOL_NAME_MAX 64
-#define IX_POOL_NCLOSE 5 /* INTROSPECT_POOL_CLOSE_* */
+#define IX_POOL_NCLOSE INTROSPECT_POOL_NCLOSE
 
 /* Wait histogram upper bounds: 1-2-5 steps from 1 us to 10 s (+Inf implicit). */
 #define IX_POOL_NBOUNDS 22

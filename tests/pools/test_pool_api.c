@@ -188,7 +188,8 @@ TEST(block_profile_scales_sampled_waits_like_go)
     ASSERT_EQ(introspect_pool_register("scaled", 1, &s), 0);
     ASSERT_EQ(introspect_set_block_profile_rate(10000000), 1);
     api_block_waiter(s, 400, 5000000);
-    ASSERT_EQ(introspect_set_block_profile_rate(1), 10000000);
+    /* the current name and the deprecated one are the same function */
+    ASSERT_EQ(introspect_block_profile_set_rate(1), 10000000);
     char *out = pprof_url(port, "-raw", "/debug/pprof/block");
     /* -raw prints "   <contentions> <delay>: <loc ids>" per sample; sum the
      * ones labelled pool=scaled with python. */

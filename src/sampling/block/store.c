@@ -32,12 +32,16 @@ static size_t g_n; /* ids below this have values (under g_lock) */
 
 int64_t ix_block_rate(void) { return atomic_load_explicit(&g_rate, memory_order_relaxed); }
 
-int64_t introspect_set_block_profile_rate(int64_t rate_ns)
+int64_t introspect_block_profile_set_rate(int64_t rate_ns)
 {
     if (rate_ns < 0)
         return INTROSPECT_EINVAL;
     return atomic_exchange(&g_rate, rate_ns);
 }
+
+/* The deprecated name: an alias, so both symbols stay exported. */
+int64_t introspect_set_block_profile_rate(int64_t rate_ns)
+    __attribute__((alias("introspect_block_profile_set_rate")));
 
 int ix_block_start(const struct ix_config *cfg, char *why, size_t whylen)
 {
