@@ -1,8 +1,5 @@
 #include "endpoints/params.h"
 
-#include <errno.h>
-#include <stdlib.h>
-
 #include "runtime.h"
 
 /* Defaults of config.c, for a request served while no config runs (tests
@@ -30,10 +27,8 @@ int ix_param_positive(const struct ix_request *r, struct ix_response *resp, cons
         *out = def;
         return 0;
     }
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || errno || v <= 0) {
+    long v;
+    if (ix_parse_long(s, &v) || v <= 0) {
         ix_respond_error(resp, 400, "invalid value for \"%s\" - must be a positive integer", key);
         return -1;
     }

@@ -119,6 +119,14 @@ const char *ix_param(const struct ix_request *r, const char *key)
     return NULL;
 }
 
+int ix_parse_long(const char *s, long *out)
+{
+    char *end;
+    errno = 0;
+    *out = strtol(s, &end, 10);
+    return *s == '\0' || *end != '\0' || errno ? -1 : 0;
+}
+
 int ix_param_long(const struct ix_request *r, struct ix_response *resp, const char *key,
                   long min, long max, long def, long *out)
 {
@@ -127,10 +135,8 @@ int ix_param_long(const struct ix_request *r, struct ix_response *resp, const ch
         *out = def;
         return 0;
     }
-    char *end;
-    errno = 0;
-    long x = strtol(v, &end, 10);
-    if (*v == '\0' || *end != '\0' || errno || x < min || x > max) {
+    long x;
+    if (ix_parse_long(v, &x) || x < min || x > max) {
         ix_respond_error(resp, 400, "invalid value for \"%s\" - must be an integer from %ld to %ld",
                          key, min, max);
         return -1;

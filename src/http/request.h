@@ -57,6 +57,9 @@ void ix_request_free(struct ix_request *r);
 
 /* First value of a query parameter, or NULL. */
 const char *ix_param(const struct ix_request *r, const char *key);
+/* A whole decimal integer (no sign rules beyond strtol's, no trailing text,
+ * no overflow) into *out: 0, or -1 when s is not one. */
+int ix_parse_long(const char *s, long *out);
 /* Parse an integer parameter in [min, max]; absent gives def. Returns 0, or
  * -1 after writing a 400 to resp (name says which parameter). */
 int ix_param_long(const struct ix_request *r, struct ix_response *resp, const char *key,
