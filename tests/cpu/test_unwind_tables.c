@@ -136,7 +136,6 @@ __attribute__((noinline)) void recurse_then_sort(int d)
 
 TEST(table_unwinder_agrees_with_libgcc_in_signal_handler)
 {
-    alarm(60);
     find_stack_end();
     ASSERT_EQ(ix_unwind_tables_update(), 0);
     ASSERT(ix_unwind_tables_current() != NULL);
