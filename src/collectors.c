@@ -29,7 +29,7 @@ const struct ix_vars_section ix_vars_sections[] = {
 const size_t ix_nvars_sections = sizeof ix_vars_sections / sizeof ix_vars_sections[0];
 
 const ix_memstats_part ix_memstats_parts[] = {
+    ix_memstats_heap, /* Go's runtime.MemStats fields first */
     ix_memstats_process,
-    ix_memstats_heap,
 };
 const size_t ix_nmemstats_parts = sizeof ix_memstats_parts / sizeof ix_memstats_parts[0];

@@ -77,7 +77,11 @@ export class ProfileView {
     const t0 = performance.now();
     this.flame.show(p);
     const n = p.stacks.length;
-    setStatus(this.status, p.name + ': ' + n + ' stacks, ' + this.flame.tree.nodes + ' frames' +
+    /* Sampled profiles (heap, allocs) say how far the shown total can be trusted. */
+    const pr = p.precision && p.precision[Number(this.flame.typeSel.value)];
+    const prec = !pr ? '' : pr.relative_error === null ? ', total: 0 samples'
+      : ', total \u00b1' + (100 * pr.relative_error).toFixed(1) + '% (' + pr.samples + ' samples)';
+    setStatus(this.status, p.name + ': ' + n + ' stacks, ' + this.flame.tree.nodes + ' frames' + prec +
       (p.durationNanos ? ', ' + fmtDuration(p.durationNanos) : '') + ' (built in ' + (performance.now() - t0).toFixed(0) + ' ms)' +
       (this.flame.tree.root.total ? '' : ' \u2014 no samples: nothing ran, or nothing was sampled'));
     this.meta.textContent = p.comments.join('\n');

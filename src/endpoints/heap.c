@@ -12,6 +12,7 @@
 #include "http/heavy.h"
 #include "endpoints/serve_profile.h"
 #include "format/heaptext.h"
+#include "gcstats/memstats.h"
 #include "model/profile_delta.h"
 #include "runtime.h"
 #include "sampling/heap/heap.h"
@@ -25,8 +26,10 @@ static void serve_text(struct ix_response *resp)
         ix_respond_error(resp, 500, "out of memory while building the profile");
         return;
     }
+    struct ix_memstats ms;
+    ix_memstats_read(&ms);
     resp->content_type = "text/plain; charset=utf-8";
-    if (ix_heap_text_encode(r, n, ix_heap_sample_rate(), &resp->body))
+    if (ix_heap_text_encode(r, n, ix_heap_sample_rate(), &ms, &resp->body))
         ix_respond_error(resp, 500, "could not encode the profile");
     free(r);
 }

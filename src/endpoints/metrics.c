@@ -1,11 +1,14 @@
-/* /metrics: Prometheus text 0.0.4, or OpenMetrics 1.0 when Accept asks. */
+/* /metrics: Prometheus text 0.0.4, or OpenMetrics (1.0.0 or 0.0.1) as Accept
+ * negotiates; gzipped when Accept-Encoding asks. */
 #include "collectors.h"
+#include "endpoints/compress.h"
 #include "endpoints/endpoints.h"
 #include "format/prom.h"
 
 void ix_ep_metrics(const struct ix_request *req, struct ix_response *resp)
 {
-    int om = ix_prom_wants_openmetrics(ix_header(req, "Accept"));
+    enum ix_prom_format fmt = ix_prom_negotiate(ix_header(req, "Accept"));
+    int om = fmt != IX_PROM_TEXT;
     struct ix_mset set;
     ix_mset_init(&set);
     ix_metrics_collect(&set);
@@ -16,5 +19,6 @@ void ix_ep_metrics(const struct ix_request *req, struct ix_response *resp)
     }
     ix_prom_encode(&set, om, &resp->body);
     ix_mset_free(&set);
-    resp->content_type = om ? IX_OPENMETRICS_CONTENT_TYPE : IX_PROM_CONTENT_TYPE;
+    resp->content_type = ix_prom_content_type(fmt);
+    ix_compress_reply(req, resp);
 }

@@ -46,6 +46,18 @@ int ix_param_seconds(const struct ix_request *r, struct ix_response *resp, long 
     return ix_param_positive(r, resp, "seconds", max_seconds(), "max_profile_seconds", def, out);
 }
 
+int ix_param_capture_seconds(const struct ix_request *r, struct ix_response *resp, long def,
+                             long *out)
+{
+    const char *s = ix_param(r, "seconds");
+    long v;
+    if (s && ix_parse_long(s, &v) == 0 && v <= 0) {
+        *out = def;
+        return 0;
+    }
+    return ix_param_seconds(r, resp, def, out);
+}
+
 int ix_param_hz(const struct ix_request *r, struct ix_response *resp, long def, long *out)
 {
     return ix_param_positive(r, resp, "hz", max_hz(), "max_profile_hz", def, out);

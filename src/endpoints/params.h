@@ -14,9 +14,14 @@
 #include "http/request.h"
 
 /* ?seconds= of a capture: absent gives def; else a positive integer up to
- * max_profile_seconds. (Go's /profile takes 0 or garbage as its default
- * 30 s; we answer 400, so a typo never starts a 30 s capture.) */
+ * max_profile_seconds. */
 int ix_param_seconds(const struct ix_request *r, struct ix_response *resp, long def, long *out);
+/* ?seconds= of /profile, Go's rule: absent, 0 or negative gives def (Go's
+ * net/http/pprof profiles 30 s for seconds <= 0); else as ix_param_seconds.
+ * Garbage stays a 400 (Go reads it as 30 s too), so a typo never starts a
+ * 30 s capture. */
+int ix_param_capture_seconds(const struct ix_request *r, struct ix_response *resp, long def,
+                             long *out);
 /* ?seconds= of a delta profile (heap, allocs, block): absent gives 0 (no
  * delta); else as ix_param_seconds, and refused beside a non-zero ?debug=. */
 int ix_param_delta_seconds(const struct ix_request *r, struct ix_response *resp, long *out);

@@ -20,7 +20,8 @@ struct profile_query {
 static int parse_query(const struct ix_request *req, struct ix_response *resp,
                        struct profile_query *q)
 {
-    return ix_profile_format_invalid(req, resp) || ix_param_seconds(req, resp, 30, &q->seconds) ||
+    return ix_profile_format_invalid(req, resp) ||
+                   ix_param_capture_seconds(req, resp, 30, &q->seconds) ||
                    ix_param_hz(req, resp, 100, &q->hz)
                ? -1
                : 0;

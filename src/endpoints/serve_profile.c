@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "format/count_text.h"
 #include "format/encoders.h"
 #include "format/pprof.h"
 #include "endpoints/params.h"
@@ -55,6 +56,9 @@ void ix_serve_profile(const struct ix_request *req, struct ix_response *resp,
     } else if (fmt && strcmp(fmt, "folded") == 0) {
         resp->content_type = "text/plain; charset=utf-8";
         rc = ix_folded_encode(&r, vi, &resp->body);
+    } else if (ix_param_debug_level(req) == 1 && ix_is_contention_profile(p)) {
+        resp->content_type = "text/plain; charset=utf-8";
+        rc = ix_contention_text_encode(&r, "contention", &resp->body);
     } else if (ix_param_debug_level(req) != 0) {
         resp->content_type = "text/plain; charset=utf-8";
         rc = ix_text_top_encode(&r, vi, &resp->body);

@@ -4,7 +4,9 @@
  *   ?format=json    the JSON profile model (docs/profile-json.md)
  *   ?format=folded  folded stacks of sample type ?sample_index= (default: last type,
  *                   or the profile's default_sample_type)
- *   ?debug=1        pprof-style text (top functions, then stacks)
+ *   ?debug=1        pprof-style text (top functions, then stacks); for contention
+ *                   profiles (block, mutex) Go's "--- contention:" text, which
+ *                   go tool pprof parses, and the pprof-style text at ?debug=2
  * Producers with their own legacy text form (heap debug=1, goroutine debug=1/2)
  * handle debug themselves and call this for the rest. */
 #ifndef IX_SERVE_PROFILE_H

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "collectors.h"
+#include "endpoints/compress.h"
 #include "endpoints/endpoints.h"
 #include "registry/registry.h"
 
@@ -99,4 +100,5 @@ void ix_ep_vars(const struct ix_request *req, struct ix_response *resp)
         ix_respond_error(resp, 500, "could not render /debug/vars");
     else
         resp->content_type = "application/json; charset=utf-8";
+    ix_compress_reply(req, resp);
 }

@@ -1,6 +1,7 @@
 #include "format/count_text.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "format/frames.h"
 #include "util/json.h"
@@ -66,6 +67,37 @@ int ix_count_text_encode(const struct ix_resolved *r, const char *name, int vi, 
         const struct ix_sample *s = &p->samples[idx[n]];
         ix_buf_put_i64(out, s->values[vi]);
         ix_buf_puts(out, " @");
+        for (int j = 0; j < s->npcs; j++)
+            ix_buf_printf(out, " %#llx", (unsigned long long)s->pcs[j]);
+        ix_buf_putc(out, '\n');
+        write_labels(s, out);
+        ix_frames_each(r, idx[n], frame_line, out);
+        ix_buf_putc(out, '\n');
+    }
+    free(idx);
+    return out->oom ? -1 : 0;
+}
+
+int ix_is_contention_profile(const struct ix_profile *p)
+{
+    return p->ntypes == 2 && !strcmp(p->types[0].type, "contentions") &&
+           !strcmp(p->types[1].type, "delay") && !strcmp(p->types[1].unit, "nanoseconds");
+}
+
+int ix_contention_text_encode(const struct ix_resolved *r, const char *name, ix_buf *out)
+{
+    const struct ix_profile *p = r->prof;
+    size_t *idx = malloc((p->nsamples + 1) * sizeof *idx);
+    if (!idx)
+        return -1;
+    for (size_t i = 0; i < p->nsamples; i++)
+        idx[i] = i;
+    struct order o = {r, 1};
+    qsort_r(idx, p->nsamples, sizeof *idx, by_count_desc, &o);
+    ix_buf_printf(out, "--- %s:\ncycles/second=1000000000\n", name);
+    for (size_t n = 0; n < p->nsamples; n++) {
+        const struct ix_sample *s = &p->samples[idx[n]];
+        ix_buf_printf(out, "%lld %lld @", (long long)s->values[1], (long long)s->values[0]);
         for (int j = 0; j < s->npcs; j++)
             ix_buf_printf(out, " %#llx", (unsigned long long)s->pcs[j]);
         ix_buf_putc(out, '\n');

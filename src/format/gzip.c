@@ -1,5 +1,8 @@
 #include "format/gzip.h"
 
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 #include <zlib.h>
 
 int ix_gzip(const void *in, size_t n, ix_buf *out)
@@ -22,4 +25,28 @@ int ix_gzip(const void *in, size_t n, ix_buf *out)
         out->len += z.total_out;
     deflateEnd(&z);
     return rc == Z_STREAM_END ? 0 : -1;
+}
+
+int ix_accepts_gzip(const char *ae)
+{
+    for (const char *p = ae; p && *p;) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        size_t n = strcspn(p, " \t;,");
+        int match = (n == 4 && !strncasecmp(p, "gzip", 4)) ||
+                    (n == 6 && !strncasecmp(p, "x-gzip", 6)) || (n == 1 && *p == '*');
+        const char *end = p + strcspn(p, ",");
+        double q = 1;
+        for (const char *s = memchr(p, ';', (size_t)(end - p)); s; s = memchr(s + 1, ';', (size_t)(end - s - 1))) {
+            const char *k = s + 1;
+            while (*k == ' ' || *k == '\t')
+                k++;
+            if ((*k == 'q' || *k == 'Q') && k[1] == '=')
+                q = strtod(k + 2, NULL);
+        }
+        if (match && q > 0)
+            return 1;
+        p = end;
+    }
+    return 0;
 }

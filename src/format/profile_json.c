@@ -49,6 +49,22 @@ static void header(introspect_json *j, const struct ix_profile *p)
     for (int i = 0; i < p->ncomments; i++)
         introspect_json_string(j, p->comments[i]);
     introspect_json_array_end(j);
+    if (!p->has_precision)
+        return;
+    introspect_json_key(j, "precision"); /* parallel to sample_types */
+    introspect_json_array_begin(j);
+    for (int i = 0; i < p->ntypes; i++) {
+        introspect_json_object_begin(j);
+        introspect_json_key(j, "samples");
+        introspect_json_int(j, p->precision_samples[i]);
+        introspect_json_key(j, "relative_error");
+        if (p->precision_error[i] < 0)
+            introspect_json_null(j);
+        else
+            introspect_json_float(j, p->precision_error[i]);
+        introspect_json_object_end(j);
+    }
+    introspect_json_array_end(j);
 }
 
 static void functions(introspect_json *j, const struct ix_resolved *r)

@@ -1,6 +1,7 @@
 #include "format/prom.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* HELP escapes backslash and newline; label values also escape the quote. */
@@ -111,7 +112,100 @@ void ix_prom_encode(const struct ix_mset *s, int om, ix_buf *out)
         ix_buf_puts(out, "# EOF\n");
 }
 
-int ix_prom_wants_openmetrics(const char *accept)
+/* ---- Accept negotiation ---- */
+
+#define MAX_RANGES 16
+
+struct media_range {
+    char type[48], version[16];
+    double q;
+    int pos;
+};
+
+static const char *skip_ws(const char *p)
 {
-    return accept && strstr(accept, "application/openmetrics-text") != NULL;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    return p;
+}
+
+/* Copy [p, end) trimmed, lower-cased and unquoted into out (truncated). */
+static void copy_token(char *out, size_t n, const char *p, const char *end)
+{
+    p = skip_ws(p);
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    if (end - p >= 2 && *p == '"' && end[-1] == '"')
+        p++, end--;
+    size_t k = 0;
+    for (; p < end && k + 1 < n; p++)
+        out[k++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    out[k] = '\0';
+}
+
+/* One media range "type/subtype; k=v; ...", [p, end). */
+static void parse_range(struct media_range *m, const char *p, const char *end)
+{
+    const char *semi = memchr(p, ';', (size_t)(end - p));
+    copy_token(m->type, sizeof m->type, p, semi ? semi : end);
+    m->version[0] = '\0';
+    m->q = 1;
+    while (semi) {
+        p = semi + 1;
+        semi = memchr(p, ';', (size_t)(end - p));
+        const char *pend = semi ? semi : end;
+        const char *eq = memchr(p, '=', (size_t)(pend - p));
+        if (!eq)
+            continue;
+        char key[16], val[16];
+        copy_token(key, sizeof key, p, eq);
+        copy_token(val, sizeof val, eq + 1, pend);
+        if (!strcmp(key, "version"))
+            snprintf(m->version, sizeof m->version, "%s", val);
+        else if (!strcmp(key, "q"))
+            m->q = strtod(val, NULL);
+    }
+}
+
+static int by_q(const void *a, const void *b)
+{
+    const struct media_range *x = a, *y = b;
+    if (x->q != y->q)
+        return x->q > y->q ? -1 : 1;
+    return x->pos - y->pos; /* stable: the header's order */
+}
+
+enum ix_prom_format ix_prom_negotiate(const char *accept)
+{
+    struct media_range r[MAX_RANGES];
+    int n = 0;
+    for (const char *p = accept; p && *p && n < MAX_RANGES;) {
+        const char *comma = strchr(p, ',');
+        const char *end = comma ? comma : p + strlen(p);
+        parse_range(&r[n], p, end);
+        r[n].pos = n;
+        if (r[n].type[0] && r[n].q > 0)
+            n++;
+        p = comma ? comma + 1 : end;
+    }
+    qsort(r, (size_t)n, sizeof r[0], by_q);
+    for (int i = 0; i < n; i++) {
+        const char *v = r[i].version;
+        if (!strcmp(r[i].type, "text/plain") && (!*v || !strcmp(v, "0.0.4")))
+            return IX_PROM_TEXT;
+        if (!strcmp(r[i].type, "application/openmetrics-text")) {
+            if (!strcmp(v, "1.0.0"))
+                return IX_PROM_OM_1_0_0;
+            if (!*v || !strcmp(v, "0.0.1"))
+                return IX_PROM_OM_0_0_1;
+        }
+    }
+    return IX_PROM_TEXT;
+}
+
+const char *ix_prom_content_type(enum ix_prom_format f)
+{
+    return f == IX_PROM_OM_1_0_0   ? IX_OPENMETRICS_CONTENT_TYPE
+           : f == IX_PROM_OM_0_0_1 ? IX_OPENMETRICS_001_CONTENT_TYPE
+                                   : IX_PROM_CONTENT_TYPE;
 }

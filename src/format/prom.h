@@ -8,9 +8,23 @@
 
 #define IX_PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 #define IX_OPENMETRICS_CONTENT_TYPE "application/openmetrics-text; version=1.0.0; charset=utf-8"
+#define IX_OPENMETRICS_001_CONTENT_TYPE "application/openmetrics-text; version=0.0.1; charset=utf-8"
 
+enum ix_prom_format {
+    IX_PROM_TEXT,    /* text/plain; version=0.0.4 */
+    IX_PROM_OM_0_0_1, /* application/openmetrics-text; version=0.0.1 */
+    IX_PROM_OM_1_0_0, /* application/openmetrics-text; version=1.0.0 */
+};
+
+/* openmetrics: 0 for the 0.0.4 text, 1 for OpenMetrics (0.0.1 and 1.0.0
+ * have the same text, as Prometheus' client_golang writes them). */
 void ix_prom_encode(const struct ix_mset *s, int openmetrics, ix_buf *out);
-/* 1 when an Accept header prefers OpenMetrics. */
-int ix_prom_wants_openmetrics(const char *accept);
+/* The format an Accept header asks for, as Prometheus' client_golang
+ * (expfmt.NegotiateIncludingOpenMetrics) decides: media ranges by q
+ * (highest first; q=0 never), then the first of text/plain (version 0.0.4
+ * or none), application/openmetrics-text (version 1.0.0; 0.0.1 or none
+ * gives 0.0.1; other versions are skipped); the 0.0.4 text otherwise. */
+enum ix_prom_format ix_prom_negotiate(const char *accept);
+const char *ix_prom_content_type(enum ix_prom_format f);
 
 #endif

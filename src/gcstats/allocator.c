@@ -98,7 +98,9 @@ static int glibc_stats(struct ix_alloc_stat *o)
         return 0;
     struct mallinfo2 m = mi();
     int n = 0;
-    o[n++] = (struct ix_alloc_stat){"inuse_bytes", (double)m.uordblks};
+    /* In use: arena chunks (uordblks) plus blocks mmapped on their own (hblkhd). */
+    o[n++] = (struct ix_alloc_stat){"inuse_bytes", (double)(m.uordblks + m.hblkhd)};
+    o[n++] = (struct ix_alloc_stat){"arena_inuse_bytes", (double)m.uordblks};
     o[n++] = (struct ix_alloc_stat){"free_bytes", (double)m.fordblks};
     o[n++] = (struct ix_alloc_stat){"arena_bytes", (double)m.arena};
     o[n++] = (struct ix_alloc_stat){"mmap_bytes", (double)m.hblkhd};
@@ -171,6 +173,52 @@ int ix_allocator_stats(struct ix_alloc_stat *out)
     case K_JEMALLOC: return jemalloc_stats(out);
     default: return 0;
     }
+}
+
+static uint64_t pick(const struct ix_alloc_stat *st, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(st[i].name, name))
+            return (uint64_t)st[i].value;
+    return 0;
+}
+
+static uint64_t minus(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
+
+int ix_allocator_heap(struct ix_alloc_heap *h)
+{
+    memset(h, 0, sizeof *h);
+    enum kind k = kind();
+    if (k == K_GLIBC) {
+        /* Straight from mallinfo2, not through the list: malloc_info's XML is not needed. */
+        mallinfo2_fn mi = (mallinfo2_fn)dlsym(RTLD_DEFAULT, "mallinfo2");
+        if (!mi)
+            return -1;
+        struct mallinfo2 m = mi();
+        h->alloc = h->inuse = m.uordblks + m.hblkhd;
+        h->sys = m.arena + m.hblkhd;
+        h->idle = m.fordblks;
+        return 0;
+    }
+    struct ix_alloc_stat st[IX_ALLOC_MAX_STATS];
+    int n = ix_allocator_stats(st);
+    if (n == 0)
+        return -1;
+    if (k == K_TCMALLOC) {
+        h->alloc = pick(st, n, "inuse_bytes");
+        h->sys = pick(st, n, "mapped_bytes");
+        h->released = pick(st, n, "pageheap_unmapped_bytes");
+        h->idle = pick(st, n, "pageheap_free_bytes") + h->released;
+        h->inuse = minus(h->sys, h->idle);
+    } else {
+        h->alloc = pick(st, n, "inuse_bytes");
+        h->inuse = pick(st, n, "active_bytes");
+        h->released = pick(st, n, "retained_bytes");
+        h->sys = pick(st, n, "mapped_bytes") + h->released;
+        h->idle = minus(h->sys, h->inuse);
+        h->meta = pick(st, n, "metadata_bytes");
+    }
+    return 0;
 }
 
 void ix_allocator_headline(double *inuse_bytes, double *mapped_bytes)

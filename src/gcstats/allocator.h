@@ -4,6 +4,8 @@
 #ifndef IX_ALLOCATOR_H
 #define IX_ALLOCATOR_H
 
+#include <stdint.h>
+
 #define IX_ALLOC_MAX_STATS 16
 
 struct ix_alloc_stat {
@@ -20,5 +22,21 @@ int ix_allocator_stats(struct ix_alloc_stat *out);
 /* Headline figures shared by memstats lines: bytes the application holds and
  * bytes the allocator holds from the OS (-1 when unknown). */
 void ix_allocator_headline(double *inuse_bytes, double *mapped_bytes);
+
+/* The allocator's own figures in Go's runtime.MemStats terms, in bytes.
+ *   glibc (mallinfo2):  alloc = inuse = uordblks + hblkhd (arena chunks in use,
+ *                       headers included, plus mmapped blocks); sys = arena + hblkhd;
+ *                       idle = fordblks; released = 0 (glibc does not count it).
+ *   tcmalloc:           alloc = generic.current_allocated_bytes; sys = generic.heap_size;
+ *                       released = pageheap_unmapped; idle = pageheap_free + released;
+ *                       inuse = sys - idle (caches included, as Go's in-use spans).
+ *   jemalloc:           alloc = stats.allocated; inuse = stats.active;
+ *                       sys = stats.mapped + stats.retained; released = stats.retained;
+ *                       idle = sys - inuse; meta = stats.metadata.
+ * Returns 0, or -1 when the allocator is unknown (fields zero). */
+struct ix_alloc_heap {
+    uint64_t alloc, inuse, sys, idle, released, meta;
+};
+int ix_allocator_heap(struct ix_alloc_heap *h);
 
 #endif

@@ -1,31 +1,40 @@
-/* The heap's figures for /debug/vars "memstats" and /metrics: exact
- * allocation counts, the sampler's estimates, and the allocator's own
- * statistics. Names follow Go's runtime.MemStats where one fits. */
+/* The heap's figures for /debug/vars "memstats" and /metrics: Go's
+ * runtime.MemStats fields (gcstats/memstats.c), then what Go does not have:
+ * the sampler's estimates under Sampled* names with their precision, and
+ * the allocator's own statistics. */
+#include <math.h>
 #include <stdio.h>
 
 #include "collectors.h"
 #include "gcstats/allocator.h"
+#include "gcstats/memstats.h"
 #include "sampling/heap/heap.h"
 
 void ix_memstats_heap(introspect_json *j)
 {
+    struct ix_memstats m;
+    ix_memstats_read(&m);
+    ix_memstats_go_json(j, &m);
     struct ix_heap_stats s;
     ix_heap_get_stats(&s);
-    uint64_t live = s.mallocs > s.frees ? s.mallocs - s.frees : 0;
-    introspect_json_key(j, "Mallocs");
-    introspect_json_int(j, (int64_t)s.mallocs);
-    introspect_json_key(j, "Frees");
-    introspect_json_int(j, (int64_t)s.frees);
-    introspect_json_key(j, "HeapObjects");
-    introspect_json_int(j, (int64_t)live);
-    introspect_json_key(j, "HeapAlloc"); /* estimate: live bytes from the samples */
+    /* The heap profile's estimates: live bytes and objects, bytes allocated
+     * since start, the samples they rest on and the relative standard error
+     * of the totals (about 1/sqrt(samples) under Poisson sampling; null
+     * with no sample). */
+    introspect_json_key(j, "SampledHeapAlloc");
     introspect_json_int(j, (int64_t)s.inuse_bytes);
-    introspect_json_key(j, "HeapSampledObjects");
+    introspect_json_key(j, "SampledHeapObjects");
     introspect_json_int(j, (int64_t)s.inuse_objects);
-    introspect_json_key(j, "TotalAlloc"); /* estimate: bytes allocated since start */
+    introspect_json_key(j, "SampledTotalAlloc");
     introspect_json_int(j, (int64_t)s.alloc_bytes);
+    introspect_json_key(j, "HeapSamples");
+    introspect_json_int(j, (int64_t)s.samples);
+    introspect_json_key(j, "SampledHeapAllocRelativeError");
+    introspect_json_float(j, s.samples ? 1.0 / sqrt((double)s.samples) : NAN);
     introspect_json_key(j, "HeapSampleRate");
     introspect_json_int(j, s.rate);
+    introspect_json_key(j, "HeapBuckets");
+    introspect_json_int(j, (int64_t)s.buckets);
     introspect_json_key(j, "HeapSamplesDropped");
     introspect_json_int(j, (int64_t)s.dropped);
     introspect_json_key(j, "HeapUnwindFallbacks");

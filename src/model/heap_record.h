@@ -5,11 +5,12 @@
 
 #include <stdint.h>
 
-/* One stack bucket: raw (unscaled) sampled counts, as Go's MemProfileRecord. */
+/* One (stack, block size) bucket: raw (unscaled) sampled counts, as Go's MemProfileRecord. */
 struct ix_heap_record {
     const uintptr_t *pcs; /* leaf first, return addresses; owned by the sampler, never freed */
     int npcs;
     uint64_t allocs, alloc_bytes, frees, free_bytes;
+    uint64_t size; /* the block size of every allocation in the bucket */
 };
 
 #endif

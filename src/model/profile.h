@@ -51,6 +51,12 @@ struct ix_profile {
     int default_type; /* index into types, -1 = unset */
     char *comments[IX_MAX_COMMENTS];
     int ncomments;
+    /* Sampled estimates' precision, per sample type (has_precision = 1):
+     * the samples behind each total and its relative standard error
+     * (0 when exact; negative when unknown, e.g. no sample). */
+    int has_precision;
+    int64_t precision_samples[IX_MAX_VALUES];
+    double precision_error[IX_MAX_VALUES];
     struct ix_sample *samples;
     size_t nsamples, cap;
     uint32_t *buckets; /* aggregation hash: index + 1 */

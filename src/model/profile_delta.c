@@ -35,6 +35,9 @@ int ix_profile_delta(const struct ix_profile *cur, const struct ix_profile *base
     struct ix_profile merged;
     copy_header(&merged, cur);
     copy_header(out, cur);
+    if (cur->has_precision) /* its precision comments were copied; the JSON field is not */
+        ix_profile_comment(out, "delta: the sample counts and errors above are the later "
+                                "snapshot's, not the difference's");
     out->duration_nanos = cur->time_nanos - base->time_nanos;
     int rc = add_all(&merged, cur, 1) || add_all(&merged, base, -1) ? INTROSPECT_ENOMEM : 0;
     for (size_t i = 0; i < merged.nsamples && rc == 0; i++) {

@@ -2,6 +2,43 @@
 #include "collectors.h"
 #include "registry/tasks.h"
 
+/* (kind, state) pairs ever seen live, [kind][state + 1]: once a series of
+ * introspect_tasks_by_state has been scraped it is written at every scrape
+ * after, 0 when no task is in that state, so it never goes stale between
+ * scrapes (a vanishing series breaks rate() and leaves stale markers). */
+static unsigned char g_seen[IX_TASK_MAX_KINDS][IX_TASK_MAX_STATES + 1];
+
+static int seen(int kind, int state)
+{
+    return __atomic_load_n(&g_seen[kind][state + 1], __ATOMIC_RELAXED);
+}
+
+static void by_state(struct ix_mset *set, const struct ix_task_summary *s)
+{
+    struct ix_mfamily *bs = ix_mset_family(set, "introspect_tasks_by_state",
+                                           "Live tasks by kind and state text", IX_GAUGE);
+    static const char *const names[2] = {"kind", "state"};
+    for (int i = 0; i < s->ngroups; i++) {
+        int k = s->groups[i].kind, st = s->groups[i].state;
+        if (k >= 0 && k < IX_TASK_MAX_KINDS && st >= -1 && st < IX_TASK_MAX_STATES)
+            __atomic_store_n(&g_seen[k][st + 1], 1, __ATOMIC_RELAXED);
+    }
+    int g = 0; /* groups are sorted by kind, then state */
+    for (int k = 0; k < s->nkinds && k < IX_TASK_MAX_KINDS; k++)
+        for (int st = -1; st < IX_TASK_MAX_STATES; st++) {
+            uint64_t live = 0;
+            for (; g < s->ngroups && (s->groups[g].kind < k ||
+                                      (s->groups[g].kind == k && s->groups[g].state <= st));
+                 g++)
+                if (s->groups[g].kind == k && s->groups[g].state == st)
+                    live += s->groups[g].live;
+            if (!seen(k, st))
+                continue;
+            const char *vals[2] = {ix_task_kind_name(k), ix_task_state_label(st)};
+            ix_mset_value(set, bs, names, vals, 2, (double)live);
+        }
+}
+
 void ix_collect_tasks(struct ix_mset *set)
 {
     struct ix_task_summary s;
@@ -27,14 +64,11 @@ void ix_collect_tasks(struct ix_mset *set)
         ix_mset_value1(set, en, "kind", kind, (double)v->totals.ended);
         ix_mset_value1(set, miss, "kind", kind, (double)v->totals.deadline_misses);
     }
-    struct ix_mfamily *bs = ix_mset_family(set, "introspect_tasks_by_state",
-                                           "Live tasks by kind and state text", IX_GAUGE);
-    static const char *const names[2] = {"kind", "state"};
-    for (int i = 0; ok && i < s.ngroups; i++) {
-        const char *vals[2] = {ix_task_kind_name(s.groups[i].kind),
-                               ix_task_state_label(s.groups[i].state)};
-        ix_mset_value(set, bs, names, vals, 2, (double)s.groups[i].live);
-    }
+    if (ok)
+        by_state(set, &s);
+    else
+        ix_mset_family(set, "introspect_tasks_by_state", "Live tasks by kind and state text",
+                       IX_GAUGE);
     struct ix_mfamily *dr = ix_mset_family(set, "introspect_tasks_dropped_total",
                                            "Task begins refused because max_tasks were live",
                                            IX_COUNTER);

@@ -61,6 +61,7 @@ void *ix_perm_alloc(struct ix_perm_arena *a, size_t n)
             return NULL;
         a->chunk = c;
         a->used = 0;
+        a->mapped += IX_PERM_CHUNK;
     }
     void *p = a->chunk + a->used;
     a->used += n;

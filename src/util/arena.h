@@ -20,8 +20,9 @@ void ix_arena_free(struct ix_arena_block **arena);
 struct ix_perm_arena {
     char *chunk;
     size_t used; /* IX_PERM_CHUNK or 0 when empty: see IX_PERM_ARENA_INIT */
+    size_t mapped; /* bytes of chunks mapped so far */
 };
-#define IX_PERM_ARENA_INIT {0, IX_PERM_CHUNK}
+#define IX_PERM_ARENA_INIT {0, IX_PERM_CHUNK, 0}
 void *ix_perm_alloc(struct ix_perm_arena *a, size_t n);
 
 #endif

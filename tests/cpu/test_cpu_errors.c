@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -45,7 +48,6 @@ TEST(bad_queries_are_400)
 {
     start();
     expect_status("/debug/pprof/profile?seconds=abc", 400, "seconds");
-    expect_status("/debug/pprof/profile?seconds=0", 400, "seconds");
     expect_status("/debug/pprof/profile?seconds=301", 400, "exceeds server's maximum of 300");
     expect_status("/debug/pprof/profile?hz=0", 400, "hz");
     expect_status("/debug/pprof/profile?hz=1001", 400, "exceeds server's maximum of 1000");
@@ -59,6 +61,55 @@ static void *long_profile(void *arg)
     (void)arg;
     expect_status("/debug/pprof/profile?seconds=2", 200, NULL);
     return NULL;
+}
+
+/* Go's rule: seconds <= 0 means the default 30 s. The profile it starts is
+ * seen from a second request (409, about 30 s left), then ended by closing
+ * the connection (the capture stops when its client leaves). */
+static void seconds_zero_is_default(const char *seconds)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT(connect(fd, (struct sockaddr *)&a, sizeof a) == 0);
+    char req[128];
+    int n = snprintf(req, sizeof req,
+                     "GET /debug/pprof/profile?seconds=%s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+                     seconds);
+    ASSERT(write(fd, req, (size_t)n) == n);
+    usleep(500000); /* as concurrent_is_409: the first profile has started */
+    struct http_reply r;
+    ASSERT_EQ(http_get(port, "/debug/pprof/profile?seconds=1", &r), 0);
+    ASSERT_EQ(r.status, 409);
+    const char *ra = http_header(&r, "retry-after");
+    if (!ra || atoi(ra) < 20 || atoi(ra) > 30)
+        fprintf(stderr, "seconds=%s: Retry-After %s\n", seconds, ra ? ra : "(none)");
+    ASSERT(ra && atoi(ra) >= 20 && atoi(ra) <= 30);
+    http_reply_free(&r);
+    close(fd);
+    for (int i = 0; i < 200; i++) { /* the capture notices and ends */
+        ASSERT_EQ(http_get(port, "/debug/pprof/profile?seconds=1", &r), 0);
+        int st = r.status;
+        http_reply_free(&r);
+        if (st == 200)
+            return;
+        usleep(100000);
+    }
+    ASSERT(!"the seconds=0 profile did not end when its client left");
+}
+
+TEST(seconds_zero_profiles_for_the_default_30s)
+{
+    start();
+    seconds_zero_is_default("0");
+    finish();
+}
+
+TEST(negative_seconds_profiles_for_the_default_30s)
+{
+    start();
+    seconds_zero_is_default("-5");
+    finish();
 }
 
 TEST(concurrent_profile_is_409_with_retry_after)
@@ -212,6 +263,8 @@ TEST(previous_disposition_restored)
 
 static const struct ix_test tests[] = {
     TEST_ENTRY(bad_queries_are_400),
+    TEST_ENTRY(seconds_zero_profiles_for_the_default_30s),
+    TEST_ENTRY(negative_seconds_profiles_for_the_default_30s),
     TEST_ENTRY(concurrent_profile_is_409_with_retry_after),
     TEST_ENTRY(forced_perf_engines_or_500_without_perf),
     TEST_ENTRY(forced_timer_engine),

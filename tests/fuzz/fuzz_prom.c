@@ -77,7 +77,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t n)
         ix_buf_free(&b);
     }
     char accept[128];
-    (void)ix_prom_wants_openmetrics(fin_str(&f, accept, 120));
+    (void)ix_prom_negotiate(fin_str(&f, accept, 120));
     ix_mset_free(&s);
     return 0;
 }

@@ -257,9 +257,26 @@ TEST(block_profile_text_folded_and_json)
     int port = start_api();
     api_block_waiter(pool, 3, 2000000);
     struct http_reply r;
+    /* debug=1: Go's contention text, which go tool pprof parses (over HTTP it
+     * symbolizes through /debug/pprof/symbol). */
     ASSERT_EQ(http_get(port, "/debug/pprof/block?debug=1", &r), 0);
     ASSERT_EQ(r.status, 200);
     ASSERT_STR_CONTAINS(http_header(&r, "Content-Type"), "text/plain");
+    ASSERT(strncmp(r.body, "--- contention:\ncycles/second=1000000000\n", 41) == 0);
+    ASSERT_STR_CONTAINS(r.body, "api_block_waiter");
+    http_reply_free(&r);
+    char *top;
+    char pcmd[512];
+    snprintf(pcmd, sizeof pcmd,
+             "PPROF_TMPDIR=/tmp go tool pprof -top -nodefraction=0 -sample_index=delay "
+             "'http://127.0.0.1:%d/debug/pprof/block?debug=1' 2>&1", port);
+    ASSERT_EQ(run_cmd(pcmd, &top), 0);
+    ASSERT_STR_CONTAINS(top, "Type: delay");
+    ASSERT_STR_CONTAINS(top, "api_block_waiter");
+    free(top);
+    /* debug=2: our readable table. */
+    ASSERT(http_get(port, "/debug/pprof/block?debug=2", &r) == 0);
+    ASSERT_EQ(r.status, 200);
     ASSERT_STR_CONTAINS(r.body, "api_block_waiter");
     http_reply_free(&r);
 

@@ -74,6 +74,12 @@ test('parseProfile reads the heap profile: sample types, default, stacks root fi
   assert.equal(p.stacks.length, 4);
   assert.deepEqual(stackNames(p, p.stacks[0]), ['main', 'serve', 'handle_request', 'cache_put', 'malloc']);
   assert.deepEqual(p.stacks[0].values, [200, 2 * MiB, 100, MiB]);
+  assert.equal(p.precision, null);
+  const q = parseProfile({ ...fixture('heap_base.json'),
+    precision: [{ samples: 9, relative_error: 1 / 3 }, { samples: 9, relative_error: 1 / 3 },
+      { samples: 0, relative_error: null }, { samples: 0, relative_error: null }] });
+  assert.equal(q.precision[0].samples, 9);
+  assert.equal(q.precision[3].relative_error, null);
 });
 
 test('parseProfile puts inlined callers before callees and names unsymbolized frames by mapping', () => {

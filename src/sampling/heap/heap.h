@@ -28,9 +28,13 @@ struct ix_heap_stats {
     enum ix_heap_mode mode;
     int64_t rate;             /* current sampling rate in bytes; 0 = off */
     int64_t sample_rate;      /* the rate the recorded samples were taken at */
-    uint64_t mallocs, frees;  /* exact, since this thread's first allocation through us */
+    uint64_t mallocs, frees;  /* exact, since each thread's first allocation through us */
+    uint64_t total_bytes;     /* exact: bytes requested by those allocations (Go's TotalAlloc) */
+    uint64_t samples;         /* live sampled blocks: the inuse estimates rest on these */
+    uint64_t alloc_samples;   /* sampled allocations since start: the alloc estimates' */
     uint64_t dropped;         /* samples the address set had no room for */
-    uint64_t buckets;         /* distinct sampled stacks */
+    uint64_t buckets;         /* distinct sampled (stack, size) buckets */
+    uint64_t bucket_bytes;    /* memory mapped for the buckets and their index (BuckHashSys) */
     uint64_t unwind_fallbacks; /* samples unwound by DWARF after the frame-pointer walk */
     /* Estimates from the samples (unsampled as in the profile). */
     double inuse_bytes, inuse_objects, alloc_bytes, alloc_objects;
@@ -51,6 +55,9 @@ const char *ix_heap_mode_name(enum ix_heap_mode m);
 /* Why the heap profile is empty, or NULL when sampling works. */
 const char *ix_heap_unavailable(void);
 void ix_heap_get_stats(struct ix_heap_stats *s);
+/* The stacks ([lo, hi)) of the live threads that allocated through us, up to
+ * max; returns how many were written. */
+int ix_heap_thread_stacks(uintptr_t (*ranges)[2], int max);
 /* Copy every bucket. *out is malloc'd (caller frees); returns 0 or INTROSPECT_ENOMEM. */
 int ix_heap_records(struct ix_heap_record **out, size_t *n);
 /* Go's unsampling: estimated (count, bytes) from sampled (count, bytes). */

@@ -39,6 +39,7 @@ enum { IX_TLS_NEW = 0, IX_TLS_LIVE = 1, IX_TLS_DEAD = 2 };
 struct ix_heap_tls {
     int64_t countdown; /* bytes until the next sample */
     uint64_t mallocs, frees;
+    uint64_t alloc_bytes; /* bytes requested by the counted allocations (exact TotalAlloc) */
     uint32_t guard; /* > 0: inside the sampler; allocations forward unsampled */
     uint32_t state;
     uint32_t gen; /* sampler generation the countdown was drawn for */
@@ -65,6 +66,11 @@ static inline int ix_heap_maybe_sampled(const void *p)
 static inline void ix_heap_count(uint64_t *c)
 {
     __atomic_store_n(c, *c + 1, __ATOMIC_RELAXED);
+}
+
+static inline void ix_heap_count_bytes(uint64_t *c, size_t n)
+{
+    __atomic_store_n(c, *c + n, __ATOMIC_RELAXED);
 }
 
 /* Called when the countdown went negative: p (size n) may be sampled.

@@ -143,6 +143,7 @@ IX_HEAP_TEXT static inline void *account(void *p, size_t n)
     struct ix_heap_tls *t = &ix_heap_tls;
     if (IX_LIKELY(p != NULL)) {
         ix_heap_count(&t->mallocs);
+        ix_heap_count_bytes(&t->alloc_bytes, n);
         if (IX_UNLIKELY((t->countdown -= (int64_t)n) < 0))
             ix_heap_slow_alloc(p, n);
     }

@@ -44,6 +44,7 @@ struct ix_heap_bucket {
     struct ix_heap_bucket *next, *all;
     uint64_t hash;
     uint64_t allocs, alloc_bytes, frees, free_bytes;
+    size_t size; /* block size: buckets are per (stack, size), as Go's */
     int npcs;
     uintptr_t pcs[];
 };
@@ -58,7 +59,7 @@ static pthread_key_t g_key;
 
 /* Registry: live threads' TLS blocks, plus the counts of threads gone. */
 static struct ix_heap_tls *g_threads;
-static uint64_t g_dead_mallocs, g_dead_frees;
+static uint64_t g_dead_mallocs, g_dead_frees, g_dead_bytes;
 
 /* Buckets: chained hash index, list of all (newest first), bump arena. */
 static struct ix_heap_bucket **g_index;
@@ -79,6 +80,7 @@ static void on_thread_exit(void *arg)
     if (t->state == IX_TLS_LIVE) {
         g_dead_mallocs += t->mallocs;
         g_dead_frees += t->frees;
+        g_dead_bytes += t->alloc_bytes;
         if (t->prev)
             t->prev->next = t->next;
         else
@@ -121,6 +123,7 @@ static void atfork_child(void)
         if (t != self) {
             g_dead_mallocs += t->mallocs;
             g_dead_frees += t->frees;
+            g_dead_bytes += t->alloc_bytes;
         }
     g_threads = NULL;
     if (self->state == IX_TLS_LIVE) {
@@ -152,19 +155,24 @@ static uint64_t stack_hash(const uintptr_t *pcs, int n)
 
 /* The heap's own stack table, not stack/stack_table.h: it runs inside malloc
  * (so it allocates from mmap, never malloc), its buckets carry four counters
- * updated on the free path, and it grows without a cap until mmap fails. */
-static struct ix_heap_bucket *intern(const uintptr_t *pcs, int n)
+ * updated on the free path, and it grows without a cap until mmap fails.
+ * One bucket per (stack, block size), as Go's runtime: each bucket's
+ * unsampling then uses its exact block size, and its samples carry it as
+ * the numeric "bytes" label that `pprof -tagfocus=bytes=...` selects on. */
+static struct ix_heap_bucket *intern(const uintptr_t *pcs, int n, size_t size)
 {
-    uint64_t h = stack_hash(pcs, n);
+    uint64_t h = stack_hash(pcs, n) ^ ((uint64_t)size * 0x9E3779B97F4A7C15ULL);
     struct ix_heap_bucket **head = &g_index[h >> (64 - INDEX_BITS)];
     for (struct ix_heap_bucket *b = *head; b; b = b->next)
-        if (b->hash == h && b->npcs == n && !memcmp(b->pcs, pcs, (size_t)n * sizeof *pcs))
+        if (b->hash == h && b->size == size && b->npcs == n &&
+            !memcmp(b->pcs, pcs, (size_t)n * sizeof *pcs))
             return b;
     struct ix_heap_bucket *b = ix_perm_alloc(&g_arena, sizeof *b + (size_t)n * sizeof *pcs);
     if (!b)
         return NULL;
     memset(b, 0, sizeof *b);
     b->hash = h;
+    b->size = size;
     b->npcs = n;
     memcpy(b->pcs, pcs, (size_t)n * sizeof *pcs);
     b->next = *head;
@@ -201,7 +209,7 @@ IX_HEAP_TEXT __attribute__((noinline)) static void record_alloc(void *p, size_t 
     int first = first_user_frame(pcs, np);
     int depth = np - first > IX_HEAP_MAX_DEPTH ? IX_HEAP_MAX_DEPTH : np - first;
     pthread_mutex_lock(&g_lock);
-    struct ix_heap_bucket *b = intern(pcs + first, depth);
+    struct ix_heap_bucket *b = intern(pcs + first, depth, n);
     if (!b) {
         g_dropped++;
     } else {
@@ -271,6 +279,7 @@ IX_HEAP_TEXT static void hook_new(const void *p, size_t n)
     if (!p)
         return;
     ix_heap_count(&t->mallocs);
+    ix_heap_count_bytes(&t->alloc_bytes, n);
     if (IX_UNLIKELY((t->countdown -= (int64_t)n) < 0))
         ix_heap_slow_alloc((void *)p, n);
 }
@@ -451,11 +460,28 @@ int ix_heap_records(struct ix_heap_record **out, size_t *n)
         b = b->all;
     for (size_t i = 0; i < want && b; i++, b = b->all)
         r[i] = (struct ix_heap_record){b->pcs, b->npcs, b->allocs, b->alloc_bytes, b->frees,
-                                       b->free_bytes};
+                                       b->free_bytes, b->size};
     pthread_mutex_unlock(&g_lock);
     *out = r;
     *n = want;
     return 0;
+}
+
+int ix_heap_thread_stacks(uintptr_t (*ranges)[2], int max)
+{
+    int n = 0;
+    pthread_mutex_lock(&g_lock);
+    for (struct ix_heap_tls *t = g_threads; t && n < max; t = t->next) {
+        uintptr_t lo = __atomic_load_n(&t->stack_lo, __ATOMIC_RELAXED);
+        uintptr_t hi = __atomic_load_n(&t->stack_hi, __ATOMIC_RELAXED);
+        if (hi > lo) {
+            ranges[n][0] = lo;
+            ranges[n][1] = hi;
+            n++;
+        }
+    }
+    pthread_mutex_unlock(&g_lock);
+    return n;
 }
 
 /* Go's unsampling (runtime/pprof/protomem.go scaleHeapSample): lives with
@@ -486,12 +512,15 @@ void ix_heap_get_stats(struct ix_heap_stats *s)
     pthread_mutex_lock(&g_lock);
     s->mallocs = g_dead_mallocs;
     s->frees = g_dead_frees;
+    s->total_bytes = g_dead_bytes;
     for (struct ix_heap_tls *t = g_threads; t; t = t->next) {
         s->mallocs += __atomic_load_n(&t->mallocs, __ATOMIC_RELAXED);
         s->frees += __atomic_load_n(&t->frees, __ATOMIC_RELAXED);
+        s->total_bytes += __atomic_load_n(&t->alloc_bytes, __ATOMIC_RELAXED);
     }
     s->dropped = g_dropped;
     s->buckets = g_nbuckets;
+    s->bucket_bytes = g_arena.mapped + (g_index ? sizeof *g_index << INDEX_BITS : 0);
     s->unwind_fallbacks = __atomic_load_n(&ix_heap_unwind_fallbacks, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&g_lock);
     struct ix_heap_record *r;
@@ -501,6 +530,8 @@ void ix_heap_get_stats(struct ix_heap_stats *s)
     int64_t rate = s->sample_rate ? s->sample_rate : 1;
     for (size_t i = 0; i < n; i++) {
         int64_t c, b;
+        s->samples += r[i].allocs - r[i].frees;
+        s->alloc_samples += r[i].allocs;
         ix_heap_scale(r[i].allocs, r[i].alloc_bytes, rate, &c, &b);
         s->alloc_objects += (double)c;
         s->alloc_bytes += (double)b;
