@@ -19,8 +19,8 @@ void ix_memstats_heap(introspect_json *j)
     ix_heap_get_stats(&s);
     /* The heap profile's estimates: live bytes and objects, bytes allocated
      * since start, the samples they rest on and the relative standard error
-     * of the totals (about 1/sqrt(samples) under Poisson sampling; null
-     * with no sample). */
+     * of the totals (about 1/sqrt(samples) under Poisson sampling; 0 at
+     * rate 1; null with no sample). */
     introspect_json_key(j, "SampledHeapAlloc");
     introspect_json_int(j, (int64_t)s.inuse_bytes);
     introspect_json_key(j, "SampledHeapObjects");
@@ -30,7 +30,9 @@ void ix_memstats_heap(introspect_json *j)
     introspect_json_key(j, "HeapSamples");
     introspect_json_int(j, (int64_t)s.samples);
     introspect_json_key(j, "SampledHeapAllocRelativeError");
-    introspect_json_float(j, s.samples ? 1.0 / sqrt((double)s.samples) : NAN);
+    introspect_json_float(j, s.sample_rate == 1 ? 0 /* every allocation recorded */
+                             : s.samples ? 1.0 / sqrt((double)s.samples)
+                                         : NAN);
     introspect_json_key(j, "HeapSampleRate");
     introspect_json_int(j, s.rate);
     introspect_json_key(j, "HeapBuckets");
