@@ -28,9 +28,13 @@ static void serve_text(struct ix_response *resp)
     }
     struct ix_memstats ms;
     ix_memstats_read(&ms);
+    ix_buf trailer;
+    ix_buf_init(&trailer);
+    ix_memstats_go_text(&trailer, &ms);
     resp->content_type = "text/plain; charset=utf-8";
-    if (ix_heap_text_encode(r, n, ix_heap_sample_rate(), &ms, &resp->body))
+    if (trailer.oom || ix_heap_text_encode(r, n, ix_heap_sample_rate(), &trailer, &resp->body))
         ix_respond_error(resp, 500, "could not encode the profile");
+    ix_buf_free(&trailer);
     free(r);
 }
 

@@ -33,7 +33,7 @@ static void append_maps(ix_buf *out)
 }
 
 int ix_heap_text_encode(const struct ix_heap_record *r, size_t n, int64_t rate,
-                        const struct ix_memstats *ms, ix_buf *out)
+                        const ix_buf *trailer, ix_buf *out)
 {
     uint64_t tin = 0, tinb = 0, ta = 0, tab = 0;
     for (size_t i = 0; i < n; i++) {
@@ -59,8 +59,8 @@ int ix_heap_text_encode(const struct ix_heap_record *r, size_t n, int64_t rate,
     }
     if (sym)
         ix_symbolizer_free(sym);
-    if (ms)
-        ix_memstats_go_text(out, ms);
+    if (trailer && trailer->len)
+        ix_buf_put(out, trailer->data, trailer->len);
     append_maps(out);
     return out->oom ? -1 : 0;
 }

@@ -8,12 +8,12 @@
 
 #include <stddef.h>
 
-#include "gcstats/memstats.h"
 #include "model/heap_record.h"
 #include "util/buf.h"
 
-/* ms: the MemStats trailer's figures, or NULL for none. */
+/* trailer: Go's "# runtime.MemStats" lines (gcstats/memstats.h renders
+ * them), copied before MAPPED_LIBRARIES; NULL for none. */
 int ix_heap_text_encode(const struct ix_heap_record *r, size_t n, int64_t rate,
-                        const struct ix_memstats *ms, ix_buf *out);
+                        const ix_buf *trailer, ix_buf *out);
 
 #endif
