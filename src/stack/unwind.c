@@ -6,6 +6,9 @@
 #include "stack/unwind.h"
 
 #include <signal.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
 #include <stddef.h>
 #include <ucontext.h>
 #include <unwind.h>
@@ -52,6 +55,8 @@ struct stack_view {
     const uint8_t *copy;
     uintptr_t lo, len;
     int ran_out; /* a read fell beyond the copy */
+    int end;     /* why the walk stopped (enum ix_walk_end) */
+    int recovered; /* frame pointers recovered from code (copies only) */
 };
 
 /* It reads other frames' stack slots on purpose: not an error for ASan. */
@@ -70,6 +75,175 @@ __attribute__((no_sanitize("address"))) static int read_slot(struct stack_view *
     return 0;
 }
 
+/* ---- Recovering an unknown frame pointer (walks of blocked threads) ----
+ *
+ * /proc gives a blocked thread's SP and PC but not rbp. Code built with frame
+ * pointers has rbp-based CFAs, and the leaf (a libc wrapper) often never
+ * saves rbp, so the first such frame would end the walk. Its rbp is found
+ * from its code instead: the function's entry (the FDE's first row) starts
+ * with `push %rbp; mov %rsp,%rbp`, then pushes of callee-saved registers and
+ * `sub $N,%rsp`, so rbp = SP at the call + 8 * pushes + N. The candidate is
+ * kept only if the frame record it points at holds a return address that
+ * follows a call instruction, and a direct call there targets this very
+ * function (through the PLT too). When the prologue does not decode (alloca,
+ * realignment), the stack is searched upward for a frame record whose return
+ * address follows a direct call of this function; nothing weaker is taken,
+ * so a doubt ends the walk rather than guessing. Code is read with checked
+ * reads (process_vm_readv on ourselves). */
+static int read_code(uintptr_t addr, void *dst, size_t n)
+{
+    struct iovec l = {dst, n}, r = {(void *)addr, n};
+    return process_vm_readv(getpid(), &l, 1, &r, 1, 0) == (ssize_t)n ? 0 : -1;
+}
+
+/* Decode `push %rbp; mov %rsp,%rbp; push*; sub $N,%rsp` at fn. Returns the
+ * distance from the SP after the prologue to rbp, or -1. */
+static long prologue_frame(uintptr_t fn)
+{
+    uint8_t c[40];
+    if (read_code(fn, c, sizeof c))
+        return -1;
+    size_t i = 0;
+    if (c[0] == 0xf3 && c[1] == 0x0f && c[2] == 0x1e && c[3] == 0xfa)
+        i = 4; /* endbr64 */
+    if (c[i] != 0x55)
+        return -1;
+    i++;
+    if (!(c[i] == 0x48 && c[i + 1] == 0x89 && c[i + 2] == 0xe5))
+        return -1;
+    i += 3;
+    long pushes = 0;
+    for (;;) {
+        if (c[i] >= 0x50 && c[i] <= 0x57 && c[i] != 0x54 && c[i] != 0x55) {
+            i++;
+        } else if (c[i] == 0x41 && c[i + 1] >= 0x50 && c[i + 1] <= 0x57) {
+            i += 2;
+        } else {
+            break;
+        }
+        pushes++;
+        if (i + 7 > sizeof c)
+            return -1;
+    }
+    long sub = 0;
+    if (c[i] == 0x48 && c[i + 1] == 0x83 && c[i + 2] == 0xec) {
+        sub = c[i + 3];
+    } else if (c[i] == 0x48 && c[i + 1] == 0x81 && c[i + 2] == 0xec) {
+        int32_t x;
+        memcpy(&x, c + i + 3, 4);
+        if (x < 0)
+            return -1;
+        sub = x;
+    }
+    return 8 * pushes + sub;
+}
+
+/* Where a PLT entry at addr jumps (`jmp *GOT(%rip)`, optionally after
+ * endbr64 / bnd), or 0. */
+static uintptr_t plt_target(uintptr_t addr)
+{
+    uint8_t c[16];
+    if (read_code(addr, c, sizeof c))
+        return 0;
+    size_t i = 0;
+    if (c[0] == 0xf3 && c[1] == 0x0f && c[2] == 0x1e && c[3] == 0xfa)
+        i = 4;
+    if (c[i] == 0xf2) /* bnd */
+        i++;
+    if (c[i] != 0xff || c[i + 1] != 0x25)
+        return 0;
+    int32_t d;
+    memcpy(&d, c + i + 2, 4);
+    uintptr_t got = addr + i + 6 + (uintptr_t)(intptr_t)d, to;
+    if (read_code(got, &to, sizeof to))
+        return 0;
+    return to;
+}
+
+/* What the instruction before return address ra is. */
+enum { CALL_NONE, CALL_DIRECT_HIT, CALL_DIRECT_MISS, CALL_INDIRECT };
+static int call_before(uintptr_t ra, uintptr_t fn)
+{
+    uint8_t c[7];
+    if (ra < 7 || read_code(ra - 7, c, sizeof c))
+        return CALL_NONE;
+    if (c[2] == 0xe8) { /* call rel32 */
+        int32_t d;
+        memcpy(&d, c + 3, 4);
+        uintptr_t to = ra + (uintptr_t)(intptr_t)d;
+        if (to == fn || plt_target(to) == fn)
+            return CALL_DIRECT_HIT;
+        return CALL_DIRECT_MISS;
+    }
+    if (c[1] == 0xff && c[2] == 0x15) { /* call *disp32(%rip) (-fno-plt) */
+        int32_t d;
+        uintptr_t to;
+        memcpy(&d, c + 3, 4);
+        if (read_code(ra + (uintptr_t)(intptr_t)d, &to, sizeof to) == 0 && to == fn)
+            return CALL_DIRECT_HIT;
+        return CALL_DIRECT_MISS;
+    }
+    /* call *%reg, call *(%reg), call *d8(%reg), call *d32(%reg), with REX */
+    if ((c[5] == 0xff && (c[6] & 0xf8) == 0xd0) || (c[5] == 0xff && (c[6] & 0xf8) == 0x10) ||
+        (c[4] == 0xff && (c[5] & 0xf8) == 0x50) || (c[1] == 0xff && (c[2] & 0xf8) == 0x90) ||
+        (c[4] == 0xff && c[5] == 0x14) || (c[3] == 0xff && c[4] == 0x54))
+        return CALL_INDIRECT;
+    return CALL_NONE;
+}
+
+/* The entry of the function containing pc (its FDE's first row), or 0. */
+static uintptr_t function_entry(const struct ix_urow *r, const struct ix_uobject *o)
+{
+    if (!o || r < o->rows || r >= o->rows + o->nrows)
+        return 0;
+    for (int k = 0; k < 4096 && r >= o->rows; k++, r--) {
+        if (r->flags & IX_UROW_NOINFO)
+            return 0;
+        if (r->flags & IX_UROW_FDE_START)
+            return o->base + r->pc;
+    }
+    return 0;
+}
+
+static int plausible_ra(const struct ix_usnapshot *s, uintptr_t ra)
+{
+    const struct ix_uobject *o = NULL;
+    const struct ix_urow *r = ra >= 4096 ? ix_unwind_lookup(s, ra - 1, &o) : NULL;
+    return r && !(r->flags & IX_UROW_NOINFO);
+}
+
+#define FP_SEARCH (16u << 10)
+
+static int recover_fp(const struct ix_usnapshot *s, struct stack_view *v,
+                      const struct ix_urow *r, const struct ix_uobject *o, uintptr_t sp,
+                      uintptr_t *fp)
+{
+    if (!v->copy || r->cfa_off != 16 || r->rbp_off != -16)
+        return -1; /* only the standard frame record: CFA = rbp + 16, rbp saved at rbp */
+    uintptr_t fn = function_entry(r, o), ra;
+    if (!fn)
+        return -1;
+    long frame = prologue_frame(fn);
+    if (frame >= 0 && read_slot(v, sp + (uintptr_t)frame + 8, &ra) == 0 && plausible_ra(s, ra)) {
+        int k = call_before(ra, fn);
+        if (k == CALL_DIRECT_HIT || k == CALL_INDIRECT) {
+            *fp = sp + (uintptr_t)frame;
+            return 0;
+        }
+    }
+    v->ran_out = 0;
+    for (uintptr_t p = sp; p - sp < FP_SEARCH; p += 8) {
+        if (read_slot(v, p + 8, &ra))
+            break;
+        if (plausible_ra(s, ra) && call_before(ra, fn) == CALL_DIRECT_HIT) {
+            *fp = p;
+            return 0;
+        }
+    }
+    v->ran_out = 0;
+    return -1;
+}
+
 /* Walk with the prepared tables from the given registers. Each step reads
  * only the return address (CFA - 8) and the saved rbp, both inside the frame
  * the rules describe; any doubt ends the walk. */
@@ -79,47 +253,70 @@ static int fast_walk(const struct ix_usnapshot *s, struct stack_view *v, uintptr
     const struct ix_uobject *obj = NULL;
     int n = 0;
     pcs[n++] = pc + 1;
+    v->end = IX_WALK_MAX;
     while (n < max) {
         uintptr_t cfa, ra;
         const struct ix_urow *r = ix_unwind_lookup(s, n == 1 ? pc : pc - 1, &obj);
-        if (!r || (r->flags & (IX_UROW_NOINFO | IX_UROW_UNKNOWN | IX_UROW_OUTERMOST)))
+        if (!r || (r->flags & (IX_UROW_NOINFO | IX_UROW_UNKNOWN | IX_UROW_OUTERMOST))) {
+            v->end = r && (r->flags & IX_UROW_OUTERMOST) ? IX_WALK_ROOT : IX_WALK_NO_INFO;
             break;
+        }
+        if ((r->flags & IX_UROW_RBP_CFA) && !fp && recover_fp(s, v, r, obj, sp, &fp) == 0)
+            v->recovered++;
         if (r->flags & IX_UROW_RBP_CFA) {
-            if (fp < sp || fp - sp > MAX_FRAME)
+            if (fp < sp || fp - sp > MAX_FRAME) {
+                v->end = fp ? IX_WALK_BAD : IX_WALK_NO_FP;
                 break;
+            }
             cfa = fp + (uintptr_t)(intptr_t)r->cfa_off;
         } else {
             cfa = sp + (uintptr_t)(intptr_t)r->cfa_off;
         }
-        if (cfa <= sp || cfa - sp > MAX_FRAME || (cfa & 7) || read_slot(v, cfa - 8, &ra))
+        if (cfa <= sp || cfa - sp > MAX_FRAME || (cfa & 7) || read_slot(v, cfa - 8, &ra)) {
+            v->end = v->ran_out ? IX_WALK_COPY_END : IX_WALK_BAD;
             break;
+        }
         if (r->rbp_off != IX_UROW_NO_RBP &&
-            read_slot(v, cfa + (uintptr_t)(intptr_t)r->rbp_off, &fp))
+            read_slot(v, cfa + (uintptr_t)(intptr_t)r->rbp_off, &fp)) {
+            v->end = IX_WALK_COPY_END;
             break;
+        }
         sp = cfa;
         pc = ra;
-        if (pc < 4096)
+        if (pc < 4096) {
+            v->end = IX_WALK_ROOT; /* a zero return address ends some stacks */
             break;
+        }
         pcs[n++] = pc;
     }
     return n;
 }
 
-int ix_unwind_copy(uintptr_t pc, uintptr_t sp, uintptr_t fp, const void *stack, size_t len,
-                   uintptr_t *pcs, int max, int *truncated)
+int ix_unwind_copy_end(uintptr_t pc, uintptr_t sp, uintptr_t fp, const void *stack, size_t len,
+                       uintptr_t *pcs, int max, int *end)
 {
-    *truncated = 0;
+    *end = IX_WALK_MAX;
     if (max <= 0)
         return 0;
     const struct ix_usnapshot *snap = ix_unwind_tables_current();
-    struct stack_view v = {stack, sp, len, 0};
+    struct stack_view v = {stack, sp, len, 0, IX_WALK_MAX, 0};
     if (snap && stack && len) {
         int n = fast_walk(snap, &v, pc, sp, fp, pcs, max);
-        *truncated = v.ran_out;
+        *end = v.end;
         return n;
     }
+    *end = IX_WALK_NO_INFO;
     pcs[0] = pc + 1;
     return 1;
+}
+
+int ix_unwind_copy(uintptr_t pc, uintptr_t sp, uintptr_t fp, const void *stack, size_t len,
+                   uintptr_t *pcs, int max, int *truncated)
+{
+    int end;
+    int n = ix_unwind_copy_end(pc, sp, fp, stack, len, pcs, max, &end);
+    *truncated = end == IX_WALK_COPY_END;
+    return n;
 }
 
 int ix_unwind_signal(const void *ucontext, uintptr_t *pcs, int max)
@@ -129,7 +326,7 @@ int ix_unwind_signal(const void *ucontext, uintptr_t *pcs, int max)
     const ucontext_t *uc = ucontext;
     const struct ix_usnapshot *snap = ix_unwind_tables_current();
     if (snap) {
-        struct stack_view live = {NULL, 0, 0, 0};
+        struct stack_view live = {NULL, 0, 0, 0, IX_WALK_MAX, 0};
         int n = fast_walk(snap, &live, (uintptr_t)uc->uc_mcontext.gregs[REG_RIP],
                           (uintptr_t)uc->uc_mcontext.gregs[REG_RSP],
                           (uintptr_t)uc->uc_mcontext.gregs[REG_RBP], pcs, max);
