@@ -96,45 +96,195 @@ static int read_code(uintptr_t addr, void *dst, size_t n)
     return process_vm_readv(getpid(), &l, 1, &r, 1, 0) == (ssize_t)n ? 0 : -1;
 }
 
-/* Decode `push %rbp; mov %rsp,%rbp; push*; sub $N,%rsp` at fn. Returns the
- * distance from the SP after the prologue to rbp, or -1. */
+/* Length of a ModRM operand (ModRM byte, SIB, displacement) at c, or 0. */
+static size_t modrm_len(const uint8_t *c)
+{
+    uint8_t m = c[0], mod = m >> 6, rm = m & 7;
+    size_t n = 1;
+    if (mod != 3 && rm == 4)
+        n++; /* SIB */
+    if (mod == 0 && rm == 5)
+        return n + 4; /* rip-relative */
+    if (mod == 0 && rm == 4 && (c[1] & 7) == 5)
+        return n + 4; /* SIB without base */
+    if (mod == 1)
+        n += 1;
+    else if (mod == 2)
+        n += 4;
+    return n;
+}
+
+/* Decode a function's prologue from its entry: `push %rbp`, `mov %rsp,%rbp`,
+ * pushes of callee-saved registers and `sub $N,%rsp`, with the compiler's
+ * scheduled instructions in between (moves, lea, xor, stores, the stack
+ * protector's load) skipped by length. Stops at the first call, jump or
+ * return. Returns the distance from the SP after the prologue to rbp, or -1
+ * when anything else touches rsp or an instruction is not understood. */
 static long prologue_frame(uintptr_t fn)
 {
-    uint8_t c[40];
+    uint8_t c[96 + 16];
     if (read_code(fn, c, sizeof c))
         return -1;
     size_t i = 0;
-    if (c[0] == 0xf3 && c[1] == 0x0f && c[2] == 0x1e && c[3] == 0xfa)
-        i = 4; /* endbr64 */
-    if (c[i] != 0x55)
-        return -1;
-    i++;
-    if (!(c[i] == 0x48 && c[i + 1] == 0x89 && c[i + 2] == 0xe5))
-        return -1;
-    i += 3;
-    long pushes = 0;
-    for (;;) {
-        if (c[i] >= 0x50 && c[i] <= 0x57 && c[i] != 0x54 && c[i] != 0x55) {
-            i++;
-        } else if (c[i] == 0x41 && c[i + 1] >= 0x50 && c[i + 1] <= 0x57) {
-            i += 2;
-        } else {
-            break;
+    int saw_push_rbp = 0, saw_mov = 0;
+    long pushes = 0, sub = 0;
+    while (i < 96) {
+        size_t at = i;
+        uint8_t rex = 0;
+        if (c[i] == 0xf3 && c[i + 1] == 0x0f && c[i + 2] == 0x1e && c[i + 3] == 0xfa) {
+            i += 4; /* endbr64 */
+            continue;
         }
-        pushes++;
-        if (i + 7 > sizeof c)
+        int p66 = 0, seg = 0, rep = 0;
+        while (c[i] == 0x66 || c[i] == 0x64 || c[i] == 0x65 || c[i] == 0xf3 || c[i] == 0xf2 ||
+               c[i] == 0xf0) {
+            p66 |= c[i] == 0x66;
+            seg |= c[i] == 0x64 || c[i] == 0x65;
+            rep |= c[i] == 0xf3 || c[i] == 0xf2;
+            i++;
+        }
+        if ((c[i] & 0xf0) == 0x40)
+            rex = c[i++];
+        uint8_t op = c[i++];
+        (void)seg;
+        if (op >= 0x50 && op <= 0x57 && !p66) { /* push reg */
+            int reg = (op & 7) | ((rex & 1) << 3);
+            if (reg == 4)
+                return -1;
+            if (reg == 5 && !saw_push_rbp) {
+                saw_push_rbp = 1;
+                continue;
+            }
+            if (!saw_mov)
+                return -1;
+            pushes++;
+            continue;
+        }
+        /* Shrink-wrapped functions test and branch before their prologue:
+         * conditional jumps are stepped over (the prologue is on the
+         * fall-through path GCC lays out first). */
+        if (op >= 0x70 && op <= 0x7f) {
+            i += 1;
+            continue;
+        }
+        if (op == 0x0f && c[i] >= 0x80 && c[i] <= 0x8f) {
+            i += 5;
+            continue;
+        }
+        if (op == 0x80 || op == 0xc6 || (op == 0xf6 && ((c[i] >> 3) & 7) == 0)) { /* imm8 forms */
+            if ((c[i] >> 6) == 3 && ((c[i] & 7) == 4 || (c[i] & 7) == 5))
+                return -1;
+            i += modrm_len(c + i) + 1;
+            continue;
+        }
+        if (op == 0x3d || op == 0xa9) { /* cmp/test $imm32,%eax */
+            i += 4;
+            continue;
+        }
+        if (op == 0x90)
+            continue; /* nop */
+        if (op == 0x3c || op == 0xa8) {
+            i += 1;
+            continue;
+        }
+        if (op == 0x89 || op == 0x8b) { /* mov r/m */
+            uint8_t m = c[i];
+            if (op == 0x89 && (rex & 8) && m == 0xe5 && saw_push_rbp && !saw_mov) { /* mov %rsp,%rbp */
+                saw_mov = 1;
+                i++;
+                continue;
+            }
+            int dst = op == 0x89 ? ((m & 7) | ((rex & 1) << 3)) : (((m >> 3) & 7) | ((rex & 4) << 1));
+            if ((m >> 6) == 3 || op == 0x8b)
+                if (dst == 4 || dst == 5)
+                    return -1; /* writes rsp or rbp */
+            i += modrm_len(c + i);
+            continue;
+        }
+        if (op == 0x83 || op == 0x81) { /* arithmetic with an immediate */
+            uint8_t m = c[i];
+            size_t imm = op == 0x83 ? 1 : 4;
+            if (m == 0xec && (rex & 8)) { /* sub $imm,%rsp */
+                if (!saw_mov || sub)
+                    return -1;
+                if (op == 0x83) {
+                    sub = c[i + 1];
+                } else {
+                    int32_t x;
+                    memcpy(&x, c + i + 1, 4);
+                    if (x < 0)
+                        return -1;
+                    sub = x;
+                }
+                i += 1 + imm;
+                continue;
+            }
+            if ((m >> 6) == 3 && ((m & 7) == 4 || (m & 7) == 5) && !(rex & 1))
+                return -1; /* other arithmetic on rsp/rbp (and $-16: realignment) */
+            i += modrm_len(c + i) + imm;
+            continue;
+        }
+        if (op == 0x31 || op == 0x33 || op == 0x01 || op == 0x03 || op == 0x29 || op == 0x2b ||
+            op == 0x85 || op == 0x39 || op == 0x3b || op == 0x63 || op == 0x88 || op == 0x8a ||
+            op == 0x09 || op == 0x0b || op == 0x21 || op == 0x23) {
+            uint8_t m = c[i];
+            int dst = (m & 7) | ((rex & 1) << 3), dst2 = ((m >> 3) & 7) | ((rex & 4) << 1);
+            if (((m >> 6) == 3 && (dst == 4 || dst == 5)) ||
+                ((op & 2) && (dst2 == 4 || dst2 == 5) && op != 0x85 && op != 0x3b))
+                return -1;
+            i += modrm_len(c + i);
+            continue;
+        }
+        if (op == 0x8d) { /* lea */
+            uint8_t m = c[i];
+            int dst = ((m >> 3) & 7) | ((rex & 4) << 1);
+            if (dst == 4 || dst == 5)
+                return -1;
+            i += modrm_len(c + i);
+            continue;
+        }
+        if (op >= 0xb8 && op <= 0xbf) { /* mov $imm,%reg */
+            int dst = (op & 7) | ((rex & 1) << 3);
+            if (dst == 4 || dst == 5)
+                return -1;
+            i += (rex & 8) ? 8 : 4;
+            continue;
+        }
+        if (op == 0xc7 && ((c[i] >> 3) & 7) == 0) { /* mov $imm32,r/m */
+            if ((c[i] >> 6) == 3 && ((c[i] & 7) == 4 || (c[i] & 7) == 5) && !(rex & 1))
+                return -1;
+            i += modrm_len(c + i) + (p66 ? 2 : 4);
+            continue;
+        }
+        if (op == 0x0f) { /* SSE moves, movzx/movsx, xorps/pxor: never write rsp */
+            uint8_t op2 = c[i++];
+            if (op2 == 0x10 || op2 == 0x11 || op2 == 0x28 || op2 == 0x29 || op2 == 0x57 ||
+                op2 == 0xef || op2 == 0x6f || op2 == 0x7f || op2 == 0xd6 || op2 == 0x7e ||
+                op2 == 0x6e || op2 == 0x16 || op2 == 0x17 || op2 == 0x12 || op2 == 0x13) {
+                i += modrm_len(c + i);
+                continue;
+            }
+            if (op2 == 0x1f || op2 == 0x18) { /* multi-byte nop, prefetch */
+                i += modrm_len(c + i);
+                continue;
+            }
+            if (op2 == 0xb6 || op2 == 0xb7 || op2 == 0xbe || op2 == 0xbf) {
+                int dst = ((c[i] >> 3) & 7) | ((rex & 4) << 1);
+                if (dst == 4 || dst == 5)
+                    return -1;
+                i += modrm_len(c + i);
+                continue;
+            }
             return -1;
+        }
+        (void)rep;
+        (void)at;
+        /* call, jump, return or anything not understood: the prologue ends here */
+        i = at;
+        break;
     }
-    long sub = 0;
-    if (c[i] == 0x48 && c[i + 1] == 0x83 && c[i + 2] == 0xec) {
-        sub = c[i + 3];
-    } else if (c[i] == 0x48 && c[i + 1] == 0x81 && c[i + 2] == 0xec) {
-        int32_t x;
-        memcpy(&x, c + i + 3, 4);
-        if (x < 0)
-            return -1;
-        sub = x;
-    }
+    if (!saw_push_rbp || !saw_mov)
+        return -1;
     return 8 * pushes + sub;
 }
 
