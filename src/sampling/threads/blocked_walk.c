@@ -18,7 +18,7 @@
 /* A token that changes whenever the thread runs: its run time (ns) and run
  * count from schedstat; without schedstat, its context-switch counters. */
 struct ran {
-    unsigned long long a, b;
+    unsigned long long a, b, wait;
     int ok;
 };
 
@@ -39,11 +39,10 @@ static int read_file(pid_t tid, const char *what, char *buf, size_t len)
 
 static struct ran read_ran(pid_t tid)
 {
-    struct ran r = {0, 0, 0};
+    struct ran r = {0, 0, 0, 0};
     char buf[2048];
-    unsigned long long wait;
     if (read_file(tid, "schedstat", buf, sizeof buf) == 0 &&
-        sscanf(buf, "%llu %llu %llu", &r.a, &wait, &r.b) == 3) {
+        sscanf(buf, "%llu %llu %llu", &r.a, &r.wait, &r.b) == 3) {
         r.ok = 1;
         return r;
     }
@@ -104,6 +103,10 @@ int ix_blocked_walk(pid_t tid, struct ix_bwalk_scratch *scratch, uintptr_t *pcs,
     size_t want = COPY_FIRST;
     for (int t = 0; t < IX_BWALK_TRIES + 1; t++) {
         struct ran r0 = read_ran(tid);
+        res->have_sched = r0.ok;
+        res->run_ns = r0.a;
+        res->run_count = r0.b;
+        res->runq_wait_ns = r0.wait;
         ix_thread_syscall_read(tid, &res->sys);
         if (!res->sys.syscall_readable) {
             struct ix_thread_proc probe;

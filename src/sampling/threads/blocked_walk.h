@@ -53,6 +53,10 @@ struct ix_bwalk_result {
     int end;                   /* enum ix_walk_end (stack/unwind.h) */
     int tries;                 /* copies made (more than 1: the thread moved) */
     struct ix_thread_proc sys; /* the syscall fields seen (call, args, SP, PC) */
+    /* From /proc/.../schedstat when have_sched (else context-switch counts
+     * in run_ns/run_count): time on a CPU, times run, time waiting for one. */
+    int have_sched;
+    unsigned long long run_ns, run_count, runq_wait_ns;
 };
 
 #define IX_BWALK_TRIES 3
