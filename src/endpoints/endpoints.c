@@ -25,6 +25,9 @@ const struct ix_route ix_routes[] = {
      "Function names of program counters (GET ?0xADDR+0xADDR or POST), for pprof", 0},
     {"/debug/pprof/block", IX_GET, ix_ep_block,
      "Where the application waited on instrumented pools, by stack; ?seconds=N for a delta", 0},
+    {"/debug/pprof/mutex", IX_GET, ix_ep_mutex,
+     "Holders of contended pthread mutexes and rwlocks, by the stack that unlocked "
+     "(INTROSPECT_MUTEX_FRACTION); ?seconds=N for a delta", 0},
     {"/debug/pprof/offcpu", IX_GET, ix_ep_offcpu,
      "Where threads were blocked and for how long, by stack and thread (seconds=30, hz=100): "
      "contentions, delay", 0},

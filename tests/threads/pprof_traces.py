@@ -22,7 +22,7 @@ out, cur = [], None
 for line in sys.stdin:
     line = line.rstrip("\n")
     if line.startswith("-----------+"):
-        if cur:
+        if cur and cur["value"] is not None:
             out.append(cur)
         cur = {"labels": {}, "value": None, "frames": []}
         continue
@@ -41,6 +41,6 @@ for line in sys.stdin:
         cur["frames"].append(" ".join(parts[1:]))
     elif cur["value"] is not None:
         cur["frames"].append(line.strip())
-if cur:
+if cur and cur["value"] is not None:
     out.append(cur)
 json.dump(out, sys.stdout)
