@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "endpoints/endpoints.h"
+#include "endpoints/params.h"
 #include "endpoints/serve_profile.h"
 #include "http/heavy.h"
 #include "introspect.h"
@@ -33,40 +34,33 @@ struct waits_query {
 static int parse_query(const struct ix_request *req, struct ix_response *resp,
                        struct waits_query *q)
 {
-    const struct ix_config *cfg = ix_running_config();
-    long max = cfg ? (long)cfg->max_profile_seconds : 300;
-    if (ix_profile_format_invalid(req, resp) ||
-        ix_param_long(req, resp, "seconds", 1, max, 30, &q->seconds) ||
-        ix_param_long(req, resp, "hz", 1, IX_OFFCPU_MAX_HZ, IX_OFFCPU_DEFAULT_HZ, &q->hz))
+    if (ix_profile_format_invalid(req, resp) || ix_param_seconds(req, resp, 30, &q->seconds) ||
+        ix_param_hz(req, resp, IX_OFFCPU_DEFAULT_HZ, &q->hz))
         return -1;
+    if (q->hz > IX_OFFCPU_MAX_HZ) {
+        ix_respond_error(resp, 400, "hz=%ld exceeds the off-CPU sampler's maximum of %d", q->hz,
+                         IX_OFFCPU_MAX_HZ);
+        return -1;
+    }
     return 0;
 }
 
-/* Sleep through the capture, polling the CPU profiler when it runs. 0 when
- * it ran its course, else ix_wait_ms's reason (1 client gone, 2 stopping). */
-static int capture(const struct ix_request *req, long seconds, int cpu)
+/* Sleep through the capture, polling the CPU profiler when it runs. */
+static enum ix_wait capture(const struct ix_request *req, long seconds, int cpu)
 {
+    struct ix_cancel gone = ix_request_cancel(req);
     long long end = ix_mono_ns() + seconds * 1000000000LL;
     for (;;) {
         long long left = end - ix_mono_ns();
         if (left <= 0)
-            return 0;
+            return IX_WAIT_DONE;
         long ms = left / 1000000 + 1;
-        int rc = ix_wait_ms(req, ms < POLL_MS ? ms : POLL_MS);
+        enum ix_wait rc = ix_wait_ms(&gone, ms < POLL_MS ? ms : POLL_MS);
         if (cpu)
             ix_cpu_poll();
-        if (rc)
+        if (rc != IX_WAIT_DONE)
             return rc;
     }
-}
-
-static int ended_badly(struct ix_response *resp, int ended)
-{
-    if (ended == 2)
-        ix_respond_error(resp, 503, "profile interrupted: the introspect server is stopping");
-    else if (ended)
-        ix_respond_error(resp, 499, "client went away during the profile");
-    return ended;
 }
 
 void ix_ep_offcpu(const struct ix_request *req, struct ix_response *resp)
@@ -85,11 +79,13 @@ void ix_ep_offcpu(const struct ix_request *req, struct ix_response *resp)
                          introspect_strerror(rc));
         return;
     }
-    int ended = capture(req, q.seconds, 0);
+    enum ix_wait ended = capture(req, q.seconds, 0);
     struct ix_profile p;
     ix_offcpu_stop(s, &p);
     ix_heavy_done("waits");
-    if (!ended_badly(resp, ended))
+    if (ended != IX_WAIT_DONE)
+        ix_respond_capture_ended(resp, ended);
+    else
         ix_serve_profile(req, resp, &p, "offcpu");
     ix_profile_free(&p);
 }
@@ -212,11 +208,6 @@ void ix_ep_wall(const struct ix_request *req, struct ix_response *resp)
     struct waits_query q;
     if (!cfg || parse_query(req, resp, &q))
         return;
-    if (q.hz > (long)cfg->max_profile_hz) {
-        ix_respond_error(resp, 400, "hz %ld exceeds server's maximum of %u (max_profile_hz)",
-                         q.hz, cfg->max_profile_hz);
-        return;
-    }
     if (ix_heavy_try("waits", q.seconds * 1000, resp))
         return;
     struct ix_cpu_options co = {q.hz, q.seconds, cfg->cpu_engine, cfg->cpu_signal};
@@ -225,11 +216,11 @@ void ix_ep_wall(const struct ix_request *req, struct ix_response *resp)
     if (rc) {
         ix_heavy_done("waits");
         long left = ix_cpu_remaining_seconds();
-        if (rc == IX_CPU_EBUSY) {
+        if (rc == INTROSPECT_EBUSY) {
             ix_respond_error(resp, 409, "the CPU profiler is in use (a wall profile needs it)");
             ix_response_header(resp, "Retry-After", "%ld", left > 0 ? left : 1);
         } else {
-            ix_respond_error(resp, rc == IX_CPU_EFOREIGN ? 409 : 500,
+            ix_respond_error(resp, rc == INTROSPECT_ESIGNAL ? 409 : 500,
                              "Could not enable CPU profiling: %s", why);
         }
         return;
@@ -244,14 +235,16 @@ void ix_ep_wall(const struct ix_request *req, struct ix_response *resp)
                          introspect_strerror(rc));
         return;
     }
-    int ended = capture(req, q.seconds, 1);
+    enum ix_wait ended = capture(req, q.seconds, 1);
     struct ix_profile off, cpu, wall;
     ix_offcpu_stop(s, &off);
     ix_cpu_stop(&cpu);
     struct ix_cpu_totals tot;
     ix_cpu_totals(&tot);
     ix_heavy_done("waits");
-    if (!ended_badly(resp, ended)) {
+    if (ended != IX_WAIT_DONE) {
+        ix_respond_capture_ended(resp, ended);
+    } else {
         merge(&wall, &cpu, &off, q.hz, tot.engine ? tot.engine : "?");
         if (wall.oom)
             ix_respond_error(resp, 500, "out of memory while building the wall profile");

@@ -12,6 +12,8 @@
 #include "introspect.h"
 #include "stack/stack_table.h"
 #include "stack/unwind.h"
+#include "util/clock.h"
+#include "util/random.h"
 
 typedef int (*lock_fn)(void *);
 
@@ -66,21 +68,11 @@ static struct slot *slot_of(const void *lock)
     return &g_slots[h >> 54];
 }
 
-static long long now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static uint64_t rand64(void)
 {
     if (!t_rng)
-        t_rng = ((uint64_t)(uintptr_t)&t_rng * 0x9E3779B97F4A7C15ULL) | 1;
-    t_rng ^= t_rng >> 12;
-    t_rng ^= t_rng << 25;
-    t_rng ^= t_rng >> 27;
-    return t_rng * 0x2545F4914F6CDD1DULL;
+        t_rng = ix_rand_seed(&t_rng);
+    return ix_rand_next(&t_rng);
 }
 
 /* An unlock that found waiters: leave its stack for them. */
@@ -138,9 +130,9 @@ __attribute__((noinline)) static int wait_lock(void *lock, int which, int fracti
 {
     struct slot *s = slot_of(lock);
     atomic_fetch_add_explicit(&s->waiting, 1, memory_order_relaxed);
-    long long t0 = now_ns();
+    long long t0 = ix_mono_ns();
     int rc = atomic_load_explicit(&g_real[which], memory_order_relaxed)(lock);
-    long long d = now_ns() - t0;
+    long long d = ix_mono_ns() - t0;
     atomic_fetch_sub_explicit(&s->waiting, 1, memory_order_relaxed);
     if (rc == 0 && (fraction == 1 || rand64() % (uint64_t)fraction == 0))
         record_wait(s, lock, d, fraction);

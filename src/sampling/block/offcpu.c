@@ -17,6 +17,7 @@
 #include "sampling/threads/blocked_walk.h"
 #include "sampling/threads/list.h"
 #include "stack/unwind_tables.h"
+#include "util/clock.h"
 
 #define MAX_THREADS 4096
 #define MAX_FRAMES 64
@@ -127,11 +128,7 @@ static long long thread_cpu_ns(pid_t tid)
     /* The kernel's clock id of a thread's scheduler CPU clock
      * (MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED)); valid for threads of
      * this process. */
-    clockid_t id = (clockid_t)((~(unsigned)tid << 3) | 6);
-    struct timespec ts;
-    if (clock_gettime(id, &ts) != 0)
-        return -1;
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    return ix_clock_ns((clockid_t)((~(unsigned)tid << 3) | 6));
 }
 
 static struct tstate *thread_state(struct ix_offcpu *s, pid_t tid)
