@@ -292,6 +292,13 @@ INTROSPECT_API int64_t introspect_block_profile_set_rate(int64_t rate_ns);
 /* Deprecated: the earlier name of introspect_block_profile_set_rate (same
  * function, kept for source and binary compatibility). */
 INTROSPECT_API int64_t introspect_set_block_profile_rate(int64_t rate_ns);
+/* Mutex profile sampling (/debug/pprof/mutex), as Go's runtime.SetMutexProfileFraction:
+ * 1 in `fraction` contended pthread_mutex / pthread_rwlock waits is recorded, with the
+ * stack that unlocked (the holder that made others wait), scaled by fraction. 0 turns
+ * it off (the default, as Go); INTROSPECT_MUTEX_FRACTION sets it at start. Works when
+ * the library's lock interposers are in effect (linked or preloaded). Returns the
+ * previous fraction, or INTROSPECT_EINVAL for a negative one. */
+INTROSPECT_API int introspect_set_mutex_profile_fraction(int fraction);
 /* ---- Tasks: the application's units of work (requests, jobs, connections) ----
  * A task is begun with a kind (a small fixed set: "http", "job" ...; copied
  * and interned, at most 64 kinds), a name (copied, truncated to 63 bytes) and

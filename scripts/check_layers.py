@@ -42,7 +42,8 @@ ALLOWED = {
     "sampling/cpu": PRODUCER_BASE + ["sampling/threads"],  # per-thread timers need the thread list
     "sampling/heap": PRODUCER_BASE,
     "sampling/threads": PRODUCER_BASE,
-    "sampling/block": PRODUCER_BASE,
+    "sampling/block": PRODUCER_BASE + ["sampling/threads",  # off-CPU walks blocked threads
+                                       "sampling/heap"],    # its sampler thread stays out of heap profiles
     "registry": PRODUCER_BASE + ["sampling/block",    # pool waits feed the block profile
                                  "sampling/threads"],  # tasks join threads by tid
     "gcstats": PRODUCER_BASE + ["sampling/heap"],     # memstats read the heap sampler's stats

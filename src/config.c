@@ -292,6 +292,11 @@ int ix_config_load(struct ix_config *out, const introspect_config *cfg, char *wh
     out->max_profile_hz = c.max_profile_hz;
     out->cpu_signal = c.cpu_signal;
     out->block_profile_rate = c.block_profile_rate;
+    long long mutex_fraction = -1; /* absent: as set by introspect_set_mutex_profile_fraction */
+    rc = env_whole("INTROSPECT_MUTEX_FRACTION", 1000000000, &mutex_fraction, why, whylen);
+    if (rc)
+        return rc;
+    out->mutex_fraction = (int)mutex_fraction;
     out->dump_signal = c.dump_signal;
     out->task_stack_every = c.task_stack_every;
     out->max_tasks = c.max_tasks;

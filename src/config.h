@@ -21,6 +21,7 @@ struct ix_config {
     char *cpu_engine;
     char *token;
     int64_t block_profile_rate;
+    int mutex_fraction; /* INTROSPECT_MUTEX_FRACTION; -1 = leave as set by the API */
     int dump_signal;
     unsigned task_stack_every;
     unsigned max_tasks;

@@ -1,5 +1,6 @@
 #include "modules.h"
 
+#include "sampling/block/mutex.h"
 #include "gcstats/memtrace.h"
 #include "http/router.h"
 #include "sampling/block/store.h"
@@ -31,6 +32,7 @@ static void heap_stop(void)
 /* Append new modules here, in start order. */
 static const struct ix_module modules[] = {
     {ix_block_start, NULL},
+    {ix_mutex_prof_start, NULL},
     {ix_thread_dump_start, NULL},
     {ix_tasks_start, NULL},
     {heap_start, heap_stop},

@@ -13,6 +13,12 @@ export const KINDS = [
   { id: 'threads', label: 'Threads', path: '/debug/pprof/threads', alt: '/debug/pprof/goroutine',
     desc: 'stacks of every thread, grouped', parse: (j) => threadsAsProfile(j) },
   { id: 'block', label: 'Block', path: '/debug/pprof/block', desc: 'where the application waited on pools' },
+  { id: 'offcpu', label: 'Off-CPU', path: '/debug/pprof/offcpu', timed: true,
+    desc: 'where threads were blocked and for how long (no signal: blocked stacks walked from /proc)' },
+  { id: 'wall', label: 'Wall', path: '/debug/pprof/wall', timed: true,
+    desc: 'on- and off-CPU time per stack and thread; samples labelled state and idle' },
+  { id: 'mutex', label: 'Mutex', path: '/debug/pprof/mutex',
+    desc: 'holders of contended pthread locks, by the stack that unlocked (INTROSPECT_MUTEX_FRACTION)' },
 ];
 
 export const DIFF_KINDS = KINDS.filter((k) => k.id === 'heap' || k.id === 'allocs');

@@ -25,6 +25,15 @@ const struct ix_route ix_routes[] = {
      "Function names of program counters (GET ?0xADDR+0xADDR or POST), for pprof", 0},
     {"/debug/pprof/block", IX_GET, ix_ep_block,
      "Where the application waited on instrumented pools, by stack; ?seconds=N for a delta", 0},
+    {"/debug/pprof/mutex", IX_GET, ix_ep_mutex,
+     "Holders of contended pthread mutexes and rwlocks, by the stack that unlocked "
+     "(INTROSPECT_MUTEX_FRACTION); ?seconds=N for a delta", 0},
+    {"/debug/pprof/offcpu", IX_GET, ix_ep_offcpu,
+     "Where threads were blocked and for how long, by stack and thread (seconds=30, hz=100): "
+     "contentions, delay", 0},
+    {"/debug/pprof/wall", IX_GET, ix_ep_wall,
+     "Wall-clock time of every thread, on and off the CPU, labelled by state and idle "
+     "(seconds=30, hz=100)", 0},
     {"/debug/pprof/threads", IX_GET, ix_ep_threads,
      "Stacks of all threads with name, state, wchan, syscall and CPU (debug=1 grouped, "
      "debug=2 full dump, format=json)", 0},

@@ -16,6 +16,7 @@
 #include "util/json.h"
 #include "introspect.h"
 #include "registry/tasks.h"
+#include "sampling/threads/blocked_walk.h"
 #include "sampling/threads/dump.h"
 #include "sampling/threads/profile.h"
 #include "endpoints/params.h"
@@ -24,7 +25,7 @@ static const char *status_token(int st)
 {
     static const char *const t[] = {"ok", "self", "blocked", "timeout", "exited",
                                     "zombie", "stopped", "nosignal", "limit", "sendfail",
-                                    "spared"};
+                                    "spared", "walked", "raced"};
     return st >= 0 && st < (int)(sizeof t / sizeof t[0]) ? t[st] : "unknown";
 }
 
@@ -107,6 +108,9 @@ static void write_debug2(const struct ix_thread_dump *d, const struct ix_resolve
         tasks_text(bt, p->tid, b);
         if (e->status == IX_STACK_SELF)
             ix_buf_puts(b, "#\tstack: this is the thread taking the dump\n");
+        if (e->status == IX_STACK_WALKED)
+            ix_buf_printf(b, "#\tstack: walked without a signal (blocked); %s\n",
+                          ix_walk_end_text(e->walk_end));
         if (!ix_thread_has_stack(e))
             ix_buf_printf(b, "#\tstack: none: %s%s\n", ix_stack_status_text(e->status),
                           p->syscall_pc ? " (showing the pc of its system call only)" : "");
@@ -188,6 +192,11 @@ static void thread_json(const struct ix_thread_entry *e, const struct ix_resolve
     introspect_json_string(j, status_token(e->status));
     introspect_json_key(j, "stack_reason");
     introspect_json_string(j, ix_stack_status_text(e->status));
+    introspect_json_key(j, "stack_walk_end"); /* walked threads: why the walk stopped */
+    if (e->status == IX_STACK_WALKED)
+        introspect_json_string(j, ix_walk_end_text(e->walk_end));
+    else
+        introspect_json_null(j);
     introspect_json_key(j, "frames");
     ix_frames_json(r, si, j);
     introspect_json_object_end(j);

@@ -21,6 +21,19 @@ int ix_unwind_signal(const void *ucontext, uintptr_t *pcs, int max);
  * output as above. */
 int ix_unwind_copy(uintptr_t pc, uintptr_t sp, uintptr_t fp, const void *stack, size_t len,
                    uintptr_t *pcs, int max, int *truncated);
+/* Why a walk of a copy stopped. */
+enum ix_walk_end {
+    IX_WALK_ROOT,     /* reached the outermost frame (the thread's or process's entry) */
+    IX_WALK_MAX,      /* filled max frames */
+    IX_WALK_COPY_END, /* a read fell beyond the copy */
+    IX_WALK_NO_INFO,  /* code without usable CFI */
+    IX_WALK_NO_FP,    /* an rbp-based frame while rbp was unknown (fp passed as 0) */
+    IX_WALK_BAD       /* the rules gave an implausible frame */
+};
+/* ix_unwind_copy, saying why the walk stopped. fp = 0: the frame pointer
+ * is unknown (it is then recovered from the first frame that saved it). */
+int ix_unwind_copy_end(uintptr_t pc, uintptr_t sp, uintptr_t fp, const void *stack, size_t len,
+                       uintptr_t *pcs, int max, int *end);
 /* The caller's stack: return addresses, skipping `skip` frames above the caller. */
 int ix_unwind_here(uintptr_t *pcs, int max, int skip);
 

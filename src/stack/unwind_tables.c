@@ -374,6 +374,7 @@ static void parse_fde(const uint8_t *fde, uintptr_t base, struct rowbuf *b)
         p += uleb(&p, end);
     struct cfa_state init = {REG_RSP, 8, 0, RULE_SAME, RULE_SAME, 0, 0}, s;
     uintptr_t loc = pc_begin;
+    size_t first = b->n;
     run_cfa(c.insns, c.end, &c, &init, &init, &loc, UINTPTR_MAX, NULL, base);
     s = init;
     loc = pc_begin;
@@ -384,6 +385,15 @@ static void parse_fde(const uint8_t *fde, uintptr_t base, struct rowbuf *b)
     else if (loc < pc_end)
         emit(b, base, loc, &s, 0);
     emit(b, base, pc_end, &s, IX_UROW_NOINFO);
+    /* Mark the entry point's row: the walk of a blocked thread finds a
+     * frame-pointer function's start (and prologue) through it. */
+    if (first > 0)
+        first--; /* the previous FDE's end marker may have been replaced by our first row */
+    for (size_t i = first; !b->oom && i < b->n && i < first + 2 && pc_begin >= base; i++)
+        if (b->v[i].pc == pc_begin - base && !(b->v[i].flags & IX_UROW_NOINFO)) {
+            b->v[i].flags |= IX_UROW_FDE_START;
+            break;
+        }
 }
 
 static int cmp_row(const void *a, const void *b)

@@ -26,6 +26,7 @@
 #define IX_UROW_UNKNOWN 2  /* FDE rule not expressible here */
 #define IX_UROW_OUTERMOST 4 /* return address undefined: end of stack */
 #define IX_UROW_RBP_CFA 8  /* CFA is rbp-based (else rsp-based) */
+#define IX_UROW_FDE_START 16 /* first row of an FDE: a function's entry point */
 #define IX_UROW_NO_RBP INT16_MIN
 
 struct ix_urow {

@@ -15,6 +15,16 @@ static inline long long ix_mono_ns(void)
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* Nanoseconds of any clock (e.g. another thread's CPU-time clock), or -1
+ * when the kernel refuses it. */
+static inline long long ix_clock_ns(clockid_t id)
+{
+    struct timespec ts;
+    if (clock_gettime(id, &ts) != 0)
+        return -1;
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 /* CLOCK_MONOTONIC_COARSE nanoseconds: the last tick (1-4 ms old), a vDSO
  * read with no fence, for timestamps taken on very hot paths. */
 static inline long long ix_mono_coarse_ns(void)

@@ -15,9 +15,11 @@
 #include "introspect.h"
 #include "config.h"
 #include "util/clock.h"
+#include "sampling/threads/blocked_walk.h"
 #include "sampling/threads/dump_slots.h"
 #include "sampling/threads/list.h"
 #include "stack/unwind.h"
+#include "stack/unwind_tables.h"
 
 static pthread_mutex_t setup_lock = PTHREAD_MUTEX_INITIALIZER;
 static int g_signal;                 /* installed and usable, 0 = none */
@@ -109,6 +111,8 @@ const char *ix_stack_status_text(int status)
     case IX_STACK_SENDFAIL: return "the dump signal could not be queued";
     case IX_STACK_SPARED:
         return "not signalled (interrupt=0): blocked in a call a signal would end with EINTR";
+    case IX_STACK_WALKED: return "ok (blocked: walked without a signal)";
+    case IX_STACK_RACED: return "raced: it woke up during every walk";
     default: return "unknown";
     }
 }
@@ -249,7 +253,35 @@ static void track_states(struct ix_thread_dump *d, long long now)
     g_nseen = next ? d->n : 0;
 }
 
-static int capture(struct ix_thread_dump *d, pid_t *tids, int ntids, int flags)
+/* A running thread that blocks the dump signal cannot be signalled: give it
+ * a few milliseconds to block (most threads run briefly between waits) and
+ * walk it then. Returns 1 when walked. */
+static int walk_when_blocked(struct ix_thread_entry *e, pid_t tid, struct ix_bwalk_scratch *s)
+{
+    for (int k = 0; k < 20; k++) {
+        struct ix_bwalk_result r;
+        ix_blocked_walk(tid, s, e->pcs, IX_DUMP_MAX_FRAMES, &r);
+        if (r.status == IX_BWALK_OK) {
+            e->npcs = r.npcs;
+            e->walk_end = r.end;
+            e->status = IX_STACK_WALKED;
+            e->proc.syscall_running = 0;
+            e->proc.syscall_nr = r.sys.syscall_nr;
+            e->proc.syscall_sp = r.sys.syscall_sp;
+            e->proc.syscall_pc = r.sys.syscall_pc;
+            memcpy(e->proc.syscall_args, r.sys.syscall_args, sizeof e->proc.syscall_args);
+            return 1;
+        }
+        if (r.status != IX_BWALK_RUNNING && r.status != IX_BWALK_RACED)
+            return 0;
+        sleep_us(500);
+    }
+    e->npcs = 0;
+    return 0;
+}
+
+static int capture(struct ix_thread_dump *d, pid_t *tids, int ntids, int flags,
+                   struct ix_bwalk_scratch *scratch)
 {
     struct armed *a = calloc((size_t)ntids + 1, sizeof *a);
     if (!a)
@@ -266,7 +298,33 @@ static int capture(struct ix_thread_dump *d, pid_t *tids, int ntids, int flags)
             e->status = IX_STACK_SELF;
             continue;
         }
+        if (!(flags & IX_DUMP_NO_WALK) && e->proc.exists && e->proc.state != 'Z' &&
+            e->proc.state != 'X' && e->proc.syscall_readable && !e->proc.syscall_running) {
+            struct ix_bwalk_result r;
+            ix_blocked_walk(tids[i], scratch, e->pcs, IX_DUMP_MAX_FRAMES, &r);
+            if (r.status == IX_BWALK_OK) {
+                e->npcs = r.npcs;
+                e->walk_end = r.end;
+                e->status = IX_STACK_WALKED;
+                continue;
+            }
+            if (r.status == IX_BWALK_GONE) {
+                e->status = IX_STACK_EXITED;
+                continue;
+            }
+            if (r.status == IX_BWALK_RACED && (flags & IX_DUMP_SPARE_EINTR)) {
+                e->status = IX_STACK_RACED;
+                continue;
+            }
+            if (r.status == IX_BWALK_RUNNING) { /* woke meanwhile: signal it as running */
+                e->proc.syscall_running = 1;
+                e->proc.syscall_nr = -1;
+            }
+        }
         int st = precheck(&e->proc, d->signal, flags);
+        if (st == IX_STACK_BLOCKED && !(flags & IX_DUMP_NO_WALK) &&
+            walk_when_blocked(e, tids[i], scratch))
+            continue;
         if (st >= 0) {
             e->status = st;
             continue;
@@ -315,8 +373,12 @@ int ix_thread_dump_take(struct ix_thread_dump *d, int timeout_ms, int flags)
     int listed = d->total < IX_DUMP_MAX_LISTED ? d->total : IX_DUMP_MAX_LISTED;
     /* Entries are ~1 KB: size them to the threads there are. */
     d->threads = tids ? calloc((size_t)listed + 1, sizeof *d->threads) : NULL;
+    struct ix_bwalk_scratch scratch = {0};
+    if (!(flags & IX_DUMP_NO_WALK))
+        ix_unwind_tables_update(); /* cheap when no object came or went */
     if (d->threads)
-        rc = capture(d, tids, listed, flags);
+        rc = capture(d, tids, listed, flags, &scratch);
+    ix_bwalk_scratch_free(&scratch);
     free(tids);
     if (rc == 0)
         track_states(d, ix_mono_ns());

@@ -9,7 +9,12 @@
  * compare-and-swap on (generation, state), so no handler ever writes into
  * memory that was freed or reused. Threads that block the signal, are
  * stopped or zombies are not signalled; they are listed with their /proc
- * information and the reason. One dump runs at a time. */
+ * information and the reason. One dump runs at a time.
+ *
+ * Blocked threads are not signalled at all: they are walked from outside
+ * (sampling/threads/blocked_walk.h), so no host call sees EINTR and threads
+ * that block every signal get a stack too. Only running threads, which are
+ * in no system call, are signalled. */
 #ifndef IX_THREAD_DUMP_H
 #define IX_THREAD_DUMP_H
 
@@ -33,7 +38,9 @@ enum ix_stack_status {
     IX_STACK_NOSIGNAL,  /* no dump signal handler (signal owned by someone else) */
     IX_STACK_LIMIT,     /* more threads than capture slots */
     IX_STACK_SENDFAIL,  /* the signal could not be queued (e.g. RLIMIT_SIGPENDING) */
-    IX_STACK_SPARED     /* blocked in a call a signal would end with EINTR; not signalled */
+    IX_STACK_SPARED,    /* blocked in a call a signal would end with EINTR; not signalled */
+    IX_STACK_WALKED,    /* blocked: walked from /proc's SP/PC with no signal (blocked_walk.h) */
+    IX_STACK_RACED      /* kept waking while being walked: no stack rather than a wrong one */
 };
 
 /* Flags for ix_thread_dump_take. */
@@ -43,7 +50,11 @@ enum {
      * IPC ...): a signal makes those return EINTR, which a careless host
      * (e.g. `sleep(30)` in main) may not expect. Such threads are listed with
      * their /proc information and the system call's pc. */
-    IX_DUMP_SPARE_EINTR = 1
+    IX_DUMP_SPARE_EINTR = 1,
+    /* Do not walk blocked threads without a signal (the walk is the default:
+     * every blocked thread, including those that block the dump signal, is
+     * walked from its saved SP/PC; only running threads are signalled). */
+    IX_DUMP_NO_WALK = 2
 };
 
 struct ix_thread_entry {
@@ -52,6 +63,7 @@ struct ix_thread_entry {
     int npcs;                   /* frames in pcs (profile PC convention) */
     uintptr_t pcs[IX_DUMP_MAX_FRAMES];
     double state_for_s;         /* at least this long in proc.state; < 0 unknown */
+    int walk_end;               /* IX_STACK_WALKED: why the walk stopped (enum ix_walk_end) */
 };
 
 struct ix_thread_dump {

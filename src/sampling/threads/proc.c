@@ -130,6 +130,18 @@ static void read_syscall(struct ix_thread_proc *t)
     }
 }
 
+void ix_thread_syscall_read(pid_t tid, struct ix_thread_proc *t)
+{
+    t->tid = tid;
+    t->syscall_nr = -1;
+    t->syscall_running = 0;
+    t->syscall_readable = 0;
+    t->syscall_sp = t->syscall_pc = 0;
+    memset(t->syscall_args, 0, sizeof t->syscall_args);
+    t->syscall_err[0] = '\0';
+    read_syscall(t);
+}
+
 int ix_thread_proc_read(pid_t tid, struct ix_thread_proc *t)
 {
     char buf[1024];

@@ -31,6 +31,9 @@ struct ix_thread_proc {
 
 /* Fill info for tid. Returns 0, or -1 when the thread no longer exists. */
 int ix_thread_proc_read(pid_t tid, struct ix_thread_proc *info);
+/* Re-read only the syscall fields of info (the cheapest check of where a
+ * blocked thread is: one small /proc file). */
+void ix_thread_syscall_read(pid_t tid, struct ix_thread_proc *info);
 /* "running", "sleeping", "disk wait", "stopped", "tracing stop", "zombie", "dead", "idle". */
 const char *ix_thread_state_name(char state);
 /* Name of an x86-64 / aarch64 syscall number for the common blocking calls,

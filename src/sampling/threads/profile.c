@@ -27,7 +27,8 @@ int ix_thread_shown_stack(const struct ix_thread_entry *e, const uintptr_t **pcs
 
 int ix_thread_has_stack(const struct ix_thread_entry *e)
 {
-    return e->status == IX_STACK_OK || e->status == IX_STACK_SELF;
+    return e->status == IX_STACK_OK || e->status == IX_STACK_SELF ||
+           e->status == IX_STACK_WALKED;
 }
 
 /* ---- grouping by stack ---- */
