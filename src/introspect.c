@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "host/threads.h"
 #include "http/server.h"
 #include "introspect.h"
 #include "modules.h"
@@ -87,19 +88,23 @@ const char *introspect_last_error(void) { return g_last_error; }
 int introspect_start(const introspect_config *cfg)
 {
     char why[256] = "";
+    ix_module_enter(NULL); /* the host's thread runs module code: not its allocations */
     pthread_mutex_lock(&g_lock);
     int rc = start_locked(cfg, why, sizeof why);
     if (rc != INTROSPECT_EALREADY)
         set_last_error(rc, why);
     pthread_mutex_unlock(&g_lock);
+    ix_module_leave();
     return rc;
 }
 
 int introspect_stop(void)
 {
+    ix_module_enter(NULL);
     pthread_mutex_lock(&g_lock);
     if (!atomic_load(&g_running)) {
         pthread_mutex_unlock(&g_lock);
+        ix_module_leave();
         return INTROSPECT_ENOTSTARTED;
     }
     atomic_store(&g_stopping, 1); /* long handlers see this and return */
@@ -110,6 +115,7 @@ int introspect_stop(void)
     ix_config_free(&g_cfg);
     g_port = -1;
     pthread_mutex_unlock(&g_lock);
+    ix_module_leave();
     return 0;
 }
 
@@ -177,6 +183,7 @@ __attribute__((constructor)) static void ix_preload_start(void)
     if (!addr || !*addr || !preloaded())
         return;
     char why[256] = "";
+    ix_module_enter(NULL);
     pthread_mutex_lock(&g_lock);
     int rc = start_locked(NULL, why, sizeof why);
     set_last_error(rc, why);
@@ -186,4 +193,5 @@ __attribute__((constructor)) static void ix_preload_start(void)
         report_start_error(why[0] ? why : introspect_strerror(rc));
     else
         announce(port);
+    ix_module_leave();
 }

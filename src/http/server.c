@@ -16,6 +16,7 @@
 #include "http/router.h"
 #include "http/conntrack.h"
 #include "http/workers.h"
+#include "host/threads.h"
 
 #define IX_MAX_BODY (64 * 1024)
 /* URI + headers of one request, and the connection's buffers: libmicrohttpd
@@ -57,6 +58,7 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
 {
     (void)cls;
     (void)c;
+    ix_module_adopt("introspect-http"); /* no-op when created in our scope */
     struct conn_ctx *ctx = calloc(1, sizeof *ctx);
     if (ctx) {
         ctx->uri = strdup(uri ? uri : "/");
@@ -85,6 +87,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx
                           enum MHD_ConnectionNotificationCode code)
 {
     struct ix_server *s = cls;
+    ix_module_adopt("introspect-http");
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
@@ -349,7 +352,15 @@ int ix_server_start(const struct ix_config *cfg, struct ix_server **out, int *po
         server_free(s);
         return rc;
     }
+    /* libmicrohttpd creates its event-loop thread here: it is born with
+     * every asynchronous signal blocked (it inherits this mask, and the
+     * pthread_create interposer sees the scope, marks and names it). */
+    sigset_t old;
+    ix_signals_block(&old);
+    ix_module_enter("introspect-http");
     s->daemon = start_daemon(s, cfg);
+    ix_module_leave();
+    ix_signals_restore(&old);
     if (!s->daemon) {
         close(s->listen_fd);
         server_free(s);

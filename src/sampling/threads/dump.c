@@ -14,6 +14,7 @@
 
 #include "introspect.h"
 #include "config.h"
+#include "host/threads.h"
 #include "util/clock.h"
 #include "sampling/threads/dump_slots.h"
 #include "sampling/threads/list.h"
@@ -83,6 +84,9 @@ int ix_thread_dump_setup(int sig, char *why, size_t whylen)
             g_signal = sig;
         }
     }
+    /* Our handler owns it: module threads born from now on leave it open,
+     * so dumps show their stacks too (docs/signals.md). */
+    ix_module_open_signal(rc ? 0 : sig);
     if (rc) {
         g_signal = 0;
         if (why)
