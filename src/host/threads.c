@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 
 __thread int ix_module_depth __attribute__((tls_model("initial-exec")));
+__thread int ix_module_own __attribute__((tls_model("initial-exec")));
 /* Names for threads created inside nested scopes (the innermost wins). */
 #define NAME_DEPTH 8
 static __thread const char *t_names[NAME_DEPTH] __attribute__((tls_model("initial-exec")));
@@ -75,6 +76,7 @@ __attribute__((visibility("default"))) int pthread_setname_np(pthread_t th, cons
 __attribute__((no_sanitize_thread)) static void *trampoline(void *p)
 {
     ix_module_depth = 1;
+    ix_module_own = 1;
     t_names[0] = NULL;
     struct start s = *(struct start *)p;
     free(p);
@@ -153,6 +155,7 @@ void ix_module_adopt(const char *name)
     if (ix_module_depth > 0)
         return;
     ix_module_depth = 1;
+    ix_module_own = 1;
     t_names[0] = NULL;
     ix_signals_block(NULL);
     name_self(name);

@@ -31,7 +31,11 @@
  * runs module code. Read by the heap sampler's slow path: one TLS load. */
 extern __thread int ix_module_depth __attribute__((tls_model("initial-exec")));
 
+/* 1 on the module's own threads, from their first instruction. */
+extern __thread int ix_module_own __attribute__((tls_model("initial-exec")));
+
 static inline int ix_in_module(void) { return ix_module_depth > 0; }
+static inline int ix_module_thread(void) { return ix_module_own; }
 
 /* Create a module thread named `name` (<= 15 chars), every asynchronous
  * signal blocked from birth; stack_size 0 = default. Returns 0 or an errno. */
