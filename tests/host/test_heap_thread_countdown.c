@@ -30,19 +30,19 @@ __attribute__((noinline)) void *thread_alloc_once(void *arg)
 
 /* Raw sampled allocation count of the stacks through thread_alloc_once, from
  * the legacy text format ("inuse: bytes [allocs: bytes] @ pcs" then "#" lines). */
-static long sampled_allocs(const char *text)
+static long sampled_allocs(char *text)
 {
-    long total = 0;
-    const char *p = text;
-    while ((p = strstr(p, "\n")) != NULL) {
-        p++;
+    long total = 0, cur = 0;
+    int counted = 1;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
         long iu, ib, ac, ab;
-        if (sscanf(p, "%ld: %ld [%ld: %ld] @", &iu, &ib, &ac, &ab) != 4)
-            continue;
-        const char *next = strstr(p, "\n\n");
-        const char *hit = strstr(p, "thread_alloc_once");
-        if (hit && (!next || hit < next))
-            total += ac;
+        if (sscanf(line, "%ld: %ld [%ld: %ld] @", &iu, &ib, &ac, &ab) == 4) {
+            cur = ac; /* a record's header */
+            counted = 0;
+        } else if (line[0] == '#' && !counted && strstr(line, "thread_alloc_once")) {
+            total += cur;
+            counted = 1;
+        }
     }
     return total;
 }
@@ -66,8 +66,6 @@ int main(void)
     long n = sampled_allocs(r.body);
     fprintf(stderr, "%d threads, one %d-byte allocation each: %ld sampled (expected 121.2, sd 11.0)\n",
             THREADS, SIZE, n);
-    if (n < 71 || n > 171)
-        fprintf(stderr, "%.3000s\n", r.body);
     ASSERT(n >= 71 && n <= 171);
     http_reply_free(&r);
     for (int i = 0; i < THREADS; i++)
