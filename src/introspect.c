@@ -45,6 +45,28 @@ enum ix_wait ix_wait_ms(const struct ix_cancel *c, long ms)
     }
 }
 
+/* After fork(2), in the child: only the forking thread exists. The module's
+ * threads are gone, so the child closes the listener and the connections
+ * (it must never answer on, or keep open, the parent's port), and every
+ * module forgets what those threads were doing; the module is then "not
+ * started" in the child, which may start its own (introspect_start). The
+ * memory the gone threads owned is left, never freed under them. */
+static void forked_child(void)
+{
+    pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+    g_lock = fresh; /* a thread of the parent may have held it */
+    if (!atomic_load(&g_running))
+        return;
+    ix_server_forked(g_server);
+    ix_modules_forked();
+    g_server = NULL;
+    g_port = -1;
+    atomic_store(&g_running, NULL);
+    atomic_store(&g_stopping, 0);
+}
+
+static void atfork_once(void) { pthread_atfork(NULL, NULL, forked_child); }
+
 static void report_start_error(const char *why)
 {
     /* Only in zero-code mode: the host cannot see a return code there. */
@@ -58,6 +80,8 @@ static int start_locked(const introspect_config *cfg, char *why, size_t whylen)
     int rc = ix_config_load(&g_cfg, cfg, why, whylen);
     if (rc)
         return rc;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, atfork_once);
     atomic_store(&g_stopping, 0);
     atomic_store(&g_running, &g_cfg); /* before the first request can arrive */
     rc = ix_modules_start(&g_cfg, why, whylen);

@@ -56,6 +56,8 @@ int ix_memtrace_start(const struct ix_config *cfg, char *why, size_t whylen)
     return 0;
 }
 
+void ix_memtrace_forked(void) { g_running = 0; }
+
 void ix_memtrace_stop(void)
 {
     if (g_running)

@@ -14,6 +14,7 @@
 
 #include "introspect.h"
 #include "config.h"
+#include "modules.h"
 #include "host/threads.h"
 #include "util/clock.h"
 #include "sampling/threads/dump_slots.h"
@@ -338,6 +339,9 @@ void ix_thread_dump_free(struct ix_thread_dump *d)
     d->threads = NULL;
     d->n = 0;
 }
+
+/* In a forked child: a dump the parent was taking is not ours to finish. */
+void ix_thread_dump_forked(void) { atomic_store(&g_busy, 0); }
 
 /* Module start: install the dump signal. Never fails the server: when the
  * signal is owned by someone else, dumps list threads from /proc only and
