@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "host/program.h"
 #include "host/threads.h"
 #include "http/server.h"
 #include "introspect.h"
@@ -201,19 +202,60 @@ static int preloaded(void)
     return p && strstr(p, "libintrospect");
 }
 
+/* The port is taken: most often by the module in a parent that is about to
+ * exit (a launcher, `pg_ctl start`) or in the previous instance of a
+ * restarting server. Keep trying from a thread of our own, with backoff,
+ * for RETRY_MS, without delaying the host's start. */
+#define RETRY_MS 10000
+
+static void *retry_start(void *arg)
+{
+    (void)arg;
+    char why[256] = "";
+    int rc = INTROSPECT_EADDRINUSE, port = -1;
+    long waited = 0, step = 50;
+    while (rc == INTROSPECT_EADDRINUSE && waited < RETRY_MS) {
+        struct timespec ts = {step / 1000, (step % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        waited += step;
+        step = step * 2 > 500 ? 500 : step * 2;
+        why[0] = '\0';
+        pthread_mutex_lock(&g_lock);
+        rc = start_locked(NULL, why, sizeof why);
+        if (rc != INTROSPECT_EALREADY)
+            set_last_error(rc, why);
+        port = g_port;
+        pthread_mutex_unlock(&g_lock);
+    }
+    if (rc == 0)
+        announce(port);
+    else if (rc != INTROSPECT_EALREADY)
+        report_start_error(why[0] ? why : introspect_strerror(rc));
+    return NULL;
+}
+
 __attribute__((constructor)) static void ix_preload_start(void)
 {
     const char *addr = getenv("INTROSPECT_ADDR");
     if (!addr || !*addr || !preloaded())
         return;
-    char why[256] = "";
     ix_module_enter(NULL);
+    char name[256];
+    if (!ix_program_runs_module(name, sizeof name)) { /* a wrapper: the program it runs serves */
+        ix_module_leave();
+        return;
+    }
+    char why[256] = "";
     pthread_mutex_lock(&g_lock);
     int rc = start_locked(NULL, why, sizeof why);
     set_last_error(rc, why);
     int port = g_port;
     pthread_mutex_unlock(&g_lock);
-    if (rc)
+    pthread_t t;
+    if (rc == INTROSPECT_EADDRINUSE &&
+        ix_module_thread_create(&t, 0, retry_start, NULL, "introspect-bind") == 0)
+        pthread_detach(t);
+    else if (rc)
         report_start_error(why[0] ? why : introspect_strerror(rc));
     else
         announce(port);
