@@ -21,6 +21,7 @@ cleanup() {
     on_exit_extra || true
     local p
     for p in "${pids[@]}"; do kill -9 "$p" 2> /dev/null || true; done
+    wait 2> /dev/null || true
     rm -rf "$tmp"
 }
 trap cleanup EXIT
