@@ -13,7 +13,8 @@ need() { for b in "$@"; do command -v "$b" > /dev/null 2>&1 || [ -x "$b" ] ||
 tmp=$(mktemp -d /tmp/ix-server.XXXXXX)
 chmod 755 "$tmp"
 # A copy the server's own user can read (the build tree may not be).
-install -m 755 "$IX_BUILD_DIR/libintrospect.so" "$tmp/libintrospect.so"
+# IX_LIB: another build of the library (bench/servers/pgbench_c.sh compares).
+install -m 755 "${IX_LIB:-$IX_BUILD_DIR/libintrospect.so}" "$tmp/libintrospect.so"
 lib="$tmp/libintrospect.so"
 pids=()
 on_exit_extra() { :; }

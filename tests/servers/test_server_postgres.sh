@@ -25,9 +25,17 @@ timeout 120 runuser -u postgres -- "$PGBIN/initdb" -D "$tmp/data" -U postgres --
 # IX_BASELINE=1 (bench/README.md): the same runs without the module.
 preload=(LD_PRELOAD="$lib" INTROSPECT_ADDR=127.0.0.1:$ixport INTROSPECT_PROGRAM=postgres)
 [ -z "${IX_BASELINE:-}" ] || preload=(IX_BASELINE=1)
-timeout 90 runuser -u postgres -- env "${preload[@]}" "$PGBIN/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" -w -t 60 \
-    -o "-p $pgport -k $tmp/sock -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=40" \
-    start > "$tmp/pg_ctl.log" 2>&1 || { cat "$tmp/pg_ctl.log" "$tmp/server.log"; fail "pg_ctl start"; }
+pgopts="-p $pgport -k $tmp/sock -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=40"
+if [ -z "${IX_DIRECT:-}" ]; then
+    timeout 90 runuser -u postgres -- env "${preload[@]}" "$PGBIN/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" \
+        -w -t 60 -o "$pgopts" start > "$tmp/pg_ctl.log" 2>&1 || { cat "$tmp/pg_ctl.log" "$tmp/server.log"; fail "pg_ctl start"; }
+else # IX_DIRECT=1: the postmaster without pg_ctl (for a library from before INTROSPECT_PROGRAM)
+    runuser -u postgres -- env "${preload[@]}" "$PGBIN/postgres" -D "$tmp/data" $pgopts > "$tmp/server.log" 2>&1 &
+    for _ in $(seq 300); do
+        [ "$(sed -n 8p "$tmp/data/postmaster.pid" 2> /dev/null | tr -d ' ')" = ready ] && break
+        sleep 0.1
+    done
+fi
 pm=$(head -1 "$tmp/data/postmaster.pid")
 echo "postmaster $pm, postgres port $pgport, module port $ixport"
 if [ -n "${IX_BASELINE:-}" ]; then scrape=false; else scrape=true; fi
