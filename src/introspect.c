@@ -18,6 +18,7 @@
 #include "introspect.h"
 #include "modules.h"
 #include "runtime.h"
+#include "sampling/threads/create.h"
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ix_config g_cfg;
@@ -87,6 +88,7 @@ static int start_locked(const introspect_config *cfg, char *why, size_t whylen)
     atomic_store(&g_running, &g_cfg); /* before the first request can arrive */
     rc = ix_modules_start(&g_cfg, why, whylen);
     if (rc == 0) {
+        ix_thread_create_fork_safe(); /* after the heap sampler's atfork handlers */
         rc = ix_server_start(&g_cfg, &g_server, &g_port, why, whylen);
         if (rc)
             ix_modules_stop();

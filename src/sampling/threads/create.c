@@ -102,3 +102,14 @@ void ix_thread_create_counters(uint64_t *created, uint64_t *exited, uint64_t *fa
 }
 
 struct ix_stack_table *ix_thread_create_stacks(void) { return &g_stacks; }
+
+static void fork_prepare(void) { pthread_mutex_lock(&g_stacks.lock); }
+static void fork_parent(void) { pthread_mutex_unlock(&g_stacks.lock); }
+static void fork_child(void) { pthread_mutex_init(&g_stacks.lock, NULL); }
+static void fork_register(void) { pthread_atfork(fork_prepare, fork_parent, fork_child); }
+
+void ix_thread_create_fork_safe(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, fork_register);
+}
