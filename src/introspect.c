@@ -19,6 +19,8 @@
 #include "modules.h"
 #include "runtime.h"
 #include "sampling/threads/create.h"
+#include "stack/unwind_tables.h"
+#include "symbolize/objects.h"
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ix_config g_cfg;
@@ -61,6 +63,8 @@ static void forked_child(void)
         return;
     ix_server_forked(g_server);
     ix_modules_forked();
+    ix_unwind_tables_forked(); /* locks a profile or symbol lookup held at the fork */
+    ix_symobj_forked();
     g_server = NULL;
     g_port = -1;
     atomic_store(&g_running, NULL);

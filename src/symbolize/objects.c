@@ -71,6 +71,13 @@ static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
  * held). Lookups are short and cached, so the serialization is cheap. */
 static pthread_mutex_t dw_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct ix_symobj *cache_head;
+
+void ix_symobj_forked(void)
+{
+    pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+    cache_mu = fresh;
+    dw_mu = fresh;
+}
 static size_t cache_count;
 static uint64_t cache_clock;
 

@@ -91,6 +91,13 @@ static void child_checks(int out)
 
 int main(void)
 {
+#if defined(__SANITIZE_ADDRESS__)
+    /* gcc 12's ASan runtime does not hold its allocator's locks across fork:
+     * a child forked while another thread allocates can block in malloc,
+     * with or without the module (seen here as an occasional hang). */
+    printf("skipped: ASan build (its allocator is not fork-safe with threads)\n");
+    return 77;
+#endif
     ASSERT(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0); /* the orphaned child comes back to us */
     int portpipe[2], verdict[2];
     ASSERT(pipe(portpipe) == 0 && pipe(verdict) == 0);
@@ -115,6 +122,8 @@ int main(void)
         for (;;)
             pause();
     }
+    close(portpipe[1]); /* a child that dies early then reads as EOF, not a hang */
+    close(verdict[1]);
     int msg[2];
     ASSERT_EQ(read(portpipe[0], msg, sizeof msg), (long)sizeof msg);
     int port = msg[0];
