@@ -14,7 +14,6 @@
 
 #include "introspect.h"
 #include "config.h"
-#include "modules.h"
 #include "host/threads.h"
 #include "util/clock.h"
 #include "sampling/threads/dump_slots.h"
