@@ -61,7 +61,12 @@ int main(void)
     pthread_join(t, NULL);
     fprintf(stderr, "%d polls through 41 thread dumps, %d ended with EINTR\n", atomic_load(&g_polls),
             atomic_load(&g_eintr));
+#if !defined(__SANITIZE_THREAD__)
+    /* ThreadSanitizer defers a signal that arrives in user code to the next
+     * intercepted call, so a dump signal sent between two polls ends the next
+     * poll with EINTR there (docs/threads.md); without it, 0 is exact. */
     ASSERT_EQ(atomic_load(&g_eintr), 0);
+#endif
     ASSERT_EQ(introspect_stop(), 0);
 
     /* Allowed explicitly: the parameter is accepted. */
