@@ -16,7 +16,7 @@ import os
 import re
 import sys
 
-PRODUCER_BASE = ["stack", "symbolize", "model", "util", "config.h", "runtime.h",
+PRODUCER_BASE = ["stack", "symbolize", "model", "util", "host", "config.h", "runtime.h",
                  "collectors.h", "introspect.h"]
 
 # unit -> units it may include. "introspect.h", the public header
@@ -28,6 +28,8 @@ ALLOWED = {
     "util": ["introspect.h"],          # util/json.c implements the public JSON writer
     "stack": ["util"],
     "symbolize": ["util"],
+    # Living inside the host: module threads (mask, name, TLS mark), fork, wrappers.
+    "host": ["util"],
     # The data model of profiles and metrics, resolved through symbolize/.
     "model": ["util", "stack", "symbolize"],
     # Encoders: a model in, bytes out.
@@ -48,14 +50,15 @@ ALLOWED = {
                                  "sampling/threads"],  # tasks join threads by tid
     "gcstats": PRODUCER_BASE + ["sampling/heap"],     # memstats read the heap sampler's stats
     # Transport: knows nothing of producers or endpoints.
-    "http": ["util", "config.h", "runtime.h", "introspect.h"],
+    "http": ["util", "host", "config.h", "runtime.h", "introspect.h"],
     # Endpoints: parse a request, call a producer, hand a model to an encoder.
     "endpoints": ["sampling/cpu", "sampling/heap", "sampling/threads", "sampling/block",
                   "registry", "gcstats", "model", "format", "stack", "symbolize", "util",
                   "config.h", "runtime.h", "collectors.h", "introspect.h",
                   "http/request.h", "http/router.h", "http/heavy.h"],
     # Wiring at the top: the public entry points, the module list, the collector tables.
-    "introspect.c": ["config.h", "runtime.h", "modules.h", "introspect.h", "http", "util"],
+    "introspect.c": ["config.h", "runtime.h", "modules.h", "introspect.h", "http", "util",
+                     "host", "stack", "symbolize", "sampling/threads"],  # fork: locks to reset
     "modules.h": ["config.h"],
     "modules.c": ["modules.h", "config.h", "http/router.h", "sampling/block", "sampling/heap",
                   "gcstats", "registry"],

@@ -7,7 +7,8 @@ what=${1:-build}
 build_pkgs=(build-essential g++ cmake pkg-config libmicrohttpd-dev zlib1g-dev libdw-dev libelf-dev libpq-dev libsqlite3-dev)
 test_pkgs=(clang libclang-rt-14-dev python3 curl valgrind binutils postgresql openssl
            libgoogle-perftools4 libjemalloc2
-           golang-go protobuf-compiler golang-github-google-pprof-dev prometheus chromium)
+           golang-go protobuf-compiler golang-github-google-pprof-dev prometheus chromium
+           nginx memcached redis-server libmemcached-tools wrk)
 # The UI test drives Chromium with playwright-core from npm: any Node.js with npm will do.
 command -v npm > /dev/null 2>&1 || test_pkgs+=(nodejs npm)
 pkgs=("${build_pkgs[@]}")

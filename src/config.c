@@ -308,6 +308,15 @@ int ix_config_load(struct ix_config *out, const introspect_config *cfg, char *wh
         return INTROSPECT_EINVAL;
     }
     out->heap_unwind_dwarf = v && strcmp(v, "dwarf") == 0;
+    /* ?interrupt=1 signals threads blocked in calls a signal ends with EINTR:
+     * a request would change what the host's threads see. Off unless the
+     * operator says so. */
+    v = getenv("INTROSPECT_ALLOW_INTERRUPT");
+    if (v && *v && strcmp(v, "0") && strcmp(v, "1")) {
+        snprintf(why, whylen, "INTROSPECT_ALLOW_INTERRUPT must be 0 or 1, not \"%s\"", v);
+        return INTROSPECT_EINVAL;
+    }
+    out->allow_interrupt = v && strcmp(v, "1") == 0;
     if (dup_field(&out->addr, c.addr) || dup_field(&out->cpu_engine, c.cpu_engine ? c.cpu_engine : "auto") ||
         dup_field(&out->token, c.token && *c.token ? c.token : NULL)) {
         ix_config_free(out);

@@ -28,6 +28,7 @@ struct ix_config {
     unsigned long heap_rate;
     unsigned memtrace_seconds;
     int heap_unwind_dwarf; /* INTROSPECT_HEAP_UNWIND=dwarf (default fp: frame pointers first) */
+    int allow_interrupt;   /* INTROSPECT_ALLOW_INTERRUPT=1: thread dumps accept ?interrupt=1 */
     char *tls_cert; /* PEM contents (not paths); both NULL = plain HTTP */
     char *tls_key;
 };

@@ -12,10 +12,15 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "host/program.h"
+#include "host/threads.h"
 #include "http/server.h"
 #include "introspect.h"
 #include "modules.h"
 #include "runtime.h"
+#include "sampling/threads/create.h"
+#include "stack/unwind_tables.h"
+#include "symbolize/objects.h"
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ix_config g_cfg;
@@ -44,6 +49,30 @@ enum ix_wait ix_wait_ms(const struct ix_cancel *c, long ms)
     }
 }
 
+/* After fork(2), in the child: only the forking thread exists. The module's
+ * threads are gone, so the child closes the listener and the connections
+ * (it must never answer on, or keep open, the parent's port), and every
+ * module forgets what those threads were doing; the module is then "not
+ * started" in the child, which may start its own (introspect_start). The
+ * memory the gone threads owned is left, never freed under them. */
+static void forked_child(void)
+{
+    pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+    g_lock = fresh; /* a thread of the parent may have held it */
+    if (!atomic_load(&g_running))
+        return;
+    ix_server_forked(g_server);
+    ix_modules_forked();
+    ix_unwind_tables_forked(); /* locks a profile or symbol lookup held at the fork */
+    ix_symobj_forked();
+    g_server = NULL;
+    g_port = -1;
+    atomic_store(&g_running, NULL);
+    atomic_store(&g_stopping, 0);
+}
+
+static void atfork_once(void) { pthread_atfork(NULL, NULL, forked_child); }
+
 static void report_start_error(const char *why)
 {
     /* Only in zero-code mode: the host cannot see a return code there. */
@@ -57,10 +86,13 @@ static int start_locked(const introspect_config *cfg, char *why, size_t whylen)
     int rc = ix_config_load(&g_cfg, cfg, why, whylen);
     if (rc)
         return rc;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, atfork_once);
     atomic_store(&g_stopping, 0);
     atomic_store(&g_running, &g_cfg); /* before the first request can arrive */
     rc = ix_modules_start(&g_cfg, why, whylen);
     if (rc == 0) {
+        ix_thread_create_fork_safe(); /* after the heap sampler's atfork handlers */
         rc = ix_server_start(&g_cfg, &g_server, &g_port, why, whylen);
         if (rc)
             ix_modules_stop();
@@ -87,19 +119,23 @@ const char *introspect_last_error(void) { return g_last_error; }
 int introspect_start(const introspect_config *cfg)
 {
     char why[256] = "";
+    ix_module_enter(NULL); /* the host's thread runs module code: not its allocations */
     pthread_mutex_lock(&g_lock);
     int rc = start_locked(cfg, why, sizeof why);
     if (rc != INTROSPECT_EALREADY)
         set_last_error(rc, why);
     pthread_mutex_unlock(&g_lock);
+    ix_module_leave();
     return rc;
 }
 
 int introspect_stop(void)
 {
+    ix_module_enter(NULL);
     pthread_mutex_lock(&g_lock);
     if (!atomic_load(&g_running)) {
         pthread_mutex_unlock(&g_lock);
+        ix_module_leave();
         return INTROSPECT_ENOTSTARTED;
     }
     atomic_store(&g_stopping, 1); /* long handlers see this and return */
@@ -110,6 +146,7 @@ int introspect_stop(void)
     ix_config_free(&g_cfg);
     g_port = -1;
     pthread_mutex_unlock(&g_lock);
+    ix_module_leave();
     return 0;
 }
 
@@ -171,19 +208,62 @@ static int preloaded(void)
     return p && strstr(p, "libintrospect");
 }
 
+/* The port is taken: most often by the module in a parent that is about to
+ * exit (a launcher, `pg_ctl start`) or in the previous instance of a
+ * restarting server. Keep trying from a thread of our own, with backoff,
+ * for RETRY_MS, without delaying the host's start. */
+#define RETRY_MS 10000
+
+static void *retry_start(void *arg)
+{
+    (void)arg;
+    char why[256] = "";
+    int rc = INTROSPECT_EADDRINUSE, port = -1;
+    long waited = 0, step = 50;
+    while (rc == INTROSPECT_EADDRINUSE && waited < RETRY_MS) {
+        struct timespec ts = {step / 1000, (step % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        waited += step;
+        step = step * 2 > 500 ? 500 : step * 2;
+        why[0] = '\0';
+        pthread_mutex_lock(&g_lock);
+        rc = start_locked(NULL, why, sizeof why);
+        if (rc != INTROSPECT_EALREADY)
+            set_last_error(rc, why);
+        port = g_port;
+        pthread_mutex_unlock(&g_lock);
+    }
+    if (rc == 0)
+        announce(port);
+    else if (rc != INTROSPECT_EALREADY)
+        report_start_error(why[0] ? why : introspect_strerror(rc));
+    return NULL;
+}
+
 __attribute__((constructor)) static void ix_preload_start(void)
 {
     const char *addr = getenv("INTROSPECT_ADDR");
     if (!addr || !*addr || !preloaded())
         return;
+    ix_module_enter(NULL);
+    char name[256];
+    if (!ix_program_runs_module(name, sizeof name)) { /* a wrapper: the program it runs serves */
+        ix_module_leave();
+        return;
+    }
     char why[256] = "";
     pthread_mutex_lock(&g_lock);
     int rc = start_locked(NULL, why, sizeof why);
     set_last_error(rc, why);
     int port = g_port;
     pthread_mutex_unlock(&g_lock);
-    if (rc)
+    pthread_t t;
+    if (rc == INTROSPECT_EADDRINUSE &&
+        ix_module_thread_create(&t, 0, retry_start, NULL, "introspect-bind") == 0)
+        pthread_detach(t);
+    else if (rc)
         report_start_error(why[0] ? why : introspect_strerror(rc));
     else
         announce(port);
+    ix_module_leave();
 }

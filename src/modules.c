@@ -9,6 +9,9 @@
 struct ix_module {
     int (*start)(const struct ix_config *cfg, char *why, size_t whylen);
     void (*stop)(void); /* NULL: nothing to stop */
+    /* In a forked child (only the forking thread exists): drop what the
+     * parent's module threads were doing, without joining or locking them. */
+    void (*forked)(void);
 };
 
 /* The heap sampler keeps every request handler's allocations out of the heap
@@ -31,12 +34,12 @@ static void heap_stop(void)
 
 /* Append new modules here, in start order. */
 static const struct ix_module modules[] = {
-    {ix_block_start, NULL},
-    {ix_mutex_prof_start, NULL},
-    {ix_thread_dump_start, NULL},
-    {ix_tasks_start, NULL},
-    {heap_start, heap_stop},
-    {ix_memtrace_start, ix_memtrace_stop},
+    {ix_block_start, NULL, NULL},
+    {ix_mutex_prof_start, NULL, NULL},
+    {ix_thread_dump_start, NULL, ix_thread_dump_forked},
+    {ix_tasks_start, NULL, NULL},
+    {heap_start, heap_stop, ix_heap_stop},
+    {ix_memtrace_start, ix_memtrace_stop, ix_memtrace_forked},
 };
 static const size_t nmodules = sizeof modules / sizeof modules[0];
 
@@ -52,6 +55,13 @@ int ix_modules_start(const struct ix_config *cfg, char *why, size_t whylen)
         }
     }
     return 0;
+}
+
+void ix_modules_forked(void)
+{
+    for (size_t i = nmodules; i-- > 0;)
+        if (modules[i].forked)
+            modules[i].forked();
 }
 
 void ix_modules_stop(void)

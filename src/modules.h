@@ -9,9 +9,12 @@
 
 int ix_modules_start(const struct ix_config *cfg, char *why, size_t whylen);
 void ix_modules_stop(void);
+/* In a forked child: every module forgets its threads' work (no join, no lock). */
+void ix_modules_forked(void);
 
 /* Module hooks (listed in modules.c). */
 int ix_thread_dump_start(const struct ix_config *cfg, char *why, size_t whylen);
+void ix_thread_dump_forked(void);
 int ix_tasks_start(const struct ix_config *cfg, char *why, size_t whylen);
 
 #endif

@@ -20,6 +20,7 @@
 #include "sampling/threads/dump.h"
 #include "sampling/threads/profile.h"
 #include "endpoints/params.h"
+#include "runtime.h"
 
 static const char *status_token(int st)
 {
@@ -280,6 +281,13 @@ void ix_ep_threads(const struct ix_request *req, struct ix_response *resp)
     if (ix_param_long(req, resp, "timeout_ms", 1, 10000, 200, &timeout_ms) ||
         ix_param_long(req, resp, "interrupt", 0, 1, 0, &interrupt))
         return;
+    const struct ix_config *cfg = ix_running_config();
+    if (interrupt && !(cfg && cfg->allow_interrupt)) {
+        ix_respond_error(resp, 400,
+                         "interrupt=1 is disabled: it can end the host's blocking calls with EINTR "
+                         "(set INTROSPECT_ALLOW_INTERRUPT=1 to allow it)");
+        return;
+    }
     const char *fmt = ix_param_format(req);
     int debug = ix_param_debug_level(req); /* validated by ix_profile_format_invalid */
     struct ix_thread_dump d;

@@ -6,6 +6,7 @@
 
 #include "gcstats/allocator.h"
 #include "gcstats/memtrace.h"
+#include "host/threads.h"
 #include "runtime.h"
 #include "sampling/heap/heap.h"
 
@@ -47,13 +48,15 @@ int ix_memtrace_start(const struct ix_config *cfg, char *why, size_t whylen)
     g_interval = cfg->memtrace_seconds;
     if (!g_interval)
         return 0;
-    if (pthread_create(&g_thread, NULL, trace_loop, NULL)) {
+    if (ix_module_thread_create(&g_thread, 0, trace_loop, NULL, "introspect-mem")) {
         snprintf(why, whylen, "memtrace: cannot create its thread");
         return INTROSPECT_ESYS;
     }
     g_running = 1;
     return 0;
 }
+
+void ix_memtrace_forked(void) { g_running = 0; }
 
 void ix_memtrace_stop(void)
 {

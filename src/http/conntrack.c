@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "host/threads.h"
 #include "util/clock.h"
 
 struct ix_conn {
@@ -67,7 +68,7 @@ struct ix_conntrack *ix_conntrack_new(unsigned max_connections, unsigned head_ti
     pthread_condattr_destroy(&ca);
     t->max = max_connections;
     t->timeout_ns = (long long)head_timeout_s * 1000000000LL;
-    if (pthread_create(&t->reaper, NULL, reaper_main, t)) {
+    if (ix_module_thread_create(&t->reaper, 0, reaper_main, t, "introspect-reap")) {
         ix_conntrack_free(t);
         return NULL;
     }

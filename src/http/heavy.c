@@ -69,6 +69,15 @@ void ix_heavy_done(const char *kind)
     pthread_mutex_unlock(&g_mu);
 }
 
+void ix_heavy_forked(void)
+{
+    pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+    g_mu = fresh;
+    for (int i = 0; i < MAX_KINDS; i++)
+        g_slots[i].busy = 0;
+    g_total = 0;
+}
+
 int ix_heavy_busy(const char *kind)
 {
     pthread_mutex_lock(&g_mu);

@@ -24,5 +24,7 @@ int ix_heavy_try(const char *kind, long expected_ms, struct ix_response *resp);
 void ix_heavy_done(const char *kind);
 /* 1 while an operation of this kind runs. */
 int ix_heavy_busy(const char *kind);
+/* In a forked child: the operations holding slots ran on threads that are gone. */
+void ix_heavy_forked(void);
 
 #endif

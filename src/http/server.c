@@ -16,6 +16,9 @@
 #include "http/router.h"
 #include "http/conntrack.h"
 #include "http/workers.h"
+#include "host/fork.h"
+#include "host/threads.h"
+#include "http/heavy.h"
 
 #define IX_MAX_BODY (64 * 1024)
 /* URI + headers of one request, and the connection's buffers: libmicrohttpd
@@ -26,6 +29,8 @@
 struct ix_server {
     struct MHD_Daemon *daemon;
     int listen_fd;
+    int epoll_fd;
+    struct sockaddr_storage bound; /* the listener's address, port included */
     struct ix_workers *workers;
     struct ix_conntrack *conns;
     pthread_mutex_t mu; /* orders "suspend + submit" against stop */
@@ -57,6 +62,7 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
 {
     (void)cls;
     (void)c;
+    ix_module_adopt("introspect-http"); /* no-op when created in our scope */
     struct conn_ctx *ctx = calloc(1, sizeof *ctx);
     if (ctx) {
         ctx->uri = strdup(uri ? uri : "/");
@@ -85,6 +91,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx
                           enum MHD_ConnectionNotificationCode code)
 {
     struct ix_server *s = cls;
+    ix_module_adopt("introspect-http");
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
@@ -264,7 +271,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 }
 
 /* Bind ourselves so a failure is reported precisely (EADDRINUSE vs other). */
-static int bind_listener(const struct ix_config *cfg, int *fd_out, int *port, char *why, size_t wl)
+static int bind_listener(const struct ix_config *cfg, int *fd_out, int *port,
+                         struct sockaddr_storage *bound, char *why, size_t wl)
 {
     int fd = socket(cfg->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
@@ -284,6 +292,7 @@ static int bind_listener(const struct ix_config *cfg, int *fd_out, int *port, ch
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
     getsockname(fd, (struct sockaddr *)&ss, &sl);
+    *bound = ss;
     *port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
                                           : ((struct sockaddr_in6 *)&ss)->sin6_port);
     *fd_out = fd;
@@ -344,12 +353,20 @@ int ix_server_start(const struct ix_config *cfg, struct ix_server **out, int *po
         server_free(s);
         return INTROSPECT_ENOMEM;
     }
-    int rc = bind_listener(cfg, &s->listen_fd, port, why, whylen);
+    int rc = bind_listener(cfg, &s->listen_fd, port, &s->bound, why, whylen);
     if (rc) {
         server_free(s);
         return rc;
     }
+    /* libmicrohttpd creates its event-loop thread here: it is born with
+     * every asynchronous signal blocked (it inherits this mask, and the
+     * pthread_create interposer sees the scope, marks and names it). */
+    sigset_t old;
+    ix_signals_block(&old);
+    ix_module_enter("introspect-http");
     s->daemon = start_daemon(s, cfg);
+    ix_module_leave();
+    ix_signals_restore(&old);
     if (!s->daemon) {
         close(s->listen_fd);
         server_free(s);
@@ -359,8 +376,21 @@ int ix_server_start(const struct ix_config *cfg, struct ix_server **out, int *po
                  cfg->addr);
         return cfg->tls_cert ? INTROSPECT_EINVAL : INTROSPECT_EBIND;
     }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+    s->epoll_fd = di ? di->epoll_fd : -1;
     *out = s;
     return 0;
+}
+
+void ix_server_forked(struct ix_server *s)
+{
+    if (!s)
+        return;
+    ix_close_sockets_bound_to(&s->bound); /* the listener and its connections */
+    close(s->listen_fd);                  /* EBADF when already closed: harmless */
+    if (s->epoll_fd >= 0)
+        close(s->epoll_fd);
+    ix_heavy_forked();
 }
 
 void ix_server_stop(struct ix_server *s)

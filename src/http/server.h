@@ -15,5 +15,9 @@ int ix_server_start(const struct ix_config *cfg, struct ix_server **out, int *po
                     size_t whylen);
 /* Stop accepting, wait for in-flight handlers (they watch ix_stopping()) and free. */
 void ix_server_stop(struct ix_server *s);
+/* In a forked child: close the listener, the event loop's epoll descriptor
+ * and every connection accepted on the listener; free nothing (the threads
+ * that own the memory are gone). Async-signal-safe. */
+void ix_server_forked(struct ix_server *s);
 
 #endif

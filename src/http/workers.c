@@ -3,6 +3,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "host/threads.h"
+
 struct job {
     ix_job_fn fn;
     void *arg;
@@ -71,13 +73,9 @@ static void grow_locked(struct ix_workers *w)
 {
     if (w->nidle > 0 || w->nthreads >= w->max)
         return;
-    pthread_attr_t a;
-    pthread_attr_init(&a);
-    if (w->stack_size)
-        pthread_attr_setstacksize(&a, w->stack_size);
-    if (pthread_create(&w->tids[w->nthreads], &a, worker_main, w) == 0)
+    if (ix_module_thread_create(&w->tids[w->nthreads], w->stack_size, worker_main, w,
+                                "introspect-work") == 0)
         w->nthreads++;
-    pthread_attr_destroy(&a);
 }
 
 int ix_workers_submit(struct ix_workers *w, ix_job_fn fn, void *arg)

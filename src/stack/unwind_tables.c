@@ -595,6 +595,12 @@ static int publish(struct scan *sc)
     return 0;
 }
 
+void ix_unwind_tables_forked(void)
+{
+    pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+    g_update_lock = fresh;
+}
+
 int ix_unwind_tables_update(void)
 {
     pthread_mutex_lock(&g_update_lock);

@@ -57,6 +57,9 @@ struct ix_usnapshot {
 /* Build or refresh the tables (cheap when nothing was loaded or unloaded).
  * Returns 0, or -1 when out of memory (the previous snapshot stays). */
 int ix_unwind_tables_update(void);
+/* In a forked child: the thread that may have held the update lock is gone.
+ * Published snapshots are whole (an atomic pointer); the lock starts fresh. */
+void ix_unwind_tables_forked(void);
 /* Async-signal-safe: the current snapshot, or NULL. */
 const struct ix_usnapshot *ix_unwind_tables_current(void);
 /* Async-signal-safe: the row for pc, or NULL when no object covers it.

@@ -71,6 +71,13 @@ static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
  * held). Lookups are short and cached, so the serialization is cheap. */
 static pthread_mutex_t dw_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct ix_symobj *cache_head;
+
+void ix_symobj_forked(void)
+{
+    pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+    cache_mu = fresh;
+    dw_mu = fresh;
+}
 static size_t cache_count;
 static uint64_t cache_clock;
 
@@ -123,7 +130,12 @@ static int debuglink_open(const char *file_name, const char *link, char **found)
  * lookups fail: a profiled production process would open network
  * connections wherever DEBUGINFOD_URLS is set (Debian sets it for login
  * shells), and each module kept a curl handle with a socketpair. We look
- * locally only: by build ID, then by .gnu_debuglink. */
+ * locally only: by build ID, then by .gnu_debuglink.
+ *
+ * elfutils opens the build-ID file (/usr/lib/debug/.build-id/xx/....debug)
+ * without O_CLOEXEC: every program the host executes would inherit it. It is
+ * marked close-on-exec as soon as elfutils hands it over (a fork+exec on
+ * another thread in between would still see it: elfutils offers no flag). */
 static int local_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
                                 Dwarf_Addr base, const char *file_name,
                                 const char *debuglink_file, GElf_Word debuglink_crc,
@@ -131,6 +143,8 @@ static int local_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *m
 {
     int fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name,
                                           debuglink_file, debuglink_crc, debuginfo_file_name);
+    if (fd >= 0)
+        fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
     if (fd >= 0 || !file_name || !debuglink_file || !*debuglink_file)
         return fd;
     return debuglink_open(file_name, debuglink_file, debuginfo_file_name);

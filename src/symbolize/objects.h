@@ -42,5 +42,8 @@ int ix_symobj_vaddr(const struct ix_symobj *o, uint64_t file_offset, uint64_t *v
 int ix_symobj_lookup(struct ix_symobj *o, uint64_t vaddr, struct ix_sym_line *lines, int max);
 /* Drop every unused cached object (tests and benchmarks: a cold start). */
 void ix_symobj_flush(void);
+/* In a forked child: the module thread that may have held the cache or
+ * elfutils lock at the fork is gone; both locks start fresh. */
+void ix_symobj_forked(void);
 
 #endif

@@ -9,10 +9,17 @@
 
 #include "util/clock.h"
 
-/* A non-zero seed from the clock and an address unique to the caller. */
+/* A non-zero seed from the clock, an address unique to the caller and a
+ * counter, through splitmix64's finalizer: threads that reuse one stack (and
+ * TLS address) within one clock tick still get unrelated seeds. */
 static inline uint64_t ix_rand_seed(const void *salt)
 {
-    return ((uint64_t)ix_mono_ns() ^ ((uint64_t)(uintptr_t)salt * 0x9E3779B97F4A7C15ULL)) | 1;
+    static _Atomic uint64_t counter; /* one per translation unit: enough */
+    uint64_t z = (uint64_t)ix_mono_ns() ^ ((uint64_t)(uintptr_t)salt * 0x9E3779B97F4A7C15ULL) ^
+                 __atomic_fetch_add(&counter, 0xD1B54A32D192ED03ULL, __ATOMIC_RELAXED);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return (z ^ (z >> 31)) | 1;
 }
 
 static inline uint64_t ix_rand_next(uint64_t *s)

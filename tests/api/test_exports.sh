@@ -3,7 +3,7 @@
 # plus the libc entry points the library deliberately interposes (listed).
 set -euo pipefail
 lib="$IX_BUILD_DIR/libintrospect.so"
-allowed='^(introspect_[a-z0-9_]+|malloc|calloc|realloc|reallocarray|free|posix_memalign|aligned_alloc|memalign|valloc|pvalloc|malloc_usable_size|pthread_create|pthread_mutex_lock|pthread_mutex_unlock|pthread_rwlock_rdlock|pthread_rwlock_wrlock|pthread_rwlock_unlock)$'
+allowed='^(introspect_[a-z0-9_]+|malloc|calloc|realloc|reallocarray|free|posix_memalign|aligned_alloc|memalign|valloc|pvalloc|malloc_usable_size|pthread_create|pthread_mutex_lock|pthread_mutex_unlock|pthread_rwlock_rdlock|pthread_rwlock_wrlock|pthread_rwlock_unlock|pthread_setname_np)$'
 bad=$(nm -D --defined-only "$lib" | awk '{print $3}' | grep -Ev "$allowed" || true)
 if [ -n "$bad" ]; then echo "unexpected exports:"; echo "$bad"; exit 1; fi
 nm -D --defined-only "$lib" | grep -q ' T introspect_start$'

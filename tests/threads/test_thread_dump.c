@@ -150,6 +150,7 @@ enum { NSPECS = sizeof g_specs / sizeof g_specs[0] };
 static int start_threads(void)
 {
     ASSERT_EQ(pipe(g_pipe), 0);
+    setenv("INTROSPECT_ALLOW_INTERRUPT", "1", 1); /* these tests check ?interrupt=1 too */
     int port = start_ephemeral();
     for (int i = 0; i < NSPECS; i++)
         ASSERT_EQ(pthread_create(&g_threads[i], NULL, run, (void *)&g_specs[i]), 0);

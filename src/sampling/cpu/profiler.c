@@ -271,6 +271,7 @@ static void in_forked_child(void)
     if (atomic_load(&g_busy)) {
         ix_cpu_signal_accept(0);
         ix_cpu_perf_close_all_inherited();
+        atomic_store(&g_busy, 0); /* the session's thread is gone: its memory is left */
     }
 }
 

@@ -41,8 +41,10 @@ struct ix_heap_stats {
 };
 
 int ix_heap_start(const struct ix_config *cfg, char *why, size_t whylen);
-/* Leave the calling thread's allocations unsampled until the matching end
- * (the module's own request handling: symbol caches, encoders). Nests. */
+/* Module work on the calling thread (the router's handler guard): its
+ * allocations stay out of the host's profiles. A module scope
+ * (host/threads.h): a sample point falling inside is redrawn, so the
+ * thread's own allocations after it are sampled at the right rate. Nests. */
 void ix_heap_exclude_begin(void);
 void ix_heap_exclude_end(void);
 void ix_heap_stop(void);

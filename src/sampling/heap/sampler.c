@@ -11,7 +11,18 @@
  * registry. It is taken only for sampled allocations, frees of sampled
  * pointers, thread start/exit and readers. While a thread is inside the
  * sampler its TLS guard is set, so any allocation it makes forwards
- * unsampled and can never come back for the lock. */
+ * unsampled and can never come back for the lock.
+ *
+ * The module's own allocations (host/threads.h) are never the host's: a
+ * module thread's first allocation marks its countdown as never expiring, so
+ * it is neither sampled nor counted (it never joins the registry); on a
+ * host thread running module code, a sample point that falls in a module
+ * allocation is discarded and a fresh one drawn (the process is memoryless,
+ * so the host's bytes are still sampled at exactly `rate`).
+ *
+ * Every thread's countdown starts from its own draw (util/random.h's seed:
+ * short-lived threads that reuse one stack and TLS address still draw
+ * independently). */
 #include <dlfcn.h>
 #include <link.h>
 #include <math.h>
@@ -23,6 +34,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "host/threads.h"
 #include "sampling/heap/heap.h"
 #include "introspect.h"
 #include "sampling/heap/internal.h"
@@ -230,6 +242,10 @@ IX_HEAP_TEXT __attribute__((noinline)) void ix_heap_slow_alloc(void *p, size_t n
     if (t->guard)
         return;
     t->guard++;
+    if (ix_module_thread()) { /* the module's thread: never sampled, never counted */
+        t->countdown = INT64_MAX / 2;
+        goto out;
+    }
     if (t->state == IX_TLS_NEW && register_thread(t)) {
         t->countdown = OFF_RECHECK;
         goto out;
@@ -240,12 +256,13 @@ IX_HEAP_TEXT __attribute__((noinline)) void ix_heap_slow_alloc(void *p, size_t n
     }
     unsigned gen = atomic_load_explicit(&g_gen, memory_order_relaxed);
     int64_t rate = atomic_load_explicit(&g_rate, memory_order_relaxed);
-    if (t->gen != gen) { /* the rate changed: start a fresh countdown */
-        t->gen = gen;
+    if (t->gen != gen) { /* first allocation, or the rate changed: a fresh draw */
+        t->gen = gen; /* the sample point falls in this allocation with P = 1 - exp(-n/rate) */
         t->countdown = next_countdown(t, rate);
-        goto out;
+        if (rate <= 0 || (t->countdown -= (int64_t)n) >= 0)
+            goto out;
     }
-    if (rate > 0)
+    if (rate > 0 && !ix_in_module()) /* a host thread's module work is not sampled */
         record_alloc(p, n);
     t->countdown = next_countdown(t, rate);
 out:
@@ -405,8 +422,8 @@ void ix_heap_stop(void)
     atomic_fetch_add(&g_gen, 1);
 }
 
-void ix_heap_exclude_begin(void) { ix_heap_tls.guard++; }
-void ix_heap_exclude_end(void) { ix_heap_tls.guard--; }
+void ix_heap_exclude_begin(void) { ix_module_enter(NULL); }
+void ix_heap_exclude_end(void) { ix_module_leave(); }
 
 enum ix_heap_mode ix_heap_mode(void) { return g_mode; }
 

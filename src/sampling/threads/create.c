@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "host/threads.h"
 #include "stack/unwind.h"
 
 typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
@@ -63,10 +64,16 @@ __attribute__((visibility("default"))) int pthread_create(pthread_t *th,
     pthread_create_fn real = real_create();
     if (!real)
         return EAGAIN;
+    /* The module's own threads (and those libmicrohttpd makes for it) are
+     * not the host's: born masked and named, never counted here. */
+    if (ix_in_module())
+        return ix_module_thread_create_via(real, th, attr, fn, arg);
     pthread_once(&g_once, init_once);
     uintptr_t pcs[IX_STACK_MAX_FRAMES];
     int n = ix_unwind_here(pcs, IX_STACK_MAX_FRAMES, 1); /* from the caller */
+    ix_module_enter(NULL); /* our bookkeeping's allocations are not the host's */
     struct start *s = malloc(sizeof *s);
+    ix_module_leave();
     int rc;
     if (s) {
         s->fn = fn;
@@ -81,7 +88,9 @@ __attribute__((visibility("default"))) int pthread_create(pthread_t *th,
         return rc;
     }
     atomic_fetch_add_explicit(&g_created, 1, memory_order_relaxed);
+    ix_module_enter(NULL);
     ix_stack_intern(&g_stacks, pcs, n, 1);
+    ix_module_leave();
     return 0;
 }
 
@@ -93,3 +102,14 @@ void ix_thread_create_counters(uint64_t *created, uint64_t *exited, uint64_t *fa
 }
 
 struct ix_stack_table *ix_thread_create_stacks(void) { return &g_stacks; }
+
+static void fork_prepare(void) { pthread_mutex_lock(&g_stacks.lock); }
+static void fork_parent(void) { pthread_mutex_unlock(&g_stacks.lock); }
+static void fork_child(void) { pthread_mutex_init(&g_stacks.lock, NULL); }
+static void fork_register(void) { pthread_atfork(fork_prepare, fork_parent, fork_child); }
+
+void ix_thread_create_fork_safe(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, fork_register);
+}

@@ -16,5 +16,11 @@
 void ix_thread_create_counters(uint64_t *created, uint64_t *exited, uint64_t *failed);
 /* The creation stacks, counted by threads created there. */
 struct ix_stack_table *ix_thread_create_stacks(void);
+/* Fork safety for the creation stacks: a scrape reading them on a module
+ * thread at the instant of a fork would leave their lock held in the child,
+ * whose first pthread_create would then block forever. Registers atfork
+ * handlers that take the lock around fork (once; call after the heap
+ * sampler started, so the lock order stack table -> heap holds in prepare). */
+void ix_thread_create_fork_safe(void);
 
 #endif

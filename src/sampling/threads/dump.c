@@ -14,6 +14,7 @@
 
 #include "introspect.h"
 #include "config.h"
+#include "host/threads.h"
 #include "util/clock.h"
 #include "sampling/threads/blocked_walk.h"
 #include "sampling/threads/dump_slots.h"
@@ -85,6 +86,9 @@ int ix_thread_dump_setup(int sig, char *why, size_t whylen)
             g_signal = sig;
         }
     }
+    /* Our handler owns it: module threads born from now on leave it open,
+     * so dumps show their stacks too (docs/signals.md). */
+    ix_module_open_signal(rc ? 0 : sig);
     if (rc) {
         g_signal = 0;
         if (why)
@@ -396,6 +400,9 @@ void ix_thread_dump_free(struct ix_thread_dump *d)
     d->threads = NULL;
     d->n = 0;
 }
+
+/* In a forked child: a dump the parent was taking is not ours to finish. */
+void ix_thread_dump_forked(void) { atomic_store(&g_busy, 0); }
 
 /* Module start: install the dump signal. Never fails the server: when the
  * signal is owned by someone else, dumps list threads from /proc only and

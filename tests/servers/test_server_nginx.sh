@@ -1,0 +1,88 @@
+#!/bin/bash
+# nginx with master_process on and 2 workers, the module preloaded into the
+# master (daemon off: the master is the process we start). Proves:
+#  - the master's signal handlers run on its own thread: nginx logs pid#tid,
+#    and every "signal N (...) received" line has tid == pid;
+#  - `nginx -s reload` works: both workers are replaced (new PIDs);
+#  - the workers (forks) hold nothing of the module: once the master is
+#    SIGKILLed, the module's port refuses connections while the orphaned
+#    workers still live (they are then killed by PID).
+. "$(dirname "$0")/lib.sh"
+need nginx wrk
+[ "$(id -u)" = 0 ] || { echo "skipped: needs root (nginx master switches the workers' user)"; exit 77; }
+port=$(free_port); ixport=$(free_port)
+mkdir -p "$tmp/logs" "$tmp/temp" "$tmp/html"
+chmod 777 "$tmp/temp"
+echo hello > "$tmp/html/index.html"
+chmod -R a+rX "$tmp/html"
+cat > "$tmp/nginx.conf" << CONF
+master_process on;
+worker_processes 2;
+daemon off;
+user nobody nogroup;
+pid $tmp/nginx.pid;
+error_log $tmp/logs/error.log notice;
+events { worker_connections 256; }
+http {
+    access_log off;
+    client_body_temp_path $tmp/temp/body;
+    proxy_temp_path $tmp/temp/proxy;
+    fastcgi_temp_path $tmp/temp/fastcgi;
+    uwsgi_temp_path $tmp/temp/uwsgi;
+    scgi_temp_path $tmp/temp/scgi;
+    server { listen 127.0.0.1:$port; root $tmp/html; }
+}
+CONF
+workers() { pgrep -P "$1" | sort | tr '\n' ' '; }
+LD_PRELOAD="$lib" INTROSPECT_ADDR=127.0.0.1:$ixport timeout 120 nginx -p "$tmp" -c "$tmp/nginx.conf" \
+    2> "$tmp/stderr" &
+wrapper=$!
+pids+=("$wrapper")
+wait_port "$port"
+wait_http "http://127.0.0.1:$ixport/debug/vars"
+master=$(cat "$tmp/nginx.pid")
+pids+=("$master")
+srv=$(curl -fsS "http://127.0.0.1:$ixport/debug/pprof/cmdline" | tr '\0' ' ')
+case "$srv" in "nginx: master process"*) ;; *) fail "the module is served by '$srv', not the master";; esac
+for _ in $(seq 100); do [ "$(pgrep -P "$master" | wc -l)" = 2 ] && break; sleep 0.1; done
+old=$(workers "$master")
+echo "master $master, workers $old, nginx port $port, module port $ixport"
+timeout 30 wrk -t2 -c8 -d3s "http://127.0.0.1:$port/" > "$tmp/wrk1" || fail "wrk"
+grep -E "Requests/sec" "$tmp/wrk1"
+
+# Reload: the master's SIGHUP handler runs (on its thread) and replaces the workers.
+timeout 20 env -u LD_PRELOAD nginx -p "$tmp" -c "$tmp/nginx.conf" -s reload || fail "nginx -s reload"
+new=
+for _ in $(seq 200); do
+    new=$(workers "$master")
+    if [ "$(echo $new | wc -w)" = 2 ]; then
+        overlap=$(comm -12 <(echo $old | tr ' ' '\n' | sort) <(echo $new | tr ' ' '\n' | sort) | wc -l)
+        [ "$overlap" = 0 ] && break
+    fi
+    sleep 0.1
+done
+echo "after reload: workers $new"
+[ "$(echo $new | wc -w)" = 2 ] && [ "$overlap" = 0 ] || fail "reload did not replace the workers ($old -> $new)"
+timeout 30 wrk -t2 -c8 -d2s "http://127.0.0.1:$port/" > "$tmp/wrk2" || fail "wrk after reload"
+curl -fsS -o /dev/null "http://127.0.0.1:$ixport/debug/pprof/threads?debug=2" || fail "thread dump of the master"
+grep -q "signal 1 (SIGHUP) received" "$tmp/logs/error.log" || { cat "$tmp/logs/error.log"; fail "no SIGHUP logged"; }
+# "2026/.. [notice] PID#TID: signal N (NAME) received from ...": handlers on the master's main thread.
+off=$(grep -E "signal [0-9]+ \(SIG[A-Z]+\) received" "$tmp/logs/error.log" |
+      sed -E 's/.*\] ([0-9]+)#([0-9]+): .*/\1 \2/' | awk '$1 == '"$master"' && $1 != $2' | wc -l)
+echo "master's signal handler runs logged off its main thread: $off"
+[ "$off" = 0 ] || { grep "received" "$tmp/logs/error.log"; fail "a signal handler ran on another thread"; }
+# The workers are forks of the master: none holds the module (no introspect thread, no listener).
+for w in $new; do
+    [ "$(module_threads "$w")" = 0 ] || fail "worker $w has module threads"
+done
+
+# SIGKILL the master: the orphaned workers live on, the module's port is closed.
+kill -9 "$master"
+for _ in $(seq 50); do kill -0 "$master" 2> /dev/null || break; sleep 0.1; done
+alive=0
+for w in $new; do kill -0 "$w" 2> /dev/null && alive=$((alive + 1)); done
+echo "master killed; workers alive: $alive"
+[ "$alive" -ge 1 ] || fail "no orphaned worker left to check against"
+refused "$ixport" || fail "the module's port $ixport still accepts while the workers live"
+for w in $new; do kill -9 "$w" 2> /dev/null || true; done
+echo ok

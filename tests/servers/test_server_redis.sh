@@ -1,0 +1,39 @@
+#!/bin/bash
+# redis-server as user redis (runuser), the module preloaded, under a bounded
+# redis-benchmark: the module serves /debug/vars from redis-server and a heap
+# profile go tool pprof reads, with redis's own allocations (zmalloc) in it
+# and none of the module's.
+. "$(dirname "$0")/lib.sh"
+need redis-server redis-benchmark go runuser
+[ "$(id -u)" = 0 ] || { echo "skipped: needs root (runuser -u redis)"; exit 77; }
+id redis > /dev/null 2>&1 || { echo "skipped: no redis user"; exit 77; }
+port=$(free_port); ixport=$(free_port)
+chown redis "$tmp"
+timeout 120 runuser -u redis -- env LD_PRELOAD="$lib" INTROSPECT_ADDR=127.0.0.1:$ixport \
+    INTROSPECT_HEAP_RATE=65536 redis-server --port "$port" --bind 127.0.0.1 --save '' \
+    --appendonly no --dir "$tmp" --daemonize no > "$tmp/redis.log" 2>&1 &
+pids+=($!)
+wait_port "$port"
+wait_http "http://127.0.0.1:$ixport/debug/vars"
+rs=$(pgrep -x redis-server -u redis -n || true)
+[ -n "$rs" ] || fail "no redis-server process"
+pids+=("$rs")
+curl -fsS "http://127.0.0.1:$ixport/debug/vars" | /usr/bin/python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["cmdline"][0].startswith("redis-server"), d["cmdline"][0]
+assert d["memstats"]["HeapProfiler"] == "interpose", d["memstats"]["HeapProfiler"]' || fail "/debug/vars"
+timeout 90 env -u LD_PRELOAD redis-benchmark -h 127.0.0.1 -p "$port" -n 20000 -c 8 -q -t set,get,lpush,lpop \
+    > "$tmp/bench" 2>&1 || { cat "$tmp/bench"; fail "redis-benchmark"; }
+tr '\r' '\n' < "$tmp/bench" | grep "requests per second" | head -4
+curl -fsS --max-time 30 -o "$tmp/heap.pb.gz" "http://127.0.0.1:$ixport/debug/pprof/heap" || fail "heap profile"
+env -u LD_PRELOAD timeout 60 go tool pprof -traces -sample_index=alloc_space "$tmp/heap.pb.gz" > "$tmp/traces" 2>&1 ||
+    { cat "$tmp/traces"; fail "go tool pprof"; }
+grep -q zmalloc "$tmp/traces" || { head -40 "$tmp/traces"; fail "redis's allocations are not in the heap profile"; }
+if grep -Eq '(^|[[:space:]])(ix_|MHD_|introspect_)' "$tmp/traces"; then
+    grep -E -B2 -A2 '(^|[[:space:]])(ix_|MHD_|introspect_)' "$tmp/traces" | head -30
+    fail "module frames in redis's heap profile"
+fi
+[ "$(module_threads "$rs")" -ge 2 ] || fail "module threads are not named introspect-*"
+kill "$rs"
+echo ok
