@@ -48,6 +48,7 @@ export function parseProfile(json) {
     name: json.name || 'profile', sampleTypes: types, defaultIndex: def, names, stacks,
     durationNanos: json.duration_nanos || 0, timeNanos: json.time_nanos || 0,
     comments: json.comments || [], period: json.period || 0, periodType: json.period_type || null,
+    warnings: json.warnings || [],
   };
 }
 

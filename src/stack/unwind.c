@@ -52,6 +52,7 @@ struct stack_view {
     const uint8_t *copy;
     uintptr_t lo, len;
     int ran_out; /* a read fell beyond the copy */
+    int root;    /* the walk reached a frame whose return address is undefined */
 };
 
 /* It reads other frames' stack slots on purpose: not an error for ASan. */
@@ -82,6 +83,8 @@ static int fast_walk(const struct ix_usnapshot *s, struct stack_view *v, uintptr
     while (n < max) {
         uintptr_t cfa, ra;
         const struct ix_urow *r = ix_unwind_lookup(s, n == 1 ? pc : pc - 1, &obj);
+        if (r && (r->flags & IX_UROW_OUTERMOST))
+            v->root = 1; /* _start, clone3: the thread's first frame */
         if (!r || (r->flags & (IX_UROW_NOINFO | IX_UROW_UNKNOWN | IX_UROW_OUTERMOST)))
             break;
         if (r->flags & IX_UROW_RBP_CFA) {
@@ -106,16 +109,16 @@ static int fast_walk(const struct ix_usnapshot *s, struct stack_view *v, uintptr
 }
 
 int ix_unwind_copy(uintptr_t pc, uintptr_t sp, uintptr_t fp, const void *stack, size_t len,
-                   uintptr_t *pcs, int max, int *truncated)
+                   uintptr_t *pcs, int max, int *status)
 {
-    *truncated = 0;
+    *status = 0;
     if (max <= 0)
         return 0;
     const struct ix_usnapshot *snap = ix_unwind_tables_current();
-    struct stack_view v = {stack, sp, len, 0};
+    struct stack_view v = {stack, sp, len, 0, 0};
     if (snap && stack && len) {
         int n = fast_walk(snap, &v, pc, sp, fp, pcs, max);
-        *truncated = v.ran_out;
+        *status = (v.ran_out ? IX_WALK_CUT : 0) | (v.root ? IX_WALK_ROOT : 0);
         return n;
     }
     pcs[0] = pc + 1;
@@ -129,7 +132,7 @@ int ix_unwind_signal(const void *ucontext, uintptr_t *pcs, int max)
     const ucontext_t *uc = ucontext;
     const struct ix_usnapshot *snap = ix_unwind_tables_current();
     if (snap) {
-        struct stack_view live = {NULL, 0, 0, 0};
+        struct stack_view live = {NULL, 0, 0, 0, 0};
         int n = fast_walk(snap, &live, (uintptr_t)uc->uc_mcontext.gregs[REG_RIP],
                           (uintptr_t)uc->uc_mcontext.gregs[REG_RSP],
                           (uintptr_t)uc->uc_mcontext.gregs[REG_RBP], pcs, max);

@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "sampling/cpu/profiler.h"
 #include "stack/unwind.h"
 
 typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
@@ -20,6 +21,7 @@ static int g_key_ok;
 static void on_thread_exit(void *v)
 {
     (void)v;
+    ix_cpu_thread_end(); /* a CPU profile accounts the thread's last CPU */
     atomic_fetch_add_explicit(&g_exited, 1, memory_order_relaxed);
 }
 
@@ -41,6 +43,7 @@ __attribute__((no_sanitize_thread)) static void *start_wrapper(void *p)
     free(p);
     if (g_key_ok)
         pthread_setspecific(g_exit_key, (void *)1);
+    ix_cpu_thread_begin((void *)s.fn); /* during a CPU profile: sampled from here on */
     return s.fn(s.arg);
 }
 
