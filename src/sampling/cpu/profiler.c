@@ -21,6 +21,7 @@
 #include "sampling/cpu/perf_ring.h"
 #include "sampling/cpu/sample_ring.h"
 #include "sampling/cpu/handler.h"
+#include "sampling/threads/create.h"
 #include "sampling/threads/list.h"
 #include "stack/unwind.h"
 #include "stack/unwind_tables.h"
@@ -518,7 +519,11 @@ static void in_forked_child(void)
     }
 }
 
-static void atfork_once(void) { pthread_atfork(NULL, NULL, in_forked_child); }
+static void atfork_once(void)
+{
+    pthread_atfork(NULL, NULL, in_forked_child);
+    ix_thread_set_hooks(ix_cpu_thread_begin, ix_cpu_thread_end);
+}
 
 static void free_session(void)
 {
