@@ -49,6 +49,7 @@ export function parseProfile(json) {
     durationNanos: json.duration_nanos || 0, timeNanos: json.time_nanos || 0,
     comments: json.comments || [], period: json.period || 0, periodType: json.period_type || null,
     precision: Array.isArray(json.precision) ? json.precision : null,
+    warnings: json.warnings || [],
   };
 }
 

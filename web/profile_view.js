@@ -86,6 +86,10 @@ export class ProfileView {
       (this.flame.tree.root.total ? '' : ' \u2014 no samples: nothing ran, or nothing was sampled'));
     this.meta.textContent = p.comments.join('\n');
     document.getElementById('profile-notes').hidden = !p.comments.length;
+    // What the profile could not measure, said where the user looks.
+    const warn = document.getElementById('profile-warnings');
+    warn.textContent = (p.warnings || []).join('\n');
+    warn.hidden = !(p.warnings || []).length;
     this.source = kind ? { kind, url: kindUrl(kind, path, secs, false) } : null;
     this.actions.hidden = !kind;
     if (kind) {

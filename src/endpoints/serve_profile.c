@@ -49,6 +49,13 @@ void ix_serve_profile(const struct ix_request *req, struct ix_response *resp,
         ix_respond_error(resp, 500, "out of memory while building the profile");
         return;
     }
+    int readable = (fmt && (strcmp(fmt, "json") == 0 || strcmp(fmt, "folded") == 0)) ||
+                   (!fmt && ix_param_debug_level(req) != 0);
+    if (readable && ix_resolved_fold(&r)) {
+        ix_resolved_free(&r);
+        ix_respond_error(resp, 500, "out of memory while building the profile");
+        return;
+    }
     int rc;
     if (fmt && strcmp(fmt, "json") == 0) {
         resp->content_type = "application/json; charset=utf-8";

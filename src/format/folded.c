@@ -91,13 +91,13 @@ static void put_frame(ix_buf *b, const char *name)
 
 static void fold_sample(const struct ix_resolved *r, size_t i, ix_buf *b)
 {
-    const struct ix_sample *s = &r->prof->samples[i];
+    int n = ix_rsample_nlocs(r, i);
     ix_buf_reset(b);
-    if (s->npcs == 0)
+    if (n == 0)
         ix_buf_puts(b, "[unknown]");
-    for (int k = s->npcs - 1; k >= 0; k--) { /* root first */
+    for (int k = n - 1; k >= 0; k--) { /* root first */
         const struct ix_rlocation *l = &r->locations[r->sample_locs[i][k]];
-        if (k != s->npcs - 1)
+        if (k != n - 1)
             ix_buf_putc(b, ';');
         if (l->nlines == 0)
             ix_buf_printf(b, "0x%llx", (unsigned long long)l->address);

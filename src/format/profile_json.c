@@ -49,6 +49,13 @@ static void header(introspect_json *j, const struct ix_profile *p)
     for (int i = 0; i < p->ncomments; i++)
         introspect_json_string(j, p->comments[i]);
     introspect_json_array_end(j);
+    /* comments that say something is missing, for the UI to show as notices */
+    introspect_json_key(j, "warnings");
+    introspect_json_array_begin(j);
+    for (int i = 0; i < p->ncomments; i++)
+        if (strncmp(p->comments[i], "warning: ", 9) == 0)
+            introspect_json_string(j, p->comments[i] + 9);
+    introspect_json_array_end(j);
     if (!p->has_precision)
         return;
     introspect_json_key(j, "precision"); /* parallel to sample_types */
@@ -93,6 +100,10 @@ static void locations(introspect_json *j, const struct ix_resolved *r)
         hex(j, l->address);
         introspect_json_key(j, "mapping");
         introspect_json_int(j, (int64_t)l->mapping - 1);
+        if (l->folded) {
+            introspect_json_key(j, "folded");
+            introspect_json_bool(j, 1);
+        }
         introspect_json_key(j, "lines");
         introspect_json_array_begin(j);
         for (int k = 0; k < l->nlines; k++) {
@@ -169,11 +180,21 @@ static void samples(introspect_json *j, const struct ix_resolved *r)
     for (size_t i = 0; i < p->nsamples; i++) {
         const struct ix_sample *s = &p->samples[i];
         introspect_json_object_begin(j);
+        int n = ix_rsample_nlocs(r, i);
         introspect_json_key(j, "locations");
         introspect_json_array_begin(j);
-        for (int k = 0; k < s->npcs; k++)
+        for (int k = 0; k < n; k++)
             introspect_json_int(j, r->sample_locs[i][k]);
         introspect_json_array_end(j);
+        if (r->raw_locs && (n != s->npcs || memcmp(r->raw_locs[i], r->sample_locs[i],
+                                                   (size_t)n * sizeof(uint32_t)))) {
+            /* folded: the addresses behind its [object] frames */
+            introspect_json_key(j, "unfolded_locations");
+            introspect_json_array_begin(j);
+            for (int k = 0; k < s->npcs; k++)
+                introspect_json_int(j, r->raw_locs[i][k]);
+            introspect_json_array_end(j);
+        }
         introspect_json_key(j, "values");
         introspect_json_array_begin(j);
         for (int v = 0; v < p->ntypes; v++)

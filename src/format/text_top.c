@@ -52,9 +52,10 @@ static void count_sample(struct top *t, size_t i)
     const struct ix_resolved *r = t->r;
     const struct ix_sample *s = &r->prof->samples[i];
     int64_t v = s->values[t->vi];
-    if (s->npcs > 0)
+    int n = ix_rsample_nlocs(r, i);
+    if (n > 0)
         t->nodes[node_id(r, r->sample_locs[i][0], 0)].flat += v;
-    for (int k = 0; k < s->npcs; k++) {
+    for (int k = 0; k < n; k++) {
         uint32_t loc = r->sample_locs[i][k];
         int nl = r->locations[loc].nlines ? r->locations[loc].nlines : 1;
         for (int j = 0; j < nl; j++) {
@@ -144,7 +145,7 @@ static int by_stack(const void *a, const void *b, void *arg)
 {
     const struct ix_resolved *r = arg;
     size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    int nx = r->prof->samples[x].npcs, ny = r->prof->samples[y].npcs;
+    int nx = ix_rsample_nlocs(r, x), ny = ix_rsample_nlocs(r, y);
     if (nx != ny)
         return nx < ny ? -1 : 1;
     int c = memcmp(r->sample_locs[x], r->sample_locs[y], (size_t)nx * sizeof(uint32_t));
@@ -176,14 +177,14 @@ static int count_type(const struct ix_profile *p, int vi)
 static void put_stack(ix_buf *out, const struct top *t, const struct merged *m, int ci)
 {
     const struct ix_resolved *r = t->r;
-    const struct ix_sample *s = &r->prof->samples[m->first];
+    int n = ix_rsample_nlocs(r, m->first);
     ix_buf_puts(out, "\n");
     put_value(out, t, m->value, 10);
     put_percent(out, t, m->value);
     if (ci >= 0)
         ix_buf_printf(out, "  (%lld %s)", (long long)m->count, r->prof->types[ci].type);
     ix_buf_putc(out, '\n');
-    for (int k = 0; k < s->npcs; k++) {
+    for (int k = 0; k < n; k++) {
         const struct ix_rlocation *l = &r->locations[r->sample_locs[m->first][k]];
         if (!l->nlines)
             ix_buf_printf(out, "           0x%llx\n", (unsigned long long)l->address);
@@ -214,9 +215,10 @@ static int heaviest_stacks(ix_buf *out, struct top *t)
     int ci = count_type(r->prof, t->vi);
     for (size_t i = 0; i < ns; i++) {
         const struct ix_sample *s = &r->prof->samples[idx[i]];
-        if (!nm || s->npcs != r->prof->samples[m[nm - 1].first].npcs ||
+        int n = ix_rsample_nlocs(r, idx[i]);
+        if (!nm || n != ix_rsample_nlocs(r, m[nm - 1].first) ||
             memcmp(r->sample_locs[m[nm - 1].first], r->sample_locs[idx[i]],
-                   (size_t)s->npcs * sizeof(uint32_t)))
+                   (size_t)n * sizeof(uint32_t)))
             m[nm++] = (struct merged){idx[i], 0, 0};
         m[nm - 1].value += s->values[t->vi];
         m[nm - 1].count += ci >= 0 ? s->values[ci] : 0;

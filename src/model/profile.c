@@ -54,6 +54,20 @@ const char *ix_profile_strdup(struct ix_profile *p, const char *s)
     return s ? ix_arena_strdup(&p->arena, s) : NULL;
 }
 
+uintptr_t ix_profile_pseudo_pc(struct ix_profile *p, const char *name)
+{
+    for (int i = 0; i < p->npseudo; i++)
+        if (strcmp(p->pseudo[i], name) == 0)
+            return (uintptr_t)i + 1;
+    if (p->npseudo >= IX_MAX_PSEUDO)
+        return 0;
+    const char *copy = ix_profile_strdup(p, name);
+    if (!copy)
+        return 0;
+    p->pseudo[p->npseudo++] = copy;
+    return (uintptr_t)p->npseudo;
+}
+
 static uint64_t str_hash(const char *s) { return ix_hash_str(IX_HASH_INIT, s); }
 
 static uint64_t sample_hash(const uintptr_t *pcs, int n, const struct ix_label *l, int nl)
@@ -216,6 +230,18 @@ static int resolve_location(struct ix_resolved *r, struct ix_rlocation *loc, uin
 {
     struct ix_sym_line lines[16];
     loc->address = pc - 1;
+    loc->folded = 0;
+    if (pc >= 1 && pc <= (uintptr_t)r->prof->npseudo) { /* a named frame of its own */
+        loc->address = 0;
+        loc->mapping = 0;
+        loc->nlines = 1;
+        loc->lines = ix_arena_alloc(&r->arena, sizeof *loc->lines);
+        uint32_t f = intern_function(r, ft, r->prof->pseudo[pc - 1], NULL);
+        if (!loc->lines || f == UINT32_MAX)
+            return -1;
+        loc->lines[0] = (struct ix_rline){f, 0};
+        return 0;
+    }
     int m = ix_symbolizer_find_mapping(r->sym, pc - 1);
     loc->mapping = (uint32_t)(m + 1);
     int n = ix_symbolize(r->sym, pc - 1, lines, 16);
@@ -306,12 +332,76 @@ fail:
     return INTROSPECT_ENOMEM;
 }
 
+/* One location per mapping stands for a run of its unsymbolized frames; its
+ * function is "[basename of the object]". The locations and functions arrays
+ * grow by at most one entry per mapping. */
+int ix_resolved_fold(struct ix_resolved *r)
+{
+    const struct ix_profile *p = r->prof;
+    uint32_t *fold = calloc(r->nmappings + 1, sizeof *fold); /* location index + 1 */
+    r->sample_nlocs = calloc(p->nsamples ? p->nsamples : 1, sizeof *r->sample_nlocs);
+    r->raw_locs = calloc(p->nsamples ? p->nsamples : 1, sizeof *r->raw_locs);
+    if (!fold || !r->sample_nlocs || !r->raw_locs) {
+        free(fold);
+        return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < p->nsamples && !rc; i++) {
+        int n = p->samples[i].npcs, out = 0;
+        uint32_t *raw = r->sample_locs[i];
+        uint32_t *locs = ix_arena_alloc(&r->arena, (size_t)(n ? n : 1) * sizeof *locs);
+        if (!locs) {
+            rc = -1;
+            break;
+        }
+        for (int k = 0; k < n; k++) {
+            const struct ix_rlocation *l = &r->locations[raw[k]];
+            if (l->nlines || !l->mapping) {
+                locs[out++] = raw[k];
+                continue;
+            }
+            uint32_t m = l->mapping;
+            if (!fold[m]) {
+                const char *path = r->mappings[m - 1].filename;
+                const char *base = path ? strrchr(path, '/') : NULL;
+                size_t len = strlen(base ? base + 1 : path ? path : "?") + 3;
+                char *name = ix_arena_alloc(&r->arena, len);
+                struct ix_rlocation *nl = realloc(r->locations, (r->nlocations + 1) * sizeof *nl);
+                struct ix_rfunction *nf = realloc(r->functions, (r->nfunctions + 1) * sizeof *nf);
+                if (nl)
+                    r->locations = nl;
+                if (nf)
+                    r->functions = nf;
+                struct ix_rline *line = ix_arena_alloc(&r->arena, sizeof *line);
+                if (!name || !nl || !nf || !line) {
+                    rc = -1;
+                    break;
+                }
+                snprintf(name, len, "[%s]", base ? base + 1 : path ? path : "?");
+                r->functions[r->nfunctions] = (struct ix_rfunction){name, NULL};
+                *line = (struct ix_rline){(uint32_t)r->nfunctions++, 0};
+                r->locations[r->nlocations] = (struct ix_rlocation){0, m, line, 1, 1};
+                fold[m] = (uint32_t)++r->nlocations;
+            }
+            if (out == 0 || locs[out - 1] != fold[m] - 1)
+                locs[out++] = fold[m] - 1;
+        }
+        r->raw_locs[i] = raw;
+        r->sample_locs[i] = locs;
+        r->sample_nlocs[i] = out;
+    }
+    free(fold);
+    return rc;
+}
+
 void ix_resolved_free(struct ix_resolved *r)
 {
     free(r->locations);
     free(r->functions);
     free(r->mappings);
     free(r->sample_locs);
+    free(r->sample_nlocs);
+    free(r->raw_locs);
     ix_symbolizer_free(r->sym);
     ix_arena_free(&r->arena);
     memset(r, 0, sizeof *r);

@@ -17,6 +17,7 @@
 #define IX_MAX_VALUES 4
 #define IX_MAX_LABELS 4
 #define IX_MAX_COMMENTS 16
+#define IX_MAX_PSEUDO 8
 
 struct ix_label {
     const char *key;
@@ -63,6 +64,10 @@ struct ix_profile {
     size_t nbuckets;
     struct ix_arena_block *arena;
     int oom;
+    /* Named frames that stand for what has no stack (e.g. "[kernel time not
+     * sampled]"): pc i + 1 means pseudo[i] (real pcs are never below 4096). */
+    const char *pseudo[IX_MAX_PSEUDO];
+    int npseudo;
 };
 
 void ix_profile_init(struct ix_profile *p, const char *name);
@@ -77,6 +82,10 @@ int ix_profile_add(struct ix_profile *p, const uintptr_t *pcs, int npcs, const i
                    const struct ix_label *labels, int nlabels);
 /* Copy a string into the profile's arena. */
 const char *ix_profile_strdup(struct ix_profile *p, const char *s);
+/* The pc of a named frame of its own (name copied), to put in a stack like
+ * any pc; resolved as a function of that name without address or mapping.
+ * The same name gives the same pc. Returns 0 when the table is full. */
+uintptr_t ix_profile_pseudo_pc(struct ix_profile *p, const char *name);
 
 /* ---- Resolved view: symbols and mappings, shared by every encoder ---- */
 struct ix_rline {
@@ -89,6 +98,7 @@ struct ix_rlocation {
     uint32_t mapping; /* index + 1 into mappings, 0 = none */
     struct ix_rline *lines; /* inlined callee first */
     int nlines;
+    int folded; /* 1: stands for consecutive unsymbolized frames of its mapping */
 };
 
 struct ix_rfunction {
@@ -112,6 +122,10 @@ struct ix_resolved {
     struct ix_rmapping *mappings;
     size_t nmappings;
     uint32_t **sample_locs; /* per sample, parallel to pcs: location index */
+    /* After ix_resolved_fold: sample_locs are the folded stacks, of
+     * sample_nlocs[i] entries; raw_locs keep the unfolded ones (npcs each). */
+    int *sample_nlocs;
+    uint32_t **raw_locs;
     struct ix_symbolizer *sym;
     struct ix_arena_block *arena;
 };
@@ -119,6 +133,16 @@ struct ix_resolved {
 /* Symbolize every pc of p. Returns 0 or INTROSPECT_ENOMEM. */
 int ix_profile_resolve(const struct ix_profile *p, struct ix_resolved *out);
 void ix_resolved_free(struct ix_resolved *r);
+/* For the readable formats (text, folded, JSON; not pprof, where pprof
+ * itself folds): consecutive frames of one mapping without symbols become
+ * one frame named "[object]" (a stripped program reads as its name, not as
+ * a column of addresses), as `go tool pprof` shows them. Returns 0 or -1. */
+int ix_resolved_fold(struct ix_resolved *r);
+/* Frames in sample i's stack (folded or not). */
+static inline int ix_rsample_nlocs(const struct ix_resolved *r, size_t i)
+{
+    return r->sample_nlocs ? r->sample_nlocs[i] : r->prof->samples[i].npcs;
+}
 /* The display name of a location's outermost frame (or "0x..." when unknown). */
 const char *ix_rloc_name(const struct ix_resolved *r, uint32_t loc, int line_index, char *tmp,
                          size_t tmplen);

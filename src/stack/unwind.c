@@ -461,11 +461,11 @@ int ix_unwind_copy_end(uintptr_t pc, uintptr_t sp, uintptr_t fp, const void *sta
 }
 
 int ix_unwind_copy(uintptr_t pc, uintptr_t sp, uintptr_t fp, const void *stack, size_t len,
-                   uintptr_t *pcs, int max, int *truncated)
+                   uintptr_t *pcs, int max, int *status)
 {
     int end;
     int n = ix_unwind_copy_end(pc, sp, fp, stack, len, pcs, max, &end);
-    *truncated = end == IX_WALK_COPY_END;
+    *status = (end == IX_WALK_COPY_END ? IX_COPY_CUT : 0) | (end == IX_WALK_ROOT ? IX_COPY_ROOT : 0);
     return n;
 }
 

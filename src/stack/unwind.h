@@ -17,10 +17,13 @@
 int ix_unwind_signal(const void *ucontext, uintptr_t *pcs, int max);
 /* Off the signal path: the stack of a sample the kernel took (its user
  * registers and a copy of len bytes of stack from sp up), with the prepared
- * tables. The walk ends where the copy ends (*truncated = 1 then). Same
- * output as above. */
+ * tables. *status gets IX_COPY_CUT when the walk ended where the copy ends,
+ * IX_COPY_ROOT when it reached the thread's first frame (a frame whose
+ * return address is undefined: _start, clone3), neither when it stopped
+ * elsewhere (code without unwind information, depth). Same output as above. */
+enum { IX_COPY_CUT = 1, IX_COPY_ROOT = 2 };
 int ix_unwind_copy(uintptr_t pc, uintptr_t sp, uintptr_t fp, const void *stack, size_t len,
-                   uintptr_t *pcs, int max, int *truncated);
+                   uintptr_t *pcs, int max, int *status);
 /* Why a walk of a copy stopped. */
 enum ix_walk_end {
     IX_WALK_ROOT,     /* reached the outermost frame (the thread's or process's entry) */

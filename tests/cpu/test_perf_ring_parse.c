@@ -89,14 +89,14 @@ static struct ix_cpu_arm ring(void)
     pg->data_size = DATA;
     wpos = 0;
     nseen = 0;
-    struct ix_cpu_arm a = {IX_ARM_PERF_RING, -1, 0, area};
+    struct ix_cpu_arm a = {.kind = IX_ARM_PERF_RING, .fd = -1, .map = area};
     return a;
 }
 
 TEST(samples_read_lost_counted_other_types_skipped)
 {
     struct ix_cpu_arm a = ring();
-    struct ix_cpu_perf_stats st = {0, 0, 0};
+    struct ix_cpu_perf_stats st = {0};
     put_sample(101, 0x400100, 512);
     put_lost(7);
     put_other();
@@ -113,7 +113,7 @@ TEST(samples_read_lost_counted_other_types_skipped)
 TEST(records_straddling_the_end_are_reassembled)
 {
     struct ix_cpu_arm a = ring();
-    struct ix_cpu_perf_stats st = {0, 0, 0};
+    struct ix_cpu_perf_stats st = {0};
     pg->data_tail = wpos = 3 * DATA - 20; /* absolute positions keep growing */
     put_sample(103, 0x400300, 1000);
     put_sample(104, 0x400400, 3000);
@@ -132,7 +132,7 @@ TEST(records_straddling_the_end_are_reassembled)
 TEST(torn_records_resynchronize_at_head)
 {
     struct ix_cpu_arm a = ring();
-    struct ix_cpu_perf_stats st = {0, 0, 0};
+    struct ix_cpu_perf_stats st = {0};
     struct perf_event_header bad = {PERF_RECORD_SAMPLE, 0, 0};
     put(&bad, sizeof bad);
     put_sample(105, 0x400500, 64);
@@ -148,8 +148,8 @@ TEST(torn_records_resynchronize_at_head)
 
 TEST(non_ring_arm_reads_nothing)
 {
-    struct ix_cpu_perf_stats st = {0, 0, 0};
-    struct ix_cpu_arm timer = {IX_ARM_TIMER, -1, 0, NULL};
+    struct ix_cpu_perf_stats st = {0};
+    struct ix_cpu_arm timer = {.kind = IX_ARM_TIMER, .fd = -1};
     ASSERT_EQ(ix_cpu_perf_ring_drain(&timer, on_rec, NULL, &st), 0);
 }
 

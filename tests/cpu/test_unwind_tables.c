@@ -55,6 +55,7 @@ __attribute__((no_sanitize("address"))) static void check_copy(const ucontext_t 
     int n = ix_unwind_copy((uintptr_t)uc->uc_mcontext.gregs[REG_RIP], sp,
                            (uintptr_t)uc->uc_mcontext.gregs[REG_RBP], stack_copy, len, copied,
                            MAXD, &cut);
+    cut &= IX_COPY_CUT;
     ncopy_cut += cut;
     if (n > nlive || memcmp(copied, live, (size_t)n * sizeof copied[0]) != 0 ||
         (!cut && n != nlive)) {

@@ -9,6 +9,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
 
 #include "harness.h"
 
@@ -166,4 +168,87 @@ int count_perf_maps(void)
         n += strstr(line, "perf_event") != NULL;
     fclose(f);
     return n;
+}
+
+/* ---- process CPU over a profile's window ---- */
+
+#define MON_MAX 20000
+static long long mon_wall[MON_MAX], mon_cpu[MON_MAX];
+static _Atomic int mon_n, mon_stop;
+static clockid_t mon_clock;
+static pthread_t mon_thread;
+
+static long long clock_ns(clockid_t c)
+{
+    struct timespec ts;
+    if (clock_gettime(c, &ts))
+        return -1;
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void *monitor(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&mon_stop) && atomic_load(&mon_n) < MON_MAX) {
+        int i = atomic_load(&mon_n);
+        long long c = clock_ns(mon_clock);
+        if (c < 0)
+            break; /* the process is gone */
+        mon_wall[i] = clock_ns(CLOCK_REALTIME);
+        mon_cpu[i] = c;
+        atomic_store(&mon_n, i + 1);
+        usleep(2000);
+    }
+    return NULL;
+}
+
+void cpu_monitor_start(pid_t pid)
+{
+    atomic_store(&mon_n, 0);
+    atomic_store(&mon_stop, 0);
+    if (pid == 0)
+        mon_clock = CLOCK_PROCESS_CPUTIME_ID;
+    else
+        ASSERT(clock_getcpuclockid(pid, &mon_clock) == 0);
+    ASSERT(pthread_create(&mon_thread, NULL, monitor, NULL) == 0);
+}
+
+void cpu_monitor_stop(void)
+{
+    atomic_store(&mon_stop, 1);
+    pthread_join(mon_thread, NULL);
+}
+
+static double mon_at(long long wall)
+{
+    int n = atomic_load(&mon_n);
+    ASSERT(n > 1 && mon_wall[0] <= wall && mon_wall[n - 1] >= wall);
+    int i = 1;
+    while (mon_wall[i] < wall)
+        i++;
+    double f = (double)(wall - mon_wall[i - 1]) / (double)(mon_wall[i] - mon_wall[i - 1] + 1);
+    return (double)mon_cpu[i - 1] + f * (double)(mon_cpu[i] - mon_cpu[i - 1]);
+}
+
+double cpu_monitor_window(const char *file)
+{
+    char cmd[300], *out = NULL;
+    snprintf(cmd, sizeof cmd, "go tool pprof -raw %s 2>&1 | grep -E '^(Time|Duration):'", file);
+    ASSERT_EQ(run_cmd(cmd, &out), 0);
+    int y, mo, d, h, mi;
+    double sec, dur;
+    const char *t = strstr(out, "Time: "), *du = strstr(out, "Duration: ");
+    ASSERT(t && du);
+    ASSERT(sscanf(t, "Time: %d-%d-%d %d:%d:%lf", &y, &mo, &d, &h, &mi, &sec) == 6);
+    ASSERT(sscanf(du, "Duration: %lf", &dur) == 1);
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    long long start = (long long)timegm(&tm) * 1000000000LL + (long long)(sec * 1e9);
+    free(out);
+    return (mon_at(start + (long long)(dur * 1e9)) - mon_at(start)) / 1e9;
 }

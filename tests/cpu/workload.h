@@ -5,6 +5,7 @@
 #define IX_TEST_CPU_WORKLOAD_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 uint64_t cpu_heavy_three(uint64_t units);
 uint64_t cpu_light_one(uint64_t units);
@@ -21,6 +22,13 @@ int count_profiler_kind_fds(void);
 int count_perf_fds(void);
 /* Mappings of perf_event rings in this process. */
 int count_perf_maps(void);
+/* Process CPU of pid (0: this process), read every 2 ms by a monitor
+ * thread from its CPU clock (what /proc/<pid>/stat reports, in ns); then the
+ * CPU of a pprof profile's window (its Time and Duration, as go tool pprof
+ * -raw prints them) in seconds. */
+void cpu_monitor_start(pid_t pid);
+void cpu_monitor_stop(void);
+double cpu_monitor_window(const char *pprof_file);
 /* Fetch path from 127.0.0.1:port into file; returns the HTTP status. */
 int fetch_to_file(int port, const char *target, const char *file);
 

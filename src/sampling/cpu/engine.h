@@ -26,16 +26,19 @@
  *                expiries.
  *
  * Signalled samples are recorded by sampling/cpu/handler.c's handler. Per-thread
- * engines arm each thread the profiler finds in /proc/self/task; a thread
- * whose perf event cannot be opened (fd limit) falls back to a timer, which
- * the signal side tells apart by si_code. Each thread's first sample comes
- * after a random fraction of the period, so short-lived threads are not
+ * engines arm each thread the profiler finds in /proc/self/task, and each
+ * thread that starts during a profile arms itself (sampling/cpu/profiler.c).
+ * A thread whose perf event cannot be opened, or that is past the descriptor
+ * budget, or whose stack the perf copy cannot reach, gets a timer, which the
+ * signal side tells apart by si_code. Each thread's first sample comes after
+ * a random fraction of the period, so short-lived threads are not
  * under-counted. */
 #ifndef IX_CPU_ENGINE_H
 #define IX_CPU_ENGINE_H
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -47,6 +50,17 @@ struct ix_cpu_arm {
     int fd;
     timer_t timer;
     void *map; /* perf: the event's control page and ring */
+    /* perf ring: user stack bytes copied per sample. The caller sets it
+     * before arm (0: IX_PERF_STACK_BYTES); arm rounds it as the kernel wants. */
+    uint32_t stack_bytes;
+    /* perf, input: the thread arms itself as it starts. The kernel restarts
+     * an event's period whenever it is set (PERF_EVENT_IOC_PERIOD), so an
+     * event opened with the random first expiry and then set to the real
+     * period starts with a whole period: a thread that lives less than one
+     * would never be sampled. Such an event is signalled instead (perf-signal)
+     * and keeps the first expiry as its period until its first sample, where
+     * the handler sets the real period: the phase stays random. */
+    int starting;
 };
 
 struct ix_cpu_engine {

@@ -28,6 +28,7 @@ static _Atomic uint8_t g_fd_state[MAX_FD];
 static void *_Atomic g_fd_map[MAX_FD];
 static uint32_t g_fd_bytes[MAX_FD];
 static _Atomic pid_t g_fd_tid[MAX_FD]; /* the thread each signalled event samples */
+static _Atomic uint64_t g_fd_period[MAX_FD]; /* the real period, set at the first sample */
 static long g_page_size;
 /* -1 unknown, 1 the kernel lets us sample in kernel mode too, 0 user only. */
 static _Atomic int g_kernel_ok = -1;
@@ -44,7 +45,7 @@ static long page_size(void)
  * registers the thread entered the kernel with, so syscall time goes to the
  * code that made the call, as in Go. At perf_event_paranoid = 2 without
  * CAP_PERFMON only user mode may be sampled and such time is not sampled. */
-static int open_event(pid_t tid, uint64_t first, int ring)
+static int open_event(pid_t tid, uint64_t first, int ring, uint32_t stack_bytes)
 {
     struct perf_event_attr attr;
     memset(&attr, 0, sizeof attr);
@@ -57,7 +58,7 @@ static int open_event(pid_t tid, uint64_t first, int ring)
     if (ring) {
         attr.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
         attr.sample_regs_user = IX_PERF_REGS_MASK;
-        attr.sample_stack_user = IX_PERF_STACK_BYTES;
+        attr.sample_stack_user = stack_bytes;
         attr.watermark = 1; /* never wake anyone: the profiling thread polls */
         attr.wakeup_watermark = UINT32_MAX;
     } else {
@@ -85,7 +86,7 @@ int ix_cpu_perf_user_only(void)
 static int perf_probe(int sig, char *why, size_t whylen)
 {
     (void)sig;
-    int fd = open_event(0, 10000000, 0);
+    int fd = open_event(0, 10000000, 0, 0);
     if (fd < 0) {
         snprintf(why, whylen, "perf_event_open: %s (see /proc/sys/kernel/perf_event_paranoid)",
                  strerror(errno));
@@ -96,13 +97,16 @@ static int perf_probe(int sig, char *why, size_t whylen)
 }
 
 /* Ring pages for ~25 ms of samples at the period (the profiling thread
- * drains every 10 ms; the kernel counts what does not fit as lost). */
-static uint32_t ring_data_pages(long period_ns)
+ * drains every 10 ms; the kernel counts what does not fit as lost), at
+ * least four records, at most 2 MB. */
+static uint32_t ring_data_pages(long period_ns, uint32_t stack_bytes)
 {
     uint64_t per_drain = 25000000ULL / (uint64_t)(period_ns > 0 ? period_ns : 1) + 2;
-    uint64_t bytes = per_drain * (IX_PERF_STACK_BYTES + 128);
+    if (per_drain < 4)
+        per_drain = 4;
+    uint64_t bytes = per_drain * (stack_bytes + 128);
     uint32_t pages = 4;
-    while (pages < 256 && (uint64_t)pages * (uint64_t)page_size() < bytes)
+    while (pages < 512 && (uint64_t)pages * (uint64_t)page_size() < bytes)
         pages *= 2;
     return pages;
 }
@@ -110,6 +114,7 @@ static uint32_t ring_data_pages(long period_ns)
 static void forget_fd(int fd)
 {
     atomic_store(&g_fd_state[fd], FD_FREE);
+    atomic_store(&g_fd_period[fd], 0);
     void *map = atomic_exchange(&g_fd_map[fd], NULL);
     if (map)
         munmap(map, g_fd_bytes[fd]);
@@ -124,14 +129,26 @@ static void forget_fd(int fd)
 static int arm_event(pid_t tid, long period_ns, long first_ns, int sig, int ring,
                      struct ix_cpu_arm *a)
 {
-    int fd = open_event(tid, (uint64_t)first_ns, ring);
+    int deferred = !ring && a->starting; /* the period is set at the first sample */
+    /* Until then the event runs with its first expiry as period: never a
+     * tiny one, or the timer interrupts (each a signal: ~20 us on a VM) come
+     * faster than the thread can reach its handler and it livelocks. The
+     * sample moves by at most 100 us. */
+    if (deferred && first_ns < 100000)
+        first_ns = period_ns < 100000 ? period_ns : 100000;
+    uint32_t stack = a->stack_bytes ? a->stack_bytes : IX_PERF_STACK_BYTES;
+    if (stack > IX_PERF_STACK_MAX)
+        stack = IX_PERF_STACK_MAX;
+    stack &= ~7u; /* the kernel wants a multiple of 8 */
+    int fd = open_event(tid, (uint64_t)first_ns, ring, stack);
     if (fd < 0)
         return -errno;
     if (fd >= MAX_FD) {
         close(fd);
         return -EMFILE;
     }
-    size_t bytes = (size_t)((ring ? ring_data_pages(period_ns) : 1) + 1) * (size_t)page_size();
+    size_t bytes =
+        (size_t)((ring ? ring_data_pages(period_ns, stack) : 1) + 1) * (size_t)page_size();
     void *map = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (map == MAP_FAILED) { /* EPERM: over perf_event_mlock_kb / RLIMIT_MEMLOCK */
         int e = errno;
@@ -140,6 +157,7 @@ static int arm_event(pid_t tid, long period_ns, long first_ns, int sig, int ring
     }
     g_fd_bytes[fd] = (uint32_t)bytes;
     atomic_store(&g_fd_tid[fd], tid);
+    atomic_store(&g_fd_period[fd], deferred ? (uint64_t)period_ns : 0);
     atomic_store(&g_fd_map[fd], map);
     atomic_store(&g_fd_state[fd], ring ? FD_RING : FD_SIGNAL);
     uint64_t period = (uint64_t)period_ns;
@@ -150,7 +168,7 @@ static int arm_event(pid_t tid, long period_ns, long first_ns, int sig, int ring
             fcntl(fd, F_SETOWN_EX, &owner) < 0)
             err = -errno;
     }
-    if (!err && (ioctl(fd, PERF_EVENT_IOC_PERIOD, &period) < 0 ||
+    if (!err && ((!deferred && ioctl(fd, PERF_EVENT_IOC_PERIOD, &period) < 0) ||
                  ioctl(fd, PERF_EVENT_IOC_ENABLE, 0) < 0))
         err = -errno;
     if (err) {
@@ -160,6 +178,7 @@ static int arm_event(pid_t tid, long period_ns, long first_ns, int sig, int ring
     a->kind = ring ? IX_ARM_PERF_RING : IX_ARM_PERF;
     a->fd = fd;
     a->map = map;
+    a->stack_bytes = ring ? stack : 0;
     return 0;
 }
 
@@ -169,6 +188,8 @@ static int arm_event(pid_t tid, long period_ns, long first_ns, int sig, int ring
  * ours: another handler owns it). */
 static int perf_arm(pid_t tid, long period_ns, long first_ns, int sig, struct ix_cpu_arm *a)
 {
+    if (a->starting && sig)
+        return arm_event(tid, period_ns, first_ns, sig, 0, a);
     int rc = arm_event(tid, period_ns, first_ns, sig, 1, a);
     if ((rc == -EPERM || rc == -ENOMEM) && sig)
         rc = arm_event(tid, period_ns, first_ns, sig, 0, a);
@@ -207,6 +228,11 @@ int ix_cpu_perf_on_signal(int fd, pid_t *tid)
     uint64_t head = __atomic_load_n(&pg->data_head, __ATOMIC_ACQUIRE);
     __atomic_store_n(&pg->data_tail, head, __ATOMIC_RELEASE);
     *tid = atomic_load_explicit(&g_fd_tid[fd], memory_order_relaxed);
+    /* The first sample of a thread that armed itself: from here on the real
+     * period (ioctl is a plain system call: async-signal-safe). */
+    uint64_t period = atomic_exchange_explicit(&g_fd_period[fd], 0, memory_order_relaxed);
+    if (period)
+        ioctl(fd, PERF_EVENT_IOC_PERIOD, &period);
     return 1;
 }
 

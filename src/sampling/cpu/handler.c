@@ -21,6 +21,9 @@ static _Atomic int g_inflight;
 static _Atomic uint64_t g_deliveries, g_periods, g_overruns, g_ignored;
 static int g_sig;
 static struct sigaction g_prev;
+/* Timer periods recorded in this thread (initial-exec: no allocation on
+ * first use, so the handler may touch it). */
+static __thread uint64_t t_timer_periods /* and perf signals */ __attribute__((tls_model("initial-exec")));
 
 /* The periods a signal stands for (0: not one of ours) and the sampled
  * thread, which the timer and perf engines name in the signal itself (a
@@ -34,12 +37,18 @@ static int weight_of(const siginfo_t *si, unsigned accept, pid_t *tid)
         *tid = si->si_value.sival_int;
         if (si->si_overrun > 0) {
             atomic_fetch_add_explicit(&g_overruns, (uint64_t)si->si_overrun, memory_order_relaxed);
+            t_timer_periods += 1 + (uint64_t)si->si_overrun;
             return 1 + si->si_overrun;
         }
+        t_timer_periods++;
         return 1;
     case POLL_IN:
     case POLL_HUP:
-        return (accept & IX_ACCEPT_PERF) ? ix_cpu_perf_on_signal(si->si_fd, tid) : 0;
+        if ((accept & IX_ACCEPT_PERF) && ix_cpu_perf_on_signal(si->si_fd, tid)) {
+            t_timer_periods++;
+            return 1;
+        }
+        return 0;
     case SI_KERNEL:
         if (!(accept & IX_ACCEPT_ITIMER))
             return 0;
@@ -162,6 +171,10 @@ void ix_cpu_signal_restore(void)
     atomic_store(&g_ring, NULL);
     g_sig = 0;
 }
+
+void ix_cpu_signal_thread_reset(void) { t_timer_periods = 0; }
+
+uint64_t ix_cpu_signal_thread_periods(void) { return t_timer_periods; }
 
 void ix_cpu_signal_counts(struct ix_cpu_sigcounts *c)
 {

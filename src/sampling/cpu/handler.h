@@ -33,6 +33,10 @@ void ix_cpu_signal_quiesce(void);
 void ix_cpu_signal_restore(void);
 /* Counters since install. */
 void ix_cpu_signal_counts(struct ix_cpu_sigcounts *c);
+/* The calling thread's timer periods recorded since its last reset (the
+ * handler counts them in the thread it samples). */
+void ix_cpu_signal_thread_reset(void);
+uint64_t ix_cpu_signal_thread_periods(void);
 /* 1 when sig's current handler is ours. */
 int ix_cpu_signal_is_ours(int sig);
 

@@ -9,8 +9,8 @@
 #include "stack/unwind.h"
 
 /* One sample record: header, pid/tid, regs ABI + 3 registers, stack size,
- * the stack bytes, the dynamic size. Bigger records are skipped. */
-#define MAX_RECORD (IX_PERF_STACK_BYTES + 256)
+ * the stack bytes, the dynamic size; its size is a u16. */
+#define MAX_RECORD 65536
 
 struct sample_view {
     uint32_t tid;
@@ -18,6 +18,7 @@ struct sample_view {
     int has_regs;
     const uint8_t *stack;
     uint64_t stack_len;
+    uint64_t stack_asked; /* the copy's size in the record: stack_len is less at a hole */
 };
 
 /* Copies of wrapped records; only the profiling thread drains (one CPU
@@ -60,6 +61,7 @@ static int parse_sample(const uint8_t *p, size_t size, struct sample_view *s)
         uint64_t dyn;
         memcpy(&dyn, p + len, 8);
         s->stack_len = dyn < len ? dyn : len;
+        s->stack_asked = len;
     }
     return 0;
 }
@@ -71,10 +73,12 @@ static void emit_sample(const struct sample_view *s, void (*fn)(const struct ix_
     g_rec.weight = 1;
     g_rec.npcs = 0;
     if (s->has_regs) {
-        int truncated;
+        int status;
         g_rec.npcs = ix_unwind_copy(s->ip, s->sp, s->bp, s->stack, s->stack_len, g_rec.pcs,
-                                    IX_CPU_MAX_DEPTH, &truncated);
-        st->truncated += (uint64_t)truncated;
+                                    IX_CPU_MAX_DEPTH, &status);
+        st->truncated += (status & IX_COPY_CUT) != 0;
+        st->holes += (status & IX_COPY_CUT) && s->stack_len < s->stack_asked;
+        st->root += (status & IX_COPY_ROOT) != 0;
     }
     st->samples++;
     fn(&g_rec, arg);
@@ -102,12 +106,12 @@ uint32_t ix_cpu_perf_ring_drain(struct ix_cpu_arm *a, void (*fn)(const struct ix
         }
         if (h.size < sizeof h || h.size > head - tail)
             break; /* torn or corrupt: resynchronize at head */
-        if (h.size <= MAX_RECORD && off + h.size > size) { /* wrapped: make it contiguous */
+        if (off + h.size > size) { /* wrapped: make it contiguous (a record fits: u16 size) */
             memcpy(g_scratch, rec, size - off);
             memcpy(g_scratch + (size - off), data, h.size - (size - off));
             rec = g_scratch;
         }
-        if (h.type == PERF_RECORD_SAMPLE && h.size <= MAX_RECORD) {
+        if (h.type == PERF_RECORD_SAMPLE) {
             struct sample_view s = {0};
             if (parse_sample(rec, h.size, &s) == 0) {
                 emit_sample(&s, fn, arg, st);

@@ -31,6 +31,13 @@ void ix_cpu_poll(void);
 /* End the profile. out (may be NULL to discard) receives it, initialized here. */
 void ix_cpu_stop(struct ix_profile *out);
 
+/* Called by the pthread_create wrapper in a new thread before its start
+ * routine, and as it exits: during a profile the thread arms (and releases)
+ * itself, so threads that live a few milliseconds are sampled too. Cheap
+ * (one atomic load) when no profile runs. */
+void ix_cpu_thread_begin(void *start_fn);
+void ix_cpu_thread_end(void);
+
 /* Totals since the library was loaded, for /metrics. */
 struct ix_cpu_totals {
     uint64_t profiles, samples, periods, drops, overruns, threads;

@@ -18,9 +18,23 @@ static pthread_key_t g_exit_key;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static int g_key_ok;
 
+/* Hooks a sampler sets to run in every new thread before its start routine
+ * and at its exit (the CPU profiler arms threads this way). */
+static void (*_Atomic g_begin_hook)(void *start_fn);
+static void (*_Atomic g_end_hook)(void);
+
+void ix_thread_set_hooks(void (*begin)(void *start_fn), void (*end)(void))
+{
+    atomic_store(&g_begin_hook, begin);
+    atomic_store(&g_end_hook, end);
+}
+
 static void on_thread_exit(void *v)
 {
     (void)v;
+    void (*end)(void) = atomic_load_explicit(&g_end_hook, memory_order_acquire);
+    if (end)
+        end(); /* a CPU profile accounts the thread's last CPU */
     atomic_fetch_add_explicit(&g_exited, 1, memory_order_relaxed);
 }
 
@@ -42,6 +56,9 @@ __attribute__((no_sanitize_thread)) static void *start_wrapper(void *p)
     free(p);
     if (g_key_ok)
         pthread_setspecific(g_exit_key, (void *)1);
+    void (*begin)(void *) = atomic_load_explicit(&g_begin_hook, memory_order_acquire);
+    if (begin)
+        begin((void *)s.fn); /* during a CPU profile: sampled from here on */
     return s.fn(s.arg);
 }
 

@@ -12,6 +12,9 @@
 
 #include "stack/stack_table.h"
 
+/* Run begin(start routine) in each new thread before its start routine and
+ * end() as it exits (NULL: none). Set once by a sampler (sampling/cpu). */
+void ix_thread_set_hooks(void (*begin)(void *start_fn), void (*end)(void));
 /* Counters since the process began (threads made through pthread_create). */
 void ix_thread_create_counters(uint64_t *created, uint64_t *exited, uint64_t *failed);
 /* The creation stacks, counted by threads created there. */
