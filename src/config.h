@@ -30,7 +30,12 @@ struct ix_config {
     int heap_unwind_dwarf; /* INTROSPECT_HEAP_UNWIND=dwarf (default fp: frame pointers first) */
     char *tls_cert; /* PEM contents (not paths); both NULL = plain HTTP */
     char *tls_key;
+    char *allowed_hosts; /* NULL = loopback names only */
 };
+
+/* Shortest token accepted on a non-loopback address (shorter on loopback:
+ * a warning at start). */
+#define IX_MIN_TOKEN_LEN 16
 
 /* Build from cfg (NULL = defaults) and the environment. On error returns a
  * negative code and writes a reason into why. */

@@ -323,7 +323,7 @@ static void *profiler(void *arg)
         struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((unsigned short)g_port)};
         sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
-            const char *req = "GET /debug/pprof/profile?seconds=5 HTTP/1.1\r\nHost: x\r\n\r\n";
+            const char *req = "GET /debug/pprof/profile?seconds=5 HTTP/1.1\r\nHost: localhost\r\n\r\n";
             ASSERT_GT(write(fd, req, strlen(req)), 0);
             sleep_ms(300);
         }
