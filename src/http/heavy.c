@@ -53,8 +53,13 @@ int ix_heavy_try_as(const char *kind, long expected_ms, const char *conflict_fmt
         pthread_mutex_unlock(&g_mu);
         return 0;
     }
-    long retry = i >= 0 && g_slots[i].busy ? retry_after_s(g_slots[i].until_ns) : 1;
     int conflict = i >= 0 && g_slots[i].busy;
+    /* 409: when this kind's operation should end; 429: the first to end. */
+    long long soonest = 0;
+    for (int k = 0; k < MAX_KINDS && g_slots[k].kind; k++)
+        if (g_slots[k].busy && (!soonest || g_slots[k].until_ns < soonest))
+            soonest = g_slots[k].until_ns;
+    long retry = conflict ? retry_after_s(g_slots[i].until_ns) : soonest ? retry_after_s(soonest) : 1;
     pthread_mutex_unlock(&g_mu);
     if (conflict && conflict_fmt) {
 #pragma GCC diagnostic push
