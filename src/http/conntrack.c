@@ -134,6 +134,31 @@ struct ix_conn *ix_conntrack_open(struct ix_conntrack *t, int fd, const struct s
     return c;
 }
 
+static void unlink_locked(struct ix_conntrack *t, struct ix_conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        t->head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    t->count--;
+}
+
+void ix_conntrack_drop_unclaimed(struct ix_conntrack *t, struct ix_conn *c)
+{
+    pthread_mutex_lock(&t->mu);
+    struct ix_conn *p = t->head;
+    while (p && p != c)
+        p = p->next;
+    int drop = p && !p->claimed;
+    if (drop)
+        unlink_locked(t, c);
+    pthread_mutex_unlock(&t->mu);
+    if (drop)
+        free(c);
+}
+
 void ix_conntrack_close(struct ix_conntrack *t, struct ix_conn *c)
 {
     if (!c)

@@ -62,6 +62,9 @@ void ix_conntrack_progress(struct ix_conntrack *t, struct ix_conn *c, size_t n);
 void ix_conntrack_handoff(struct ix_conntrack *t, struct ix_conn *c, int busy);
 /* libmicrohttpd started managing fd: the entry handed off for it, or NULL. */
 struct ix_conn *ix_conntrack_claim(struct ix_conntrack *t, int fd);
+/* A handoff failed (the engine closed the fd): unregister c unless the
+ * engine had claimed it (then its close notification does). */
+void ix_conntrack_drop_unclaimed(struct ix_conntrack *t, struct ix_conn *c);
 /* libmicrohttpd: the request head has arrived (busy) / the response is done. */
 void ix_conntrack_busy(struct ix_conntrack *t, struct ix_conn *c, int busy);
 /* Apply the deadline (the whole request within timeout_s of its start) and

@@ -50,6 +50,7 @@ struct ix_gate {
     /* Freed after each batch of events: a later event of the same batch may
      * still name a connection closed by an earlier one (an eviction). */
     struct gate_conn *dead;
+    int paused; /* the listener is out of the epoll set (no descriptors) */
     char *peek; /* one head's worth, reused */
 };
 
@@ -164,7 +165,7 @@ static void handoff(struct ix_gate *g, struct gate_conn *gc, int busy)
     ix_conntrack_handoff(g->cfg.conns, gc->tc, busy);
     struct ix_conn *tc = gc->tc;
     if (g->cfg.handoff(g->cfg.handoff_arg, gc->fd, (struct sockaddr *)&gc->addr, gc->alen))
-        ix_conntrack_close(g->cfg.conns, tc); /* the engine closed the fd */
+        ix_conntrack_drop_unclaimed(g->cfg.conns, tc); /* the engine closed the fd */
     gc->tc = NULL;
     gc->state = GC_DEAD;
     gc->dead_next = g->dead;
@@ -307,8 +308,15 @@ static void on_accept(struct ix_gate *g)
         struct sockaddr_storage ss;
         socklen_t sl = sizeof ss;
         int fd = accept4(g->cfg.listen_fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0)
-            return; /* EAGAIN, or out of descriptors: the next tick retries */
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                /* Out of descriptors: stop watching the listener (it would
+                 * stay readable and spin the loop); the next tick retries. */
+                if (!g->paused && epoll_ctl(g->ep, EPOLL_CTL_DEL, g->cfg.listen_fd, NULL) == 0)
+                    g->paused = 1;
+            }
+            return;
+        }
         struct gate_conn *gc = calloc(1, sizeof *gc);
         if (!gc) {
             close(fd);
@@ -377,7 +385,11 @@ static void *gate_main(void *arg)
         long long now = ix_mono_ns();
         if (now >= next_tick) {
             on_tick(g);
-            on_accept(g); /* descriptors may have come back */
+            if (g->paused) { /* descriptors may have come back */
+                struct epoll_event a = {.events = EPOLLIN, .data.ptr = &g->cfg.listen_fd};
+                if (epoll_ctl(g->ep, EPOLL_CTL_ADD, g->cfg.listen_fd, &a) == 0)
+                    g->paused = 0;
+            }
             next_tick = now + TICK_MS * 1000000LL;
         }
         bury(g);
