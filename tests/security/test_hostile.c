@@ -180,7 +180,7 @@ static void *trickle_main(void *arg)
 /* 64 connections from 127.0.0.1..4 (16 each: both caps full) trickle POST
  * bodies; a GET from 127.0.0.1 and one from 127.0.0.5 are served at once,
  * each evicting a trickler. */
-static void test_slow_bodies_do_not_lock_out(void)
+static void check_slow_bodies_do_not_lock_out(void)
 {
     struct trickle *t = calloc(1, sizeof *t);
     t->n = 64;
@@ -215,7 +215,7 @@ static void test_slow_bodies_do_not_lock_out(void)
 
 /* A body trickled below the minimum rate gets 408 and is closed, long
  * before the 30 s deadline (bounded by the 20 s watchdog). */
-static void test_slow_body_below_rate(void)
+static void check_slow_body_below_rate(void)
 {
     int fd = connect_from(6);
     const char *head = "POST /debug/pprof/symbol HTTP/1.1\r\nHost: localhost\r\nContent-Length: 60000\r\n\r\n";
@@ -236,7 +236,7 @@ static void test_slow_body_below_rate(void)
 
 /* With a token: 401, 404, 405 and 413 come from the head alone; the body is
  * never sent, yet the answer arrives, and the connection is closed. */
-static void test_answers_from_head(const char *tok)
+static void check_answers_from_head(const char *tok)
 {
     char req[512];
     struct reply *r = malloc(sizeof *r);
@@ -266,7 +266,7 @@ static void test_answers_from_head(const char *tok)
 
 /* ---- idle connections from one address ---- */
 
-static void test_idle_flood_same_address(void)
+static void check_idle_flood_same_address(void)
 {
     int idle[16];
     for (int i = 0; i < 16; i++)
@@ -313,7 +313,7 @@ static int host_status(const char *host)
     return s;
 }
 
-static void test_host_rebinding(void)
+static void check_host_rebinding(void)
 {
     ASSERT_EQ(host_status("evil.example"), 421);
     ASSERT_EQ(host_status("evil.example:6060"), 421);
@@ -333,7 +333,7 @@ static void test_host_rebinding(void)
 
 /* ---- token policy ---- */
 
-static void test_weak_token_at_start(void)
+static void check_weak_token_at_start(void)
 {
     introspect_config c;
     introspect_config_init(&c);
@@ -370,7 +370,7 @@ static void test_weak_token_at_start(void)
     ASSERT_STR_CONTAINS(buf, "warning: the token is 1 bytes");
 }
 
-static void test_wrong_tokens_throttled(const char *tok)
+static void check_wrong_tokens_throttled(const char *tok)
 {
     char good[128];
     snprintf(good, sizeof good, "Authorization: Bearer %s\r\n", tok);
@@ -398,7 +398,7 @@ static void test_wrong_tokens_throttled(const char *tok)
     free(r);
 }
 
-static void test_cookie_origin(const char *tok)
+static void check_cookie_origin(const char *tok)
 {
     char hex[128] = "", cookie[256], h[512];
     for (size_t i = 0; tok[i]; i++)
@@ -425,7 +425,7 @@ static void test_cookie_origin(const char *tok)
 
 /* ---- framing ---- */
 
-static void test_smuggling_shapes(const char *tok)
+static void check_smuggling_shapes(const char *tok)
 {
     char auth_nul[256];
     int an = snprintf(auth_nul, sizeof auth_nul,
@@ -482,7 +482,7 @@ static void test_smuggling_shapes(const char *tok)
 
 /* Ten pipelined GETs in one write: ten answers, or fewer with the last one
  * saying Connection: close (the client knows the rest were not served). */
-static void test_pipelining(const char *tok)
+static void check_pipelining(const char *tok)
 {
     char one[256], all[2600] = "";
     snprintf(one, sizeof one, "GET /debug/pprof/cmdline HTTP/1.1\r\nHost: localhost\r\n"
@@ -531,7 +531,7 @@ static void *heavy_main(void *arg)
     return NULL;
 }
 
-static void test_heavy_caps(void)
+static void check_heavy_caps(void)
 {
     struct heavy_req running[3] = {{"/debug/pprof/profile?seconds=8", 0, ""},
                                    {"/debug/pprof/allocs?seconds=8", 0, ""},
@@ -583,26 +583,97 @@ static void start(const char *token, const char *allowed)
     g_port = introspect_port();
 }
 
-int main(void)
+#define TOK "hostile-test-token-0123456789"
+
+TEST(weak_token_refused_off_loopback_warned_on_it) { check_weak_token_at_start(); }
+
+/* Defaults: 64 connections, 16 per address, 30 s. */
+TEST(slow_bodies_do_not_lock_out)
 {
-    const char *tok = "hostile-test-token-0123456789";
-    test_weak_token_at_start();
+    start(NULL, NULL);
+    check_slow_bodies_do_not_lock_out();
+    ASSERT_OK(introspect_stop());
+}
 
-    start(NULL, "myhost.internal"); /* defaults: 64 connections, 16 per address, 30 s */
-    test_slow_bodies_do_not_lock_out();
-    test_slow_body_below_rate();
-    test_idle_flood_same_address();
-    test_host_rebinding();
-    ASSERT_EQ(introspect_stop(), 0);
+TEST(slow_body_below_minimum_rate_gets_408)
+{
+    start(NULL, NULL);
+    check_slow_body_below_rate();
+    ASSERT_OK(introspect_stop());
+}
 
-    start(tok, NULL);
-    test_answers_from_head(tok);
-    test_smuggling_shapes(tok);
-    test_pipelining(tok);
-    test_cookie_origin(tok);
-    test_heavy_caps();
-    test_wrong_tokens_throttled(tok);
-    ASSERT_EQ(introspect_stop(), 0);
-    printf("ok\n");
-    return 0;
+TEST(idle_flood_does_not_lock_out_its_address)
+{
+    start(NULL, NULL);
+    check_idle_flood_same_address();
+    ASSERT_OK(introspect_stop());
+}
+
+TEST(foreign_host_gets_421)
+{
+    start(NULL, "myhost.internal");
+    check_host_rebinding();
+    ASSERT_OK(introspect_stop());
+}
+
+TEST(refusals_come_from_the_head_alone)
+{
+    start(TOK, NULL);
+    check_answers_from_head(TOK);
+    ASSERT_OK(introspect_stop());
+}
+
+TEST(smuggling_shapes_get_one_clean_answer_and_close)
+{
+    start(TOK, NULL);
+    check_smuggling_shapes(TOK);
+    ASSERT_OK(introspect_stop());
+}
+
+TEST(pipelined_gets_are_never_dropped_silently)
+{
+    start(TOK, NULL);
+    check_pipelining(TOK);
+    ASSERT_OK(introspect_stop());
+}
+
+TEST(login_cookie_needs_same_origin)
+{
+    start(TOK, NULL);
+    check_cookie_origin(TOK);
+    ASSERT_OK(introspect_stop());
+}
+
+TEST(fourth_heavy_kind_gets_429_and_same_kind_409)
+{
+    start(TOK, NULL);
+    check_heavy_caps();
+    ASSERT_OK(introspect_stop());
+}
+
+TEST(wrong_tokens_are_throttled_per_address)
+{
+    start(TOK, NULL);
+    check_wrong_tokens_throttled(TOK);
+    ASSERT_OK(introspect_stop());
+}
+
+static const struct ix_test tests[] = {
+    TEST_ENTRY(weak_token_refused_off_loopback_warned_on_it),
+    TEST_ENTRY(slow_bodies_do_not_lock_out),
+    TEST_ENTRY(slow_body_below_minimum_rate_gets_408),
+    TEST_ENTRY(idle_flood_does_not_lock_out_its_address),
+    TEST_ENTRY(foreign_host_gets_421),
+    TEST_ENTRY(refusals_come_from_the_head_alone),
+    TEST_ENTRY(smuggling_shapes_get_one_clean_answer_and_close),
+    TEST_ENTRY(pipelined_gets_are_never_dropped_silently),
+    TEST_ENTRY(login_cookie_needs_same_origin),
+    TEST_ENTRY(fourth_heavy_kind_gets_429_and_same_kind_409),
+    TEST_ENTRY(wrong_tokens_are_throttled_per_address),
+    TEST_LIST_END,
+};
+
+int main(int argc, char **argv)
+{
+    return ix_run_tests(argc, argv, tests);
 }
