@@ -140,7 +140,7 @@ static void fetch(int port, const char *path)
         return;
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
         char req[256], buf[4096];
-        int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: demo\r\nConnection: close\r\n\r\n", path);
+        int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", path);
         if (write(fd, req, (size_t)n) == n)
             while (read(fd, buf, sizeof buf) > 0)
                 ;

@@ -69,7 +69,9 @@ typedef struct introspect_config {
     unsigned max_profile_hz;       /* upper bound for ?hz= on CPU profiles; default 1000 */
     int cpu_signal;                /* signal of the signalled CPU engines; default SIGPROF */
     const char *cpu_engine;        /* "auto" (default), "perf", "perf-signal", "timer", "itimer" */
-    const char *token;             /* bearer token; NULL = none (loopback only) */
+    const char *token;             /* bearer token; NULL = none (loopback only). At least
+                                      16 bytes on a non-loopback address (start fails);
+                                      shorter on loopback: a warning on stderr */
     int64_t block_profile_rate;    /* block profile: sample waits of d ns with probability
                                       d/rate; 1 = every wait, 0 = off; default 10000 */
     int dump_signal;               /* signal for thread dumps; default SIGRTMIN+6 */
@@ -80,6 +82,9 @@ typedef struct introspect_config {
     unsigned memtrace_seconds;     /* print a memstats line to stderr every N s; 0 = off */
     const char *tls_cert_file;     /* PEM certificate (chain): serve HTTPS; NULL = plain HTTP */
     const char *tls_key_file;      /* PEM private key for tls_cert_file */
+    const char *allowed_hosts;     /* on a loopback address, Host names answered besides
+                                      loopback ones (comma-separated; "*" = any); default
+                                      NULL. Other names get 421 (DNS rebinding) */
 } introspect_config;
 
 /* ---- Starting and stopping ----

@@ -151,6 +151,8 @@ static int apply_env(introspect_config *c, char *why, size_t whylen)
         c->tls_cert_file = v;
     if ((v = getenv("INTROSPECT_TLS_KEY")) && *v)
         c->tls_key_file = v;
+    if ((v = getenv("INTROSPECT_ALLOWED_HOSTS")) && *v)
+        c->allowed_hosts = v;
     unsigned sig = (unsigned)c->cpu_signal;
     if ((rc = env_unsigned("INTROSPECT_MAX_CONNECTIONS", &c->max_connections, why, whylen)) ||
         (rc = env_unsigned("INTROSPECT_MAX_CONNECTIONS_PER_IP", &c->max_connections_per_ip, why,
@@ -285,6 +287,16 @@ int ix_config_load(struct ix_config *out, const introspect_config *cfg, char *wh
         snprintf(why, whylen, "address %s is not loopback: set a token (INTROSPECT_TOKEN)", c.addr);
         return INTROSPECT_ETOKEN;
     }
+    size_t tl = c.token ? strlen(c.token) : 0;
+    if (tl && tl < IX_MIN_TOKEN_LEN) {
+        if (!out->loopback) {
+            snprintf(why, whylen, "the token is %zu bytes: a non-loopback address needs at least "
+                     "%d (e.g. openssl rand -hex 32)", tl, IX_MIN_TOKEN_LEN);
+            return INTROSPECT_ETOKEN;
+        }
+        fprintf(stderr, "introspect: warning: the token is %zu bytes, shorter than %d: easy to "
+                "guess (e.g. openssl rand -hex 32)\n", tl, IX_MIN_TOKEN_LEN);
+    }
     out->max_connections = c.max_connections;
     out->max_connections_per_ip = c.max_connections_per_ip;
     out->connection_timeout_s = c.connection_timeout_s;
@@ -318,7 +330,8 @@ int ix_config_load(struct ix_config *out, const introspect_config *cfg, char *wh
     }
     out->allow_interrupt = v && strcmp(v, "1") == 0;
     if (dup_field(&out->addr, c.addr) || dup_field(&out->cpu_engine, c.cpu_engine ? c.cpu_engine : "auto") ||
-        dup_field(&out->token, c.token && *c.token ? c.token : NULL)) {
+        dup_field(&out->token, c.token && *c.token ? c.token : NULL) ||
+        dup_field(&out->allowed_hosts, c.allowed_hosts && *c.allowed_hosts ? c.allowed_hosts : NULL)) {
         ix_config_free(out);
         return INTROSPECT_ENOMEM;
     }
@@ -334,6 +347,8 @@ void ix_config_free(struct ix_config *c)
     free(c->cpu_engine);
     free(c->token);
     free(c->tls_cert);
+    free(c->allowed_hosts);
+    c->allowed_hosts = NULL;
     if (c->tls_key) /* a private key: do not leave it in freed memory */
         explicit_bzero(c->tls_key, strlen(c->tls_key));
     free(c->tls_key);

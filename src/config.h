@@ -31,7 +31,12 @@ struct ix_config {
     int allow_interrupt;   /* INTROSPECT_ALLOW_INTERRUPT=1: thread dumps accept ?interrupt=1 */
     char *tls_cert; /* PEM contents (not paths); both NULL = plain HTTP */
     char *tls_key;
+    char *allowed_hosts; /* NULL = loopback names only */
 };
+
+/* Shortest token accepted on a non-loopback address (shorter on loopback:
+ * a warning at start). */
+#define IX_MIN_TOKEN_LEN 16
 
 /* Build from cfg (NULL = defaults) and the environment. On error returns a
  * negative code and writes a reason into why. */

@@ -8,6 +8,7 @@
 #include "endpoints/endpoints.h"
 #include "endpoints/params.h"
 #include "endpoints/serve_profile.h"
+#include "http/heavy.h"
 #include "runtime.h"
 #include "sampling/cpu/profiler.h"
 
@@ -65,16 +66,24 @@ void ix_ep_profile(const struct ix_request *req, struct ix_response *resp)
     struct profile_query q;
     if (!cfg || parse_query(req, resp, &q))
         return;
+    /* The shared heavy slots: 409 with Go's text while another CPU profile
+     * runs, 429 when too many heavy operations run. */
+    if (ix_heavy_try_as("cpu-profile", q.seconds * 1000,
+                        "Could not enable CPU profiling: cpu profiling already in use "
+                        "(another profile ends in about %ld s)", resp))
+        return;
     struct ix_cpu_options o = {q.hz, q.seconds, cfg->cpu_engine, cfg->cpu_signal};
     char why[300] = "";
     int rc = ix_cpu_start(&o, why, sizeof why);
     if (rc) {
+        ix_heavy_done("cpu-profile");
         refuse(resp, rc, why);
         return;
     }
     enum ix_wait ended = capture(req, q.seconds);
     struct ix_profile prof;
     ix_cpu_stop(&prof);
+    ix_heavy_done("cpu-profile");
     if (ended != IX_WAIT_DONE)
         ix_respond_capture_ended(resp, ended);
     else

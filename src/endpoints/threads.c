@@ -16,6 +16,7 @@
 #include "util/json.h"
 #include "introspect.h"
 #include "registry/tasks.h"
+#include "http/heavy.h"
 #include "sampling/threads/blocked_walk.h"
 #include "sampling/threads/dump.h"
 #include "sampling/threads/profile.h"
@@ -291,8 +292,12 @@ void ix_ep_threads(const struct ix_request *req, struct ix_response *resp)
     const char *fmt = ix_param_format(req);
     int debug = ix_param_debug_level(req); /* validated by ix_profile_format_invalid */
     struct ix_thread_dump d;
+    /* A dump signals every thread: one of the shared heavy slots. */
+    if (ix_heavy_try("thread-dump", timeout_ms, resp))
+        return;
     int rc = ix_thread_dump_take(&d, (int)timeout_ms, interrupt ? 0 : IX_DUMP_SPARE_EINTR);
-    if (rc == INTROSPECT_EBUSY) {
+    ix_heavy_done("thread-dump"); /* the rest only formats the copy */
+    if (rc == INTROSPECT_EBUSY) { /* a dump taken outside HTTP (the dump signal) */
         ix_respond_error(resp, 409, "another thread dump is running; retry shortly");
         ix_response_header(resp, "Retry-After", "1");
         return;

@@ -1,78 +1,67 @@
 #include "http/conntrack.h"
 
-#include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include "host/threads.h"
 #include "util/clock.h"
 
-struct ix_conn {
-    int fd;
-    int busy;
-    int shut; /* already shut down: do not count it as a candidate again */
-    long long since_ns; /* when it started waiting for a request head */
-    struct ix_conn *prev, *next;
-};
-
 struct ix_conntrack {
     pthread_mutex_t mu;
-    pthread_cond_t cv;
     struct ix_conn *head;
-    unsigned count, max;
+    unsigned count, max, per_addr;
     long long timeout_ns;
     unsigned long evicted, expired;
-    int stop;
-    pthread_t reaper;
-    int reaper_started;
 };
+
+static int same_address(const struct sockaddr_storage *a, const struct sockaddr *b)
+{
+    if (a->ss_family != b->sa_family)
+        return 0;
+    if (b->sa_family == AF_INET)
+        return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+    if (b->sa_family == AF_INET6)
+        return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+                      &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
+    return 0;
+}
+
+static socklen_t addr_len(const struct sockaddr *a)
+{
+    return a->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
 
 static void shut_locked(struct ix_conn *c)
 {
     c->shut = 1;
-    shutdown(c->fd, SHUT_RDWR); /* the event loop sees EOF and closes it */
+    if (!c->gate_owned)
+        shutdown(c->fd, SHUT_RDWR); /* libmicrohttpd's loop sees EOF and closes it */
 }
 
-/* Wake every 250 ms and end request heads that are overdue. */
-static void *reaper_main(void *arg)
+/* Is a more stalled than b? An unfinished request beats an idle socket;
+ * then the one waiting longest. */
+static int more_stalled(const struct ix_conn *a, const struct ix_conn *b)
 {
-    struct ix_conntrack *t = arg;
-    pthread_mutex_lock(&t->mu);
-    while (!t->stop) {
-        struct timespec ts = ix_mono_deadline(250);
-        pthread_cond_timedwait(&t->cv, &t->mu, &ts);
-        long long now = ix_mono_ns();
-        for (struct ix_conn *c = t->head; c; c = c->next) {
-            if (!c->busy && !c->shut && now - c->since_ns > t->timeout_ns) {
-                shut_locked(c);
-                t->expired++;
-            }
-        }
-    }
-    pthread_mutex_unlock(&t->mu);
-    return NULL;
+    int sa = a->bytes > 0, sb = b->bytes > 0;
+    if (sa != sb)
+        return sa;
+    return a->since_ns < b->since_ns;
 }
 
-struct ix_conntrack *ix_conntrack_new(unsigned max_connections, unsigned head_timeout_s)
+struct ix_conntrack *ix_conntrack_new(unsigned max_connections, unsigned max_per_address,
+                                      unsigned timeout_s)
 {
     struct ix_conntrack *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
     pthread_mutex_init(&t->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&t->cv, &ca);
-    pthread_condattr_destroy(&ca);
     t->max = max_connections;
-    t->timeout_ns = (long long)head_timeout_s * 1000000000LL;
-    if (ix_module_thread_create(&t->reaper, 0, reaper_main, t, "introspect-reap")) {
-        ix_conntrack_free(t);
-        return NULL;
-    }
-    t->reaper_started = 1;
+    t->per_addr = max_per_address;
+    t->timeout_ns = (long long)timeout_s * 1000000000LL;
     return t;
 }
 
@@ -80,58 +69,95 @@ void ix_conntrack_free(struct ix_conntrack *t)
 {
     if (!t)
         return;
-    pthread_mutex_lock(&t->mu);
-    t->stop = 1;
-    pthread_cond_signal(&t->cv);
-    pthread_mutex_unlock(&t->mu);
-    if (t->reaper_started)
-        pthread_join(t->reaper, NULL);
     for (struct ix_conn *c = t->head, *n; c; c = n) {
         n = c->next;
         free(c);
     }
-    pthread_cond_destroy(&t->cv);
     pthread_mutex_destroy(&t->mu);
     free(t);
 }
 
-int ix_conntrack_admit(struct ix_conntrack *t)
+/* With the lock: make room under a cap. from != NULL restricts the count
+ * and the candidates to that address. 1 when there is room (perhaps after
+ * evicting), 0 when everything is busy. */
+static int make_room_locked(struct ix_conntrack *t, const struct sockaddr *from, unsigned cap,
+                            struct ix_conn **victim)
 {
-    pthread_mutex_lock(&t->mu);
     unsigned live = 0;
-    struct ix_conn *oldest = NULL;
+    struct ix_conn *best = NULL;
     for (struct ix_conn *c = t->head; c; c = c->next) {
-        if (c->shut)
-            continue; /* on its way out */
+        if (c->shut || (from && !same_address(&c->addr, from)))
+            continue;
         live++;
-        if (!c->busy && (!oldest || c->since_ns < oldest->since_ns))
-            oldest = c;
+        if (!c->busy && (!best || more_stalled(c, best)))
+            best = c;
     }
-    int ok = live < t->max;
-    if (!ok && oldest) {
-        shut_locked(oldest);
-        t->evicted++;
-        ok = 1;
-    }
-    pthread_mutex_unlock(&t->mu);
-    return ok;
+    if (live < cap)
+        return 1;
+    if (!best)
+        return 0;
+    shut_locked(best);
+    t->evicted++;
+    if (best->gate_owned)
+        *victim = best;
+    return 1;
 }
 
-struct ix_conn *ix_conntrack_open(struct ix_conntrack *t, int fd)
+struct ix_conn *ix_conntrack_open(struct ix_conntrack *t, int fd, const struct sockaddr *addr,
+                                  struct ix_conn **victim)
 {
+    *victim = NULL;
     struct ix_conn *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
     c->fd = fd;
+    c->gate_owned = 1;
     c->since_ns = ix_mono_ns();
+    memcpy(&c->addr, addr, addr_len(addr));
     pthread_mutex_lock(&t->mu);
-    c->next = t->head;
-    if (t->head)
-        t->head->prev = c;
-    t->head = c;
-    t->count++;
+    /* Per address first. An eviction there also frees a slot of the total
+     * (the victim no longer counts as live), so at most one victim. */
+    struct ix_conn *v = NULL;
+    int ok = make_room_locked(t, addr, t->per_addr, &v) && make_room_locked(t, NULL, t->max, &v);
+    if (ok) {
+        c->next = t->head;
+        if (t->head)
+            t->head->prev = c;
+        t->head = c;
+        t->count++;
+    }
     pthread_mutex_unlock(&t->mu);
+    *victim = v;
+    if (!ok) {
+        free(c);
+        return NULL;
+    }
     return c;
+}
+
+static void unlink_locked(struct ix_conntrack *t, struct ix_conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        t->head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    t->count--;
+}
+
+void ix_conntrack_drop_unclaimed(struct ix_conntrack *t, struct ix_conn *c)
+{
+    pthread_mutex_lock(&t->mu);
+    struct ix_conn *p = t->head;
+    while (p && p != c)
+        p = p->next;
+    int drop = p && !p->claimed;
+    if (drop)
+        unlink_locked(t, c);
+    pthread_mutex_unlock(&t->mu);
+    if (drop)
+        free(c);
 }
 
 void ix_conntrack_close(struct ix_conntrack *t, struct ix_conn *c)
@@ -150,6 +176,35 @@ void ix_conntrack_close(struct ix_conntrack *t, struct ix_conn *c)
     free(c);
 }
 
+void ix_conntrack_progress(struct ix_conntrack *t, struct ix_conn *c, size_t n)
+{
+    pthread_mutex_lock(&t->mu);
+    c->bytes = n;
+    pthread_mutex_unlock(&t->mu);
+}
+
+void ix_conntrack_handoff(struct ix_conntrack *t, struct ix_conn *c, int busy)
+{
+    pthread_mutex_lock(&t->mu);
+    c->gate_owned = 0;
+    c->busy = busy;
+    c->bytes = 0;
+    c->since_ns = ix_mono_ns();
+    pthread_mutex_unlock(&t->mu);
+}
+
+struct ix_conn *ix_conntrack_claim(struct ix_conntrack *t, int fd)
+{
+    pthread_mutex_lock(&t->mu);
+    struct ix_conn *c = t->head;
+    while (c && (c->fd != fd || c->gate_owned || c->claimed))
+        c = c->next;
+    if (c)
+        c->claimed = 1;
+    pthread_mutex_unlock(&t->mu);
+    return c;
+}
+
 void ix_conntrack_busy(struct ix_conntrack *t, struct ix_conn *c, int busy)
 {
     if (!c)
@@ -159,6 +214,44 @@ void ix_conntrack_busy(struct ix_conntrack *t, struct ix_conn *c, int busy)
     if (!busy)
         c->since_ns = ix_mono_ns();
     pthread_mutex_unlock(&t->mu);
+}
+
+size_t ix_conntrack_expire(struct ix_conntrack *t, struct ix_conn **out, size_t max)
+{
+    size_t n = 0;
+    long long now = ix_mono_ns();
+    pthread_mutex_lock(&t->mu);
+    for (struct ix_conn *c = t->head; c; c = c->next) {
+        if (c->busy || c->shut)
+            continue;
+        long long age = now - c->since_ns;
+        int overdue = age > t->timeout_ns;
+        /* Too slow: started, past the grace period, under the minimum rate. */
+        if (c->gate_owned && c->bytes > 0 && age > IX_MIN_RATE_GRACE_MS * 1000000LL &&
+            (double)c->bytes < (double)age / 1e9 * IX_MIN_RATE)
+            overdue = 1;
+        if (!overdue || (c->gate_owned && n == max))
+            continue;
+        shut_locked(c);
+        t->expired++;
+        if (c->gate_owned)
+            out[n++] = c;
+    }
+    pthread_mutex_unlock(&t->mu);
+    return n;
+}
+
+size_t ix_conntrack_take_gate_owned(struct ix_conntrack *t, struct ix_conn **out, size_t max)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&t->mu);
+    for (struct ix_conn *c = t->head; c && n < max; c = c->next)
+        if (c->gate_owned && !c->shut) {
+            c->shut = 1;
+            out[n++] = c;
+        }
+    pthread_mutex_unlock(&t->mu);
+    return n;
 }
 
 unsigned ix_conntrack_count(struct ix_conntrack *t)

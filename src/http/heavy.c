@@ -38,6 +38,12 @@ static long retry_after_s(long long until_ns)
 
 int ix_heavy_try(const char *kind, long expected_ms, struct ix_response *resp)
 {
+    return ix_heavy_try_as(kind, expected_ms, NULL, resp);
+}
+
+int ix_heavy_try_as(const char *kind, long expected_ms, const char *conflict_fmt,
+                    struct ix_response *resp)
+{
     pthread_mutex_lock(&g_mu);
     int i = slot_of(kind);
     if (i >= 0 && !g_slots[i].busy && g_total < IX_HEAVY_MAX_TOTAL) {
@@ -47,10 +53,20 @@ int ix_heavy_try(const char *kind, long expected_ms, struct ix_response *resp)
         pthread_mutex_unlock(&g_mu);
         return 0;
     }
-    long retry = i >= 0 && g_slots[i].busy ? retry_after_s(g_slots[i].until_ns) : 1;
     int conflict = i >= 0 && g_slots[i].busy;
+    /* 409: when this kind's operation should end; 429: the first to end. */
+    long long soonest = 0;
+    for (int k = 0; k < MAX_KINDS && g_slots[k].kind; k++)
+        if (g_slots[k].busy && (!soonest || g_slots[k].until_ns < soonest))
+            soonest = g_slots[k].until_ns;
+    long retry = conflict ? retry_after_s(g_slots[i].until_ns) : soonest ? retry_after_s(soonest) : 1;
     pthread_mutex_unlock(&g_mu);
-    if (conflict)
+    if (conflict && conflict_fmt) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+        ix_respond_error(resp, 409, conflict_fmt, retry);
+#pragma GCC diagnostic pop
+    } else if (conflict)
         ix_respond_error(resp, 409, "another %s is already running; retry in %ld s", kind, retry);
     else
         ix_respond_error(resp, 429, "too many heavy operations at once; retry in %ld s", retry);

@@ -28,6 +28,7 @@ struct ix_request {
     const char *body; /* POST body (bounded by the server) */
     size_t body_len;
     int client_is_loopback;
+    const char *client_addr; /* the client's address as text (no port) */
     /* Provided by the server. */
     const char *(*header_fn)(const struct ix_request *r, const char *name);
     int (*client_gone_fn)(const struct ix_request *r);

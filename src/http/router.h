@@ -31,7 +31,10 @@ struct ix_handler_guard {
 };
 void ix_router_set_guard(const struct ix_handler_guard *g);
 
-/* Route and answer one parsed request. */
+/* The checks a request head alone decides (Host, token, throttling, origin,
+ * route, method): 1 after writing the refusal into resp, 0 to go on. */
+int ix_route_check_head(const struct ix_request *req, struct ix_response *resp);
+/* Route and answer one parsed request (ix_route_check_head included). */
 void ix_route_request(const struct ix_request *req, struct ix_response *resp);
 
 #endif

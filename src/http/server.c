@@ -13,17 +13,24 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "http/router.h"
 #include "http/conntrack.h"
+#include "http/gate.h"
+#include "http/head.h"
+#include "http/router.h"
+#include "http/throttle.h"
 #include "http/workers.h"
 #include "host/fork.h"
 #include "host/threads.h"
 #include "http/heavy.h"
 
 #define IX_MAX_BODY (64 * 1024)
-/* URI + headers of one request, and the connection's buffers: libmicrohttpd
- * answers 414/431 beyond it, so a request can never grow memory unbounded. */
-#define IX_CONN_MEMORY (64 * 1024)
+/* URI + headers of one request, and the connection's buffers: the gate
+ * bounds the head (IX_HEAD_MAX_BYTES) and the body (IX_MAX_BODY) first;
+ * under TLS libmicrohttpd answers 414/431 beyond this. */
+#define IX_CONN_MEMORY (128 * 1024)
+/* The kernel holds a whole request (head and body) while the gate waits
+ * for it without reading: room for both. */
+#define IX_RCVBUF (256 * 1024)
 #define IX_WORKER_STACK (512 * 1024)
 
 struct ix_server {
@@ -33,6 +40,7 @@ struct ix_server {
     struct sockaddr_storage bound; /* the listener's address, port included */
     struct ix_workers *workers;
     struct ix_conntrack *conns;
+    struct ix_gate *gate;
     pthread_mutex_t mu; /* orders "suspend + submit" against stop */
     int closing;
 };
@@ -79,12 +87,11 @@ static struct ix_conn *tracked(struct MHD_Connection *c)
     return ci ? ci->socket_context : NULL;
 }
 
-static enum MHD_Result admit(void *cls, const struct sockaddr *addr, socklen_t len)
+/* The gate hands a connection over (http/gate.h). */
+static int take_connection(void *arg, int fd, const struct sockaddr *addr, socklen_t len)
 {
-    (void)addr;
-    (void)len;
-    struct ix_server *s = cls;
-    return ix_conntrack_admit(s->conns) ? MHD_YES : MHD_NO;
+    struct ix_server *s = arg;
+    return MHD_add_connection(s->daemon, fd, addr, len) == MHD_YES ? 0 : -1;
 }
 
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
@@ -95,7 +102,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-        *socket_ctx = ci ? ix_conntrack_open(s->conns, ci->connect_fd) : NULL;
+        *socket_ctx = ci ? ix_conntrack_claim(s->conns, ci->connect_fd) : NULL;
     } else {
         ix_conntrack_close(s->conns, *socket_ctx);
         *socket_ctx = NULL;
@@ -140,11 +147,13 @@ static int client_gone(const struct ix_request *r)
     return n == 0;
 }
 
-static int is_loopback(struct MHD_Connection *c)
+static int is_loopback(struct MHD_Connection *c, char *text, size_t tl)
 {
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    text[0] = '\0';
     if (!ci || !ci->client_addr)
         return 0;
+    ix_addr_text(ci->client_addr, text, tl);
     if (ci->client_addr->sa_family == AF_INET)
         return (ntohl(((const struct sockaddr_in *)ci->client_addr)->sin_addr.s_addr) >> 24) == 127;
     if (ci->client_addr->sa_family == AF_INET6)
@@ -175,6 +184,8 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct ix_respons
     MHD_add_response_header(r, "Content-Type", resp->content_type);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, "Cache-Control", "no-store");
+    /* Every connection carries one request, so every request passes the gate. */
+    MHD_add_response_header(r, "Connection", "close");
     for (int i = 0; i < resp->nheaders; i++)
         MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)resp->status, r);
@@ -192,7 +203,9 @@ static void run_handler(void *arg)
     req.conn = ctx->conn;
     req.header_fn = header_lookup;
     req.client_gone_fn = client_gone;
-    req.client_is_loopback = is_loopback(ctx->conn);
+    char addr[INET6_ADDRSTRLEN];
+    req.client_is_loopback = is_loopback(ctx->conn, addr, sizeof addr);
+    req.client_addr = addr;
     req.body = ctx->body.data ? ctx->body.data : "";
     req.body_len = ctx->body.len;
     const char *why = NULL;
@@ -230,6 +243,55 @@ static int dispatch(struct ix_server *s, struct conn_ctx *ctx, struct MHD_Connec
     return suspended;
 }
 
+static enum MHD_Result collect_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    struct ix_head *h = cls;
+    if (h->nfields == IX_HEAD_MAX_FIELDS)
+        return MHD_NO;
+    h->fields[h->nfields++] = (struct ix_head_field){key, value ? value : "", strlen(key),
+                                                     value ? strlen(value) : 0};
+    return MHD_YES;
+}
+
+/* The head's rules where libmicrohttpd parsed it (connections over TLS,
+ * which the gate cannot read; on plain HTTP the gate checked them all
+ * already): the field rules, the body limit and the router's head checks.
+ * Returns 1 when ctx->resp holds the answer. */
+static int check_head(struct conn_ctx *ctx, struct MHD_Connection *c, const char *version)
+{
+    struct ix_head h;
+    memset(&h, 0, sizeof h);
+    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_field, &h);
+    h.minor = version && strcmp(version, "HTTP/1.0") == 0 ? 0 : 1;
+    const char *why = NULL;
+    int rc = ix_head_check_fields(&h, &why);
+    if (rc) {
+        ix_respond_error(&ctx->resp, -rc, "%s", why);
+        return 1;
+    }
+    if (h.content_length == IX_HEAD_HUGE || h.content_length > IX_MAX_BODY) {
+        ix_respond_error(&ctx->resp, 413, "request body larger than %d bytes", IX_MAX_BODY);
+        return 1;
+    }
+    struct ix_request req;
+    memset(&req, 0, sizeof req);
+    req.method = ctx->method;
+    req.conn = c;
+    req.header_fn = header_lookup;
+    char addr[INET6_ADDRSTRLEN];
+    req.client_is_loopback = is_loopback(c, addr, sizeof addr);
+    req.client_addr = addr;
+    int answered = 1;
+    if (ix_request_parse_uri(&req, ctx->uri, &why))
+        ix_respond_error(&ctx->resp, 400, "%s", why);
+    else
+        answered = ix_route_check_head(&req, &ctx->resp);
+    ix_request_free(&req);
+    return answered;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_size, void **con_cls)
@@ -253,6 +315,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         }
         if (!ctx->seen++) {
             ix_conntrack_busy(((struct ix_server *)cls)->conns, tracked(c), 1);
+            ctx->method = method;
+            ctx->conn = c;
+            if (check_head(ctx, c, version)) { /* answered from the head alone */
+                ctx->state = ST_SENT;
+                return send_response(c, &ctx->resp);
+            }
             if (strcmp(method, "POST") == 0)
                 return MHD_YES; /* headers only so far: MHD calls again after the body */
         }
@@ -281,6 +349,8 @@ static int bind_listener(const struct ix_config *cfg, int *fd_out, int *port,
     }
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    int rcvbuf = IX_RCVBUF; /* inherited by accepted sockets */
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     if (cfg->sa.ss_family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
     if (bind(fd, (const struct sockaddr *)&cfg->sa, cfg->salen) || listen(fd, 128)) {
@@ -311,7 +381,9 @@ static void server_free(struct ix_server *s)
 
 static struct MHD_Daemon *start_daemon(struct ix_server *s, const struct ix_config *cfg)
 {
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
+    /* No listen socket: the gate accepts and hands connections over. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
     struct MHD_OptionItem tls[3] = {{MHD_OPTION_END, 0, NULL}};
     if (cfg->tls_cert) {
         flags |= MHD_USE_TLS;
@@ -319,14 +391,12 @@ static struct MHD_Daemon *start_daemon(struct ix_server *s, const struct ix_conf
         tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, cfg->tls_key};
         tls[2] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     }
-    /* libmicrohttpd's own limit only bounds connections being evicted: at
-     * that limit it would stop accepting and leave clients hanging. */
+    /* The caps are the gate's (http/conntrack.h); libmicrohttpd's own limit
+     * only bounds connections being evicted. */
     return MHD_start_daemon(
-        flags, 0, admit, s, on_request, s,
-        MHD_OPTION_LISTEN_SOCKET, s->listen_fd,
+        flags, 0, NULL, NULL, on_request, s,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections * 2 + 16,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections_per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)IX_CONN_MEMORY,
         MHD_OPTION_URI_LOG_CALLBACK, uri_logger, NULL,
@@ -348,7 +418,8 @@ int ix_server_start(const struct ix_config *cfg, struct ix_server **out, int *po
     pthread_mutex_init(&s->mu, NULL);
     /* Every connection may have one request in flight. */
     s->workers = ix_workers_new(cfg->max_connections, IX_WORKER_STACK);
-    s->conns = ix_conntrack_new(cfg->max_connections, cfg->connection_timeout_s);
+    s->conns = ix_conntrack_new(cfg->max_connections, cfg->max_connections_per_ip,
+                                cfg->connection_timeout_s);
     if (!s->workers || !s->conns) {
         server_free(s);
         return INTROSPECT_ENOMEM;
@@ -378,6 +449,24 @@ int ix_server_start(const struct ix_config *cfg, struct ix_server **out, int *po
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_EPOLL_FD);
     s->epoll_fd = di ? di->epoll_fd : -1;
+    ix_throttle_reset();
+    struct ix_gate_config gc = {
+        .listen_fd = s->listen_fd,
+        .tls = cfg->tls_cert != NULL,
+        .max_body = IX_MAX_BODY,
+        .max_linger = cfg->max_connections,
+        .conns = s->conns,
+        .handoff = take_connection,
+        .handoff_arg = s,
+    };
+    s->gate = ix_gate_start(&gc);
+    if (!s->gate) {
+        MHD_stop_daemon(s->daemon);
+        close(s->listen_fd);
+        server_free(s);
+        snprintf(why, whylen, "cannot start the accept thread");
+        return INTROSPECT_ESYS;
+    }
     *out = s;
     return 0;
 }
@@ -390,6 +479,7 @@ void ix_server_forked(struct ix_server *s)
     close(s->listen_fd);                  /* EBADF when already closed: harmless */
     if (s->epoll_fd >= 0)
         close(s->epoll_fd);
+    ix_gate_forked(s->gate);
     ix_heavy_forked();
 }
 
@@ -397,12 +487,14 @@ void ix_server_stop(struct ix_server *s)
 {
     if (!s)
         return;
+    ix_gate_stop(s->gate); /* no new connection from now on */
+    close(s->listen_fd);
     pthread_mutex_lock(&s->mu);
     s->closing = 1; /* no request is suspended from now on */
     pthread_mutex_unlock(&s->mu);
     /* Handlers see ix_stopping() and return; each resumes its connection,
      * and libmicrohttpd refuses to stop while one is still suspended. */
     ix_workers_drain(s->workers);
-    MHD_stop_daemon(s->daemon); /* joins its thread and closes the listening socket */
+    MHD_stop_daemon(s->daemon); /* joins its thread, closes its connections */
     server_free(s);
 }

@@ -18,6 +18,7 @@ struct ix_workers {
     struct job *head, *tail;
     unsigned nthreads, nidle, max;
     unsigned pending; /* queued + running */
+    unsigned queued;  /* waiting for a worker */
     int stop;
     size_t stack_size;
     pthread_t *tids;
@@ -36,6 +37,7 @@ static void *worker_main(void *arg)
         if (!w->head)
             break; /* stopping and nothing left */
         struct job *j = w->head;
+        w->queued--;
         w->head = j->next;
         if (!w->head)
             w->tail = NULL;
@@ -68,10 +70,13 @@ struct ix_workers *ix_workers_new(unsigned max_threads, size_t stack_size)
     return w;
 }
 
-/* Called with the lock held: add a thread when every worker is busy. */
+/* Called with the lock held: add a thread when the queued jobs outnumber
+ * the idle workers. (An idle worker that was signalled still counts as idle
+ * until it wakes, so "no idle worker" alone would leave a second job of a
+ * quick pair queued behind a long first one.) */
 static void grow_locked(struct ix_workers *w)
 {
-    if (w->nidle > 0 || w->nthreads >= w->max)
+    if (w->queued <= w->nidle || w->nthreads >= w->max)
         return;
     if (ix_module_thread_create(&w->tids[w->nthreads], w->stack_size, worker_main, w,
                                 "introspect-work") == 0)
@@ -98,10 +103,12 @@ int ix_workers_submit(struct ix_workers *w, ix_job_fn fn, void *arg)
         w->head = j;
     w->tail = j;
     w->pending++;
+    w->queued++;
     grow_locked(w);
     if (w->nthreads == 0) { /* no thread at all: nobody would ever run it */
         w->head = w->tail = NULL;
         w->pending--;
+        w->queued--;
         pthread_mutex_unlock(&w->mu);
         free(j);
         return -1;

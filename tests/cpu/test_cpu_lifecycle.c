@@ -54,7 +54,7 @@ static int short_profile(void)
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ASSERT_EQ(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
-    const char req[] = "GET /debug/pprof/profile?seconds=5&hz=1000 HTTP/1.1\r\nHost: x\r\n\r\n";
+    const char req[] = "GET /debug/pprof/profile?seconds=5&hz=1000 HTTP/1.1\r\nHost: localhost\r\n\r\n";
     ASSERT(write(fd, req, sizeof req - 1) == (ssize_t)(sizeof req - 1));
     struct pollfd p = {fd, POLLIN, 0};
     int answered = poll(&p, 1, 20);

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 update=0
 if [ "${1:-}" = --update-corpus ]; then update=1; shift; fi
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(uri symbol prom json pprof)
+[ ${#targets[@]} -gt 0 ] || targets=(uri symbol prom json pprof head)
 secs=${FUZZ_SECONDS:-30}
 command -v clang > /dev/null || { echo "fuzz: clang not installed"; exit 1; }
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DINTROSPECT_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
-/* Limits over real sockets: connection cap and per-IP cap refuse (close)
- * new connections instead of leaving them hanging, idle and slowly
+/* Limits over real sockets: at the connection cap and the per-IP cap new
+ * connections evict idle ones, or are refused with a 503 when every one is
+ * busy, instead of being left hanging; idle and slowly
  * dribbling (slowloris) connections are closed, oversized URIs, headers and
  * bodies get 414/431/413, and requests still work afterwards. Every read has
  * a receive timeout so a hang fails the test instead of blocking it. */
@@ -57,7 +58,7 @@ static int request_on(int fd, const char *req)
     return status;
 }
 
-static const char *GET_METRICS = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+static const char *GET_METRICS = "GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
 
 static int get_from(int src)
 {
@@ -96,14 +97,18 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-TEST(per_address_cap_closes_extra_connections)
+/* At the per-address cap, a new connection from that address evicts that
+ * address's longest-idle connection instead of being refused: idle sockets
+ * never lock out a real request from their own address. */
+TEST(per_address_cap_evicts_idle_connection)
 {
     start_limited();
     int idle[4];
     for (int i = 0; i < 4; i++)
         idle[i] = connect_from(2);
     sleep_ms(200); /* let the server accept them */
-    ASSERT_EQ(get_from(2), 0);   /* fifth from 127.0.0.2: closed, not hung */
+    ASSERT_EQ(get_from(2), 200); /* fifth from 127.0.0.2: served */
+    expect_closed(idle[0]);      /* the oldest idle one from 127.0.0.2 made room */
     ASSERT_EQ(get_from(3), 200); /* another address still gets in */
     for (int i = 0; i < 4; i++)
         close(idle[i]);
@@ -141,12 +146,13 @@ static int slow_var(introspect_json *j, void *arg)
 static void *busy_client(void *arg)
 {
     int *fdp = arg, fd = *fdp;
-    *fdp = request_on(fd, "GET /debug/vars HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    *fdp = request_on(fd, "GET /debug/vars HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     close(fd);
     return NULL;
 }
 
-/* When every connection is busy, a new one is refused (closed), not queued. */
+/* When every connection is busy, a new one is refused at once with a 503,
+ * not queued. */
 TEST(cap_refuses_when_all_busy)
 {
     start_limited();
@@ -159,7 +165,7 @@ TEST(cap_refuses_when_all_busy)
         ASSERT_EQ(pthread_create(&th[i], NULL, busy_client, &res[i]), 0);
     }
     sleep_ms(500); /* all eight are inside the slow handler now */
-    ASSERT_EQ(get_from(70), 0);
+    ASSERT_EQ(get_from(70), 503);
     for (int i = 0; i < 8; i++) {
         ASSERT_EQ(pthread_join(th[i], NULL), 0);
         ASSERT_EQ(res[i], 200);
@@ -175,7 +181,7 @@ TEST(idle_connections_time_out)
     expect_closed(fd);
     close(fd);
     fd = connect_from(31); /* keep-alive after one answered request */
-    const char *ka = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+    const char *ka = "GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n";
     ASSERT_GT(write(fd, ka, strlen(ka)), 0);
     expect_closed(fd); /* reads the answer, then EOF once idle too long */
     close(fd);
@@ -213,7 +219,7 @@ TEST(oversized_uri_headers_body_are_refused)
     memset(big, 'a', n + 200);
     char *req = malloc(n + 400);
 
-    snprintf(req, n + 400, "GET /metrics?x=%.*s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    snprintf(req, n + 400, "GET /metrics?x=%.*s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
              (int)n, big);
     int fd = connect_from(50);
     int s = request_on(fd, req);
@@ -221,7 +227,7 @@ TEST(oversized_uri_headers_body_are_refused)
     ASSERT(s == 414 || s == 431 || s == 0); /* answered or closed, never hung */
     ASSERT_NE(s, -1);
 
-    snprintf(req, n + 400, "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: %.*s\r\nConnection: close\r\n\r\n",
+    snprintf(req, n + 400, "GET /metrics HTTP/1.1\r\nHost: localhost\r\nX-Big: %.*s\r\nConnection: close\r\n\r\n",
              (int)n, big);
     fd = connect_from(50);
     s = request_on(fd, req);
@@ -241,7 +247,7 @@ TEST(oversized_uri_headers_body_are_refused)
 }
 
 static const struct ix_test tests[] = {
-    TEST_ENTRY(per_address_cap_closes_extra_connections),
+    TEST_ENTRY(per_address_cap_evicts_idle_connection),
     TEST_ENTRY(cap_evicts_longest_idle),
     TEST_ENTRY(cap_refuses_when_all_busy),
     TEST_ENTRY(idle_connections_time_out),

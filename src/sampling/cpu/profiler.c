@@ -135,10 +135,8 @@ static struct thr *find_thr(pid_t tid)
  * built from its tid, as in engine_timer.c). */
 static long long thread_cpu_ns(pid_t tid)
 {
-    struct timespec ts;
-    if (clock_gettime((clockid_t)(((unsigned)~tid << 3) | 6), &ts))
-        return 0;
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    long long ns = ix_clock_ns((clockid_t)(((unsigned)~tid << 3) | 6));
+    return ns < 0 ? 0 : ns;
 }
 
 /* Arm one thread. The perf engines take one descriptor per thread: past the
@@ -539,9 +537,7 @@ static void free_session(void)
 /* Process CPU minus the CPU of the threads alive now: what dead threads used. */
 static long long dead_cpu_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    long long d = (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    long long d = ix_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
     size_t n;
     if (list_threads(&n))
         return d;
