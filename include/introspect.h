@@ -80,6 +80,9 @@ typedef struct introspect_config {
     unsigned memtrace_seconds;     /* print a memstats line to stderr every N s; 0 = off */
     const char *tls_cert_file;     /* PEM certificate (chain): serve HTTPS; NULL = plain HTTP */
     const char *tls_key_file;      /* PEM private key for tls_cert_file */
+    unsigned history_interval_s;   /* leak sentinel: a snapshot every N s; default 10; 0 = off */
+    unsigned long history_budget;  /* bytes the snapshot history may use; default 4 MiB; 0 = off */
+    int leak_report;               /* 1: a stderr line when a new leak suspect appears; default 0 */
 } introspect_config;
 
 /* ---- Starting and stopping ----

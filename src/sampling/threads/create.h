@@ -12,9 +12,13 @@
 
 #include "stack/stack_table.h"
 
+#define IX_THREAD_CREATE_STACKS 1024
+
 /* Counters since the process began (threads made through pthread_create). */
 void ix_thread_create_counters(uint64_t *created, uint64_t *exited, uint64_t *failed);
 /* The creation stacks, counted by threads created there. */
 struct ix_stack_table *ix_thread_create_stacks(void);
+/* Threads created at stack id that have exited: live there = its count - this. */
+uint64_t ix_thread_create_exited_at(int id);
 
 #endif
