@@ -1,7 +1,6 @@
 /* After each snapshot (on the history's module thread): judge the default
  * window, keep the summary /metrics reads, and with INTROSPECT_LEAK_REPORT=1
- * print one line on stderr for each suspect that was not one at the
- * previous judgement. */
+ * print one line on stderr the first time a series becomes a suspect. */
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,7 +11,9 @@
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ix_leak_summary g_summary;
-static struct ix_u64map g_known; /* suspects at the last judgement */
+/* Every series ever judged a suspect: a suspect near the threshold that
+ * comes and goes is reported once. */
+static struct ix_u64map g_known;
 static int g_report;
 
 void ix_leaks_configure(int report_to_stderr) { g_report = report_to_stderr; }
@@ -95,17 +96,14 @@ void ix_leaks_after_snapshot(void)
             sum.top[s->kind][sum.count[s->kind]] = s->growth_per_hour;
         sum.count[s->kind]++;
     }
-    struct ix_u64map now = {0};
     pthread_mutex_lock(&g_lock);
     g_summary = sum;
     for (int i = 0; i < r.nsuspects; i++) {
-        int added;
-        ix_u64map_put(&now, r.suspects[i].key, &added);
-        if (g_report && !ix_u64map_get(&g_known, r.suspects[i].key))
+        int added = 0;
+        ix_u64map_put(&g_known, r.suspects[i].key, &added);
+        if (g_report && added)
             report_new(&r, &r.suspects[i]);
     }
-    ix_u64map_free(&g_known);
-    g_known = now;
     pthread_mutex_unlock(&g_lock);
     ix_leak_report_free(&r);
 }

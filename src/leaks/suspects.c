@@ -94,7 +94,8 @@ static int find_candidates(const struct ix_store *st, size_t w0, struct cand **o
             struct ix_trend_params prm;
             ix_trend_params_default(&prm, kind == IX_SERIES_HEAP);
             double g = end - minc[id];
-            keep = g >= prm.min_growth && g >= prm.z * sqrt(minc[id] + end) &&
+            /* looser than the judgement, which uses means of the ends */
+            keep = g >= 0.75 * prm.min_growth && g >= 0.75 * prm.z * sqrt(minc[id] + end) &&
                    (int)nw - minidx[id] >= prm.min_points;
         }
         if (keep)

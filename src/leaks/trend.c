@@ -8,10 +8,11 @@
 
 void ix_trend_params_default(struct ix_trend_params *p, int sampled)
 {
-    p->min_points = 6;
+    p->min_points = 12;
     p->min_growth = sampled ? 8 : 5;
     p->z = 4;
     p->mk_z = 3;
+    p->min_tau = 0.5;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -91,14 +92,22 @@ void ix_trend_analyze(const struct ix_trend_point *p, int n, const struct ix_tre
         if (p[i].count <= p[onset].count)
             onset = i;
     out->onset = onset;
-    double c0 = p[onset].count, c1 = p[n - 1].count;
+    /* Both ends as the mean of a tenth of the segment: the onset is the
+     * minimum, chosen among many points, so a single point would favour
+     * growth (noise picked as signal). */
+    int m = (n - onset) / 10 > 1 ? (n - onset) / 10 : 1;
+    double c0 = 0, c1 = 0;
+    for (int i = 0; i < m; i++) {
+        c0 += p[onset + i].count / m;
+        c1 += p[n - 1 - i].count / m;
+    }
     out->growth = c1 - c0;
     out->poisson_z = c0 + c1 > 0 ? out->growth / sqrt(c0 + c1) : 0;
     int idx[MAX_PAIRS_POINTS];
-    int m = thin(onset, n, idx);
-    if (m >= 2) {
-        mann_kendall(p, idx, m, &out->mk_z, &out->tau);
-        out->slope_per_s = theil_sen(p, idx, m);
+    int k = thin(onset, n, idx);
+    if (k >= 2) {
+        mann_kendall(p, idx, k, &out->mk_z, &out->tau);
+        out->slope_per_s = theil_sen(p, idx, k);
     }
     if (n - onset < prm->min_points) {
         out->why_not = "growth segment too short";
@@ -112,7 +121,7 @@ void ix_trend_analyze(const struct ix_trend_point *p, int n, const struct ix_tre
         out->why_not = "growth within sampling noise";
         return;
     }
-    if (out->mk_z < prm->mk_z) {
+    if (out->mk_z < prm->mk_z || out->tau < prm->min_tau) {
         out->why_not = "not monotone";
         return;
     }
@@ -123,7 +132,7 @@ void ix_trend_analyze(const struct ix_trend_point *p, int n, const struct ix_tre
         r0--;
     if (r0 > n - 4)
         r0 = n - 4 > onset ? n - 4 : onset;
-    out->recent_growth = c1 - p[r0].count;
+    out->recent_growth = p[n - 1].count - p[r0].count;
     out->recent_expected =
         te > ts ? out->growth * (double)(te - p[r0].t_ns) / (double)(te - ts) : 0;
     double e = out->recent_expected;

@@ -11,12 +11,15 @@
  *
  * A suspect must pass every test, in the segment from where growth began
  * (the last time the series was at its minimum in the window) to now:
+ *  0. the segment has at least 12 snapshots (2 minutes at 10 s);
  *  1. enough growth: G = c_end - c_onset >= min_growth samples (a stack seen
  *     in 3 samples is not a trend) and G >= z * sqrt(c_onset + c_end), the
- *     Poisson noise of both ends (z = 4);
+ *     Poisson noise of both ends (z = 4); each end is the mean of a tenth
+ *     of the segment, since the onset, a minimum, is biased low;
  *  2. monotone: Mann-Kendall's S over the segment (at most 128 points,
  *     evenly thinned), normalised without the ties correction (which only
- *     makes it more conservative), Z >= 3;
+ *     makes it more conservative), Z >= 3, and Kendall's tau >= 0.5 (a
+ *     steady series, not a random walk that happens to end high);
  *  3. still growing: over the last quarter of the segment the series grew at
  *     least half what the segment's rate predicts, less two Poisson
  *     deviations of that prediction. A cache that filled up and stays flat
@@ -40,6 +43,7 @@ struct ix_trend_params {
     double min_growth; /* in counts; 8 for sampled heap, 5 for exact counts */
     double z;          /* Poisson z of the growth; 4 */
     double mk_z;       /* Mann-Kendall z; 3 */
+    double min_tau;    /* Kendall's tau (steadiness); 0.5 */
 };
 
 struct ix_trend {
