@@ -72,8 +72,37 @@ __attribute__((noinline)) void *session_create(size_t n)
     return p;
 }
 
+/* 2^k distinct stacks of depth k: each level calls one of two functions
+ * by a bit of the path. */
+__attribute__((noinline)) void *path_b(unsigned bits, int k, size_t n);
+__attribute__((noinline)) void *path_a(unsigned bits, int k, size_t n)
+{
+    void *p = k == 0 ? malloc(n) : (bits & 1 ? path_a : path_b)(bits >> 1, k - 1, n);
+    g_sink += (uintptr_t)p & 1; /* not a tail call */
+    return p;
+}
+
+__attribute__((noinline)) void *path_b(unsigned bits, int k, size_t n)
+{
+    void *p = k == 0 ? malloc(n) : (bits & 1 ? path_a : path_b)(bits >> 1, k - 1, n);
+    g_sink += (uintptr_t)p & 2;
+    return p;
+}
+
+static void *varied_stack_alloc(unsigned stacks, size_t n)
+{
+    int k = 0;
+    while ((1u << k) < stacks)
+        k++;
+    return path_a((unsigned)(rnd() % stacks), k, n);
+}
+
 __attribute__((noinline)) static void handle_request(void)
 {
+    if (g_c.stacks) {
+        void *p = varied_stack_alloc(g_c.stacks, 64 + rnd() % 4033);
+        free(p);
+    }
     void *tmp[64];
     unsigned n = g_c.churn_allocs < 64 ? g_c.churn_allocs : 64;
     for (unsigned i = 0; i < n; i++) {
@@ -145,6 +174,8 @@ void lw_interval(void)
 {
     for (unsigned r = 0; r < g_c.requests; r++)
         handle_request();
+    for (unsigned i = 0; i < g_c.extra_leaks; i++)
+        push(&g_leaked, &g_nleaked, &g_capleaked, leak_request_buffer(1024));
     for (unsigned i = 0; i < g_c.cache_fill && g_ncache < g_c.cache_cap; i++)
         g_cache[g_ncache++] = cache_insert(512 + rnd() % 1537);
     for (unsigned i = 0; i < g_c.session_replace && g_c.sessions; i++) {

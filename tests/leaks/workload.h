@@ -22,6 +22,9 @@ struct lw_config {
     unsigned leak_fds;     /* eventfds leaked per interval */
     unsigned churn_threads; /* threads created and joined per interval */
     unsigned churn_fds;    /* pipes opened and closed per interval */
+    unsigned extra_leaks;  /* leak_request_buffer(1 KiB) calls per interval besides requests */
+    unsigned stacks;       /* transient allocations per request from this many distinct
+                            * stacks (recursion depths); 0 = none */
 };
 
 void lw_init(const struct lw_config *c, unsigned seed);
