@@ -36,3 +36,21 @@ export function parseLeaks(json) {
 export function baseUrl(t) {
   return '/debug/pprof/heap?base=' + Math.round(t) + '&format=json';
 }
+
+/* The heap at a retained snapshot T, from the heap now and the delta
+ * now - T (?base=T): the current stacks plus the delta's, negated, so the
+ * call tree sums to the heap as it was at T. Both are parsed profiles
+ * (profile_model.js); names are re-interned into one table. */
+export function profileAt(cur, delta) {
+  const names = [], ids = new Map();
+  const intern = (s) => {
+    let id = ids.get(s);
+    if (id === undefined) { id = names.length; names.push(s); ids.set(s, id); }
+    return id;
+  };
+  const stacks = [];
+  for (const [p, sign] of [[cur, 1], [delta, -1]])
+    for (const s of p.stacks)
+      stacks.push({ frames: s.frames.map((f) => intern(p.names[f])), values: s.values.map((v) => sign * (Number(v) || 0)), labels: {} });
+  return { ...cur, names, stacks, comments: [] };
+}

@@ -104,9 +104,29 @@ static void expect_400(int port, const char *target, const char *why)
     http_reply_free(&r);
 }
 
+/* IX_LEAKS_FIXTURES=dir: save what the UI's tests draw (tests/ui/fixtures). */
+static void save_fixture(int port, const char *target, const char *file)
+{
+    const char *dir = getenv("IX_LEAKS_FIXTURES");
+    if (!dir)
+        return;
+    struct http_reply r;
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    get_ok(port, target, &r);
+    FILE *f = fopen(path, "w");
+    ASSERT(f);
+    fwrite(r.body, 1, r.body_len, f);
+    fclose(f);
+    http_reply_free(&r);
+}
+
 static void check_http(int port)
 {
     struct http_reply r;
+    save_fixture(port, "/debug/pprof/leaks?format=json&window=30m", "leaks.json");
+    save_fixture(port, "/debug/pprof/heap?format=json", "leaks_heap_now.json");
+    save_fixture(port, "/debug/pprof/heap?base=-5m&format=json", "leaks_heap_delta.json");
     /* text: the leak is #1 with its stack */
     char *t = get_ok(port, "/debug/pprof/leaks", &r);
     ASSERT_STR_CONTAINS(t, "#1 heap");
