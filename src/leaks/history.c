@@ -310,9 +310,9 @@ int ix_history_snapshot_now(void)
     if (commit(&ix_hstore, &g, now))
         rc = -1;
     g_taken++;
+    g_last_us = (double)(ix_mono_ns() - t0) / 1e3;
     pthread_mutex_unlock(&ix_hstore.lock);
     free(g.it);
-    g_last_us = (double)(ix_mono_ns() - t0) / 1e3;
     ix_leaks_after_snapshot();
     pthread_mutex_unlock(&g_snap_lock);
     ix_heap_exclude_end();
