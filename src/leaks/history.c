@@ -28,7 +28,7 @@ struct ix_store ix_hstore = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static pthread_t g_thread;
 static int g_thread_running;
-static atomic_int g_enabled;
+static atomic_int g_enabled, g_quit;
 static size_t g_budget;
 static int64_t (*_Atomic g_clock)(void);
 static uint64_t g_taken, g_dropped;
@@ -346,12 +346,25 @@ void ix_history_set_clock(int64_t (*now_ns)(void)) { atomic_store(&g_clock, now_
 
 /* ---- the module thread ---- */
 
+/* Sleep one interval in 50 ms steps; 0 when it passed, 1 when told to quit
+ * (its own flag: a start that fails after the modules started stops them
+ * without the module-wide stopping flag). */
+static int wait_interval(void)
+{
+    struct timespec step = {0, 50 * 1000000L};
+    for (int64_t left = ix_hstore.interval_ns; left > 0; left -= step.tv_nsec) {
+        if (atomic_load(&g_quit))
+            return 1;
+        nanosleep(&step, NULL);
+    }
+    return atomic_load(&g_quit);
+}
+
 static void *history_main(void *arg)
 {
     (void)arg;
     ix_heap_exclude_begin(); /* the module's own allocations stay out of heap profiles */
-    long ms = (long)(ix_hstore.interval_ns / 1000000);
-    while (ix_wait_ms(NULL, ms) == 0)
+    while (wait_interval() == 0)
         if (!atomic_load(&g_clock)) /* a test's clock: the test takes the snapshots */
             ix_history_snapshot_now();
     ix_heap_exclude_end();
@@ -368,6 +381,7 @@ int ix_history_start(const struct ix_config *cfg, char *why, size_t whylen)
     pthread_mutex_unlock(&ix_hstore.lock);
     ix_leaks_configure(cfg->leak_report);
     atomic_store(&g_enabled, 1);
+    atomic_store(&g_quit, 0);
     /* The thread inherits the creator's mask: block everything around the create. */
     sigset_t all, old;
     sigfillset(&all);
@@ -386,6 +400,7 @@ int ix_history_start(const struct ix_config *cfg, char *why, size_t whylen)
 
 void ix_history_stop(void)
 {
+    atomic_store(&g_quit, 1);
     if (g_thread_running)
         pthread_join(g_thread, NULL);
     g_thread_running = 0;
