@@ -8,7 +8,7 @@
 
 void ix_trend_params_default(struct ix_trend_params *p, int sampled)
 {
-    p->min_points = 12;
+    p->min_points = 24;
     p->min_growth = sampled ? 8 : 5;
     p->z = 4;
     p->mk_z = 3;

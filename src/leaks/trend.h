@@ -11,7 +11,9 @@
  *
  * A suspect must pass every test, in the segment from where growth began
  * (the last time the series was at its minimum in the window) to now:
- *  0. the segment has at least 12 snapshots (2 minutes at 10 s);
+ *  0. the segment has at least 24 snapshots (4 minutes at 10 s): a working
+ *     set replaced at random wanders for a few intervals at a time (its
+ *     samples persist), and such an excursion can look like a short climb;
  *  1. enough growth: G = c_end - c_onset >= min_growth samples (a stack seen
  *     in 3 samples is not a trend) and G >= z * sqrt(c_onset + c_end), the
  *     Poisson noise of both ends (z = 4); each end is the mean of a tenth
@@ -39,7 +41,7 @@ struct ix_trend_point {
 };
 
 struct ix_trend_params {
-    int min_points;    /* points in the growth segment; default 6 */
+    int min_points;    /* points in the growth segment; default 24 */
     double min_growth; /* in counts; 8 for sampled heap, 5 for exact counts */
     double z;          /* Poisson z of the growth; 4 */
     double mk_z;       /* Mann-Kendall z; 3 */
