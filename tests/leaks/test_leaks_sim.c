@@ -375,35 +375,48 @@ static void scenario_steady(void)
     ASSERT_EQ(positives, 0);
 }
 
-/* Arguments (for a quicker run by hand): heap, threads, steady; none = all. */
-static int want(int argc, char **argv, const char *name)
-{
-    if (argc < 2)
-        return 1;
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], name))
-            return 1;
-    return 0;
-}
-
-int main(int argc, char **argv)
+/* The module on an ephemeral port with the default configuration (heap
+ * rate 512 KiB, a snapshot every 10 s) and the test's clock, set before the
+ * thread's first snapshot (10 real seconds away; with a test clock the
+ * thread takes none). */
+static int start_module(void)
 {
     skip_if_sanitized();
     introspect_config cfg;
     introspect_config_init(&cfg);
     cfg.addr = "127.0.0.1:0";
-    ASSERT_EQ(cfg.heap_rate, 524288); /* the default rate */
+    ASSERT_EQ(cfg.heap_rate, 524288);
     ASSERT_EQ(cfg.history_interval_s, 10);
-    ix_history_set_clock(fake_clock); /* before the thread's first snapshot (10 s away) */
+    ix_history_set_clock(fake_clock);
     ASSERT_EQ(introspect_start(&cfg), 0);
-    int port = introspect_port();
-    if (want(argc, argv, "heap"))
-        scenario_heap(port);
-    if (want(argc, argv, "threads"))
-        scenario_threads_fds(port);
-    if (want(argc, argv, "steady"))
-        scenario_steady();
-    ASSERT_EQ(introspect_stop(), 0);
-    printf("ok\n");
-    return 0;
+    return introspect_port();
 }
+
+TEST(heap_leak_ranked_first_within_10_minutes)
+{
+    scenario_heap(start_module());
+    ASSERT_EQ(introspect_stop(), 0);
+}
+
+TEST(thread_and_descriptor_leaks_reported)
+{
+    scenario_threads_fds(start_module());
+    ASSERT_EQ(introspect_stop(), 0);
+}
+
+TEST(steady_workloads_have_no_suspect)
+{
+    alarm(1100); /* 20 simulated hours: ~20 s of CPU, minutes on a loaded machine */
+    start_module();
+    scenario_steady();
+    ASSERT_EQ(introspect_stop(), 0);
+}
+
+static const struct ix_test tests[] = {
+    TEST_ENTRY(heap_leak_ranked_first_within_10_minutes),
+    TEST_ENTRY(thread_and_descriptor_leaks_reported),
+    TEST_ENTRY(steady_workloads_have_no_suspect),
+    TEST_LIST_END,
+};
+
+int main(int argc, char **argv) { return ix_run_tests(argc, argv, tests); }
