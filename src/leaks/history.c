@@ -93,8 +93,8 @@ static void gather(struct gather *g)
         uintptr_t pcs[1];
         ix_stack_get(st, (int)id, pcs, 1, &created);
         uint64_t exited = ix_thread_create_exited_at((int)id);
-        add_item(g, IX_SERIES_THREADS, id, NULL, 0, created > exited ? created - exited : 0, 0, 0,
-                 0);
+        add_item(g, IX_SERIES_THREADS, id, NULL, 0, created > exited ? created - exited : 0, created,
+                 exited, 0);
     }
     struct ix_task_summary ts;
     if (ix_task_summary_load(&ts) == 0)

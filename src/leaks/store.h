@@ -11,7 +11,7 @@
 
 enum ix_series_kind {
     IX_SERIES_HEAP,    /* key: the sampler bucket's pcs pointer; v = allocs, alloc_bytes, frees, free_bytes */
-    IX_SERIES_THREADS, /* key: creating stack id; v[0] = live threads */
+    IX_SERIES_THREADS, /* key: creating stack id; v = live, created, exited */
     IX_SERIES_TASKS,   /* key: task kind; v[0] = live tasks */
     IX_SERIES_FDS,     /* key: descriptor type (leaks/fdtypes.h); v[0] = open */
     IX_SERIES_PROCESS, /* key: enum ix_process_series; v[0] = the figure */

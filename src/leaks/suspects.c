@@ -94,9 +94,8 @@ static int find_candidates(const struct ix_store *st, size_t w0, struct cand **o
             struct ix_trend_params prm;
             ix_trend_params_default(&prm, kind == IX_SERIES_HEAP);
             double g = end - minc[id];
-            /* looser than the judgement, which uses means of the ends */
-            keep = g >= 0.75 * prm.min_growth && g >= 0.75 * prm.z * sqrt(minc[id] + end) &&
-                   (int)nw - minidx[id] >= prm.min_points;
+            /* looser than the judgement (means of the ends, noise from events) */
+            keep = g >= 0.75 * prm.min_growth && (int)nw - minidx[id] >= prm.min_points;
         }
         if (keep)
             c[n++] = (struct cand){(uint32_t)id, (uint8_t)kind, st->series[id].key,
@@ -154,6 +153,9 @@ static int judge(const struct cand *c, const int64_t *t, int nw, int64_t rate,
     for (int j = 0; j < nw; j++) {
         pts[j].t_ns = t[j];
         pts[j].count = ix_hvals_count(c->kind, &c->pts[j]);
+        pts[j].events = heap ? (double)(c->pts[j].v[0] + c->pts[j].v[2])
+                        : c->kind == IX_SERIES_THREADS ? (double)(c->pts[j].v[1] + c->pts[j].v[2])
+                                                       : -1;
         double objs;
         if (heap)
             heap_estimate(&c->pts[j], rate, &objs, &pts[j].value);
@@ -214,7 +216,7 @@ static void judge_process(const struct cand *c, const int64_t *t, int nw,
                           struct ix_trend_point *pts, struct ix_leak_process *p)
 {
     for (int j = 0; j < nw; j++)
-        pts[j] = (struct ix_trend_point){t[j], (double)c->pts[j].v[0], (double)c->pts[j].v[0]};
+        pts[j] = (struct ix_trend_point){t[j], (double)c->pts[j].v[0], (double)c->pts[j].v[0], -1};
     struct ix_trend_params prm;
     ix_trend_params_default(&prm, 0);
     struct ix_trend tr;

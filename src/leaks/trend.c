@@ -102,7 +102,9 @@ void ix_trend_analyze(const struct ix_trend_point *p, int n, const struct ix_tre
         c1 += p[n - 1 - i].count / m;
     }
     out->growth = c1 - c0;
-    out->poisson_z = c0 + c1 > 0 ? out->growth / sqrt(c0 + c1) : 0;
+    double e = p[onset].events >= 0 && p[n - 1].events >= 0 ? p[n - 1].events - p[onset].events
+                                                            : c0 + c1;
+    out->poisson_z = e > 0 ? out->growth / sqrt(e) : 0;
     int idx[MAX_PAIRS_POINTS];
     int k = thin(onset, n, idx);
     if (k >= 2) {
@@ -135,8 +137,8 @@ void ix_trend_analyze(const struct ix_trend_point *p, int n, const struct ix_tre
     out->recent_growth = p[n - 1].count - p[r0].count;
     out->recent_expected =
         te > ts ? out->growth * (double)(te - p[r0].t_ns) / (double)(te - ts) : 0;
-    double e = out->recent_expected;
-    if (out->recent_growth < e / 2 - 2 * sqrt(e)) {
+    double x = out->recent_expected;
+    if (out->recent_growth < x / 2 - 2 * sqrt(x)) {
         out->why_not = "stopped growing";
         return;
     }

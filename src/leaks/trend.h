@@ -15,9 +15,14 @@
  *     set replaced at random wanders for a few intervals at a time (its
  *     samples persist), and such an excursion can look like a short climb;
  *  1. enough growth: G = c_end - c_onset >= min_growth samples (a stack seen
- *     in 3 samples is not a trend) and G >= z * sqrt(c_onset + c_end), the
- *     Poisson noise of both ends (z = 4); each end is the mean of a tenth
- *     of the segment, since the onset, a minimum, is biased low;
+ *     in 3 samples is not a trend) and G >= z * sqrt(E) (z = 4), where E is
+ *     the number of events that moved the count in the segment (sampled
+ *     allocations plus sampled frees: their difference is what G measures,
+ *     and each is a Poisson count, so G's noise is sqrt(E)). Objects that
+ *     stay live add no noise, so an old leak is judged by its growth, not by
+ *     what it had already leaked. When events are not known (tasks,
+ *     descriptors), E = c_onset + c_end. Each end is the mean of a tenth of
+ *     the segment, since the onset, a minimum, is biased low;
  *  2. monotone: Mann-Kendall's S over the segment (at most 128 points,
  *     evenly thinned), normalised without the ties correction (which only
  *     makes it more conservative), Z >= 3, and Kendall's tau >= 0.5 (a
@@ -38,6 +43,8 @@ struct ix_trend_point {
     int64_t t_ns;
     double count; /* the noise-carrying count (samples, or an exact count) */
     double value; /* what is shown: estimated bytes, or the count */
+    double events; /* cumulative events that changed the count (sampled allocations +
+                    * sampled frees; threads created + exited), -1 when unknown */
 };
 
 struct ix_trend_params {

@@ -206,6 +206,12 @@ void lw_interval(void)
     }
 }
 
+void lw_leak(unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        push(&g_leaked, &g_nleaked, &g_capleaked, leak_request_buffer(1024));
+}
+
 void lw_finish(void)
 {
     pthread_mutex_lock(&g_park_lock);

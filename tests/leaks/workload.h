@@ -30,6 +30,8 @@ struct lw_config {
 void lw_init(const struct lw_config *c, unsigned seed);
 /* Run one simulated interval. */
 void lw_interval(void);
+/* Leak n more 1 KiB blocks from leak_request_buffer (freed by lw_finish). */
+void lw_leak(unsigned n);
 /* Free, close and join everything (parked threads are woken). */
 void lw_finish(void);
 
