@@ -52,8 +52,14 @@ static int leak_first(void)
     if (ix_leaks_analyze(0, &r) == 0 && r.nsuspects && r.suspects[0].kind == IX_LEAK_HEAP) {
         Dl_info di;
         if (r.suspects[0].npcs && dladdr((void *)(r.suspects[0].pcs[0] - 1), &di) &&
-            di.dli_sname && !strcmp(di.dli_sname, "leak_request_buffer"))
+            di.dli_sname && !strcmp(di.dli_sname, "leak_request_buffer")) {
             ok = 1;
+            if (getenv("IX_BENCH_VERBOSE"))
+                fprintf(stderr, "  found: growth %.0f samples, z %.1f, tau %.2f, now %.0f B, %.0f/h, "
+                        "onset %d of %d\n", r.suspects[0].trend.growth, r.suspects[0].trend.poisson_z,
+                        r.suspects[0].trend.tau, r.suspects[0].current, r.suspects[0].growth_per_hour,
+                        r.suspects[0].trend.onset, r.snapshots);
+        }
     }
     ix_leak_report_free(&r);
     return ok;
@@ -71,17 +77,22 @@ static void start(unsigned long rate)
     }
 }
 
-static void detect(void)
+static void detect(unsigned only_kib)
 {
     static const unsigned long rates[] = {65536, 524288};
-    static const unsigned per_min_kib[] = {64, 256, 1024, 4096, 16384};
+    unsigned per_min_kib[] = {64, 256, 1024, 4096, 16384};
+    size_t nrows = sizeof per_min_kib / sizeof per_min_kib[0];
+    if (only_kib) { /* one row: `bench_leaks detect 16` */
+        per_min_kib[0] = only_kib;
+        nrows = 1;
+    }
     printf("detect: simulated seconds until the leak is ranked first (median of 3 seeds, judged once a simulated minute; "
            "'>6h' = not within 6 simulated hours)\n");
     printf("%-14s", "leak KiB/min");
     for (size_t r = 0; r < 2; r++)
         printf(" rate %-8lu", rates[r]);
     printf("\n");
-    for (size_t l = 0; l < sizeof per_min_kib / sizeof per_min_kib[0]; l++) {
+    for (size_t l = 0; l < nrows; l++) {
         printf("%-14u", per_min_kib[l]);
         for (size_t r = 0; r < 2; r++) {
             start(rates[r]);
@@ -177,7 +188,7 @@ static void memory_and_cost(void)
 int main(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "detect"))
-        detect();
+        detect(argc > 2 ? (unsigned)atoi(argv[2]) : 0);
     if (argc < 2 || !strcmp(argv[1], "memory"))
         memory_and_cost();
     return 0;
