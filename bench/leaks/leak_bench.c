@@ -33,6 +33,13 @@ static double mono_us(void)
     return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }
 
+static double cpu_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
 static int cmp_d(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -137,7 +144,7 @@ static void detect(unsigned only_kib)
     }
 }
 
-static void memory_and_cost(void)
+static void memory_and_cost(int n)
 {
     start(524288);
     ix_history_set_clock(fake_clock);
@@ -148,15 +155,16 @@ static void memory_and_cost(void)
     for (int i = 0; i < 30; i++)
         lw_interval();
     ix_history_reset();
-    int n = 2520;
+    double *cpu = malloc(sizeof *cpu * (size_t)n);
     double *snap = malloc(sizeof *snap * (size_t)n), *judge = malloc(sizeof *judge * (size_t)n),
            *copy = malloc(sizeof *copy * (size_t)n);
     for (int i = 0; i < n; i++) {
         lw_interval();
         g_now += 10000000000LL;
-        double t0 = mono_us();
+        double t0 = mono_us(), c0 = cpu_us();
         ix_history_snapshot_now();
         double t1 = mono_us();
+        cpu[i] = cpu_us() - c0;
         struct ix_history_info info;
         ix_history_get_info(&info);
         snap[i] = info.last_snapshot_us;
@@ -167,13 +175,16 @@ static void memory_and_cost(void)
         ix_heap_records(&r, &nr);
         copy[i] = mono_us() - t2;
         free(r);
-        if (i == 359 || i == n - 1)
+        if (i == 359 || i == 2159 || i == n - 1)
             printf("memory: after %.1f simulated h: %zu snapshots spanning %.2f h, %zu series, "
                    "%zu bytes used of %zu; %llu dropped over the budget\n",
                    (i + 1) / 360.0, info.snapshots,
                    (double)(info.newest_ns - info.oldest_ns) / 3.6e12, info.series,
                    info.used_bytes, info.budget_bytes, (unsigned long long)info.dropped);
     }
+    double mcpu = median(cpu, n);
+    printf("cost: CPU time of one snapshot + judgement on the calling thread: median %.0f us, max %.0f us\n",
+           mcpu, cpu[n - 1]);
     double ms = median(snap, n), mj = median(judge, n), mc = median(copy, n);
     /* median() sorted them: the last is the maximum */
     printf("cost: per snapshot (gather + store, module thread) median %.0f us, max %.0f us; "
@@ -189,7 +200,7 @@ int main(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "detect"))
         detect(argc > 2 ? (unsigned)atoi(argv[2]) : 0);
-    if (argc < 2 || !strcmp(argv[1], "memory"))
-        memory_and_cost();
+    if (argc < 2 || !strcmp(argv[1], "memory")) /* 7 simulated hours, or `memory N` intervals */
+        memory_and_cost(argc > 2 ? atoi(argv[2]) : 2520);
     return 0;
 }
