@@ -1,10 +1,10 @@
-/* Encoders of the leak sentinel's report (leaks/leaks.h): text for people,
+/* Encoders of the leak sentinel's report (model/leak_report.h): text for people,
  * JSON for the UI and scripts (docs/leaks.md). stacks is the resolved
  * ix_leaks_stacks() profile, sample_of its sample index per suspect (-1: none). */
 #ifndef IX_FORMAT_LEAKS_H
 #define IX_FORMAT_LEAKS_H
 
-#include "leaks/leaks.h"
+#include "model/leak_report.h"
 #include "model/profile.h"
 #include "util/buf.h"
 

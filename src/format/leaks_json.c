@@ -1,5 +1,5 @@
 #include "format/frames.h"
-#include "format/json.h"
+#include "util/json.h"
 #include "format/leaks.h"
 
 static void series_json(introspect_json *j, const int64_t *t, const double *v, int n)

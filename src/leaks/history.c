@@ -22,6 +22,7 @@
 #include "registry/tasks.h"
 #include "runtime.h"
 #include "sampling/threads/create.h"
+#include "util/clock.h"
 #include "util/grow.h"
 
 struct ix_store ix_hstore = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -35,17 +36,10 @@ static uint64_t g_taken, g_dropped;
 static double g_last_us;
 static pthread_mutex_t g_snap_lock = PTHREAD_MUTEX_INITIALIZER; /* one snapshot at a time */
 
-static int64_t real_clock(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 int64_t ix_history_now_ns(void)
 {
     int64_t (*c)(void) = atomic_load(&g_clock);
-    return c ? c() : real_clock();
+    return c ? c() : ix_real_ns();
 }
 
 /* ---- gathering: one item per series, from the producers ---- */

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "format/units.h"
 #include "leaks/leaks.h"
 #include "util/u64map.h"
 
@@ -35,7 +34,14 @@ void ix_leaks_reset(void)
 
 static void human(double v, int bytes, char *out, size_t n)
 {
-    ix_fmt_value(out, n, (int64_t)v, bytes ? "bytes" : "count");
+    if (!bytes)
+        snprintf(out, n, "%.0f", v);
+    else if (v >= 1024.0 * 1024 * 1024 || v <= -1024.0 * 1024 * 1024)
+        snprintf(out, n, "%.2fGB", v / (1024.0 * 1024 * 1024));
+    else if (v >= 1024.0 * 1024 || v <= -1024.0 * 1024)
+        snprintf(out, n, "%.2fMB", v / (1024.0 * 1024));
+    else
+        snprintf(out, n, "%.2fkB", v / 1024);
 }
 
 /* "f (file.c:12) < g < h": the first frames, symbolized. */

@@ -20,14 +20,8 @@
 
 #define DEFAULT_WINDOW_NS (3600LL * 1000000000LL)
 
-static const char *const kind_names[IX_LEAK_NKINDS] = {"heap", "threads", "tasks", "fds"};
 static const char *const process_names[IX_PROC_N] = {
     "rss_bytes", "allocator_inuse_bytes", "allocator_mapped_bytes", "threads", "open_fds"};
-
-const char *ix_leak_kind_name(enum ix_leak_kind k)
-{
-    return (unsigned)k < IX_LEAK_NKINDS ? kind_names[k] : "unknown";
-}
 
 struct cand {
     uint32_t id;

@@ -39,6 +39,8 @@
 
 #include <stdint.h>
 
+#include "model/leak_report.h" /* struct ix_trend */
+
 struct ix_trend_point {
     int64_t t_ns;
     double count; /* the noise-carrying count (samples, or an exact count) */
@@ -55,16 +57,6 @@ struct ix_trend_params {
     double min_tau;    /* Kendall's tau (steadiness); 0.5 */
 };
 
-struct ix_trend {
-    int suspect;
-    const char *why_not; /* the first test that failed, or NULL */
-    int onset;           /* index where growth began */
-    double growth;       /* count growth over the segment (G) */
-    double poisson_z;    /* G / sqrt(c_onset + c_end) */
-    double mk_z, tau;    /* Mann-Kendall's normalised S and Kendall's tau over the segment */
-    double slope_per_s;  /* Theil-Sen slope of the value, per second */
-    double recent_growth, recent_expected;
-};
 
 void ix_trend_params_default(struct ix_trend_params *p, int sampled);
 void ix_trend_analyze(const struct ix_trend_point *p, int n, const struct ix_trend_params *prm,
