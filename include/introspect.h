@@ -85,6 +85,9 @@ typedef struct introspect_config {
     const char *allowed_hosts;     /* on a loopback address, Host names answered besides
                                       loopback ones (comma-separated; "*" = any); default
                                       NULL. Other names get 421 (DNS rebinding) */
+    unsigned history_interval_s;   /* leak sentinel: a snapshot every N s; default 10; 0 = off */
+    unsigned long history_budget;  /* bytes the snapshot history may use; default 4 MiB; 0 = off */
+    int leak_report;               /* 1: a stderr line when a new leak suspect appears; default 0 */
 } introspect_config;
 
 /* ---- Starting and stopping ----

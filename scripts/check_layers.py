@@ -49,11 +49,13 @@ ALLOWED = {
     "registry": PRODUCER_BASE + ["sampling/block",    # pool waits feed the block profile
                                  "sampling/threads"],  # tasks join threads by tid
     "gcstats": PRODUCER_BASE + ["sampling/heap"],     # memstats read the heap sampler's stats
+    # The leak sentinel's history snapshots the other producers.
+    "leaks": PRODUCER_BASE + ["sampling/heap", "sampling/threads", "registry", "gcstats"],
     # Transport: knows nothing of producers or endpoints.
     "http": ["util", "host", "config.h", "runtime.h", "introspect.h"],
     # Endpoints: parse a request, call a producer, hand a model to an encoder.
     "endpoints": ["sampling/cpu", "sampling/heap", "sampling/threads", "sampling/block",
-                  "registry", "gcstats", "model", "format", "stack", "symbolize", "util",
+                  "registry", "gcstats", "leaks", "model", "format", "stack", "symbolize", "util",
                   "config.h", "runtime.h", "collectors.h", "introspect.h",
                   "http/request.h", "http/router.h", "http/heavy.h"],
     # Wiring at the top: the public entry points, the module list, the collector tables.
@@ -61,7 +63,7 @@ ALLOWED = {
                      "host", "stack", "symbolize", "sampling/threads"],  # fork: locks to reset
     "modules.h": ["config.h"],
     "modules.c": ["modules.h", "config.h", "http/router.h", "sampling/block", "sampling/heap",
-                  "gcstats", "registry"],
+                  "gcstats", "registry", "leaks"],
     "collectors.c": ["collectors.h", "registry"],
 }
 

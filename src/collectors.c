@@ -9,6 +9,7 @@ static const ix_metrics_collector metrics_collectors[] = {
     ix_collect_threads,
     ix_collect_tasks,
     ix_collect_heap,
+    ix_collect_leaks,
     ix_registry_collect, /* the application's metrics last */
 };
 

@@ -36,5 +36,6 @@ void ix_collect_tasks(struct ix_mset *set);
 void ix_vars_tasks(introspect_json *j);
 void ix_collect_threads(struct ix_mset *set);
 void ix_vars_threads(introspect_json *j);
+void ix_collect_leaks(struct ix_mset *set);
 
 #endif

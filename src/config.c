@@ -28,6 +28,9 @@ void introspect_config_init(introspect_config *cfg)
     cfg->max_tasks = 65536;
     cfg->heap_rate = 524288;
     cfg->memtrace_seconds = 0;
+    cfg->history_interval_s = 10;
+    cfg->history_budget = 4UL << 20;
+    cfg->leak_report = 0;
 }
 
 int ix_parse_addr(const char *addr, struct sockaddr_storage *sa, socklen_t *len, int *loopback)
@@ -163,8 +166,14 @@ static int apply_env(introspect_config *c, char *why, size_t whylen)
         (rc = env_unsigned("INTROSPECT_CPU_SIGNAL", &sig, why, whylen)) ||
         (rc = env_int64("INTROSPECT_BLOCK_RATE", &c->block_profile_rate, why, whylen)) ||
         (rc = env_bytes("INTROSPECT_HEAP_RATE", &c->heap_rate, why, whylen)) ||
-        (rc = env_unsigned("INTROSPECT_MEMTRACE", &c->memtrace_seconds, why, whylen)))
+        (rc = env_unsigned("INTROSPECT_MEMTRACE", &c->memtrace_seconds, why, whylen)) ||
+        (rc = env_unsigned("INTROSPECT_HISTORY_INTERVAL", &c->history_interval_s, why, whylen)) ||
+        (rc = env_bytes("INTROSPECT_HISTORY_BUDGET", &c->history_budget, why, whylen)))
         return rc;
+    unsigned report = c->leak_report ? 1 : 0;
+    if ((rc = env_unsigned("INTROSPECT_LEAK_REPORT", &report, why, whylen)))
+        return rc;
+    c->leak_report = report != 0;
     c->cpu_signal = (int)sig;
     /* 0 means the default, for callers that zero the struct. */
     if (c->dump_signal == 0)
@@ -209,6 +218,10 @@ static int validate(const introspect_config *c, char *why, size_t whylen)
         snprintf(why, whylen, "heap_rate must be 0..2^40 bytes");
     else if (c->memtrace_seconds > 86400)
         snprintf(why, whylen, "memtrace_seconds must be 0..86400");
+    else if (c->history_interval_s > 3600)
+        snprintf(why, whylen, "history_interval_s must be 0..3600");
+    else if (c->history_budget && c->history_budget < 64 * 1024)
+        snprintf(why, whylen, "history_budget must be 0 (off) or at least 65536 bytes");
     else if (strcmp(e, "auto") && strcmp(e, "perf") && strcmp(e, "perf-signal") &&
              strcmp(e, "timer") && strcmp(e, "itimer"))
         snprintf(why, whylen,
@@ -314,6 +327,9 @@ int ix_config_load(struct ix_config *out, const introspect_config *cfg, char *wh
     out->max_tasks = c.max_tasks;
     out->heap_rate = c.heap_rate;
     out->memtrace_seconds = c.memtrace_seconds;
+    out->history_interval_s = c.history_interval_s;
+    out->history_budget = c.history_budget;
+    out->leak_report = c.leak_report;
     const char *v = getenv("INTROSPECT_HEAP_UNWIND");
     if (v && *v && strcmp(v, "dwarf") && strcmp(v, "fp")) {
         snprintf(why, whylen, "INTROSPECT_HEAP_UNWIND must be fp or dwarf, not \"%s\"", v);

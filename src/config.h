@@ -27,6 +27,9 @@ struct ix_config {
     unsigned max_tasks;
     unsigned long heap_rate;
     unsigned memtrace_seconds;
+    unsigned history_interval_s; /* leak history: seconds between snapshots; 0 = off */
+    unsigned long history_budget; /* leak history: bytes; 0 = off */
+    int leak_report;              /* INTROSPECT_LEAK_REPORT=1 */
     int heap_unwind_dwarf; /* INTROSPECT_HEAP_UNWIND=dwarf (default fp: frame pointers first) */
     int allow_interrupt;   /* INTROSPECT_ALLOW_INTERRUPT=1: thread dumps accept ?interrupt=1 */
     char *tls_cert; /* PEM contents (not paths); both NULL = plain HTTP */

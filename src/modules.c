@@ -4,6 +4,7 @@
 #include "gcstats/memtrace.h"
 #include "http/router.h"
 #include "sampling/block/store.h"
+#include "leaks/history.h"
 #include "sampling/heap/heap.h"
 
 struct ix_module {
@@ -40,6 +41,7 @@ static const struct ix_module modules[] = {
     {ix_tasks_start, NULL, NULL},
     {heap_start, heap_stop, ix_heap_stop},
     {ix_memtrace_start, ix_memtrace_stop, ix_memtrace_forked},
+    {ix_history_start, ix_history_stop, NULL},
 };
 static const size_t nmodules = sizeof modules / sizeof modules[0];
 

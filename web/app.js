@@ -9,6 +9,8 @@
  * profile_model, *_model, api, kinds) import no DOM and are tested in Node. */
 import { DiffView } from './diff_view.js';
 import { fmtValue } from './format.js';
+import { parseLeaks } from './leaks_model.js';
+import { LeaksView } from './leaks_view.js';
 import { MetricsView } from './metrics_view.js';
 import { parseVars } from './metrics_model.js';
 import { buildTree, parseProfile } from './profile_model.js';
@@ -22,15 +24,15 @@ function main() {
   document.getElementById('origin').textContent = location.host;
   const views = {
     profile: new ProfileView(), diff: new DiffView(), threads: new ThreadsView(),
-    tasks: new TasksView(), metrics: new MetricsView(),
+    tasks: new TasksView(), leaks: new LeaksView(), metrics: new MetricsView(),
   };
   const tabs = document.querySelectorAll('#tabs button');
   const show = (name) => {
     for (const b of tabs) b.classList.toggle('active', b.dataset.view === name);
     for (const s of document.querySelectorAll('.view')) s.hidden = s.id !== 'view-' + name;
     views.metrics.activate(name === 'metrics');
-    if (name === 'threads' || name === 'tasks') views[name].refresh();
-    if (name === 'profile' || name === 'diff') views[name].flame.requestDraw();
+    if (name === 'threads' || name === 'tasks' || name === 'leaks') views[name].refresh();
+    if (name === 'profile' || name === 'diff' || name === 'leaks') views[name].flame.requestDraw();
     if (location.hash !== '#' + name) history.replaceState(null, '', '#' + name);
   };
   for (const b of tabs) b.addEventListener('click', () => show(b.dataset.view));
@@ -39,7 +41,7 @@ function main() {
   });
   show(views[location.hash.slice(1)] ? location.hash.slice(1) : 'profile');
   /* A handle for tests and the console: the views, the parsers. */
-  window.introspect = { views, parseProfile, parseThreads, parseTasks, parseVars, buildTree, fmtValue };
+  window.introspect = { views, parseProfile, parseThreads, parseTasks, parseVars, parseLeaks, buildTree, fmtValue };
 }
 
 main();

@@ -39,6 +39,9 @@ const struct ix_route ix_routes[] = {
      "debug=2 full dump, format=json)", 0},
     {"/debug/pprof/goroutine", IX_GET, ix_ep_threads,
      "Alias of /debug/pprof/threads (the path Go tools and scrapers expect)", 0},
+    {"/debug/pprof/leaks", IX_GET, ix_ep_leaks,
+     "What grows steadily (heap stacks, threads, tasks, descriptors), ranked by steadiness; "
+     "?window=30m, format=json|pprof", 0},
     {"/debug/pprof/threadcreate", IX_GET, ix_ep_threadcreate,
      "Stacks that created threads (pthread_create)", 0},
     {"/debug/pprof/tasks", IX_GET, ix_ep_tasks,

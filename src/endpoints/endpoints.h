@@ -12,6 +12,9 @@ void ix_ep_vars(const struct ix_request *req, struct ix_response *resp);
 void ix_ep_metrics(const struct ix_request *req, struct ix_response *resp);
 void ix_ep_heap(const struct ix_request *req, struct ix_response *resp);
 void ix_ep_allocs(const struct ix_request *req, struct ix_response *resp);
+/* heap and allocs with ?base=: the delta against a retained snapshot */
+void ix_serve_heap_base(const struct ix_request *req, struct ix_response *resp, const char *name);
+void ix_ep_leaks(const struct ix_request *req, struct ix_response *resp);
 void ix_ep_symbol(const struct ix_request *req, struct ix_response *resp);
 void ix_ep_block(const struct ix_request *req, struct ix_response *resp);
 void ix_ep_threads(const struct ix_request *req, struct ix_response *resp);

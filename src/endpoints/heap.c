@@ -78,6 +78,10 @@ static void serve_heap(const struct ix_request *req, struct ix_response *resp, c
                        int kind)
 {
     (void)ix_param(req, "gc"); /* accepted, no-op: nothing to collect in C */
+    if (ix_param(req, "base")) { /* against a retained snapshot (endpoints/heap_base.c) */
+        ix_serve_heap_base(req, resp, name);
+        return;
+    }
     if (ix_param(req, "seconds")) {
         serve_delta(req, resp, name, kind);
         return;

@@ -78,6 +78,14 @@ int ix_stack_intern_key(struct ix_stack_table *t, int key, const uintptr_t *pcs,
     return id;
 }
 
+void ix_stack_add(struct ix_stack_table *t, int id, uint64_t add)
+{
+    pthread_mutex_lock(&t->lock);
+    if (id >= 0 && (uint32_t)id < t->n)
+        t->entries[id].count += add;
+    pthread_mutex_unlock(&t->lock);
+}
+
 int ix_stack_get(struct ix_stack_table *t, int id, uintptr_t *pcs, int max, uint64_t *count)
 {
     int n = 0;

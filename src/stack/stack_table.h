@@ -49,6 +49,8 @@ int ix_stack_intern(struct ix_stack_table *t, const uintptr_t *pcs, int npcs, ui
 /* The same with a key: (key, stack) pairs are distinct entries. */
 int ix_stack_intern_key(struct ix_stack_table *t, int key, const uintptr_t *pcs, int npcs,
                         uint64_t add);
+/* Add `add` to the count of an interned stack id. */
+void ix_stack_add(struct ix_stack_table *t, int id, uint64_t add);
 /* Copy stack id into pcs (up to max); returns the frame count (0 for a bad id)
  * and its count in *count when count is not NULL. */
 int ix_stack_get(struct ix_stack_table *t, int id, uintptr_t *pcs, int max, uint64_t *count);

@@ -13,6 +13,7 @@ import { parseHistogram, parseVars, unitOfKey } from '../../web/metrics_model.js
 import {
   baselineIndex, buildTree, exactNameSearch, markMatches, parseProfile, stackNames, topFunctions,
 } from '../../web/profile_model.js';
+import { baseUrl, parseLeaks, profileAt } from '../../web/leaks_model.js';
 import { parseTasks } from '../../web/tasks_model.js';
 import { parseThreads, threadsAsProfile } from '../../web/threads_model.js';
 
@@ -302,4 +303,37 @@ test('a 404 is "not available in this build"; other errors carry the first line'
   await assert.rejects(fetchData('/debug/pprof/heap?format=json'),
     (e) => !(e instanceof NotAvailable) && e.message === '/debug/pprof/heap: HTTP 500 \u2013 heap: out of memory');
   assert.equal(errorText(Object.assign(new Error('x'), { name: 'AbortError' })), 'cancelled');
+});
+
+/* ---- leaks_model.js: fixtures from tests/leaks/test_leaks_sim.c (IX_LEAKS_FIXTURES) */
+
+test('parseLeaks: suspects with evidence, stack and series; retained times', () => {
+  const r = parseLeaks(fixture('leaks.json'));
+  assert.equal(r.suspects.length, 1);
+  const s = r.suspects[0];
+  assert.equal(s.rank, 1);
+  assert.equal(s.kind, 'heap');
+  assert.equal(s.unit, 'bytes');
+  assert.match(s.label, /^leak_request_buffer /);
+  assert.ok(s.growthPerHour > 100 * MiB && s.tau > 0.5 && s.z >= 4 && s.samples >= 8);
+  assert.equal(s.series.length, r.snapshots);
+  assert.ok(s.series[s.series.length - 1].v > s.series[0].v);
+  assert.equal(r.times.length, r.snapshots);
+  assert.ok(r.process.some((p) => p.name === 'rss_bytes' && p.unit === 'bytes'));
+  assert.equal(parseLeaks({}).suspects.length, 0);
+  assert.equal(baseUrl(1700000000.4), '/debug/pprof/heap?base=1700000000&format=json');
+});
+
+test('profileAt: the heap now minus the delta since T is the heap at T', () => {
+  const now = parseProfile(fixture('leaks_heap_now.json'));
+  const delta = parseProfile(fixture('leaks_heap_delta.json'));
+  const at = profileAt(now, delta);
+  const vi = now.sampleTypes.findIndex((t) => t.type === 'inuse_space');
+  const sum = (p) => p.stacks.reduce((a, s) => a + (Number(s.values[vi]) || 0), 0);
+  assert.equal(sum(at), sum(now) - sum(delta));
+  /* drawn as a diff, the leak grew between T and now */
+  const t = buildTree(now, vi, at, baselineIndex(now, vi, at));
+  const leak = [...t.root.children].flatMap(function walk(n) { return [n, ...n.children.flatMap(walk)]; })
+    .find((n) => n.name === 'leak_request_buffer');
+  assert.ok(leak && leak.total > leak.base, 'leak_request_buffer grew');
 });

@@ -279,6 +279,39 @@ async function checkNotAvailable(page, have) {
   log(`kind "${kind}" ${missing ? 'not served' : 'answering 404 (staged)'}: the page says "not available in this build"`);
 }
 
+/* The Leaks view on fixtures saved by tests/leaks/test_leaks_sim.c: a
+ * suspect card with its chart and stack; the heap between a retained
+ * snapshot and now, where the leaking function grew. */
+async function checkLeaksFixtures(page) {
+  const routes = [
+    [/\/debug\/pprof\/leaks\?format=json/, 'leaks.json'],
+    [/\/debug\/pprof\/heap\?format=json$/, 'leaks_heap_now.json'],
+    [/\/debug\/pprof\/heap\?base=\d+&format=json$/, 'leaks_heap_delta.json'],
+  ];
+  for (const [pat, file] of routes)
+    await page.route(pat, (r) => r.fulfill({ status: 200, contentType: 'application/json', body: fs.readFileSync(path.join(FIX, file)) }));
+  await page.click('#tabs button[data-view="leaks"]');
+  await page.waitForFunction(() => /^1 suspect over/.test(document.getElementById('leaks-status').textContent));
+  const card = await page.textContent('#leaks-suspects .leak-card');
+  assert.ok(card.includes('#1 heap: leak_request_buffer') && /\/h for/.test(card) && card.includes('tau='), 'suspect card: ' + card);
+  assert.strictEqual(await page.locator('#leaks-suspects canvas').count(), 1);
+  assert.ok((await page.textContent('#leaks-process')).includes('rss_bytes'));
+  const nfrom = await page.locator('#leaks-from option').count();
+  assert.ok(nfrom > 100, 'retained snapshots offered: ' + nfrom);
+  await page.click('#leaks-diff');
+  await page.waitForFunction(() => /^heap now vs/.test(document.getElementById('leaks-diff-status').textContent));
+  const grew = await page.evaluate(() => {
+    const walk = (n) => [n, ...n.children.flatMap(walk)];
+    const n = walk(window.introspect.views.leaks.flame.tree.root).find((x) => x.name === 'leak_request_buffer');
+    return n ? n.total - n.base : 0;
+  });
+  assert.ok(grew > 0, 'leak_request_buffer grew between the snapshot and now');
+  await page.click('#leaks-suspects details summary');
+  await page.screenshot({ path: path.join(BUILD, 'ui-leaks.png') });
+  for (const [pat] of routes) await page.unroute(pat);
+  log('leaks view draws fixture data: suspect, chart, stack, heap diff between retained snapshots');
+}
+
 async function checkSideViews(page, have) {
   /* Fixture data through the real fetch path (intercepted). */
   const fixtureRoutes = [
@@ -341,6 +374,7 @@ async function checkSideViews(page, have) {
   await page.click('#tabs button[data-view="metrics"]');
   for (const [pat] of fixtureRoutes) await page.unroute(pat);
   log('threads, tasks, metrics views draw fixture data');
+  await checkLeaksFixtures(page);
 
   /* The live endpoints: absent ones say so; /debug/vars is live. */
   await page.waitForFunction(() => /updated/.test(document.getElementById('metrics-status').textContent), null, { timeout: 10000 });

@@ -66,5 +66,8 @@ int ix_heap_records(struct ix_heap_record **out, size_t *n);
 void ix_heap_scale(uint64_t count, uint64_t bytes, int64_t rate, int64_t *ocount, int64_t *obytes);
 /* Build the "heap" or "allocs" profile (Go's four sample types). Returns 0 or INTROSPECT_ENOMEM. */
 int ix_heap_profile(struct ix_profile *p, const char *name);
+/* The same from given records (a retained snapshot's), stamped time_nanos. */
+int ix_heap_profile_of(struct ix_profile *p, const char *name, const struct ix_heap_record *r,
+                       size_t n, int64_t time_nanos);
 
 #endif

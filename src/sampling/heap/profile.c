@@ -51,6 +51,21 @@ static void precision(struct ix_profile *p, uint64_t samples, uint64_t alloc_sam
 
 int ix_heap_profile(struct ix_profile *p, const char *name)
 {
+    struct ix_heap_record *r;
+    size_t n;
+    int64_t now = ix_real_ns();
+    if (ix_heap_records(&r, &n)) {
+        ix_profile_init(p, name);
+        return INTROSPECT_ENOMEM;
+    }
+    int rc = ix_heap_profile_of(p, name, r, n, now);
+    free(r);
+    return rc;
+}
+
+int ix_heap_profile_of(struct ix_profile *p, const char *name, const struct ix_heap_record *r,
+                       size_t n, int64_t time_nanos)
+{
     ix_profile_init(p, name);
     ix_profile_add_type(p, "alloc_objects", "count");
     ix_profile_add_type(p, "alloc_space", "bytes");
@@ -59,16 +74,12 @@ int ix_heap_profile(struct ix_profile *p, const char *name)
     p->period_type = (struct ix_value_type){"space", "bytes"};
     int64_t rate = ix_heap_sample_rate();
     p->period = rate;
-    p->time_nanos = ix_real_ns();
+    p->time_nanos = time_nanos;
     if (name[0] == 'a') /* allocs */
         p->default_type = 1;
     const char *why = ix_heap_unavailable();
     if (why)
         ix_profile_comment(p, "%s", why);
-    struct ix_heap_record *r;
-    size_t n;
-    if (ix_heap_records(&r, &n))
-        return INTROSPECT_ENOMEM;
     int rc = 0;
     uint64_t samples = 0, alloc_samples = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
@@ -83,7 +94,6 @@ int ix_heap_profile(struct ix_profile *p, const char *name)
         samples += r[i].allocs - r[i].frees;
         alloc_samples += r[i].allocs;
     }
-    free(r);
     precision(p, samples, alloc_samples, rate);
     return rc;
 }

@@ -239,8 +239,15 @@ IX_HEAP_TEXT __attribute__((noinline)) static void record_alloc(void *p, size_t 
 IX_HEAP_TEXT __attribute__((noinline)) void ix_heap_slow_alloc(void *p, size_t n)
 {
     struct ix_heap_tls *t = &ix_heap_tls;
-    if (t->guard)
+    if (t->guard) {
+        /* Excluded work (the module's own, or the sampler's) crossed a sample
+         * point: draw afresh. Left negative, the countdown would make the
+         * thread's next allocation outside the exclusion a certain sample,
+         * biasing the profile toward whatever follows module work. */
+        if (t->state == IX_TLS_LIVE)
+            t->countdown = next_countdown(t, atomic_load_explicit(&g_rate, memory_order_relaxed));
         return;
+    }
     t->guard++;
     if (ix_module_thread()) { /* the module's thread: never sampled, never counted */
         t->countdown = INT64_MAX / 2;

@@ -11,12 +11,15 @@
 
 typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 
-static struct ix_stack_table g_stacks = IX_STACK_TABLE_INIT(1024);
+static struct ix_stack_table g_stacks = IX_STACK_TABLE_INIT(IX_THREAD_CREATE_STACKS);
 static _Atomic uint64_t g_created, g_exited, g_failed;
 static _Atomic(pthread_create_fn) g_real;
 static pthread_key_t g_exit_key;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static int g_key_ok;
+/* Exits per creating stack (index = stack id), so live threads can be
+ * counted by where they were created: created (the table's count) - exited. */
+static _Atomic uint64_t g_exited_at[IX_THREAD_CREATE_STACKS];
 
 /* Hooks a sampler sets to run in every new thread before its start routine
  * and at its exit (the CPU profiler arms threads this way). */
@@ -29,13 +32,17 @@ void ix_thread_set_hooks(void (*begin)(void *start_fn), void (*end)(void))
     atomic_store(&g_end_hook, end);
 }
 
+/* The key's value is the creating stack's id + 2 (1 = stack unknown). */
+/* The key's value is the creating stack's id + 2 (1 = stack unknown). */
 static void on_thread_exit(void *v)
 {
-    (void)v;
     void (*end)(void) = atomic_load_explicit(&g_end_hook, memory_order_acquire);
     if (end)
         end(); /* a CPU profile accounts the thread's last CPU */
     atomic_fetch_add_explicit(&g_exited, 1, memory_order_relaxed);
+    uintptr_t id = (uintptr_t)v;
+    if (id >= 2 && id - 2 < IX_THREAD_CREATE_STACKS)
+        atomic_fetch_add_explicit(&g_exited_at[id - 2], 1, memory_order_relaxed);
 }
 
 static void init_once(void)
@@ -46,6 +53,7 @@ static void init_once(void)
 struct start {
     void *(*fn)(void *);
     void *arg;
+    int stack; /* creating stack id, -1 unknown */
 };
 
 /* Not instrumented: under ThreadSanitizer, TSan's own pthread_create wraps
@@ -55,7 +63,7 @@ __attribute__((no_sanitize_thread)) static void *start_wrapper(void *p)
     struct start s = *(struct start *)p;
     free(p);
     if (g_key_ok)
-        pthread_setspecific(g_exit_key, (void *)1);
+        pthread_setspecific(g_exit_key, (void *)(uintptr_t)(s.stack + 2));
     void (*begin)(void *) = atomic_load_explicit(&g_begin_hook, memory_order_acquire);
     if (begin)
         begin((void *)s.fn); /* during a CPU profile: sampled from here on */
@@ -89,12 +97,14 @@ __attribute__((visibility("default"))) int pthread_create(pthread_t *th,
     uintptr_t pcs[IX_STACK_MAX_FRAMES];
     int n = ix_unwind_here(pcs, IX_STACK_MAX_FRAMES, 1); /* from the caller */
     ix_module_enter(NULL); /* our bookkeeping's allocations are not the host's */
+    int id = ix_stack_intern(&g_stacks, pcs, n, 0); /* the id first: the thread carries it */
     struct start *s = malloc(sizeof *s);
     ix_module_leave();
     int rc;
     if (s) {
         s->fn = fn;
         s->arg = arg;
+        s->stack = id;
         rc = real(th, attr, start_wrapper, s);
     } else { /* cannot wrap: still create it; its exit goes uncounted */
         rc = real(th, attr, fn, arg);
@@ -105,9 +115,8 @@ __attribute__((visibility("default"))) int pthread_create(pthread_t *th,
         return rc;
     }
     atomic_fetch_add_explicit(&g_created, 1, memory_order_relaxed);
-    ix_module_enter(NULL);
-    ix_stack_intern(&g_stacks, pcs, n, 1);
-    ix_module_leave();
+    if (id >= 0) /* (a full table counted the drop when asked for the id) */
+        ix_stack_add(&g_stacks, id, 1);
     return 0;
 }
 
@@ -129,4 +138,11 @@ void ix_thread_create_fork_safe(void)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, fork_register);
+}
+
+uint64_t ix_thread_create_exited_at(int id)
+{
+    if (id < 0 || id >= IX_THREAD_CREATE_STACKS)
+        return 0;
+    return atomic_load_explicit(&g_exited_at[id], memory_order_relaxed);
 }

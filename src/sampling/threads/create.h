@@ -15,6 +15,8 @@
 /* Run begin(start routine) in each new thread before its start routine and
  * end() as it exits (NULL: none). Set once by a sampler (sampling/cpu). */
 void ix_thread_set_hooks(void (*begin)(void *start_fn), void (*end)(void));
+#define IX_THREAD_CREATE_STACKS 1024
+
 /* Counters since the process began (threads made through pthread_create). */
 void ix_thread_create_counters(uint64_t *created, uint64_t *exited, uint64_t *failed);
 /* The creation stacks, counted by threads created there. */
@@ -25,5 +27,7 @@ struct ix_stack_table *ix_thread_create_stacks(void);
  * handlers that take the lock around fork (once; call after the heap
  * sampler started, so the lock order stack table -> heap holds in prepare). */
 void ix_thread_create_fork_safe(void);
+/* Threads created at stack id that have exited: live there = its count - this. */
+uint64_t ix_thread_create_exited_at(int id);
 
 #endif
