@@ -72,6 +72,7 @@ url = "http://127.0.0.1:%s/debug/pprof/profile?seconds=6&hz=250&format=json" % p
 p = json.load(urllib.request.urlopen(url, timeout=60))
 stop.append(1)
 th.join()
+points.append((time.time_ns(), ticks()))  # after the reply: past the window's end
 def cpu_at(t):  # process CPU (s) at wall time t (ns), 10 ms ticks
     prev = points[0]
     for pt in points:
