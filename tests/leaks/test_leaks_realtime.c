@@ -83,7 +83,10 @@ static int find_thread(const char *name)
 
 static void check_thread(void)
 {
-    int tid = find_thread("introspect-hist");
+    /* The thread names itself as it starts: give it a moment (bounded). */
+    int tid = 0;
+    for (int i = 0; i < 200 && !(tid = find_thread("introspect-hist")); i++)
+        usleep(10000);
     ASSERT(tid > 0);
     char path[64], line[256];
     snprintf(path, sizeof path, "/proc/self/task/%d/status", tid);
