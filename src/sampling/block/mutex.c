@@ -126,7 +126,7 @@ __attribute__((noinline)) static void record_wait(struct slot *s, const void *lo
 }
 
 /* The contended path: wait in the real call, measure, maybe record. */
-__attribute__((noinline)) static int wait_lock(void *lock, int which, int fraction)
+__attribute__((noinline, unused)) static int wait_lock(void *lock, int which, int fraction)
 {
     struct slot *s = slot_of(lock);
     atomic_fetch_add_explicit(&s->waiting, 1, memory_order_relaxed);
@@ -149,6 +149,14 @@ static inline int unlock_common(void *lock, int which)
     return atomic_load_explicit(&g_real[which], memory_order_relaxed)(lock);
 }
 
+/* Sanitizer builds leave the lock calls to the sanitizer's own interceptors
+ * (as the heap interposer is compiled out there): under ASan, libraries'
+ * constructors (gnutls) reached ours before the real functions were bound. */
+#ifndef __has_feature
+#define __has_feature(x) 0
+#endif
+#if !(defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) ||                      \
+      __has_feature(address_sanitizer) || __has_feature(thread_sanitizer))
 #define EXPORT __attribute__((visibility("default")))
 
 EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
@@ -187,6 +195,7 @@ EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
 }
 
 EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l) { return unlock_common(l, RW_UNLOCK); }
+#endif
 
 int introspect_set_mutex_profile_fraction(int fraction)
 {
