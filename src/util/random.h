@@ -14,7 +14,7 @@
  * TLS address) within one clock tick still get unrelated seeds. */
 static inline uint64_t ix_rand_seed(const void *salt)
 {
-    static _Atomic uint64_t counter; /* one per translation unit: enough */
+    static uint64_t counter; /* one per translation unit: enough; GCC builtins, not _Atomic */
     uint64_t z = (uint64_t)ix_mono_ns() ^ ((uint64_t)(uintptr_t)salt * 0x9E3779B97F4A7C15ULL) ^
                  __atomic_fetch_add(&counter, 0xD1B54A32D192ED03ULL, __ATOMIC_RELAXED);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;

@@ -139,7 +139,7 @@ __attribute__((noinline, unused)) static int wait_lock(void *lock, int which, in
     return rc;
 }
 
-static inline int unlock_common(void *lock, int which)
+__attribute__((unused)) static inline int unlock_common(void *lock, int which)
 {
     if (atomic_load_explicit(&g_fraction, memory_order_relaxed) && !t_recording) {
         struct slot *s = slot_of(lock);
