@@ -16,6 +16,7 @@
 #include "sampling/heap/heap.h"
 #include "sampling/threads/blocked_walk.h"
 #include "sampling/threads/list.h"
+#include "sampling/threads/proc.h"
 #include "stack/unwind_tables.h"
 #include "util/clock.h"
 
@@ -64,33 +65,6 @@ struct ix_offcpu {
     long long interval_ns;
 };
 
-int ix_offcpu_idle_call(int nr)
-{
-    static const int calls[] = {
-        SYS_nanosleep, SYS_clock_nanosleep, SYS_ppoll, SYS_pselect6, SYS_epoll_pwait,
-        SYS_rt_sigtimedwait, SYS_rt_sigsuspend, SYS_accept, SYS_accept4,
-#ifdef SYS_poll
-        SYS_poll,
-#endif
-#ifdef SYS_select
-        SYS_select,
-#endif
-#ifdef SYS_epoll_wait
-        SYS_epoll_wait,
-#endif
-#ifdef SYS_epoll_pwait2
-        SYS_epoll_pwait2,
-#endif
-#ifdef SYS_pause
-        SYS_pause,
-#endif
-    };
-    for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
-        if (calls[i] == nr)
-            return 1;
-    return 0;
-}
-
 /* Is pc inside a wait for a condition variable or a semaphore (a thread
  * pool's worker waiting for work)? By the exported name of its function. */
 static int idle_frame(struct ix_offcpu *s, uintptr_t pc)
@@ -112,7 +86,7 @@ static int idle_frame(struct ix_offcpu *s, uintptr_t pc)
 
 static int idle_wait(struct ix_offcpu *s, int nr, const uintptr_t *pcs, int n)
 {
-    if (nr >= 0 && ix_offcpu_idle_call(nr))
+    if (nr >= 0 && ix_syscall_idle(nr))
         return 1;
     if (nr != SYS_futex)
         return 0;

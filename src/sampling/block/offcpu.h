@@ -48,7 +48,4 @@ int ix_offcpu_start(const struct ix_offcpu_options *o, struct ix_offcpu **out);
  * types contentions/count and delay/nanoseconds). */
 void ix_offcpu_stop(struct ix_offcpu *s, struct ix_profile *out);
 
-/* 1 for system calls that mean "waiting for work" (see above). */
-int ix_offcpu_idle_call(int nr);
-
 #endif

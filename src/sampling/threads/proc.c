@@ -222,33 +222,47 @@ const char *ix_syscall_name(int nr)
     return NULL;
 }
 
-int ix_syscall_eintr_always(int nr)
-{
-    static const int calls[] = {
-        SYS_nanosleep, SYS_clock_nanosleep, SYS_ppoll, SYS_pselect6, SYS_epoll_pwait,
-        SYS_rt_sigtimedwait, SYS_rt_sigsuspend, SYS_semtimedop, SYS_msgrcv, SYS_msgsnd,
-        SYS_io_getevents,
+/* Blocking calls by kind: EINTR = a signal ends them with EINTR even under
+ * SA_RESTART (signal(7)); IDLE = a thread waiting there waits for work. */
+enum { EINTR_ALWAYS = 1, IDLE = 2 };
+static const struct {
+    int nr, kind;
+} blocking_calls[] = {
+    {SYS_nanosleep, EINTR_ALWAYS | IDLE}, {SYS_clock_nanosleep, EINTR_ALWAYS | IDLE},
+    {SYS_ppoll, EINTR_ALWAYS | IDLE},     {SYS_pselect6, EINTR_ALWAYS | IDLE},
+    {SYS_epoll_pwait, EINTR_ALWAYS | IDLE}, {SYS_rt_sigtimedwait, EINTR_ALWAYS | IDLE},
+    {SYS_rt_sigsuspend, EINTR_ALWAYS | IDLE}, {SYS_semtimedop, EINTR_ALWAYS},
+    {SYS_msgrcv, EINTR_ALWAYS},           {SYS_msgsnd, EINTR_ALWAYS},
+    {SYS_io_getevents, EINTR_ALWAYS},     {SYS_accept, IDLE},
+    {SYS_accept4, IDLE},
 #ifdef SYS_poll
-        SYS_poll,
+    {SYS_poll, EINTR_ALWAYS | IDLE},
 #endif
 #ifdef SYS_select
-        SYS_select,
+    {SYS_select, EINTR_ALWAYS | IDLE},
 #endif
 #ifdef SYS_epoll_wait
-        SYS_epoll_wait,
+    {SYS_epoll_wait, EINTR_ALWAYS | IDLE},
 #endif
 #ifdef SYS_epoll_pwait2
-        SYS_epoll_pwait2,
+    {SYS_epoll_pwait2, EINTR_ALWAYS | IDLE},
 #endif
 #ifdef SYS_pause
-        SYS_pause,
+    {SYS_pause, EINTR_ALWAYS | IDLE},
 #endif
 #ifdef SYS_semop
-        SYS_semop,
+    {SYS_semop, EINTR_ALWAYS},
 #endif
-    };
-    for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
-        if (calls[i] == nr)
-            return 1;
+};
+
+static int blocking_kind(int nr)
+{
+    for (size_t i = 0; i < sizeof blocking_calls / sizeof blocking_calls[0]; i++)
+        if (blocking_calls[i].nr == nr)
+            return blocking_calls[i].kind;
     return 0;
 }
+
+int ix_syscall_eintr_always(int nr) { return (blocking_kind(nr) & EINTR_ALWAYS) != 0; }
+
+int ix_syscall_idle(int nr) { return (blocking_kind(nr) & IDLE) != 0; }

@@ -43,5 +43,8 @@ const char *ix_syscall_name(int nr);
  * SA_RESTART (signal(7)): sleeps, fd multiplexing, signal waits, SysV IPC,
  * io_getevents. */
 int ix_syscall_eintr_always(int nr);
+/* 1 for the calls where a thread waits for work: sleeps, fd multiplexing,
+ * signal waits, accept (the idle waits of wall and off-CPU profiles). */
+int ix_syscall_idle(int nr);
 
 #endif
