@@ -15,6 +15,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "http/conntrack.h"
@@ -57,13 +58,28 @@ struct ix_gate {
 
 /* ---- writing our own answers ---- */
 
+/* RFC 9110's IMF-fixdate, spelled by hand: strftime's day and month names
+ * follow the host's locale. */
+static void http_date(char *out, size_t n)
+{
+    static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    snprintf(out, n, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday % 7], tm.tm_mday,
+             months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
 int ix_gate_write_response(int fd, const struct ix_response *resp, int head_only)
 {
-    char head[4096];
+    char head[4096], date[40];
+    http_date(date, sizeof date);
     int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nX-Content-Type-Options: nosniff\r\n"
+                     "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: %s\r\nX-Content-Type-Options: nosniff\r\n"
                      "Cache-Control: no-store\r\n",
-                     resp->status, ix_status_reason(resp->status), resp->content_type);
+                     resp->status, ix_status_reason(resp->status), date, resp->content_type);
     for (int i = 0; i < resp->nheaders && n > 0 && (size_t)n < sizeof head; i++)
         n += snprintf(head + n, sizeof head - (size_t)n, "%s: %s\r\n", resp->headers[i].name,
                       resp->headers[i].value);

@@ -112,6 +112,7 @@ static void assert_clean_error(const struct reply *r, int status)
     ASSERT_STR_CONTAINS(r->buf, "Cache-Control: no-store\r\n");
     ASSERT_STR_CONTAINS(r->buf, "X-Go-Pprof: 1\r\n");
     ASSERT_STR_CONTAINS(r->buf, "Connection: close\r\n");
+    ASSERT_STR_CONTAINS(r->buf, " GMT\r\n"); /* a Date header, RFC 9110 6.6.1 */
     const char *body = strstr(r->buf, "\r\n\r\n");
     ASSERT(body);
     body += 4;
