@@ -163,6 +163,11 @@ static int precheck(const struct ix_thread_proc *p, int sig, int flags)
     if ((flags & IX_DUMP_SPARE_EINTR) && !p->syscall_running && p->syscall_nr >= 0 &&
         ix_syscall_eintr_always(p->syscall_nr))
         return IX_STACK_SPARED;
+    /* Unreadable syscall file (a non-dumpable process): wchan still says
+     * the thread sleeps in such a call. */
+    if ((flags & IX_DUMP_SPARE_EINTR) && !p->syscall_readable && p->state == 'S' &&
+        ix_wchan_eintr_always(p->wchan))
+        return IX_STACK_SPARED;
     return -1; /* signal it */
 }
 
@@ -402,7 +407,11 @@ void ix_thread_dump_free(struct ix_thread_dump *d)
 }
 
 /* In a forked child: a dump the parent was taking is not ours to finish. */
-void ix_thread_dump_forked(void) { atomic_store(&g_busy, 0); }
+void ix_thread_dump_forked(void)
+{
+    atomic_store(&g_busy, 0);
+    ix_thread_proc_forked();
+}
 
 /* Module start: install the dump signal. Never fails the server: when the
  * signal is owned by someone else, dumps list threads from /proc only and
@@ -412,5 +421,6 @@ int ix_thread_dump_start(const struct ix_config *cfg, char *why, size_t whylen)
     (void)why;
     (void)whylen;
     ix_thread_dump_setup(cfg->dump_signal, NULL, 0);
+    ix_thread_proc_allow_window(cfg->walk_nondumpable);
     return 0;
 }

@@ -2,6 +2,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +90,92 @@ static void read_wchan(struct ix_thread_proc *t)
     t->wchan[strcspn(t->wchan, "\n")] = '\0';
 }
 
+/* A non-dumpable process (started as root, then dropped to another user:
+ * memcached -u, nginx workers) has its /proc/self/task/N files owned by root,
+ * so opening syscall fails with EACCES; reading a descriptor already open is
+ * allowed (the kernel's ptrace check passes within one thread group). With
+ * INTROSPECT_WALK_NONDUMPABLE=1 the file is opened inside a PR_SET_DUMPABLE
+ * window (three system calls, once per thread: while it is open, processes
+ * of the same user may ptrace this one) and the descriptor is kept, at most
+ * PROC_FDS of them (threads beyond stay unreadable). Off by default. */
+#define PROC_FDS 128
+static atomic_int g_window;
+static atomic_ullong g_windows;
+static pthread_mutex_t g_fds_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    pid_t tid;
+    int fd;
+} g_fds[PROC_FDS];
+static int g_nfds;
+
+void ix_thread_proc_allow_window(int on) { atomic_store(&g_window, on ? 1 : 0); }
+
+unsigned long long ix_thread_proc_windows(void) { return atomic_load(&g_windows); }
+
+void ix_thread_proc_forked(void)
+{
+    /* The child's threads are new: the parent's descriptors are no use. */
+    for (int i = 0; i < g_nfds; i++)
+        close(g_fds[i].fd);
+    g_nfds = 0;
+    pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+    g_fds_lock = fresh;
+}
+
+static int read_fd(int fd, char *buf, size_t len)
+{
+    ssize_t n = pread(fd, buf, len - 1, 0);
+    if (n < 0)
+        return -errno;
+    buf[n] = '\0';
+    return (int)n;
+}
+
+static int read_syscall_windowed(pid_t tid, char *buf, size_t len)
+{
+    int n = -EACCES;
+    pthread_mutex_lock(&g_fds_lock);
+    for (int i = 0; i < g_nfds; i++) {
+        if (g_fds[i].tid != tid)
+            continue;
+        n = read_fd(g_fds[i].fd, buf, len);
+        if (n >= 0)
+            goto out;
+        /* The thread exited (its tid may be reused): forget it. */
+        close(g_fds[i].fd);
+        g_fds[i] = g_fds[--g_nfds];
+        break;
+    }
+    n = -EACCES;
+    /* Only a process the kernel made non-dumpable (0); 2 (suid_dumpable)
+     * could not be restored by PR_SET_DUMPABLE. */
+    if (g_nfds >= PROC_FDS || prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
+        goto out;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
+    if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0)
+        goto out;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int err = errno;
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    atomic_fetch_add(&g_windows, 1);
+    if (fd < 0) {
+        n = -err;
+        goto out;
+    }
+    n = read_fd(fd, buf, len);
+    if (n < 0) {
+        close(fd);
+        goto out;
+    }
+    g_fds[g_nfds].tid = tid;
+    g_fds[g_nfds].fd = fd;
+    g_nfds++;
+out:
+    pthread_mutex_unlock(&g_fds_lock);
+    return n;
+}
+
 /* syscall: "running", "-1 sp pc" (blocked, not in a syscall), or
  * "nr a1 a2 a3 a4 a5 a6 sp pc". Reading needs ptrace-attach rights over the
  * thread, which some kernels' policies (Yama, containers) refuse. */
@@ -94,6 +183,8 @@ static void read_syscall(struct ix_thread_proc *t)
 {
     char buf[256];
     int n = read_small(t->tid, "syscall", buf, sizeof buf);
+    if (n == -EACCES && atomic_load(&g_window))
+        n = read_syscall_windowed(t->tid, buf, sizeof buf);
     if (n < 0) {
         snprintf(t->syscall_err, sizeof t->syscall_err, "unreadable: %s", strerror(-n));
         return;
@@ -266,3 +357,17 @@ static int blocking_kind(int nr)
 int ix_syscall_eintr_always(int nr) { return (blocking_kind(nr) & EINTR_ALWAYS) != 0; }
 
 int ix_syscall_idle(int nr) { return (blocking_kind(nr) & IDLE) != 0; }
+
+/* Kernel functions a thread sleeps in (wchan) inside the calls above that a
+ * signal ends with EINTR: when syscall is unreadable, wchan still tells. */
+int ix_wchan_eintr_always(const char *wchan)
+{
+    static const char *const names[] = {"do_epoll_wait", "ep_poll", "hrtimer_nanosleep",
+                                        "do_nanosleep", "do_sys_poll", "do_select",
+                                        "core_sys_select", "do_sigtimedwait", "sigsuspend",
+                                        "sys_pause", "read_events", "poll_schedule_timeout"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(wchan, names[i]) == 0)
+            return 1;
+    return 0;
+}

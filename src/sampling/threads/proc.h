@@ -46,5 +46,15 @@ int ix_syscall_eintr_always(int nr);
 /* 1 for the calls where a thread waits for work: sleeps, fd multiplexing,
  * signal waits, accept (the idle waits of wall and off-CPU profiles). */
 int ix_syscall_idle(int nr);
+/* 1 when wchan names where the kernel sleeps in one of those calls (for
+ * threads whose syscall file is unreadable). */
+int ix_wchan_eintr_always(const char *wchan);
+/* INTROSPECT_WALK_NONDUMPABLE: in a non-dumpable process, open each
+ * thread's syscall file in a brief PR_SET_DUMPABLE window and keep it. */
+void ix_thread_proc_allow_window(int on);
+/* How many such windows were opened. */
+unsigned long long ix_thread_proc_windows(void);
+/* In a forked child: close the kept descriptors. */
+void ix_thread_proc_forked(void);
 
 #endif
