@@ -53,6 +53,16 @@ export function parseProfile(json) {
   };
 }
 
+/* Wall and off-CPU profiles label each sample idle=true when the thread
+ * waited for work (an event loop in epoll_wait, a sleep): the page can hide
+ * them as go tool pprof -tagignore idle=true does. */
+export function hasIdle(profile) { return profile.stacks.some((s) => String(s.labels.idle) === 'true'); }
+
+export function withoutIdle(profile) {
+  const stacks = profile.stacks.filter((s) => String(s.labels.idle) !== 'true');
+  return { ...profile, stacks, hiddenIdle: profile.stacks.length - stacks.length };
+}
+
 /* Names of a stack's frames, root first. */
 export function stackNames(profile, s) { return s.frames.map((id) => profile.names[id]); }
 

@@ -7,7 +7,7 @@ import { copyText, el, readFileJSON, setStatus } from './dom.js';
 import { FlameView } from './flame.js';
 import { fmtDuration } from './format.js';
 import { KINDS } from './kinds.js';
-import { parseProfile } from './profile_model.js';
+import { hasIdle, parseProfile, withoutIdle } from './profile_model.js';
 
 export class ProfileView {
   constructor() {
@@ -15,7 +15,8 @@ export class ProfileView {
     Object.assign(this, { kindSel: $('kind'), seconds: $('seconds'), secondsBox: $('seconds-box'), captureBtn: $('capture'),
       cancelBtn: $('cancel'), progress: $('progress'), bar: $('progress-bar'), barText: $('progress-text'),
       status: $('status'), actions: $('profile-actions'), download: $('download'), cmd: $('pprof-cmd'),
-      copyBtn: $('copy-cmd'), meta: $('profile-meta'), desc: $('kind-desc'), file: $('open-file') });
+      copyBtn: $('copy-cmd'), meta: $('profile-meta'), desc: $('kind-desc'), file: $('open-file'),
+      idleBox: $('idle-box'), hideIdle: $('hide-idle') });
     for (const k of KINDS) this.kindSel.append(el('option', { value: k.id, text: k.label }));
     this.flame = new FlameView($('profile-flame'));
     this.flame.keepType = true;
@@ -25,6 +26,7 @@ export class ProfileView {
     this.cancelBtn.addEventListener('click', () => this.controller && this.controller.abort());
     this.copyBtn.addEventListener('click', () => copyText(this.cmd.textContent, this.copyBtn));
     this.file.addEventListener('change', () => this.openFile());
+    this.hideIdle.addEventListener('change', () => this.shown && this.showProfile(...this.shown));
     this.onKind();
   }
 
@@ -73,8 +75,13 @@ export class ProfileView {
     return () => { clearInterval(timer); this.progress.hidden = true; this.bar.style.width = '0'; };
   }
 
-  showProfile(p, kind, path, secs) {
+  showProfile(full, kind, path, secs) {
     const t0 = performance.now();
+    this.shown = [full, kind, path, secs];
+    /* Wall and off-CPU profiles: idle waits can be hidden. */
+    const idle = hasIdle(full);
+    this.idleBox.hidden = !idle;
+    const p = idle && this.hideIdle.checked ? withoutIdle(full) : full;
     this.flame.show(p);
     const n = p.stacks.length;
     /* Sampled profiles (heap, allocs) say how far the shown total can be trusted. */
@@ -82,6 +89,7 @@ export class ProfileView {
     const prec = !pr ? '' : pr.relative_error === null ? ', total: 0 samples'
       : ', total \u00b1' + (100 * pr.relative_error).toFixed(1) + '% (' + pr.samples + ' samples)';
     setStatus(this.status, p.name + ': ' + n + ' stacks, ' + this.flame.tree.nodes + ' frames' + prec +
+      (p.hiddenIdle ? ' (' + p.hiddenIdle + ' idle-wait stacks hidden)' : '') +
       (p.durationNanos ? ', ' + fmtDuration(p.durationNanos) : '') + ' (built in ' + (performance.now() - t0).toFixed(0) + ' ms)' +
       (this.flame.tree.root.total ? '' : ' \u2014 no samples: nothing ran, or nothing was sampled'));
     this.meta.textContent = p.comments.join('\n');
@@ -104,7 +112,8 @@ export class ProfileView {
     if (!this.source) return;
     const f = this.flame, t = f.profile.sampleTypes[Number(f.typeSel.value)];
     const idx = Number(f.typeSel.value) !== f.profile.defaultIndex ? '-sample_index=' + t.type + ' ' : '';
-    this.cmd.textContent = 'go tool pprof -http=: ' + idx + location.origin + this.source.url;
+    const tag = !this.idleBox.hidden && this.hideIdle.checked ? '-tagignore idle=true ' : '';
+    this.cmd.textContent = 'go tool pprof -http=: ' + idx + tag + location.origin + this.source.url;
   }
 
   async openFile() {

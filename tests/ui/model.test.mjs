@@ -11,7 +11,8 @@ import { fmtBytes, fmtCount, fmtSigned, fmtValue, frameText, pct } from '../../w
 import { DIFF_KINDS, KINDS } from '../../web/kinds.js';
 import { parseHistogram, parseVars, unitOfKey } from '../../web/metrics_model.js';
 import {
-  baselineIndex, buildTree, exactNameSearch, markMatches, parseProfile, stackNames, topFunctions,
+  baselineIndex, buildTree, exactNameSearch, hasIdle, markMatches, parseProfile, stackNames, topFunctions,
+  withoutIdle,
 } from '../../web/profile_model.js';
 import { baseUrl, parseLeaks, profileAt } from '../../web/leaks_model.js';
 import { parseTasks } from '../../web/tasks_model.js';
@@ -336,4 +337,27 @@ test('profileAt: the heap now minus the delta since T is the heap at T', () => {
   const leak = [...t.root.children].flatMap(function walk(n) { return [n, ...n.children.flatMap(walk)]; })
     .find((n) => n.name === 'leak_request_buffer');
   assert.ok(leak && leak.total > leak.base, 'leak_request_buffer grew');
+});
+
+/* ---- wall profiles: idle waits hidden as -tagignore idle=true does */
+
+test('idle waits are dropped, everything else kept', () => {
+  const j = profileOf([
+    { frames: ['start_thread', 'event_loop', 'epoll_wait'], values: [3, 3e9] },
+    { frames: ['start_thread', 'worker', 'pthread_mutex_lock'], values: [2, 2e9] },
+    { frames: ['start_thread', 'worker', 'compute'], values: [1, 1e9] },
+  ], [{ type: 'samples', unit: 'count' }, { type: 'wall', unit: 'nanoseconds' }]);
+  j.samples[0].labels = { thread: 'loop', state: 'epoll_wait', idle: 'true' };
+  j.samples[1].labels = { thread: 'w', state: 'futex', idle: 'false' };
+  j.samples[2].labels = { thread: 'w', state: 'running', idle: 'false' };
+  const p = parseProfile(j);
+  assert.equal(hasIdle(p), true);
+  const q = withoutIdle(p);
+  assert.equal(q.hiddenIdle, 1);
+  const t = buildTree(q, 1);
+  assert.equal(t.root.total, 3e9);
+  assert.equal(path(t, 'start_thread', 'event_loop'), undefined);
+  assert.equal(path(t, 'start_thread', 'worker').total, 3e9);
+  assert.equal(buildTree(p, 1).root.total, 6e9);
+  assert.equal(hasIdle(parseProfile(profileOf([{ frames: ['a'], values: [1] }]))), false);
 });

@@ -237,6 +237,52 @@ async function checkSynthetic(page) {
   log('synthetic: hover, search, zoom, breadcrumb, reset, icicle, table sorting ok');
 }
 
+/* A wall profile (samples labelled idle): "Hide idle waits" drops the event
+ * loop's epoll_wait and keeps the lock wait and the CPU time; the go tool
+ * pprof command follows with -tagignore idle=true. */
+async function checkIdleToggle(page) {
+  const names = ['start_thread', 'event_loop', 'epoll_wait', 'worker', 'pthread_mutex_lock', 'compute'];
+  const loc = (n) => names.indexOf(n);
+  const sample = (fr, v, labels) => ({ locations: fr.map(loc).reverse(), values: [1, v], labels });
+  const wall = {
+    name: 'wall', sample_types: [{ type: 'samples', unit: 'count' }, { type: 'wall', unit: 'nanoseconds' }],
+    functions: names.map((name) => ({ name })),
+    locations: names.map((_, i) => ({ address: '0x' + (i + 1).toString(16), lines: [{ function: i }] })),
+    samples: [
+      sample(['start_thread', 'event_loop', 'epoll_wait'], 6e9, { thread: 'loop', state: 'epoll_wait', idle: 'true' }),
+      sample(['start_thread', 'worker', 'pthread_mutex_lock'], 3e9, { thread: 'w', state: 'futex', idle: 'false' }),
+      sample(['start_thread', 'worker', 'compute'], 1e9, { thread: 'w', state: 'running', idle: 'false' }),
+    ],
+  };
+  await page.click('#tabs button[data-view="profile"]');
+  await page.uncheck('#hide-idle').catch(() => {});
+  await setFile(page, '#open-file', 'wall.json', wall);
+  await page.waitForFunction(() => /^wall: 3 stacks/.test(document.getElementById('status').textContent));
+  assert.ok(await page.isVisible('#idle-box'), 'the idle toggle shows for a profile with idle labels');
+  const shown = () => page.evaluate(() => {
+    const f = window.introspect.views.profile.flame;
+    return { total: f.tree.root.total, names: f.frames().map((x) => x.name) };
+  });
+  let s = await shown();
+  assert.equal(s.total, 10e9);
+  assert.ok(s.names.includes('epoll_wait'));
+  await page.check('#hide-idle');
+  await page.waitForFunction(() => /1 idle-wait stacks hidden/.test(document.getElementById('status').textContent));
+  s = await shown();
+  assert.equal(s.total, 4e9, 'idle waits removed from the total');
+  assert.ok(!s.names.includes('epoll_wait') && !s.names.includes('event_loop'), 'the idle loop is gone');
+  assert.ok(s.names.includes('pthread_mutex_lock') && s.names.includes('compute'), 'other waits and CPU stay');
+  await page.uncheck('#hide-idle');
+  await page.waitForFunction(() => /^wall: 3 stacks/.test(document.getElementById('status').textContent) &&
+    !/hidden/.test(document.getElementById('status').textContent));
+  assert.equal((await shown()).total, 10e9);
+  /* A profile without idle labels hides the toggle. */
+  await setFile(page, '#open-file', 'synthetic.json', syntheticProfile(50));
+  await page.waitForFunction(() => /50 stacks/.test(document.getElementById('status').textContent));
+  assert.ok(!(await page.isVisible('#idle-box')), 'no idle toggle without idle labels');
+  log('wall view: "Hide idle waits" drops idle-labelled samples (10 s -> 4 s), keeps lock waits and CPU');
+}
+
 async function checkDiffFixtures(page) {
   await page.click('#tabs button[data-view="diff"]');
   await setFile(page, '#diff-base-file', 'heap_base.json', readFix('heap_base.json'));
@@ -574,6 +620,7 @@ async function main() {
     await page.waitForFunction(() => window.introspect && window.introspect.views);
 
     await checkSynthetic(page);
+    await checkIdleToggle(page);
     await checkDiffFixtures(page);
     await checkNotAvailable(page, have);
     await checkSideViews(page, have);
