@@ -6,7 +6,9 @@
  * libc.so.6: the baseline), the library's interposers with the profile off
  * (fraction 0) and on (fraction 1: the trylock path).
  * Contended: 2 threads doing lock; 20 increments; unlock on one mutex, 2 M
- * pairs each, ns per pair (wall / total pairs), median of 5 runs, same three. */
+ * pairs each, ns per pair (wall / total pairs), median of 5 runs, same three.
+ * Then (and alone with argument "a") the pair-alternated uncontended
+ * measure: the added cost as differences between adjacent short blocks. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <pthread.h>
@@ -45,6 +47,18 @@ static double uncontended(long n)
     return (now() - t0) / (double)n;
 }
 
+static double uncontended_cpu(long n)
+{
+    struct timespec a, b;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+    for (long i = 0; i < n; i++) {
+        g_lock(&g_m);
+        g_unlock(&g_m);
+    }
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+    return ((double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec)) / (double)n;
+}
+
 static long g_pairs;
 static void *hammer(void *arg)
 {
@@ -81,7 +95,49 @@ static void *idle_thread(void *arg)
     return NULL;
 }
 
-int main(void)
+/* Pair-alternated: short blocks of each mode back to back (the order
+ * rotating), the added cost is the difference between adjacent blocks, so a
+ * load change between blocks of 2 ms hits both sides of a difference alike;
+ * the median over many differences is the figure. Blocks are timed on the
+ * thread's CPU clock (0.3 ms each: most run without a preemption, and time
+ * spent preempted is not counted). */
+#define BLOCKS 2001
+#define BLOCK_PAIRS 20000
+static int cmpd(const void *a, const void *b) { return cmp(a, b); }
+static void alternated(lk real_lock, lk real_unlock)
+{
+    static double t[3][BLOCKS], d[2][BLOCKS];
+    const lk locks[3] = {real_lock, lock_i, lock_i}, unlocks[3] = {real_unlock, unlock_i, unlock_i};
+    const int fraction[3] = {0, 0, 1};
+    for (int b = 0; b < BLOCKS; b++)
+        for (int k = 0; k < 3; k++) {
+            int m = (b + k) % 3;
+            g_lock = locks[m];
+            g_unlock = unlocks[m];
+            introspect_set_mutex_profile_fraction(fraction[m]);
+            t[m][b] = uncontended_cpu(BLOCK_PAIRS);
+        }
+    introspect_set_mutex_profile_fraction(0);
+    for (int b = 0; b < BLOCKS; b++) {
+        d[0][b] = t[1][b] - t[0][b];
+        d[1][b] = t[2][b] - t[0][b];
+    }
+    for (int m = 0; m < 3; m++)
+        qsort(t[m], BLOCKS, sizeof t[m][0], cmpd);
+    qsort(d[0], BLOCKS, sizeof d[0][0], cmpd);
+    qsort(d[1], BLOCKS, sizeof d[1][0], cmpd);
+    int q1 = BLOCKS / 4, q2 = BLOCKS / 2, q3 = 3 * BLOCKS / 4;
+    printf("pair-alternated, %d blocks of %d uncontended pairs (median, quartiles):\n", BLOCKS,
+           BLOCK_PAIRS);
+    printf("  libc (baseline)                 %6.2f ns/pair (%.2f..%.2f)\n", t[0][q2], t[0][q1],
+           t[0][q3]);
+    printf("  added, fraction 0 (off)         %+6.2f ns/pair (%+.2f..%+.2f)\n", d[0][q2], d[0][q1],
+           d[0][q3]);
+    printf("  added, fraction 1 (on, trylock) %+6.2f ns/pair (%+.2f..%+.2f)\n", d[1][q2], d[1][q1],
+           d[1][q3]);
+}
+
+int main(int argc, char **argv)
 {
     /* glibc takes an uncontended mutex without atomics while the process is
      * single-threaded: make it multi-threaded first, as a server is. */
@@ -93,6 +149,10 @@ int main(void)
     if (!real_lock || !real_unlock) {
         fprintf(stderr, "libc's pthread_mutex_lock not found\n");
         return 1;
+    }
+    if (argc > 1 && argv[1][0] == 'a') { /* "alternated" only */
+        alternated(real_lock, real_unlock);
+        return 0;
     }
     struct {
         const char *name;
@@ -120,5 +180,6 @@ int main(void)
                modes[m].name, u[m][3], u[m][0], u[m][6], c[m][2], c[m][0], c[m][4]);
     }
     introspect_set_mutex_profile_fraction(0);
+    alternated(real_lock, real_unlock);
     return 0;
 }

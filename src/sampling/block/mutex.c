@@ -43,8 +43,10 @@ static _Atomic(lock_fn) g_real[NREAL] = {
 
 static _Atomic int g_fraction;
 static _Atomic uint64_t g_unattributed;
-static __thread int t_recording;
-static __thread uint64_t t_rng;
+/* initial-exec: one %fs-relative load, not a __tls_get_addr call (the
+ * library is linked or preloaded, so its TLS is in the static block). */
+static __thread int t_recording __attribute__((tls_model("initial-exec")));
+static __thread uint64_t t_rng __attribute__((tls_model("initial-exec")));
 
 static struct ix_stack_table g_stacks = IX_STACK_TABLE_INIT(IX_MUTEX_MAX_STACKS);
 static _Atomic uint64_t g_delay[IX_MUTEX_MAX_STACKS];
@@ -139,14 +141,40 @@ __attribute__((noinline, unused)) static int wait_lock(void *lock, int which, in
     return rc;
 }
 
-__attribute__((unused)) static inline int unlock_common(void *lock, int which)
+/* Uncontended unlock with the profile on: one load of the lock's slot (a
+ * line only waiters write); this thread's TLS only when someone waits. */
+__attribute__((noinline, unused)) static int unlock_noted(struct slot *s, void *lock, int which)
 {
-    if (atomic_load_explicit(&g_fraction, memory_order_relaxed) && !t_recording) {
-        struct slot *s = slot_of(lock);
-        if (atomic_load_explicit(&s->waiting, memory_order_relaxed) > 0)
-            note_unlocker(s, lock);
-    }
+    if (!t_recording)
+        note_unlocker(s, lock);
     return atomic_load_explicit(&g_real[which], memory_order_relaxed)(lock);
+}
+
+__attribute__((always_inline, unused)) static inline int unlock_on(void *lock, int which)
+{
+    struct slot *s = slot_of(lock);
+    if (atomic_load_explicit(&s->waiting, memory_order_relaxed) > 0)
+        return unlock_noted(s, lock, which);
+    return atomic_load_explicit(&g_real[which], memory_order_relaxed)(lock);
+}
+
+/* The profile on: a trylock first; the clock and TLS only when it fails. */
+__attribute__((noinline, unused)) static int lock_busy(void *lock, int which)
+{
+    int f = atomic_load_explicit(&g_fraction, memory_order_relaxed);
+    if (!f || t_recording) /* turned off meanwhile; the module's own locks while it records */
+        return atomic_load_explicit(&g_real[which], memory_order_relaxed)(lock);
+    return wait_lock(lock, which, f);
+}
+
+__attribute__((always_inline, unused)) static inline int lock_on(void *lock, int which)
+{
+    int rc = which == M_LOCK  ? pthread_mutex_trylock(lock)
+             : which == RW_RD ? pthread_rwlock_tryrdlock(lock)
+                              : pthread_rwlock_trywrlock(lock);
+    if (__builtin_expect(rc != EBUSY, 1))
+        return rc; /* taken (0), or an error a lock would give too */
+    return lock_busy(lock, which);
 }
 
 /* Sanitizer builds leave the lock calls to the sanitizer's own interceptors
@@ -157,44 +185,47 @@ __attribute__((unused)) static inline int unlock_common(void *lock, int which)
 #endif
 #if !(defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) ||                      \
       __has_feature(address_sanitizer) || __has_feature(thread_sanitizer))
+/* The interposers: with the profile off, a load, a test and a tail call
+ * to libc, and no frame of their own (the frame-pointer prologue the rest of
+ * the library keeps would cost more than the rest of this path). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define EXPORT __attribute__((visibility("default"), optimize("omit-frame-pointer")))
+#else
 #define EXPORT __attribute__((visibility("default")))
+#endif
+#define OFF(which, lock)                                                         \
+    if (__builtin_expect(!atomic_load_explicit(&g_fraction, memory_order_relaxed), 1)) \
+    return atomic_load_explicit(&g_real[which], memory_order_relaxed)(lock)
 
 EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
-    int f = atomic_load_explicit(&g_fraction, memory_order_relaxed);
-    if (!f || t_recording)
-        return atomic_load_explicit(&g_real[M_LOCK], memory_order_relaxed)(m);
-    int rc = pthread_mutex_trylock(m);
-    if (rc != EBUSY)
-        return rc; /* taken (0), or an error a lock would give too (EDEADLK-like cases excepted) */
-    return wait_lock(m, M_LOCK, f);
+    OFF(M_LOCK, m);
+    return lock_on(m, M_LOCK);
 }
 
-EXPORT int pthread_mutex_unlock(pthread_mutex_t *m) { return unlock_common(m, M_UNLOCK); }
+EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
+{
+    OFF(M_UNLOCK, m);
+    return unlock_on(m, M_UNLOCK);
+}
 
 EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
 {
-    int f = atomic_load_explicit(&g_fraction, memory_order_relaxed);
-    if (!f || t_recording)
-        return atomic_load_explicit(&g_real[RW_RD], memory_order_relaxed)(l);
-    int rc = pthread_rwlock_tryrdlock(l);
-    if (rc != EBUSY)
-        return rc;
-    return wait_lock(l, RW_RD, f);
+    OFF(RW_RD, l);
+    return lock_on(l, RW_RD);
 }
 
 EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
 {
-    int f = atomic_load_explicit(&g_fraction, memory_order_relaxed);
-    if (!f || t_recording)
-        return atomic_load_explicit(&g_real[RW_WR], memory_order_relaxed)(l);
-    int rc = pthread_rwlock_trywrlock(l);
-    if (rc != EBUSY)
-        return rc;
-    return wait_lock(l, RW_WR, f);
+    OFF(RW_WR, l);
+    return lock_on(l, RW_WR);
 }
 
-EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l) { return unlock_common(l, RW_UNLOCK); }
+EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
+{
+    OFF(RW_UNLOCK, l);
+    return unlock_on(l, RW_UNLOCK);
+}
 #endif
 
 int introspect_set_mutex_profile_fraction(int fraction)
