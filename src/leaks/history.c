@@ -25,6 +25,8 @@
 #include "sampling/threads/create.h"
 #include "util/clock.h"
 #include "util/grow.h"
+#include "util/hash.h"
+#include "util/u64map.h"
 
 struct ix_store ix_hstore = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -74,9 +76,37 @@ static void gather(struct gather *g)
     struct ix_heap_record *r;
     size_t n;
     if (ix_heap_records(&r, &n) == 0) {
-        for (size_t i = 0; i < n; i++)
-            add_item(g, IX_SERIES_HEAP, (uint64_t)(uintptr_t)r[i].pcs, r[i].pcs, r[i].npcs,
-                     r[i].allocs, r[i].alloc_bytes, r[i].frees, r[i].free_bytes);
+        /* The sampler keeps one bucket per (stack, block size), as Go does;
+         * a leak is a stack, whatever sizes it allocates: one series per
+         * stack (keyed by its frames' hash), summing its buckets. Records
+         * come newest first: the series keeps the oldest bucket's frames
+         * (same frames, never freed). A hash shared by two different stacks
+         * leaves the later one keyed by its bucket's address. */
+        struct ix_u64map by_stack = {0};
+        for (size_t i = 0; i < n; i++) {
+            uint64_t h = ix_hash_pcs(IX_HASH_INIT, r[i].pcs, r[i].npcs);
+            int added;
+            uint64_t *slot = ix_u64map_put(&by_stack, h, &added);
+            if (!slot) {
+                g->oom = 1;
+                break;
+            }
+            struct item *it = added ? NULL : &g->it[*slot];
+            if (it && it->npcs == r[i].npcs &&
+                !memcmp(it->pcs, r[i].pcs, (size_t)r[i].npcs * sizeof *r[i].pcs)) {
+                it->pcs = r[i].pcs;
+                it->vals.v[0] += r[i].allocs;
+                it->vals.v[1] += r[i].alloc_bytes;
+                it->vals.v[2] += r[i].frees;
+                it->vals.v[3] += r[i].free_bytes;
+                continue;
+            }
+            if (added)
+                *slot = g->n;
+            add_item(g, IX_SERIES_HEAP, added ? h : (uint64_t)(uintptr_t)r[i].pcs, r[i].pcs,
+                     r[i].npcs, r[i].allocs, r[i].alloc_bytes, r[i].frees, r[i].free_bytes);
+        }
+        ix_u64map_free(&by_stack);
         free(r);
     } else {
         g->oom = 1;

@@ -109,8 +109,12 @@ __attribute__((noinline)) static void handle_request(void)
         size_t sz = 64 + rnd() % 4033;
         tmp[i] = (i & 1) ? churn_parse_header(sz) : churn_render_body(sz);
     }
-    if (g_c.leak_bytes)
-        push(&g_leaked, &g_nleaked, &g_capleaked, leak_request_buffer(g_c.leak_bytes));
+    if (g_c.leak_bytes) {
+        size_t sz = g_c.leak_bytes;
+        if (g_c.leak_spread)
+            sz = sz - g_c.leak_spread + rnd() % (2 * g_c.leak_spread + 1);
+        push(&g_leaked, &g_nleaked, &g_capleaked, leak_request_buffer(sz));
+    }
     for (unsigned i = 0; i < n; i++) {
         g_sink += ((unsigned char *)tmp[i])[0];
         free(tmp[i]);

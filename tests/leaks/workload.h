@@ -13,6 +13,7 @@
 struct lw_config {
     unsigned requests;     /* per interval */
     size_t leak_bytes;     /* leaked per request by leak_request_buffer; 0 = none */
+    size_t leak_spread;    /* each leak's size uniform in leak_bytes +- leak_spread */
     unsigned churn_allocs; /* transient allocations per request (64..4096 bytes) */
     unsigned cache_fill;   /* cache entries added per interval until cache_cap */
     unsigned cache_cap;    /* 0 = no cache */
