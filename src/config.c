@@ -351,6 +351,12 @@ int ix_config_load(struct ix_config *out, const introspect_config *cfg, char *wh
         return INTROSPECT_EINVAL;
     }
     out->walk_nondumpable = v && strcmp(v, "1") == 0;
+    v = getenv("INTROSPECT_FD_STACKS");
+    if (v && *v && strcmp(v, "0") && strcmp(v, "1")) {
+        snprintf(why, whylen, "INTROSPECT_FD_STACKS must be 0 or 1, not \"%s\"", v);
+        return INTROSPECT_EINVAL;
+    }
+    out->fd_stacks = v && strcmp(v, "1") == 0;
     if (dup_field(&out->addr, c.addr) || dup_field(&out->cpu_engine, c.cpu_engine ? c.cpu_engine : "auto") ||
         dup_field(&out->token, c.token && *c.token ? c.token : NULL) ||
         dup_field(&out->allowed_hosts, c.allowed_hosts && *c.allowed_hosts ? c.allowed_hosts : NULL)) {

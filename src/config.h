@@ -32,6 +32,7 @@ struct ix_config {
     int leak_report;              /* INTROSPECT_LEAK_REPORT=1 */
     int heap_unwind_dwarf; /* INTROSPECT_HEAP_UNWIND=dwarf (default fp: frame pointers first) */
     int allow_interrupt;   /* INTROSPECT_ALLOW_INTERRUPT=1: thread dumps accept ?interrupt=1 */
+    int fd_stacks;         /* INTROSPECT_FD_STACKS=1: descriptors' creating stacks (leaks) */
     int walk_nondumpable;  /* INTROSPECT_WALK_NONDUMPABLE=1: open /proc/self/task/N/syscall of a
                             * non-dumpable process in a brief PR_SET_DUMPABLE window */
     char *tls_cert; /* PEM contents (not paths); both NULL = plain HTTP */

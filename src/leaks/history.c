@@ -18,6 +18,7 @@
 #include "gcstats/allocator.h"
 #include "gcstats/fdtypes.h"
 #include "gcstats/process.h"
+#include "leaks/fd_stacks.h"
 #include "leaks/leaks.h"
 #include "leaks/store.h"
 #include "registry/tasks.h"
@@ -131,6 +132,20 @@ static void gather(struct gather *g)
     if (nfd >= 0)
         for (int t = 0; t < IX_FD_NTYPES; t++)
             add_item(g, IX_SERIES_FDS, (uint64_t)t, NULL, 0, fds[t], 0, 0, 0);
+    /* Descriptors by creating stack (INTROSPECT_FD_STACKS): keyed apart
+     * from the types (IX_FD_STACK_KEY | stack id); v = live, created, closed. */
+    if (ix_fd_stacks_enabled()) {
+        struct ix_stack_table *fs = ix_fd_stacks();
+        uint32_t nf = ix_stack_size(fs, NULL);
+        for (uint32_t id = 0; id < nf; id++) {
+            uint64_t created = 0;
+            uintptr_t pcs[1];
+            ix_stack_get(fs, (int)id, pcs, 1, &created);
+            uint64_t closed = ix_fd_stack_closed((int)id);
+            add_item(g, IX_SERIES_FDS, IX_FD_STACK_KEY | id, NULL, 0,
+                     created > closed ? created - closed : 0, created, closed, 0);
+        }
+    }
     struct ix_process_stats ps;
     if (ix_process_stats_read(&ps) == 0) {
         add_item(g, IX_SERIES_PROCESS, IX_PROC_RSS, NULL, 0, ps.rss_bytes, 0, 0, 0);
@@ -405,6 +420,7 @@ int ix_history_start(const struct ix_config *cfg, char *why, size_t whylen)
     g_budget = cfg->history_budget;
     pthread_mutex_unlock(&ix_hstore.lock);
     ix_leaks_configure(cfg->leak_report);
+    ix_fd_stacks_enable(cfg->fd_stacks);
     atomic_store(&g_enabled, 1);
     atomic_store(&g_quit, 0);
     /* Born with every asynchronous signal blocked, named, out of heap profiles. */

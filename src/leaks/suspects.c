@@ -13,6 +13,7 @@
 #include "gcstats/fdtypes.h"
 #include "leaks/history.h"
 #include "leaks/leaks.h"
+#include "leaks/fd_stacks.h"
 #include "leaks/store.h"
 #include "registry/tasks.h"
 #include "sampling/heap/heap.h"
@@ -190,6 +191,10 @@ static int judge(const struct cand *c, const int64_t *t, int nw, int64_t rate,
                                IX_LEAK_MAX_FRAMES, NULL);
     } else if (c->kind == IX_SERIES_TASKS) {
         s->name = ix_task_kind_name((int)c->key);
+    } else if (c->key & IX_FD_STACK_KEY) { /* descriptors by creating stack */
+        s->name = "created here";
+        s->npcs = ix_stack_get(ix_fd_stacks(), (int)(c->key & 0xffffffffu), s->pcs,
+                               IX_LEAK_MAX_FRAMES, NULL);
     } else {
         s->name = ix_fd_type_name((int)c->key);
     }

@@ -12,8 +12,11 @@
  *  2. A thread leak (parked threads) and a descriptor leak (eventfds) amid
  *     steady thread and pipe churn: both reported, the threads with their
  *     creating stack, the descriptors by type.
+ *  2b. The same descriptor leak with INTROSPECT_FD_STACKS=1: reported by
+ *     its creating stack too; the churning pipes' stack is not.
  *  3. Steady workloads (churn, a working set replaced at random, threads
- *     and pipes created and closed), 20 seeds x 1 simulated hour, judged
+ *     and pipes created and closed; descriptors tracked by creating stack),
+ *     20 seeds x 1 simulated hour, judged
  *     after every snapshot (7200 judgements): false positives are counted
  *     and must be 0.
  * Noise: the leak stack gains ~1 sample per interval (Poisson); the
@@ -358,6 +361,44 @@ static void scenario_threads_fds(int port)
     lw_finish();
 }
 
+/* 2b: INTROSPECT_FD_STACKS=1: the descriptor leak is also reported by its
+ * creating stack (open_leaked_eventfd), the churning pipes' stack is not a
+ * suspect, and the text report prints the stack. */
+static void scenario_fd_stacks(int port)
+{
+    ix_history_reset();
+    struct lw_config c = {.requests = 100, .churn_allocs = 8, .leak_fds = 1, .churn_fds = 3};
+    lw_init(&c, 3);
+    ASSERT(ix_history_snapshot_now() == 0);
+    int found = 0;
+    struct ix_leak_report r;
+    for (int i = 1; i <= 60; i++) {
+        tick();
+        ASSERT(ix_leaks_analyze(0, &r) == 0);
+        int by_stack = 0, pipes = 0;
+        for (int k = 0; k < r.nsuspects; k++) {
+            const struct ix_leak_suspect *s = &r.suspects[k];
+            if (s->kind == IX_LEAK_FDS && s->npcs && stack_has(s, "open_leaked_eventfd"))
+                by_stack = 1;
+            if (s->kind == IX_LEAK_FDS && s->npcs && !stack_has(s, "open_leaked_eventfd"))
+                pipes = 1;
+        }
+        if (pipes)
+            dump(&r);
+        ASSERT(!pipes); /* the churning pipes' stack is no suspect */
+        if (by_stack && !found)
+            found = i;
+        ix_leak_report_free(&r);
+    }
+    printf("descriptor leak by creating stack reported after %d s\n", found * 10);
+    ASSERT(found > 0 && found <= 60);
+    struct http_reply h;
+    char *t = get_ok(port, "/debug/pprof/leaks", &h);
+    ASSERT_STR_CONTAINS(t, "open_leaked_eventfd");
+    http_reply_free(&h);
+    lw_finish();
+}
+
 /* 3: steady workloads: nothing is a suspect. */
 static void scenario_steady(void)
 {
@@ -449,9 +490,19 @@ TEST(thread_and_descriptor_leaks_reported)
     ASSERT_EQ(introspect_stop(), 0);
 }
 
+TEST(descriptor_leak_reported_with_creating_stack)
+{
+    setenv("INTROSPECT_FD_STACKS", "1", 1);
+    int port = start_module();
+    scenario_fd_stacks(port);
+    ASSERT_EQ(introspect_stop(), 0);
+    unsetenv("INTROSPECT_FD_STACKS");
+}
+
 TEST(steady_workloads_have_no_suspect)
 {
     alarm(1100); /* 20 simulated hours: ~20 s of CPU, minutes on a loaded machine */
+    setenv("INTROSPECT_FD_STACKS", "1", 1); /* the pipes' creating stack is judged too */
     start_module();
     scenario_steady();
     ASSERT_EQ(introspect_stop(), 0);
@@ -461,6 +512,7 @@ static const struct ix_test tests[] = {
     TEST_ENTRY(heap_leak_ranked_first_within_10_minutes),
     TEST_ENTRY(heap_leak_in_many_sizes_is_one_stack),
     TEST_ENTRY(thread_and_descriptor_leaks_reported),
+    TEST_ENTRY(descriptor_leak_reported_with_creating_stack),
     TEST_ENTRY(steady_workloads_have_no_suspect),
     TEST_LIST_END,
 };
