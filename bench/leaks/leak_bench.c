@@ -8,7 +8,11 @@
  *            over 7 simulated hours, with 512 churning stacks besides;
  *   cost     time per snapshot on the module thread (gathering + storing),
  *            per judgement, and per copy of the sampler's buckets (the only
- *            moment a host thread can wait for us: the sampler's lock). */
+ *            moment a host thread can wait for us: the sampler's lock);
+ *   fds      the cost INTROSPECT_FD_STACKS adds to eventfd + close, pair-
+ *            alternated: 1001 blocks of 2000 pairs with stacks on, then
+ *            off, timed on the thread's CPU clock; median of the
+ *            differences (the stack of a call 3 frames deep from main). */
 #define _GNU_SOURCE
 #define SEEDS 3
 #include <dlfcn.h>
@@ -18,6 +22,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "leaks/fd_stacks.h"
 #include "leaks/history.h"
 #include "leaks/leaks.h"
 #include "sampling/heap/heap.h"
@@ -196,8 +204,52 @@ static void memory_and_cost(int n)
     introspect_stop();
 }
 
+static double cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+__attribute__((noinline)) static double fd_block(int n)
+{
+    double t0 = cpu_ns();
+    for (int i = 0; i < n; i++)
+        close(eventfd(0, EFD_CLOEXEC));
+    return (cpu_ns() - t0) / n;
+}
+
+static int cmpd(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void fds(void)
+{
+    enum { B = 1001, N = 2000 };
+    static double off[B], d[B];
+    for (int b = 0; b < B; b++) {
+        ix_fd_stacks_enable(b & 1);
+        double x = fd_block(N);
+        ix_fd_stacks_enable(!(b & 1));
+        double y = fd_block(N);
+        off[b] = b & 1 ? y : x;
+        d[b] = b & 1 ? x - y : y - x;
+    }
+    ix_fd_stacks_enable(0);
+    qsort(off, B, sizeof off[0], cmpd);
+    qsort(d, B, sizeof d[0], cmpd);
+    printf("fds: eventfd + close %.0f ns (stacks off, median); INTROSPECT_FD_STACKS adds %.0f ns "
+           "(quartiles %.0f..%.0f)\n", off[B / 2], d[B / 2], d[B / 4], d[3 * B / 4]);
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "fds")) {
+        fds();
+        return 0;
+    }
     if (argc < 2 || !strcmp(argv[1], "detect"))
         detect(argc > 2 ? (unsigned)atoi(argv[2]) : 0);
     if (argc < 2 || !strcmp(argv[1], "memory")) /* 7 simulated hours, or `memory N` intervals */
