@@ -89,7 +89,7 @@ run() {
     wait "$slap" || { cat "$tmp/$tag.slap"; fail "memcslap ($tag)"; }
     # The window closed again: the process is still non-dumpable (root's /proc).
     if [ "$tag" = root-window ]; then
-        [ "$(stat -c %U /proc/"$mc")" = root ] || fail "memcached left dumpable ($tag)"
+        [ "$(stat -c %U /proc/"$mc"/task/"$mc"/syscall)" = root ] || fail "memcached left dumpable ($tag)"
     fi
     kill "$mc"
     for _ in $(seq 50); do kill -0 "$mc" 2> /dev/null || break; sleep 0.1; done
