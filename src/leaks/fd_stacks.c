@@ -35,7 +35,7 @@ static void forget(int fd)
 }
 
 /* A new descriptor from the interposer one frame up: its caller's stack. */
-__attribute__((noinline)) static void record(int fd)
+__attribute__((noinline, unused)) static void record(int fd)
 {
     if (fd < 0 || fd >= IX_FD_STACK_MAX || ix_module_thread() || ix_in_module())
         return;
