@@ -12,51 +12,77 @@
  *      without locks: insert and remove happen only for sampled pointers,
  *      rarely, under the sampler lock, and removal leaves a tombstone so a
  *      concurrent reader never misses a key that moved.
- * Both live in memory from mmap, never from malloc, and are never freed:
- * a sampled pointer may be freed after introspect_stop(). */
+ *
+ * The table starts small (4096 slots, 96 KiB) and doubles when half full.
+ * It used to be one fixed table of 2^20 slots in two arrays (24 MiB of
+ * address space): each sample landed on a random page of both, so the
+ * first ~6,000 samples of a process each paid two page faults (on bench/cost
+ * that was most of the sampler's cost) and the resident set grew to 24 MiB.
+ * Now a slot keeps key and value together (one cache line, one page), and
+ * the table is dense. Growing copies the live keys into a table twice the
+ * size and publishes it (release); the old table stays mapped forever, so a
+ * reader still scanning it is safe: it holds every key inserted before the
+ * new one was published, and a key inserted later was published after it,
+ * so a reader that can see that key (it is freeing it) sees the new table.
+ * Removal always works on the current table under the lock; a stale reader
+ * that finds an already removed key only makes the locked remove look
+ * (and find nothing). Old tables add at most the final table's size.
+ * Everything comes from mmap, never malloc, and is never freed: a sampled
+ * pointer may be freed after introspect_stop(). */
 #include <stdatomic.h>
 #include <sys/mman.h>
 
 #include "sampling/heap/internal.h"
 
-#define SET_BITS 20
-#define SET_SIZE (1u << SET_BITS)
+#define MIN_BITS 12
+#define MAX_BITS 21
 #define PROBE 64
 #define TOMB ((uintptr_t)1)
 
-struct slot_val {
+struct slot {
+    _Atomic(uintptr_t) key;
     struct ix_heap_bucket *bucket;
     size_t size;
 };
 
+struct table {
+    size_t mask;
+    unsigned shift; /* 64 - log2(slots): the hash's top bits pick the home slot */
+    size_t used; /* live keys + tombstones (under the lock) */
+    struct slot slots[];
+};
+
 uint64_t ix_heap_filter[(1u << IX_HEAP_FILTER_BITS) / 64];
 static uint32_t counts[1u << IX_HEAP_FILTER_BITS];
-static _Atomic(uintptr_t) *keys;
-static struct slot_val *vals;
+static _Atomic(struct table *) g_table;
+
+static struct table *table_new(unsigned bits)
+{
+    size_t n = (size_t)1 << bits;
+    void *m = mmap(NULL, sizeof(struct table) + n * sizeof(struct slot), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    struct table *t = m;
+    t->mask = n - 1;
+    t->shift = 64 - bits;
+    return t;
+}
+
+static size_t home(const void *p, const struct table *t)
+{
+    return (size_t)(ix_heap_hash(p) >> t->shift);
+}
 
 int ix_addrset_init(void)
 {
-    if (keys)
+    if (atomic_load(&g_table))
         return 0;
-    void *k = mmap(NULL, SET_SIZE * sizeof *keys, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    void *v = mmap(NULL, SET_SIZE * sizeof *vals, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (k == MAP_FAILED || v == MAP_FAILED) {
-        if (k != MAP_FAILED)
-            munmap(k, SET_SIZE * sizeof *keys);
-        if (v != MAP_FAILED)
-            munmap(v, SET_SIZE * sizeof *vals);
+    struct table *t = table_new(MIN_BITS);
+    if (!t)
         return -1;
-    }
-    vals = v;
-    keys = k;
+    atomic_store_explicit(&g_table, t, memory_order_release);
     return 0;
-}
-
-static size_t home(const void *p)
-{
-    return (size_t)(ix_heap_hash(p) >> (64 - SET_BITS));
 }
 
 /* Under the sampler lock: count p in or out of its filter bit. */
@@ -69,32 +95,76 @@ static void filter_add(const void *p, int delta)
     __atomic_store_n(&ix_heap_filter[h >> 6], w, __ATOMIC_RELEASE);
 }
 
-int ix_addrset_insert(void *p, struct ix_heap_bucket *b, size_t size)
+/* Place p in t (no filter change); 0, or -1 when its probe run is full. */
+static int place(struct table *t, uintptr_t p, struct ix_heap_bucket *b, size_t size)
 {
-    if (!keys)
-        return -1;
-    size_t h = home(p);
+    size_t h = home((const void *)p, t);
     for (size_t i = 0; i < PROBE; i++) {
-        size_t s = (h + i) & (SET_SIZE - 1);
-        uintptr_t k = atomic_load_explicit(&keys[s], memory_order_relaxed);
+        struct slot *sl = &t->slots[(h + i) & t->mask];
+        uintptr_t k = atomic_load_explicit(&sl->key, memory_order_relaxed);
         if (k == 0 || k == TOMB) {
-            vals[s] = (struct slot_val){b, size};
-            filter_add(p, 1);
-            atomic_store_explicit(&keys[s], (uintptr_t)p, memory_order_release);
+            sl->bucket = b;
+            sl->size = size;
+            if (k == 0)
+                t->used++;
+            atomic_store_explicit(&sl->key, p, memory_order_release);
             return 0;
         }
     }
     return -1;
 }
 
-static long find(const void *p)
+/* Under the lock: copy t's live keys into a table of at least twice its
+ * size, publish it. Returns the new table, or NULL (t stays current). */
+static struct table *grow(struct table *t)
 {
-    if (!keys)
+    unsigned bits = (unsigned)__builtin_ctzll((unsigned long long)t->mask + 1) + 1;
+    for (; bits <= MAX_BITS; bits++) {
+        struct table *n = table_new(bits);
+        if (!n)
+            return NULL;
+        int ok = 1;
+        for (size_t i = 0; i <= t->mask && ok; i++) {
+            uintptr_t k = atomic_load_explicit(&t->slots[i].key, memory_order_relaxed);
+            if (k != 0 && k != TOMB)
+                ok = place(n, k, t->slots[i].bucket, t->slots[i].size) == 0;
+        }
+        if (ok) {
+            atomic_store_explicit(&g_table, n, memory_order_release);
+            return n;
+        }
+        munmap(n, sizeof(struct table) + (n->mask + 1) * sizeof(struct slot)); /* never published */
+    }
+    return NULL;
+}
+
+int ix_addrset_insert(void *p, struct ix_heap_bucket *b, size_t size)
+{
+    struct table *t = atomic_load_explicit(&g_table, memory_order_relaxed);
+    if (!t)
         return -1;
-    size_t h = home(p);
+    if (t->used + 1 > (t->mask + 1) / 2) {
+        struct table *n = grow(t);
+        if (n)
+            t = n;
+    }
+    if (place(t, (uintptr_t)p, b, size)) {
+        struct table *n = grow(t);
+        if (!n || place(n, (uintptr_t)p, b, size))
+            return -1;
+    }
+    filter_add(p, 1);
+    return 0;
+}
+
+static long find(const struct table *t, const void *p)
+{
+    if (!t)
+        return -1;
+    size_t h = home(p, t);
     for (size_t i = 0; i < PROBE; i++) {
-        size_t s = (h + i) & (SET_SIZE - 1);
-        uintptr_t k = atomic_load_explicit(&keys[s], memory_order_acquire);
+        size_t s = (h + i) & t->mask;
+        uintptr_t k = atomic_load_explicit(&t->slots[s].key, memory_order_acquire);
         if (k == (uintptr_t)p)
             return (long)s;
         if (k == 0)
@@ -103,28 +173,34 @@ static long find(const void *p)
     return -1;
 }
 
-int ix_addrset_contains(const void *p) { return find(p) >= 0; }
+int ix_addrset_contains(const void *p)
+{
+    return find(atomic_load_explicit(&g_table, memory_order_acquire), p) >= 0;
+}
 
 int ix_addrset_remove(const void *p, struct ix_heap_bucket **b, size_t *size)
 {
-    long s = find(p);
+    struct table *t = atomic_load_explicit(&g_table, memory_order_relaxed);
+    long s = find(t, p);
     if (s < 0)
         return 0;
-    *b = vals[s].bucket;
-    *size = vals[s].size;
+    *b = t->slots[s].bucket;
+    *size = t->slots[s].size;
     /* A tombstone followed by an empty slot ends no live chain: clear it and
      * the tombstones before it, so chains do not fill up with them. */
     size_t i = (size_t)s;
-    if (atomic_load_explicit(&keys[(i + 1) & (SET_SIZE - 1)], memory_order_relaxed) == 0) {
-        atomic_store_explicit(&keys[i], 0, memory_order_release);
+    if (atomic_load_explicit(&t->slots[(i + 1) & t->mask].key, memory_order_relaxed) == 0) {
+        atomic_store_explicit(&t->slots[i].key, 0, memory_order_release);
+        t->used--;
         for (size_t n = 0; n < PROBE; n++) {
-            i = (i - 1) & (SET_SIZE - 1);
-            if (atomic_load_explicit(&keys[i], memory_order_relaxed) != TOMB)
+            i = (i - 1) & t->mask;
+            if (atomic_load_explicit(&t->slots[i].key, memory_order_relaxed) != TOMB)
                 break;
-            atomic_store_explicit(&keys[i], 0, memory_order_release);
+            atomic_store_explicit(&t->slots[i].key, 0, memory_order_release);
+            t->used--;
         }
     } else {
-        atomic_store_explicit(&keys[i], TOMB, memory_order_release);
+        atomic_store_explicit(&t->slots[i].key, TOMB, memory_order_release);
     }
     filter_add(p, -1);
     return 1;
