@@ -16,14 +16,17 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "host/threads.h"
 #include "symbolize/dwarf_frames.h"
 #include "symbolize/symtab.h"
 #include "util/grow.h"
@@ -72,14 +75,88 @@ static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t dw_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct ix_symobj *cache_head;
 
+static size_t cache_count;
+static uint64_t cache_clock;
+
+/* ---- giving the memory back when idle ----
+ *
+ * A parsed object holds its symbol table, the scope trees of the CUs looked
+ * up, and libdw's copies of the DWARF sections (a distribution's debug files
+ * are compressed: libdw inflates every .debug_* section when it opens one,
+ * e.g. ~20 MB for libc's). That is kept for the next profile, but a server
+ * asked for a profile now and then should not carry it between requests. A
+ * module thread ("introspect-sym"), started with the first parsed object,
+ * flushes the unused objects once nothing was looked up for
+ * INTROSPECT_SYMBOL_IDLE_S seconds (default 30; 0 keeps them for good),
+ * hands the freed pages back to the kernel (malloc_trim), and exits; the
+ * next profile parses again (a cold profile, see bench/README.md "Cost"). */
+#define IDLE_DEFAULT_S 30
+static pthread_cond_t idle_cv = PTHREAD_COND_INITIALIZER;
+static int idle_running;  /* the reaper thread exists (cache_mu) */
+static int64_t idle_s = -1; /* read once (cache_mu) */
+static struct timespec last_touch; /* CLOCK_MONOTONIC of the last get/put/lookup (cache_mu) */
+
+static double since(const struct timespec *t)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+static void flush_locked(void);
+
+static void *idle_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&cache_mu);
+    for (;;) {
+        double left = (double)idle_s - since(&last_touch);
+        if (left <= 0) {
+            flush_locked();
+            if (cache_count == 0)
+                break; /* objects still referenced: look again after a period */
+            clock_gettime(CLOCK_MONOTONIC, &last_touch);
+            continue;
+        }
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += (time_t)left + 1;
+        pthread_cond_timedwait(&idle_cv, &cache_mu, &until);
+    }
+    idle_running = 0;
+    pthread_mutex_unlock(&cache_mu);
+    malloc_trim(0);
+    return NULL;
+}
+
+/* Under cache_mu: note a use, and start the reaper when objects are cached. */
+static void touch_locked(void)
+{
+    clock_gettime(CLOCK_MONOTONIC, &last_touch);
+    if (idle_s < 0) {
+        const char *e = getenv("INTROSPECT_SYMBOL_IDLE_S");
+        idle_s = e && *e ? strtoll(e, NULL, 10) : IDLE_DEFAULT_S;
+        if (idle_s < 0)
+            idle_s = 0;
+    }
+    if (idle_s == 0 || idle_running || cache_count == 0)
+        return;
+    pthread_t th;
+    if (ix_module_thread_create(&th, 0, idle_main, NULL, "introspect-sym") == 0) {
+        pthread_detach(th);
+        idle_running = 1;
+    }
+}
+
 void ix_symobj_forked(void)
 {
     pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t fresh_cv = PTHREAD_COND_INITIALIZER;
     cache_mu = fresh;
     dw_mu = fresh;
+    idle_cv = fresh_cv;
+    idle_running = 0; /* the reaper did not survive: the next use starts one */
 }
-static size_t cache_count;
-static uint64_t cache_clock;
 
 /* elfutils' debuginfo_path syntax; NULL = its default "-:.debug:/usr/lib/debug".
  * INTROSPECT_DEBUGINFO_PATH overrides it (tests, unusual distributions). */
@@ -317,6 +394,7 @@ struct ix_symobj *ix_symobj_get(const char *path, const char *alt_path, uint64_t
         o->last_use = ++cache_clock;
         evict_locked();
     }
+    touch_locked();
     pthread_mutex_unlock(&cache_mu);
     return o;
 }
@@ -328,12 +406,12 @@ void ix_symobj_put(struct ix_symobj *o)
     pthread_mutex_lock(&cache_mu);
     o->refs--;
     evict_locked();
+    touch_locked();
     pthread_mutex_unlock(&cache_mu);
 }
 
-void ix_symobj_flush(void)
+static void flush_locked(void)
 {
-    pthread_mutex_lock(&cache_mu);
     for (struct ix_symobj **pp = &cache_head; *pp;) {
         struct ix_symobj *o = *pp;
         if (o->refs == 0) {
@@ -344,7 +422,21 @@ void ix_symobj_flush(void)
             pp = &o->next;
         }
     }
+}
+
+void ix_symobj_flush(void)
+{
+    pthread_mutex_lock(&cache_mu);
+    flush_locked();
     pthread_mutex_unlock(&cache_mu);
+}
+
+size_t ix_symobj_cached(void)
+{
+    pthread_mutex_lock(&cache_mu);
+    size_t n = cache_count;
+    pthread_mutex_unlock(&cache_mu);
+    return n;
 }
 
 const char *ix_symobj_build_id(const struct ix_symobj *o) { return o->build_id; }

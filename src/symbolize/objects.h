@@ -13,10 +13,13 @@
  * objects (least recently used go first); objects in use by a symbolizer are
  * reference counted and never freed under it. Each object also remembers
  * resolved addresses (bounded), so a warm profile symbolizes quickly.
+ * Unused objects are dropped after INTROSPECT_SYMBOL_IDLE_S seconds (default
+ * 30) without a lookup, and their memory handed back (objects.c).
  * Every function is thread-safe. */
 #ifndef IX_SYMOBJ_H
 #define IX_SYMOBJ_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "symbolize/symbolizer.h"
@@ -42,6 +45,8 @@ int ix_symobj_vaddr(const struct ix_symobj *o, uint64_t file_offset, uint64_t *v
 int ix_symobj_lookup(struct ix_symobj *o, uint64_t vaddr, struct ix_sym_line *lines, int max);
 /* Drop every unused cached object (tests and benchmarks: a cold start). */
 void ix_symobj_flush(void);
+/* Objects in the cache now (tests: the idle flush). */
+size_t ix_symobj_cached(void);
 /* In a forked child: the module thread that may have held the cache or
  * elfutils lock at the fork is gone; both locks start fresh. */
 void ix_symobj_forked(void);

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -271,6 +272,37 @@ TEST(concurrent_symbolizers_and_flushes)
         ASSERT_EQ(pthread_create(&t[i], NULL, symbolize_loop, i == 0 ? (void *)1 : NULL), 0);
     for (int i = 0; i < 4; i++)
         pthread_join(t[i], NULL);
+}
+
+/* Issue 22: parsed objects are memory (libc's inflated DWARF is ~20 MB).
+ * Once nothing was looked up for INTROSPECT_SYMBOL_IDLE_S seconds, the
+ * module's reaper thread drops the unused ones; an object a symbolizer still
+ * holds stays. The wait is bounded generously (a loaded machine may delay
+ * the reaper), and nothing is timed. */
+TEST(idle_cache_is_dropped)
+{
+    setenv("INTROSPECT_SYMBOL_IDLE_S", "1", 1); /* read at the first use */
+    struct ix_symbolizer *held = ix_symbolizer_new();
+    struct ix_sym_line l[4];
+    ASSERT_EQ(ix_symbolize(held, (uintptr_t)&static_target, l, 4), 1);
+    ASSERT_GE(ix_symbolize(held, (uintptr_t)&strtol, l, 4), 1); /* libc, DWARF and all */
+    size_t before = ix_symobj_cached();
+    ASSERT_GE(before, 2);
+    sleep(3); /* past the idle period: a symbolizer's objects are never dropped under it */
+    ASSERT_EQ(ix_symobj_cached(), before);
+    ASSERT_EQ(ix_symbolize(held, (uintptr_t)&static_target, l, 4), 1);
+    ASSERT_STR_EQ(l[0].function, "static_target");
+    ix_symbolizer_free(held);
+    size_t n = before;
+    for (int i = 0; i < 600 && n > 0; i++) {
+        usleep(100 * 1000);
+        n = ix_symobj_cached();
+    }
+    ASSERT_EQ(n, 0);
+    struct ix_symbolizer *s = ix_symbolizer_new(); /* parsed again on demand */
+    ASSERT_EQ(ix_symbolize(s, (uintptr_t)&static_target, l, 4), 1);
+    ASSERT_STR_EQ(l[0].function, "static_target");
+    ix_symbolizer_free(s);
 }
 
 /* ---- units ---- */
@@ -638,6 +670,7 @@ static const struct ix_test tests[] = {
     TEST_ENTRY(cxx_names_demangled),
     TEST_ENTRY(vdso_and_anonymous_code_are_address_only),
     TEST_ENTRY(cache_shares_objects_across_symbolizers),
+    TEST_ENTRY(idle_cache_is_dropped),
     TEST_ENTRY(concurrent_symbolizers_and_flushes),
     TEST_ENTRY(units_pretty_print),
     TEST_ENTRY(resolved_view_dedupes_and_flags_truthfully),
