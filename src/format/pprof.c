@@ -8,6 +8,16 @@
 #include "format/protobuf.h"
 #include "format/strtab.h"
 
+/* A varint field into a small message being built on the stack (as
+ * ix_pb_int: skipped when 0); returns its length (<= 11 bytes). */
+static size_t field_int(unsigned char *o, int field, int64_t v)
+{
+    if (!v)
+        return 0;
+    size_t n = ix_pb_varint_to(o, (uint64_t)field << 3);
+    return n + ix_pb_varint_to(o + n, (uint64_t)v);
+}
+
 static void value_type(ix_buf *out, int field, struct ix_strtab *st, struct ix_value_type vt)
 {
     ix_buf m;
@@ -29,19 +39,18 @@ static void encode_sample(ix_buf *out, ix_buf *m, const struct ix_resolved *r, s
     ix_buf_reset(m);
     ix_pb_packed_u64(m, 1, ids, n);
     ix_pb_packed_i64(m, 2, s->values, (size_t)r->prof->ntypes);
-    for (int l = 0; l < s->nlabels; l++) {
-        ix_buf lb;
-        ix_buf_init(&lb);
-        ix_pb_int(&lb, 1, ix_strtab_id(st, s->labels[l].key));
+    for (int l = 0; l < s->nlabels; l++) { /* Label: at most 4 fields of <= 11 bytes */
+        unsigned char lb[48];
+        size_t n = 0;
+        n += field_int(lb + n, 1, ix_strtab_id(st, s->labels[l].key));
         if (s->labels[l].str) {
-            ix_pb_int(&lb, 2, ix_strtab_id(st, s->labels[l].str));
+            n += field_int(lb + n, 2, ix_strtab_id(st, s->labels[l].str));
         } else {
-            ix_pb_int(&lb, 3, s->labels[l].num);
+            n += field_int(lb + n, 3, s->labels[l].num);
             if (s->labels[l].num_unit)
-                ix_pb_int(&lb, 4, ix_strtab_id(st, s->labels[l].num_unit));
+                n += field_int(lb + n, 4, ix_strtab_id(st, s->labels[l].num_unit));
         }
-        ix_pb_bytes(m, 3, lb.data ? lb.data : "", lb.len);
-        ix_buf_free(&lb);
+        ix_pb_bytes(m, 3, lb, n);
     }
     ix_pb_bytes(out, 2, m->data ? m->data : "", m->len);
 }
@@ -69,13 +78,11 @@ static void encode_location(ix_buf *out, ix_buf *m, const struct ix_rlocation *l
     ix_pb_uint(m, 1, id);
     ix_pb_uint(m, 2, l->mapping);
     ix_pb_uint(m, 3, l->address);
-    for (int k = 0; k < l->nlines; k++) {
-        ix_buf ln;
-        ix_buf_init(&ln);
-        ix_pb_uint(&ln, 1, (uint64_t)l->lines[k].function + 1);
-        ix_pb_int(&ln, 2, l->lines[k].line);
-        ix_pb_bytes(m, 4, ln.data ? ln.data : "", ln.len);
-        ix_buf_free(&ln);
+    for (int k = 0; k < l->nlines; k++) { /* Line: two fields */
+        unsigned char ln[24];
+        size_t n = field_int(ln, 1, (int64_t)l->lines[k].function + 1);
+        n += field_int(ln + n, 2, l->lines[k].line);
+        ix_pb_bytes(m, 4, ln, n);
     }
     ix_pb_bytes(out, 4, m->data ? m->data : "", m->len);
 }

@@ -3,10 +3,13 @@
 #ifndef IX_PROTOBUF_H
 #define IX_PROTOBUF_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "util/buf.h"
 
 void ix_pb_varint(ix_buf *b, uint64_t v);
+/* v as a varint at o (room for 10 bytes); returns its length. */
+size_t ix_pb_varint_to(unsigned char *o, uint64_t v);
 void ix_pb_uint(ix_buf *b, int field, uint64_t v);  /* skipped when 0 */
 void ix_pb_int(ix_buf *b, int field, int64_t v);    /* skipped when 0 */
 void ix_pb_bool(ix_buf *b, int field, int v);       /* skipped when false */

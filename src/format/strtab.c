@@ -37,12 +37,27 @@ static int rehash(struct ix_strtab *t)
     return 0;
 }
 
+static int64_t lookup(struct ix_strtab *t, const char *s);
+
 int64_t ix_strtab_id(struct ix_strtab *t, const char *s)
 {
     if (!s)
         s = "";
     if (t->oom)
         return 0;
+    size_t m = ((uintptr_t)s >> 3 ^ (uintptr_t)s >> 9) & 63;
+    if (t->memo[m].p == s)
+        return t->memo[m].id;
+    int64_t id = lookup(t, s);
+    if (!t->oom) {
+        t->memo[m].p = s;
+        t->memo[m].id = (uint32_t)id;
+    }
+    return id;
+}
+
+static int64_t lookup(struct ix_strtab *t, const char *s)
+{
     if ((t->n + 1) * 2 > t->nslots && rehash(t)) {
         t->oom = 1;
         return 0;

@@ -12,6 +12,12 @@ struct ix_strtab {
     uint32_t *slots; /* open addressing: index + 1 */
     size_t nslots;
     int oom;
+    /* The same pointers come back (a label key per sample, a file name per
+     * function): a direct-mapped memo by address skips hashing the string. */
+    struct {
+        const char *p;
+        uint32_t id;
+    } memo[64];
 };
 
 void ix_strtab_init(struct ix_strtab *t);
