@@ -6,7 +6,7 @@ set -euo pipefail
 what=${1:-build}
 build_pkgs=(build-essential g++ cmake pkg-config libmicrohttpd-dev zlib1g-dev libdw-dev libelf-dev libpq-dev libsqlite3-dev)
 test_pkgs=(clang libclang-rt-14-dev python3 curl valgrind binutils postgresql openssl
-           libgoogle-perftools4 libjemalloc2
+           libgoogle-perftools4 libjemalloc2 libdeflate0
            golang-go protobuf-compiler golang-github-google-pprof-dev prometheus chromium
            nginx memcached redis-server libmemcached-tools wrk)
 # The UI test drives Chromium with playwright-core from npm: any Node.js with npm will do.

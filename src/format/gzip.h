@@ -5,6 +5,10 @@
 
 /* Gzip (RFC 1952) in into out. Returns 0 or -1. */
 int ix_gzip(const void *in, size_t n, ix_buf *out);
+/* The same with zlib, whatever the engine (tests; the fallback). */
+int ix_gzip_zlib(const void *in, size_t n, ix_buf *out);
+/* "libdeflate" or "zlib": what ix_gzip uses in this process. */
+const char *ix_gzip_engine(void);
 /* 1 when an Accept-Encoding header accepts gzip: a "gzip", "x-gzip" or "*"
  * coding whose q is not 0 (RFC 9110 12.5.3). */
 int ix_accepts_gzip(const char *accept_encoding);

@@ -11,7 +11,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "format/encoders.h"
+#include "format/gzip.h"
 #include "format/pprof.h"
 #include "format/units.h"
 #include "harness.h"
@@ -303,6 +306,50 @@ TEST(idle_cache_is_dropped)
     ASSERT_EQ(ix_symbolize(s, (uintptr_t)&static_target, l, 4), 1);
     ASSERT_STR_EQ(l[0].function, "static_target");
     ix_symbolizer_free(s);
+}
+
+/* Both gzip engines (libdeflate when present, zlib) give a stream zlib
+ * inflates back to the input. */
+static void check_gunzip(const ix_buf *gz, const unsigned char *in, size_t n)
+{
+    unsigned char *back = malloc(n + 1);
+    z_stream z = {0};
+    ASSERT_EQ(inflateInit2(&z, 15 + 16), Z_OK);
+    z.next_in = (Bytef *)gz->data;
+    z.avail_in = (uInt)gz->len;
+    z.next_out = back;
+    z.avail_out = (uInt)n + 1;
+    ASSERT_EQ(inflate(&z, Z_FINISH), Z_STREAM_END);
+    ASSERT_EQ(z.total_out, n);
+    ASSERT(memcmp(back, in, n) == 0);
+    inflateEnd(&z);
+    free(back);
+}
+
+TEST(gzip_engines_round_trip)
+{
+    size_t n = 3 << 20;
+    unsigned char *in = malloc(n);
+    uint64_t x = 88172645463325252ULL;
+    for (size_t i = 0; i < n; i++) { /* half text-like, half random */
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        in[i] = i % 2 ? (unsigned char)x : (unsigned char)('a' + (i / 7) % 26);
+    }
+    ix_buf a, b;
+    ix_buf_init(&a);
+    ix_buf_init(&b);
+    ASSERT_EQ(ix_gzip(in, n, &a), 0);
+    ASSERT_EQ(ix_gzip_zlib(in, n, &b), 0);
+    check_gunzip(&a, in, n);
+    check_gunzip(&b, in, n);
+    if (dlopen("libdeflate.so.0", RTLD_NOW | RTLD_NOLOAD) || access("/usr/lib/x86_64-linux-gnu/libdeflate.so.0", R_OK) == 0)
+        ASSERT_STR_EQ(ix_gzip_engine(), "libdeflate");
+    ix_buf_reset(&a);
+    ASSERT_EQ(ix_gzip("", 0, &a), 0); /* empty input */
+    check_gunzip(&a, (const unsigned char *)"", 0);
+    ix_buf_free(&a);
+    ix_buf_free(&b);
+    free(in);
 }
 
 /* ---- units ---- */
@@ -671,6 +718,7 @@ static const struct ix_test tests[] = {
     TEST_ENTRY(vdso_and_anonymous_code_are_address_only),
     TEST_ENTRY(cache_shares_objects_across_symbolizers),
     TEST_ENTRY(idle_cache_is_dropped),
+    TEST_ENTRY(gzip_engines_round_trip),
     TEST_ENTRY(concurrent_symbolizers_and_flushes),
     TEST_ENTRY(units_pretty_print),
     TEST_ENTRY(resolved_view_dedupes_and_flags_truthfully),
