@@ -13,22 +13,29 @@
  *      rarely, under the sampler lock, and removal leaves a tombstone so a
  *      concurrent reader never misses a key that moved.
  *
- * The table starts small (4096 slots, 96 KiB) and doubles when half full.
+ * The table starts small (4096 slots, 96 KiB) and is rebuilt when half its
+ * slots are used (live keys or tombstones): twice the size when more than a
+ * quarter are live, else at the same size (which clears the tombstones).
  * It used to be one fixed table of 2^20 slots in two arrays (24 MiB of
  * address space): each sample landed on a random page of both, so the
  * first ~6,000 samples of a process each paid two page faults (on bench/cost
  * that was most of the sampler's cost) and the resident set grew to 24 MiB.
  * Now a slot keeps key and value together (one cache line, one page), and
- * the table is dense. Growing copies the live keys into a table twice the
- * size and publishes it (release); the old table stays mapped forever, so a
- * reader still scanning it is safe: it holds every key inserted before the
- * new one was published, and a key inserted later was published after it,
- * so a reader that can see that key (it is freeing it) sees the new table.
- * Removal always works on the current table under the lock; a stale reader
- * that finds an already removed key only makes the locked remove look
- * (and find nothing). Old tables add at most the final table's size.
+ * the table is dense.
+ *
+ * Rebuilding copies the live keys into a new table and publishes it. The old
+ * one is unmapped once no reader can be in it: readers (only frees whose
+ * filter bit is set, so rarely) announce themselves in one of two counters
+ * chosen by an epoch; the rebuilder flips the epoch after publishing and
+ * waits for the old epoch's counter to drain (all seq_cst: a reader that
+ * counted itself after that wait saw the flip, hence the new table). A
+ * reader in the old table is safe meanwhile: it holds every key inserted
+ * before the new table was published, and a key inserted later was
+ * inserted after it, so a reader that can see that key (it is freeing it)
+ * sees the new table. Removal works on the current table under the lock.
  * Everything comes from mmap, never malloc, and is never freed: a sampled
  * pointer may be freed after introspect_stop(). */
+#include <sched.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
 
@@ -49,12 +56,15 @@ struct table {
     size_t mask;
     unsigned shift; /* 64 - log2(slots): the hash's top bits pick the home slot */
     size_t used; /* live keys + tombstones (under the lock) */
+    size_t live; /* live keys (under the lock) */
     struct slot slots[];
 };
 
 uint64_t ix_heap_filter[(1u << IX_HEAP_FILTER_BITS) / 64];
 static uint32_t counts[1u << IX_HEAP_FILTER_BITS];
 static _Atomic(struct table *) g_table;
+static atomic_uint g_epoch;
+static atomic_long g_readers[2];
 
 static struct table *table_new(unsigned bits)
 {
@@ -107,6 +117,7 @@ static int place(struct table *t, uintptr_t p, struct ix_heap_bucket *b, size_t 
             sl->size = size;
             if (k == 0)
                 t->used++;
+            t->live++;
             atomic_store_explicit(&sl->key, p, memory_order_release);
             return 0;
         }
@@ -114,11 +125,29 @@ static int place(struct table *t, uintptr_t p, struct ix_heap_bucket *b, size_t 
     return -1;
 }
 
-/* Under the lock: copy t's live keys into a table of at least twice its
- * size, publish it. Returns the new table, or NULL (t stays current). */
+static size_t table_bytes(const struct table *t)
+{
+    return sizeof(struct table) + (t->mask + 1) * sizeof(struct slot);
+}
+
+/* Under the lock, after a new table was published: wait until no reader can
+ * still be in old, then unmap it. */
+static void retire(struct table *old)
+{
+    unsigned e = atomic_fetch_add(&g_epoch, 1);
+    while (atomic_load(&g_readers[e & 1]) != 0)
+        sched_yield();
+    munmap(old, table_bytes(old));
+}
+
+/* Under the lock: copy t's live keys into a new table (twice the size when
+ * more than a quarter of t is live), publish it, retire t. Returns the new
+ * table, or NULL (t stays current). */
 static struct table *grow(struct table *t)
 {
-    unsigned bits = (unsigned)__builtin_ctzll((unsigned long long)t->mask + 1) + 1;
+    unsigned bits = (unsigned)__builtin_ctzll((unsigned long long)t->mask + 1);
+    if ((t->live + 1) * 4 > t->mask + 1)
+        bits++;
     for (; bits <= MAX_BITS; bits++) {
         struct table *n = table_new(bits);
         if (!n)
@@ -130,10 +159,11 @@ static struct table *grow(struct table *t)
                 ok = place(n, k, t->slots[i].bucket, t->slots[i].size) == 0;
         }
         if (ok) {
-            atomic_store_explicit(&g_table, n, memory_order_release);
+            atomic_store(&g_table, n);
+            retire(t);
             return n;
         }
-        munmap(n, sizeof(struct table) + (n->mask + 1) * sizeof(struct slot)); /* never published */
+        munmap(n, table_bytes(n)); /* never published */
     }
     return NULL;
 }
@@ -175,7 +205,18 @@ static long find(const struct table *t, const void *p)
 
 int ix_addrset_contains(const void *p)
 {
-    return find(atomic_load_explicit(&g_table, memory_order_acquire), p) >= 0;
+    unsigned e = atomic_load(&g_epoch) & 1;
+    atomic_fetch_add(&g_readers[e], 1);
+    int in = find(atomic_load(&g_table), p) >= 0;
+    atomic_fetch_sub(&g_readers[e], 1);
+    return in;
+}
+
+void ix_addrset_forked(void)
+{
+    /* Readers on threads that did not survive the fork never leave. */
+    atomic_store(&g_readers[0], 0);
+    atomic_store(&g_readers[1], 0);
 }
 
 int ix_addrset_remove(const void *p, struct ix_heap_bucket **b, size_t *size)
@@ -186,6 +227,7 @@ int ix_addrset_remove(const void *p, struct ix_heap_bucket **b, size_t *size)
         return 0;
     *b = t->slots[s].bucket;
     *size = t->slots[s].size;
+    t->live--;
     /* A tombstone followed by an empty slot ends no live chain: clear it and
      * the tombstones before it, so chains do not fill up with them. */
     size_t i = (size_t)s;

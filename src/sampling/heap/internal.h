@@ -87,6 +87,8 @@ int ix_addrset_init(void);
 int ix_addrset_insert(void *p, struct ix_heap_bucket *b, size_t size);
 /* Lock-free: 1 when p is in the set. */
 int ix_addrset_contains(const void *p);
+/* In a forked child (under the sampler lock's reinit): reset the readers. */
+void ix_addrset_forked(void);
 /* Under the sampler lock: remove p; returns 1 and its value when found. */
 int ix_addrset_remove(const void *p, struct ix_heap_bucket **b, size_t *size);
 

@@ -142,6 +142,7 @@ static void atfork_child(void)
         self->next = self->prev = NULL;
         g_threads = self;
     }
+    ix_addrset_forked();
     pthread_mutex_init(&g_lock, NULL);
 }
 
