@@ -246,7 +246,57 @@ TEST(inuse_bytes_exact_at_rate_1_and_follow_realloc)
     ASSERT_EQ(introspect_stop(), 0);
 }
 
+/* Issue 22: the set of sampled pointers starts at 4096 slots and is rebuilt
+ * (grown, or cleared of tombstones) while other threads free through it.
+ * At rate 1 every block is a sample: 4 threads each keep 6,000 live blocks
+ * (24,000 in all, so the table grows several times) while freeing and
+ * reallocating 200,000 more; then every live block must be known and every
+ * freed one forgotten, exactly. */
+#define HOLDERS 4
+#define HELD 6000
+static void *holder(void *arg)
+{
+    void **held = arg;
+    uint64_t x = (uintptr_t)arg | 1;
+    for (int i = 0; i < HELD; i++)
+        held[i] = malloc(24);
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int k = (int)(x % HELD);
+        free(held[k]);
+        held[k] = malloc(24);
+    }
+    return NULL;
+}
+
+TEST(sampled_set_rebuilds_under_concurrent_frees)
+{
+    alarm(250);
+    int port = start_rate1();
+    long long s0 = vars_number(port, "HeapSamples");
+    static void *held[HOLDERS][HELD];
+    pthread_t th[HOLDERS];
+    for (int i = 0; i < HOLDERS; i++)
+        ASSERT_EQ(pthread_create(&th[i], NULL, holder, held[i]), 0);
+    for (int i = 0; i < HOLDERS; i++)
+        ASSERT_EQ(pthread_join(th[i], NULL), 0);
+    long long s1 = vars_number(port, "HeapSamples");
+    printf("live samples: %lld more (truth %d), dropped %lld\n", s1 - s0, HOLDERS * HELD,
+           vars_number(port, "HeapSamplesDropped"));
+    ASSERT_EQ(vars_number(port, "HeapSamplesDropped"), 0);
+    ASSERT_GE(s1 - s0, HOLDERS * HELD - 50); /* the module's own churn may move a few */
+    ASSERT(s1 - s0 <= HOLDERS * HELD + 50);
+    for (int i = 0; i < HOLDERS; i++)
+        for (int k = 0; k < HELD; k++)
+            free(held[i][k]);
+    long long s2 = vars_number(port, "HeapSamples");
+    printf("after freeing them: %lld\n", s2 - s0);
+    ASSERT(s2 - s0 <= 50 && s2 - s0 >= -50);
+    ASSERT_OK(introspect_stop());
+}
+
 static const struct ix_test tests[] = {
+    TEST_ENTRY(sampled_set_rebuilds_under_concurrent_frees),
     TEST_ENTRY(inuse_bytes_exact_at_rate_1_and_follow_realloc),
     TEST_ENTRY(allocation_errors_and_edges_behave_as_glibc),
     TEST_ENTRY(realloc_keeps_contents_and_free_keeps_errno),

@@ -26,9 +26,10 @@
  * Rebuilding copies the live keys into a new table and publishes it. The old
  * one is unmapped once no reader can be in it: readers (only frees whose
  * filter bit is set, so rarely) announce themselves in one of two counters
- * chosen by an epoch; the rebuilder flips the epoch after publishing and
- * waits for the old epoch's counter to drain (all seq_cst: a reader that
- * counted itself after that wait saw the flip, hence the new table). A
+ * chosen by the epoch, and check the epoch did not move meanwhile; the
+ * rebuilder flips the epoch after publishing and waits for the old epoch's
+ * counter to drain (all seq_cst: a reader that counted itself under the
+ * new epoch loads the table after the flip, hence the new table). A
  * reader in the old table is safe meanwhile: it holds every key inserted
  * before the new table was published, and a key inserted later was
  * inserted after it, so a reader that can see that key (it is freeing it)
@@ -205,10 +206,19 @@ static long find(const struct table *t, const void *p)
 
 int ix_addrset_contains(const void *p)
 {
-    unsigned e = atomic_load(&g_epoch) & 1;
-    atomic_fetch_add(&g_readers[e], 1);
+    /* Counted under an epoch that was still current after counting: the
+     * rebuild that flips it waits for us, and the next one cannot start
+     * before this one is done (both under the sampler lock). */
+    unsigned e;
+    for (;;) {
+        e = atomic_load(&g_epoch);
+        atomic_fetch_add(&g_readers[e & 1], 1);
+        if (atomic_load(&g_epoch) == e)
+            break;
+        atomic_fetch_sub(&g_readers[e & 1], 1);
+    }
     int in = find(atomic_load(&g_table), p) >= 0;
-    atomic_fetch_sub(&g_readers[e], 1);
+    atomic_fetch_sub(&g_readers[e & 1], 1);
     return in;
 }
 
