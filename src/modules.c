@@ -6,6 +6,7 @@
 #include "sampling/block/store.h"
 #include "leaks/history.h"
 #include "sampling/heap/heap.h"
+#include "symbolize/objects.h"
 
 struct ix_module {
     int (*start)(const struct ix_config *cfg, char *why, size_t whylen);
@@ -42,6 +43,7 @@ static const struct ix_module modules[] = {
     {heap_start, heap_stop, ix_heap_stop},
     {ix_memtrace_start, ix_memtrace_stop, ix_memtrace_forked},
     {ix_history_start, ix_history_stop, NULL},
+    {ix_symobj_reaper_start, ix_symobj_reaper_stop, NULL}, /* forked: ix_symobj_forked */
 };
 static const size_t nmodules = sizeof modules / sizeof modules[0];
 

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "host/threads.h"
 #include "symbolize/dwarf_frames.h"
 #include "symbolize/symtab.h"
@@ -92,9 +93,14 @@ static uint64_t cache_clock;
  * next profile parses again (a cold profile, see bench/README.md "Cost"). */
 #define IDLE_DEFAULT_S 30
 static pthread_cond_t idle_cv = PTHREAD_COND_INITIALIZER;
-static int idle_running;  /* the reaper thread exists (cache_mu) */
-static int64_t idle_s = -1; /* read once (cache_mu) */
-static struct timespec last_touch; /* CLOCK_MONOTONIC of the last get/put/lookup (cache_mu) */
+/* All under cache_mu. */
+static int reaper_allowed;  /* between the module's start and stop */
+static int reaper_exists;   /* created and not yet joined */
+static int reaper_running;  /* its loop has not ended */
+static int reaper_quit;     /* stop asked it to end */
+static pthread_t reaper;
+static int64_t idle_s = IDLE_DEFAULT_S;
+static struct timespec last_touch; /* CLOCK_MONOTONIC of the last get/put */
 
 static double since(const struct timespec *t)
 {
@@ -108,11 +114,13 @@ static void flush_locked(void);
 static void *idle_main(void *arg)
 {
     (void)arg;
+    int trim = 0;
     pthread_mutex_lock(&cache_mu);
-    for (;;) {
+    while (!reaper_quit) {
         double left = (double)idle_s - since(&last_touch);
         if (left <= 0) {
             flush_locked();
+            trim = 1;
             if (cache_count == 0)
                 break; /* objects still referenced: look again after a period */
             clock_gettime(CLOCK_MONOTONIC, &last_touch);
@@ -123,9 +131,10 @@ static void *idle_main(void *arg)
         until.tv_sec += (time_t)left + 1;
         pthread_cond_timedwait(&idle_cv, &cache_mu, &until);
     }
-    idle_running = 0;
+    reaper_running = 0;
     pthread_mutex_unlock(&cache_mu);
-    malloc_trim(0);
+    if (trim)
+        malloc_trim(0);
     return NULL;
 }
 
@@ -133,19 +142,42 @@ static void *idle_main(void *arg)
 static void touch_locked(void)
 {
     clock_gettime(CLOCK_MONOTONIC, &last_touch);
-    if (idle_s < 0) {
-        const char *e = getenv("INTROSPECT_SYMBOL_IDLE_S");
-        idle_s = e && *e ? strtoll(e, NULL, 10) : IDLE_DEFAULT_S;
-        if (idle_s < 0)
-            idle_s = 0;
-    }
-    if (idle_s == 0 || idle_running || cache_count == 0)
+    if (!reaper_allowed || idle_s == 0 || reaper_running || cache_count == 0)
         return;
-    pthread_t th;
-    if (ix_module_thread_create(&th, 0, idle_main, NULL, "introspect-sym") == 0) {
-        pthread_detach(th);
-        idle_running = 1;
+    if (reaper_exists) { /* ended by itself: collect it (it holds no lock now) */
+        pthread_join(reaper, NULL);
+        reaper_exists = 0;
     }
+    reaper_quit = 0;
+    if (ix_module_thread_create(&reaper, 0, idle_main, NULL, "introspect-sym") == 0)
+        reaper_exists = reaper_running = 1;
+}
+
+int ix_symobj_reaper_start(const struct ix_config *cfg, char *why, size_t whylen)
+{
+    (void)cfg, (void)why, (void)whylen;
+    const char *e = getenv("INTROSPECT_SYMBOL_IDLE_S");
+    pthread_mutex_lock(&cache_mu);
+    idle_s = e && *e ? strtoll(e, NULL, 10) : IDLE_DEFAULT_S;
+    if (idle_s < 0)
+        idle_s = 0;
+    reaper_allowed = 1;
+    touch_locked();
+    pthread_mutex_unlock(&cache_mu);
+    return 0;
+}
+
+void ix_symobj_reaper_stop(void)
+{
+    pthread_mutex_lock(&cache_mu);
+    reaper_allowed = 0;
+    reaper_quit = 1;
+    pthread_cond_broadcast(&idle_cv);
+    int join = reaper_exists;
+    reaper_exists = 0;
+    pthread_mutex_unlock(&cache_mu);
+    if (join)
+        pthread_join(reaper, NULL);
 }
 
 void ix_symobj_forked(void)
@@ -155,7 +187,7 @@ void ix_symobj_forked(void)
     cache_mu = fresh;
     dw_mu = fresh;
     idle_cv = fresh_cv;
-    idle_running = 0; /* the reaper did not survive: the next use starts one */
+    reaper_exists = reaper_running = 0; /* it did not survive: the next use starts one */
 }
 
 /* elfutils' debuginfo_path syntax; NULL = its default "-:.debug:/usr/lib/debug".

@@ -47,6 +47,12 @@ int ix_symobj_lookup(struct ix_symobj *o, uint64_t vaddr, struct ix_sym_line *li
 void ix_symobj_flush(void);
 /* Objects in the cache now (tests: the idle flush). */
 size_t ix_symobj_cached(void);
+/* The module's start and stop (modules.c): from start, unused objects are
+ * dropped after INTROSPECT_SYMBOL_IDLE_S seconds without a lookup, by a
+ * module thread; stop ends and joins it (the cache itself stays). */
+struct ix_config;
+int ix_symobj_reaper_start(const struct ix_config *cfg, char *why, size_t whylen);
+void ix_symobj_reaper_stop(void);
 /* In a forked child: the module thread that may have held the cache or
  * elfutils lock at the fork is gone; both locks start fresh. */
 void ix_symobj_forked(void);

@@ -284,7 +284,8 @@ TEST(concurrent_symbolizers_and_flushes)
  * the reaper), and nothing is timed. */
 TEST(idle_cache_is_dropped)
 {
-    setenv("INTROSPECT_SYMBOL_IDLE_S", "1", 1); /* read at the first use */
+    setenv("INTROSPECT_SYMBOL_IDLE_S", "1", 1);
+    ASSERT_EQ(ix_symobj_reaper_start(NULL, NULL, 0), 0); /* as the module's start does */
     struct ix_symbolizer *held = ix_symbolizer_new();
     struct ix_sym_line l[4];
     ASSERT_EQ(ix_symbolize(held, (uintptr_t)&static_target, l, 4), 1);
@@ -306,6 +307,7 @@ TEST(idle_cache_is_dropped)
     ASSERT_EQ(ix_symbolize(s, (uintptr_t)&static_target, l, 4), 1);
     ASSERT_STR_EQ(l[0].function, "static_target");
     ix_symbolizer_free(s);
+    ix_symobj_reaper_stop(); /* joins the reaper */
 }
 
 /* Both gzip engines (libdeflate when present, zlib) give a stream zlib
