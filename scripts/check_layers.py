@@ -27,7 +27,7 @@ ALLOWED = {
     # Leaves: no knowledge of the rest.
     "util": ["introspect.h"],          # util/json.c implements the public JSON writer
     "stack": ["util"],
-    "symbolize": ["util"],
+    "symbolize": ["util", "host"],     # its idle reaper is a module thread
     # Living inside the host: module threads (mask, name, TLS mark), fork, wrappers.
     "host": ["util"],
     # The data model of profiles and metrics, resolved through symbolize/.
@@ -63,7 +63,7 @@ ALLOWED = {
                      "host", "stack", "symbolize", "sampling/threads"],  # fork: locks to reset
     "modules.h": ["config.h"],
     "modules.c": ["modules.h", "config.h", "http/router.h", "sampling/block", "sampling/heap",
-                  "gcstats", "registry", "leaks"],
+                  "gcstats", "registry", "leaks", "symbolize"],
     "collectors.c": ["collectors.h", "registry"],
 }
 

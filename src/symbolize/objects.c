@@ -26,10 +26,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "host/threads.h"
 #include "symbolize/dwarf_frames.h"
 #include "symbolize/symtab.h"
+#include "util/clock.h"
 #include "util/grow.h"
 #include "util/u64map.h"
 
@@ -100,14 +100,7 @@ static int reaper_running;  /* its loop has not ended */
 static int reaper_quit;     /* stop asked it to end */
 static pthread_t reaper;
 static int64_t idle_s = IDLE_DEFAULT_S;
-static struct timespec last_touch; /* CLOCK_MONOTONIC of the last get/put */
-
-static double since(const struct timespec *t)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
-}
+static long long last_touch; /* ix_mono_ns() of the last get/put */
 
 static void flush_locked(void);
 
@@ -117,18 +110,19 @@ static void *idle_main(void *arg)
     int trim = 0;
     pthread_mutex_lock(&cache_mu);
     while (!reaper_quit) {
-        double left = (double)idle_s - since(&last_touch);
+        long long left = idle_s * 1000000000LL - (ix_mono_ns() - last_touch);
         if (left <= 0) {
             flush_locked();
             trim = 1;
             if (cache_count == 0)
                 break; /* objects still referenced: look again after a period */
-            clock_gettime(CLOCK_MONOTONIC, &last_touch);
+            last_touch = ix_mono_ns();
             continue;
         }
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += (time_t)left + 1;
+        /* The condition variable waits on CLOCK_REALTIME: a wall-clock step
+         * only moves this check, which re-reads the monotonic clock. */
+        long long until_ns = ix_real_ns() + left + 100000000LL;
+        struct timespec until = {(time_t)(until_ns / 1000000000LL), (long)(until_ns % 1000000000LL)};
         pthread_cond_timedwait(&idle_cv, &cache_mu, &until);
     }
     reaper_running = 0;
@@ -141,7 +135,7 @@ static void *idle_main(void *arg)
 /* Under cache_mu: note a use, and start the reaper when objects are cached. */
 static void touch_locked(void)
 {
-    clock_gettime(CLOCK_MONOTONIC, &last_touch);
+    last_touch = ix_mono_ns();
     if (!reaper_allowed || idle_s == 0 || reaper_running || cache_count == 0)
         return;
     if (reaper_exists) { /* ended by itself: collect it (it holds no lock now) */
