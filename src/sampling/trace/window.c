@@ -36,7 +36,9 @@ static struct ix_stack_table g_stacks = IX_STACK_TABLE_INIT_DEPTH(4096, MAX_FRAM
 
 struct tstate {
     pid_t tid;
-    int fd;
+    int fd;      /* /proc/self/task/<tid>/stat */
+    int sfd;     /* .../schedstat, -1 without */
+    unsigned long long runs; /* schedstat's times run, when blocked interval began */
     char cls;    /* 'R' running, 'S' asleep, 0 not seen yet */
     char letter; /* the state letter that began the interval */
     int stack;
@@ -69,6 +71,20 @@ static char read_state(int fd)
     buf[n] = '\0';
     char *p = strrchr(buf, ')');
     return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* Times the thread was put on a CPU (schedstat's third field), 0 unknown. */
+static unsigned long long read_runs(int fd)
+{
+    char buf[128];
+    if (fd < 0)
+        return 0;
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    unsigned long long a, b, c;
+    return sscanf(buf, "%llu %llu %llu", &a, &b, &c) == 3 ? c : 0;
 }
 
 static struct tstate *find_thread(struct ix_trace_window *w, pid_t tid)
@@ -125,6 +141,8 @@ static void refresh_threads(struct ix_trace_window *w, pid_t *tids, pid_t self, 
             memset(t, 0, sizeof *t);
             t->tid = tids[i];
             t->fd = fd;
+            snprintf(path, sizeof path, "/proc/self/task/%d/schedstat", (int)tids[i]);
+            t->sfd = open(path, O_RDONLY | O_CLOEXEC);
             t->stack = -1;
             t->nr = -1;
             char name[32];
@@ -141,6 +159,8 @@ static void refresh_threads(struct ix_trace_window *w, pid_t *tids, pid_t self, 
         }
         close_interval(w, &w->ts[i], now);
         close(w->ts[i].fd);
+        if (w->ts[i].sfd >= 0)
+            close(w->ts[i].sfd);
         w->ts[i] = w->ts[--w->nts];
     }
 }
@@ -154,9 +174,18 @@ static void tick_states(struct ix_trace_window *w, struct ix_bwalk_scratch *scra
         if (!st)
             continue;
         char cls = st == 'R' ? 'R' : 'S';
-        if (cls == t->cls)
+        unsigned long long runs = 0;
+        if (cls == 'S') {
+            /* Still asleep, but did it run in between (woke and blocked
+             * again, maybe elsewhere)? Then that is a new interval. */
+            runs = read_runs(t->sfd);
+            if (cls == t->cls && (!runs || runs == t->runs))
+                continue;
+        } else if (cls == t->cls) {
             continue;
+        }
         int64_t now = ix_mono_ns();
+        t->runs = runs;
         close_interval(w, t, now);
         t->cls = cls;
         t->letter = st;
@@ -494,6 +523,8 @@ void ix_trace_window_stop(struct ix_trace_window *w, struct ix_trace *out)
     for (int i = 0; i < w->nts; i++) {
         close_interval(w, &w->ts[i], tr->t1);
         close(w->ts[i].fd);
+        if (w->ts[i].sfd >= 0)
+            close(w->ts[i].sfd);
     }
     struct ix_trace_rec *recs = NULL;
     long n = ix_trace_collect(w->gen, &recs, &tr->dropped, &tr->rings);

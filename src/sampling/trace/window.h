@@ -4,7 +4,9 @@
  * gauges:
  *  - thread states at hz (default 1000): /proc/self/task/<tid>/stat, kept
  *    open and re-read with pread (a few microseconds a thread); a change
- *    between running ('R') and asleep closes an interval. A thread newly
+ *    between running ('R') and asleep closes an interval, and so does an
+ *    asleep thread whose run count (.../schedstat) moved: it woke and
+ *    blocked again between two ticks (maybe somewhere else). A thread newly
  *    seen asleep is walked once without a signal (sampling/threads/
  *    blocked_walk.h) for the stack of the call it blocks in; walks are
  *    capped per tick so a thread storm cannot stall the sampler;
