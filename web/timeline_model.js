@@ -70,7 +70,7 @@ export function parseTrace(json) {
     l.spans.sort((a, b) => a.ts - b.ts || b.dur - a.dur);
     const ends = [];
     for (const s of l.spans) {
-      while (ends.length && ends[ends.length - 1] <= s.ts) ends.pop();
+      while (ends.length && ends[ends.length - 1] <= s.ts + 1e-6) ends.pop(); /* ns rounding of us */
       s.depth = ends.length;
       ends.push(s.ts + s.dur);
     }
