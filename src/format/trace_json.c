@@ -302,21 +302,23 @@ void ix_trace_json(const struct ix_trace *t, ix_buf *b)
                   "\"recording_threads\":%d,\"ring_bytes\":%zu,\"state_hz\":%ld,\"ticks\":%llu,"
                   "\"late_ticks\":%llu,\"blocked_walks\":%llu,\"blocked_walks_skipped\":%llu,"
                   "\"short_pool_waits_not_drawn\":%llu,\"async_spans\":%zu,\"stacks_dropped\":%llu,"
-                  "\"incomplete\":%s,",
+                  "\"incomplete\":%s,\"sampler_cpu_ms\":%.1f,",
                   (int)t->pid, (long long)t->t0, (double)(t->t1 - t->t0) / 1e6,
                   (unsigned long long)t->dropped, (unsigned long long)t->records, t->rings,
                   t->ring_bytes, t->state_hz, (unsigned long long)t->ticks,
                   (unsigned long long)t->late_ticks, (unsigned long long)t->walks,
                   (unsigned long long)t->walks_skipped, (unsigned long long)t->short_pool_waits,
-                  nasync, (unsigned long long)sdrop, t->oom ? "true" : "false");
+                  nasync, (unsigned long long)sdrop, t->oom ? "true" : "false",
+                  (double)t->sampler_cpu_ns / 1e6);
     ix_buf_puts(b, "\"method\":");
     ix_json_quote(b,
                   "tasks, pool acquires (waits of 10 us or more drawn) and contended mutex waits "
                   "(when the mutex interposer is compiled in) are recorded exactly by the threads "
                   "themselves into per-thread rings (full rings drop the newest events, counted "
                   "in dropped_events); thread states are sampled from /proc/self/task/*/stat at "
-                  "state_hz, so running/blocked intervals have that resolution; a thread seen "
-                  "newly blocked is walked without a signal for the stack of its blocking call; "
+                  "state_hz, so running/blocked intervals have that resolution; a thread blocked "
+                  "across a whole tick is walked without a signal for the stack of its blocking "
+                  "call; "
                   "counters every 10 ms; no CPU samples (use /debug/pprof/profile alongside)");
     ix_buf_puts(b, "}}\n");
     free(used);

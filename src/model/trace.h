@@ -76,7 +76,9 @@ struct ix_trace {
     size_t ring_bytes;      /* ring memory held */
     long state_hz;          /* thread-state sampling rate */
     uint64_t ticks, late_ticks, walks, walks_skipped;
-    uint64_t short_pool_waits; /* pool acquires under 10 us: counted, not drawn */
+    uint64_t short_pool_waits;
+    long long sampler_cpu_ns; /* the state sampler thread's CPU time */
+    long long encode_ns;      /* filled by the endpoint: time to write the JSON */ /* pool acquires under 10 us: counted, not drawn */
     int oom;                /* some spans or samples were lost to memory */
 };
 

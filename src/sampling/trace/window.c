@@ -45,6 +45,7 @@ struct tstate {
     int nr; /* syscall of a blocked interval, -1 unknown */
     int64_t since;
     int seen;
+    int walked; /* this blocked interval was walked (or tried) */
 };
 
 struct ix_trace_window {
@@ -165,6 +166,25 @@ static void refresh_threads(struct ix_trace_window *w, pid_t *tids, pid_t self, 
     }
 }
 
+/* Walk thread t (asleep since the previous tick) for its blocking call. */
+static void walk(struct ix_trace_window *w, struct tstate *t, struct ix_bwalk_scratch *scratch)
+{
+    uintptr_t pcs[MAX_FRAMES];
+    struct ix_bwalk_result r;
+    ix_blocked_walk(t->tid, scratch, pcs, MAX_FRAMES, &r);
+    w->tr.walks++;
+    t->walked = 1;
+    if (r.sys.syscall_readable && !r.sys.syscall_running)
+        t->nr = r.sys.syscall_nr;
+    if (r.status == IX_BWALK_OK && r.npcs > 0)
+        t->stack = ix_stack_intern(&g_stacks, pcs, r.npcs, 1);
+}
+
+/* One tick: each thread's state; an interval ends when the state class
+ * changes or an asleep thread ran since the last tick. A blocked interval
+ * is walked at its second tick (blocked across a whole tick): the short
+ * sleeps of a busy server, the most frequent, cost no walk; the long ones,
+ * which a trace is read for, get their stack. */
 static void tick_states(struct ix_trace_window *w, struct ix_bwalk_scratch *scratch)
 {
     int walks = 0;
@@ -176,37 +196,30 @@ static void tick_states(struct ix_trace_window *w, struct ix_bwalk_scratch *scra
         char cls = st == 'R' ? 'R' : 'S';
         unsigned long long runs = 0;
         if (cls == 'S') {
-            /* Still asleep, but did it run in between (woke and blocked
-             * again, maybe elsewhere)? Then that is a new interval. */
             runs = read_runs(t->sfd);
-            if (cls == t->cls && (!runs || runs == t->runs))
+            if (cls == t->cls && (!runs || runs == t->runs)) { /* the same sleep */
+                if (!t->walked) {
+                    if (walks < WALKS_PER_TICK) {
+                        walks++;
+                        walk(w, t, scratch);
+                    } else {
+                        w->tr.walks_skipped++;
+                    }
+                }
                 continue;
+            }
         } else if (cls == t->cls) {
             continue;
         }
         int64_t now = ix_mono_ns();
-        t->runs = runs;
         close_interval(w, t, now);
+        t->runs = runs;
         t->cls = cls;
         t->letter = st;
         t->since = now;
         t->stack = -1;
         t->nr = -1;
-        if (cls != 'S')
-            continue;
-        if (walks >= WALKS_PER_TICK) {
-            w->tr.walks_skipped++;
-            continue;
-        }
-        walks++;
-        uintptr_t pcs[MAX_FRAMES];
-        struct ix_bwalk_result r;
-        ix_blocked_walk(t->tid, scratch, pcs, MAX_FRAMES, &r);
-        w->tr.walks++;
-        if (r.sys.syscall_readable && !r.sys.syscall_running)
-            t->nr = r.sys.syscall_nr;
-        if (r.status == IX_BWALK_OK && r.npcs > 0)
-            t->stack = ix_stack_intern(&g_stacks, pcs, r.npcs, 1);
+        t->walked = 0;
     }
 }
 
@@ -281,6 +294,7 @@ static void *sampler_main(void *arg)
     }
     free(tids);
     ix_bwalk_scratch_free(&scratch);
+    w->tr.sampler_cpu_ns = ix_clock_ns(CLOCK_THREAD_CPUTIME_ID);
     return NULL;
 }
 

@@ -6,9 +6,10 @@
  *    open and re-read with pread (a few microseconds a thread); a change
  *    between running ('R') and asleep closes an interval, and so does an
  *    asleep thread whose run count (.../schedstat) moved: it woke and
- *    blocked again between two ticks (maybe somewhere else). A thread newly
- *    seen asleep is walked once without a signal (sampling/threads/
- *    blocked_walk.h) for the stack of the call it blocks in; walks are
+ *    blocked again between two ticks (maybe somewhere else). A thread seen
+ *    asleep at two ticks in a row (blocked a whole tick or more) is walked
+ *    once without a signal (sampling/threads/blocked_walk.h) for the stack
+ *    of the call it blocks in; shorter sleeps get no stack, and walks are
  *    capped per tick so a thread storm cannot stall the sampler;
  *  - every 10 ms: RSS (/proc/self/statm), heap in use (the allocator's
  *    headline), live threads, live tasks, in-use connections per pool.
