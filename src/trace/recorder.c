@@ -44,9 +44,10 @@ static void on_exit_thread(void *v)
 
 static void key_once(void) { pthread_key_create(&g_key, on_exit_thread); }
 
-static void *map(size_t n)
+static void *map(size_t n, int populate)
 {
-    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | (populate ? MAP_POPULATE : 0), -1, 0);
     return p == MAP_FAILED ? NULL : p;
 }
 
@@ -61,7 +62,7 @@ static struct ring *ring_get(void)
             break;
     }
     if (!r) {
-        r = map(sizeof *r);
+        r = map(sizeof *r, 0);
         if (!r)
             return NULL;
         atomic_init(&r->in_use, 1);
@@ -81,7 +82,7 @@ static int ring_reset(struct ring *r, int gen)
 {
     size_t cap = atomic_load_explicit(&g_cap, memory_order_relaxed);
     if (r->cap != cap) {
-        struct ix_trace_rec *recs = map(cap * sizeof *recs);
+        struct ix_trace_rec *recs = map(cap * sizeof *recs, 1);
         if (!recs)
             return -1;
         if (r->recs) {
