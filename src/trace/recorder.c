@@ -128,8 +128,20 @@ void ix_trace_emit(struct ix_trace_rec *rec)
 uint64_t ix_trace_current_task(void) { return t_task; }
 void ix_trace_set_current_task(uint64_t id) { t_task = id; }
 
+/* A child forked during a trace has no sampler thread and no reader: it
+ * starts with recording off and free to trace. */
+static void forked_child(void)
+{
+    atomic_store(&ix_trace_flag, 0);
+    atomic_store(&g_busy, 0);
+}
+
+static pthread_once_t g_fork_once = PTHREAD_ONCE_INIT;
+static void fork_once(void) { pthread_atfork(NULL, NULL, forked_child); }
+
 int ix_trace_begin(size_t capacity)
 {
+    pthread_once(&g_fork_once, fork_once);
     int zero = 0;
     if (!atomic_compare_exchange_strong(&g_busy, &zero, 1))
         return -1;

@@ -121,10 +121,34 @@ static void *worker(void *arg)
 
 static struct http_reply g_trace;
 
+/* GET a trace into g_trace; a 409 (the probe of wait_for_trace won the
+ * slot) is retried. */
 static void *fetch_trace(void *arg)
 {
-    ASSERT_EQ(http_get(g_port, (const char *)arg, &g_trace), 0);
+    for (;;) {
+        ASSERT_EQ(http_get(g_port, (const char *)arg, &g_trace), 0);
+        if (g_trace.status != 409 || arg == NULL)
+            break;
+        http_reply_free(&g_trace);
+        sleep_ms(100);
+    }
     return NULL;
+}
+
+/* Until a second trace is refused (409): the first holds its slot and records. */
+static void wait_for_trace(int port)
+{
+    for (;;) {
+        struct http_reply r;
+        ASSERT_EQ(http_get(port, "/debug/pprof/trace?seconds=1&hz=1", &r), 0);
+        int st = r.status;
+        http_reply_free(&r);
+        if (st == 409)
+            break;
+        ASSERT(st == 200); /* the probe ran first (ours retries on 409) */
+        sleep_ms(50);
+    }
+    sleep_ms(100);
 }
 
 static const char *check_script(void)
@@ -144,7 +168,7 @@ TEST(starved_pool_request_shows_in_trace)
     ASSERT_EQ(pthread_create(&tr, NULL, fetch_trace, "/debug/pprof/trace?seconds=2"), 0);
     ASSERT_EQ(pthread_create(&h, NULL, hog, NULL), 0);
     ASSERT_EQ(pthread_create(&l, NULL, locker, NULL), 0);
-    sleep_ms(200); /* the window is open */
+    wait_for_trace(g_port); /* the window is open */
     ASSERT_EQ(pthread_create(&w, NULL, worker, NULL), 0);
     pthread_join(w, NULL);
     pthread_join(h, NULL);
@@ -192,8 +216,8 @@ TEST(one_trace_at_a_time)
 {
     g_port = start_ephemeral();
     pthread_t tr;
-    ASSERT_EQ(pthread_create(&tr, NULL, fetch_trace, "/debug/pprof/trace?seconds=2"), 0);
-    sleep_ms(500);
+    ASSERT_EQ(pthread_create(&tr, NULL, fetch_trace, "/debug/pprof/trace?seconds=4"), 0);
+    wait_for_trace(g_port);
     struct http_reply r;
     ASSERT_EQ(http_get(g_port, "/debug/pprof/trace?seconds=1", &r), 0);
     ASSERT_EQ(r.status, 409);
@@ -216,7 +240,62 @@ TEST(one_trace_at_a_time)
     http_reply_free(&r);
 }
 
+static long json_number(const char *body, const char *key)
+{
+    char k[64];
+    snprintf(k, sizeof k, "\"%s\":", key);
+    const char *p = strstr(body, k);
+    if (!p)
+        ix_test_fail(__FILE__, __LINE__, "no %s in the trace's otherData", key);
+    return atol(p + strlen(k));
+}
+
+/* A 1 s trace gives each thread a ring of 16,384 records. This thread
+ * begins and ends tasks until the trace has been answered (millions of
+ * events in the window): its ring fills, the rest are dropped and counted
+ * in otherData, and the trace is still whole, valid JSON. */
+static atomic_int g_trace_done;
+
+static void *fetch_trace_then_flag(void *arg)
+{
+    fetch_trace(arg);
+    atomic_store(&g_trace_done, 1);
+    return NULL;
+}
+
+TEST(full_ring_drops_are_counted)
+{
+    g_port = start_ephemeral();
+    pthread_t tr;
+    ASSERT_EQ(pthread_create(&tr, NULL, fetch_trace_then_flag, "/debug/pprof/trace?seconds=1"), 0);
+    long tasks = 0;
+    while (!atomic_load(&g_trace_done)) {
+        for (int i = 0; i < 1000; i++, tasks++) {
+            introspect_task *t;
+            ASSERT_OK(introspect_task_begin("burst", "x", 0, &t));
+            ASSERT_OK(introspect_task_end(t));
+        }
+    }
+    pthread_join(tr, NULL);
+    ASSERT_EQ(g_trace.status, 200);
+    long dropped = json_number(g_trace.body, "dropped_events");
+    long recorded = json_number(g_trace.body, "recorded_events");
+    ASSERT_EQ(recorded, 16384); /* this thread's full ring; no other thread records */
+    ASSERT_GT(dropped, 0);
+    ASSERT_LE(recorded + dropped, 2 * tasks);
+    const char *file = write_temp("full.json", g_trace.body, g_trace.body_len);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "python3 %s %s 2>&1", check_script(), file);
+    char *out = NULL;
+    int rc = run_cmd(cmd, &out);
+    if (rc != 0)
+        ix_test_fail(__FILE__, __LINE__, "check_trace.py failed (%d):\n%s", rc, out ? out : "");
+    free(out);
+    http_reply_free(&g_trace);
+}
+
 static const struct ix_test tests[] = {
+    TEST_ENTRY(full_ring_drops_are_counted),
     TEST_ENTRY(starved_pool_request_shows_in_trace),
     TEST_ENTRY(seconds_are_bounded_like_a_cpu_profile),
     TEST_ENTRY(one_trace_at_a_time),

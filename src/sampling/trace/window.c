@@ -320,12 +320,9 @@ int ix_trace_window_start(long hz, long seconds, struct ix_trace_window **out)
     w->tr.pid = getpid();
     w->tr.state_hz = hz;
     w->tr.stacks = &g_stacks;
-    ix_tasks_snapshot(&w->before);
-    ix_unwind_tables_update();
     size_t cap = (size_t)seconds * RING_PER_SECOND;
     w->gen = ix_trace_begin(cap < RING_MAX ? cap : RING_MAX);
     if (w->gen < 0) {
-        ix_tasks_snapshot_free(&w->before);
         if (w->statm_fd >= 0)
             close(w->statm_fd);
         free(w->ts);
@@ -334,6 +331,10 @@ int ix_trace_window_start(long hz, long seconds, struct ix_trace_window **out)
         return INTROSPECT_EBUSY;
     }
     w->tr.t0 = ix_mono_ns();
+    /* Recording runs from here; the names of tasks begun before it come
+     * from a snapshot (a task begun meanwhile is in both: its begin wins). */
+    ix_tasks_snapshot(&w->before);
+    ix_unwind_tables_update();
     int rc = ix_module_thread_create(&w->thread, 0, sampler_main, w, "introspect-trc");
     if (rc) {
         ix_trace_end();
