@@ -211,6 +211,31 @@ def scenario(doc, evs, a):
                              covered / 1000, len(blocked), len(tasks)))
 
 
+def moves(doc, evs, a):
+    """--flow-task: a task that moved threads has a span on each and a flow
+    between them; --early-task: a task begun before the trace is named (from
+    the registry) and marked began_before_trace."""
+    xs = [e for e in evs if e.get("ph") == "X" and e.get("cat") == "task"]
+    if a.flow_task:
+        spans = [e for e in xs if e["args"].get("name") == a.flow_task]
+        tids = {e["tid"] for e in spans}
+        if len(tids) < 2:
+            err("task %r on threads %r, expected 2" % (a.flow_task, sorted(tids)))
+        else:
+            tid_task = spans[0]["args"]["task"]
+            fl = [e for e in evs if e.get("ph") in ("s", "f") and
+                  (e.get("args") or {}).get("task") == tid_task]
+            starts = {e["tid"] for e in fl if e["ph"] == "s"}
+            ends = {e["tid"] for e in fl if e["ph"] == "f"}
+            if not starts or not ends or starts == ends or not (starts | ends) <= tids:
+                err("flow of %r: starts on %r, finishes on %r, spans on %r" % (
+                    a.flow_task, starts, ends, tids))
+    if a.early_task:
+        early = [e for e in xs if e["args"].get("name") == a.early_task]
+        if not early or not early[0]["args"].get("began_before_trace"):
+            err("task %r begun before the trace: %r" % (a.early_task, early[:1]))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("file")
@@ -220,12 +245,16 @@ def main():
     ap.add_argument("--min-wait-ms", type=float, default=0)
     ap.add_argument("--min-tasks", type=int, default=0)
     ap.add_argument("--mutex-task")
+    ap.add_argument("--flow-task")
+    ap.add_argument("--early-task")
     a = ap.parse_args()
     with open(a.file) as f:
         doc = json.load(f)
     evs = validate(doc)
     if a.task and not errors:
         scenario(doc, evs, a)
+    if (a.flow_task or a.early_task) and not errors:
+        moves(doc, evs, a)
     od = doc.get("otherData", {})
     print("%d events, dropped %s, %s" % (len(evs), od.get("dropped_events"),
                                          {k: od.get(k) for k in ("ticks", "late_ticks",

@@ -294,7 +294,50 @@ TEST(full_ring_drops_are_counted)
     http_reply_free(&g_trace);
 }
 
+/* A task begun on one thread and ended on another (bound there first)
+ * shows as a span on each thread with a flow arrow between them; a task
+ * begun before the trace keeps its name (from the registry's snapshot). */
+static introspect_task *g_moving;
+
+static void *second_thread(void *arg)
+{
+    (void)arg;
+    ASSERT_OK(introspect_task_bind_thread(g_moving, 1));
+    sleep_ms(5);
+    ASSERT_OK(introspect_task_end(g_moving));
+    return NULL;
+}
+
+TEST(task_moving_threads_draws_a_flow)
+{
+    g_port = start_ephemeral();
+    introspect_task *early;
+    ASSERT_OK(introspect_task_begin("job", "early job", 0, &early));
+    pthread_t tr, b;
+    ASSERT_EQ(pthread_create(&tr, NULL, fetch_trace, "/debug/pprof/trace?seconds=2"), 0);
+    wait_for_trace(g_port);
+    ASSERT_OK(introspect_task_begin("job", "moving job", 0, &g_moving));
+    ASSERT_OK(introspect_task_bind_thread(g_moving, 1));
+    sleep_ms(5);
+    ASSERT_EQ(pthread_create(&b, NULL, second_thread, NULL), 0);
+    pthread_join(b, NULL);
+    ASSERT_OK(introspect_task_end(early));
+    pthread_join(tr, NULL);
+    ASSERT_EQ(g_trace.status, 200);
+    const char *file = write_temp("moves.json", g_trace.body, g_trace.body_len);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "python3 %s %s --flow-task 'moving job' --early-task 'early job' 2>&1",
+             check_script(), file);
+    char *out = NULL;
+    int rc = run_cmd(cmd, &out);
+    if (rc != 0)
+        ix_test_fail(__FILE__, __LINE__, "check_trace.py failed (%d):\n%s", rc, out ? out : "");
+    free(out);
+    http_reply_free(&g_trace);
+}
+
 static const struct ix_test tests[] = {
+    TEST_ENTRY(task_moving_threads_draws_a_flow),
     TEST_ENTRY(full_ring_drops_are_counted),
     TEST_ENTRY(starved_pool_request_shows_in_trace),
     TEST_ENTRY(seconds_are_bounded_like_a_cpu_profile),

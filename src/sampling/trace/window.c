@@ -59,6 +59,7 @@ struct ix_trace_window {
     int statm_fd;
     long page;
     struct ix_task_snapshot before; /* names of tasks begun before the window */
+    struct ix_u64map before_by_id;  /* task handle -> index + 1 in before */
     struct ix_pool_snapshot *pools;
     uint64_t short_pool_waits;
 };
@@ -418,14 +419,12 @@ static struct open_task *get_task(struct ix_trace_window *w, struct ix_u64map *m
     o->tid = tid;
     o->began_before = 1;
     snprintf(o->name, sizeof o->name, "(begun before the trace)");
-    for (size_t i = 0; i < w->before.n; i++) {
-        const struct ix_task_info *ti = &w->before.tasks[i];
-        if ((((uint64_t)ti->gen << 32) | (ti->slot + 1)) == id) {
-            o->kind = ti->kind;
-            o->deadline = ti->deadline_ns;
-            snprintf(o->name, sizeof o->name, "%s", ti->name);
-            break;
-        }
+    uint64_t *b = ix_u64map_get(&w->before_by_id, id);
+    if (b && *b) {
+        const struct ix_task_info *ti = &w->before.tasks[*b - 1];
+        o->kind = ti->kind;
+        o->deadline = ti->deadline_ns;
+        snprintf(o->name, sizeof o->name, "%s", ti->name);
     }
     return o;
 }
@@ -550,7 +549,16 @@ void ix_trace_window_stop(struct ix_trace_window *w, struct ix_trace *out)
         n = 0;
     }
     tr->records = (uint64_t)n;
+    for (size_t i = 0; i < w->before.n; i++) {
+        const struct ix_task_info *ti = &w->before.tasks[i];
+        int added;
+        uint64_t *v = ix_u64map_put(&w->before_by_id, ((uint64_t)ti->gen << 32) | (ti->slot + 1),
+                                    &added);
+        if (v)
+            *v = i + 1;
+    }
     assemble(w, recs, n);
+    ix_u64map_free(&w->before_by_id);
     tr->short_pool_waits = w->short_pool_waits;
     free(recs);
     ix_tasks_snapshot_free(&w->before);
