@@ -40,14 +40,20 @@ ALLOWED = {
     "runtime.h": ["config.h", "util"],
     # The producers-to-readers contract of /metrics and /debug/vars.
     "collectors.h": ["model", "util", "introspect.h"],
+    # The execution-trace recorder: the hooks producers call while a trace runs.
+    "trace": ["util", "introspect.h"],
     # Producers: know nothing of HTTP, endpoints or encoders.
     "sampling/cpu": PRODUCER_BASE + ["sampling/threads"],  # per-thread timers need the thread list
     "sampling/heap": PRODUCER_BASE,
     "sampling/threads": PRODUCER_BASE,
     "sampling/block": PRODUCER_BASE + ["sampling/threads",  # off-CPU walks blocked threads
-                                       "sampling/heap"],    # its sampler thread stays out of heap profiles
+                                       "sampling/heap",     # its sampler thread stays out of heap profiles
+                                       "trace"],            # contended waits go to a running trace
     "registry": PRODUCER_BASE + ["sampling/block",    # pool waits feed the block profile
-                                 "sampling/threads"],  # tasks join threads by tid
+                                 "sampling/threads",  # tasks join threads by tid
+                                 "trace"],            # task and pool events go to a running trace
+    # A trace window: the recorder's rings, thread states and gauges into a trace model.
+    "sampling/trace": PRODUCER_BASE + ["trace", "sampling/threads", "registry", "gcstats"],
     "gcstats": PRODUCER_BASE + ["sampling/heap"],     # memstats read the heap sampler's stats
     # The leak sentinel's history snapshots the other producers.
     "leaks": PRODUCER_BASE + ["sampling/heap", "sampling/threads", "registry", "gcstats"],
@@ -55,6 +61,7 @@ ALLOWED = {
     "http": ["util", "host", "config.h", "runtime.h", "introspect.h"],
     # Endpoints: parse a request, call a producer, hand a model to an encoder.
     "endpoints": ["sampling/cpu", "sampling/heap", "sampling/threads", "sampling/block",
+                  "sampling/trace",
                   "registry", "gcstats", "leaks", "model", "format", "stack", "symbolize", "util",
                   "config.h", "runtime.h", "collectors.h", "introspect.h",
                   "http/request.h", "http/router.h", "http/heavy.h"],

@@ -19,12 +19,14 @@ import { parseTasks } from './tasks_model.js';
 import { TasksView } from './tasks_view.js';
 import { parseThreads } from './threads_model.js';
 import { ThreadsView } from './threads_view.js';
+import { parseTrace } from './timeline_model.js';
+import { TimelineView } from './timeline.js';
 
 function main() {
   document.getElementById('origin').textContent = location.host;
   const views = {
     profile: new ProfileView(), diff: new DiffView(), threads: new ThreadsView(),
-    tasks: new TasksView(), leaks: new LeaksView(), metrics: new MetricsView(),
+    tasks: new TasksView(), leaks: new LeaksView(), metrics: new MetricsView(), timeline: new TimelineView(),
   };
   const tabs = document.querySelectorAll('#tabs button');
   const show = (name) => {
@@ -33,6 +35,7 @@ function main() {
     views.metrics.activate(name === 'metrics');
     if (name === 'threads' || name === 'tasks' || name === 'leaks') views[name].refresh();
     if (name === 'profile' || name === 'diff' || name === 'leaks') views[name].flame.requestDraw();
+    if (name === 'timeline') views.timeline.draw();
     if (location.hash !== '#' + name) history.replaceState(null, '', '#' + name);
   };
   for (const b of tabs) b.addEventListener('click', () => show(b.dataset.view));
@@ -41,7 +44,7 @@ function main() {
   });
   show(views[location.hash.slice(1)] ? location.hash.slice(1) : 'profile');
   /* A handle for tests and the console: the views, the parsers. */
-  window.introspect = { views, parseProfile, parseThreads, parseTasks, parseVars, parseLeaks, buildTree, fmtValue };
+  window.introspect = { views, parseProfile, parseThreads, parseTasks, parseVars, parseLeaks, parseTrace, buildTree, fmtValue };
 }
 
 main();

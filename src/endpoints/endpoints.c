@@ -34,6 +34,9 @@ const struct ix_route ix_routes[] = {
     {"/debug/pprof/wall", IX_GET, ix_ep_wall,
      "Wall-clock time of every thread, on and off the CPU, labelled by state and idle "
      "(seconds=30, hz=100)", 0},
+    {"/debug/pprof/trace", IX_GET, ix_ep_trace,
+     "Execution trace of every thread (seconds=1, hz=1000): tasks, pool and mutex waits, "
+     "running/blocked intervals with stacks, counters; Chrome trace-event JSON (Perfetto)", 0},
     {"/debug/pprof/threads", IX_GET, ix_ep_threads,
      "Stacks of all threads with name, state, wchan, syscall and CPU (debug=1 grouped, "
      "debug=2 full dump, format=json)", 0},

@@ -19,6 +19,7 @@
 
 #include "sampling/block/store.h"
 #include "stack/unwind.h"
+#include "trace/recorder.h"
 
 struct introspect_pool {
     char name[IX_POOL_NAME_MAX];
@@ -174,6 +175,16 @@ static void note_wait(introspect_pool *p, int64_t ns)
     atomic_fetch_add_explicit(&p->buckets[ix_pool_bucket(ns)], 1, R);
 }
 
+/* While a trace runs: the acquire as a span, linked to the thread's task. */
+__attribute__((noinline, cold)) static void trace_wait(const introspect_pool *p, int64_t token,
+                                                       int outcome)
+{
+    int64_t now = ix_mono_ns();
+    struct ix_trace_rec r = {.type = IX_TR_POOL_WAIT, .ts = token, .dur = now - token,
+                             .id = ix_trace_current_task(), .a = p->idx, .b = outcome};
+    ix_trace_emit(&r);
+}
+
 int introspect_pool_acquire_end(introspect_pool *p, int64_t token, int outcome, int waited)
 {
     if (!p || token <= 0 || outcome < INTROSPECT_POOL_GOT || outcome > INTROSPECT_POOL_FAILED ||
@@ -181,6 +192,8 @@ int introspect_pool_acquire_end(introspect_pool *p, int64_t token, int outcome, 
         return INTROSPECT_EINVAL;
     atomic_fetch_sub_explicit(&p->pending, 1, R);
     atomic_fetch_add_explicit(&p->acquires, 1, R);
+    if (ix_trace_on())
+        trace_wait(p, token, outcome);
     switch (outcome) {
     case INTROSPECT_POOL_GOT: note_in_use(p); break;
     case INTROSPECT_POOL_TIMEOUT: atomic_fetch_add_explicit(&p->timeouts, 1, R); break;

@@ -36,6 +36,7 @@
 #include "introspect.h"
 #include "sampling/threads/list.h"
 #include "stack/unwind.h"
+#include "trace/recorder.h"
 
 #define CHUNK 1024
 #define MAX_CHUNKS (1000000 / CHUNK + 2)
@@ -308,6 +309,39 @@ __attribute__((noinline)) static int capture_stack(struct counters *c)
     return ix_stack_intern(&g_task_stacks, pcs, depth, 1);
 }
 
+/* ---- trace hooks: out of line, reached only while a trace runs ---- */
+
+__attribute__((noinline, cold)) static void trace_begin(uint64_t id, int kind, const char *name,
+                                                        int64_t deadline)
+{
+    struct ix_trace_rec r = {.type = IX_TR_TASK_BEGIN, .id = id, .a = kind, .b = deadline};
+    if (name)
+        strncpy(r.name, name, IX_TRACE_NAME - 1);
+    ix_trace_emit(&r);
+    ix_trace_set_current_task(id);
+}
+
+__attribute__((noinline, cold)) static void trace_end(uint64_t id, int kind, int state,
+                                                      int overdue)
+{
+    struct ix_trace_rec r = {.type = IX_TR_TASK_END, .id = id, .a = kind, .b = state,
+                             .c = (uint16_t)overdue};
+    ix_trace_emit(&r);
+    if (ix_trace_current_task() == id)
+        ix_trace_set_current_task(0);
+}
+
+__attribute__((noinline, cold)) static void trace_bind(uint64_t id, int bind)
+{
+    if (bind) {
+        struct ix_trace_rec r = {.type = IX_TR_TASK_BIND, .id = id};
+        ix_trace_emit(&r);
+        ix_trace_set_current_task(id);
+    } else if (ix_trace_current_task() == id) {
+        ix_trace_set_current_task(0);
+    }
+}
+
 /* ---- public API ---- */
 
 __attribute__((noinline)) int introspect_task_begin(const char *kind, const char *name,
@@ -355,6 +389,8 @@ __attribute__((noinline)) int introspect_task_begin(const char *kind, const char
     atomic_store_explicit(&s->seq, seq + 2, memory_order_release);
     BUMP(c->started[k]);
     *out = handle_of(idx, gen);
+    if (ix_trace_on())
+        trace_begin((uint64_t)(uintptr_t)*out, k, name, RELAXED(s->deadline_ns));
     return 0;
 }
 
@@ -390,6 +426,8 @@ int introspect_task_bind_thread(introspect_task *t, int bind)
     if (bind && !tc.tid)
         tc.tid = ix_gettid();
     SET_RELAXED(s->tid, bind ? tc.tid : 0);
+    if (ix_trace_on())
+        trace_bind((uint64_t)(uintptr_t)t, bind);
     return 0;
 }
 
@@ -406,9 +444,12 @@ int introspect_task_end(introspect_task *t)
     SET_RELAXED(s->live, 0);
     int kind = RELAXED(s->kind);
     int64_t dl = RELAXED(s->deadline_ns);
+    int overdue = dl && coarse_ns() > dl;
     /* A reader may have counted this miss already (when it saw the task overdue). */
-    if (dl && coarse_ns() > dl && !atomic_exchange_explicit(&s->missed, 1, memory_order_relaxed))
+    if (overdue && !atomic_exchange_explicit(&s->missed, 1, memory_order_relaxed))
         BUMP(c->missed[kind]);
+    if (ix_trace_on())
+        trace_end((uint64_t)(uintptr_t)t, kind, RELAXED(s->state), overdue);
     BUMP(c->ended[kind]);
     if (tc.n == TCACHE_MAX)
         spill(TCACHE_MAX - TCACHE_BATCH);

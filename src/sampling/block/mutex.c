@@ -12,6 +12,7 @@
 #include "introspect.h"
 #include "stack/stack_table.h"
 #include "stack/unwind.h"
+#include "trace/recorder.h"
 #include "util/clock.h"
 #include "util/random.h"
 
@@ -136,6 +137,15 @@ __attribute__((noinline, unused)) static int wait_lock(void *lock, int which, in
     int rc = atomic_load_explicit(&g_real[which], memory_order_relaxed)(lock);
     long long d = ix_mono_ns() - t0;
     atomic_fetch_sub_explicit(&s->waiting, 1, memory_order_relaxed);
+    if (ix_trace_on()) {
+        t_recording = 1; /* the recorder takes no lock, but never recurse */
+        struct ix_trace_rec r = {.type = IX_TR_MUTEX_WAIT, .ts = t0, .dur = d,
+                                 .id = ix_trace_current_task(), .a = (int64_t)(uintptr_t)lock};
+        ix_trace_emit(&r);
+        t_recording = 0;
+    }
+    if (!fraction)
+        return rc; /* traced only: the mutex profile is off */
     if (rc == 0 && (fraction == 1 || rand64() % (uint64_t)fraction == 0))
         record_wait(s, lock, d, fraction);
     return rc;
@@ -162,7 +172,7 @@ __attribute__((always_inline, unused)) static inline int unlock_on(void *lock, i
 __attribute__((noinline, unused)) static int lock_busy(void *lock, int which)
 {
     int f = atomic_load_explicit(&g_fraction, memory_order_relaxed);
-    if (!f || t_recording) /* turned off meanwhile; the module's own locks while it records */
+    if ((!f && !ix_trace_on()) || t_recording) /* turned off meanwhile; the module's own locks while it records */
         return atomic_load_explicit(&g_real[which], memory_order_relaxed)(lock);
     return wait_lock(lock, which, f);
 }
@@ -196,10 +206,17 @@ __attribute__((always_inline, unused)) static inline int lock_on(void *lock, int
 #define OFF(which, lock)                                                         \
     if (__builtin_expect(!atomic_load_explicit(&g_fraction, memory_order_relaxed), 1)) \
     return atomic_load_explicit(&g_real[which], memory_order_relaxed)(lock)
+/* Locks are measured for a running execution trace too (trace/recorder.h):
+ * with both off, one more relaxed load. */
+#define OFF_LOCK(which, lock)                                                        \
+    if (__builtin_expect(!atomic_load_explicit(&g_fraction, memory_order_relaxed) &&  \
+                             !ix_trace_on(),                                         \
+                         1))                                                         \
+    return atomic_load_explicit(&g_real[which], memory_order_relaxed)(lock)
 
 EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
-    OFF(M_LOCK, m);
+    OFF_LOCK(M_LOCK, m);
     return lock_on(m, M_LOCK);
 }
 
@@ -211,13 +228,13 @@ EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 
 EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
 {
-    OFF(RW_RD, l);
+    OFF_LOCK(RW_RD, l);
     return lock_on(l, RW_RD);
 }
 
 EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
 {
-    OFF(RW_WR, l);
+    OFF_LOCK(RW_WR, l);
     return lock_on(l, RW_WR);
 }
 

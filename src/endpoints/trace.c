@@ -1,0 +1,74 @@
+/* /debug/pprof/trace: an execution trace of every thread for ?seconds=N
+ * (default 1, at most max_profile_seconds; Go's path and parameter), in the
+ * Chrome trace-event JSON format (format/trace_json.h) as a download.
+ * ?hz= sets the thread-state sampling rate (default 1000, at most 2000).
+ * One trace at a time (the heavy slot "trace": 409 with Retry-After). The
+ * request's thread sleeps through the window and stops early when the
+ * client leaves or the module stops. */
+#include <string.h>
+
+#include "endpoints/endpoints.h"
+#include "endpoints/params.h"
+#include "endpoints/serve_profile.h"
+#include "format/trace_json.h"
+#include "http/heavy.h"
+#include "runtime.h"
+#include "sampling/trace/window.h"
+
+#define POLL_MS 10
+
+static enum ix_wait sleep_through(const struct ix_request *req, long seconds)
+{
+    struct ix_cancel gone = ix_request_cancel(req);
+    long long end = ix_mono_ns() + seconds * 1000000000LL;
+    for (;;) {
+        long long left = end - ix_mono_ns();
+        if (left <= 0)
+            return IX_WAIT_DONE;
+        long ms = left / 1000000 + 1;
+        enum ix_wait rc = ix_wait_ms(&gone, ms < POLL_MS ? ms : POLL_MS);
+        if (rc != IX_WAIT_DONE)
+            return rc;
+    }
+}
+
+void ix_ep_trace(const struct ix_request *req, struct ix_response *resp)
+{
+    long seconds, hz;
+    if (ix_param_seconds(req, resp, 1, &seconds) ||
+        ix_param_positive(req, resp, "hz", IX_TRACE_MAX_HZ, "trace hz limit",
+                          IX_TRACE_DEFAULT_HZ, &hz))
+        return;
+    const char *format = ix_param_format(req);
+    if (format && strcmp(format, "json") != 0) {
+        ix_respond_error(resp, 400, "unknown format \"%s\" (the trace is json)", format);
+        return;
+    }
+    if (ix_heavy_try_as("trace", seconds * 1000,
+                        "a trace is already running (it ends in about %ld s)", resp))
+        return;
+    struct ix_trace_window *w;
+    int rc = ix_trace_window_start(hz, seconds, &w);
+    if (rc) {
+        ix_heavy_done("trace");
+        if (rc == INTROSPECT_EBUSY) {
+            ix_respond_error(resp, 409, "a trace is already running");
+            ix_response_header(resp, "Retry-After", "%ld", seconds);
+        } else {
+            ix_respond_error(resp, 500, "could not start the trace: %s", introspect_strerror(rc));
+        }
+        return;
+    }
+    enum ix_wait ended = sleep_through(req, seconds);
+    struct ix_trace t;
+    ix_trace_window_stop(w, &t);
+    ix_heavy_done("trace");
+    if (ended != IX_WAIT_DONE) {
+        ix_respond_capture_ended(resp, ended);
+    } else {
+        ix_trace_json(&t, &resp->body);
+        resp->content_type = "application/json";
+        ix_response_header(resp, "Content-Disposition", "attachment; filename=\"trace.json\"");
+    }
+    ix_trace_free(&t);
+}

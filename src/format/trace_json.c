@@ -1,0 +1,328 @@
+/* The Chrome trace-event JSON of an execution trace (see format/trace_json.h). */
+#include "format/trace_json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "symbolize/symbolizer.h"
+#include "util/json.h"
+
+static const char *const what_cat[] = {"task", "pool", "mutex", "state", "state"};
+
+static void put_us(ix_buf *b, int64_t ns)
+{
+    if (ns < 0)
+        ns = 0;
+    ix_buf_printf(b, "%lld.%03lld", (long long)(ns / 1000), (long long)(ns % 1000));
+}
+
+static void task_id(ix_buf *b, uint64_t id)
+{
+    ix_buf_printf(b, "\"%u.%u\"", (unsigned)((uint32_t)id - 1), (unsigned)(id >> 32));
+}
+
+static void span_name(ix_buf *b, const struct ix_trace_span *s)
+{
+    char name[160];
+    switch (s->what) {
+    case IX_SPAN_TASK: snprintf(name, sizeof name, "%s %s", s->kind, s->name); break;
+    case IX_SPAN_POOL: snprintf(name, sizeof name, "pool wait: %s", s->name); break;
+    default: snprintf(name, sizeof name, "%s", s->name); break;
+    }
+    ix_json_quote(b, name);
+}
+
+static void span_args(ix_buf *b, const struct ix_trace *t, const struct ix_trace_span *s)
+{
+    ix_buf_puts(b, ",\"args\":{");
+    switch (s->what) {
+    case IX_SPAN_TASK:
+        ix_buf_puts(b, "\"task\":");
+        task_id(b, s->task);
+        ix_buf_puts(b, ",\"kind\":");
+        ix_json_quote(b, s->kind);
+        ix_buf_puts(b, ",\"name\":");
+        ix_json_quote(b, s->name);
+        if (s->status[0]) {
+            ix_buf_puts(b, ",\"status\":");
+            ix_json_quote(b, s->status);
+        }
+        if (s->deadline) {
+            ix_buf_puts(b, ",\"deadline_us\":");
+            put_us(b, s->deadline - t->t0);
+        }
+        ix_buf_printf(b, ",\"overdue\":%s", s->overdue ? "true" : "false");
+        if (s->began_before)
+            ix_buf_puts(b, ",\"began_before_trace\":true");
+        if (s->open)
+            ix_buf_puts(b, ",\"still_running\":true");
+        break;
+    case IX_SPAN_POOL:
+    case IX_SPAN_MUTEX:
+        if (s->what == IX_SPAN_POOL) {
+            static const char *const outcome[] = {"got", "timeout", "cancelled", "failed"};
+            ix_buf_puts(b, "\"pool\":");
+            ix_json_quote(b, s->name);
+            ix_buf_printf(b, ",\"outcome\":\"%s\",",
+                          s->value >= 0 && s->value < 4 ? outcome[s->value] : "?");
+        } else {
+            ix_buf_puts(b, "\"lock\":");
+            ix_json_quote(b, s->kind);
+            ix_buf_putc(b, ',');
+        }
+        ix_buf_puts(b, "\"task\":");
+        if (s->task)
+            task_id(b, s->task);
+        else
+            ix_buf_puts(b, "null");
+        ix_buf_puts(b, ",\"wait_ms\":");
+        ix_buf_printf(b, "%.3f", (double)s->dur / 1e6);
+        if (s->began_before)
+            ix_buf_puts(b, ",\"began_before_trace\":true");
+        break;
+    default:
+        ix_buf_printf(b, "\"thread\":%d,\"state\":\"%c\"", (int)s->tid, s->kind[0] ? s->kind[0] : '?');
+        break;
+    }
+    ix_buf_putc(b, '}');
+}
+
+/* Sort lane spans by thread, then start, then longest first. */
+static const struct ix_trace_span *g_spans;
+static int lane_order(const void *a, const void *b)
+{
+    const struct ix_trace_span *x = &g_spans[*(const size_t *)a], *y = &g_spans[*(const size_t *)b];
+    if (x->tid != y->tid)
+        return (x->tid > y->tid) - (x->tid < y->tid);
+    if (x->ts != y->ts)
+        return (x->ts > y->ts) - (x->ts < y->ts);
+    return (x->dur < y->dur) - (x->dur > y->dur);
+}
+
+static void event_head(ix_buf *b, const char *ph, const struct ix_trace *t, long long tid,
+                       int64_t ts)
+{
+    ix_buf_printf(b, ",\n{\"ph\":\"%s\",\"pid\":%d,\"tid\":%lld,\"ts\":", ph, (int)t->pid, tid);
+    put_us(b, ts - t->t0);
+}
+
+/* Each used stack as a chain of frames, root first: "s<id>.<depth>". */
+static void stack_frames(ix_buf *b, const struct ix_trace *t, const unsigned char *used, int n)
+{
+    struct ix_symbolizer *sym = ix_symbolizer_new();
+    ix_buf_puts(b, ",\n\"stackFrames\":{");
+    int first = 1;
+    for (int id = 0; id < n; id++) {
+        if (!used[id])
+            continue;
+        int npcs = 0, key = 0;
+        const uintptr_t *pcs = ix_stack_frames(t->stacks, id, &npcs, &key);
+        int depth = 0;
+        for (int i = npcs; i-- > 0;) {
+            struct ix_sym_line lines[8];
+            int nl = sym ? ix_symbolize(sym, pcs[i] - 1, lines, 8) : 0;
+            char unknown[32];
+            if (nl <= 0) {
+                snprintf(unknown, sizeof unknown, "0x%llx", (unsigned long long)pcs[i]);
+                lines[0] = (struct ix_sym_line){unknown, NULL, 0};
+                nl = 1;
+            }
+            for (int l = nl; l-- > 0;) { /* inlined callee last: deeper */
+                ix_buf_printf(b, "%s\n\"s%d.%d\":{\"name\":", first ? "" : ",", id, depth);
+                first = 0;
+                ix_json_quote(b, lines[l].function ? lines[l].function : "?");
+                if (lines[l].file) {
+                    char where[300];
+                    snprintf(where, sizeof where, "%s:%d", lines[l].file, lines[l].line);
+                    ix_buf_puts(b, ",\"category\":");
+                    ix_json_quote(b, where);
+                }
+                if (depth > 0)
+                    ix_buf_printf(b, ",\"parent\":\"s%d.%d\"", id, depth - 1);
+                ix_buf_putc(b, '}');
+                depth++;
+            }
+        }
+    }
+    ix_buf_puts(b, "}");
+    if (sym)
+        ix_symbolizer_free(sym);
+}
+
+/* The leaf frame id of each used stack (its depth - 1), computed as
+ * stack_frames counts them; -1 when it has none. Recomputed here to keep
+ * one pass per output part. */
+static int leaf_depth(struct ix_symbolizer *sym, const struct ix_trace *t, int id)
+{
+    int npcs = 0, key = 0;
+    const uintptr_t *pcs = ix_stack_frames(t->stacks, id, &npcs, &key);
+    int depth = 0;
+    for (int i = 0; i < npcs; i++) {
+        struct ix_sym_line lines[8];
+        int nl = sym ? ix_symbolize(sym, pcs[i] - 1, lines, 8) : 0;
+        depth += nl > 0 ? nl : 1;
+    }
+    return depth - 1;
+}
+
+void ix_trace_json(const struct ix_trace *t, ix_buf *b)
+{
+    ix_buf_puts(b, "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n");
+    char comm[64] = "";
+    FILE *f = fopen("/proc/self/comm", "r");
+    if (f) {
+        if (fgets(comm, sizeof comm, f))
+            comm[strcspn(comm, "\n")] = '\0';
+        fclose(f);
+    }
+    char pname[128];
+    snprintf(pname, sizeof pname, "%s (pid %d)", comm, (int)t->pid);
+    ix_buf_printf(b, "{\"ph\":\"M\",\"pid\":%d,\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":",
+                  (int)t->pid);
+    ix_json_quote(b, pname);
+    ix_buf_puts(b, "}}");
+    for (size_t i = 0; i < t->nthreads; i++) {
+        const struct ix_trace_thread *th = &t->threads[i];
+        char name[96];
+        for (int lane = 0; lane < 2; lane++) {
+            long long tid = th->tid + (lane ? (long long)IX_TRACE_STATE_TID : 0);
+            snprintf(name, sizeof name, lane ? "%s (%d) state" : "%s (%d)", th->name, (int)th->tid);
+            ix_buf_printf(b, ",\n{\"ph\":\"M\",\"pid\":%d,\"tid\":%lld,\"name\":\"thread_name\",\"args\":{\"name\":",
+                          (int)t->pid, tid);
+            ix_json_quote(b, name);
+            ix_buf_printf(b, "}},\n{\"ph\":\"M\",\"pid\":%d,\"tid\":%lld,"
+                          "\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":%lld}}",
+                          (int)t->pid, tid, (long long)th->tid * 2 + lane);
+        }
+    }
+    /* Which stacks are used, and their leaf frame ids. */
+    uint64_t sdrop = 0;
+    int nstacks = t->stacks ? (int)ix_stack_size(t->stacks, &sdrop) : 0;
+    unsigned char *used = calloc((size_t)nstacks + 1, 1);
+    int *leaf = calloc((size_t)nstacks + 1, sizeof *leaf);
+    struct ix_symbolizer *sym = ix_symbolizer_new();
+    for (size_t i = 0; used && leaf && i < t->nspans; i++) {
+        int id = t->spans[i].stack;
+        if (id >= 0 && id < nstacks && !used[id]) {
+            used[id] = 1;
+            leaf[id] = leaf_depth(sym, t, id);
+        }
+    }
+    if (sym)
+        ix_symbolizer_free(sym);
+    /* Spans: lane spans checked for nesting, state spans as they are. */
+    size_t *order = malloc((t->nspans + 1) * sizeof *order);
+    int64_t *ends = malloc((t->nspans + 1) * sizeof *ends);
+    size_t nlane = 0, nasync = 0;
+    for (size_t i = 0; order && i < t->nspans; i++)
+        if (t->spans[i].what <= IX_SPAN_MUTEX)
+            order[nlane++] = i;
+    g_spans = t->spans;
+    if (order)
+        qsort(order, nlane, sizeof *order, lane_order);
+    size_t depth = 0;
+    pid_t lane_tid = 0;
+    for (size_t k = 0; order && ends && k < nlane; k++) {
+        const struct ix_trace_span *s = &t->spans[order[k]];
+        if (s->tid != lane_tid) {
+            depth = 0;
+            lane_tid = s->tid;
+        }
+        int64_t end = s->ts + s->dur;
+        while (depth && ends[depth - 1] <= s->ts)
+            depth--;
+        if (depth && end > ends[depth - 1]) { /* overlaps without nesting: async */
+            nasync++;
+            for (int e = 0; e < 2; e++) {
+                event_head(b, e ? "e" : "b", t, s->tid, e ? end : s->ts);
+                ix_buf_printf(b, ",\"cat\":\"%s\",\"id\":\"0x%llx\",\"name\":", what_cat[s->what],
+                              (unsigned long long)order[k] + 1);
+                span_name(b, s);
+                if (!e)
+                    span_args(b, t, s);
+                ix_buf_putc(b, '}');
+            }
+            continue;
+        }
+        ends[depth++] = end;
+        event_head(b, "X", t, s->tid, s->ts);
+        ix_buf_puts(b, ",\"dur\":");
+        put_us(b, s->dur);
+        ix_buf_printf(b, ",\"cat\":\"%s\",\"name\":", what_cat[s->what]);
+        span_name(b, s);
+        span_args(b, t, s);
+        ix_buf_putc(b, '}');
+        if (s->what == IX_SPAN_TASK && s->overdue && s->deadline > s->ts && s->deadline < end) {
+            event_head(b, "i", t, s->tid, s->deadline);
+            ix_buf_puts(b, ",\"s\":\"t\",\"cat\":\"task\",\"name\":\"deadline missed\",\"args\":{\"task\":");
+            task_id(b, s->task);
+            ix_buf_puts(b, "}}");
+        }
+    }
+    for (size_t i = 0; i < t->nspans; i++) {
+        const struct ix_trace_span *s = &t->spans[i];
+        if (s->what <= IX_SPAN_MUTEX)
+            continue;
+        event_head(b, "X", t, (long long)s->tid + IX_TRACE_STATE_TID, s->ts);
+        ix_buf_puts(b, ",\"dur\":");
+        put_us(b, s->dur);
+        ix_buf_puts(b, ",\"cat\":\"state\",\"name\":");
+        span_name(b, s);
+        if (s->stack >= 0 && s->stack < nstacks && used && leaf && leaf[s->stack] >= 0)
+            ix_buf_printf(b, ",\"sf\":\"s%d.%d\"", s->stack, leaf[s->stack]);
+        span_args(b, t, s);
+        ix_buf_putc(b, '}');
+    }
+    for (size_t i = 0; i < t->nflows; i++) {
+        const struct ix_trace_flow *fl = &t->flows[i];
+        for (int e = 0; e < 2; e++) {
+            event_head(b, e ? "f" : "s", t, e ? fl->tid1 : fl->tid0, e ? fl->ts1 : fl->ts0);
+            ix_buf_printf(b, ",\"cat\":\"flow\",\"name\":\"task moves\",\"id\":%zu%s,\"args\":{\"task\":",
+                          i + 1, e ? ",\"bp\":\"e\"" : "");
+            task_id(b, fl->task);
+            ix_buf_puts(b, "}}");
+        }
+    }
+    for (size_t i = 0; i < t->nsamples; i++) {
+        const struct ix_trace_sample *c = &t->samples[i];
+        event_head(b, "C", t, 0, c->ts);
+        ix_buf_puts(b, ",\"name\":");
+        ix_json_quote(b, t->series[c->series]);
+        ix_buf_puts(b, ",\"args\":{\"value\":");
+        ix_buf_put_double(b, c->value);
+        ix_buf_puts(b, "}}");
+    }
+    ix_buf_puts(b, "\n]");
+    if (used)
+        stack_frames(b, t, used, nstacks);
+    ix_buf_printf(b,
+                  ",\n\"otherData\":{\"producer\":\"introspect\",\"pid\":%d,\"t0_ns\":%lld,"
+                  "\"duration_ms\":%.3f,\"dropped_events\":%llu,\"recorded_events\":%llu,"
+                  "\"recording_threads\":%d,\"ring_bytes\":%zu,\"state_hz\":%ld,\"ticks\":%llu,"
+                  "\"late_ticks\":%llu,\"blocked_walks\":%llu,\"blocked_walks_skipped\":%llu,"
+                  "\"short_pool_waits_not_drawn\":%llu,\"async_spans\":%zu,\"stacks_dropped\":%llu,"
+                  "\"incomplete\":%s,\"sampler_cpu_ms\":%.1f,",
+                  (int)t->pid, (long long)t->t0, (double)(t->t1 - t->t0) / 1e6,
+                  (unsigned long long)t->dropped, (unsigned long long)t->records, t->rings,
+                  t->ring_bytes, t->state_hz, (unsigned long long)t->ticks,
+                  (unsigned long long)t->late_ticks, (unsigned long long)t->walks,
+                  (unsigned long long)t->walks_skipped, (unsigned long long)t->short_pool_waits,
+                  nasync, (unsigned long long)sdrop, t->oom ? "true" : "false",
+                  (double)t->sampler_cpu_ns / 1e6);
+    ix_buf_puts(b, "\"method\":");
+    ix_json_quote(b,
+                  "tasks, pool acquires (waits of 10 us or more drawn) and contended mutex waits "
+                  "(when the mutex interposer is compiled in) are recorded exactly by the threads "
+                  "themselves into per-thread rings (full rings drop the newest events, counted "
+                  "in dropped_events); thread states are sampled from /proc/self/task/*/stat at "
+                  "state_hz, so running/blocked intervals have that resolution; a thread blocked "
+                  "across a whole tick is walked without a signal for the stack of its blocking "
+                  "call; "
+                  "counters every 10 ms; no CPU samples (use /debug/pprof/profile alongside)");
+    ix_buf_puts(b, "}}\n");
+    free(used);
+    free(leaf);
+    free(order);
+    free(ends);
+}

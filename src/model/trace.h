@@ -1,0 +1,95 @@
+/* An execution trace, as producers assemble it and encoders write it: spans
+ * on thread lanes (tasks, pool and mutex waits, running and blocked
+ * intervals), flows (a task moving between threads), counter samples and
+ * the window's notes. Times are CLOCK_MONOTONIC ns. Stacks are ids in a
+ * process-lifetime stack table (stack/stack_table.h), so they stay valid. */
+#ifndef IX_MODEL_TRACE_H
+#define IX_MODEL_TRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "stack/stack_table.h"
+
+enum ix_span_what {
+    IX_SPAN_TASK,    /* a task (request) segment on one thread */
+    IX_SPAN_POOL,    /* a pool acquire (its wait) */
+    IX_SPAN_MUTEX,   /* a contended mutex or rwlock wait */
+    IX_SPAN_RUNNING, /* the thread was running or runnable ('R') */
+    IX_SPAN_BLOCKED, /* the thread was asleep in the kernel (S, D ...) */
+};
+
+struct ix_trace_span {
+    int64_t ts, dur;
+    pid_t tid;
+    int what;          /* enum ix_span_what */
+    uint64_t task;     /* the task (task spans) or the task delayed (waits); 0 none */
+    char name[64];     /* task name; pool name; syscall of a blocked interval */
+    char kind[64];     /* task kind; lock address; thread state letter */
+    char status[64];   /* task state at its end, "" none */
+    int64_t deadline;  /* tasks: CLOCK_MONOTONIC deadline, 0 none */
+    int overdue;       /* tasks: ended (or still running) past the deadline */
+    int began_before;  /* the span began before the window (cut at its start) */
+    int open;          /* still running when the window closed (cut at its end) */
+    int stack;         /* id in the trace's stack table, -1 none */
+    int value;         /* pools: outcome; waits: 1 when linked to a task */
+};
+
+struct ix_trace_flow {
+    uint64_t task;
+    int64_t ts0, ts1;
+    pid_t tid0, tid1;
+};
+
+struct ix_trace_sample {
+    int64_t ts;
+    int series; /* index into series names */
+    double value;
+};
+
+struct ix_trace_thread {
+    pid_t tid;
+    char name[32];
+};
+
+#define IX_TRACE_MAX_SERIES 80
+
+struct ix_trace {
+    int64_t t0, t1; /* the window */
+    pid_t pid;
+    struct ix_trace_span *spans;
+    size_t nspans, capspans;
+    struct ix_trace_flow *flows;
+    size_t nflows, capflows;
+    struct ix_trace_sample *samples;
+    size_t nsamples, capsamples;
+    struct ix_trace_thread *threads;
+    size_t nthreads, capthreads;
+    char series[IX_TRACE_MAX_SERIES][80];
+    int nseries;
+    struct ix_stack_table *stacks;
+    /* Notes for the metadata. */
+    uint64_t dropped;       /* ring records refused (full ring, no ring) */
+    uint64_t records;       /* ring records kept */
+    int rings;              /* threads that recorded */
+    size_t ring_bytes;      /* ring memory held */
+    long state_hz;          /* thread-state sampling rate */
+    uint64_t ticks, late_ticks, walks, walks_skipped;
+    uint64_t short_pool_waits;
+    long long sampler_cpu_ns; /* the state sampler thread's CPU time */
+    long long encode_ns;      /* filled by the endpoint: time to write the JSON */ /* pool acquires under 10 us: counted, not drawn */
+    int oom;                /* some spans or samples were lost to memory */
+};
+
+/* Append helpers: return the new element (zeroed) or NULL (t->oom set). */
+struct ix_trace_span *ix_trace_add_span(struct ix_trace *t);
+struct ix_trace_flow *ix_trace_add_flow(struct ix_trace *t);
+void ix_trace_add_sample(struct ix_trace *t, int64_t ts, int series, double value);
+/* The index of a series named name, added when new; -1 when full. */
+int ix_trace_series(struct ix_trace *t, const char *name);
+/* The thread's entry, added (named name) when new; NULL on OOM. */
+struct ix_trace_thread *ix_trace_thread(struct ix_trace *t, pid_t tid, const char *name);
+void ix_trace_free(struct ix_trace *t);
+
+#endif

@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""check_trace.py must fail: each broken trace below is refused, the
+well-formed one passes (so the trace test's validator can fail)."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+M = [{"ph": "M", "pid": 1, "tid": 2, "name": "thread_name", "args": {"name": "w"}}]
+X = lambda ts, dur, tid=2, **k: dict({"ph": "X", "pid": 1, "tid": tid, "ts": ts, "dur": dur, "name": "x"}, **k)
+GOOD = {"traceEvents": M + [X(0, 10), X(1, 5), X(11, 1, sf="a.1"),
+                            {"ph": "s", "pid": 1, "tid": 2, "ts": 1, "id": 1, "name": "f"},
+                            {"ph": "f", "pid": 1, "tid": 3, "ts": 2, "id": 1, "name": "f", "bp": "e"},
+                            {"ph": "C", "pid": 1, "tid": 0, "ts": 3, "name": "c", "args": {"value": 4}},
+                            {"ph": "B", "pid": 1, "tid": 4, "ts": 1, "name": "b"},
+                            {"ph": "E", "pid": 1, "tid": 4, "ts": 2},
+                            {"ph": "i", "pid": 1, "tid": 2, "ts": 2, "name": "i", "s": "t"}],
+        "stackFrames": {"a.0": {"name": "main"}, "a.1": {"name": "f", "parent": "a.0"}},
+        "otherData": {"dropped_events": 0}}
+BAD = {
+    "misnested X": M + [X(0, 10), X(5, 10)],
+    "flow without finish": M + [{"ph": "s", "pid": 1, "tid": 2, "ts": 1, "id": 1, "name": "f"}],
+    "counter not numeric": M + [{"ph": "C", "pid": 1, "tid": 0, "ts": 3, "name": "c", "args": {"v": "4"}}],
+    "E without B": M + [{"ph": "E", "pid": 1, "tid": 4, "ts": 2}],
+    "B without E": M + [{"ph": "B", "pid": 1, "tid": 4, "ts": 2, "name": "b"}],
+    "X without dur": M + [{"ph": "X", "pid": 1, "tid": 2, "ts": 0, "name": "x"}],
+    "missing sf frame": M + [X(0, 1, sf="nope")],
+    "negative ts": M + [X(-1, 1)],
+    "unknown phase": M + [{"ph": "Q", "pid": 1, "tid": 2, "ts": 0, "name": "q"}],
+}
+
+
+def run(doc):
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(doc, f)
+    try:
+        return subprocess.run([sys.executable, os.path.join(HERE, "check_trace.py"), f.name],
+                              capture_output=True, text=True).returncode
+    finally:
+        os.unlink(f.name)
+
+
+failed = 0
+if run(GOOD) != 0:
+    print("FAIL: the well-formed trace was refused")
+    failed += 1
+for name, evs in BAD.items():
+    if run({"traceEvents": evs, "stackFrames": GOOD["stackFrames"], "otherData": {"dropped_events": 0}}) == 0:
+        print("FAIL: accepted:", name)
+        failed += 1
+print("validator: %d broken traces refused, good one accepted" % len(BAD) if not failed else "")
+sys.exit(1 if failed else 0)

@@ -1,0 +1,348 @@
+/* /debug/pprof/trace: an execution trace of a workload where one request in
+ * a hundred waits on a starved pool.
+ *
+ * The workload: a worker thread serves 100 requests in a row, each a task
+ * (kind "request", bound to the worker) that takes the one connection of
+ * pool "db" (introspect pool API over a mutex and condition variable),
+ * works ~1 ms and gives it back. Before request 50 a hog thread takes the
+ * connection and holds it 60 ms, so request 50 ("GET /slow/50") waits for
+ * it; before request 70 another thread holds a mutex the worker needs for
+ * 20 ms (a contended mutex wait, where the interposer is compiled in). The
+ * trace (seconds=2) is checked by tests/trace/check_trace.py: the format
+ * (required fields per phase, X nesting and B/E pairs per lane, flow pairs,
+ * numeric counters), then that request 50's span holds a pool-wait child
+ * linked to it, that the worker's state lane shows it blocked during the
+ * wait with the stack of the acquire (pool_get), and that the pool's in-use
+ * counter is at its maximum during the wait. No timing is asserted beyond
+ * "the 60 ms wait lasted at least 30 ms" (it cannot be shorter than the
+ * hog's hold minus the test's own scheduling). */
+#include <introspect.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define REQUESTS 100
+#define SLOW 50
+#define LOCKED 70
+
+static introspect_pool *g_pool;
+static pthread_mutex_t g_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_pool_cv = PTHREAD_COND_INITIALIZER;
+static int g_free_conns = 1;
+static pthread_mutex_t g_shared = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int g_hog_go, g_hog_has, g_locker_go, g_locker_has;
+static int g_port;
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Take the pool's one connection, waiting while another holds it. */
+__attribute__((noinline)) static void pool_get(void)
+{
+    int64_t t = introspect_pool_acquire_start(g_pool);
+    pthread_mutex_lock(&g_pool_lock);
+    while (g_free_conns == 0)
+        pthread_cond_wait(&g_pool_cv, &g_pool_lock);
+    g_free_conns--;
+    pthread_mutex_unlock(&g_pool_lock);
+    introspect_pool_acquire_end(g_pool, t, INTROSPECT_POOL_GOT, INTROSPECT_POOL_WAIT_AUTO);
+}
+
+__attribute__((noinline)) static void pool_put(void)
+{
+    pthread_mutex_lock(&g_pool_lock);
+    g_free_conns++;
+    pthread_cond_signal(&g_pool_cv);
+    pthread_mutex_unlock(&g_pool_lock);
+    introspect_pool_release(g_pool);
+}
+
+static void *hog(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&g_hog_go))
+        sleep_ms(1);
+    pool_get();
+    atomic_store(&g_hog_has, 1);
+    sleep_ms(60);
+    pool_put();
+    return NULL;
+}
+
+static void *locker(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&g_locker_go))
+        sleep_ms(1);
+    pthread_mutex_lock(&g_shared);
+    atomic_store(&g_locker_has, 1);
+    sleep_ms(20);
+    pthread_mutex_unlock(&g_shared);
+    return NULL;
+}
+
+static void *worker(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < REQUESTS; i++) {
+        char name[32];
+        snprintf(name, sizeof name, i == SLOW ? "GET /slow/%d" : "GET /item/%d", i);
+        if (i == SLOW) { /* starve the pool first */
+            atomic_store(&g_hog_go, 1);
+            while (!atomic_load(&g_hog_has))
+                sleep_ms(1);
+        }
+        if (i == LOCKED) {
+            atomic_store(&g_locker_go, 1);
+            while (!atomic_load(&g_locker_has))
+                sleep_ms(1);
+        }
+        introspect_task *t;
+        ASSERT_OK(introspect_task_begin("request", name, 500000000, &t));
+        ASSERT_OK(introspect_task_bind_thread(t, 1));
+        pool_get();
+        if (i == LOCKED) {
+            pthread_mutex_lock(&g_shared);
+            pthread_mutex_unlock(&g_shared);
+        }
+        sleep_ms(1);
+        pool_put();
+        ASSERT_OK(introspect_task_set_state(t, "200"));
+        ASSERT_OK(introspect_task_end(t));
+    }
+    return NULL;
+}
+
+static struct http_reply g_trace;
+
+/* GET a trace into g_trace; a 409 (the probe of wait_for_trace won the
+ * slot) is retried. */
+static void *fetch_trace(void *arg)
+{
+    for (;;) {
+        ASSERT_EQ(http_get(g_port, (const char *)arg, &g_trace), 0);
+        if (g_trace.status != 409 || arg == NULL)
+            break;
+        http_reply_free(&g_trace);
+        sleep_ms(100);
+    }
+    return NULL;
+}
+
+/* Until a second trace is refused (409): the first holds its slot and records. */
+static void wait_for_trace(int port)
+{
+    for (;;) {
+        struct http_reply r;
+        ASSERT_EQ(http_get(port, "/debug/pprof/trace?seconds=1&hz=1", &r), 0);
+        int st = r.status;
+        http_reply_free(&r);
+        if (st == 409)
+            break;
+        ASSERT(st == 200); /* the probe ran first (ours retries on 409) */
+        sleep_ms(50);
+    }
+    sleep_ms(100);
+}
+
+static const char *check_script(void)
+{
+    static char path[1024];
+    const char *src = getenv("IX_SOURCE_DIR");
+    snprintf(path, sizeof path, "%s/tests/trace/check_trace.py", src ? src : ".");
+    return path;
+}
+
+TEST(starved_pool_request_shows_in_trace)
+{
+    g_port = start_ephemeral();
+    ASSERT_OK(introspect_pool_register("db", 1, &g_pool));
+    ASSERT_OK(introspect_pool_conn_opened(g_pool));
+    pthread_t tr, w, h, l;
+    ASSERT_EQ(pthread_create(&tr, NULL, fetch_trace, "/debug/pprof/trace?seconds=2"), 0);
+    ASSERT_EQ(pthread_create(&h, NULL, hog, NULL), 0);
+    ASSERT_EQ(pthread_create(&l, NULL, locker, NULL), 0);
+    wait_for_trace(g_port); /* the window is open */
+    ASSERT_EQ(pthread_create(&w, NULL, worker, NULL), 0);
+    pthread_join(w, NULL);
+    pthread_join(h, NULL);
+    pthread_join(l, NULL);
+    pthread_join(tr, NULL);
+    ASSERT_EQ(g_trace.status, 200);
+    ASSERT_STR_CONTAINS(http_header(&g_trace, "content-disposition"), "attachment");
+    ASSERT_STR_CONTAINS(http_header(&g_trace, "content-type"), "application/json");
+    const char *file = write_temp("trace.json", g_trace.body, g_trace.body_len);
+    char cmd[2048];
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    const char *mutex = ""; /* the mutex interposer is compiled out */
+#else
+    const char *mutex = " --mutex-task 'GET /item/70'";
+#endif
+    snprintf(cmd, sizeof cmd,
+             "python3 %s %s --task 'GET /slow/50' --pool db --stack pool_get --min-wait-ms 30 "
+             "--min-tasks %d%s 2>&1",
+             check_script(), file, REQUESTS, mutex);
+    char *out = NULL;
+    int rc = run_cmd(cmd, &out);
+    if (rc != 0)
+        ix_test_fail(__FILE__, __LINE__, "check_trace.py failed (%d):\n%s", rc, out ? out : "");
+    free(out);
+    http_reply_free(&g_trace);
+}
+
+TEST(seconds_are_bounded_like_a_cpu_profile)
+{
+    int port = start_ephemeral();
+    static const char *const bad[] = {"/debug/pprof/trace?seconds=0", "/debug/pprof/trace?seconds=-1",
+                                      "/debug/pprof/trace?seconds=abc",
+                                      "/debug/pprof/trace?seconds=999999",
+                                      "/debug/pprof/trace?hz=0", "/debug/pprof/trace?format=proto"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct http_reply r;
+        ASSERT_EQ(http_get(port, bad[i], &r), 0);
+        ASSERT_EQ(r.status, 400);
+        ASSERT(strchr(r.body, '\n') == NULL || strchr(r.body, '\n')[1] == '\0'); /* one line */
+        http_reply_free(&r);
+    }
+}
+
+TEST(one_trace_at_a_time)
+{
+    g_port = start_ephemeral();
+    pthread_t tr;
+    ASSERT_EQ(pthread_create(&tr, NULL, fetch_trace, "/debug/pprof/trace?seconds=4"), 0);
+    wait_for_trace(g_port);
+    struct http_reply r;
+    ASSERT_EQ(http_get(g_port, "/debug/pprof/trace?seconds=1", &r), 0);
+    ASSERT_EQ(r.status, 409);
+    ASSERT(http_header(&r, "retry-after") != NULL);
+    http_reply_free(&r);
+    pthread_join(tr, NULL);
+    ASSERT_EQ(g_trace.status, 200);
+    /* The default (1 s) trace of an idle process validates too. */
+    const char *file = write_temp("idle.json", g_trace.body, g_trace.body_len);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "python3 %s %s 2>&1", check_script(), file);
+    char *out = NULL;
+    int rc = run_cmd(cmd, &out);
+    if (rc != 0)
+        ix_test_fail(__FILE__, __LINE__, "check_trace.py failed (%d):\n%s", rc, out ? out : "");
+    free(out);
+    http_reply_free(&g_trace);
+    ASSERT_EQ(http_get(g_port, "/debug/pprof/trace", &r), 0);
+    ASSERT_EQ(r.status, 200);
+    http_reply_free(&r);
+}
+
+static long json_number(const char *body, const char *key)
+{
+    char k[64];
+    snprintf(k, sizeof k, "\"%s\":", key);
+    const char *p = strstr(body, k);
+    if (!p)
+        ix_test_fail(__FILE__, __LINE__, "no %s in the trace's otherData", key);
+    return atol(p + strlen(k));
+}
+
+/* A 1 s trace gives each thread a ring of 16,384 records. This thread
+ * begins and ends tasks until the trace has been answered (millions of
+ * events in the window): its ring fills, the rest are dropped and counted
+ * in otherData, and the trace is still whole, valid JSON. */
+static atomic_int g_trace_done;
+
+static void *fetch_trace_then_flag(void *arg)
+{
+    fetch_trace(arg);
+    atomic_store(&g_trace_done, 1);
+    return NULL;
+}
+
+TEST(full_ring_drops_are_counted)
+{
+    g_port = start_ephemeral();
+    pthread_t tr;
+    ASSERT_EQ(pthread_create(&tr, NULL, fetch_trace_then_flag, "/debug/pprof/trace?seconds=1"), 0);
+    long tasks = 0;
+    while (!atomic_load(&g_trace_done)) {
+        for (int i = 0; i < 1000; i++, tasks++) {
+            introspect_task *t;
+            ASSERT_OK(introspect_task_begin("burst", "x", 0, &t));
+            ASSERT_OK(introspect_task_end(t));
+        }
+    }
+    pthread_join(tr, NULL);
+    ASSERT_EQ(g_trace.status, 200);
+    long dropped = json_number(g_trace.body, "dropped_events");
+    long recorded = json_number(g_trace.body, "recorded_events");
+    ASSERT_EQ(recorded, 16384); /* this thread's full ring; no other thread records */
+    ASSERT_GT(dropped, 0);
+    ASSERT_LE(recorded + dropped, 2 * tasks);
+    const char *file = write_temp("full.json", g_trace.body, g_trace.body_len);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "python3 %s %s 2>&1", check_script(), file);
+    char *out = NULL;
+    int rc = run_cmd(cmd, &out);
+    if (rc != 0)
+        ix_test_fail(__FILE__, __LINE__, "check_trace.py failed (%d):\n%s", rc, out ? out : "");
+    free(out);
+    http_reply_free(&g_trace);
+}
+
+/* A task begun on one thread and ended on another (bound there first)
+ * shows as a span on each thread with a flow arrow between them; a task
+ * begun before the trace keeps its name (from the registry's snapshot). */
+static introspect_task *g_moving;
+
+static void *second_thread(void *arg)
+{
+    (void)arg;
+    ASSERT_OK(introspect_task_bind_thread(g_moving, 1));
+    sleep_ms(5);
+    ASSERT_OK(introspect_task_end(g_moving));
+    return NULL;
+}
+
+TEST(task_moving_threads_draws_a_flow)
+{
+    g_port = start_ephemeral();
+    introspect_task *early;
+    ASSERT_OK(introspect_task_begin("job", "early job", 0, &early));
+    pthread_t tr, b;
+    ASSERT_EQ(pthread_create(&tr, NULL, fetch_trace, "/debug/pprof/trace?seconds=2"), 0);
+    wait_for_trace(g_port);
+    ASSERT_OK(introspect_task_begin("job", "moving job", 0, &g_moving));
+    ASSERT_OK(introspect_task_bind_thread(g_moving, 1));
+    sleep_ms(5);
+    ASSERT_EQ(pthread_create(&b, NULL, second_thread, NULL), 0);
+    pthread_join(b, NULL);
+    ASSERT_OK(introspect_task_end(early));
+    pthread_join(tr, NULL);
+    ASSERT_EQ(g_trace.status, 200);
+    const char *file = write_temp("moves.json", g_trace.body, g_trace.body_len);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "python3 %s %s --flow-task 'moving job' --early-task 'early job' 2>&1",
+             check_script(), file);
+    char *out = NULL;
+    int rc = run_cmd(cmd, &out);
+    if (rc != 0)
+        ix_test_fail(__FILE__, __LINE__, "check_trace.py failed (%d):\n%s", rc, out ? out : "");
+    free(out);
+    http_reply_free(&g_trace);
+}
+
+static const struct ix_test tests[] = {
+    TEST_ENTRY(task_moving_threads_draws_a_flow),
+    TEST_ENTRY(full_ring_drops_are_counted),
+    TEST_ENTRY(starved_pool_request_shows_in_trace),
+    TEST_ENTRY(seconds_are_bounded_like_a_cpu_profile),
+    TEST_ENTRY(one_trace_at_a_time),
+    TEST_LIST_END,
+};
+
+int main(int argc, char **argv) { return ix_run_tests(argc, argv, tests); }

@@ -1,0 +1,89 @@
+/* The Timeline's model: a Chrome trace-event JSON (as /debug/pprof/trace
+ * writes it, or any file with a traceEvents array) into lanes of spans.
+ * Pure: no DOM, tested in Node.
+ *
+ * parseTrace(json) -> { lanes, counters, end, notes, spanCount }
+ *   lanes: [{ key, pid, tid, name, sort, spans: [{ ts, dur, name, cat, args, depth, stack }] }]
+ *          X events and b/e or B/E pairs become spans (times in microseconds);
+ *          depth is the nesting level within the lane; stack is the frame
+ *          names (leaf first) of "sf" in stackFrames, or [].
+ *   counters: [{ name, points: [[ts, value]] }]
+ *   end: the latest time seen. */
+
+function frameChain(frames, id) {
+  const out = [];
+  for (let guard = 0; id != null && frames[id] && guard < 512; guard++) {
+    const f = frames[id];
+    out.push(f.category ? f.name + ' ' + f.category.replace(/^.*\//, '') : f.name);
+    id = f.parent;
+  }
+  return out;
+}
+
+export function parseTrace(json) {
+  const events = Array.isArray(json) ? json : json && json.traceEvents;
+  if (!Array.isArray(events)) throw new Error('not a trace: no traceEvents array');
+  const frames = (json && json.stackFrames) || {};
+  const lanes = new Map();
+  const lane = (pid, tid) => {
+    const key = pid + ':' + tid;
+    let l = lanes.get(key);
+    if (!l) { l = { key, pid, tid, name: 'thread ' + tid, sort: tid, spans: [] }; lanes.set(key, l); }
+    return l;
+  };
+  const counters = new Map();
+  const open = new Map(); /* b/e by cat+id, B/E by lane */
+  let end = 0;
+  const add = (e, ts, dur) => {
+    const s = { ts, dur: Math.max(0, dur), name: String(e.name || ''), cat: e.cat || '', args: e.args || {},
+      depth: 0, stack: e.sf != null ? frameChain(frames, String(e.sf)) : [] };
+    lane(e.pid, e.tid).spans.push(s);
+    end = Math.max(end, ts + s.dur);
+  };
+  for (const e of events) {
+    if (!e || typeof e !== 'object') continue;
+    const ts = Number(e.ts) || 0;
+    switch (e.ph) {
+      case 'M':
+        if (e.name === 'thread_name') lane(e.pid, e.tid).name = String(e.args && e.args.name);
+        if (e.name === 'thread_sort_index') lane(e.pid, e.tid).sort = Number(e.args && e.args.sort_index);
+        break;
+      case 'X': add(e, ts, Number(e.dur) || 0); break;
+      case 'B': { const k = 'B' + e.pid + ':' + e.tid; (open.get(k) || open.set(k, []).get(k)).push(e); break; }
+      case 'E': { const st = open.get('B' + e.pid + ':' + e.tid); const b = st && st.pop(); if (b) add(b, Number(b.ts), ts - Number(b.ts)); break; }
+      case 'b': open.set('b' + e.cat + ':' + e.id, e); break;
+      case 'e': { const k = 'b' + e.cat + ':' + e.id; const b = open.get(k); if (b) { open.delete(k); add(b, Number(b.ts), ts - Number(b.ts)); } break; }
+      case 'C':
+        for (const [k, v] of Object.entries(e.args || {})) {
+          const name = Object.keys(e.args).length > 1 ? e.name + ' ' + k : e.name;
+          if (!counters.has(name)) counters.set(name, { name, points: [] });
+          counters.get(name).points.push([ts, Number(v)]);
+        }
+        end = Math.max(end, ts);
+        break;
+      default: break;
+    }
+  }
+  let spanCount = 0;
+  const out = [...lanes.values()].filter((l) => l.spans.length);
+  for (const l of out) {
+    l.spans.sort((a, b) => a.ts - b.ts || b.dur - a.dur);
+    const ends = [];
+    for (const s of l.spans) {
+      while (ends.length && ends[ends.length - 1] <= s.ts + 1e-6) ends.pop(); /* ns rounding of us */
+      s.depth = ends.length;
+      ends.push(s.ts + s.dur);
+    }
+    l.depth = Math.max(1, ...l.spans.map((s) => s.depth + 1));
+    spanCount += l.spans.length;
+  }
+  out.sort((a, b) => a.pid - b.pid || a.sort - b.sort || a.tid - b.tid);
+  return { lanes: out, counters: [...counters.values()], end, notes: (json && json.otherData) || {}, spanCount };
+}
+
+/* The span of a lane under time t (us) at depth d, or null. */
+export function spanAt(l, t, d) {
+  let best = null;
+  for (const s of l.spans) if (s.depth === d && s.ts <= t && t <= s.ts + s.dur) best = s;
+  return best;
+}
