@@ -133,11 +133,17 @@ int ix_fetch_get(struct ix_fetch *f)
         return -1;
     }
     char *end = NULL;
-    if (all.len)
+    if (all.len) {
+        all.data[all.len] = '\0'; /* reserve keeps room for it */
         end = memmem(all.data, all.len, "\r\n\r\n", 4);
+    }
     int status = 0;
     if (!end || sscanf(all.data, "HTTP/1.%*d %d", &status) != 1) {
-        snprintf(f->err, sizeof f->err, "malformed answer");
+        snprintf(f->err, sizeof f->err, "malformed answer (%zu bytes: %.40s)", all.len,
+                 all.len ? all.data : "");
+        for (char *c = f->err; *c; c++)
+            if (*c == '\r' || *c == '\n')
+                *c = ' ';
         ix_buf_free(&all);
         return -1;
     }
