@@ -78,9 +78,53 @@ void ix_tree_processes_json(ix_buf *out)
     pthread_mutex_unlock(&mu);
 }
 
+/* Prometheus HTTP service discovery (http_sd_configs): one target per
+ * process, every one the address this request came to, with ?pid=N as a
+ * scrape parameter (__param_pid): Prometheus scrapes each process through
+ * the root, and each series carries pid and process labels. */
+static void http_sd(const struct ix_request *req, struct ix_response *resp)
+{
+    const char *host = ix_header(req, "Host");
+    if (!host || !*host) {
+        ix_respond_error(resp, 400, "format=http_sd needs a Host header (the address to scrape)");
+        return;
+    }
+    struct ix_tree_proc procs[IX_TREE_SLOTS + 1];
+    int n = list(procs, IX_TREE_SLOTS + 1);
+    introspect_json j;
+    ix_json_init(&j, &resp->body);
+    introspect_json_array_begin(&j);
+    for (int i = 0; i < n; i++) {
+        char cmd[256], pid[16];
+        ix_tree_cmdline(procs[i].pid, cmd, sizeof cmd);
+        snprintf(pid, sizeof pid, "%d", procs[i].pid);
+        introspect_json_object_begin(&j);
+        introspect_json_key(&j, "targets");
+        introspect_json_array_begin(&j);
+        introspect_json_string(&j, host);
+        introspect_json_array_end(&j);
+        introspect_json_key(&j, "labels");
+        introspect_json_object_begin(&j);
+        introspect_json_key(&j, "__param_pid");
+        introspect_json_string(&j, procs[i].root ? "self" : pid);
+        introspect_json_key(&j, "pid");
+        introspect_json_string(&j, pid);
+        introspect_json_key(&j, "process");
+        introspect_json_string(&j, cmd);
+        introspect_json_object_end(&j);
+        introspect_json_object_end(&j);
+    }
+    introspect_json_array_end(&j);
+    resp->content_type = "application/json; charset=utf-8";
+}
+
 void ix_ep_processes(const struct ix_request *req, struct ix_response *resp)
 {
     const char *fmt = ix_param(req, "format");
+    if (fmt && strcmp(fmt, "http_sd") == 0) {
+        http_sd(req, resp);
+        return;
+    }
     if (fmt && strcmp(fmt, "text") == 0) {
         struct ix_tree_proc procs[64];
         int n = list(procs, 64);
@@ -95,7 +139,7 @@ void ix_ep_processes(const struct ix_request *req, struct ix_response *resp)
         return;
     }
     if (fmt && strcmp(fmt, "json")) {
-        ix_respond_error(resp, 400, "unknown format \"%s\" (want json or text)", fmt);
+        ix_respond_error(resp, 400, "unknown format \"%s\" (want json, text or http_sd)", fmt);
         return;
     }
     ix_tree_processes_json(&resp->body);
