@@ -1,7 +1,8 @@
 /* A small pre-forking server for the tree's tests and benchmarks: the parent
  * starts introspect (INTROSPECT_ADDR), forks N workers that keep running
  * (argv[1], default 2), each burning a little CPU and allocating, and waits
- * for SIGTERM, then kills and reaps its workers. */
+ * for SIGTERM, then kills and reaps its workers. argv[2] "idle": the workers
+ * only sleep (for benchmarks of the tree itself). */
 #define _GNU_SOURCE
 #include <signal.h>
 #include <stdio.h>
@@ -35,6 +36,7 @@ static void on_term(int sig) { (void)sig; g_stop = 1; }
 int main(int argc, char **argv)
 {
     int n = argc > 1 ? atoi(argv[1]) : 2;
+    int idle = argc > 2 && strcmp(argv[2], "idle") == 0;
     if (introspect_start(NULL) != 0) {
         fprintf(stderr, "tree_server: introspect_start: %s\n", introspect_last_error());
         return 1;
@@ -46,6 +48,8 @@ int main(int argc, char **argv)
         kids[i] = fork();
         if (kids[i] == 0) {
             prctl(PR_SET_PDEATHSIG, SIGKILL);
+            while (idle)
+                pause();
             tree_server_work();
         }
     }
