@@ -5,8 +5,10 @@
  * the request, and 1,000 children that come and go leave no descriptor and
  * no slot behind. */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/prctl.h>
@@ -307,7 +309,61 @@ TEST(tree_off_means_no_child_instance)
     kill_kids();
 }
 
+/* The module's threads must never call the C library's time-zone functions:
+ * glibc's gmtime_r and localtime_r take one process-wide lock that fork does
+ * not reset, so a module thread inside one when the host forks leaves the
+ * child's next localtime() (the host's logging) blocked forever. Seen: 3 of
+ * 31 workers of a tree stuck in libmicrohttpd's Date header (gdb: tzset_lock).
+ * This executable exports its own gmtime_r/localtime_r (the libraries'
+ * calls bind to them) and counts calls from introspect-* threads. */
+static atomic_int g_tz_calls;
+
+static void count_tz_call(void)
+{
+    char name[16] = "";
+    prctl(PR_GET_NAME, name);
+    if (strncmp(name, "introspect", 10) == 0)
+        atomic_fetch_add(&g_tz_calls, 1);
+}
+
+struct tm *gmtime_r(const time_t *t, struct tm *tm)
+{
+    count_tz_call();
+    static struct tm *(*real)(const time_t *, struct tm *);
+    if (!real)
+        *(void **)&real = dlsym(RTLD_NEXT, "gmtime_r");
+    return real(t, tm);
+}
+
+struct tm *localtime_r(const time_t *t, struct tm *tm)
+{
+    count_tz_call();
+    static struct tm *(*real)(const time_t *, struct tm *);
+    if (!real)
+        *(void **)&real = dlsym(RTLD_NEXT, "localtime_r");
+    return real(t, tm);
+}
+
+TEST(module_threads_never_take_the_time_zone_lock)
+{
+    int port = start_ephemeral();
+    const char *targets[] = {"/debug/pprof/cmdline", "/debug/pprof/nope",
+                             "/debug/pprof/heap?debug=1", "/debug/pprof/profile?seconds=1&debug=1",
+                             "/debug/vars", "/metrics"};
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+        struct http_reply r;
+        ASSERT_OK(http_get(port, targets[i], &r));
+        ASSERT_STR_CONTAINS(r.headers, "date: ");
+        http_reply_free(&r);
+    }
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm); /* the interposer works: this thread is not counted */
+    ASSERT_EQ(atomic_load(&g_tz_calls), 0);
+}
+
 static const struct ix_test tests[] = {
+    TEST_ENTRY(module_threads_never_take_the_time_zone_lock),
     TEST_ENTRY(children_start_instances_and_are_listed),
     TEST_ENTRY(pid_parameter_reaches_one_process),
     TEST_ENTRY(tree_cpu_profile_is_merged_with_pid_labels),
