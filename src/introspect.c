@@ -58,6 +58,7 @@ enum ix_wait ix_wait_ms(const struct ix_cancel *c, long ms)
  * started" in the child, which may start its own (introspect_start). The
  * memory the gone threads owned is left, never freed under them. */
 static void *child_start(void *arg);
+static int g_spawn_starter; /* set by forked_child in a tree's child */
 
 static void forked_child(void)
 {
@@ -74,14 +75,28 @@ static void forked_child(void)
     g_port = -1;
     atomic_store(&g_running, NULL);
     atomic_store(&g_stopping, 0);
-    /* A child of a tree starts its own instance, later and from a thread of
-     * its own (see child_start): nothing more runs here, inside fork. */
+    g_spawn_starter = tree;
+}
+
+/* A child of a tree starts its own instance later, from a thread of its own
+ * (child_start): the only module work inside fork is creating that thread.
+ * This handler is registered after every module's (child handlers run in
+ * registration order), so the heap sampler and the thread-creation
+ * bookkeeping are whole again when it creates the thread: created earlier,
+ * in forked_child, the thread's creation met their state of mid-fork and
+ * the child crashed in its next pthread_create (test_host_fork). */
+static void spawn_starter(void)
+{
+    if (!g_spawn_starter)
+        return;
+    g_spawn_starter = 0;
     pthread_t t;
-    if (tree && ix_module_thread_create(&t, 64 * 1024, child_start, NULL, "introspect-fork") == 0)
+    if (ix_module_thread_create(&t, 64 * 1024, child_start, NULL, "introspect-fork") == 0)
         pthread_detach(t);
 }
 
 static void atfork_once(void) { pthread_atfork(NULL, NULL, forked_child); }
+static void atfork_last(void) { pthread_atfork(NULL, NULL, spawn_starter); }
 
 static void report_start_error(const char *why)
 {
@@ -102,6 +117,8 @@ static int start_instance_locked(char *why, size_t whylen)
     int rc = ix_modules_start(&g_cfg, why, whylen);
     if (rc == 0) {
         ix_thread_create_fork_safe(); /* after the heap sampler's atfork handlers */
+        static pthread_once_t last = PTHREAD_ONCE_INIT;
+        pthread_once(&last, atfork_last); /* after every module's */
         rc = ix_server_start(&g_cfg, &g_server, &g_port, why, whylen);
         if (rc)
             ix_modules_stop();
