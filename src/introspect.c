@@ -81,17 +81,17 @@ static void forked_child(void)
 /* A child of a tree starts its own instance later, from a thread of its own
  * (child_start): the only module work inside fork is creating that thread.
  * This handler is registered after every module's (child handlers run in
- * registration order), so the heap sampler and the thread-creation
- * bookkeeping are whole again when it creates the thread: created earlier,
- * in forked_child, the thread's creation met their state of mid-fork and
- * the child crashed in its next pthread_create (test_host_fork). */
+ * registration order), so every module is whole again when the thread is
+ * created. The thread has the default stack size: with 64 KiB (the static
+ * TLS of the preloaded libraries comes out of it) it overflowed, and the
+ * child crashed in its next pthread_create (test_host_fork). */
 static void spawn_starter(void)
 {
     if (!g_spawn_starter)
         return;
     g_spawn_starter = 0;
     pthread_t t;
-    if (ix_module_thread_create(&t, 64 * 1024, child_start, NULL, "introspect-fork") == 0)
+    if (ix_module_thread_create(&t, 0, child_start, NULL, "introspect-fork") == 0)
         pthread_detach(t);
 }
 

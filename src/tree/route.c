@@ -198,7 +198,7 @@ static void fan_out(const struct ix_request *req, struct ix_response *resp, ix_h
     pthread_t th[MAX_FETCHERS];
     int nth = 0;
     for (; nth < MAX_FETCHERS && nth < fan.n; nth++)
-        if (ix_module_thread_create(&th[nth], 256 * 1024, fetcher, &fan, "introspect-tree"))
+        if (ix_module_thread_create(&th[nth], 0, fetcher, &fan, "introspect-tree"))
             break;
     if (nth == 0)
         fetcher(&fan); /* no thread: one after another, after the local answer's window */
