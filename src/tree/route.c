@@ -295,6 +295,10 @@ done:
 int ix_tree_route(const struct ix_request *req, struct ix_response *resp, ix_handler local)
 {
     const char *pid = ix_param(req, "pid");
+    if (pid && strcmp(pid, "self") && strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) {
+        ix_respond_error(resp, 400, "?pid= reaches another process with GET only");
+        return 1;
+    }
     if (pid)
         return strcmp(pid, "self") == 0 ? 0 : proxy(req, resp, pid);
     if (!ix_tree_is_root() || !is_merged_path(req->path))
