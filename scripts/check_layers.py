@@ -59,15 +59,20 @@ ALLOWED = {
     "leaks": PRODUCER_BASE + ["sampling/heap", "sampling/threads", "registry", "gcstats"],
     # Transport: knows nothing of producers or endpoints.
     "http": ["util", "host", "config.h", "runtime.h", "introspect.h"],
+    # The process tree of a pre-forking server: the shared table, the
+    # fan-out to the children's instances and the merge of their profiles.
+    "tree": ["util", "host", "format", "config.h", "runtime.h", "introspect.h",
+             "http/request.h", "http/router.h"],
     # Endpoints: parse a request, call a producer, hand a model to an encoder.
     "endpoints": ["sampling/cpu", "sampling/heap", "sampling/threads", "sampling/block",
                   "sampling/trace",
                   "registry", "gcstats", "leaks", "model", "format", "stack", "symbolize", "util",
                   "config.h", "runtime.h", "collectors.h", "introspect.h",
-                  "http/request.h", "http/router.h", "http/heavy.h"],
+                  "http/request.h", "http/router.h", "http/heavy.h", "tree"],
     # Wiring at the top: the public entry points, the module list, the collector tables.
     "introspect.c": ["config.h", "runtime.h", "modules.h", "introspect.h", "http", "util",
-                     "host", "stack", "symbolize", "sampling/threads"],  # fork: locks to reset
+                     "host", "stack", "symbolize", "sampling/threads",  # fork: locks to reset
+                     "tree"],  # the root maps the process table; a forked child joins it
     "modules.h": ["config.h"],
     "modules.c": ["modules.h", "config.h", "http/router.h", "sampling/block", "sampling/heap",
                   "gcstats", "registry", "leaks", "symbolize"],

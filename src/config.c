@@ -357,6 +357,17 @@ int ix_config_load(struct ix_config *out, const introspect_config *cfg, char *wh
         return INTROSPECT_EINVAL;
     }
     out->fd_stacks = v && strcmp(v, "1") == 0;
+    v = getenv("INTROSPECT_TREE");
+    if (v && *v && strcmp(v, "0") && strcmp(v, "1")) {
+        snprintf(why, whylen, "INTROSPECT_TREE must be 0 or 1, not \"%s\"", v);
+        return INTROSPECT_EINVAL;
+    }
+    out->tree = !(v && strcmp(v, "0") == 0);
+    long long delay = 100;
+    rc = env_whole("INTROSPECT_TREE_DELAY_MS", 60000, &delay, why, whylen);
+    if (rc)
+        return rc;
+    out->tree_delay_ms = (unsigned)delay;
     if (dup_field(&out->addr, c.addr) || dup_field(&out->cpu_engine, c.cpu_engine ? c.cpu_engine : "auto") ||
         dup_field(&out->token, c.token && *c.token ? c.token : NULL) ||
         dup_field(&out->allowed_hosts, c.allowed_hosts && *c.allowed_hosts ? c.allowed_hosts : NULL)) {

@@ -38,6 +38,10 @@ struct ix_config {
     char *tls_cert; /* PEM contents (not paths); both NULL = plain HTTP */
     char *tls_key;
     char *allowed_hosts; /* NULL = loopback names only */
+    /* Pre-forking servers (tree/): a forked child that keeps running starts
+     * its own instance tree_delay_ms after the fork (INTROSPECT_TREE=0: never). */
+    int tree;
+    unsigned tree_delay_ms;
 };
 
 /* Shortest token accepted on a non-loopback address (shorter on loopback:

@@ -21,6 +21,8 @@
 #include "sampling/threads/create.h"
 #include "stack/unwind_tables.h"
 #include "symbolize/objects.h"
+#include "tree/route.h"
+#include "tree/table.h"
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ix_config g_cfg;
@@ -55,12 +57,16 @@ enum ix_wait ix_wait_ms(const struct ix_cancel *c, long ms)
  * module forgets what those threads were doing; the module is then "not
  * started" in the child, which may start its own (introspect_start). The
  * memory the gone threads owned is left, never freed under them. */
+static void *child_start(void *arg);
+static int g_spawn_starter; /* set by forked_child in a tree's child */
+
 static void forked_child(void)
 {
     pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
     g_lock = fresh; /* a thread of the parent may have held it */
     if (!atomic_load(&g_running))
         return;
+    int tree = g_cfg.tree && ix_tree_is_member();
     ix_server_forked(g_server);
     ix_modules_forked();
     ix_unwind_tables_forked(); /* locks a profile or symbol lookup held at the fork */
@@ -69,14 +75,59 @@ static void forked_child(void)
     g_port = -1;
     atomic_store(&g_running, NULL);
     atomic_store(&g_stopping, 0);
+    g_spawn_starter = tree;
+}
+
+/* A child of a tree starts its own instance later, from a thread of its own
+ * (child_start): the only module work inside fork is creating that thread.
+ * This handler is registered after every module's (child handlers run in
+ * registration order), so every module is whole again when the thread is
+ * created. The thread has the default stack size: with 64 KiB (the static
+ * TLS of the preloaded libraries comes out of it) it overflowed, and the
+ * child crashed in its next pthread_create (test_host_fork). */
+static void spawn_starter(void)
+{
+    if (!g_spawn_starter)
+        return;
+    g_spawn_starter = 0;
+    pthread_t t;
+    if (ix_module_thread_create(&t, 0, child_start, NULL, "introspect-fork") == 0)
+        pthread_detach(t);
 }
 
 static void atfork_once(void) { pthread_atfork(NULL, NULL, forked_child); }
+static void atfork_last(void) { pthread_atfork(NULL, NULL, spawn_starter); }
 
 static void report_start_error(const char *why)
 {
     /* Only in zero-code mode: the host cannot see a return code there. */
     fprintf(stderr, "introspect: not started: %s\n", why);
+}
+
+static void set_last_error(int rc, const char *why);
+
+/* Modules and server on g_cfg (loaded). On failure nothing runs. */
+static int start_instance_locked(char *why, size_t whylen)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, atfork_once);
+    atomic_store(&g_stopping, 0);
+    atomic_store(&g_running, &g_cfg); /* before the first request can arrive */
+    ix_router_set_hook(ix_tree_route);
+    int rc = ix_modules_start(&g_cfg, why, whylen);
+    if (rc == 0) {
+        ix_thread_create_fork_safe(); /* after the heap sampler's atfork handlers */
+        static pthread_once_t last = PTHREAD_ONCE_INIT;
+        pthread_once(&last, atfork_last); /* after every module's */
+        rc = ix_server_start(&g_cfg, &g_server, &g_port, why, whylen);
+        if (rc)
+            ix_modules_stop();
+    }
+    if (rc) {
+        atomic_store(&g_running, NULL);
+        g_port = -1;
+    }
+    return rc;
 }
 
 static int start_locked(const introspect_config *cfg, char *why, size_t whylen)
@@ -86,23 +137,48 @@ static int start_locked(const introspect_config *cfg, char *why, size_t whylen)
     int rc = ix_config_load(&g_cfg, cfg, why, whylen);
     if (rc)
         return rc;
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, atfork_once);
-    atomic_store(&g_stopping, 0);
-    atomic_store(&g_running, &g_cfg); /* before the first request can arrive */
-    rc = ix_modules_start(&g_cfg, why, whylen);
-    if (rc == 0) {
-        ix_thread_create_fork_safe(); /* after the heap sampler's atfork handlers */
-        rc = ix_server_start(&g_cfg, &g_server, &g_port, why, whylen);
-        if (rc)
-            ix_modules_stop();
-    }
-    if (rc) {
-        atomic_store(&g_running, NULL);
+    rc = start_instance_locked(why, whylen);
+    if (rc == 0 && g_cfg.tree && !ix_tree_is_member())
+        ix_tree_root_init(g_port); /* before the host forks its workers */
+    if (rc)
         ix_config_free(&g_cfg);
-        g_port = -1;
-    }
     return rc;
+}
+
+/* A forked child of a tree (tree/table.h): its own instance, on an
+ * ephemeral loopback port, with the parent's configuration otherwise (its
+ * token above all). Started from a thread the atfork handler created, after
+ * tree_delay_ms: a child that execs or exits at once costs a sleeping
+ * thread and nothing else, and no module code runs inside fork, where the
+ * host may have been in a signal handler. The root reaches it through the
+ * table; it is never reachable from further than loopback, and its
+ * listener does not speak TLS (the root terminates TLS for the tree). */
+static void *child_start(void *arg)
+{
+    (void)arg;
+    unsigned ms = g_cfg.tree_delay_ms;
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+    char why[256] = "";
+    pthread_mutex_lock(&g_lock);
+    if (atomic_load(&g_running) || !ix_tree_is_member()) { /* the host started one itself */
+        pthread_mutex_unlock(&g_lock);
+        return NULL;
+    }
+    /* g_cfg is the parent's, copied by fork and never freed in the child. */
+    free(g_cfg.addr);
+    g_cfg.addr = strdup("127.0.0.1:0");
+    ix_parse_addr("127.0.0.1:0", &g_cfg.sa, &g_cfg.salen, &g_cfg.loopback);
+    free(g_cfg.tls_cert);
+    free(g_cfg.tls_key);
+    g_cfg.tls_cert = g_cfg.tls_key = NULL;
+    int rc = g_cfg.addr ? start_instance_locked(why, sizeof why) : INTROSPECT_ENOMEM;
+    if (rc == 0 && ix_tree_register(g_port) != 0)
+        snprintf(why, sizeof why, "the process table is full (%d slots)", IX_TREE_SLOTS);
+    set_last_error(rc, why);
+    pthread_mutex_unlock(&g_lock);
+    return NULL;
 }
 
 static char g_last_error[256];
@@ -139,6 +215,7 @@ int introspect_stop(void)
         return INTROSPECT_ENOTSTARTED;
     }
     atomic_store(&g_stopping, 1); /* long handlers see this and return */
+    ix_tree_unregister();
     ix_server_stop(g_server);
     ix_modules_stop();
     g_server = NULL;

@@ -5,10 +5,19 @@
  * to every same-origin request, the module scripts' included.
  * No DOM: tests/ui/model.test.mjs runs it in Node against a stubbed fetch. */
 
+import { withPid } from './processes_model.js';
+
 export class NotAvailable extends Error {}
+
+/* The process every request is for (the header's selector): null = the
+ * process serving this page (the root of a tree). */
+let currentPid = null;
+export function setProcess(pid) { currentPid = pid === '' ? null : pid; }
+export function forProcess(url) { return withPid(url, currentPid); }
 
 /* GET a URL; JSON or text. A 404 means the producer is not in this build. */
 export async function fetchData(url, { signal, json = true } = {}) {
+  url = forProcess(url);
   const r = await fetch(url, { signal, cache: 'no-store' });
   if (r.status === 404) throw new NotAvailable('not available in this build (' + url.split('?')[0] + ' answered 404)');
   if (!r.ok) {

@@ -7,12 +7,14 @@
  * this origin (the Content-Security-Policy allows only 'self'). The modules,
  * one concern each, are listed in docs/ui.md; the pure ones (format,
  * profile_model, *_model, api, kinds) import no DOM and are tested in Node. */
+import { fetchData, setProcess } from './api.js';
 import { DiffView } from './diff_view.js';
 import { fmtValue } from './format.js';
 import { parseLeaks } from './leaks_model.js';
 import { LeaksView } from './leaks_view.js';
 import { MetricsView } from './metrics_view.js';
 import { parseVars } from './metrics_model.js';
+import { processChoices } from './processes_model.js';
 import { buildTree, parseProfile } from './profile_model.js';
 import { ProfileView } from './profile_view.js';
 import { parseTasks } from './tasks_model.js';
@@ -22,8 +24,29 @@ import { ThreadsView } from './threads_view.js';
 import { parseTrace } from './timeline_model.js';
 import { TimelineView } from './timeline.js';
 
+/* A pre-forking server: the header's selector picks the process every view
+ * asks (?pid=N through the root). "Whole tree": the views show the root and
+ * the pprof downloads are the tree's merged profiles. */
+async function processSelector() {
+  let choices = [];
+  try { choices = processChoices(await fetchData('/debug/pprof/processes')); } catch (e) { return; }
+  if (!choices.length) return;
+  const sel = document.getElementById('process');
+  const add = (value, text) => {
+    const o = document.createElement('option');
+    o.value = value;
+    o.textContent = text;
+    sel.append(o);
+  };
+  add('', 'whole tree (' + choices.length + ' processes; downloads merged)');
+  for (const c of choices) add(String(c.pid), c.label);
+  sel.addEventListener('change', () => setProcess(sel.value));
+  document.getElementById('process-box').hidden = false;
+}
+
 function main() {
   document.getElementById('origin').textContent = location.host;
+  processSelector();
   const views = {
     profile: new ProfileView(), diff: new DiffView(), threads: new ThreadsView(),
     tasks: new TasksView(), leaks: new LeaksView(), metrics: new MetricsView(), timeline: new TimelineView(),

@@ -2,7 +2,7 @@
  * and Cancel, which aborts the request so the server stops sampling), or open
  * a saved ?format=json file; then draw it, with the pprof download link and
  * the matching go tool pprof command. */
-import { errorText, fetchProfile, kindUrl } from './api.js';
+import { errorText, fetchProfile, forProcess, kindUrl } from './api.js';
 import { copyText, el, readFileJSON, setStatus } from './dom.js';
 import { FlameView } from './flame.js';
 import { fmtDuration } from './format.js';
@@ -98,7 +98,7 @@ export class ProfileView {
     const warn = document.getElementById('profile-warnings');
     warn.textContent = (p.warnings || []).join('\n');
     warn.hidden = !(p.warnings || []).length;
-    this.source = kind ? { kind, url: kindUrl(kind, path, secs, false) } : null;
+    this.source = kind ? { kind, url: forProcess(kindUrl(kind, path, secs, false)) } : null;
     this.actions.hidden = !kind;
     if (kind) {
       this.download.href = this.source.url;

@@ -47,6 +47,9 @@ const struct ix_route ix_routes[] = {
      "?window=30m, format=json|pprof", 0},
     {"/debug/pprof/threadcreate", IX_GET, ix_ep_threadcreate,
      "Stacks that created threads (pthread_create)", 0},
+    {"/debug/pprof/processes", IX_GET, ix_ep_processes,
+     "Processes of a pre-forking server's tree (pid, ppid, start, role); any endpoint takes "
+     "?pid=N, profiles of a tree are merged with a pid label (format=json|text|http_sd)", 1},
     {"/debug/pprof/tasks", IX_GET, ix_ep_tasks,
      "Live application tasks, oldest first: age, state, deadline, thread, birth stack "
      "(format=json)", 1}, /* task names and states come from the application */

@@ -24,6 +24,9 @@ void ix_ep_offcpu(const struct ix_request *req, struct ix_response *resp);
 void ix_ep_wall(const struct ix_request *req, struct ix_response *resp);
 void ix_ep_tasks(const struct ix_request *req, struct ix_response *resp);
 void ix_ep_trace(const struct ix_request *req, struct ix_response *resp);
+void ix_ep_processes(const struct ix_request *req, struct ix_response *resp);
+/* The process tree as JSON (also in the index). */
+void ix_tree_processes_json(ix_buf *out);
 /* ui */
 void ix_ep_ui(const struct ix_request *req, struct ix_response *resp);
 

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "endpoints/endpoints.h"
+#include "tree/table.h"
 #include "util/json.h"
 
 static void html_escape(ix_buf *b, const char *s)
@@ -37,8 +38,36 @@ static void index_json(struct ix_response *resp)
         introspect_json_object_end(&j);
     }
     introspect_json_array_end(&j);
+    introspect_json_key(&j, "tree");
+    ix_buf tree;
+    ix_buf_init(&tree);
+    ix_tree_processes_json(&tree);
+    ix_json_raw(&j, tree.data ? tree.data : "null", tree.data ? tree.len : 4);
+    ix_buf_free(&tree);
     introspect_json_object_end(&j);
     resp->content_type = "application/json; charset=utf-8";
+}
+
+/* Processes of the tree, each with links to its own profiles. */
+static void index_tree(ix_buf *b)
+{
+    struct ix_tree_proc procs[IX_TREE_SLOTS + 1];
+    int n = ix_tree_list(procs, IX_TREE_SLOTS + 1);
+    if (n <= 1)
+        return;
+    ix_buf_printf(b, "<h2>Processes (%d)</h2>\n<p>Profiles of the tree are merged, each sample "
+                     "labelled pid and process; ?pid=N serves one process.</p>\n<table>\n", n);
+    for (int i = 0; i < n; i++) {
+        char cmd[512];
+        ix_tree_cmdline(procs[i].pid, cmd, sizeof cmd);
+        ix_buf_printf(b, "<tr><td>%d</td><td>%d</td><td>", procs[i].pid, procs[i].ppid);
+        html_escape(b, cmd);
+        ix_buf_printf(b, "</td><td><a href=\"/debug/pprof/profile?seconds=10&amp;pid=%d\">cpu</a> "
+                         "<a href=\"/debug/pprof/heap?pid=%d\">heap</a> "
+                         "<a href=\"/debug/pprof/threads?debug=1&amp;pid=%d\">threads</a></td></tr>\n",
+                      procs[i].pid, procs[i].pid, procs[i].pid);
+    }
+    ix_buf_puts(b, "</table>\n");
 }
 
 static void index_html(struct ix_response *resp)
@@ -62,7 +91,9 @@ static void index_html(struct ix_response *resp)
         html_escape(b, ix_routes[i].summary);
         ix_buf_puts(b, "</td></tr>\n");
     }
-    ix_buf_puts(b, "</table>\n</body></html>\n");
+    ix_buf_puts(b, "</table>\n");
+    index_tree(b);
+    ix_buf_puts(b, "</body></html>\n");
     resp->content_type = "text/html; charset=utf-8";
 }
 

@@ -102,6 +102,35 @@ int ix_gzip_zlib(const void *in, size_t n, ix_buf *out)
     return rc == Z_STREAM_END ? 0 : -1;
 }
 
+int ix_gunzip(const void *in, size_t n, ix_buf *out, size_t limit)
+{
+    const unsigned char *b = in;
+    if (n < 2 || b[0] != 0x1f || b[1] != 0x8b) {
+        ix_buf_put(out, in, n);
+        return out->oom ? -1 : 0;
+    }
+    z_stream z = {0};
+    if (inflateInit2(&z, 15 + 16) != Z_OK)
+        return -1;
+    z.next_in = (Bytef *)in;
+    z.avail_in = (uInt)n;
+    int rc = Z_OK;
+    while (rc == Z_OK) {
+        if (out->len >= limit || ix_buf_reserve(out, 1 << 16)) {
+            rc = Z_MEM_ERROR;
+            break;
+        }
+        z.next_out = (Bytef *)out->data + out->len;
+        z.avail_out = 1 << 16;
+        rc = inflate(&z, Z_NO_FLUSH);
+        out->len += (1 << 16) - z.avail_out;
+        if (rc == Z_BUF_ERROR && z.avail_in == 0)
+            break; /* truncated */
+    }
+    inflateEnd(&z);
+    return rc == Z_STREAM_END ? 0 : -1;
+}
+
 int ix_accepts_gzip(const char *ae)
 {
     for (const char *p = ae; p && *p;) {

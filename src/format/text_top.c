@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "format/units.h"
+#include "util/clock.h"
 
 #define TOP_FUNCTIONS 40
 #define TOP_STACKS 20
@@ -247,10 +248,10 @@ static void header(ix_buf *out, const struct top *t)
                       i == t->vi ? " (shown)" : "");
     ix_buf_putc(out, '\n');
     if (p->time_nanos) {
-        time_t secs = (time_t)(p->time_nanos / 1000000000);
         struct tm tm;
-        gmtime_r(&secs, &tm);
-        strftime(tmp, sizeof tmp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        ix_utc(p->time_nanos / 1000000000, &tm); /* not gmtime_r: see ix_utc */
+        snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
         ix_buf_printf(out, "time: %s\n", tmp);
     }
     if (p->duration_nanos) {

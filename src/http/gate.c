@@ -23,6 +23,7 @@
 #include "http/request.h"
 #include "http/router.h"
 #include "runtime.h"
+#include "util/clock.h"
 
 #define TICK_MS 100
 #define LINGER_NS 2000000000LL /* drain an answered connection this long at most */
@@ -59,15 +60,15 @@ struct ix_gate {
 /* ---- writing our own answers ---- */
 
 /* RFC 9110's IMF-fixdate, spelled by hand: strftime's day and month names
- * follow the host's locale. */
-static void http_date(char *out, size_t n)
+ * follow the host's locale, and gmtime_r's lock must not be held by a
+ * module thread when the host forks (util/clock.h, ix_utc). */
+void ix_http_date(char *out, size_t n)
 {
     static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    time_t now = time(NULL);
     struct tm tm;
-    gmtime_r(&now, &tm);
+    ix_utc(ix_real_ns() / 1000000000LL, &tm);
     snprintf(out, n, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday % 7], tm.tm_mday,
              months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
@@ -75,7 +76,7 @@ static void http_date(char *out, size_t n)
 int ix_gate_write_response(int fd, const struct ix_response *resp, int head_only)
 {
     char head[4096], date[40];
-    http_date(date, sizeof date);
+    ix_http_date(date, sizeof date);
     int n = snprintf(head, sizeof head,
                      "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: %s\r\nX-Content-Type-Options: nosniff\r\n"
                      "Cache-Control: no-store\r\n",

@@ -59,6 +59,9 @@ void ix_gate_forked(struct ix_gate *g);
 struct ix_response;
 int ix_gate_write_response(int fd, const struct ix_response *resp, int head_only);
 
+/* Now as an HTTP Date (IMF-fixdate), without the C library's time zone lock. */
+void ix_http_date(char *out, size_t n);
+
 /* The address (without port) as text, for throttling and logs. */
 void ix_addr_text(const struct sockaddr *a, char *out, size_t n);
 

@@ -13,6 +13,10 @@ static const struct ix_handler_guard *_Atomic g_guard;
 
 void ix_router_set_guard(const struct ix_handler_guard *g) { atomic_store(&g_guard, g); }
 
+static _Atomic ix_route_hook g_hook;
+
+void ix_router_set_hook(ix_route_hook h) { atomic_store(&g_hook, h); }
+
 static const struct ix_route *find_route(const char *path)
 {
     for (size_t i = 0; i < ix_nroutes; i++) {
@@ -280,7 +284,9 @@ void ix_route_request(const struct ix_request *req, struct ix_response *resp)
     const struct ix_handler_guard *g = atomic_load(&g_guard);
     if (g)
         g->enter();
-    r->handler(req, resp);
+    ix_route_hook hook = atomic_load(&g_hook);
+    if (!hook || !hook(req, resp, r->handler))
+        r->handler(req, resp);
     if (g)
         g->leave();
 }

@@ -31,6 +31,14 @@ struct ix_handler_guard {
 };
 void ix_router_set_guard(const struct ix_handler_guard *g);
 
+/* A hook in front of every handler, after the access checks (the process
+ * tree's: ?pid=N goes to another process, profiles of a tree are merged).
+ * Returns 1 when it answered resp, 0 to run the route's handler (`local`,
+ * which the hook may also call itself). Set at start; NULL clears. */
+typedef int (*ix_route_hook)(const struct ix_request *req, struct ix_response *resp,
+                             ix_handler local);
+void ix_router_set_hook(ix_route_hook h);
+
 /* The checks a request head alone decides (Host, token, throttling, origin,
  * route, method): 1 after writing the refusal into resp, 0 to go on. */
 int ix_route_check_head(const struct ix_request *req, struct ix_response *resp);

@@ -181,6 +181,9 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct ix_respons
         free(data);
         return MHD_NO;
     }
+    char date[40];
+    ix_http_date(date, sizeof date); /* libmicrohttpd's own uses gmtime_r: see ix_utc */
+    MHD_add_response_header(r, "Date", date);
     MHD_add_response_header(r, "Content-Type", resp->content_type);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, "Cache-Control", "no-store");
@@ -383,7 +386,10 @@ static struct MHD_Daemon *start_daemon(struct ix_server *s, const struct ix_conf
 {
     /* No listen socket: the gate accepts and hands connections over. */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
+                     MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC |
+                     /* Its Date header calls gmtime_r, whose lock a fork can
+                     * leave held forever in the child: ours is sent instead. */
+                     MHD_USE_SUPPRESS_DATE_NO_CLOCK;
     struct MHD_OptionItem tls[3] = {{MHD_OPTION_END, 0, NULL}};
     if (cfg->tls_cert) {
         flags |= MHD_USE_TLS;

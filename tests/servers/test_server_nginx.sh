@@ -4,9 +4,10 @@
 #  - the master's signal handlers run on its own thread: nginx logs pid#tid,
 #    and every "signal N (...) received" line has tid == pid;
 #  - `nginx -s reload` works: both workers are replaced (new PIDs);
-#  - the workers (forks) hold nothing of the module: once the master is
-#    SIGKILLed, the module's port refuses connections while the orphaned
-#    workers still live (they are then killed by PID).
+#  - the workers (forks) keep nothing of the master's module: once the
+#    master is SIGKILLed, the module's port refuses connections while the
+#    orphaned workers (each with an instance of its own) still live (they
+#    are then killed by PID).
 . "$(dirname "$0")/lib.sh"
 need nginx wrk
 [ "$(id -u)" = 0 ] || { echo "skipped: needs root (nginx master switches the workers' user)"; exit 77; }
@@ -71,9 +72,12 @@ off=$(grep -E "signal [0-9]+ \(SIG[A-Z]+\) received" "$tmp/logs/error.log" |
       sed -E 's/.*\] ([0-9]+)#([0-9]+): .*/\1 \2/' | awk '$1 == '"$master"' && $1 != $2' | wc -l)
 echo "master's signal handler runs logged off its main thread: $off"
 [ "$off" = 0 ] || { grep "received" "$tmp/logs/error.log"; fail "a signal handler ran on another thread"; }
-# The workers are forks of the master: none holds the module (no introspect thread, no listener).
+# The workers are forks of the master: each runs an instance of its own
+# (tests/servers/test_server_nginx_tree.sh), on its own loopback port, listed
+# by the master; none keeps the master's listener (checked below).
+listed=$(curl -fsS "http://127.0.0.1:$ixport/debug/pprof/processes")
 for w in $new; do
-    [ "$(module_threads "$w")" = 0 ] || fail "worker $w has module threads"
+    echo "$listed" | grep -q "\"pid\":$w," || fail "worker $w is not in the master's process list"
 done
 
 # SIGKILL the master: the orphaned workers live on, the module's port is closed.

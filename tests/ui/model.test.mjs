@@ -15,6 +15,7 @@ import {
   withoutIdle,
 } from '../../web/profile_model.js';
 import { baseUrl, parseLeaks, profileAt } from '../../web/leaks_model.js';
+import { processChoices, withPid } from '../../web/processes_model.js';
 import { parseTasks } from '../../web/tasks_model.js';
 import { parseThreads, threadsAsProfile } from '../../web/threads_model.js';
 
@@ -360,4 +361,26 @@ test('idle waits are dropped, everything else kept', () => {
   assert.equal(path(t, 'start_thread', 'worker').total, 3e9);
   assert.equal(buildTree(p, 1).root.total, 6e9);
   assert.equal(hasIdle(parseProfile(profileOf([{ frames: ['a'], values: [1] }]))), false);
+});
+
+/* ---- processes_model.js */
+
+test('a process tree gives one choice per process, the root first', () => {
+  const json = { self: 10, processes: [
+    { pid: 10, ppid: 1, root: true, role: 'nginx: master process nginx', comm: 'nginx' },
+    { pid: 11, ppid: 10, root: false, role: 'nginx: worker process', comm: 'nginx' },
+  ] };
+  const c = processChoices(json);
+  assert.equal(c.length, 2);
+  assert.deepEqual(c.map((x) => x.pid), [10, 11]);
+  assert.equal(c[0].label, '10 (root) nginx: master process nginx');
+  assert.equal(c[1].label, '11 nginx: worker process');
+  assert.deepEqual(processChoices({ self: 10, processes: [json.processes[0]] }), []);
+  assert.deepEqual(processChoices(null), []);
+});
+
+test('a process is asked with ?pid=N, added to any query', () => {
+  assert.equal(withPid('/debug/vars', 12), '/debug/vars?pid=12');
+  assert.equal(withPid('/debug/pprof/heap?format=json', 12), '/debug/pprof/heap?format=json&pid=12');
+  assert.equal(withPid('/debug/vars', null), '/debug/vars');
 });

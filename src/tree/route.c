@@ -1,0 +1,318 @@
+#include "tree/route.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "format/gzip.h"
+#include "format/pprof_merge.h"
+#include "host/threads.h"
+#include "runtime.h"
+#include "tree/fetch.h"
+#include "tree/table.h"
+
+#define MAX_FETCHERS 16
+#define TITLE_MAX 96
+
+static const char *const merged_paths[] = {
+    "/debug/pprof/profile", "/debug/pprof/heap",    "/debug/pprof/allocs", "/debug/pprof/goroutine",
+    "/debug/pprof/threads", "/debug/pprof/block",   "/debug/pprof/mutex",
+};
+
+static int is_merged_path(const char *p)
+{
+    for (size_t i = 0; i < sizeof merged_paths / sizeof merged_paths[0]; i++)
+        if (strcmp(p, merged_paths[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Content types outlive the handler (the server sends after it returns):
+ * keep each distinct one once. */
+static const char *intern_type(const char *t)
+{
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    static char types[32][128];
+    static int n;
+    if (!*t)
+        return "application/octet-stream";
+    const char *r = "application/octet-stream";
+    pthread_mutex_lock(&mu);
+    for (int i = 0; i < n; i++)
+        if (strcmp(types[i], t) == 0) {
+            r = types[i];
+            goto out;
+        }
+    if (n < 32) {
+        snprintf(types[n], sizeof types[n], "%s", t);
+        r = types[n++];
+    }
+out:
+    pthread_mutex_unlock(&mu);
+    return r;
+}
+
+/* The request's target without its pid parameter. */
+static void target_without_pid(const struct ix_request *req, ix_buf *out)
+{
+    ix_buf_puts(out, req->path);
+    const char *q = req->query ? req->query : "";
+    int first = 1;
+    while (*q) {
+        size_t n = strcspn(q, "&");
+        if (n && !(n >= 4 && strncmp(q, "pid=", 4) == 0) && !(n == 3 && strncmp(q, "pid", 3) == 0)) {
+            ix_buf_putc(out, first ? '?' : '&');
+            ix_buf_put(out, q, n);
+            first = 0;
+        }
+        q += n;
+        if (*q == '&')
+            q++;
+    }
+}
+
+/* The longest a process may take: the request's window plus a grace. */
+static long timeout_ms(const struct ix_request *req)
+{
+    long secs = 0;
+    const char *s = ix_param(req, "seconds");
+    if (!s || ix_parse_long(s, &secs) || secs <= 0)
+        secs = strcmp(req->path, "/debug/pprof/profile") == 0 ? 30 : 0;
+    const struct ix_config *cfg = ix_running_config();
+    if (cfg && secs > (long)cfg->max_profile_seconds)
+        secs = (long)cfg->max_profile_seconds;
+    return (secs + IX_TREE_GRACE_S) * 1000L;
+}
+
+static const char *token(void)
+{
+    const struct ix_config *cfg = ix_running_config();
+    return cfg ? cfg->token : NULL;
+}
+
+static void copy_answer(struct ix_fetch *f, struct ix_response *resp)
+{
+    resp->status = f->status;
+    resp->content_type = intern_type(f->content_type);
+    if (f->content_encoding[0])
+        ix_response_header(resp, "Content-Encoding", "%s", f->content_encoding);
+    if (f->disposition[0])
+        ix_response_header(resp, "Content-Disposition", "%s", f->disposition);
+    ix_buf_put(&resp->body, f->body.data, f->body.len);
+}
+
+static int proxy(const struct ix_request *req, struct ix_response *resp, const char *pidtext)
+{
+    long pid;
+    if (ix_parse_long(pidtext, &pid) || pid <= 0 || pid > 0x7fffffffL) {
+        ix_respond_error(resp, 400, "invalid value for \"pid\" - must be a process id of this "
+                                    "tree (see /debug/pprof/processes) or self");
+        return 1;
+    }
+    if (pid == getpid())
+        return 0;
+    struct ix_tree_proc p;
+    if (ix_tree_find((int)pid, &p) || p.port <= 0) {
+        ix_respond_error(resp, 404, "no process %ld in this tree (see /debug/pprof/processes)",
+                         pid);
+        return 1;
+    }
+    struct ix_fetch f;
+    memset(&f, 0, sizeof f);
+    ix_buf target;
+    ix_buf_init(&target);
+    target_without_pid(req, &target);
+    f.port = p.port;
+    f.target = target.data;
+    f.token = token();
+    f.timeout_ms = timeout_ms(req);
+    if (ix_fetch_get(&f))
+        ix_respond_error(resp, 502, "process %ld did not answer: %s", pid, f.err);
+    else
+        copy_answer(&f, resp);
+    ix_buf_free(&f.body);
+    ix_buf_free(&target);
+    return 1;
+}
+
+/* ---- fan-out ---- */
+
+struct job {
+    struct ix_tree_proc proc;
+    char title[TITLE_MAX];
+    struct ix_fetch f;
+    int rc;
+};
+
+struct fan {
+    struct job *jobs;
+    int n;
+    atomic_int next;
+};
+
+static void *fetcher(void *arg)
+{
+    struct fan *fan = arg;
+    for (int i; (i = atomic_fetch_add(&fan->next, 1)) < fan->n;)
+        fan->jobs[i].rc = ix_fetch_get(&fan->jobs[i].f);
+    return NULL;
+}
+
+static void title_of(int pid, char *out)
+{
+    char t[512];
+    ix_tree_cmdline(pid, t, sizeof t);
+    snprintf(out, TITLE_MAX, "%.*s", TITLE_MAX - 1, t);
+}
+
+static void fan_out(const struct ix_request *req, struct ix_response *resp, ix_handler local,
+                    struct ix_tree_proc *procs, int nprocs, int debug)
+{
+    struct fan fan = {.jobs = calloc((size_t)nprocs, sizeof(struct job)), .n = 0};
+    ix_buf target;
+    ix_buf_init(&target);
+    target_without_pid(req, &target);
+    if (!fan.jobs || target.oom) {
+        free(fan.jobs);
+        ix_buf_free(&target);
+        local(req, resp);
+        return;
+    }
+    long tmo = timeout_ms(req);
+    for (int i = 0; i < nprocs; i++) {
+        if (procs[i].root || procs[i].port <= 0)
+            continue;
+        struct job *j = &fan.jobs[fan.n++];
+        j->proc = procs[i];
+        title_of(procs[i].pid, j->title);
+        j->f.port = procs[i].port;
+        j->f.target = target.data;
+        j->f.token = token();
+        j->f.timeout_ms = tmo;
+        j->rc = -1;
+    }
+    pthread_t th[MAX_FETCHERS];
+    int nth = 0;
+    for (; nth < MAX_FETCHERS && nth < fan.n; nth++)
+        if (ix_module_thread_create(&th[nth], 0, fetcher, &fan, "introspect-tree"))
+            break;
+    if (nth == 0)
+        fetcher(&fan); /* no thread: one after another, after the local answer's window */
+    /* The root's own answer, on this thread, in the same window. */
+    struct ix_response mine;
+    ix_response_init(&mine);
+    local(req, &mine);
+    for (int i = 0; i < nth; i++)
+        pthread_join(th[i], NULL);
+    char self_title[TITLE_MAX];
+    title_of(getpid(), self_title);
+    if (mine.status != 200 || mine.body.oom) { /* a bad query: every process says the same */
+        *resp = mine;
+        goto done;
+    }
+    if (debug) {
+        resp->status = 200;
+        resp->content_type = mine.content_type;
+        ix_buf_printf(&resp->body, "# introspect: process tree of %d processes\n\n", fan.n + 1);
+        ix_buf_printf(&resp->body, "# pid %d (%s), the root\n", (int)getpid(), self_title);
+        ix_buf_put(&resp->body, mine.body.data, mine.body.len);
+        for (int i = 0; i < fan.n; i++) {
+            struct job *j = &fan.jobs[i];
+            ix_buf_printf(&resp->body, "\n# pid %d (%s), child of %d\n", j->proc.pid, j->title,
+                          j->proc.ppid);
+            if (j->rc)
+                ix_buf_printf(&resp->body, "# missing: %s\n", j->f.err);
+            else if (j->f.status != 200)
+                ix_buf_printf(&resp->body, "# answered %d: %.*s\n", j->f.status,
+                              (int)strcspn(j->f.body.data ? j->f.body.data : "", "\n"),
+                              j->f.body.data ? j->f.body.data : "");
+            else
+                ix_buf_put(&resp->body, j->f.body.data, j->f.body.len);
+        }
+        ix_response_free(&mine);
+        goto done;
+    }
+    struct ix_pprof_part *parts = calloc((size_t)fan.n + 1, sizeof *parts);
+    char **notes = calloc((size_t)fan.n + 2, sizeof *notes);
+    int nparts = 0, nnotes = 0;
+    if (!parts || !notes) {
+        free(parts);
+        free(notes);
+        *resp = mine;
+        goto done;
+    }
+    parts[nparts++] = (struct ix_pprof_part){mine.body.data, mine.body.len, (int)getpid(), self_title};
+    for (int i = 0; i < fan.n; i++) {
+        struct job *j = &fan.jobs[i];
+        char note[300];
+        note[0] = '\0';
+        if (j->rc)
+            snprintf(note, sizeof note, "introspect: pid %d (%s) is missing: %s", j->proc.pid,
+                     j->title, j->f.err);
+        else if (j->f.status != 200)
+            snprintf(note, sizeof note, "introspect: pid %d (%s) is missing: it answered %d: %.*s",
+                     j->proc.pid, j->title, j->f.status,
+                     (int)strcspn(j->f.body.data ? j->f.body.data : "", "\n"),
+                     j->f.body.data ? j->f.body.data : "");
+        else
+            parts[nparts++] = (struct ix_pprof_part){j->f.body.data, j->f.body.len, j->proc.pid,
+                                                     j->title};
+        if (note[0])
+            notes[nnotes++] = strdup(note);
+    }
+    char summary[128];
+    snprintf(summary, sizeof summary, "introspect: process tree: %d of %d processes merged",
+             nparts, fan.n + 1);
+    notes[nnotes++] = strdup(summary);
+    int merged = ix_pprof_merge(parts, nparts, (const char *const *)notes, nnotes, &resp->body);
+    if (merged < 0) {
+        ix_buf_free(&resp->body);
+        ix_buf_init(&resp->body);
+        ix_respond_error(resp, 500, "the processes' profiles could not be merged");
+    } else {
+        resp->status = 200;
+        resp->content_type = mine.content_type;
+        for (int i = 0; i < mine.nheaders; i++)
+            if (strcasecmp(mine.headers[i].name, "Content-Length"))
+                ix_response_header(resp, mine.headers[i].name, "%s", mine.headers[i].value);
+    }
+    for (int i = 0; i < nnotes; i++)
+        free(notes[i]);
+    free(notes);
+    free(parts);
+    ix_response_free(&mine);
+done:
+    for (int i = 0; i < fan.n; i++)
+        ix_buf_free(&fan.jobs[i].f.body);
+    free(fan.jobs);
+    ix_buf_free(&target);
+}
+
+int ix_tree_route(const struct ix_request *req, struct ix_response *resp, ix_handler local)
+{
+    const char *pid = ix_param(req, "pid");
+    if (pid && strcmp(pid, "self") && strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) {
+        ix_respond_error(resp, 400, "?pid= reaches another process with GET only");
+        return 1;
+    }
+    if (pid)
+        return strcmp(pid, "self") == 0 ? 0 : proxy(req, resp, pid);
+    if (!ix_tree_is_root() || !is_merged_path(req->path))
+        return 0;
+    if (ix_param(req, "base") || ix_param(req, "format"))
+        return 0; /* per-process snapshots and other encodings: this process alone */
+    const char *d = ix_param(req, "debug");
+    long debug = 0;
+    if (d && (ix_parse_long(d, &debug) || debug < 0 || debug > 2))
+        return 0; /* the handler says what is wrong */
+    struct ix_tree_proc procs[IX_TREE_SLOTS + 1];
+    int n = ix_tree_list(procs, IX_TREE_SLOTS + 1);
+    if (n <= 1)
+        return 0;
+    fan_out(req, resp, local, procs, n, (int)debug);
+    return 1;
+}

@@ -1,0 +1,377 @@
+/* A pre-forking server seen through one address: forked children start
+ * their own instances, the root lists them, ?pid=N reaches one, profiles of
+ * the tree are merged with a pid label (read back by go tool pprof and
+ * protoc), a child that cannot answer is named as missing without hanging
+ * the request, and 1,000 children that come and go leave no descriptor and
+ * no slot behind. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "harness.h"
+#include "introspect.h"
+
+#define NCHILD 3
+
+static pid_t g_kids[64];
+static int g_nkids;
+
+/* Each worker burns CPU here, so its samples name it. */
+__attribute__((noinline)) void tree_worker_spin(void)
+{
+    volatile unsigned long x = 0;
+    for (;;)
+        for (unsigned long i = 0; i < 1000000; i++)
+            x += i * i;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void kill_kids(void)
+{
+    for (int i = 0; i < g_nkids; i++) {
+        kill(g_kids[i], SIGKILL);
+        waitpid(g_kids[i], NULL, 0);
+    }
+    g_nkids = 0;
+}
+
+static pid_t fork_worker(void)
+{
+    pid_t p = fork();
+    ASSERT_GE(p, 0);
+    if (p == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        tree_worker_spin();
+    }
+    g_kids[g_nkids++] = p;
+    return p;
+}
+
+static int count_substr(const char *s, const char *needle)
+{
+    int n = 0;
+    for (const char *p = s; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* Wait until the root lists n processes (a child starts its instance a
+ * moment after its fork). Bounded as a watchdog, not as a limit. */
+static char *wait_for_processes(int port, int n)
+{
+    for (int i = 0; i < 600; i++) {
+        struct http_reply r;
+        ASSERT_OK(http_get(port, "/debug/pprof/processes", &r));
+        ASSERT_EQ(r.status, 200);
+        if (count_substr(r.body, "\"pid\":") >= n)
+            return r.body; /* leaks the rest of r: a test process */
+        http_reply_free(&r);
+        sleep_ms(50);
+    }
+    ix_test_fail(__FILE__, __LINE__, "the tree never listed %d processes", n);
+}
+
+TEST(children_start_instances_and_are_listed)
+{
+    int port = start_ephemeral();
+    for (int i = 0; i < NCHILD; i++)
+        fork_worker();
+    char *body = wait_for_processes(port, NCHILD + 1);
+    char want[64];
+    snprintf(want, sizeof want, "\"pid\":%d,\"ppid\":%d,\"root\":true", (int)getpid(),
+             (int)getppid());
+    ASSERT_STR_CONTAINS(body, want);
+    for (int i = 0; i < g_nkids; i++) {
+        snprintf(want, sizeof want, "\"pid\":%d,\"ppid\":%d,\"root\":false", (int)g_kids[i],
+                 (int)getpid());
+        ASSERT_STR_CONTAINS(body, want);
+    }
+    struct http_reply r;
+    ASSERT_OK(http_get(port, "/debug/pprof/?format=json", &r));
+    ASSERT_STR_CONTAINS(r.body, "\"tree\":{\"self\":");
+    http_reply_free(&r);
+    kill_kids();
+}
+
+TEST(pid_parameter_reaches_one_process)
+{
+    int port = start_ephemeral();
+    pid_t kid = fork_worker();
+    free(wait_for_processes(port, 2));
+    char target[128], want[64];
+    snprintf(target, sizeof target, "/debug/pprof/processes?pid=%d", (int)kid);
+    struct http_reply r;
+    ASSERT_OK(http_get(port, target, &r));
+    ASSERT_EQ(r.status, 200);
+    snprintf(want, sizeof want, "{\"self\":%d,", (int)kid);
+    ASSERT_STR_CONTAINS(r.body, want);
+    http_reply_free(&r);
+    ASSERT_OK(http_get(port, "/debug/pprof/processes?pid=self", &r));
+    snprintf(want, sizeof want, "{\"self\":%d,", (int)getpid());
+    ASSERT_STR_CONTAINS(r.body, want);
+    http_reply_free(&r);
+    ASSERT_OK(http_get(port, "/debug/pprof/cmdline?pid=1", &r));
+    ASSERT_EQ(r.status, 404);
+    ASSERT_STR_CONTAINS(r.body, "no process 1 in this tree");
+    http_reply_free(&r);
+    ASSERT_OK(http_get(port, "/debug/pprof/cmdline?pid=x", &r));
+    ASSERT_EQ(r.status, 400);
+    http_reply_free(&r);
+    kill_kids();
+}
+
+static void fetch_to_file(int port, const char *target, const char *path)
+{
+    struct http_reply r;
+    ASSERT_OK(http_get(port, target, &r));
+    if (r.status != 200)
+        ix_test_fail(__FILE__, __LINE__, "%s: %d %s", target, r.status, r.body);
+    FILE *f = fopen(path, "wb");
+    ASSERT(f);
+    fwrite(r.body, 1, r.body_len, f);
+    fclose(f);
+    http_reply_free(&r);
+}
+
+TEST(tree_cpu_profile_is_merged_with_pid_labels)
+{
+    int port = start_ephemeral();
+    for (int i = 0; i < NCHILD; i++)
+        fork_worker();
+    free(wait_for_processes(port, NCHILD + 1));
+    char path[64], cmd[512];
+    snprintf(path, sizeof path, "/tmp/ix_tree_%d.pb.gz", (int)getpid());
+    fetch_to_file(port, "/debug/pprof/profile?seconds=2", path);
+    char *out = NULL;
+    snprintf(cmd, sizeof cmd, "go tool pprof -tags %s 2>&1", path);
+    ASSERT_EQ(run_cmd(cmd, &out), 0);
+    for (int i = 0; i < g_nkids; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "%d", (int)g_kids[i]);
+        ASSERT_STR_CONTAINS(out, want);
+    }
+    ASSERT_STR_CONTAINS(out, "pid:");
+    ASSERT_STR_CONTAINS(out, "process:");
+    free(out);
+    /* One worker alone: its spin function carries (nearly) all of its samples. */
+    snprintf(cmd, sizeof cmd, "go tool pprof -top -tagfocus=pid=%d %s 2>&1", (int)g_kids[1], path);
+    ASSERT_EQ(run_cmd(cmd, &out), 0);
+    ASSERT_STR_CONTAINS(out, "tree_worker_spin");
+    free(out);
+    snprintf(cmd, sizeof cmd,
+             "gzip -dc %s | protoc --decode=perftools.profiles.Profile "
+             "-I/usr/share/gocode/src/github.com/google/pprof/proto profile.proto 2>&1 | "
+             "grep -c 'process tree: 4 of 4 processes merged'", path);
+    ASSERT_EQ(run_cmd(cmd, &out), 0);
+    free(out);
+    unlink(path);
+    kill_kids();
+}
+
+TEST(tree_heap_and_threads_are_merged)
+{
+    int port = start_ephemeral();
+    for (int i = 0; i < 2; i++)
+        fork_worker();
+    free(wait_for_processes(port, 3));
+    char path[64], cmd[512];
+    snprintf(path, sizeof path, "/tmp/ix_tree_h%d.pb.gz", (int)getpid());
+    const char *targets[] = {"/debug/pprof/heap", "/debug/pprof/goroutine", "/debug/pprof/block"};
+    for (size_t t = 0; t < 3; t++) {
+        fetch_to_file(port, targets[t], path);
+        char *out = NULL;
+        snprintf(cmd, sizeof cmd, "go tool pprof -raw %s 2>&1", path);
+        ASSERT_EQ(run_cmd(cmd, &out), 0);
+        ASSERT_STR_CONTAINS(out, "process tree: 3 of 3 processes merged");
+        free(out);
+    }
+    snprintf(cmd, sizeof cmd, "go tool pprof -tags %s 2>&1", path);
+    unlink(path);
+    struct http_reply r;
+    ASSERT_OK(http_get(port, "/debug/pprof/threads?debug=1", &r));
+    ASSERT_EQ(r.status, 200);
+    for (int i = 0; i < g_nkids; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "# pid %d (", (int)g_kids[i]);
+        ASSERT_STR_CONTAINS(r.body, want);
+    }
+    http_reply_free(&r);
+    kill_kids();
+}
+
+TEST(a_child_that_cannot_answer_is_missing_not_a_hang)
+{
+    int port = start_ephemeral();
+    fork_worker();
+    pid_t stuck = fork_worker();
+    free(wait_for_processes(port, 3));
+    kill(stuck, SIGSTOP); /* alive, listed, and silent */
+    char path[64], cmd[512];
+    snprintf(path, sizeof path, "/tmp/ix_tree_m%d.pb.gz", (int)getpid());
+    fetch_to_file(port, "/debug/pprof/profile?seconds=1", path);
+    char *out = NULL;
+    snprintf(cmd, sizeof cmd, "go tool pprof -raw %s 2>&1", path);
+    ASSERT_EQ(run_cmd(cmd, &out), 0);
+    char want[64];
+    snprintf(want, sizeof want, "pid %d (", (int)stuck);
+    ASSERT_STR_CONTAINS(out, want);
+    ASSERT_STR_CONTAINS(out, "is missing: no answer in 11000 ms");
+    ASSERT_STR_CONTAINS(out, "2 of 3 processes merged");
+    free(out);
+    unlink(path);
+    kill(stuck, SIGCONT);
+    kill_kids();
+}
+
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* 1,000 children, each starting its instance and registering, then exiting
+ * (half cleanly, half killed): the root keeps no descriptor and no slot. */
+TEST(fork_churn_leaks_nothing)
+{
+    setenv("INTROSPECT_TREE_DELAY_MS", "0", 1);
+    int port = start_ephemeral();
+    struct http_reply r;
+    ASSERT_OK(http_get(port, "/debug/pprof/processes", &r));
+    http_reply_free(&r);
+    int fds_before = count_fds();
+    int registered = 0;
+    for (int i = 0; i < 1000; i++) {
+        int pipefd[2];
+        ASSERT_OK(pipe(pipefd));
+        pid_t p = fork();
+        ASSERT_GE(p, 0);
+        if (p == 0) {
+            close(pipefd[0]);
+            for (int k = 0; k < 20000 && introspect_port() <= 0; k++)
+                sleep_ms(1);
+            char c = introspect_port() > 0 ? 'r' : 'n';
+            if (write(pipefd[1], &c, 1) != 1)
+                _exit(2);
+            if (i % 2)
+                pause(); /* killed */
+            _exit(0);
+        }
+        close(pipefd[1]);
+        char c = 0;
+        if (read(pipefd[0], &c, 1) == 1 && c == 'r')
+            registered++;
+        close(pipefd[0]);
+        if (i % 2)
+            kill(p, SIGKILL);
+        ASSERT_EQ(waitpid(p, NULL, 0), p);
+    }
+    ASSERT_EQ(registered, 1000);
+    ASSERT_EQ(count_fds(), fds_before);
+    ASSERT_OK(http_get(port, "/debug/pprof/processes", &r));
+    ASSERT_EQ(count_substr(r.body, "\"pid\":"), 1);
+    ASSERT_STR_CONTAINS(r.body, "\"table_full\":0");
+    http_reply_free(&r);
+    /* No runtime files: the tree lives in memory only. */
+    char cmd[128], *out = NULL;
+    snprintf(cmd, sizeof cmd, "ls /tmp | grep -c introspect-%d", (int)getuid());
+    run_cmd(cmd, &out);
+    ASSERT_STR_EQ(out, "0\n");
+    free(out);
+}
+
+TEST(tree_off_means_no_child_instance)
+{
+    setenv("INTROSPECT_TREE", "0", 1);
+    int port = start_ephemeral();
+    fork_worker();
+    sleep_ms(500);
+    struct http_reply r;
+    ASSERT_OK(http_get(port, "/debug/pprof/processes", &r));
+    ASSERT_EQ(count_substr(r.body, "\"pid\":"), 1);
+    http_reply_free(&r);
+    kill_kids();
+}
+
+/* The module's threads must never call the C library's time-zone functions:
+ * glibc's gmtime_r and localtime_r take one process-wide lock that fork does
+ * not reset, so a module thread inside one when the host forks leaves the
+ * child's next localtime() (the host's logging) blocked forever. Seen: 3 of
+ * 31 workers of a tree stuck in libmicrohttpd's Date header (gdb: tzset_lock).
+ * This executable exports its own gmtime_r/localtime_r (the libraries'
+ * calls bind to them) and counts calls from introspect-* threads. */
+static atomic_int g_tz_calls;
+
+static void count_tz_call(void)
+{
+    char name[16] = "";
+    prctl(PR_GET_NAME, name);
+    if (strncmp(name, "introspect", 10) == 0)
+        atomic_fetch_add(&g_tz_calls, 1);
+}
+
+struct tm *gmtime_r(const time_t *t, struct tm *tm)
+{
+    count_tz_call();
+    static struct tm *(*real)(const time_t *, struct tm *);
+    if (!real)
+        *(void **)&real = dlsym(RTLD_NEXT, "gmtime_r");
+    return real(t, tm);
+}
+
+struct tm *localtime_r(const time_t *t, struct tm *tm)
+{
+    count_tz_call();
+    static struct tm *(*real)(const time_t *, struct tm *);
+    if (!real)
+        *(void **)&real = dlsym(RTLD_NEXT, "localtime_r");
+    return real(t, tm);
+}
+
+TEST(module_threads_never_take_the_time_zone_lock)
+{
+    int port = start_ephemeral();
+    const char *targets[] = {"/debug/pprof/cmdline", "/debug/pprof/nope",
+                             "/debug/pprof/heap?debug=1", "/debug/pprof/profile?seconds=1&debug=1",
+                             "/debug/vars", "/metrics"};
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+        struct http_reply r;
+        ASSERT_OK(http_get(port, targets[i], &r));
+        ASSERT_STR_CONTAINS(r.headers, "date: ");
+        http_reply_free(&r);
+    }
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm); /* the interposer works: this thread is not counted */
+    ASSERT_EQ(atomic_load(&g_tz_calls), 0);
+}
+
+static const struct ix_test tests[] = {
+    TEST_ENTRY(module_threads_never_take_the_time_zone_lock),
+    TEST_ENTRY(children_start_instances_and_are_listed),
+    TEST_ENTRY(pid_parameter_reaches_one_process),
+    TEST_ENTRY(tree_cpu_profile_is_merged_with_pid_labels),
+    TEST_ENTRY(tree_heap_and_threads_are_merged),
+    TEST_ENTRY(a_child_that_cannot_answer_is_missing_not_a_hang),
+    TEST_ENTRY(fork_churn_leaks_nothing),
+    TEST_ENTRY(tree_off_means_no_child_instance),
+    TEST_LIST_END,
+};
+
+int main(int argc, char **argv) { return ix_run_tests(argc, argv, tests); }
