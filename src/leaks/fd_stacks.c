@@ -238,4 +238,15 @@ EXPORT int close(int fd)
     int (*f)(int) = get_close();
     return f ? f(fd) : (int)syscall(SYS_close, fd);
 }
+
+/* Bound at load, while the process is single-threaded: close() is
+ * async-signal-safe and a host may first call it from a signal handler,
+ * where dlsym (the loader's lock, malloc) must not run. */
+__attribute__((constructor)) static void bind_reals(void)
+{
+    (void)get_socket(), (void)get_socketpair(), (void)get_accept(), (void)get_accept4();
+    (void)get_pipe(), (void)get_pipe2(), (void)get_eventfd(), (void)get_epoll_create1();
+    (void)get_open(), (void)get_open64(), (void)get_openat(), (void)get_openat64();
+    (void)get_dup(), (void)get_close();
+}
 #endif
