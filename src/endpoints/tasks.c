@@ -8,7 +8,7 @@
 #include "endpoints/endpoints.h"
 #include "format/frames.h"
 #include "util/json.h"
-#include "registry/tasks_json.h"
+#include "format/task_json.h"
 #include "registry/tasks.h"
 
 struct view {
@@ -138,8 +138,10 @@ static void task_json(const struct view *v, size_t i, introspect_json *j)
 {
     const struct ix_task_info *t = &v->sum.snap.tasks[i];
     int64_t now = v->sum.snap.now_ns;
+    struct ix_task_row row;
+    ix_task_row_of(t, &row);
     introspect_json_object_begin(j);
-    ix_task_json_head(j, t, now);
+    ix_task_json_head(j, &row, now);
     introspect_json_key(j, "deadline_seconds"); /* from begin */
     if (t->deadline_ns)
         introspect_json_float(j, (t->deadline_ns - t->begin_ns) / 1e9);

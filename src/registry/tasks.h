@@ -8,11 +8,11 @@
 #include <sys/types.h>
 
 #include "util/json.h"
+#include "model/tasks.h" /* IX_TASK_NAME_LEN, the by-thread rows */
 #include "stack/stack_table.h"
 
 #define IX_TASK_MAX_KINDS 64
 #define IX_TASK_MAX_STATES 256
-#define IX_TASK_NAME_LEN 64
 
 struct ix_task_info {
     uint32_t slot, gen;  /* shown as the task id "slot.gen" */
@@ -81,16 +81,11 @@ void ix_task_summary_free(struct ix_task_summary *s);
 void ix_task_kind_json(const struct ix_task_summary *s, int k, introspect_json *j);
 unsigned ix_tasks_stack_every(void);
 
-/* Live tasks by the thread running them: one snapshot, indices sorted by tid. */
-struct ix_tasks_by_thread {
-    struct ix_task_snapshot snap;
-    size_t *by_tid; /* indices into snap.tasks with a thread, sorted by tid */
-    size_t n;
-};
-/* Returns 0, or INTROSPECT_ENOMEM (bt is then empty but safe to use and free). */
+/* A task as the views show it (model/tasks.h): its names resolved. */
+void ix_task_row_of(const struct ix_task_info *t, struct ix_task_row *r);
+/* Live tasks by the thread running them (model/tasks.h). Returns 0, or
+ * INTROSPECT_ENOMEM (bt is then empty but safe to use and free). */
 int ix_tasks_by_thread_load(struct ix_tasks_by_thread *bt);
 void ix_tasks_by_thread_free(struct ix_tasks_by_thread *bt);
-/* The range [*first, return) of bt->by_tid whose tasks run on tid. */
-size_t ix_tasks_by_thread_range(const struct ix_tasks_by_thread *bt, pid_t tid, size_t *first);
 
 #endif

@@ -1,5 +1,6 @@
 /* Live tasks joined to the threads running them (introspect_task_bind_thread),
- * for the thread dumps: one snapshot sorted by thread id, searched per thread. */
+ * for the thread dumps: one snapshot turned into model rows sorted by thread
+ * id (model/tasks.h), searched per thread by the encoders. */
 #include "registry/tasks.h"
 
 #include <stdlib.h>
@@ -7,46 +8,61 @@
 
 #include "introspect.h"
 
+void ix_task_row_of(const struct ix_task_info *t, struct ix_task_row *r)
+{
+    r->slot = t->slot;
+    r->gen = t->gen;
+    r->kind = ix_task_kind_name(t->kind);
+    r->state = ix_task_state_name(t->state);
+    r->tid = t->tid;
+    r->begin_ns = t->begin_ns;
+    r->deadline_ns = t->deadline_ns;
+    memcpy(r->name, t->name, sizeof r->name);
+}
+
+/* By tid, then by position in the snapshot (oldest first). */
 static int by_task_tid(const void *a, const void *b, void *ctx)
 {
     const struct ix_task_info *t = ctx;
-    pid_t x = t[*(const size_t *)a].tid, y = t[*(const size_t *)b].tid;
-    return (x > y) - (x < y);
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    pid_t x = t[i].tid, y = t[j].tid;
+    if (x != y)
+        return (x > y) - (x < y);
+    return (i > j) - (i < j);
 }
 
 int ix_tasks_by_thread_load(struct ix_tasks_by_thread *bt)
 {
+    struct ix_task_snapshot snap;
     memset(bt, 0, sizeof *bt);
-    if (ix_tasks_snapshot(&bt->snap))
+    if (ix_tasks_snapshot(&snap))
         return INTROSPECT_ENOMEM;
-    bt->by_tid = malloc((bt->snap.n + 1) * sizeof *bt->by_tid);
-    if (!bt->by_tid)
+    bt->now_ns = snap.now_ns;
+    size_t *order = malloc((snap.n + 1) * sizeof *order);
+    bt->rows = malloc((snap.n + 1) * sizeof *bt->rows);
+    if (!order || !bt->rows) {
+        free(order);
+        free(bt->rows);
+        bt->rows = NULL;
+        ix_tasks_snapshot_free(&snap);
         return INTROSPECT_ENOMEM;
-    for (size_t i = 0; i < bt->snap.n; i++)
-        if (bt->snap.tasks[i].tid)
-            bt->by_tid[bt->n++] = i;
-    qsort_r(bt->by_tid, bt->n, sizeof *bt->by_tid, by_task_tid, bt->snap.tasks);
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < snap.n; i++)
+        if (snap.tasks[i].tid)
+            order[n++] = i;
+    qsort_r(order, n, sizeof *order, by_task_tid, snap.tasks);
+    for (size_t i = 0; i < n; i++)
+        ix_task_row_of(&snap.tasks[order[i]], &bt->rows[i]);
+    bt->n = n;
+    free(order);
+    ix_tasks_snapshot_free(&snap);
     return 0;
 }
 
 void ix_tasks_by_thread_free(struct ix_tasks_by_thread *bt)
 {
-    free(bt->by_tid);
-    ix_tasks_snapshot_free(&bt->snap);
-}
-
-size_t ix_tasks_by_thread_range(const struct ix_tasks_by_thread *bt, pid_t tid, size_t *first)
-{
-    size_t lo = 0, hi = bt->n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (bt->snap.tasks[bt->by_tid[mid]].tid < tid)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *first = lo;
-    while (hi < bt->n && bt->snap.tasks[bt->by_tid[hi]].tid == tid)
-        hi++;
-    return hi;
+    free(bt->rows);
+    bt->rows = NULL;
+    bt->n = 0;
 }

@@ -169,15 +169,3 @@ const char *ix_bwalk_status_text(int status)
     }
 }
 
-const char *ix_walk_end_text(int end)
-{
-    switch (end) {
-    case IX_WALK_ROOT: return "reaches its root";
-    case IX_WALK_MAX: return "deeper than the frame limit";
-    case IX_WALK_COPY_END: return "stops at the end of the stack copy";
-    case IX_WALK_NO_INFO: return "stops at code without unwind information";
-    case IX_WALK_NO_FP: return "stops at a frame whose frame pointer could not be recovered";
-    case IX_WALK_BAD: return "stops at an implausible frame";
-    default: return "unknown";
-    }
-}

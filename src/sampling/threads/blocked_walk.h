@@ -69,7 +69,5 @@ int ix_blocked_walk(pid_t tid, struct ix_bwalk_scratch *scratch, uintptr_t *pcs,
                     struct ix_bwalk_result *res);
 void ix_bwalk_scratch_free(struct ix_bwalk_scratch *scratch);
 const char *ix_bwalk_status_text(int status);
-/* Why a walk stopped, in words (enum ix_walk_end of stack/unwind.h). */
-const char *ix_walk_end_text(int end);
 
 #endif

@@ -100,27 +100,6 @@ int ix_thread_dump_setup(int sig, char *why, size_t whylen)
     return rc;
 }
 
-const char *ix_stack_status_text(int status)
-{
-    switch (status) {
-    case IX_STACK_OK: return "ok";
-    case IX_STACK_SELF: return "ok (the dumping thread)";
-    case IX_STACK_BLOCKED: return "blocks the dump signal";
-    case IX_STACK_TIMEOUT: return "did not answer the dump signal in time";
-    case IX_STACK_EXITED: return "exited during the dump";
-    case IX_STACK_ZOMBIE: return "exited (zombie): cannot run a handler";
-    case IX_STACK_STOPPED: return "stopped or traced: cannot run a handler now";
-    case IX_STACK_NOSIGNAL: return "no dump signal handler installed";
-    case IX_STACK_LIMIT: return "more threads than dump slots";
-    case IX_STACK_SENDFAIL: return "the dump signal could not be queued";
-    case IX_STACK_SPARED:
-        return "not signalled (interrupt=0): blocked in a call a signal would end with EINTR";
-    case IX_STACK_WALKED: return "ok (blocked: walked without a signal)";
-    case IX_STACK_RACED: return "raced: it woke up during every walk";
-    default: return "unknown";
-    }
-}
-
 void ix_thread_dump_counters(uint64_t *dumps, uint64_t *late)
 {
     *dumps = atomic_load(&g_dumps);

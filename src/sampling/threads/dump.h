@@ -21,27 +21,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "model/thread_dump.h" /* the dump's data: entries, stack status */
 #include "sampling/threads/proc.h"
 
 #define IX_DUMP_MAX_THREADS 512 /* threads whose stacks one dump can capture */
 #define IX_DUMP_MAX_LISTED 4096 /* threads listed (with /proc information) */
-#define IX_DUMP_MAX_FRAMES 64
-
-enum ix_stack_status {
-    IX_STACK_OK,        /* unwound by the thread's own handler */
-    IX_STACK_SELF,      /* the dumping thread: unwound directly */
-    IX_STACK_BLOCKED,   /* the thread blocks the dump signal */
-    IX_STACK_TIMEOUT,   /* signalled, did not answer in time */
-    IX_STACK_EXITED,    /* exited during the dump */
-    IX_STACK_ZOMBIE,    /* exited, not yet reaped: cannot run a handler */
-    IX_STACK_STOPPED,   /* stopped or traced: cannot run a handler now */
-    IX_STACK_NOSIGNAL,  /* no dump signal handler (signal owned by someone else) */
-    IX_STACK_LIMIT,     /* more threads than capture slots */
-    IX_STACK_SENDFAIL,  /* the signal could not be queued (e.g. RLIMIT_SIGPENDING) */
-    IX_STACK_SPARED,    /* blocked in a call a signal would end with EINTR; not signalled */
-    IX_STACK_WALKED,    /* blocked: walked from /proc's SP/PC with no signal (blocked_walk.h) */
-    IX_STACK_RACED      /* kept waking while being walked: no stack rather than a wrong one */
-};
 
 /* Flags for ix_thread_dump_take. */
 enum {
@@ -57,26 +41,6 @@ enum {
     IX_DUMP_NO_WALK = 2
 };
 
-struct ix_thread_entry {
-    struct ix_thread_proc proc; /* read just before the thread was signalled */
-    int status;                 /* enum ix_stack_status */
-    int npcs;                   /* frames in pcs (profile PC convention) */
-    uintptr_t pcs[IX_DUMP_MAX_FRAMES];
-    double state_for_s;         /* at least this long in proc.state; < 0 unknown */
-    int walk_end;               /* IX_STACK_WALKED: why the walk stopped (enum ix_walk_end) */
-};
-
-struct ix_thread_dump {
-    struct ix_thread_entry *threads;
-    int n;            /* listed */
-    int total;        /* threads in /proc/self/task (may exceed n) */
-    int signal;       /* dump signal used, 0 when none */
-    int timeout_ms;
-    long long time_ns;     /* wall clock, for the profile */
-    long long duration_ns; /* how long the capture took */
-    char signal_problem[160]; /* why the dump signal is unusable, "" when fine */
-};
-
 /* Install the handler for sig (once per signal; never removed, because a
  * late signal with no handler would kill the process). Returns 0, or
  * INTROSPECT_ESIGNAL when another handler owns sig (why says so); dumps then
@@ -86,8 +50,6 @@ int ix_thread_dump_setup(int sig, char *why, size_t whylen);
  * running, or INTROSPECT_ENOMEM. Free with ix_thread_dump_free. */
 int ix_thread_dump_take(struct ix_thread_dump *d, int timeout_ms, int flags);
 void ix_thread_dump_free(struct ix_thread_dump *d);
-/* A short reason for a status, e.g. "blocks the dump signal". */
-const char *ix_stack_status_text(int status);
 /* Counters since the process began: dumps taken, handler runs that came too
  * late to be used. */
 void ix_thread_dump_counters(uint64_t *dumps, uint64_t *late);

@@ -8,37 +8,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-struct ix_thread_proc {
-    pid_t tid;
-    int exists;          /* 0 when the thread is gone (fields below unset) */
-    char name[32];       /* comm */
-    char state;          /* R S D T t Z X I ... ('?' unknown) */
-    char wchan[64];      /* kernel function it sleeps in, "" when none/hidden */
-    double cpu_user_s, cpu_sys_s;
-    unsigned long long starttime; /* clock ticks after boot: tells tid reuse apart */
-    uint64_t sigblk;     /* blocked signal mask (bit sig-1) */
-    unsigned long long voluntary_switches; /* times it blocked (status) */
-    int have_sigblk;
-    /* /proc/.../syscall: "running", a blocked syscall with its args and the
-     * user-space pc/sp at entry, or unreadable (syscall_err says why). */
-    int syscall_nr;      /* -1 = not in a syscall (running or blocked in user space) */
-    int syscall_running; /* the file said "running" */
-    uint64_t syscall_args[6];
-    uintptr_t syscall_sp, syscall_pc;
-    int syscall_readable;
-    char syscall_err[64];
-};
+#include "model/thread_dump.h" /* struct ix_thread_proc, ix_syscall_name */
 
 /* Fill info for tid. Returns 0, or -1 when the thread no longer exists. */
 int ix_thread_proc_read(pid_t tid, struct ix_thread_proc *info);
 /* Re-read only the syscall fields of info (the cheapest check of where a
  * blocked thread is: one small /proc file). */
 void ix_thread_syscall_read(pid_t tid, struct ix_thread_proc *info);
-/* "running", "sleeping", "disk wait", "stopped", "tracing stop", "zombie", "dead", "idle". */
-const char *ix_thread_state_name(char state);
-/* Name of an x86-64 / aarch64 syscall number for the common blocking calls,
- * or NULL (callers print the number). */
-const char *ix_syscall_name(int nr);
 /* 1 for the system calls a signal handler interrupts with EINTR even under
  * SA_RESTART (signal(7)): sleeps, fd multiplexing, signal waits, SysV IPC,
  * io_getevents. */

@@ -25,12 +25,6 @@ int ix_thread_shown_stack(const struct ix_thread_entry *e, const uintptr_t **pcs
     return 0;
 }
 
-int ix_thread_has_stack(const struct ix_thread_entry *e)
-{
-    return e->status == IX_STACK_OK || e->status == IX_STACK_SELF ||
-           e->status == IX_STACK_WALKED;
-}
-
 /* ---- grouping by stack ---- */
 
 /* Order by (captured or why not, stack); equal means the same group. */

@@ -27,7 +27,5 @@ int ix_threadcreate_profile(struct ix_profile *p);
 /* The stack shown for a thread: its unwound frames, or the pc of the system
  * call it blocks in (one frame, stored in *one) when it could not be unwound. */
 int ix_thread_shown_stack(const struct ix_thread_entry *e, const uintptr_t **pcs, uintptr_t *one);
-/* 1 when the thread's own stack was captured (itself or by signal). */
-int ix_thread_has_stack(const struct ix_thread_entry *e);
 
 #endif
