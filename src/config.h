@@ -38,6 +38,8 @@ struct ix_config {
     char *tls_cert; /* PEM contents (not paths); both NULL = plain HTTP */
     char *tls_key;
     char *allowed_hosts; /* NULL = loopback names only */
+    unsigned max_routes; /* INTROSPECT_MAX_ROUTES: request routes tracked (1..1024; default 64) */
+    char *slo;           /* INTROSPECT_SLO: objectives (requests/requests.h); NULL none */
 };
 
 /* Shortest token accepted on a non-loopback address (shorter on loopback:

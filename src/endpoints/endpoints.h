@@ -23,6 +23,8 @@ void ix_ep_mutex(const struct ix_request *req, struct ix_response *resp);
 void ix_ep_offcpu(const struct ix_request *req, struct ix_response *resp);
 void ix_ep_wall(const struct ix_request *req, struct ix_response *resp);
 void ix_ep_tasks(const struct ix_request *req, struct ix_response *resp);
+void ix_ep_requests(const struct ix_request *req, struct ix_response *resp);
+void ix_ep_slo(const struct ix_request *req, struct ix_response *resp);
 /* ui */
 void ix_ep_ui(const struct ix_request *req, struct ix_response *resp);
 
