@@ -37,9 +37,9 @@ void ix_collect_requests(struct ix_mset *set)
             }
         static const char *const qn[4] = {"p50", "p90", "p95", "p99"};
         struct ix_mfamily *q = ix_mset_family(
-            set, "introspect_request_latency_quantile_seconds",
+            set, "introspect_request_latency_percentile_seconds",
             "Latency percentiles by route over the last 5 minutes (within 0.79%)", IX_GAUGE);
-        const char *ln[3] = {"route", "method", "quantile"};
+        const char *ln[3] = {"route", "method", "percentile"};
         for (int i = 0; i < s.n; i++) {
             const struct ix_req_window *w = &s.routes[i].win[IX_WIN_5M];
             int64_t v[4] = {w->p50, w->p90, w->p95, w->p99};

@@ -18,7 +18,8 @@
 #include "util/hash.h"
 
 static struct ix_route_stats *_Atomic g_routes[IX_REQ_MAX_ROUTES + 1];
-static _Atomic uint32_t g_index[(IX_REQ_MAX_ROUTES + 1) * 2]; /* route index + 1 */
+#define INDEX 4096 /* a power of two, at least twice IX_REQ_MAX_ROUTES */
+static _Atomic uint32_t g_index[INDEX]; /* route index + 1 */
 static _Atomic int g_nroutes;
 static _Atomic int g_max_routes = IX_REQ_DEFAULT_ROUTES;
 static _Atomic uint64_t g_folded;
@@ -86,8 +87,8 @@ struct ix_route_stats *ix_route_get(const char *method, const char *route)
     if (!method)
         method = "";
     uint64_t h = key_hash(method, route);
-    const size_t mask = sizeof g_index / sizeof g_index[0] - 1;
-    for (size_t i = 0;; i++) {
+    const size_t mask = INDEX - 1;
+    for (size_t i = 0; i < INDEX; i++) {
         size_t k = (h + i) & mask;
         uint32_t v = atomic_load_explicit(&g_index[k], memory_order_acquire);
         if (!v)
