@@ -26,7 +26,7 @@ int introspect_request_begin(introspect_request *r, const char *route, const cha
     introspect_task_begin("request", rs->route, timeout_ns, &r->task_);
     int64_t now = ix_mono_ns();
     uint32_t prev = ix_labels_current();
-    uint32_t id = prev == 0 ? rs->labels : ix_labels_with(prev, "route", rs->route);
+    uint32_t id = ix_route_labels(rs, prev);
     r->prev_labels_ = prev;
     r->labels_ = id;
     ix_labels_switch(id, now);
@@ -44,7 +44,7 @@ int introspect_request_end(introspect_request *r, int status)
      * set (an event loop may end it elsewhere). */
     if (ix_labels_current() == r->labels_)
         ix_labels_switch(r->prev_labels_, now);
-    ix_route_record(rs, now - r->begin_ns_, status, ix_requests_now());
+    ix_route_record(rs, now - r->begin_ns_, status, ix_requests_now_from(now));
     if (r->task_)
         introspect_task_end(r->task_);
     r->route_ = NULL;

@@ -31,6 +31,11 @@ static int64_t (*_Atomic g_clock)(void) = real_clock;
 
 void ix_requests_set_clock(int64_t (*fn)(void)) { atomic_store(&g_clock, fn ? fn : real_clock); }
 int64_t ix_requests_now(void) { return atomic_load_explicit(&g_clock, memory_order_relaxed)(); }
+int64_t ix_requests_now_from(int64_t mono_ns)
+{
+    int64_t (*fn)(void) = atomic_load_explicit(&g_clock, memory_order_relaxed);
+    return fn == real_clock ? mono_ns : fn();
+}
 
 void ix_routes_set_max(unsigned n)
 {
@@ -76,6 +81,7 @@ static struct ix_route_stats *route_new(const char *method, const char *route)
     for (int i = 0; i < IX_MIN_N; i++)
         r->mins[i].epoch = -1;
     r->labels = ix_labels_with(0, "route", r->route);
+    atomic_store(&r->merged, (uint64_t)r->labels); /* base 0 -> labels */
     ix_routes_match_slos(r);
     return r;
 }
@@ -129,6 +135,18 @@ struct ix_route_stats *ix_route_get(const char *method, const char *route)
     }
     pthread_mutex_unlock(&g_lock);
     return r;
+}
+
+uint32_t ix_route_labels(struct ix_route_stats *r, uint32_t base)
+{
+    if (base == 0)
+        return r->labels;
+    uint64_t m = atomic_load_explicit(&r->merged, memory_order_relaxed);
+    if ((uint32_t)(m >> 32) == base)
+        return (uint32_t)m;
+    uint32_t id = ix_labels_with(base, "route", r->route);
+    atomic_store_explicit(&r->merged, (uint64_t)base << 32 | id, memory_order_relaxed);
+    return id;
 }
 
 struct ix_route_stats *ix_route_other(void) { return atomic_load(&g_other); }

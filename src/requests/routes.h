@@ -44,6 +44,7 @@ struct ix_route_stats {
     char method[16];
     uint64_t hash;
     uint32_t labels; /* the label set {route} */
+    _Atomic uint64_t merged; /* cache: base set << 32 | base with route */
     int is_other;
     pthread_mutex_t lock; /* rolls, folds and readers */
     /* SLOs this route feeds (set under lock) */
@@ -67,6 +68,8 @@ void ix_route_fold_due(struct ix_route_stats *r, int64_t epoch);
 int ix_routes_count(void);
 struct ix_route_stats *ix_route_at(int i);
 struct ix_route_stats *ix_route_other(void);
+/* The set base + {route}: cached for the last base seen on this route. */
+uint32_t ix_route_labels(struct ix_route_stats *r, uint32_t base);
 void ix_routes_set_max(unsigned n);
 int ix_routes_max(void);
 uint64_t ix_routes_folded(void);
