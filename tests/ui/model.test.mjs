@@ -15,6 +15,7 @@ import {
   withoutIdle,
 } from '../../web/profile_model.js';
 import { baseUrl, parseLeaks, profileAt } from '../../web/leaks_model.js';
+import { parseRequests, parseSlo } from '../../web/requests_model.js';
 import { parseTasks } from '../../web/tasks_model.js';
 import { parseThreads, threadsAsProfile } from '../../web/threads_model.js';
 
@@ -360,4 +361,21 @@ test('idle waits are dropped, everything else kept', () => {
   assert.equal(path(t, 'start_thread', 'worker').total, 3e9);
   assert.equal(buildTree(p, 1).root.total, 6e9);
   assert.equal(hasIdle(parseProfile(profileOf([{ frames: ['a'], values: [1] }]))), false);
+});
+
+/* ---- requests_model.js */
+
+test('requests: routes busiest first, the chosen window, SLO burn and alerts', () => {
+  const r = parseRequests(fixture('requests.json'), '1m');
+  assert.deepEqual(r.rows.map((x) => x.route), ['/api/items', '/api/pay']);
+  assert.equal(r.rows[1].errorRatio, 0.5);
+  assert.equal(r.rows[1].sparkCount.length, 30);
+  assert.ok(r.rows[0].p50 > 0 && r.rows[0].p50 <= r.rows[0].p95 && r.rows[0].p95 <= r.rows[0].max);
+  const slos = parseSlo(fixture('slo.json'));
+  const pay = slos.find((s) => s.name === '/api/pay:avail@99.9');
+  assert.equal(pay.burn.length, 4);
+  assert.ok(Math.abs(pay.burn[0] - 500) < 1e-6);
+  assert.ok(pay.fast && pay.slow);
+  assert.deepEqual(parseRequests(null).rows, []);
+  assert.deepEqual(parseSlo({}), []);
 });
