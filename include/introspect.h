@@ -370,6 +370,9 @@ INTROSPECT_API int introspect_request_begin(introspect_request *r, const char *r
 /* End it with its status code (HTTP-style: 5xx counts as an error).
  * Returns 0, or INTROSPECT_EINVAL when r is not begun (or already ended). */
 INTROSPECT_API int introspect_request_end(introspect_request *r, int status);
+/* The task behind a begun request (to set its state, e.g. "querying db"), or
+ * NULL (not begun, ended, or max_tasks live). Valid until the request ends. */
+INTROSPECT_API introspect_task *introspect_request_task(const introspect_request *r);
 /* Record a request measured by the caller (duration in ns), e.g. from an
  * access log or a proxy. Returns 0 or INTROSPECT_EINVAL. */
 INTROSPECT_API int introspect_request_observe(const char *route, const char *method, int status,

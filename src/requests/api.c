@@ -63,3 +63,8 @@ int introspect_request_observe(const char *route, const char *method, int status
     ix_route_record(rs, duration_ns, status, ix_requests_now());
     return 0;
 }
+
+introspect_task *introspect_request_task(const introspect_request *r)
+{
+    return r && r->route_ ? r->task_ : NULL;
+}
