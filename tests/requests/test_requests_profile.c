@@ -246,7 +246,40 @@ TEST(p95_per_route_matches_the_generators_exact_p95)
     ASSERT_OK(introspect_stop());
 }
 
+static void *sleeper(void *p)
+{
+    (void)p;
+    while (!atomic_load(&g_stop)) {
+        introspect_request r;
+        introspect_request_begin(&r, "/sleepy", "GET", 0);
+        usleep(20000);
+        introspect_request_end(&r, 200);
+    }
+    return NULL;
+}
+
+TEST(offcpu_profile_carries_the_route_of_a_blocked_request)
+{
+    int port = start_ephemeral();
+    pthread_t th;
+    pthread_create(&th, NULL, sleeper, NULL);
+    const char *file = write_temp("req_offcpu", "", 0);
+    ASSERT_EQ(fetch_to_file(port, "/debug/pprof/offcpu?seconds=2", file), 200);
+    atomic_store(&g_stop, 1);
+    pthread_join(th, NULL);
+    char cmd[512], *out = NULL;
+    snprintf(cmd, sizeof cmd, "go tool pprof -tags -sample_index=delay %s 2>&1", file);
+    ASSERT_EQ(run_cmd(cmd, &out), 0);
+    printf("%s\n", out);
+    ASSERT_STR_CONTAINS(out, "route: Total");
+    ASSERT_STR_CONTAINS(out, "/sleepy");
+    free(out);
+    unlink(file);
+    ASSERT_OK(introspect_stop());
+}
+
 static const struct ix_test tests[] = {
+    TEST_ENTRY(offcpu_profile_carries_the_route_of_a_blocked_request),
     TEST_ENTRY(cpu_profile_splits_by_route_timer_engine),
     TEST_ENTRY(cpu_profile_splits_by_route_perf_ring_engine),
     TEST_ENTRY(heap_and_allocs_attribute_allocations_to_routes),
