@@ -11,8 +11,8 @@ import { fmtBytes, fmtCount, fmtSigned, fmtValue, frameText, pct } from '../../w
 import { DIFF_KINDS, KINDS } from '../../web/kinds.js';
 import { parseHistogram, parseVars, unitOfKey } from '../../web/metrics_model.js';
 import {
-  baselineIndex, buildTree, exactNameSearch, hasIdle, markMatches, parseProfile, stackNames, topFunctions,
-  withoutIdle,
+  baselineIndex, buildTree, byLabel, exactNameSearch, hasIdle, labelKeys, markMatches, parseProfile, stackNames,
+  topFunctions, withoutIdle,
 } from '../../web/profile_model.js';
 import { baseUrl, parseLeaks, profileAt } from '../../web/leaks_model.js';
 import { parseRequests, parseSlo } from '../../web/requests_model.js';
@@ -378,4 +378,21 @@ test('requests: routes busiest first, the chosen window, SLO burn and alerts', (
   assert.ok(pay.fast && pay.slow);
   assert.deepEqual(parseRequests(null).rows, []);
   assert.deepEqual(parseSlo({}), []);
+});
+
+test('profiles split and filter by a sample label (route)', () => {
+  const p = profileOf([{ frames: ['main', 'heavy'], values: [3] }, { frames: ['main', 'light'], values: [1] }, { frames: ['main', 'idle'], values: [2] }]);
+  p.samples[0].labels = { route: '/heavy', thread: 'w1' };
+  p.samples[1].labels = { route: '/light', thread: 'w1' };
+  p.samples[2].labels = { thread: 'w2' };
+  const prof = parseProfile(p);
+  assert.deepEqual(labelKeys(prof).map((k) => k.key), ['thread', 'route']);
+  assert.deepEqual(labelKeys(prof).find((k) => k.key === 'route').values, ['/heavy', '/light']);
+  const split = buildTree(byLabel(prof, 'route', { split: true }), 0);
+  assert.equal(path(split, 'route=/heavy', 'main', 'heavy').total, 3);
+  assert.equal(path(split, 'route=/light', 'main', 'light').total, 1);
+  assert.equal(path(split, 'route unset', 'main', 'idle').total, 2);
+  const only = buildTree(byLabel(prof, 'route', { only: '/light' }), 0);
+  assert.equal(only.root.total, 1);
+  assert.equal(path(only, 'main', 'light').total, 1);
 });

@@ -535,6 +535,17 @@ async function checkLiveCpu(page, base) {
   assert.ok(tip.includes(HOT) && /total [\d.]+ (ms|s)/.test(tip), 'tooltip: ' + tip);
   assert.strictEqual(await page.getAttribute('#download', 'href'), '/debug/pprof/profile?seconds=2');
   assert.strictEqual(await page.textContent('#pprof-cmd'), 'go tool pprof -http=: ' + base + '/debug/pprof/profile?seconds=2');
+  /* Split by a sample label (here thread: every CPU sample has one): the roots become thread=NAME. */
+  assert.ok(!(await page.isHidden('#profile-labels')), 'label controls shown for a labelled profile');
+  await page.selectOption('#label-key', 'thread');
+  await page.check('#label-split');
+  await page.waitForTimeout(100);
+  const split = await page.evaluate(() => window.introspect.views.profile.flame.tree.root.children.map((c) => c.name));
+  assert.ok(split.length > 0 && split.every((n) => n.startsWith('thread=')), 'split roots: ' + split.join(' '));
+  await page.uncheck('#label-split');
+  await page.selectOption('#label-key', '');
+  await page.waitForTimeout(100);
+  log('profile split by the thread label: ' + split.length + ' roots');
 
   await page.fill('#view-profile .fg-search', HOT);
   await page.waitForFunction(() => /matched [1-9]/.test(document.querySelector('#view-profile .fg-match').textContent) ||
