@@ -197,13 +197,21 @@ static void fold(struct ix_route_stats *r, struct ix_fast_slot *f)
         return;
     int64_t t = e * IX_REQ_STEP_NS;
     int64_t se = t / IX_SLOW_STEP_NS, me = t / IX_MIN_STEP_NS;
+    /* A slot older than what its ring slot now holds only adds to the totals
+     * (a late fold never erases newer data). */
+    struct ix_slow_slot s_sink; /* 8 KiB of stack, only on this rare path */
+    struct ix_min_slot m_sink;
     struct ix_slow_slot *s = &r->slow[se % IX_SLOW_N];
-    if (s->epoch != se) {
+    if (s->epoch > se)
+        s = &s_sink;
+    else if (s->epoch != se) {
         memset(s, 0, sizeof *s);
         s->epoch = se;
     }
     struct ix_min_slot *m = &r->mins[me % IX_MIN_N];
-    if (m->epoch != me) {
+    if (m->epoch > me)
+        m = &m_sink;
+    else if (m->epoch != me) {
         memset(m, 0, sizeof *m);
         m->epoch = me;
     }
