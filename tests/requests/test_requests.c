@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "introspect.h"
@@ -253,6 +255,45 @@ TEST(bad_slo_specs_are_refused_with_a_reason)
     ASSERT_STR_CONTAINS(introspect_last_error(), "INTROSPECT_SLO");
 }
 
+TEST(label_change_log_answers_by_time)
+{
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    uint32_t a = ix_labels_with(0, "route", "/a"), b = ix_labels_with(a, "tenant", "t1");
+    ASSERT(a != 0 && b != a);
+    ASSERT_EQ(ix_labels_with(a, "route", "/a"), a); /* interned: same set, same id */
+    ASSERT_EQ(ix_labels_at(tid, 1000), 0);          /* no log yet: no labels */
+    ix_labels_switch(a, 1000000);
+    ix_labels_switch(b, 2000000);
+    ix_labels_switch(0, 3000000);
+    ASSERT_EQ(ix_labels_at(tid, 999999), 0);
+    ASSERT_EQ(ix_labels_at(tid, 1500000), a);
+    ASSERT_EQ(ix_labels_at(tid, 2000000), b);
+    ASSERT_EQ(ix_labels_at(tid, 2999999), b);
+    ASSERT_EQ(ix_labels_at(tid, 5000000), 0);
+    ASSERT_EQ(ix_labels_at(tid + 100000, 1500000), 0); /* another thread: no log, no labels */
+    /* a reader that lags more than the log holds gets "unknown", never a wrong set */
+    for (int i = 0; i < 3000; i++)
+        ix_labels_switch(i & 1 ? a : b, 10000000 + i);
+    ASSERT_EQ(ix_labels_at(tid, 1500000), IX_LABELS_UNKNOWN);
+    ASSERT_EQ(ix_labels_at(tid, 10000000 + 2999), a);
+    struct ix_labels_stats st;
+    ix_labels_stats(&st);
+    ASSERT_GE(st.unknown, 1);
+    /* the public stack */
+    ASSERT_OK(introspect_labels_clear());
+    ASSERT_OK(introspect_labels_push("job", "reindex"));
+    ASSERT_OK(introspect_labels_set("tenant", "t2"));
+    const struct ix_labelset *ls = ix_labelset_get(ix_labels_current());
+    ASSERT_EQ(ls->n, 2);
+    ASSERT_STR_EQ(ls->keys[0], "job");
+    ASSERT_STR_EQ(ls->keys[1], "tenant");
+    ASSERT_OK(introspect_labels_set("tenant", NULL));
+    ASSERT_EQ(ix_labelset_get(ix_labels_current())->n, 1);
+    ASSERT_OK(introspect_labels_pop());
+    ASSERT_EQ(ix_labels_current(), 0);
+    ASSERT_EQ(introspect_labels_push("", "x"), INTROSPECT_EINVAL);
+}
+
 /* ---- SLO burn on an injected clock ---- */
 static int64_t g_fake;
 static int64_t fake_clock(void) { return g_fake; }
@@ -324,6 +365,7 @@ static const struct ix_test tests[] = {
     TEST_ENTRY(metrics_are_valid_prometheus_histograms),
     TEST_ENTRY(bad_slo_specs_are_refused_with_a_reason),
     TEST_ENTRY(fast_burn_fires_within_five_minutes_and_clears),
+    TEST_ENTRY(label_change_log_answers_by_time),
     TEST_LIST_END,
 };
 
