@@ -197,13 +197,16 @@ static void print_urls(int app_port)
     int port = introspect_port();
     printf("introspect demo running (pid %d)\n", (int)getpid());
     printf("  demo app:        http://127.0.0.1:%d/   (/work, /slow, /error)\n", app_port);
-    printf("  flame graphs:    http://127.0.0.1:%d/debug/pprof/ui/\n", port);
+    printf("  flame graphs:    http://127.0.0.1:%d/debug/pprof/ui/   (Requests tab; Profiles: split by route)\n", port);
+    printf("  requests:        http://127.0.0.1:%d/debug/requests   (P50..P99 by route)\n", port);
+    printf("  SLOs:            http://127.0.0.1:%d/debug/slo\n", port);
     printf("  profiles index:  http://127.0.0.1:%d/debug/pprof/\n", port);
     printf("  metrics:         http://127.0.0.1:%d/metrics\n", port);
     printf("  expvar:          http://127.0.0.1:%d/debug/vars\n", port);
     printf("  threads:         http://127.0.0.1:%d/debug/pprof/threads?debug=2\n", port);
     printf("  tasks:           http://127.0.0.1:%d/debug/pprof/tasks   (try /leak, /stuck)\n", port);
     printf("  CPU profile:     go tool pprof -top 'http://127.0.0.1:%d/debug/pprof/profile?seconds=5'\n", port);
+    printf("  CPU by route:    go tool pprof -tags 'http://127.0.0.1:%d/debug/pprof/profile?seconds=5'\n", port);
     printf("Ctrl-C stops it.\n");
     fflush(stdout);
 }
