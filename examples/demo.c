@@ -63,6 +63,9 @@ static const char *mhd_arg(const struct demo_request *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+static __thread introspect_request *t_request;
+introspect_request *demo_current_request(void) { return t_request; }
+
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -87,9 +90,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     double t0 = now_seconds();
     introspect_var_add_int(v_inflight, 1);
     struct demo_request req = {url, mhd_arg, c};
-    demo_task_request_begin(url);
     static __thread struct demo_reply rep;
     const struct demo_route *r = find_route(url);
+    /* One call at each end: per-route percentiles, status classes and SLOs
+     * (/debug/requests, /debug/slo), a task with a deadline
+     * (/debug/pprof/tasks), and the label route=... on every CPU and heap
+     * sample taken meanwhile (go tool pprof -tagfocus route=/work). */
+    introspect_request ireq;
+    introspect_request_begin(&ireq, r ? r->path : "other", method, demo_request_deadline_ns());
+    t_request = &ireq;
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
         demo_reply_text(&rep, 405, "method not allowed\n");
     else if (!r)
@@ -102,7 +111,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)rep.status, resp);
     MHD_destroy_response(resp);
     introspect_var_add_int(v_inflight, -1);
-    demo_task_request_end();
+    introspect_request_end(&ireq, rep.status);
+    t_request = NULL;
     record(r ? r->path : "other", rep.status, now_seconds() - t0);
     return ret;
 }
@@ -187,13 +197,16 @@ static void print_urls(int app_port)
     int port = introspect_port();
     printf("introspect demo running (pid %d)\n", (int)getpid());
     printf("  demo app:        http://127.0.0.1:%d/   (/work, /slow, /error)\n", app_port);
-    printf("  flame graphs:    http://127.0.0.1:%d/debug/pprof/ui/\n", port);
+    printf("  flame graphs:    http://127.0.0.1:%d/debug/pprof/ui/   (Requests tab; Profiles: split by route)\n", port);
+    printf("  requests:        http://127.0.0.1:%d/debug/requests   (P50..P99 by route)\n", port);
+    printf("  SLOs:            http://127.0.0.1:%d/debug/slo\n", port);
     printf("  profiles index:  http://127.0.0.1:%d/debug/pprof/\n", port);
     printf("  metrics:         http://127.0.0.1:%d/metrics\n", port);
     printf("  expvar:          http://127.0.0.1:%d/debug/vars\n", port);
     printf("  threads:         http://127.0.0.1:%d/debug/pprof/threads?debug=2\n", port);
     printf("  tasks:           http://127.0.0.1:%d/debug/pprof/tasks   (try /leak, /stuck)\n", port);
     printf("  CPU profile:     go tool pprof -top 'http://127.0.0.1:%d/debug/pprof/profile?seconds=5'\n", port);
+    printf("  CPU by route:    go tool pprof -tags 'http://127.0.0.1:%d/debug/pprof/profile?seconds=5'\n", port);
     printf("Ctrl-C stops it.\n");
     fflush(stdout);
 }
@@ -225,6 +238,8 @@ int main(int argc, char **argv)
      * samples, a total within about 15% (docs/heap-profiling.md, "Precision"),
      * for well under 1% of its CPU (bench/README.md). INTROSPECT_HEAP_RATE
      * still overrides it. */
+    /* Objectives for the SLO page, unless the environment gives others. */
+    setenv("INTROSPECT_SLO", "/work:latency<100ms@99;/db:latency<250ms@99;*:avail@99.9", 0);
     introspect_config cfg;
     introspect_config_init(&cfg);
     cfg.heap_rate = 512;

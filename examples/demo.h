@@ -6,6 +6,9 @@
 #define DEMO_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include <introspect.h>
 
 struct demo_request {
     const char *path;
@@ -37,8 +40,10 @@ extern const struct demo_route demo_task_routes[];
 
 /* Tasks (demo_tasks.c): each request is a task; init runs before introspect_start. */
 void demo_tasks_init(void);
-void demo_task_request_begin(const char *path);
-void demo_task_request_end(void);
+/* The deadline of every request (the request API makes each one a task). */
+int64_t demo_request_deadline_ns(void);
+/* The request the calling thread is serving (NULL outside a request). */
+introspect_request *demo_current_request(void);
 
 /* Long integer query argument, clamped to [lo, hi]. */
 long demo_arg_long(const struct demo_request *req, const char *name, long def, long lo, long hi);

@@ -17,26 +17,12 @@
 
 #define REQUEST_DEADLINE_NS 1000000000LL
 
-static __thread introspect_task *t_current;
-
 void demo_tasks_init(void)
 {
     setenv("INTROSPECT_TASK_STACKS", "1", 0); /* before introspect_start reads it */
 }
 
-void demo_task_request_begin(const char *path)
-{
-    if (introspect_task_begin("http", path, REQUEST_DEADLINE_NS, &t_current) == 0) {
-        introspect_task_set_state(t_current, "handling");
-        introspect_task_bind_thread(t_current, 1);
-    }
-}
-
-void demo_task_request_end(void)
-{
-    introspect_task_end(t_current);
-    t_current = NULL;
-}
+int64_t demo_request_deadline_ns(void) { return REQUEST_DEADLINE_NS; }
 
 /* Sleep the whole time even when a signal (a thread dump) interrupts. */
 static void sleep_ms(long ms)
@@ -71,7 +57,7 @@ static void route_leak(const struct demo_request *req, struct demo_reply *rep)
 
 __attribute__((noinline)) void demo_call_slow_backend(long ms)
 {
-    introspect_task_set_state(t_current, "waiting on backend");
+    introspect_task_set_state(introspect_request_task(demo_current_request()), "waiting on backend");
     sleep_ms(ms);
 }
 

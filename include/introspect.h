@@ -338,6 +338,71 @@ INTROSPECT_API int introspect_task_bind_thread(introspect_task *t, int bind);
 /* End the task. Returns 0, or INTROSPECT_EINVAL if it already ended. */
 INTROSPECT_API int introspect_task_end(introspect_task *t);
 
+/* ---- Requests by route: latency percentiles, status classes, SLOs ----
+ * One call at each end of a request. Per route (and method): latency
+ * percentiles P50/P90/P95/P99/max over sliding 1 min, 5 min and 1 h windows
+ * (log-linear buckets: within 0.79% of the true value), counts by status
+ * class and the error ratio (5xx), served by /debug/requests, /debug/vars
+ * ("requests"), /metrics (introspect_request_duration_seconds) and the UI.
+ * Each request is also a task of kind "request" (/debug/pprof/tasks) and
+ * sets the label route=ROUTE on the calling thread while it runs (see
+ * introspect_labels_push), so profiles can be split by route.
+ * Routes are interned: use route templates ("/users/:id"), not raw paths.
+ * At most INTROSPECT_MAX_ROUTES (default 64) distinct (route, method) pairs;
+ * later ones are counted under the route "other".
+ * Begin and end take no lock (except once per 10 s per route) and do not
+ * allocate after a route's first request. Threads: any; a request may end
+ * on another thread than the one that began it. */
+typedef struct introspect_request {
+    /* Private: written by introspect_request_begin, read by _end. */
+    void *route_;
+    introspect_task *task_;
+    int64_t begin_ns_;
+    uint32_t labels_, prev_labels_;
+} introspect_request;
+
+/* Begin a request on route (copied; at most 127 bytes are kept) with an
+ * optional method (NULL or "GET" ...) and timeout (0 = no deadline) into
+ * caller-owned storage r. Returns 0, INTROSPECT_EINVAL (NULL r or route) or
+ * INTROSPECT_ENOMEM. */
+INTROSPECT_API int introspect_request_begin(introspect_request *r, const char *route,
+                                            const char *method, int64_t timeout_ns);
+/* End it with its status code (HTTP-style: 5xx counts as an error).
+ * Returns 0, or INTROSPECT_EINVAL when r is not begun (or already ended). */
+INTROSPECT_API int introspect_request_end(introspect_request *r, int status);
+/* The task behind a begun request (to set its state, e.g. "querying db"), or
+ * NULL (not begun, ended, or max_tasks live). Valid until the request ends. */
+INTROSPECT_API introspect_task *introspect_request_task(const introspect_request *r);
+/* Record a request measured by the caller (duration in ns), e.g. from an
+ * access log or a proxy. Returns 0 or INTROSPECT_EINVAL. */
+INTROSPECT_API int introspect_request_observe(const char *route, const char *method, int status,
+                                              int64_t duration_ns);
+/* Declare service-level objectives (also INTROSPECT_SLO at start), ';'-separated:
+ *   "/api*:latency<300ms@99"   99% of requests on routes starting with /api
+ *                              take less than 300 ms;
+ *   "/api/pay:avail@99.9"      99.9% of requests on /api/pay are not 5xx.
+ * A pattern is a route, a prefix ending in '*', or '*'. /debug/slo shows
+ * compliance, budget left and burn-rate alerts. Returns 0, INTROSPECT_EINVAL
+ * (malformed) or INTROSPECT_ELIMIT (more than 16 SLOs). */
+INTROSPECT_API int introspect_slo_add(const char *spec);
+
+/* ---- Labels on samples (as Go's pprof.Do) ----
+ * Key/value labels of the calling thread, recorded in the CPU, heap, allocs
+ * and off-CPU samples it produces; pprof shows them as sample labels
+ * (go tool pprof -tags, -tagfocus route=/api/x). Keys and values are copied
+ * and interned: use a bounded set (at most 4 pairs per thread, 4096
+ * distinct sets per process; past that the change is refused with
+ * INTROSPECT_ELIMIT). Threads: each call affects the calling thread only. */
+/* Set key to value on the current labels (value NULL removes key). */
+INTROSPECT_API int introspect_labels_set(const char *key, const char *value);
+/* Save the current labels and set key to value; introspect_labels_pop
+ * restores them. Nesting up to 16 deep (INTROSPECT_ELIMIT past that). */
+INTROSPECT_API int introspect_labels_push(const char *key, const char *value);
+/* Restore the labels saved by the last push; INTROSPECT_EINVAL if none. */
+INTROSPECT_API int introspect_labels_pop(void);
+/* Drop every label of the calling thread and the push stack. */
+INTROSPECT_API int introspect_labels_clear(void);
+
 /* ---- Utilities ---- */
 /* CLOCK_MONOTONIC now, in nanoseconds (the clock task deadlines are on).
  * Any thread; async-signal-safe. */

@@ -16,7 +16,7 @@ import os
 import re
 import sys
 
-PRODUCER_BASE = ["stack", "symbolize", "model", "util", "host", "config.h", "runtime.h",
+PRODUCER_BASE = ["stack", "symbolize", "model", "util", "host", "labels", "config.h", "runtime.h",
                  "collectors.h", "introspect.h"]
 
 # unit -> units it may include. "introspect.h", the public header
@@ -28,6 +28,8 @@ ALLOWED = {
     "util": ["introspect.h"],          # util/json.c implements the public JSON writer
     "stack": ["util"],
     "symbolize": ["util", "host"],     # its idle reaper is a module thread
+    # Labels on samples: interned sets, the thread's current set, its change log.
+    "labels": ["util", "introspect.h"],
     # Living inside the host: module threads (mask, name, TLS mark), fork, wrappers.
     "host": ["util"],
     # The data model of profiles and metrics, resolved through symbolize/.
@@ -55,6 +57,8 @@ ALLOWED = {
     # A trace window: the recorder's rings, thread states and gauges into a trace model.
     "sampling/trace": PRODUCER_BASE + ["trace", "sampling/threads", "registry", "gcstats"],
     "gcstats": PRODUCER_BASE + ["sampling/heap"],     # memstats read the heap sampler's stats
+    # Requests by route, SLOs: built on the public task API, sets labels.
+    "requests": PRODUCER_BASE,
     # The leak sentinel's history snapshots the other producers.
     "leaks": PRODUCER_BASE + ["sampling/heap", "sampling/threads", "registry", "gcstats"],
     # Transport: knows nothing of producers or endpoints.
@@ -66,7 +70,7 @@ ALLOWED = {
     # Endpoints: parse a request, call a producer, hand a model to an encoder.
     "endpoints": ["sampling/cpu", "sampling/heap", "sampling/threads", "sampling/block",
                   "sampling/trace",
-                  "registry", "gcstats", "leaks", "model", "format", "stack", "symbolize", "util",
+                  "registry", "requests", "gcstats", "leaks", "model", "format", "stack", "symbolize", "util",
                   "config.h", "runtime.h", "collectors.h", "introspect.h",
                   "http/request.h", "http/router.h", "http/heavy.h", "tree"],
     # Wiring at the top: the public entry points, the module list, the collector tables.

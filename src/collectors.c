@@ -10,6 +10,7 @@ static const ix_metrics_collector metrics_collectors[] = {
     ix_collect_tasks,
     ix_collect_heap,
     ix_collect_leaks,
+    ix_collect_requests,
     ix_registry_collect, /* the application's metrics last */
 };
 
@@ -24,6 +25,8 @@ const struct ix_vars_section ix_vars_sections[] = {
     {"cmdline", ix_vars_cmdline},
     {"metrics", ix_registry_json},
     {"pools", ix_vars_pools},
+    {"requests", ix_vars_requests},
+    {"slo", ix_vars_slo},
     {"tasks", ix_vars_tasks},
     {"threads", ix_vars_threads},
 };

@@ -37,5 +37,8 @@ void ix_vars_tasks(introspect_json *j);
 void ix_collect_threads(struct ix_mset *set);
 void ix_vars_threads(introspect_json *j);
 void ix_collect_leaks(struct ix_mset *set);
+void ix_collect_requests(struct ix_mset *set);
+void ix_vars_requests(introspect_json *j);
+void ix_vars_slo(introspect_json *j);
 
 #endif

@@ -368,6 +368,18 @@ int ix_config_load(struct ix_config *out, const introspect_config *cfg, char *wh
     if (rc)
         return rc;
     out->tree_delay_ms = (unsigned)delay;
+    long long max_routes = 64;
+    rc = env_whole("INTROSPECT_MAX_ROUTES", 1024, &max_routes, why, whylen);
+    if (rc)
+        return rc;
+    if (max_routes == 0) {
+        snprintf(why, whylen, "INTROSPECT_MAX_ROUTES must be 1..1024");
+        return INTROSPECT_EINVAL;
+    }
+    out->max_routes = (unsigned)max_routes;
+    v = getenv("INTROSPECT_SLO");
+    if (v && *v && !(out->slo = strdup(v)))
+        return INTROSPECT_ENOMEM;
     if (dup_field(&out->addr, c.addr) || dup_field(&out->cpu_engine, c.cpu_engine ? c.cpu_engine : "auto") ||
         dup_field(&out->token, c.token && *c.token ? c.token : NULL) ||
         dup_field(&out->allowed_hosts, c.allowed_hosts && *c.allowed_hosts ? c.allowed_hosts : NULL)) {
@@ -388,6 +400,8 @@ void ix_config_free(struct ix_config *c)
     free(c->tls_cert);
     free(c->allowed_hosts);
     c->allowed_hosts = NULL;
+    free(c->slo);
+    c->slo = NULL;
     if (c->tls_key) /* a private key: do not leave it in freed memory */
         explicit_bzero(c->tls_key, strlen(c->tls_key));
     free(c->tls_key);

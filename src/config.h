@@ -42,6 +42,8 @@ struct ix_config {
      * its own instance tree_delay_ms after the fork (INTROSPECT_TREE=0: never). */
     int tree;
     unsigned tree_delay_ms;
+    unsigned max_routes; /* INTROSPECT_MAX_ROUTES: request routes tracked (1..1024; default 64) */
+    char *slo;           /* INTROSPECT_SLO: objectives (requests/requests.h); NULL none */
 };
 
 /* Shortest token accepted on a non-loopback address (shorter on loopback:

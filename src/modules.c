@@ -40,6 +40,7 @@ static const struct ix_module modules[] = {
     {ix_mutex_prof_start, NULL, NULL},
     {ix_thread_dump_start, NULL, ix_thread_dump_forked},
     {ix_tasks_start, NULL, NULL},
+    {ix_requests_start, NULL, NULL},
     {heap_start, heap_stop, ix_heap_stop},
     {ix_memtrace_start, ix_memtrace_stop, ix_memtrace_forked},
     {ix_history_start, ix_history_stop, NULL},

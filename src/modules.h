@@ -16,5 +16,6 @@ void ix_modules_forked(void);
 int ix_thread_dump_start(const struct ix_config *cfg, char *why, size_t whylen);
 void ix_thread_dump_forked(void);
 int ix_tasks_start(const struct ix_config *cfg, char *why, size_t whylen);
+int ix_requests_start(const struct ix_config *cfg, char *why, size_t whylen);
 
 #endif

@@ -17,6 +17,8 @@ import { parseVars } from './metrics_model.js';
 import { processChoices } from './processes_model.js';
 import { buildTree, parseProfile } from './profile_model.js';
 import { ProfileView } from './profile_view.js';
+import { parseRequests, parseSlo } from './requests_model.js';
+import { RequestsView } from './requests_view.js';
 import { parseTasks } from './tasks_model.js';
 import { TasksView } from './tasks_view.js';
 import { parseThreads } from './threads_model.js';
@@ -49,14 +51,14 @@ function main() {
   processSelector();
   const views = {
     profile: new ProfileView(), diff: new DiffView(), threads: new ThreadsView(),
-    tasks: new TasksView(), leaks: new LeaksView(), metrics: new MetricsView(), timeline: new TimelineView(),
+    tasks: new TasksView(), requests: new RequestsView(), leaks: new LeaksView(), metrics: new MetricsView(), timeline: new TimelineView(),
   };
   const tabs = document.querySelectorAll('#tabs button');
   const show = (name) => {
     for (const b of tabs) b.classList.toggle('active', b.dataset.view === name);
     for (const s of document.querySelectorAll('.view')) s.hidden = s.id !== 'view-' + name;
     views.metrics.activate(name === 'metrics');
-    if (name === 'threads' || name === 'tasks' || name === 'leaks') views[name].refresh();
+    if (name === 'threads' || name === 'tasks' || name === 'requests' || name === 'leaks') views[name].refresh();
     if (name === 'profile' || name === 'diff' || name === 'leaks') views[name].flame.requestDraw();
     if (name === 'timeline') views.timeline.draw();
     if (location.hash !== '#' + name) history.replaceState(null, '', '#' + name);
@@ -67,7 +69,7 @@ function main() {
   });
   show(views[location.hash.slice(1)] ? location.hash.slice(1) : 'profile');
   /* A handle for tests and the console: the views, the parsers. */
-  window.introspect = { views, parseProfile, parseThreads, parseTasks, parseVars, parseLeaks, parseTrace, buildTree, fmtValue };
+  window.introspect = { views, parseProfile, parseThreads, parseTasks, parseRequests, parseSlo, parseVars, parseLeaks, parseTrace, buildTree, fmtValue };
 }
 
 main();

@@ -180,3 +180,40 @@ export function markMatches(tree, re) {
 export function exactNameSearch(name) {
   return '^' + name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '$';
 }
+
+/* Label keys of a profile's samples with their values, most common key
+ * first (for the split/filter controls). */
+export function labelKeys(profile) {
+  const keys = new Map();
+  for (const s of profile.stacks) {
+    for (const k in s.labels || {}) {
+      if (!keys.has(k)) keys.set(k, new Map());
+      const v = String(s.labels[k]), m = keys.get(k);
+      m.set(v, (m.get(v) || 0) + 1);
+    }
+  }
+  return [...keys].map(([key, vals]) => ({ key, values: [...vals.keys()].sort(), n: [...vals.values()].reduce((a, b) => a + b, 0) }))
+    .sort((a, b) => b.n - a.n || a.key.localeCompare(b.key));
+}
+
+/* The profile split and/or filtered by one label, as pprof's -tagroot and
+ * -tagfocus: with split, every stack gets a root frame "key=value" (or
+ * "key unset"); with only (a value), stacks without that value are dropped.
+ * Returns a new profile sharing the frames. */
+export function byLabel(profile, key, { split = false, only = null } = {}) {
+  if (!key) return profile;
+  const names = profile.names.slice();
+  const ids = new Map();
+  const rootOf = (v) => {
+    const n = v === undefined ? key + ' unset' : key + '=' + v;
+    if (!ids.has(n)) { ids.set(n, names.length); names.push(n); }
+    return ids.get(n);
+  };
+  const stacks = [];
+  for (const s of profile.stacks) {
+    const v = s.labels ? s.labels[key] : undefined;
+    if (only !== null && String(v) !== only) continue;
+    stacks.push(split ? { ...s, frames: [rootOf(v), ...s.frames] } : s);
+  }
+  return { ...profile, names, stacks };
+}

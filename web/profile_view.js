@@ -7,7 +7,7 @@ import { copyText, el, readFileJSON, setStatus } from './dom.js';
 import { FlameView } from './flame.js';
 import { fmtDuration } from './format.js';
 import { KINDS } from './kinds.js';
-import { hasIdle, parseProfile, withoutIdle } from './profile_model.js';
+import { byLabel, hasIdle, labelKeys, parseProfile, withoutIdle } from './profile_model.js';
 
 export class ProfileView {
   constructor() {
@@ -27,7 +27,34 @@ export class ProfileView {
     this.copyBtn.addEventListener('click', () => copyText(this.cmd.textContent, this.copyBtn));
     this.file.addEventListener('change', () => this.openFile());
     this.hideIdle.addEventListener('change', () => this.shown && this.showProfile(...this.shown));
+    /* Split or filter by a sample label (route, tenant, thread...), as pprof's -tagroot/-tagfocus. */
+    Object.assign(this, { labelsBox: $('profile-labels'), labelKey: $('label-key'), labelOnly: $('label-only'), labelSplit: $('label-split') });
+    this.labelKey.addEventListener('change', () => { this.fillLabelValues(); this.applyLabels(); });
+    this.labelOnly.addEventListener('change', () => this.applyLabels());
+    this.labelSplit.addEventListener('change', () => this.applyLabels());
     this.onKind();
+  }
+
+  fillLabels(p) {
+    this.raw = p;
+    this.keys = labelKeys(p);
+    const prev = this.labelKey.value;
+    this.labelKey.replaceChildren(el('option', { value: '', text: '(none)' }), ...this.keys.map((k) => el('option', { value: k.key, text: k.key })));
+    /* route first when the profile has it: the split a request-serving process wants */
+    this.labelKey.value = this.keys.some((k) => k.key === prev) ? prev : this.keys.some((k) => k.key === 'route') ? 'route' : '';
+    this.labelsBox.hidden = !this.keys.length;
+    this.fillLabelValues();
+  }
+
+  fillLabelValues() {
+    const k = this.keys.find((x) => x.key === this.labelKey.value);
+    this.labelOnly.replaceChildren(el('option', { value: '', text: '(all)' }), ...(k ? k.values : []).map((v) => el('option', { value: v, text: v })));
+  }
+
+  applyLabels() {
+    if (!this.raw) return;
+    const key = this.labelKey.value, only = this.labelOnly.value;
+    this.flame.show(key ? byLabel(this.raw, key, { split: this.labelSplit.checked, only: only || null }) : this.raw);
   }
 
   kind() { return KINDS.find((k) => k.id === this.kindSel.value); }
@@ -82,6 +109,9 @@ export class ProfileView {
     const idle = hasIdle(full);
     this.idleBox.hidden = !idle;
     const p = idle && this.hideIdle.checked ? withoutIdle(full) : full;
+    this.labelSplit.checked = false;
+    this.fillLabels(p);
+    this.labelOnly.value = '';
     this.flame.show(p);
     const n = p.stacks.length;
     /* Sampled profiles (heap, allocs) say how far the shown total can be trusted. */

@@ -53,5 +53,11 @@ const struct ix_route ix_routes[] = {
     {"/debug/pprof/tasks", IX_GET, ix_ep_tasks,
      "Live application tasks, oldest first: age, state, deadline, thread, birth stack "
      "(format=json)", 1}, /* task names and states come from the application */
+    {"/debug/requests", IX_GET, ix_ep_requests,
+     "Requests by route: P50/P90/P95/P99/max over 1m, 5m, 1h, status classes, error ratio "
+     "(format=json)", 1}, /* route names come from the application */
+    {"/debug/slo", IX_GET, ix_ep_slo,
+     "Service-level objectives: compliance, budget left, multi-window burn-rate alerts "
+     "(format=json)", 1},
 };
 const size_t ix_nroutes = sizeof ix_routes / sizeof ix_routes[0];

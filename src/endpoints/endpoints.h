@@ -27,6 +27,8 @@ void ix_ep_trace(const struct ix_request *req, struct ix_response *resp);
 void ix_ep_processes(const struct ix_request *req, struct ix_response *resp);
 /* The process tree as JSON (also in the index). */
 void ix_tree_processes_json(ix_buf *out);
+void ix_ep_requests(const struct ix_request *req, struct ix_response *resp);
+void ix_ep_slo(const struct ix_request *req, struct ix_response *resp);
 /* ui */
 void ix_ep_ui(const struct ix_request *req, struct ix_response *resp);
 

@@ -495,7 +495,7 @@ int ix_history_heap_at(int64_t t_ns, struct ix_heap_record **out, size_t *n, int
         if (st->series[id].kind == IX_SERIES_HEAP && state[id].v[0])
             r[k++] = (struct ix_heap_record){st->series[id].pcs, st->series[id].npcs,
                                              state[id].v[0], state[id].v[1], state[id].v[2],
-                                             state[id].v[3], 0 /* sizes are not kept */};
+                                             state[id].v[3], 0 /* sizes are not kept */, 0};
     free(state);
     *out = r;
     *n = k;

@@ -11,6 +11,7 @@ struct ix_heap_record {
     int npcs;
     uint64_t allocs, alloc_bytes, frees, free_bytes;
     uint64_t size; /* the block size of every allocation in the bucket */
+    uint32_t labels; /* label set of the allocating thread (labels/labels.h); 0 none */
 };
 
 #endif

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define IX_MAX_VALUES 4
-#define IX_MAX_LABELS 4
+#define IX_MAX_LABELS 8 /* thread, tid and up to IX_LABELS_MAX_PAIRS host labels, ... */
 #define IX_MAX_COMMENTS 16
 #define IX_MAX_PSEUDO 8
 

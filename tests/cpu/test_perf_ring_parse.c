@@ -29,10 +29,12 @@ static void put_sample(uint32_t tid, uint64_t ip, size_t stack_bytes)
     uint64_t regs[4] = {PERF_SAMPLE_REGS_ABI_64, 0x1000 /* bp */, 0x7000 /* sp */, ip};
     uint64_t size = stack_bytes, dyn = stack_bytes;
     struct perf_event_header h = {PERF_RECORD_SAMPLE, 0,
-                                  (uint16_t)(sizeof h + 8 + sizeof regs + 8 + size + (size ? 8 : 0))};
+                                  (uint16_t)(sizeof h + 16 + sizeof regs + 8 + size + (size ? 8 : 0))};
     uint32_t pid_tid[2] = {1, tid};
     put(&h, sizeof h);
+    uint64_t time = 12345; /* PERF_SAMPLE_TIME */
     put(pid_tid, 8);
+    put(&time, 8);
     put(regs, sizeof regs);
     put(&size, 8);
     for (size_t i = 0; i < size; i++)

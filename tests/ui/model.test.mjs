@@ -11,11 +11,12 @@ import { fmtBytes, fmtCount, fmtSigned, fmtValue, frameText, pct } from '../../w
 import { DIFF_KINDS, KINDS } from '../../web/kinds.js';
 import { parseHistogram, parseVars, unitOfKey } from '../../web/metrics_model.js';
 import {
-  baselineIndex, buildTree, exactNameSearch, hasIdle, markMatches, parseProfile, stackNames, topFunctions,
-  withoutIdle,
+  baselineIndex, buildTree, byLabel, exactNameSearch, hasIdle, labelKeys, markMatches, parseProfile, stackNames,
+  topFunctions, withoutIdle,
 } from '../../web/profile_model.js';
 import { baseUrl, parseLeaks, profileAt } from '../../web/leaks_model.js';
 import { processChoices, withPid } from '../../web/processes_model.js';
+import { parseRequests, parseSlo } from '../../web/requests_model.js';
 import { parseTasks } from '../../web/tasks_model.js';
 import { parseThreads, threadsAsProfile } from '../../web/threads_model.js';
 
@@ -383,4 +384,38 @@ test('a process is asked with ?pid=N, added to any query', () => {
   assert.equal(withPid('/debug/vars', 12), '/debug/vars?pid=12');
   assert.equal(withPid('/debug/pprof/heap?format=json', 12), '/debug/pprof/heap?format=json&pid=12');
   assert.equal(withPid('/debug/vars', null), '/debug/vars');
+});
+
+/* ---- requests_model.js */
+
+test('requests: routes busiest first, the chosen window, SLO burn and alerts', () => {
+  const r = parseRequests(fixture('requests.json'), '1m');
+  assert.deepEqual(r.rows.map((x) => x.route), ['/api/items', '/api/pay']);
+  assert.equal(r.rows[1].errorRatio, 0.5);
+  assert.equal(r.rows[1].sparkCount.length, 30);
+  assert.ok(r.rows[0].p50 > 0 && r.rows[0].p50 <= r.rows[0].p95 && r.rows[0].p95 <= r.rows[0].max);
+  const slos = parseSlo(fixture('slo.json'));
+  const pay = slos.find((s) => s.name === '/api/pay:avail@99.9');
+  assert.equal(pay.burn.length, 4);
+  assert.ok(Math.abs(pay.burn[0] - 500) < 1e-6);
+  assert.ok(pay.fast && pay.slow);
+  assert.deepEqual(parseRequests(null).rows, []);
+  assert.deepEqual(parseSlo({}), []);
+});
+
+test('profiles split and filter by a sample label (route)', () => {
+  const p = profileOf([{ frames: ['main', 'heavy'], values: [3] }, { frames: ['main', 'light'], values: [1] }, { frames: ['main', 'idle'], values: [2] }]);
+  p.samples[0].labels = { route: '/heavy', thread: 'w1' };
+  p.samples[1].labels = { route: '/light', thread: 'w1' };
+  p.samples[2].labels = { thread: 'w2' };
+  const prof = parseProfile(p);
+  assert.deepEqual(labelKeys(prof).map((k) => k.key), ['thread', 'route']);
+  assert.deepEqual(labelKeys(prof).find((k) => k.key === 'route').values, ['/heavy', '/light']);
+  const split = buildTree(byLabel(prof, 'route', { split: true }), 0);
+  assert.equal(path(split, 'route=/heavy', 'main', 'heavy').total, 3);
+  assert.equal(path(split, 'route=/light', 'main', 'light').total, 1);
+  assert.equal(path(split, 'route unset', 'main', 'idle').total, 2);
+  const only = buildTree(byLabel(prof, 'route', { only: '/light' }), 0);
+  assert.equal(only.root.total, 1);
+  assert.equal(path(only, 'main', 'light').total, 1);
 });

@@ -364,6 +364,8 @@ async function checkSideViews(page, have) {
     ['**/debug/pprof/threads?format=json', 'threads.json'],
     ['**/debug/pprof/tasks?format=json', 'tasks.json'],
     ['**/debug/vars', 'vars.json'],
+    ['**/debug/requests?format=json', 'requests.json'],
+    ['**/debug/slo?format=json', 'slo.json'],
   ];
   for (const [pat, file] of fixtureRoutes)
     await page.route(pat, (r) => r.fulfill({ status: 200, contentType: 'application/json', body: fs.readFileSync(path.join(FIX, file)) }));
@@ -399,6 +401,17 @@ async function checkSideViews(page, have) {
   assert.strictEqual(await page.textContent('#tasks-oldest tbody tr:first-child details summary'), 'route_leak demo_tasks.c:31');
   const kinds = await page.textContent('#tasks-summary');
   assert.ok(/1\s*request overdue/.test(kinds) && /1\s*job live/.test(kinds), 'task counts: ' + kinds);
+  /* Requests: routes busiest first with percentiles and two sparklines each; SLOs with alerts. */
+  await page.click('#tabs button[data-view="requests"]');
+  await page.waitForFunction(() => /^2 routes/.test(document.getElementById('requests-status').textContent));
+  assert.strictEqual(await page.textContent('#requests-routes tbody tr:first-child td:first-child'), '/api/items');
+  const pay = await page.textContent('#requests-routes tbody tr:nth-child(2)');
+  assert.ok(pay.includes('/api/pay') && pay.includes('POST') && pay.includes('50.00%') && pay.includes('83.0 ms'), 'pay row: ' + pay);
+  assert.strictEqual(await page.evaluate(() => document.querySelectorAll('#requests-routes canvas.spark').length), 4);
+  const slo = await page.textContent('#requests-slo');
+  assert.ok(slo.includes('/api/pay:avail@99.9') && slo.includes('500.00\u00d7') && slo.includes('FAST BURN'), 'slo: ' + slo);
+  await page.screenshot({ path: path.join(BUILD, 'ui-requests.png') });
+  log('requests view: routes table with sparklines, SLO burn rates and alerts');
   await page.click('#tabs button[data-view="metrics"]');
   await page.waitForFunction(() => document.querySelectorAll('#metrics-pools canvas').length === 1);
   const pools = await page.textContent('#metrics-pools');
@@ -522,6 +535,17 @@ async function checkLiveCpu(page, base) {
   assert.ok(tip.includes(HOT) && /total [\d.]+ (ms|s)/.test(tip), 'tooltip: ' + tip);
   assert.strictEqual(await page.getAttribute('#download', 'href'), '/debug/pprof/profile?seconds=2');
   assert.strictEqual(await page.textContent('#pprof-cmd'), 'go tool pprof -http=: ' + base + '/debug/pprof/profile?seconds=2');
+  /* Split by a sample label (here thread: every CPU sample has one): the roots become thread=NAME. */
+  assert.ok(!(await page.isHidden('#profile-labels')), 'label controls shown for a labelled profile');
+  await page.selectOption('#label-key', 'thread');
+  await page.check('#label-split');
+  await page.waitForTimeout(100);
+  const split = await page.evaluate(() => window.introspect.views.profile.flame.tree.root.children.map((c) => c.name));
+  assert.ok(split.length > 0 && split.every((n) => n.startsWith('thread=')), 'split roots: ' + split.join(' '));
+  await page.uncheck('#label-split');
+  await page.selectOption('#label-key', '');
+  await page.waitForTimeout(100);
+  log('profile split by the thread label: ' + split.length + ' roots');
 
   await page.fill('#view-profile .fg-search', HOT);
   await page.waitForFunction(() => /matched [1-9]/.test(document.querySelector('#view-profile .fg-match').textContent) ||

@@ -1,4 +1,5 @@
 /* The off-CPU sampler (see sampling/block/offcpu.h). */
+#include "labels/labels.h"
 #include "sampling/block/offcpu.h"
 
 #include <dlfcn.h>
@@ -63,6 +64,7 @@ struct ix_offcpu {
     long long t0, t1;
     uint64_t ticks, walked, raced, unreadable, dropped, late_ticks;
     long long interval_ns;
+    uint32_t labels; /* label set of the thread being accounted (labels/labels.h) */
 };
 
 /* Is pc inside a wait for a condition variable or a semaphore (a thread
@@ -127,11 +129,15 @@ static void add(struct ix_offcpu *s, const uintptr_t *pcs, int n, int64_t count,
         s->dropped++;
         return;
     }
-    struct ix_label l[4] = {{"thread", thread, 0, NULL}, {"state", state, 0, NULL},
-                            {"idle", idle, 0, NULL}, {"missing", missing, 0, NULL}};
+    struct ix_label l[4 + IX_LABELS_MAX_PAIRS] = {{"thread", thread, 0, NULL}, {"state", state, 0, NULL},
+                                                  {"idle", idle, 0, NULL}, {"missing", missing, 0, NULL}};
+    int nl = missing ? 4 : 3;
+    const struct ix_labelset *ls = ix_labelset_get(s->labels);
+    for (int i = 0; ls && i < ls->n; i++)
+        l[nl++] = (struct ix_label){ls->keys[i], ls->vals[i], 0, NULL};
     int64_t v[2] = {count, ns};
     uintptr_t none = 0;
-    ix_profile_add(&s->prof, n ? pcs : &none, n, v, l, missing ? 4 : 3);
+    ix_profile_add(&s->prof, n ? pcs : &none, n, v, l, nl);
 }
 
 /* The wait a thread was last seen in (stack and labels). */
@@ -163,6 +169,11 @@ static void account(struct ix_offcpu *s, struct tstate *t, const struct ix_bwalk
                     const uintptr_t *pcs, long long now, int gen)
 {
     int fresh = t->seen < 0;
+    /* The thread's labels now, from its change log (never its live TLS);
+     * a thread blocked since the last tick has not changed them. */
+    s->labels = ix_labels_at(t->tid, now);
+    if (s->labels == IX_LABELS_UNKNOWN)
+        s->labels = 0;
     long long dt = fresh ? 0 : now - t->last_ns;
     t->last_ns = now;
     t->seen = gen;

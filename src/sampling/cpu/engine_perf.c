@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -56,7 +57,11 @@ static int open_event(pid_t tid, uint64_t first, int ring, uint32_t stack_bytes)
     attr.disabled = 1;
     attr.exclude_hv = 1;
     if (ring) {
-        attr.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
+        /* TIME on CLOCK_MONOTONIC: the clock of the threads' label change logs. */
+        attr.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_REGS_USER |
+                           PERF_SAMPLE_STACK_USER;
+        attr.use_clockid = 1;
+        attr.clockid = CLOCK_MONOTONIC;
         attr.sample_regs_user = IX_PERF_REGS_MASK;
         attr.sample_stack_user = stack_bytes;
         attr.watermark = 1; /* never wake anyone: the profiling thread polls */

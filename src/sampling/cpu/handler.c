@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "sampling/cpu/engine.h"
+#include "labels/labels.h"
 #include "stack/unwind.h"
 
 static struct ix_cpu_ring *_Atomic g_ring;
@@ -75,6 +76,7 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
         if (rec) {
             rec->tid = tid;
             rec->weight = w;
+            rec->labels = ix_labels_current(); /* this thread's TLS: the sampled one */
             rec->npcs = ix_unwind_signal(uc, rec->pcs, IX_CPU_MAX_DEPTH);
             ix_cpu_ring_publish(ring, rec);
         }

@@ -6,6 +6,7 @@
 #include <linux/perf_event.h>
 #include <string.h>
 
+#include "labels/labels.h"
 #include "stack/unwind.h"
 
 /* One sample record: header, pid/tid, regs ABI + 3 registers, stack size,
@@ -14,6 +15,7 @@
 
 struct sample_view {
     uint32_t tid;
+    uint64_t time; /* CLOCK_MONOTONIC ns (use_clockid), 0 if absent */
     uint64_t bp, sp, ip;
     int has_regs;
     const uint8_t *stack;
@@ -31,13 +33,14 @@ static int parse_sample(const uint8_t *p, size_t size, struct sample_view *s)
     const uint8_t *end = p + size;
     uint64_t v[4];
     p += sizeof(struct perf_event_header);
-    if (end - p < 16)
+    if (end - p < 24)
         return -1;
     uint32_t pid_tid[2];
     memcpy(pid_tid, p, 8);
     s->tid = pid_tid[1];
-    memcpy(&v[0], p + 8, 8); /* regs ABI */
-    p += 16;
+    memcpy(&s->time, p + 8, 8);
+    memcpy(&v[0], p + 16, 8); /* regs ABI */
+    p += 24;
     s->has_regs = v[0] != PERF_SAMPLE_REGS_ABI_NONE;
     if (s->has_regs) {
         if (end - p < 24)
@@ -72,6 +75,11 @@ static void emit_sample(const struct sample_view *s, void (*fn)(const struct ix_
     g_rec.tid = (pid_t)s->tid;
     g_rec.weight = 1;
     g_rec.npcs = 0;
+    /* Read later than taken: the thread's labels at the sample's time come
+     * from its change log, never from its live TLS. */
+    g_rec.labels = ix_labels_at((pid_t)s->tid, (int64_t)s->time);
+    if (g_rec.labels == IX_LABELS_UNKNOWN)
+        g_rec.labels = 0;
     if (s->has_regs) {
         int status;
         g_rec.npcs = ix_unwind_copy(s->ip, s->sp, s->bp, s->stack, s->stack_len, g_rec.pcs,

@@ -1,6 +1,7 @@
 /* CPU profile sessions (see sampling/cpu/profiler.h). All of this runs on the
  * profiling thread; the signal side is sampling/cpu/handler.c. */
 #include "sampling/cpu/profiler.h"
+#include "labels/labels.h"
 #include "introspect.h"
 
 #include <dirent.h>
@@ -438,11 +439,15 @@ static void add_record(const struct ix_cpu_rec *rec, void *arg)
         ix_thread_name(rec->tid, name, sizeof name);
     }
     int64_t values[2] = {rec->weight, (int64_t)rec->weight * g_cpu.period_ns};
-    struct ix_label labels[2] = {
+    struct ix_label labels[2 + IX_LABELS_MAX_PAIRS] = {
         {"thread", name, 0, NULL},
         {"tid", NULL, rec->tid, NULL},
     };
-    ix_profile_add(&g_cpu.prof, rec->pcs, rec->npcs > 0 ? rec->npcs : 0, values, labels, 2);
+    int nl = 2;
+    const struct ix_labelset *ls = ix_labelset_get(rec->labels);
+    for (int i = 0; ls && i < ls->n; i++)
+        labels[nl++] = (struct ix_label){ls->keys[i], ls->vals[i], 0, NULL};
+    ix_profile_add(&g_cpu.prof, rec->pcs, rec->npcs > 0 ? rec->npcs : 0, values, labels, nl);
 }
 
 static const struct ix_cpu_engine *engine_named(const char *name)

@@ -18,6 +18,7 @@ struct ix_cpu_rec {
     pid_t tid;
     int32_t weight; /* sampling periods this record stands for (>= 1) */
     int32_t npcs;
+    uint32_t labels; /* label set of the thread when sampled (labels/labels.h) */
     uintptr_t pcs[IX_CPU_MAX_DEPTH];
 };
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "labels/labels.h"
 #include "sampling/heap/heap.h"
 #include "introspect.h"
 #include "util/clock.h"
@@ -88,9 +89,15 @@ int ix_heap_profile_of(struct ix_profile *p, const char *name, const struct ix_h
         ix_heap_scale(r[i].allocs - r[i].frees, r[i].alloc_bytes - r[i].free_bytes, rate, &v[2],
                       &v[3]);
         /* Go's numeric label: the block size (-tagfocus=bytes=1kb: selects on it). */
-        struct ix_label bytes = {.key = "bytes", .num = (int64_t)r[i].size, .num_unit = "bytes"};
+        struct ix_label lb[1 + IX_LABELS_MAX_PAIRS];
+        int nl = 0;
+        if (r[i].size)
+            lb[nl++] = (struct ix_label){.key = "bytes", .num = (int64_t)r[i].size, .num_unit = "bytes"};
+        const struct ix_labelset *ls = ix_labelset_get(r[i].labels);
+        for (int k = 0; ls && k < ls->n; k++)
+            lb[nl++] = (struct ix_label){ls->keys[k], ls->vals[k], 0, NULL};
         if (v[0] || v[1] || v[2] || v[3])
-            rc = ix_profile_add(p, r[i].pcs, r[i].npcs, v, &bytes, r[i].size ? 1 : 0);
+            rc = ix_profile_add(p, r[i].pcs, r[i].npcs, v, lb, nl);
         samples += r[i].allocs - r[i].frees;
         alloc_samples += r[i].allocs;
     }

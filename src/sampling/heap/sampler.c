@@ -41,6 +41,7 @@
 #include "sampling/heap/interpose.h"
 #include "stack/unwind.h"
 #include "util/arena.h"
+#include "labels/labels.h"
 #include "util/hash.h"
 #include "util/random.h"
 
@@ -56,7 +57,8 @@ struct ix_heap_bucket {
     struct ix_heap_bucket *next, *all;
     uint64_t hash;
     uint64_t allocs, alloc_bytes, frees, free_bytes;
-    size_t size; /* block size: buckets are per (stack, size), as Go's */
+    size_t size; /* block size: buckets are per (stack, size, labels), as Go's */
+    uint32_t labels; /* the allocating thread's label set (labels/labels.h) */
     int npcs;
     uintptr_t pcs[];
 };
@@ -172,12 +174,13 @@ static uint64_t stack_hash(const uintptr_t *pcs, int n)
  * One bucket per (stack, block size), as Go's runtime: each bucket's
  * unsampling then uses its exact block size, and its samples carry it as
  * the numeric "bytes" label that `pprof -tagfocus=bytes=...` selects on. */
-static struct ix_heap_bucket *intern(const uintptr_t *pcs, int n, size_t size)
+static struct ix_heap_bucket *intern(const uintptr_t *pcs, int n, size_t size, uint32_t labels)
 {
-    uint64_t h = stack_hash(pcs, n) ^ ((uint64_t)size * 0x9E3779B97F4A7C15ULL);
+    uint64_t h = stack_hash(pcs, n) ^ ((uint64_t)size * 0x9E3779B97F4A7C15ULL) ^
+                 ((uint64_t)labels * 0xC2B2AE3D27D4EB4FULL);
     struct ix_heap_bucket **head = &g_index[h >> (64 - INDEX_BITS)];
     for (struct ix_heap_bucket *b = *head; b; b = b->next)
-        if (b->hash == h && b->size == size && b->npcs == n &&
+        if (b->hash == h && b->size == size && b->labels == labels && b->npcs == n &&
             !memcmp(b->pcs, pcs, (size_t)n * sizeof *pcs))
             return b;
     struct ix_heap_bucket *b = ix_perm_alloc(&g_arena, sizeof *b + (size_t)n * sizeof *pcs);
@@ -186,6 +189,7 @@ static struct ix_heap_bucket *intern(const uintptr_t *pcs, int n, size_t size)
     memset(b, 0, sizeof *b);
     b->hash = h;
     b->size = size;
+    b->labels = labels;
     b->npcs = n;
     memcpy(b->pcs, pcs, (size_t)n * sizeof *pcs);
     b->next = *head;
@@ -221,8 +225,9 @@ IX_HEAP_TEXT __attribute__((noinline)) static void record_alloc(void *p, size_t 
     int np = ix_heap_unwind(&ix_heap_tls, pcs, IX_HEAP_MAX_DEPTH + 16);
     int first = first_user_frame(pcs, np);
     int depth = np - first > IX_HEAP_MAX_DEPTH ? IX_HEAP_MAX_DEPTH : np - first;
+    uint32_t labels = ix_labels_current(); /* read before the lock: a TLS word */
     pthread_mutex_lock(&g_lock);
-    struct ix_heap_bucket *b = intern(pcs + first, depth, n);
+    struct ix_heap_bucket *b = intern(pcs + first, depth, n, labels);
     if (!b) {
         g_dropped++;
     } else {
@@ -485,7 +490,7 @@ int ix_heap_records(struct ix_heap_record **out, size_t *n)
         b = b->all;
     for (size_t i = 0; i < want && b; i++, b = b->all)
         r[i] = (struct ix_heap_record){b->pcs, b->npcs, b->allocs, b->alloc_bytes, b->frees,
-                                       b->free_bytes, b->size};
+                                       b->free_bytes, b->size, b->labels};
     pthread_mutex_unlock(&g_lock);
     *out = r;
     *n = want;
