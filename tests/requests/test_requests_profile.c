@@ -76,8 +76,13 @@ static int64_t mono(void)
 static void *worker(void *p)
 {
     int w = (int)(intptr_t)p;
+    uint64_t x = 0x9e3779b97f4a7c15ull * (uint64_t)(w + 1);
     for (unsigned long i = 0; !atomic_load(&g_stop); i++) {
-        int heavy = i & 1;
+        /* Routes in random order: a strictly alternating workload aliases
+         * with the scheduler's 4 ms tick, at which CPU timers expire (the
+         * timer engine's split swung from 2.57 to 3.21 with i & 1). */
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int heavy = (int)(x >> 63);
         introspect_request r;
         introspect_request_begin(&r, heavy ? "/heavy" : "/light", "GET", 0);
         int64_t t0 = mono(), c0 = thread_cpu();
@@ -172,10 +177,13 @@ static void cpu_split(const char *engine)
     printf("workers had %.0f%% of their CPU\n", got_cpu * 100);
     if (got_cpu < 0.8) {
         printf("starved workers: the ratio is not asserted\n");
-    } else if (n >= 2000) {
-        ASSERT(ratio > want * 0.95 && ratio < want * 1.05);
     } else {
-        ASSERT(share > want_share - 4.5 * sd && share < want_share + 4.5 * sd);
+        /* +-5% of the ratio is +-0.0094 of the share at 3:1, while the
+         * share's binomial sd is 0.0065 at 4,500 samples: the band is the
+         * wider of the two, so a good profiler fails it once in ~2,000 runs. */
+        double band = fmax(want_share - (want * 0.95) / (want * 0.95 + 1), 3.5 * sd);
+        printf("share %.4f vs %.4f +- %.4f\n", share, want_share, band);
+        ASSERT(fabs(share - want_share) <= band);
     }
     /* -tagfocus keeps one route's samples: its own work only */
     snprintf(cmd, sizeof cmd, "go tool pprof -top -tagfocus=route=/light %s 2>&1", file);
