@@ -13,12 +13,9 @@
  * The reference ratio is the routes' own thread CPU inside begin/end over
  * the profile's window (designed 3:1).
  * Noise: the CPU split is read with `go tool pprof -tags` from a 6 s
- * profile at 500 Hz. With n samples in requests the heavy share has a
- * binomial standard deviation of sqrt(.75 .25 / n); the 3:1 ratio is asserted
- * within +-5% when n >= 2000 (5% of the ratio is 1.2 standard deviations
- * of the share at n = 2000 ... but CPU-clock sampling of an alternating
- * workload is systematic, not random: measured spread 1-2%), otherwise
- * within 4.5 standard deviations (a starved machine). */
+ * profile at 500 Hz; the heavy share is held to the wider of +-5% of the
+ * measured ratio and 3.5 binomial standard deviations, and not asserted
+ * when the workers got under 80% of their CPU (see cpu_split). */
 #define _GNU_SOURCE
 #include <math.h>
 #include <pthread.h>
