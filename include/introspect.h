@@ -56,7 +56,8 @@ enum {
     INTROSPECT_ESIGNAL = -13,    /* the profiling signal is owned by another handler */
     INTROSPECT_ESYS = -14,       /* a system call failed */
     INTROSPECT_ETOKEN = -15,     /* non-loopback address requires a token */
-    INTROSPECT_ETYPE = -16       /* operation does not fit the handle's type */
+    INTROSPECT_ETYPE = -16,      /* operation does not fit the handle's type */
+    INTROSPECT_ELIBRARY = -17    /* a runtime library (libmicrohttpd) could not be loaded */
 };
 
 /* Configuration. Call introspect_config_init() first; every field has a default. */

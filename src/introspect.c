@@ -257,6 +257,7 @@ const char *introspect_strerror(int code)
     case INTROSPECT_ESYS: return "a system call failed";
     case INTROSPECT_ETOKEN: return "a non-loopback address requires a token";
     case INTROSPECT_ETYPE: return "operation does not fit the handle's type";
+    case INTROSPECT_ELIBRARY: return "a runtime library could not be loaded";
     default: return "unknown error code";
     }
 }

@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <microhttpd.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -16,6 +15,7 @@
 #include "http/conntrack.h"
 #include "http/gate.h"
 #include "http/head.h"
+#include "http/mhd_lib.h"
 #include "http/router.h"
 #include "http/throttle.h"
 #include "http/workers.h"
@@ -83,7 +83,7 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
 static struct ix_conn *tracked(struct MHD_Connection *c)
 {
     const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        ix_mhd.get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     return ci ? ci->socket_context : NULL;
 }
 
@@ -91,7 +91,7 @@ static struct ix_conn *tracked(struct MHD_Connection *c)
 static int take_connection(void *arg, int fd, const struct sockaddr *addr, socklen_t len)
 {
     struct ix_server *s = arg;
-    return MHD_add_connection(s->daemon, fd, addr, len) == MHD_YES ? 0 : -1;
+    return ix_mhd.add_connection(s->daemon, fd, addr, len) == MHD_YES ? 0 : -1;
 }
 
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
@@ -101,7 +101,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx
     ix_module_adopt("introspect-http");
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
         const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+            ix_mhd.get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         *socket_ctx = ci ? ix_conntrack_claim(s->conns, ci->connect_fd) : NULL;
     } else {
         ix_conntrack_close(s->conns, *socket_ctx);
@@ -127,14 +127,14 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 static const char *header_lookup(const struct ix_request *r, const char *name)
 {
-    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+    return ix_mhd.lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
 /* The peer closed its side: poll shows HUP/RDHUP, or a peek reads EOF. */
 static int client_gone(const struct ix_request *r)
 {
     const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        ix_mhd.get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     if (!ci)
         return 0;
     struct pollfd p = {.fd = ci->connect_fd, .events = POLLIN | POLLRDHUP};
@@ -149,7 +149,7 @@ static int client_gone(const struct ix_request *r)
 
 static int is_loopback(struct MHD_Connection *c, char *text, size_t tl)
 {
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const union MHD_ConnectionInfo *ci = ix_mhd.get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     text[0] = '\0';
     if (!ci || !ci->client_addr)
         return 0;
@@ -175,7 +175,7 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct ix_respons
         data = ix_buf_take(&resp->body, &len);
     }
     struct MHD_Response *r =
-        MHD_create_response_from_buffer(data ? len : 0, data ? data : (void *)"",
+        ix_mhd.create_response_from_buffer(data ? len : 0, data ? data : (void *)"",
                                         data ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (!r) {
         free(data);
@@ -183,16 +183,16 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct ix_respons
     }
     char date[40];
     ix_http_date(date, sizeof date); /* libmicrohttpd's own uses gmtime_r: see ix_utc */
-    MHD_add_response_header(r, "Date", date);
-    MHD_add_response_header(r, "Content-Type", resp->content_type);
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, "Cache-Control", "no-store");
+    ix_mhd.add_response_header(r, "Date", date);
+    ix_mhd.add_response_header(r, "Content-Type", resp->content_type);
+    ix_mhd.add_response_header(r, "X-Content-Type-Options", "nosniff");
+    ix_mhd.add_response_header(r, "Cache-Control", "no-store");
     /* Every connection carries one request, so every request passes the gate. */
-    MHD_add_response_header(r, "Connection", "close");
+    ix_mhd.add_response_header(r, "Connection", "close");
     for (int i = 0; i < resp->nheaders; i++)
-        MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
-    enum MHD_Result ret = MHD_queue_response(c, (unsigned)resp->status, r);
-    MHD_destroy_response(r);
+        ix_mhd.add_response_header(r, resp->headers[i].name, resp->headers[i].value);
+    enum MHD_Result ret = ix_mhd.queue_response(c, (unsigned)resp->status, r);
+    ix_mhd.destroy_response(r);
     return ret;
 }
 
@@ -218,7 +218,7 @@ static void run_handler(void *arg)
         ix_route_request(&req, &ctx->resp);
     ix_request_free(&req);
     atomic_store_explicit(&ctx->state, ST_READY, memory_order_release);
-    MHD_resume_connection(ctx->conn); /* ctx belongs to the event loop again */
+    ix_mhd.resume_connection(ctx->conn); /* ctx belongs to the event loop again */
 }
 
 /* Hand the request to a worker. Returns 1 when the connection is suspended
@@ -230,7 +230,7 @@ static int dispatch(struct ix_server *s, struct conn_ctx *ctx, struct MHD_Connec
     pthread_mutex_lock(&s->mu);
     if (!s->closing) {
         ctx->state = ST_RUNNING;
-        MHD_suspend_connection(c);
+        ix_mhd.suspend_connection(c);
         suspended = 1;
         if (ix_workers_submit(s->workers, run_handler, ctx) == 0) {
             pthread_mutex_unlock(&s->mu);
@@ -242,7 +242,7 @@ static int dispatch(struct ix_server *s, struct conn_ctx *ctx, struct MHD_Connec
     ix_response_header(&ctx->resp, "Retry-After", "1");
     ctx->state = ST_READY;
     if (suspended) /* no worker: libmicrohttpd calls again once resumed */
-        MHD_resume_connection(c);
+        ix_mhd.resume_connection(c);
     return suspended;
 }
 
@@ -266,7 +266,7 @@ static int check_head(struct conn_ctx *ctx, struct MHD_Connection *c, const char
 {
     struct ix_head h;
     memset(&h, 0, sizeof h);
-    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_field, &h);
+    ix_mhd.get_connection_values(c, MHD_HEADER_KIND, collect_field, &h);
     h.minor = version && strcmp(version, "HTTP/1.0") == 0 ? 0 : 1;
     const char *why = NULL;
     int rc = ix_head_check_fields(&h, &why);
@@ -399,7 +399,7 @@ static struct MHD_Daemon *start_daemon(struct ix_server *s, const struct ix_conf
     }
     /* The caps are the gate's (http/conntrack.h); libmicrohttpd's own limit
      * only bounds connections being evicted. */
-    return MHD_start_daemon(
+    return ix_mhd.start_daemon(
         flags, 0, NULL, NULL, on_request, s,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections * 2 + 16,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
@@ -414,7 +414,10 @@ static struct MHD_Daemon *start_daemon(struct ix_server *s, const struct ix_conf
 int ix_server_start(const struct ix_config *cfg, struct ix_server **out, int *port, char *why,
                     size_t whylen)
 {
-    if (cfg->tls_cert && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+    int lrc = ix_mhd_load(why, whylen);
+    if (lrc)
+        return lrc;
+    if (cfg->tls_cert && ix_mhd.is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
         snprintf(why, whylen, "TLS requested but libmicrohttpd was built without TLS support");
         return INTROSPECT_EINVAL;
     }
@@ -453,7 +456,7 @@ int ix_server_start(const struct ix_config *cfg, struct ix_server **out, int *po
                  cfg->addr);
         return cfg->tls_cert ? INTROSPECT_EINVAL : INTROSPECT_EBIND;
     }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+    const union MHD_DaemonInfo *di = ix_mhd.get_daemon_info(s->daemon, MHD_DAEMON_INFO_EPOLL_FD);
     s->epoll_fd = di ? di->epoll_fd : -1;
     ix_throttle_reset();
     struct ix_gate_config gc = {
@@ -467,7 +470,7 @@ int ix_server_start(const struct ix_config *cfg, struct ix_server **out, int *po
     };
     s->gate = ix_gate_start(&gc);
     if (!s->gate) {
-        MHD_stop_daemon(s->daemon);
+        ix_mhd.stop_daemon(s->daemon);
         close(s->listen_fd);
         server_free(s);
         snprintf(why, whylen, "cannot start the accept thread");
@@ -501,6 +504,6 @@ void ix_server_stop(struct ix_server *s)
     /* Handlers see ix_stopping() and return; each resumes its connection,
      * and libmicrohttpd refuses to stop while one is still suspended. */
     ix_workers_drain(s->workers);
-    MHD_stop_daemon(s->daemon); /* joins its thread, closes its connections */
+    ix_mhd.stop_daemon(s->daemon); /* joins its thread, closes its connections */
     server_free(s);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "symbolize/elfutils_lib.h"
 #include "symbolize/scopes.h"
 #include "util/bsearch.h"
 #include "util/grow.h"
@@ -40,7 +41,7 @@ static int add_cu(struct ix_dwarf_frames *d, Dwarf_Die *die, size_t *cap, size_t
         return -1;
     d->cus[d->ncus] = (struct cu){.die = *die};
     Dwarf_Addr base, lo, hi;
-    for (ptrdiff_t off = 0; (off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0;) {
+    for (ptrdiff_t off = 0; (off = ix_dw.dwarf_ranges(die, off, &base, &lo, &hi)) > 0;) {
         if (lo >= hi)
             continue;
         if (ix_grow(&d->ranges, rcap, d->nranges + 1, sizeof *d->ranges))
@@ -54,7 +55,7 @@ static int add_cu(struct ix_dwarf_frames *d, Dwarf_Die *die, size_t *cap, size_t
 struct ix_dwarf_frames *ix_dwarf_frames_new(Dwfl_Module *mod)
 {
     Dwarf_Addr bias;
-    if (!dwfl_module_getdwarf(mod, &bias))
+    if (!ix_dw.dwfl_module_getdwarf(mod, &bias))
         return NULL;
     struct ix_dwarf_frames *d = calloc(1, sizeof *d);
     if (!d)
@@ -62,7 +63,7 @@ struct ix_dwarf_frames *ix_dwarf_frames_new(Dwfl_Module *mod)
     d->bias = bias;
     size_t cap = 0, rcap = 0;
     Dwarf_Die *die = NULL;
-    while ((die = dwfl_module_nextcu(mod, die, &bias)))
+    while ((die = ix_dw.dwfl_module_nextcu(mod, die, &bias)))
         if (add_cu(d, die, &cap, &rcap))
             break;
     qsort(d->ranges, d->nranges, sizeof *d->ranges, by_lo);
@@ -92,10 +93,10 @@ static struct cu *find_cu(struct ix_dwarf_frames *d, uint64_t a)
 static const char *die_name(Dwarf_Die *die)
 {
     Dwarf_Attribute a;
-    const char *n = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &a));
+    const char *n = ix_dw.dwarf_formstring(ix_dw.dwarf_attr_integrate(die, DW_AT_linkage_name, &a));
     if (!n)
-        n = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a));
-    return n ? n : dwarf_diename(die);
+        n = ix_dw.dwarf_formstring(ix_dw.dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a));
+    return n ? n : ix_dw.dwarf_diename(die);
 }
 
 static const char *call_file(Dwarf_Die *cu, Dwarf_Die *inl)
@@ -104,17 +105,17 @@ static const char *call_file(Dwarf_Die *cu, Dwarf_Die *inl)
     Dwarf_Word idx;
     Dwarf_Files *files;
     size_t nfiles;
-    if (dwarf_formudata(dwarf_attr(inl, DW_AT_call_file, &a), &idx) ||
-        dwarf_getsrcfiles(cu, &files, &nfiles) || idx >= nfiles)
+    if (ix_dw.dwarf_formudata(ix_dw.dwarf_attr(inl, DW_AT_call_file, &a), &idx) ||
+        ix_dw.dwarf_getsrcfiles(cu, &files, &nfiles) || idx >= nfiles)
         return NULL;
-    return dwarf_filesrc(files, idx, NULL, NULL);
+    return ix_dw.dwarf_filesrc(files, idx, NULL, NULL);
 }
 
 static int call_line(Dwarf_Die *inl)
 {
     Dwarf_Attribute a;
     Dwarf_Word line;
-    if (dwarf_formudata(dwarf_attr(inl, DW_AT_call_line, &a), &line))
+    if (ix_dw.dwarf_formudata(ix_dw.dwarf_attr(inl, DW_AT_call_line, &a), &line))
         return 0;
     return (int)line;
 }
@@ -135,9 +136,9 @@ int ix_dwarf_frames_lookup(struct ix_dwarf_frames *d, uint64_t vaddr, const char
     }
     const char *file = NULL;
     int line = 0;
-    Dwarf_Line *l = dwarf_getsrc_die(&cu->die, a);
-    if (l && (file = dwarf_linesrc(l, NULL, NULL)))
-        dwarf_lineno(l, &line);
+    Dwarf_Line *l = ix_dw.dwarf_getsrc_die(&cu->die, a);
+    if (l && (file = ix_dw.dwarf_linesrc(l, NULL, NULL)))
+        ix_dw.dwarf_lineno(l, &line);
     int n = 0;
     for (int32_t s = ix_scope_tree_find(&cu->tree, a); s >= 0 && n < max;) {
         struct ix_scope *sc = &cu->tree.scopes[s];

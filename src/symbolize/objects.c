@@ -12,9 +12,7 @@
 #include "symbolize/objects.h"
 
 #include <dlfcn.h>
-#include <elfutils/libdwfl.h>
 #include <fcntl.h>
-#include <gelf.h>
 #include <limits.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -28,6 +26,7 @@
 
 #include "host/threads.h"
 #include "symbolize/dwarf_frames.h"
+#include "symbolize/elfutils_lib.h"
 #include "symbolize/symtab.h"
 #include "util/clock.h"
 #include "util/grow.h"
@@ -244,7 +243,7 @@ static int local_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *m
                                 const char *debuglink_file, GElf_Word debuglink_crc,
                                 char **debuginfo_file_name)
 {
-    int fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name,
+    int fd = ix_dw.dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name,
                                           debuglink_file, debuglink_crc, debuginfo_file_name);
     if (fd >= 0)
         fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
@@ -253,10 +252,26 @@ static int local_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *m
     return debuglink_open(file_name, debuglink_file, debuginfo_file_name);
 }
 
+/* elfutils is loaded at run time (symbolize/elfutils_lib.h): its own
+ * callbacks are reached through these two trampolines. */
+static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+                    char **file_name, Elf **elfp)
+{
+    return ix_dw.dwfl_build_id_find_elf(mod, userdata, modname, base, file_name, elfp);
+}
+
+static int section_address(Dwfl_Module *mod, void **userdata, const char *modname,
+                           Dwarf_Addr base, const char *secname, GElf_Word shndx,
+                           const GElf_Shdr *shdr, Dwarf_Addr *addr)
+{
+    return ix_dw.dwfl_offline_section_address(mod, userdata, modname, base, secname, shndx, shdr,
+                                              addr);
+}
+
 static const Dwfl_Callbacks dwfl_callbacks = {
-    .find_elf = dwfl_build_id_find_elf,
+    .find_elf = find_elf,
     .find_debuginfo = local_find_debuginfo,
-    .section_address = dwfl_offline_section_address,
+    .section_address = section_address,
     .debuginfo_path = &debuginfo_path,
 };
 
@@ -264,7 +279,7 @@ static void obj_destroy(struct ix_symobj *o)
 {
     pthread_mutex_lock(&dw_mu);
     if (o->dwfl)
-        dwfl_end(o->dwfl);
+        ix_dw.dwfl_end(o->dwfl);
     pthread_mutex_unlock(&dw_mu);
     ix_u64map_free(&o->addrs);
     free(o->frames);
@@ -282,7 +297,7 @@ static void read_build_id(struct ix_symobj *o)
 {
     const unsigned char *bits;
     GElf_Addr vaddr;
-    int n = dwfl_module_build_id(o->mod, &bits, &vaddr);
+    int n = ix_dw.dwfl_module_build_id(o->mod, &bits, &vaddr);
     static const char hex[] = "0123456789abcdef";
     for (int i = 0; i < n && i < 64; i++) {
         o->build_id[2 * i] = hex[bits[i] >> 4];
@@ -294,13 +309,13 @@ static void read_build_id(struct ix_symobj *o)
 static int read_loads(struct ix_symobj *o)
 {
     GElf_Addr bias;
-    Elf *elf = dwfl_module_getelf(o->mod, &bias);
+    Elf *elf = ix_dw.dwfl_module_getelf(o->mod, &bias);
     size_t nph;
-    if (!elf || elf_getphdrnum(elf, &nph))
+    if (!elf || ix_dw.elf_getphdrnum(elf, &nph))
         return -1;
     for (size_t i = 0; i < nph && o->nloads < MAX_LOADS; i++) {
         GElf_Phdr ph;
-        if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD)
+        if (ix_dw.gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD)
             o->loads[o->nloads++] = (struct load_seg){ph.p_offset, ph.p_filesz, ph.p_vaddr};
     }
     return o->nloads ? 0 : -1;
@@ -311,14 +326,18 @@ static int read_loads(struct ix_symobj *o)
  * file's own virtual addresses (ET_EXEC ignores the base anyway). */
 static int open_session(struct ix_symobj *o, const char *path, int fd)
 {
-    o->dwfl = dwfl_begin(&dwfl_callbacks);
+    if (ix_elfutils_load()) { /* no elfutils: this object stays unsymbolized */
+        close(fd);
+        return -1;
+    }
+    o->dwfl = ix_dw.dwfl_begin(&dwfl_callbacks);
     if (!o->dwfl) {
         close(fd);
         return -1;
     }
-    dwfl_report_begin(o->dwfl);
-    o->mod = dwfl_report_elf(o->dwfl, path, path, fd, 0, true);
-    dwfl_report_end(o->dwfl, NULL, NULL);
+    ix_dw.dwfl_report_begin(o->dwfl);
+    o->mod = ix_dw.dwfl_report_elf(o->dwfl, path, path, fd, 0, true);
+    ix_dw.dwfl_report_end(o->dwfl, NULL, NULL);
     if (!o->mod) {
         close(fd);
         return -1;

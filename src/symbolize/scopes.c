@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "symbolize/elfutils_lib.h"
 #include "util/bsearch.h"
 #include "util/grow.h"
 
@@ -25,7 +26,7 @@ static int32_t add_scope(struct ix_scope_tree *t, Dwarf_Die *die, int32_t parent
     size_t first = t->nranges;
     int32_t me = (int32_t)t->n;
     Dwarf_Addr base, lo, hi;
-    for (ptrdiff_t off = 0; (off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0;)
+    for (ptrdiff_t off = 0; (off = ix_dw.dwarf_ranges(die, off, &base, &lo, &hi)) > 0;)
         if (lo < hi && push_range(&t->ranges, &t->nranges, &t->rcap,
                                   (struct ix_scope_range){lo, hi, me}))
             return parent;
@@ -53,16 +54,16 @@ static int32_t add_scope(struct ix_scope_tree *t, Dwarf_Die *die, int32_t parent
 static void walk(struct ix_scope_tree *t, Dwarf_Die *die, int32_t parent, int depth)
 {
     Dwarf_Die child;
-    if (depth > MAX_DEPTH || dwarf_child(die, &child) != 0)
+    if (depth > MAX_DEPTH || ix_dw.dwarf_child(die, &child) != 0)
         return;
     do {
-        int tag = dwarf_tag(&child);
+        int tag = ix_dw.dwarf_tag(&child);
         int32_t me = parent;
         if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine)
             me = add_scope(t, &child, parent, tag == DW_TAG_inlined_subroutine);
-        if (dwarf_haschildren(&child))
+        if (ix_dw.dwarf_haschildren(&child))
             walk(t, &child, me, depth + 1);
-    } while (dwarf_siblingof(&child, &child) == 0);
+    } while (ix_dw.dwarf_siblingof(&child, &child) == 0);
 }
 
 static int by_lo(const void *a, const void *b)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "symbolize/elfutils_lib.h"
 #include "util/bsearch.h"
 
 /* Among aliases at one address, show the global name (memcpy rather than
@@ -32,7 +33,7 @@ static int by_addr_then_rank(const void *a, const void *b)
 int ix_fsymtab_build(Dwfl_Module *mod, struct ix_fsymtab *t)
 {
     memset(t, 0, sizeof *t);
-    int n = dwfl_module_getsymtab(mod);
+    int n = ix_dw.dwfl_module_getsymtab(mod);
     if (n <= 0)
         return 0;
     t->syms = malloc((size_t)n * sizeof *t->syms);
@@ -42,7 +43,7 @@ int ix_fsymtab_build(Dwfl_Module *mod, struct ix_fsymtab *t)
         GElf_Sym sym;
         GElf_Addr addr;
         GElf_Word shndx;
-        const char *name = dwfl_module_getsym_info(mod, i, &sym, &addr, &shndx, NULL, NULL);
+        const char *name = ix_dw.dwfl_module_getsym_info(mod, i, &sym, &addr, &shndx, NULL, NULL);
         if (name && *name && is_function(&sym))
             t->syms[t->n++] = (struct ix_fsym){addr, sym.st_size, name, rank_of(&sym)};
     }

@@ -112,6 +112,7 @@ TEST(strerror_names_each_code)
         {INTROSPECT_ESYS, "system call"},
         {INTROSPECT_ETOKEN, "token"},
         {INTROSPECT_ETYPE, "type"},
+        {INTROSPECT_ELIBRARY, "library"},
         {1, "unknown"},
         {-1000, "unknown"},
     };
