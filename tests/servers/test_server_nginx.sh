@@ -77,7 +77,7 @@ echo "master's signal handler runs logged off its main thread: $off"
 # by the master; none keeps the master's listener (checked below).
 listed=$(curl -fsS "http://127.0.0.1:$ixport/debug/pprof/processes")
 for w in $new; do
-    echo "$listed" | grep -q "\"pid\":$w," || fail "worker $w is not in the master's process list"
+    echo "$listed" | grep "\"pid\":$w," > /dev/null || fail "worker $w is not in the master's process list"
 done
 
 # SIGKILL the master: the orphaned workers live on, the module's port is closed.

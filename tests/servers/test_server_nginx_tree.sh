@@ -69,19 +69,19 @@ curl -fsS --max-time 40 -o "$tmp/tree.pb.gz" "$base/debug/pprof/profile?seconds=
 wait "$wrk" || fail "wrk"
 grep -E "Requests/sec" "$tmp/wrk"
 go tool pprof -top -cum "$tmp/tree.pb.gz" > "$tmp/top" 2>&1 || { cat "$tmp/top"; fail "pprof -top"; }
-sed -n "/flat%/,\$p" "$tmp/top" | head -14
-sed -n '/flat%/,$p' "$tmp/top" | sed -n 2,11p | grep -q ' ngx_http_' ||
+sed -n "/flat%/,\$p" "$tmp/top" | sed -n 1,14p
+sed -n '/flat%/,$p' "$tmp/top" | sed -n 2,11p | grep ' ngx_http_' > /dev/null ||
     fail "no ngx_http_* function in the tree profile's top 10 (by cumulative time)"
 go tool pprof -tags "$tmp/tree.pb.gz" > "$tmp/tags" 2>&1 || { cat "$tmp/tags"; fail "pprof -tags"; }
 for w in $workers; do
     grep -qw "$w" "$tmp/tags" || { cat "$tmp/tags"; fail "no pid label $w in the tree profile"; }
-    go tool pprof -top -tagfocus=pid="$w" "$tmp/tree.pb.gz" 2>&1 | grep -q 'ngx_' ||
+    go tool pprof -top -tagfocus=pid="$w" "$tmp/tree.pb.gz" 2>&1 | grep 'ngx_' > /dev/null ||
         fail "worker $w's samples (tagfocus pid=$w) hold no ngx_* function"
 done
 grep -q "3 of 3 processes merged" <(go tool pprof -raw "$tmp/tree.pb.gz" 2>&1) || fail "not 3 processes merged"
 # One worker alone.
 w1=${workers%% *}
-curl -fsS "$base/debug/pprof/cmdline?pid=$w1" | tr '\0' ' ' | grep -q "^nginx: worker process" ||
+curl -fsS "$base/debug/pprof/cmdline?pid=$w1" | tr '\0' ' ' | grep "^nginx: worker process" > /dev/null ||
     fail "?pid=$w1 is not served by that worker"
 
 # Reload: the old workers leave the list, the new ones join it.

@@ -53,9 +53,9 @@ echo "tree profile of 5 s answered in $(echo "$(date +%s.%N) - $t0" | bc) s"
 wait "$load" || { cat "$tmp/load.log"; fail "pgbench -c4"; }
 grep -E "tps = " "$tmp/load.log" | tail -1
 go tool pprof -top -cum "$tmp/tree.pb.gz" > "$tmp/top" 2>&1 || { cat "$tmp/top"; fail "pprof -top"; }
-sed -n '/flat%/,$p' "$tmp/top" | head -22
+sed -n '/flat%/,$p' "$tmp/top" | sed -n 1,22p
 sed -n '/flat%/,$p' "$tmp/top" | sed -n 2,21p |
-    grep -qE ' (exec_simple_query|PostgresMain|exec_execute_message|standard_ExecutorRun|PortalRun)$' ||
+    grep -E ' (exec_simple_query|PostgresMain|exec_execute_message|standard_ExecutorRun|PortalRun)$' > /dev/null ||
     { go tool pprof -raw "$tmp/tree.pb.gz" 2>&1 | grep -E '^Comment: (samples|introspect|threads)'; fail "no query-path function in the tree profile's top 20"; }
 go tool pprof -tags "$tmp/tree.pb.gz" > "$tmp/tags" 2>&1 || fail "pprof -tags"
 busy=0

@@ -32,7 +32,7 @@ check_dump() {
 import json, sys, collections
 tmp, tag = sys.argv[1], sys.argv[2]
 roots = ("start_thread", "clone", "__clone3", "__libc_start_main", "__libc_start_call_main")
-bad, status, n = [], collections.Counter(), 0
+bad, raced, status, n = [], [], collections.Counter(), 0
 for k in range(1, 6):
     d = json.load(open(f"{tmp}/{tag}.dump{k}.json"))
     for t in d["threads"]:
@@ -43,13 +43,19 @@ for k in range(1, 6):
         if spared_ok:
             continue
         if tag.endswith("default") and t["wchan"] in ("do_epoll_wait", "hrtimer_nanosleep"):
-            bad.append((k, t["tid"], t["name"], "signalled in", t["wchan"]))
+            raced.append((k, t["tid"], t["name"], "signalled in", t["wchan"]))
         elif not any(r in f for f in fns for r in roots):
             bad.append((k, t["tid"], t["name"], t["stack_status"], t["stack_reason"], fns[:6]))
 print(f"{tag}: {n} thread stacks in 5 dumps, by status {dict(status)}")
 for b in bad:
     print("  not to its root:", b)
-sys.exit(1 if bad else 0)
+# A thread seen running is signalled; if it enters epoll_wait before the
+# signal arrives, the call is interrupted: a window the dump narrows (it
+# reads the state just before signalling) but cannot close. One in five
+# dumps is tolerated and shown; more means sparing is broken.
+for b in raced:
+    print("  raced into a blocking call before its signal:", b)
+sys.exit(1 if bad or len(raced) > 1 else 0)
 PY
 }
 

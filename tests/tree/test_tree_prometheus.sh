@@ -51,6 +51,6 @@ echo "targets up: $got"
 [ "$got" = "$pids" ] || { tail -20 "$tmp/prom.log"; echo "Prometheus did not scrape every process"; exit 1; }
 # A series of one worker, read back with its pid label.
 q=$(python3 -c 'import urllib.parse,sys; print(urllib.parse.quote(sys.argv[1]))' "scrape_samples_scraped{pid=\"$w\"}")
-curl -fsS "http://127.0.0.1:$pport/api/v1/query?query=$q" | grep -q "\"pid\":\"$w\"" ||
+curl -fsS "http://127.0.0.1:$pport/api/v1/query?query=$q" | grep "\"pid\":\"$w\"" > /dev/null ||
     { echo "no series with pid=$w"; exit 1; }
 echo ok

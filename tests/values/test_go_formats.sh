@@ -52,7 +52,7 @@ PY
 echo "$none" | grep -q "TagFocus expression matched no samples" \
     || fail "-tagfocus=bytes=4mb: selected samples: $none"
 # The label itself: Go's key and unit.
-go tool pprof -raw "$tmp/heap.pb.gz" 2>/dev/null | grep -Eq 'bytes:\[[0-9]+' || fail "no bytes label in -raw"
+go tool pprof -raw "$tmp/heap.pb.gz" 2>/dev/null | grep -E 'bytes:\[[0-9]+' > /dev/null || fail "no bytes label in -raw"
 
 # Precision: comments in the profile, a field in its JSON.
 cm=$(go tool pprof -comments "$tmp/heap.pb.gz" 2>&1)
