@@ -8,6 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifndef __has_feature
+#define __has_feature(x) 0
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) ||                       \
+    __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define IX_SANITIZED_BUILD 1
+#else
+#define IX_SANITIZED_BUILD 0
+#endif
+
 void introspect_config_init(introspect_config *cfg)
 {
     if (!cfg)
@@ -362,7 +372,9 @@ int ix_config_load(struct ix_config *out, const introspect_config *cfg, char *wh
         snprintf(why, whylen, "INTROSPECT_TREE must be 0 or 1, not \"%s\"", v);
         return INTROSPECT_EINVAL;
     }
-    out->tree = !(v && strcmp(v, "0") == 0);
+    /* Sanitizer builds: off unless asked (LeakSanitizer runs at every forked
+     * child's exit and reports the instance a child started as leaked). */
+    out->tree = v && *v ? strcmp(v, "0") != 0 : !IX_SANITIZED_BUILD;
     long long delay = 100;
     rc = env_whole("INTROSPECT_TREE_DELAY_MS", 60000, &delay, why, whylen);
     if (rc)

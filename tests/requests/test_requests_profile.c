@@ -203,6 +203,9 @@ TEST(cpu_profile_splits_by_route_perf_ring_engine)
 
 TEST(heap_and_allocs_attribute_allocations_to_routes)
 {
+    const char *san = getenv("IX_SANITIZE");
+    if (san && *san)
+        SKIP("the heap interposer is compiled out under sanitizers");
     setenv("INTROSPECT_HEAP_RATE", "65536", 1);
     int port = start_ephemeral();
     load_start();

@@ -4,6 +4,7 @@
 # real Prometheus using it (http_sd_configs on /debug/pprof/processes) scrapes
 # the root and its 2 workers, each target up and labelled with its pid.
 set -euo pipefail
+[ -z "${IX_SANITIZE:-}" ] || { echo "skipped: process trees are not run under sanitizers"; exit 77; }
 command -v prometheus > /dev/null && command -v promtool > /dev/null ||
     { echo "skipped: prometheus not installed (scripts/deps.sh test)"; exit 77; }
 src=$(cd "$(dirname "$0")/../.." && pwd)
