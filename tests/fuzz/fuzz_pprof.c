@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t n)
     p.time_nanos = (int64_t)fin_u64(&f);
     p.duration_nanos = (int64_t)fin_u64(&f);
     p.default_type = (int)(fin_u8(&f) % (nt + 1)) - 1;
-    char s[4][40];
+    char s[IX_MAX_LABELS][40]; /* one per label key (IX_MAX_LABELS grew to 8) */
     if (fin_u8(&f) & 1)
         ix_profile_comment(&p, "%s", fin_str(&f, s[0], 30));
     uintptr_t base[] = {(uintptr_t)&LLVMFuzzerTestOneInput, (uintptr_t)&memcpy,
