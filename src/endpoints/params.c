@@ -1,6 +1,7 @@
 #include "endpoints/params.h"
 
 #include "runtime.h"
+#include "util/clock.h"
 
 /* Defaults of config.c, for a request served while no config runs (tests
  * calling handlers directly). */
@@ -95,3 +96,21 @@ int ix_param_debug_level(const struct ix_request *r)
 }
 
 const char *ix_param_format(const struct ix_request *r) { return ix_param(r, "format"); }
+
+enum ix_wait ix_ep_sleep(const struct ix_request *req, long seconds, void (*each_poll)(void))
+{
+    enum { POLL_MS = 10 };
+    struct ix_cancel gone = ix_request_cancel(req);
+    long long end = ix_mono_ns() + seconds * 1000000000LL;
+    for (;;) {
+        long long left = end - ix_mono_ns();
+        if (left <= 0)
+            return IX_WAIT_DONE;
+        long ms = left / 1000000 + 1;
+        enum ix_wait rc = ix_wait_ms(&gone, ms < POLL_MS ? ms : POLL_MS);
+        if (each_poll)
+            each_poll();
+        if (rc != IX_WAIT_DONE)
+            return rc;
+    }
+}

@@ -12,6 +12,7 @@
 #define IX_PARAMS_H
 
 #include "http/request.h"
+#include "runtime.h"
 
 /* ?seconds= of a capture: absent gives def; else a positive integer up to
  * max_profile_seconds. */
@@ -39,5 +40,10 @@ const char *ix_param_format(const struct ix_request *r);
  * gives def. The wording is seconds' with the parameter's name. */
 int ix_param_positive(const struct ix_request *r, struct ix_response *resp, const char *key,
                       long max, const char *max_name, long def, long *out);
+
+/* Sleep through a capture of `seconds`, waking every 10 ms to call each_poll
+ * (NULL: none) and to notice the client leaving or the module stopping.
+ * IX_WAIT_DONE when it ran its course, else ix_wait_ms's reason. */
+enum ix_wait ix_ep_sleep(const struct ix_request *req, long seconds, void (*each_poll)(void));
 
 #endif

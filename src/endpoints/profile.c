@@ -12,7 +12,6 @@
 #include "runtime.h"
 #include "sampling/cpu/profiler.h"
 
-#define POLL_MS 10
 
 struct profile_query {
     long seconds, hz;
@@ -43,23 +42,6 @@ static void refuse(struct ix_response *resp, int rc, const char *why)
                      "Could not enable CPU profiling: %s", why);
 }
 
-/* Sleep through the profile; 0 when it ran its course, else ix_wait_ms's reason. */
-static enum ix_wait capture(const struct ix_request *req, long seconds)
-{
-    struct ix_cancel gone = ix_request_cancel(req);
-    long long end = ix_mono_ns() + seconds * 1000000000LL;
-    for (;;) {
-        long long left = end - ix_mono_ns();
-        if (left <= 0)
-            return 0;
-        long ms = left / 1000000 + 1;
-        int rc = ix_wait_ms(&gone, ms < POLL_MS ? ms : POLL_MS);
-        ix_cpu_poll();
-        if (rc)
-            return rc;
-    }
-}
-
 void ix_ep_profile(const struct ix_request *req, struct ix_response *resp)
 {
     const struct ix_config *cfg = ix_running_config();
@@ -80,7 +62,7 @@ void ix_ep_profile(const struct ix_request *req, struct ix_response *resp)
         refuse(resp, rc, why);
         return;
     }
-    enum ix_wait ended = capture(req, q.seconds);
+    enum ix_wait ended = ix_ep_sleep(req, q.seconds, ix_cpu_poll);
     struct ix_profile prof;
     ix_cpu_stop(&prof);
     ix_heavy_done("cpu-profile");

@@ -15,22 +15,6 @@
 #include "runtime.h"
 #include "sampling/trace/window.h"
 
-#define POLL_MS 10
-
-static enum ix_wait sleep_through(const struct ix_request *req, long seconds)
-{
-    struct ix_cancel gone = ix_request_cancel(req);
-    long long end = ix_mono_ns() + seconds * 1000000000LL;
-    for (;;) {
-        long long left = end - ix_mono_ns();
-        if (left <= 0)
-            return IX_WAIT_DONE;
-        long ms = left / 1000000 + 1;
-        enum ix_wait rc = ix_wait_ms(&gone, ms < POLL_MS ? ms : POLL_MS);
-        if (rc != IX_WAIT_DONE)
-            return rc;
-    }
-}
 
 void ix_ep_trace(const struct ix_request *req, struct ix_response *resp)
 {
@@ -59,7 +43,7 @@ void ix_ep_trace(const struct ix_request *req, struct ix_response *resp)
         }
         return;
     }
-    enum ix_wait ended = sleep_through(req, seconds);
+    enum ix_wait ended = ix_ep_sleep(req, seconds, NULL);
     struct ix_trace t;
     ix_trace_window_stop(w, &t);
     ix_heavy_done("trace");

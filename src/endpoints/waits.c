@@ -24,7 +24,6 @@
 #include "sampling/block/offcpu.h"
 #include "sampling/cpu/profiler.h"
 
-#define POLL_MS 10
 
 struct waits_query {
     long seconds, hz;
@@ -44,24 +43,6 @@ static int parse_query(const struct ix_request *req, struct ix_response *resp,
     return 0;
 }
 
-/* Sleep through the capture, polling the CPU profiler when it runs. */
-static enum ix_wait capture(const struct ix_request *req, long seconds, int cpu)
-{
-    struct ix_cancel gone = ix_request_cancel(req);
-    long long end = ix_mono_ns() + seconds * 1000000000LL;
-    for (;;) {
-        long long left = end - ix_mono_ns();
-        if (left <= 0)
-            return IX_WAIT_DONE;
-        long ms = left / 1000000 + 1;
-        enum ix_wait rc = ix_wait_ms(&gone, ms < POLL_MS ? ms : POLL_MS);
-        if (cpu)
-            ix_cpu_poll();
-        if (rc != IX_WAIT_DONE)
-            return rc;
-    }
-}
-
 void ix_ep_offcpu(const struct ix_request *req, struct ix_response *resp)
 {
     struct waits_query q;
@@ -78,7 +59,7 @@ void ix_ep_offcpu(const struct ix_request *req, struct ix_response *resp)
                          introspect_strerror(rc));
         return;
     }
-    enum ix_wait ended = capture(req, q.seconds, 0);
+    enum ix_wait ended = ix_ep_sleep(req, q.seconds, NULL);
     struct ix_profile p;
     ix_offcpu_stop(s, &p);
     ix_heavy_done("waits");
@@ -122,7 +103,7 @@ void ix_ep_wall(const struct ix_request *req, struct ix_response *resp)
                          introspect_strerror(rc));
         return;
     }
-    enum ix_wait ended = capture(req, q.seconds, 1);
+    enum ix_wait ended = ix_ep_sleep(req, q.seconds, ix_cpu_poll);
     struct ix_profile off, cpu, wall;
     ix_offcpu_stop(s, &off);
     ix_cpu_stop(&cpu);
