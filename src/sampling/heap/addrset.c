@@ -61,7 +61,11 @@ struct table {
     struct slot slots[];
 };
 
-uint64_t ix_heap_filter[(1u << IX_HEAP_FILTER_BITS) / 64];
+/* NULL (hash 0: bit 0 of word 0) is pinned from the start, so free's fast
+ * path needs no NULL test: free(NULL) takes the filter's slow path. Its
+ * count is set by ix_addrset_init, before any sample can be removed (so
+ * `counts` stays in .bss: 128 KiB the library file does not carry). */
+uint64_t ix_heap_filter[(1u << IX_HEAP_FILTER_BITS) / 64] = {1};
 static uint32_t counts[1u << IX_HEAP_FILTER_BITS];
 static _Atomic(struct table *) g_table;
 static atomic_uint g_epoch;
@@ -89,6 +93,8 @@ int ix_addrset_init(void)
 {
     if (atomic_load(&g_table))
         return 0;
+    if (!counts[0])
+        ix_addrset_pin(NULL);
     struct table *t = table_new(MIN_BITS);
     if (!t)
         return -1;
@@ -104,6 +110,13 @@ static void filter_add(const void *p, int delta)
     uint64_t bit = 1ULL << (h & 63), w = ix_heap_filter[h >> 6];
     w = counts[h] ? w | bit : w & ~bit;
     __atomic_store_n(&ix_heap_filter[h >> 6], w, __ATOMIC_RELEASE);
+}
+
+void ix_addrset_pin(const void *p)
+{
+    uint64_t h = ix_heap_hash(p) >> (64 - IX_HEAP_FILTER_BITS);
+    __atomic_fetch_add(&counts[h], 1, __ATOMIC_RELAXED);
+    __atomic_fetch_or(&ix_heap_filter[h >> 6], 1ULL << (h & 63), __ATOMIC_RELEASE);
 }
 
 /* Place p in t (no filter change); 0, or -1 when its probe run is full. */

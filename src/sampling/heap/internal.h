@@ -87,6 +87,10 @@ int ix_addrset_init(void);
 int ix_addrset_insert(void *p, struct ix_heap_bucket *b, size_t size);
 /* Lock-free: 1 when p is in the set. */
 int ix_addrset_contains(const void *p);
+/* Set p's filter bit for good (a bootstrap-arena block: its free must take
+ * the slow path). Only while the next allocator is being resolved, before
+ * any sample exists (it does not take the sampler lock). */
+void ix_addrset_pin(const void *p);
 /* In a forked child (under the sampler lock's reinit): reset the readers. */
 void ix_addrset_forked(void);
 /* Under the sampler lock: remove p; returns 1 and its value when found. */
