@@ -346,6 +346,12 @@ int ix_config_load(struct ix_config *out, const introspect_config *cfg, char *wh
         return INTROSPECT_EINVAL;
     }
     out->heap_unwind_dwarf = v && strcmp(v, "dwarf") == 0;
+    v = getenv("INTROSPECT_HEAP_REDIRECT");
+    if (v && *v && strcmp(v, "0") && strcmp(v, "1")) {
+        snprintf(why, whylen, "INTROSPECT_HEAP_REDIRECT must be 0 or 1, not \"%s\"", v);
+        return INTROSPECT_EINVAL;
+    }
+    out->heap_no_redirect = v && strcmp(v, "0") == 0;
     /* ?interrupt=1 signals threads blocked in calls a signal ends with EINTR:
      * a request would change what the host's threads see. Off unless the
      * operator says so. */

@@ -31,6 +31,7 @@ struct ix_config {
     unsigned long history_budget; /* leak history: bytes; 0 = off */
     int leak_report;              /* INTROSPECT_LEAK_REPORT=1 */
     int heap_unwind_dwarf; /* INTROSPECT_HEAP_UNWIND=dwarf (default fp: frame pointers first) */
+    int heap_no_redirect;  /* INTROSPECT_HEAP_REDIRECT=0: another allocator first -> its hooks */
     int allow_interrupt;   /* INTROSPECT_ALLOW_INTERRUPT=1: thread dumps accept ?interrupt=1 */
     int fd_stacks;         /* INTROSPECT_FD_STACKS=1: descriptors' creating stacks (leaks) */
     int walk_nondumpable;  /* INTROSPECT_WALK_NONDUMPABLE=1: open /proc/self/task/N/syscall of a

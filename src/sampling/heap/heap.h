@@ -21,6 +21,8 @@ enum ix_heap_mode {
     IX_HEAP_MODE_SANITIZER,  /* sanitizer build: the interposer is compiled out */
     IX_HEAP_MODE_BYPASSED,   /* our malloc is first yet never called: a tool (valgrind)
                               * redirects malloc in every object */
+    IX_HEAP_MODE_REDIRECT,   /* another allocator precedes us: the GOT slots of malloc and
+                              * friends were rebound to our interposer, which forwards to it */
 };
 
 

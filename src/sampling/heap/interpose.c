@@ -91,35 +91,46 @@ static size_t boot_size(const void *p)
 /* ---- resolving the next allocator ---- */
 IX_HEAP_TEXT static void *ix_malloc(size_t n);
 
-static void *next_sym(const char *name, const Dl_info *owner)
+static void *next_sym(void *handle, const char *name, const Dl_info *owner)
 {
-    void *f = dlsym(RTLD_NEXT, name);
+    void *f = dlsym(handle, name);
     Dl_info di;
     if (!f || !owner || !dladdr(f, &di) || di.dli_fbase != owner->dli_fbase)
         return NULL;
     return f;
 }
 
-static void resolve_now(void)
+/* Fills *n from the object that defines handle's malloc; 0 or -1. */
+static int lookup_next(void *handle, struct next_alloc *n)
 {
     Dl_info owner;
-    void *m = dlsym(RTLD_NEXT, "malloc");
-    if (!m || !dladdr(m, &owner)) {
-        atomic_store(&g_ready, 3);
-        return;
-    }
-    next.malloc = (void *(*)(size_t))m;
-    next.free = (void (*)(void *))next_sym("free", &owner);
-    next.calloc = (void *(*)(size_t, size_t))next_sym("calloc", &owner);
-    next.realloc = (void *(*)(void *, size_t))next_sym("realloc", &owner);
-    next.posix_memalign = (int (*)(void **, size_t, size_t))next_sym("posix_memalign", &owner);
-    next.usable = (size_t(*)(void *))next_sym("malloc_usable_size", &owner);
-    if (!next.free || !next.realloc || !next.posix_memalign) {
-        atomic_store(&g_ready, 3);
-        return;
-    }
+    void *m = dlsym(handle, "malloc");
+    if (!m || m == (void *)ix_malloc || !dladdr(m, &owner))
+        return -1;
+    n->malloc = (void *(*)(size_t))m;
+    n->free = (void (*)(void *))next_sym(handle, "free", &owner);
+    n->calloc = (void *(*)(size_t, size_t))next_sym(handle, "calloc", &owner);
+    n->realloc = (void *(*)(void *, size_t))next_sym(handle, "realloc", &owner);
+    n->posix_memalign = (int (*)(void **, size_t, size_t))next_sym(handle, "posix_memalign", &owner);
+    n->usable = (size_t(*)(void *))next_sym(handle, "malloc_usable_size", &owner);
+    return n->free && n->realloc && n->posix_memalign ? 0 : -1;
+}
+
+static void publish(const struct next_alloc *n)
+{
+    next = *n;
     __atomic_store_n(&next_malloc, next.malloc, __ATOMIC_RELAXED);
     __atomic_store_n(&next_free, next.free, __ATOMIC_RELAXED);
+}
+
+static void resolve_now(void)
+{
+    struct next_alloc n;
+    if (lookup_next(RTLD_NEXT, &n)) {
+        atomic_store(&g_ready, 3);
+        return;
+    }
+    publish(&n);
     atomic_store(&g_ready, 2);
 }
 
@@ -384,9 +395,40 @@ const void *ix_heap_next_malloc(void)
     return ready() ? (const void *)next.malloc : NULL;
 }
 
+const void *const *ix_heap_entry_points(void)
+{
+    static const void *const eps[] = {
+        (const void *)ix_malloc,         (const void *)ix_free,
+        (const void *)ix_calloc,         (const void *)ix_realloc,
+        (const void *)ix_reallocarray,   (const void *)ix_posix_memalign,
+        (const void *)ix_aligned_alloc,  (const void *)ix_memalign,
+        (const void *)ix_valloc,         (const void *)ix_pvalloc,
+        (const void *)ix_malloc_usable_size};
+    return eps;
+}
+
+/* Called at the module's start, before any slot points at us: whatever our
+ * malloc served until now (nothing but a direct call) came from the next
+ * allocator, which keeps serving frees of it only if it is the same one; the
+ * bootstrap arena is still recognised. */
+int ix_heap_forward_to_default(void)
+{
+    struct next_alloc n;
+    if (!ready() || lookup_next(RTLD_DEFAULT, &n))
+        return -1;
+    publish(&n);
+    return 0;
+}
+
 #else /* sanitizer build: no interposer */
 
 int ix_heap_interposing(void) { return 0; }
 const void *ix_heap_next_malloc(void) { return NULL; }
+const void *const *ix_heap_entry_points(void)
+{
+    static const void *const none[11];
+    return none;
+}
+int ix_heap_forward_to_default(void) { return -1; }
 
 #endif

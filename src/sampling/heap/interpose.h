@@ -11,4 +11,13 @@ int ix_heap_interposing(void);
  * object), or NULL before the interposer resolved it or in sanitizer builds. */
 const void *ix_heap_next_malloc(void);
 
+/* Our entry points, in the order malloc, free, calloc, realloc, reallocarray,
+ * posix_memalign, aligned_alloc, memalign, valloc, pvalloc,
+ * malloc_usable_size (NULL entries in sanitizer builds). */
+const void *const *ix_heap_entry_points(void);
+/* Forward to the allocator that precedes us in lookup order (the one
+ * RTLD_DEFAULT finds) instead of the next one: for sampling/heap/redirect.c,
+ * before it rebinds the process's malloc to us. Returns 0 or -1. */
+int ix_heap_forward_to_default(void);
+
 #endif

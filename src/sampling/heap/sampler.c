@@ -39,6 +39,7 @@
 #include "introspect.h"
 #include "sampling/heap/internal.h"
 #include "sampling/heap/interpose.h"
+#include "sampling/heap/redirect.h"
 #include "stack/unwind.h"
 #include "util/arena.h"
 #include "labels/labels.h"
@@ -382,7 +383,7 @@ static int malloc_reaches_us(void)
     return reached;
 }
 
-static int init_once(char *why, size_t whylen)
+static int init_once(const struct ix_config *cfg, char *why, size_t whylen)
 {
     if (g_mode != IX_HEAP_MODE_UNSET)
         return 0;
@@ -403,6 +404,8 @@ static int init_once(char *why, size_t whylen)
     pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
     if (ix_heap_interposing())
         g_mode = malloc_reaches_us() ? IX_HEAP_MODE_INTERPOSE : IX_HEAP_MODE_BYPASSED;
+    else if (!cfg->heap_no_redirect && ix_heap_redirect() == 0 && malloc_reaches_us())
+        g_mode = IX_HEAP_MODE_REDIRECT; /* sampling/heap/redirect.c */
     else if (install_hooks() == 0)
         g_mode = IX_HEAP_MODE_HOOKS;
     else
@@ -414,11 +417,12 @@ static int init_once(char *why, size_t whylen)
 
 int ix_heap_start(const struct ix_config *cfg, char *why, size_t whylen)
 {
-    int rc = init_once(why, whylen);
+    int rc = init_once(cfg, why, whylen);
     if (rc)
         return rc;
     ix_heap_unwind_dwarf = cfg->heap_unwind_dwarf;
-    if (g_mode == IX_HEAP_MODE_INTERPOSE || g_mode == IX_HEAP_MODE_HOOKS) {
+    if (g_mode == IX_HEAP_MODE_INTERPOSE || g_mode == IX_HEAP_MODE_REDIRECT ||
+        g_mode == IX_HEAP_MODE_HOOKS) {
         atomic_store(&g_rate, (long long)cfg->heap_rate);
         if (cfg->heap_rate)
             atomic_store(&g_sample_rate, (long long)cfg->heap_rate);
@@ -446,6 +450,7 @@ const char *ix_heap_mode_name(enum ix_heap_mode m)
 {
     switch (m) {
     case IX_HEAP_MODE_INTERPOSE: return "interpose";
+    case IX_HEAP_MODE_REDIRECT: return "redirect";
     case IX_HEAP_MODE_HOOKS: return "tcmalloc_hooks";
     case IX_HEAP_MODE_NONE: return "none";
     case IX_HEAP_MODE_SANITIZER: return "sanitizer";
