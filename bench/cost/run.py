@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """bench/cost: the interposer's cost on a malloc-bound churn (issue 22).
 
-Usage: bench/cost/run.py [BUILD_DIR] [--runs N] [--iters N] [--sides a,b,...]
+Usage: bench/cost/run.py [BUILD_DIR] [--runs N] [--iters N] [--sides a,b,...] [--before LIB]
                          [--workload cost|heap]
 
 Each run is one process; its figure is the whole process's CPU time (user +
@@ -21,7 +21,7 @@ import argparse, os, statistics, subprocess, sys
 TC = "/usr/lib/x86_64-linux-gnu/libtcmalloc.so.4"
 JE = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
 
-def sides(lib):
+def sides(lib, before=None):
     on = {"INTROSPECT_ADDR": "127.0.0.1:0"}
     s = {
         "plain": ("plain glibc, single-threaded program", {}, False),
@@ -31,14 +31,20 @@ def sides(lib):
         "s512": ("+ introspect started, heap sampling 512 KiB", dict(on, LD_PRELOAD=lib, INTROSPECT_HEAP_RATE="524288"), True),
         "off1": ("introspect started, sampling off, no idle thread", dict(on, LD_PRELOAD=lib, INTROSPECT_HEAP_RATE="0"), False),
         "tc": ("tcmalloc + idle thread", {"LD_PRELOAD": TC}, True),
-        "tcix": ("tcmalloc first, introspect via MallocHook, 512 KiB", dict(on, LD_PRELOAD=TC + ":" + lib, INTROSPECT_HEAP_RATE="524288"), True),
+        "tcix": ("tcmalloc first, introspect rebinds malloc to itself (redirect), 512 KiB", dict(on, LD_PRELOAD=TC + ":" + lib, INTROSPECT_HEAP_RATE="524288"), True),
+        "tcixh": ("tcmalloc first, introspect via MallocHook (INTROSPECT_HEAP_REDIRECT=0), 512 KiB", dict(on, LD_PRELOAD=TC + ":" + lib, INTROSPECT_HEAP_RATE="524288", INTROSPECT_HEAP_REDIRECT="0"), True),
         "ixtc": ("introspect first, forwarding to tcmalloc, 512 KiB", dict(on, LD_PRELOAD=lib + ":" + TC, INTROSPECT_HEAP_RATE="524288"), True),
         "je": ("jemalloc + idle thread", {"LD_PRELOAD": JE}, True),
         "ixje": ("introspect first, forwarding to jemalloc, 512 KiB", dict(on, LD_PRELOAD=lib + ":" + JE, INTROSPECT_HEAP_RATE="524288"), True),
+        "jeix": ("jemalloc first, introspect rebinds malloc to itself (redirect), 512 KiB", dict(on, LD_PRELOAD=JE + ":" + lib, INTROSPECT_HEAP_RATE="524288"), True),
     }
+    if before:
+        s["off_b"] = ("before: introspect started, heap sampling off", dict(on, LD_PRELOAD=before, INTROSPECT_HEAP_RATE="0"), True)
+        s["s512_b"] = ("before: introspect started, heap sampling 512 KiB", dict(on, LD_PRELOAD=before, INTROSPECT_HEAP_RATE="524288"), True)
+        s["off1_b"] = ("before: introspect started, sampling off, no idle thread", dict(on, LD_PRELOAD=before, INTROSPECT_HEAP_RATE="0"), False)
     return s
 
-BASE_OF = {"plain": "base", "tcix": "tc", "ixtc": "tc", "ixje": "je"}
+BASE_OF = {"plain": "base", "off1": "plain", "off1_b": "plain", "tcix": "tc", "tcixh": "tc", "ixtc": "tc", "ixje": "je", "jeix": "je"}
 
 def cmd(b, workload, iters, thread):
     if workload == "cost":
@@ -68,10 +74,11 @@ def main():
     ap.add_argument("--iters", type=int, default=3000000)
     ap.add_argument("--sides", default="plain,base,off,s512")
     ap.add_argument("--workload", default="cost", choices=["cost", "heap"])
+    ap.add_argument("--before", help="another libintrospect.so: adds the sides off_b, s512_b, off1_b")
     a = ap.parse_args()
     b = os.path.abspath(a.build)
     lib = os.path.join(b, "libintrospect.so")
-    S = sides(lib)
+    S = sides(lib, a.before and os.path.abspath(a.before))
     names = a.sides.split(",")
     need = set(names) | {BASE_OF.get(n, "base") for n in names}
     order = [n for n in S if n in need]

@@ -464,8 +464,9 @@ const char *ix_heap_unavailable(void)
     switch (g_mode) {
     case IX_HEAP_MODE_NONE:
         return "heap profiling unavailable: the process allocator precedes libintrospect in "
-               "symbol order and offers no allocation hooks (put libintrospect first in "
-               "LD_PRELOAD)";
+               "symbol order, its malloc was not rebound to libintrospect "
+               "(INTROSPECT_HEAP_REDIRECT=0, or not x86-64) and it offers no allocation hooks "
+               "(put libintrospect first in LD_PRELOAD)";
     case IX_HEAP_MODE_SANITIZER:
         return "heap profiling unavailable: sanitizer build (the sanitizer owns malloc)";
     case IX_HEAP_MODE_BYPASSED:
