@@ -88,6 +88,9 @@ static int find_range(struct dl_phdr_info *info, size_t size, void *arg)
 
 static long name_index(const char *s)
 {
+    /* Most relocations name something else: reject them on one character. */
+    if (!strchr("mfcrpavd", s[0]) || !s[0])
+        return -1;
     for (size_t i = 0; i < NNAMES + 2; i++) {
         const char *n = i < NNAMES ? g_names[i] : i == NNAMES ? "dlopen" : "dlmopen";
         if (strcmp(s, n) == 0)
