@@ -65,7 +65,7 @@ struct table {
  * path needs no NULL test: free(NULL) takes the filter's slow path. Its
  * count is set by ix_addrset_init, before any sample can be removed (so
  * `counts` stays in .bss: 128 KiB the library file does not carry). */
-uint64_t ix_heap_filter[(1u << IX_HEAP_FILTER_BITS) / 64] = {1};
+_Alignas(64) uint64_t ix_heap_filter[(1u << IX_HEAP_FILTER_BITS) / 64] = {1};
 static uint32_t counts[1u << IX_HEAP_FILTER_BITS];
 static _Atomic(struct table *) g_table;
 static atomic_uint g_epoch;

@@ -42,8 +42,14 @@ struct next_alloc {
  * the bootstrap arena); resolve_now swaps in the real functions. */
 IX_HEAP_TEXT static void *stub_malloc(size_t n);
 IX_HEAP_TEXT static void stub_free(void *p);
-static void *(*next_malloc)(size_t) = stub_malloc;
-static void (*next_free)(void *) = stub_free;
+/* On a cache line of their own: every call reads them, nothing else in .data
+ * written by another thread may share their line. */
+static struct __attribute__((aligned(64))) {
+    void *(*malloc)(size_t);
+    void (*free)(void *);
+} fwd = {stub_malloc, stub_free};
+#define next_malloc fwd.malloc
+#define next_free fwd.free
 
 static struct next_alloc next;
 static atomic_int g_ready; /* 0 not resolved, 1 resolving, 2 ready, 3 failed */
