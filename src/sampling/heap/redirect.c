@@ -191,6 +191,14 @@ static void pass(void)
     pthread_mutex_unlock(&g_pass_lock);
 }
 
+/* A fork while another thread is inside a pass would leave the child with
+ * the lock held (its next dlopen would hang) and some GOT pages writable:
+ * no fork starts mid-pass. */
+static void fork_prepare(void) { pthread_mutex_lock(&g_pass_lock); }
+static void fork_done(void) { pthread_mutex_unlock(&g_pass_lock); }
+static void fork_register(void) { pthread_atfork(fork_prepare, fork_done, fork_done); }
+static pthread_once_t g_fork_once = PTHREAD_ONCE_INIT;
+
 static void *redirect_dlopen(const char *file, int flags)
 {
     void *h = g_dlopen(file, flags);
@@ -242,6 +250,7 @@ int ix_heap_redirect(void)
     g_alloc_lo = alloc.lo;
     g_alloc_hi = alloc.hi;
     g_active = 1;
+    pthread_once(&g_fork_once, fork_register); /* once: a restart runs here again */
     pass();
     return g_rebound ? 0 : -1;
 }
