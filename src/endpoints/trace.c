@@ -1,10 +1,13 @@
 /* /debug/pprof/trace: an execution trace of every thread for ?seconds=N
  * (default 1, at most max_profile_seconds; Go's path and parameter), in the
  * Chrome trace-event JSON format (format/trace_json.h) as a download.
- * ?hz= sets the thread-state sampling rate (default 1000, at most 2000).
+ * ?hz= sets the thread-state sampling rate (default 1000, at most 2000);
+ * ?cpu_hz= the rate of the CPU samples drawn on the threads' lanes
+ * (default 100, at most max_profile_hz; 0 takes none).
  * One trace at a time (the heavy slot "trace": 409 with Retry-After). The
  * request's thread sleeps through the window and stops early when the
  * client leaves or the module stops. */
+#include <signal.h>
 #include <string.h>
 
 #include "endpoints/endpoints.h"
@@ -18,10 +21,15 @@
 
 void ix_ep_trace(const struct ix_request *req, struct ix_response *resp)
 {
-    long seconds, hz;
+    const struct ix_config *cfg = ix_running_config();
+    long seconds, hz, cpu_hz = 0;
+    const char *cpu = ix_param(req, "cpu_hz");
     if (ix_param_seconds(req, resp, 1, &seconds) ||
         ix_param_positive(req, resp, "hz", IX_TRACE_MAX_HZ, "trace hz limit",
-                          IX_TRACE_DEFAULT_HZ, &hz))
+                          IX_TRACE_DEFAULT_HZ, &hz) ||
+        ((!cpu || strcmp(cpu, "0") != 0) &&
+         ix_param_positive(req, resp, "cpu_hz", cfg ? (long)cfg->max_profile_hz : 1000,
+                           "max_profile_hz", IX_TRACE_DEFAULT_CPU_HZ, &cpu_hz)))
         return;
     const char *format = ix_param_format(req);
     if (format && strcmp(format, "json") != 0) {
@@ -32,7 +40,9 @@ void ix_ep_trace(const struct ix_request *req, struct ix_response *resp)
                         "a trace is already running (it ends in about %ld s)", resp))
         return;
     struct ix_trace_window *w;
-    int rc = ix_trace_window_start(hz, seconds, &w);
+    struct ix_trace_cpu_opts co = {cpu_hz, cfg ? cfg->cpu_engine : NULL,
+                                   cfg ? cfg->cpu_signal : SIGPROF};
+    int rc = ix_trace_window_start(hz, seconds, &co, &w);
     if (rc) {
         ix_heavy_done("trace");
         if (rc == INTROSPECT_EBUSY) {
@@ -43,7 +53,7 @@ void ix_ep_trace(const struct ix_request *req, struct ix_response *resp)
         }
         return;
     }
-    enum ix_wait ended = ix_ep_sleep(req, seconds, NULL);
+    enum ix_wait ended = ix_ep_sleep(req, seconds, ix_trace_window_poll);
     struct ix_trace t;
     ix_trace_window_stop(w, &t);
     ix_heavy_done("trace");

@@ -83,8 +83,24 @@ struct ix_trace_thread *ix_trace_thread(struct ix_trace *t, pid_t tid, const cha
     return th;
 }
 
+void ix_trace_add_cpu(struct ix_trace *t, int64_t ts, pid_t tid, int stack, int weight)
+{
+    if (t->ncpu >= t->max_cpu ||
+        grow((void **)&t->cpu, &t->capcpu, t->ncpu, sizeof *t->cpu)) {
+        t->cpu_dropped++;
+        return;
+    }
+    t->cpu[t->ncpu++] = (struct ix_trace_cpu){ts, tid, stack, weight};
+}
+
 void ix_trace_free(struct ix_trace *t)
 {
+    free(t->cpu);
+    if (t->cpu_stacks) {
+        ix_stack_table_release(t->cpu_stacks);
+        pthread_mutex_destroy(&t->cpu_stacks->lock);
+        free(t->cpu_stacks);
+    }
     free(t->spans);
     free(t->flows);
     free(t->samples);

@@ -77,6 +77,9 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
             rec->tid = tid;
             rec->weight = w;
             rec->labels = ix_labels_current(); /* this thread's TLS: the sampled one */
+            struct timespec now; /* clock_gettime is async-signal-safe (a vDSO read) */
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            rec->ts = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
             rec->npcs = ix_unwind_signal(uc, rec->pcs, IX_CPU_MAX_DEPTH);
             ix_cpu_ring_publish(ring, rec);
         }
