@@ -25,11 +25,7 @@ static void task_id(ix_buf *b, uint64_t id)
 static void span_name(ix_buf *b, const struct ix_trace_span *s)
 {
     char name[160];
-    switch (s->what) {
-    case IX_SPAN_TASK: snprintf(name, sizeof name, "%s %s", s->kind, s->name); break;
-    case IX_SPAN_POOL: snprintf(name, sizeof name, "pool wait: %s", s->name); break;
-    default: snprintf(name, sizeof name, "%s", s->name); break;
-    }
+    ix_trace_span_title(s, name, sizeof name);
     ix_json_quote(b, name);
 }
 
@@ -88,17 +84,6 @@ static void span_args(ix_buf *b, const struct ix_trace *t, const struct ix_trace
     ix_buf_putc(b, '}');
 }
 
-/* Sort lane spans by thread, then start, then longest first. */
-static const struct ix_trace_span *g_spans;
-static int lane_order(const void *a, const void *b)
-{
-    const struct ix_trace_span *x = &g_spans[*(const size_t *)a], *y = &g_spans[*(const size_t *)b];
-    if (x->tid != y->tid)
-        return (x->tid > y->tid) - (x->tid < y->tid);
-    if (x->ts != y->ts)
-        return (x->ts > y->ts) - (x->ts < y->ts);
-    return (x->dur < y->dur) - (x->dur > y->dur);
-}
 
 static void event_head(ix_buf *b, const char *ph, const struct ix_trace *t, long long tid,
                        int64_t ts)
@@ -219,15 +204,8 @@ static void used_free(struct used_stacks *u)
 void ix_trace_json(const struct ix_trace *t, ix_buf *b)
 {
     ix_buf_puts(b, "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n");
-    char comm[64] = "";
-    FILE *f = fopen("/proc/self/comm", "r");
-    if (f) {
-        if (fgets(comm, sizeof comm, f))
-            comm[strcspn(comm, "\n")] = '\0';
-        fclose(f);
-    }
     char pname[128];
-    snprintf(pname, sizeof pname, "%s (pid %d)", comm, (int)t->pid);
+    ix_trace_process_name(t->pid, pname, sizeof pname);
     ix_buf_printf(b, "{\"ph\":\"M\",\"pid\":%d,\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":",
                   (int)t->pid);
     ix_json_quote(b, pname);
@@ -258,26 +236,12 @@ void ix_trace_json(const struct ix_trace *t, ix_buf *b)
         used_mark(&cs, sym, t->cpu[i].stack);
     /* Spans: lane spans checked for nesting, state spans as they are. */
     size_t *order = malloc((t->nspans + 1) * sizeof *order);
-    int64_t *ends = malloc((t->nspans + 1) * sizeof *ends);
-    size_t nlane = 0, nasync = 0;
-    for (size_t i = 0; order && i < t->nspans; i++)
-        if (t->spans[i].what <= IX_SPAN_MUTEX)
-            order[nlane++] = i;
-    g_spans = t->spans;
-    if (order)
-        qsort(order, nlane, sizeof *order, lane_order);
-    size_t depth = 0;
-    pid_t lane_tid = 0;
-    for (size_t k = 0; order && ends && k < nlane; k++) {
+    unsigned char *nests = malloc(t->nspans + 1);
+    size_t nlane = order && nests ? ix_trace_lane_spans(t, order, nests) : 0, nasync = 0;
+    for (size_t k = 0; k < nlane; k++) {
         const struct ix_trace_span *s = &t->spans[order[k]];
-        if (s->tid != lane_tid) {
-            depth = 0;
-            lane_tid = s->tid;
-        }
         int64_t end = s->ts + s->dur;
-        while (depth && ends[depth - 1] <= s->ts)
-            depth--;
-        if (depth && end > ends[depth - 1]) { /* overlaps without nesting: async */
+        if (!nests[k]) { /* overlaps without nesting: async */
             nasync++;
             for (int e = 0; e < 2; e++) {
                 event_head(b, e ? "e" : "b", t, s->tid, e ? end : s->ts);
@@ -290,7 +254,6 @@ void ix_trace_json(const struct ix_trace *t, ix_buf *b)
             }
             continue;
         }
-        ends[depth++] = end;
         event_head(b, "X", t, s->tid, s->ts);
         ix_buf_puts(b, ",\"dur\":");
         put_us(b, s->dur);
@@ -394,5 +357,5 @@ void ix_trace_json(const struct ix_trace *t, ix_buf *b)
     used_free(&ss);
     used_free(&cs);
     free(order);
-    free(ends);
+    free(nests);
 }

@@ -1,6 +1,7 @@
 /* The trace model's containers (see model/trace.h). */
 #include "model/trace.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,4 +107,65 @@ void ix_trace_free(struct ix_trace *t)
     free(t->samples);
     free(t->threads);
     memset(t, 0, sizeof *t);
+}
+
+void ix_trace_span_title(const struct ix_trace_span *s, char *out, size_t n)
+{
+    switch (s->what) {
+    case IX_SPAN_TASK: snprintf(out, n, "%s %s", s->kind, s->name); break;
+    case IX_SPAN_POOL: snprintf(out, n, "pool wait: %s", s->name); break;
+    default: snprintf(out, n, "%s", s->name); break;
+    }
+}
+
+void ix_trace_process_name(pid_t pid, char *out, size_t n)
+{
+    char comm[64] = "";
+    FILE *f = fopen("/proc/self/comm", "re");
+    if (f) {
+        if (fgets(comm, sizeof comm, f))
+            comm[strcspn(comm, "\n")] = '\0';
+        fclose(f);
+    }
+    snprintf(out, n, "%s (pid %d)", comm, (int)pid);
+}
+
+static const struct ix_trace_span *g_lane_spans;
+static int lane_order(const void *a, const void *b)
+{
+    const struct ix_trace_span *x = &g_lane_spans[*(const size_t *)a];
+    const struct ix_trace_span *y = &g_lane_spans[*(const size_t *)b];
+    if (x->tid != y->tid)
+        return (x->tid > y->tid) - (x->tid < y->tid);
+    if (x->ts != y->ts)
+        return (x->ts > y->ts) - (x->ts < y->ts);
+    return (x->dur < y->dur) - (x->dur > y->dur);
+}
+
+size_t ix_trace_lane_spans(const struct ix_trace *t, size_t *order, unsigned char *nests)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->nspans; i++)
+        if (t->spans[i].what <= IX_SPAN_MUTEX)
+            order[n++] = i;
+    g_lane_spans = t->spans; /* encoders run one at a time per trace; qsort has no context */
+    qsort(order, n, sizeof *order, lane_order);
+    int64_t *ends = malloc((n + 1) * sizeof *ends);
+    size_t depth = 0;
+    pid_t lane = 0;
+    for (size_t k = 0; k < n; k++) {
+        const struct ix_trace_span *s = &t->spans[order[k]];
+        if (s->tid != lane) {
+            depth = 0;
+            lane = s->tid;
+        }
+        int64_t end = s->ts + s->dur;
+        while (depth && ends[depth - 1] <= s->ts)
+            depth--;
+        nests[k] = !ends || !(depth && end > ends[depth - 1]);
+        if (ends && nests[k])
+            ends[depth++] = end;
+    }
+    free(ends);
+    return n;
 }

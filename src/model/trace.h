@@ -108,6 +108,16 @@ void ix_trace_add_sample(struct ix_trace *t, int64_t ts, int series, double valu
 int ix_trace_series(struct ix_trace *t, const char *name);
 /* The thread's entry, added (named name) when new; NULL on OOM. */
 struct ix_trace_thread *ix_trace_thread(struct ix_trace *t, pid_t tid, const char *name);
+/* A span's display name ("request GET /x", "pool wait: db", "blocked: futex"). */
+void ix_trace_span_title(const struct ix_trace_span *s, char *out, size_t n);
+/* "comm (pid N)" of this process, for the process track. */
+void ix_trace_process_name(pid_t pid, char *out, size_t n);
+/* The thread-lane spans (tasks, pool and mutex waits) in drawing order (by
+ * thread, start, longest first) into order (room for nspans); nests[k]
+ * says whether order[k] nests inside the lane's open spans (else it
+ * overlaps one without nesting: drawn apart, as an async span). Returns
+ * how many. */
+size_t ix_trace_lane_spans(const struct ix_trace *t, size_t *order, unsigned char *nests);
 /* Append a CPU sample (bounded by max_cpu: past it, or on OOM, counted in
  * cpu_dropped; never sets oom, so it may run beside the other appenders). */
 void ix_trace_add_cpu(struct ix_trace *t, int64_t ts, pid_t tid, int stack, int weight);
