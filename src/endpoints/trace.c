@@ -3,7 +3,9 @@
  * Chrome trace-event JSON format (format/trace_json.h) as a download.
  * ?hz= sets the thread-state sampling rate (default 1000, at most 2000);
  * ?cpu_hz= the rate of the CPU samples drawn on the threads' lanes
- * (default 100, at most max_profile_hz; 0 takes none).
+ * (default 100, at most max_profile_hz; 0 takes none). ?format=perfetto
+ * gives the same trace as Perfetto's protobuf (format/trace_perfetto.h),
+ * downloaded as trace.pftrace.
  * One trace at a time (the heavy slot "trace": 409 with Retry-After). The
  * request's thread sleeps through the window and stops early when the
  * client leaves or the module stops. */
@@ -14,6 +16,7 @@
 #include "endpoints/params.h"
 #include "endpoints/serve_profile.h"
 #include "format/trace_json.h"
+#include "format/trace_perfetto.h"
 #include "http/heavy.h"
 #include "runtime.h"
 #include "sampling/trace/window.h"
@@ -32,8 +35,9 @@ void ix_ep_trace(const struct ix_request *req, struct ix_response *resp)
                            "max_profile_hz", IX_TRACE_DEFAULT_CPU_HZ, &cpu_hz)))
         return;
     const char *format = ix_param_format(req);
-    if (format && strcmp(format, "json") != 0) {
-        ix_respond_error(resp, 400, "unknown format \"%s\" (the trace is json)", format);
+    int perfetto = format && strcmp(format, "perfetto") == 0;
+    if (format && !perfetto && strcmp(format, "json") != 0) {
+        ix_respond_error(resp, 400, "unknown format \"%s\" (the trace is json or perfetto)", format);
         return;
     }
     if (ix_heavy_try_as("trace", seconds * 1000,
@@ -59,6 +63,10 @@ void ix_ep_trace(const struct ix_request *req, struct ix_response *resp)
     ix_heavy_done("trace");
     if (ended != IX_WAIT_DONE) {
         ix_respond_capture_ended(resp, ended);
+    } else if (perfetto) {
+        ix_trace_perfetto(&t, &resp->body);
+        resp->content_type = "application/octet-stream";
+        ix_response_header(resp, "Content-Disposition", "attachment; filename=\"trace.pftrace\"");
     } else {
         ix_trace_json(&t, &resp->body);
         resp->content_type = "application/json";
