@@ -1,6 +1,6 @@
 /* What an execution trace costs the host, and what it weighs.
  *
- *   build/bench/bench_trace [seconds=3] [runs=3]
+ *   build/bench/bench_trace [seconds=3] [runs=3] [extra query, e.g. "&cpu_hz=0"]
  *
  * A workload of 2 threads serves "requests" at a paced rate (1,000 and
  * 10,000 per second in total): each is a task begin, bind, a pool acquire
@@ -29,6 +29,7 @@ static introspect_pool *g_pool;
 static atomic_int g_stop;
 static _Atomic long long g_worker_cpu_ns, g_done;
 static long g_rate;
+static const char *g_extra = ""; /* appended to the trace's query */
 
 static long long mono(clockid_t c)
 {
@@ -126,8 +127,8 @@ static void one_run(int port, long seconds, int traced, struct result *r)
     long long t0 = mono(CLOCK_MONOTONIC);
     r->bytes = 0;
     if (traced) {
-        char path[64];
-        snprintf(path, sizeof path, "/debug/pprof/trace?seconds=%ld", seconds);
+        char path[256];
+        snprintf(path, sizeof path, "/debug/pprof/trace?seconds=%ld%s", seconds, g_extra);
         struct http_reply rep;
         if (http_get(port, path, &rep) == 0 && rep.status == 200) {
             r->bytes = rep.body_len;
@@ -169,6 +170,8 @@ int main(int argc, char **argv)
 {
     long seconds = argc > 1 ? atol(argv[1]) : 3;
     int runs = argc > 2 ? atoi(argv[2]) : 3;
+    if (argc > 3)
+        g_extra = argv[3];
     int port = start_ephemeral();
     introspect_pool_register("bench", 4, &g_pool);
     /* The hot path alone: no trace (the hook's branch), then inside a trace
