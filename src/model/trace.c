@@ -130,26 +130,46 @@ void ix_trace_process_name(pid_t pid, char *out, size_t n)
     snprintf(out, n, "%s (pid %d)", comm, (int)pid);
 }
 
-static const struct ix_trace_span *g_lane_spans;
+/* The sort keys travel with the index: qsort has no context argument, and
+ * a global pointing at the spans would be shared by two encodings running
+ * at once (a trace is encoded after its window closed, so the next trace's
+ * encoding may overlap it): with the other trace's spans the comparator is
+ * inconsistent, and glibc's qsort then writes out of bounds (the TSan
+ * segfault of trace.task_moving_threads_draws_a_flow). */
+struct lane_key {
+    pid_t tid;
+    int64_t ts, dur;
+    size_t idx;
+};
+
 static int lane_order(const void *a, const void *b)
 {
-    const struct ix_trace_span *x = &g_lane_spans[*(const size_t *)a];
-    const struct ix_trace_span *y = &g_lane_spans[*(const size_t *)b];
+    const struct lane_key *x = a, *y = b;
     if (x->tid != y->tid)
         return (x->tid > y->tid) - (x->tid < y->tid);
     if (x->ts != y->ts)
         return (x->ts > y->ts) - (x->ts < y->ts);
-    return (x->dur < y->dur) - (x->dur > y->dur);
+    if (x->dur != y->dur)
+        return (x->dur < y->dur) - (x->dur > y->dur);
+    return (x->idx > y->idx) - (x->idx < y->idx);
 }
 
 size_t ix_trace_lane_spans(const struct ix_trace *t, size_t *order, unsigned char *nests)
 {
     size_t n = 0;
+    struct lane_key *keys = malloc((t->nspans + 1) * sizeof *keys);
     for (size_t i = 0; i < t->nspans; i++)
-        if (t->spans[i].what <= IX_SPAN_MUTEX)
+        if (t->spans[i].what <= IX_SPAN_MUTEX) {
+            if (keys)
+                keys[n] = (struct lane_key){t->spans[i].tid, t->spans[i].ts, t->spans[i].dur, i};
             order[n++] = i;
-    g_lane_spans = t->spans; /* encoders run one at a time per trace; qsort has no context */
-    qsort(order, n, sizeof *order, lane_order);
+        }
+    if (keys) {
+        qsort(keys, n, sizeof *keys, lane_order);
+        for (size_t k = 0; k < n; k++)
+            order[k] = keys[k].idx;
+        free(keys);
+    }
     int64_t *ends = malloc((n + 1) * sizeof *ends);
     size_t depth = 0;
     pid_t lane = 0;
