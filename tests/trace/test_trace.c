@@ -122,6 +122,7 @@ static void *worker(void *arg)
 }
 
 static struct http_reply g_trace;
+static atomic_int g_fetch_done;
 
 /* GET a trace into g_trace; a 409 (the probe of wait_for_trace won the
  * slot) is retried. */
@@ -134,23 +135,29 @@ static void *fetch_trace(void *arg)
         http_reply_free(&g_trace);
         sleep_ms(100);
     }
+    atomic_store(&g_fetch_done, 1);
     return NULL;
 }
 
-/* Until a second trace is refused (409): the first holds its slot and records. */
-static void wait_for_trace(int port)
+/* Until a second trace is refused (409): the first holds its slot and
+ * records (0). -1 when the first one was answered before a probe saw it
+ * running (a slow machine, TSan): its window is gone, the caller starts
+ * another (probing on forever then hung until the watchdog). */
+static int wait_for_trace(int port)
 {
-    for (;;) {
+    while (!atomic_load(&g_fetch_done)) {
         struct http_reply r;
         ASSERT_EQ(http_get(port, "/debug/pprof/trace?seconds=1&hz=1&cpu_hz=0", &r), 0);
         int st = r.status;
         http_reply_free(&r);
-        if (st == 409)
-            break;
+        if (st == 409) {
+            sleep_ms(100);
+            return 0;
+        }
         ASSERT(st == 200); /* the probe ran first (ours retries on 409) */
         sleep_ms(50);
     }
-    sleep_ms(100);
+    return -1;
 }
 
 static const char *check_script(const char *name)
@@ -194,8 +201,14 @@ __attribute__((format(printf, 6, 7))) static void check_trace(const char *file, 
  * window is open. */
 static void start_trace(pthread_t *tr, const char *path, void *(*fetch)(void *))
 {
-    ASSERT_EQ(pthread_create(tr, NULL, fetch ? fetch : fetch_trace, (void *)path), 0);
-    wait_for_trace(g_port);
+    for (;;) {
+        atomic_store(&g_fetch_done, 0);
+        ASSERT_EQ(pthread_create(tr, NULL, fetch ? fetch : fetch_trace, (void *)path), 0);
+        if (wait_for_trace(g_port) == 0)
+            return;
+        pthread_join(*tr, NULL); /* answered before we saw it: again */
+        http_reply_free(&g_trace);
+    }
 }
 
 TEST(starved_pool_request_shows_in_trace)
@@ -349,12 +362,12 @@ TEST(task_moving_threads_draws_a_flow)
  * window would give ~200 samples; on a 2-core machine shared with other
  * work it may get far less CPU, so at least 5 are asked for (5% of its
  * fair share of one core). The burner runs until the trace is answered. */
-static atomic_int g_burner_tid;
+static atomic_int g_burner_tid, g_burn_stop;
 
 __attribute__((noinline)) static unsigned long burn_distinctive_cpu(void)
 {
     volatile unsigned long x = 0;
-    while (!atomic_load_explicit(&g_trace_done, memory_order_relaxed))
+    while (!atomic_load_explicit(&g_burn_stop, memory_order_relaxed))
         for (int i = 0; i < 100000; i++)
             x += (unsigned long)i * 2654435761u;
     return x;
@@ -371,13 +384,14 @@ static void *burner(void *arg)
 TEST(cpu_samples_on_the_burning_thread)
 {
     g_port = start_ephemeral();
-    atomic_store(&g_trace_done, 0);
+    atomic_store(&g_burn_stop, 0);
     pthread_t tr, b;
     ASSERT_EQ(pthread_create(&b, NULL, burner, NULL), 0);
     while (!atomic_load(&g_burner_tid))
         sleep_ms(1);
-    start_trace(&tr, "/debug/pprof/trace?seconds=2", fetch_trace_then_flag);
+    start_trace(&tr, "/debug/pprof/trace?seconds=2", NULL);
     pthread_join(tr, NULL);
+    atomic_store(&g_burn_stop, 1);
     pthread_join(b, NULL);
     ASSERT_EQ(g_trace.status, 200);
     ASSERT_GT(json_number(g_trace.body, "cpu_samples"), 0);
@@ -404,7 +418,7 @@ TEST(cpu_samples_on_the_burning_thread)
 TEST(perfetto_format_decodes_with_protoc)
 {
     g_port = start_ephemeral();
-    atomic_store(&g_trace_done, 0);
+    atomic_store(&g_burn_stop, 0);
     atomic_store(&g_burner_tid, 0);
     pthread_t tr, b, mover;
     ASSERT_EQ(pthread_create(&b, NULL, burner, NULL), 0);
@@ -417,7 +431,7 @@ TEST(perfetto_format_decodes_with_protoc)
     ASSERT_EQ(pthread_create(&mover, NULL, second_thread, NULL), 0);
     pthread_join(mover, NULL);
     pthread_join(tr, NULL);
-    atomic_store(&g_trace_done, 1);
+    atomic_store(&g_burn_stop, 1);
     pthread_join(b, NULL);
     ASSERT_EQ(g_trace.status, 200);
     ASSERT_STR_CONTAINS(http_header(&g_trace, "content-disposition"), "trace.pftrace");
