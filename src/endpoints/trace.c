@@ -9,6 +9,7 @@
  * One trace at a time (the heavy slot "trace": 409 with Retry-After). The
  * request's thread sleeps through the window and stops early when the
  * client leaves or the module stops. */
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 
@@ -21,6 +22,13 @@
 #include "runtime.h"
 #include "sampling/trace/window.h"
 
+
+static pthread_mutex_t g_encode_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A child forked while an encoding held the lock gets it free: the
+ * encoding thread does not exist there. */
+static void encode_lock_in_child(void) { pthread_mutex_init(&g_encode_lock, NULL); }
+static void encode_lock_once(void) { pthread_atfork(NULL, NULL, encode_lock_in_child); }
 
 void ix_ep_trace(const struct ix_request *req, struct ix_response *resp)
 {
@@ -61,6 +69,14 @@ void ix_ep_trace(const struct ix_request *req, struct ix_response *resp)
     struct ix_trace t;
     ix_trace_window_stop(w, &t);
     ix_heavy_done("trace");
+    /* Encodings run one at a time: the slot is free once the window
+     * closed, so the next trace's encoding may overlap this one, and two
+     * traces symbolizing through libdw at once crashed in
+     * dwarf_getsrclines under TSan (trace.task_moving_threads, whose probe
+     * trace ends while the test's trace ends). */
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, encode_lock_once);
+    pthread_mutex_lock(&g_encode_lock);
     if (ended != IX_WAIT_DONE) {
         ix_respond_capture_ended(resp, ended);
     } else if (perfetto) {
@@ -72,5 +88,6 @@ void ix_ep_trace(const struct ix_request *req, struct ix_response *resp)
         resp->content_type = "application/json";
         ix_response_header(resp, "Content-Disposition", "attachment; filename=\"trace.json\"");
     }
+    pthread_mutex_unlock(&g_encode_lock);
     ix_trace_free(&t);
 }
