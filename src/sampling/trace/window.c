@@ -427,11 +427,8 @@ int ix_trace_window_start(long hz, long seconds, const struct ix_trace_cpu_opts 
      * from a snapshot (a task begun meanwhile is in both: its begin wins). */
     ix_tasks_snapshot(&w->before);
     ix_unwind_tables_update();
-    cpu_start(w, cpu, seconds);
     int rc = ix_module_thread_create(&w->thread, 0, sampler_main, w, "introspect-trc");
     if (rc) {
-        cpu_stop(w);
-        ix_trace_free(&w->tr);
         ix_trace_end();
         ix_trace_release();
         ix_tasks_snapshot_free(&w->before);
@@ -442,6 +439,10 @@ int ix_trace_window_start(long hz, long seconds, const struct ix_trace_cpu_opts 
         free(w);
         return INTROSPECT_ESYS;
     }
+    /* After the sampler thread: arming every thread for CPU samples takes
+     * a while (a perf event and its ring each; ~300 ms under ASan), and
+     * the thread states must be sampled from the window's start. */
+    cpu_start(w, cpu, seconds);
     *out = w;
     return 0;
 }
