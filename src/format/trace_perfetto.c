@@ -290,7 +290,9 @@ static int pev_order(const void *a, const void *b)
         return x->rank - y->rank;
     if (x->tie != y->tie)
         return (x->tie > y->tie) - (x->tie < y->tie);
-    return (x->idx > y->idx) - (x->idx < y->idx);
+    if (x->idx != y->idx)
+        return (x->idx > y->idx) - (x->idx < y->idx);
+    return x->kind - y->kind; /* a zero-length span: its begin first */
 }
 
 static const char *const what_cat[] = {"task", "pool", "mutex", "state", "state"};
@@ -341,7 +343,7 @@ static void span_args(ix_buf *ev, const struct ix_trace *t, const struct ix_trac
     }
 }
 
-static void notes(ix_buf *out, const struct ix_trace *t)
+static void notes(ix_buf *out, const struct ix_trace *t, int64_t ts)
 {
     ix_buf ev;
     ix_buf_init(&ev);
@@ -363,7 +365,7 @@ static void notes(ix_buf *out, const struct ix_trace *t)
     da_int(&ev, "cpu_samples_dropped", (int64_t)t->cpu_dropped);
     da_str(&ev, "cpu_note", t->cpu_note);
     da_bool(&ev, "incomplete", t->oom);
-    packet(out, PKT_TRACK_EVENT, &ev, t->t0);
+    packet(out, PKT_TRACK_EVENT, &ev, ts);
     ix_buf_free(&ev);
 }
 
@@ -396,7 +398,6 @@ void ix_trace_perfetto(const struct ix_trace *t, ix_buf *out)
               TD_COUNTER);
     }
     ix_buf_free(&d);
-    notes(out, t);
 
     /* Events: every span's begin and end, samples, counters, flow ends. */
     size_t cap = 2 * t->nspans + t->ncpu + t->nsamples + 2 * t->nflows + 1;
@@ -419,7 +420,9 @@ void ix_trace_perfetto(const struct ix_trace *t, ix_buf *out)
             track(out, tr, uuid(TK_THREAD, (uint64_t)s->tid), name, NULL, 0);
         }
         evs[n++] = (struct pev){s->ts, 1, (int64_t)k, EV_BEGIN, order[k], tr};
-        evs[n++] = (struct pev){s->ts + s->dur, 0, -(int64_t)k, EV_END, order[k], tr};
+        /* a zero-length span ends with the begins, right after its own */
+        evs[n++] = s->dur > 0 ? (struct pev){s->ts + s->dur, 0, -(int64_t)k, EV_END, order[k], tr}
+                              : (struct pev){s->ts, 1, (int64_t)k, EV_END, order[k], tr};
     }
     for (size_t i = 0; i < t->nspans; i++) {
         const struct ix_trace_span *s = &t->spans[i];
@@ -427,7 +430,8 @@ void ix_trace_perfetto(const struct ix_trace *t, ix_buf *out)
             continue;
         uint64_t tr = uuid(TK_STATE, (uint64_t)s->tid);
         evs[n++] = (struct pev){s->ts, 1, 0, EV_BEGIN, i, tr};
-        evs[n++] = (struct pev){s->ts + s->dur, 0, 0, EV_END, i, tr};
+        evs[n++] = s->dur > 0 ? (struct pev){s->ts + s->dur, 0, 0, EV_END, i, tr}
+                              : (struct pev){s->ts, 1, 0, EV_END, i, tr};
     }
     for (size_t i = 0; i < t->ncpu; i++)
         evs[n++] = (struct pev){t->cpu[i].ts, 2, 0, EV_CPU, i,
@@ -441,6 +445,9 @@ void ix_trace_perfetto(const struct ix_trace *t, ix_buf *out)
         evs[n++] = (struct pev){f->ts1, 2, 1, EV_FLOW_IN, i, uuid(TK_THREAD, (uint64_t)f->tid1)};
     }
     qsort(evs, n, sizeof *evs, pev_order);
+    /* The notes first, not after any event (a record may predate t0 by
+     * the moment between recording's start and the window's). */
+    notes(out, t, n && evs[0].ts < t->t0 ? evs[0].ts : t->t0);
 
     struct ix_symbolizer *sym = ix_symbolizer_new();
     struct stack_cache ss, cs;
