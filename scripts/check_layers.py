@@ -55,7 +55,7 @@ ALLOWED = {
                                  "sampling/threads",  # tasks join threads by tid
                                  "trace"],            # task and pool events go to a running trace
     # A trace window: the recorder's rings, thread states and gauges into a trace model.
-    "sampling/trace": PRODUCER_BASE + ["trace", "sampling/threads", "registry", "gcstats"],
+    "sampling/trace": PRODUCER_BASE + ["trace", "sampling/threads", "sampling/cpu", "registry", "gcstats"],
     "gcstats": PRODUCER_BASE + ["sampling/heap"],     # memstats read the heap sampler's stats
     # Requests by route, SLOs: built on the public task API, sets labels.
     "requests": PRODUCER_BASE,

@@ -2,17 +2,21 @@
  * one per thread for its tasks and waits and one for its running/blocked
  * states, then counter tracks. Wheel zooms around the pointer, drag pans,
  * double-click resets; clicking a span shows its details and, for a
- * blocked interval, the stack of the call it blocked in.
+ * blocked interval, the stack of the call it blocked in. A thread's CPU
+ * samples are ticks on a row below its spans; clicking one shows the stack
+ * it was running.
  * "Download JSON" saves the trace itself: Perfetto (ui.perfetto.dev, or a
  * local copy of it) and chrome://tracing open that file with no network
  * between them and this page. */
 import { errorText, fetchData } from './api.js';
 import { el, readFileJSON, setStatus } from './dom.js';
 import { fmtDuration } from './format.js';
-import { parseTrace, spanAt } from './timeline_model.js';
+import { parseTrace, sampleAt, spanAt } from './timeline_model.js';
 
 const ROW = 16, LANE_GAP = 6, LABEL_W = 190, COUNTER_H = 34;
 const COLORS = { task: '#4c78a8', pool: '#e45756', mutex: '#f58518', state: '#9ecae9' };
+const SAMPLE_COLOR = '#d62728', SAMPLE_HIT_PX = 4;
+const laneRows = (l) => l.depth + (l.samples.length ? 1 : 0);
 
 function spanColor(s) {
   if (s.cat === 'state') return s.name.startsWith('running') ? '#72b7b2' : '#bab0ac';
@@ -64,7 +68,9 @@ export class TimelineView {
     this.download.href = this.url;
     this.download.hidden = false;
     const n = this.model.notes;
+    const samples = this.model.lanes.reduce((k, l) => k + l.samples.length, 0);
     setStatus(this.status, this.model.spanCount + ' spans on ' + this.model.lanes.length + ' lanes, ' +
+      samples + ' CPU samples' + (n.cpu_samples_dropped ? ' (' + n.cpu_samples_dropped + ' dropped)' : '') + ', ' +
       fmtDuration(this.model.end * 1000) + (n.dropped_events ? ', ' + n.dropped_events + ' events dropped' : ''));
     this.draw();
   }
@@ -73,8 +79,8 @@ export class TimelineView {
     let y = 0;
     this.rows = [];
     for (const l of this.model.lanes) {
-      this.rows.push({ lane: l, y, h: l.depth * ROW });
-      y += l.depth * ROW + LANE_GAP;
+      this.rows.push({ lane: l, y, h: laneRows(l) * ROW });
+      y += laneRows(l) * ROW + LANE_GAP;
     }
     for (const c of this.model.counters) {
       this.rows.push({ counter: c, y, h: COUNTER_H });
@@ -116,6 +122,15 @@ export class TimelineView {
           if (x1 - x0 > 30) { g.fillStyle = '#fff'; g.fillText(s.name.slice(0, Math.floor((x1 - x0) / 6)), Math.max(x0, LABEL_W) + 2, sy + ROW / 2); }
           this.drawn++;
         }
+        const sy = r.y + r.lane.depth * ROW;
+        for (const s of r.lane.samples) {
+          const x = this.x(s.ts, w);
+          if (x < LABEL_W || x > w) continue;
+          g.fillStyle = SAMPLE_COLOR;
+          g.fillRect(x - 1, sy + 2, 2, ROW - 4);
+          if (s === this.selected) { g.strokeStyle = '#000'; g.lineWidth = 2; g.strokeRect(x - 3, sy + 1, 6, ROW - 2); }
+          this.drawn++;
+        }
       } else {
         const pts = r.counter.points;
         const max = Math.max(1e-9, ...pts.map((p) => p[1]));
@@ -133,14 +148,21 @@ export class TimelineView {
     const x = ev.clientX - b.left, y = ev.clientY - b.top;
     if (x < LABEL_W) return null;
     const r = this.rows.find((q) => q.lane && y >= q.y && y < q.y + q.h);
-    return r ? spanAt(r.lane, this.t(x, w), Math.floor((y - r.y) / ROW)) : null;
+    if (!r) return null;
+    const row = Math.floor((y - r.y) / ROW);
+    if (row === r.lane.depth && r.lane.samples.length) {
+      const tol = SAMPLE_HIT_PX / (w - LABEL_W) * (this.view[1] - this.view[0]);
+      return sampleAt(r.lane, this.t(x, w), tol);
+    }
+    return spanAt(r.lane, this.t(x, w), row);
   }
 
   select(s) {
     this.selected = s;
     this.detail.textContent = '';
     if (s) {
-      const rows = [['name', s.name], ['category', s.cat], ['start', fmtDuration(s.ts * 1000)], ['duration', fmtDuration(s.dur * 1000)],
+      const rows = [['name', s.name], ['category', s.cat], ['start', fmtDuration(s.ts * 1000)],
+        ...(s.cat === 'cpu' ? [] : [['duration', fmtDuration(s.dur * 1000)]]),
         ...Object.entries(s.args).map(([k, v]) => [k, String(v)])];
       this.detail.append(el('table', {}, el('tbody', {}, ...rows.map(([k, v]) => el('tr', {}, el('th', { text: k }), el('td', { text: v }))))));
       if (s.stack.length) this.detail.append(el('h3', { text: 'Stack' }), el('ol', { class: 'tl-stack' }, ...s.stack.map((f) => el('li', { text: f }))));
@@ -177,11 +199,16 @@ export class TimelineView {
     window.addEventListener('mouseup', up);
   }
 
-  /* For tests: the page position of the first span matching pred. */
+  /* For tests: the page position of the first span (or CPU sample) matching pred. */
   pointOf(pred) {
     const b = this.canvas.getBoundingClientRect(), w = b.width;
     for (const r of this.rows || []) {
       if (!r.lane) continue;
+      for (const s of r.lane.samples) {
+        const x = this.x(s.ts, w);
+        if (!pred(s) || x < LABEL_W || x > w) continue;
+        return { x: b.left + x, y: b.top + r.y + r.lane.depth * ROW + ROW / 2 };
+      }
       for (const s of r.lane.spans) {
         if (!pred(s)) continue;
         const x0 = Math.max(LABEL_W, this.x(s.ts, w)), x1 = Math.min(w, this.x(s.ts + s.dur, w));

@@ -3,10 +3,13 @@
  * Pure: no DOM, tested in Node.
  *
  * parseTrace(json) -> { lanes, counters, end, notes, spanCount }
- *   lanes: [{ key, pid, tid, name, sort, spans: [{ ts, dur, name, cat, args, depth, stack }] }]
+ *   lanes: [{ key, pid, tid, name, sort, depth, spans: [{ ts, dur, name, cat, args, depth, stack }],
+ *             samples: [{ ts, dur: 0, name, cat: 'cpu', args, stack }] }]
  *          X events and b/e or B/E pairs become spans (times in microseconds);
  *          depth is the nesting level within the lane; stack is the frame
- *          names (leaf first) of "sf" in stackFrames, or [].
+ *          names (leaf first) of "sf" in stackFrames, or []. CPU samples
+ *          (instants of category cpu) are the lane's samples, drawn on a
+ *          row of their own below its spans (row index depth).
  *   counters: [{ name, points: [[ts, value]] }]
  *   end: the latest time seen. */
 
@@ -28,7 +31,7 @@ export function parseTrace(json) {
   const lane = (pid, tid) => {
     const key = pid + ':' + tid;
     let l = lanes.get(key);
-    if (!l) { l = { key, pid, tid, name: 'thread ' + tid, sort: tid, spans: [] }; lanes.set(key, l); }
+    if (!l) { l = { key, pid, tid, name: 'thread ' + tid, sort: tid, spans: [], samples: [] }; lanes.set(key, l); }
     return l;
   };
   const counters = new Map();
@@ -53,6 +56,13 @@ export function parseTrace(json) {
       case 'E': { const st = open.get('B' + e.pid + ':' + e.tid); const b = st && st.pop(); if (b) add(b, Number(b.ts), ts - Number(b.ts)); break; }
       case 'b': open.set('b' + e.cat + ':' + e.id, e); break;
       case 'e': { const k = 'b' + e.cat + ':' + e.id; const b = open.get(k); if (b) { open.delete(k); add(b, Number(b.ts), ts - Number(b.ts)); } break; }
+      case 'i':
+        if (e.cat === 'cpu') {
+          lane(e.pid, e.tid).samples.push({ ts, dur: 0, name: String(e.name || ''), cat: 'cpu', args: e.args || {},
+            stack: e.sf != null ? frameChain(frames, String(e.sf)) : [] });
+          end = Math.max(end, ts);
+        }
+        break;
       case 'C':
         for (const [k, v] of Object.entries(e.args || {})) {
           const name = Object.keys(e.args).length > 1 ? e.name + ' ' + k : e.name;
@@ -65,7 +75,7 @@ export function parseTrace(json) {
     }
   }
   let spanCount = 0;
-  const out = [...lanes.values()].filter((l) => l.spans.length);
+  const out = [...lanes.values()].filter((l) => l.spans.length || l.samples.length);
   for (const l of out) {
     l.spans.sort((a, b) => a.ts - b.ts || b.dur - a.dur);
     const ends = [];
@@ -74,11 +84,19 @@ export function parseTrace(json) {
       s.depth = ends.length;
       ends.push(s.ts + s.dur);
     }
-    l.depth = Math.max(1, ...l.spans.map((s) => s.depth + 1));
+    l.depth = l.spans.length ? Math.max(1, ...l.spans.map((s) => s.depth + 1)) : 0;
+    l.samples.sort((a, b) => a.ts - b.ts);
     spanCount += l.spans.length;
   }
   out.sort((a, b) => a.pid - b.pid || a.sort - b.sort || a.tid - b.tid);
   return { lanes: out, counters: [...counters.values()], end, notes: (json && json.otherData) || {}, spanCount };
+}
+
+/* The lane's CPU sample nearest to time t (us), within tol us, or null. */
+export function sampleAt(l, t, tol) {
+  let best = null, bd = tol;
+  for (const s of l.samples) { const d = Math.abs(s.ts - t); if (d <= bd) { best = s; bd = d; } }
+  return best;
 }
 
 /* The span of a lane under time t (us) at depth d, or null. */

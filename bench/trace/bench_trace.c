@@ -1,6 +1,6 @@
 /* What an execution trace costs the host, and what it weighs.
  *
- *   build/bench/bench_trace [seconds=3] [runs=3]
+ *   build/bench/bench_trace [seconds=3] [runs=3] [extra query, e.g. "&cpu_hz=0"]
  *
  * A workload of 2 threads serves "requests" at a paced rate (1,000 and
  * 10,000 per second in total): each is a task begin, bind, a pool acquire
@@ -29,6 +29,7 @@ static introspect_pool *g_pool;
 static atomic_int g_stop;
 static _Atomic long long g_worker_cpu_ns, g_done;
 static long g_rate;
+static const char *g_extra = ""; /* appended to the trace's query */
 
 static long long mono(clockid_t c)
 {
@@ -107,7 +108,7 @@ static void *bg_trace(void *arg)
 }
 
 struct result {
-    double proc_cpu_s, worker_cpu_s, rate, sampler_ms;
+    double proc_cpu_s, worker_cpu_s, rate, sampler_ms, cpu_samples;
     size_t bytes;
 };
 
@@ -126,13 +127,15 @@ static void one_run(int port, long seconds, int traced, struct result *r)
     long long t0 = mono(CLOCK_MONOTONIC);
     r->bytes = 0;
     if (traced) {
-        char path[64];
-        snprintf(path, sizeof path, "/debug/pprof/trace?seconds=%ld", seconds);
+        char path[256];
+        snprintf(path, sizeof path, "/debug/pprof/trace?seconds=%ld%s", seconds, g_extra);
         struct http_reply rep;
         if (http_get(port, path, &rep) == 0 && rep.status == 200) {
             r->bytes = rep.body_len;
             const char *p = strstr(rep.body, "\"sampler_cpu_ms\":");
             r->sampler_ms = p ? atof(p + 17) : -1;
+            const char *c = strstr(rep.body, "\"cpu_samples\":");
+            r->cpu_samples = c ? atof(c + 14) : 0;
         }
         else
             fprintf(stderr, "trace failed\n");
@@ -169,6 +172,8 @@ int main(int argc, char **argv)
 {
     long seconds = argc > 1 ? atol(argv[1]) : 3;
     int runs = argc > 2 ? atoi(argv[2]) : 3;
+    if (argc > 3)
+        g_extra = argv[3];
     int port = start_ephemeral();
     introspect_pool_register("bench", 4, &g_pool);
     /* The hot path alone: no trace (the hook's branch), then inside a trace
@@ -192,12 +197,13 @@ int main(int argc, char **argv)
            median(off, 7), median(on, 7), first, d ? atol(d + 17) : -1L);
     http_reply_free(&g_bg);
     printf("| requests/s (achieved) | process CPU, no trace | process CPU, tracing | host cost per s of tracing "
-           "| of which the state sampler | workers' CPU per s, no trace / tracing | trace size per s |\n"
-           "|---|---|---|---|---|---|---|\n");
+           "| of which the state sampler | workers' CPU per s, no trace / tracing | trace size per s "
+           "| CPU samples per s |\n"
+           "|---|---|---|---|---|---|---|---|\n");
     static const long rates[] = {1000, 10000};
     for (size_t k = 0; k < 2; k++) {
         g_rate = rates[k];
-        double base[16], traced[16], wb[16], wt[16], bytes[16], rate[16], samp[16];
+        double base[16], traced[16], wb[16], wt[16], bytes[16], rate[16], samp[16], cs[16];
         for (int i = 0; i < runs && i < 16; i++) {
             struct result a, b;
             one_run(port, seconds, 0, &a);
@@ -209,11 +215,14 @@ int main(int argc, char **argv)
             bytes[i] = (double)b.bytes / (double)seconds;
             rate[i] = b.rate;
             samp[i] = b.sampler_ms / (double)seconds;
+            cs[i] = b.cpu_samples / (double)seconds;
         }
         double mb = median(base, runs), mt = median(traced, runs);
-        printf("| %ld (%.0f) | %.1f%% of a core | %.1f%% | %.1f ms CPU | %.1f ms | %.1f%% / %.1f%% | %.0f KB |\n",
+        printf("| %ld (%.0f) | %.1f%% of a core | %.1f%% | %.1f ms CPU | %.1f ms | %.1f%% / %.1f%% | %.0f KB "
+               "| %.0f |\n",
                rates[k], median(rate, runs), mb * 100, mt * 100, (mt - mb) * 1000, median(samp, runs),
-               median(wb, runs) * 100, median(wt, runs) * 100, median(bytes, runs) / 1024);
+               median(wb, runs) * 100, median(wt, runs) * 100, median(bytes, runs) / 1024,
+               median(cs, runs));
         fflush(stdout);
     }
     return 0;

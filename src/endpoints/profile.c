@@ -54,7 +54,7 @@ void ix_ep_profile(const struct ix_request *req, struct ix_response *resp)
                         "Could not enable CPU profiling: cpu profiling already in use "
                         "(another profile ends in about %ld s)", resp))
         return;
-    struct ix_cpu_options o = {q.hz, q.seconds, cfg->cpu_engine, cfg->cpu_signal};
+    struct ix_cpu_options o = {q.hz, q.seconds, cfg->cpu_engine, cfg->cpu_signal, NULL, NULL};
     char why[300] = "";
     int rc = ix_cpu_start(&o, why, sizeof why);
     if (rc) {

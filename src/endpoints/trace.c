@@ -1,38 +1,60 @@
 /* /debug/pprof/trace: an execution trace of every thread for ?seconds=N
  * (default 1, at most max_profile_seconds; Go's path and parameter), in the
  * Chrome trace-event JSON format (format/trace_json.h) as a download.
- * ?hz= sets the thread-state sampling rate (default 1000, at most 2000).
+ * ?hz= sets the thread-state sampling rate (default 1000, at most 2000);
+ * ?cpu_hz= the rate of the CPU samples drawn on the threads' lanes
+ * (default 100, at most max_profile_hz; 0 takes none). ?format=perfetto
+ * gives the same trace as Perfetto's protobuf (format/trace_perfetto.h),
+ * downloaded as trace.pftrace.
  * One trace at a time (the heavy slot "trace": 409 with Retry-After). The
  * request's thread sleeps through the window and stops early when the
  * client leaves or the module stops. */
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 
 #include "endpoints/endpoints.h"
 #include "endpoints/params.h"
 #include "endpoints/serve_profile.h"
 #include "format/trace_json.h"
+#include "format/trace_perfetto.h"
 #include "http/heavy.h"
 #include "runtime.h"
 #include "sampling/trace/window.h"
 
 
+static pthread_mutex_t g_encode_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A child forked while an encoding held the lock gets it free: the
+ * encoding thread does not exist there. */
+static void encode_lock_in_child(void) { pthread_mutex_init(&g_encode_lock, NULL); }
+static void encode_lock_once(void) { pthread_atfork(NULL, NULL, encode_lock_in_child); }
+
 void ix_ep_trace(const struct ix_request *req, struct ix_response *resp)
 {
-    long seconds, hz;
+    const struct ix_config *cfg = ix_running_config();
+    long seconds, hz, cpu_hz = 0;
+    const char *cpu = ix_param(req, "cpu_hz");
     if (ix_param_seconds(req, resp, 1, &seconds) ||
         ix_param_positive(req, resp, "hz", IX_TRACE_MAX_HZ, "trace hz limit",
-                          IX_TRACE_DEFAULT_HZ, &hz))
+                          IX_TRACE_DEFAULT_HZ, &hz) ||
+        ((!cpu || strcmp(cpu, "0") != 0) &&
+         ix_param_positive(req, resp, "cpu_hz", cfg ? (long)cfg->max_profile_hz : 1000,
+                           "max_profile_hz", IX_TRACE_DEFAULT_CPU_HZ, &cpu_hz)))
         return;
     const char *format = ix_param_format(req);
-    if (format && strcmp(format, "json") != 0) {
-        ix_respond_error(resp, 400, "unknown format \"%s\" (the trace is json)", format);
+    int perfetto = format && strcmp(format, "perfetto") == 0;
+    if (format && !perfetto && strcmp(format, "json") != 0) {
+        ix_respond_error(resp, 400, "unknown format \"%s\" (the trace is json or perfetto)", format);
         return;
     }
     if (ix_heavy_try_as("trace", seconds * 1000,
                         "a trace is already running (it ends in about %ld s)", resp))
         return;
     struct ix_trace_window *w;
-    int rc = ix_trace_window_start(hz, seconds, &w);
+    struct ix_trace_cpu_opts co = {cpu_hz, cfg ? cfg->cpu_engine : NULL,
+                                   cfg ? cfg->cpu_signal : SIGPROF};
+    int rc = ix_trace_window_start(hz, seconds, &co, &w);
     if (rc) {
         ix_heavy_done("trace");
         if (rc == INTROSPECT_EBUSY) {
@@ -43,16 +65,29 @@ void ix_ep_trace(const struct ix_request *req, struct ix_response *resp)
         }
         return;
     }
-    enum ix_wait ended = ix_ep_sleep(req, seconds, NULL);
+    enum ix_wait ended = ix_ep_sleep(req, seconds, ix_trace_window_poll);
     struct ix_trace t;
     ix_trace_window_stop(w, &t);
     ix_heavy_done("trace");
+    /* Encodings run one at a time: the slot is free once the window
+     * closed, so the next trace's encoding may overlap this one, and two
+     * traces symbolizing through libdw at once crashed in
+     * dwarf_getsrclines under TSan (trace.task_moving_threads, whose probe
+     * trace ends while the test's trace ends). */
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, encode_lock_once);
+    pthread_mutex_lock(&g_encode_lock);
     if (ended != IX_WAIT_DONE) {
         ix_respond_capture_ended(resp, ended);
+    } else if (perfetto) {
+        ix_trace_perfetto(&t, &resp->body);
+        resp->content_type = "application/octet-stream";
+        ix_response_header(resp, "Content-Disposition", "attachment; filename=\"trace.pftrace\"");
     } else {
         ix_trace_json(&t, &resp->body);
         resp->content_type = "application/json";
         ix_response_header(resp, "Content-Disposition", "attachment; filename=\"trace.json\"");
     }
+    pthread_mutex_unlock(&g_encode_lock);
     ix_trace_free(&t);
 }

@@ -78,7 +78,7 @@ void ix_ep_wall(const struct ix_request *req, struct ix_response *resp)
         return;
     if (ix_heavy_try("waits", q.seconds * 1000, resp))
         return;
-    struct ix_cpu_options co = {q.hz, q.seconds, cfg->cpu_engine, cfg->cpu_signal};
+    struct ix_cpu_options co = {q.hz, q.seconds, cfg->cpu_engine, cfg->cpu_signal, NULL, NULL};
     char why[300] = "";
     int rc = ix_cpu_start(&co, why, sizeof why);
     if (rc) {

@@ -25,11 +25,7 @@ static void task_id(ix_buf *b, uint64_t id)
 static void span_name(ix_buf *b, const struct ix_trace_span *s)
 {
     char name[160];
-    switch (s->what) {
-    case IX_SPAN_TASK: snprintf(name, sizeof name, "%s %s", s->kind, s->name); break;
-    case IX_SPAN_POOL: snprintf(name, sizeof name, "pool wait: %s", s->name); break;
-    default: snprintf(name, sizeof name, "%s", s->name); break;
-    }
+    ix_trace_span_title(s, name, sizeof name);
     ix_json_quote(b, name);
 }
 
@@ -88,17 +84,6 @@ static void span_args(ix_buf *b, const struct ix_trace *t, const struct ix_trace
     ix_buf_putc(b, '}');
 }
 
-/* Sort lane spans by thread, then start, then longest first. */
-static const struct ix_trace_span *g_spans;
-static int lane_order(const void *a, const void *b)
-{
-    const struct ix_trace_span *x = &g_spans[*(const size_t *)a], *y = &g_spans[*(const size_t *)b];
-    if (x->tid != y->tid)
-        return (x->tid > y->tid) - (x->tid < y->tid);
-    if (x->ts != y->ts)
-        return (x->ts > y->ts) - (x->ts < y->ts);
-    return (x->dur < y->dur) - (x->dur > y->dur);
-}
 
 static void event_head(ix_buf *b, const char *ph, const struct ix_trace *t, long long tid,
                        int64_t ts)
@@ -107,17 +92,18 @@ static void event_head(ix_buf *b, const char *ph, const struct ix_trace *t, long
     put_us(b, ts - t->t0);
 }
 
-/* Each used stack as a chain of frames, root first: "s<id>.<depth>". */
-static void stack_frames(ix_buf *b, const struct ix_trace *t, const unsigned char *used, int n)
+/* Each used stack of table as a chain of frames, root first:
+ * "<prefix><id>.<depth>" (prefix s: blocked intervals' stacks, c: CPU
+ * samples'). *first says whether no frame was written yet. */
+static void stack_frames(ix_buf *b, struct ix_symbolizer *sym, const struct ix_stack_table *table,
+                         char prefix, const unsigned char *used, int n, int *first_p)
 {
-    struct ix_symbolizer *sym = ix_symbolizer_new();
-    ix_buf_puts(b, ",\n\"stackFrames\":{");
-    int first = 1;
+    int first = *first_p;
     for (int id = 0; id < n; id++) {
         if (!used[id])
             continue;
         int npcs = 0, key = 0;
-        const uintptr_t *pcs = ix_stack_frames(t->stacks, id, &npcs, &key);
+        const uintptr_t *pcs = ix_stack_frames(table, id, &npcs, &key);
         int depth = 0;
         for (int i = npcs; i-- > 0;) {
             struct ix_sym_line lines[8];
@@ -129,7 +115,7 @@ static void stack_frames(ix_buf *b, const struct ix_trace *t, const unsigned cha
                 nl = 1;
             }
             for (int l = nl; l-- > 0;) { /* inlined callee last: deeper */
-                ix_buf_printf(b, "%s\n\"s%d.%d\":{\"name\":", first ? "" : ",", id, depth);
+                ix_buf_printf(b, "%s\n\"%c%d.%d\":{\"name\":", first ? "" : ",", prefix, id, depth);
                 first = 0;
                 ix_json_quote(b, lines[l].function ? lines[l].function : "?");
                 if (lines[l].file) {
@@ -139,45 +125,87 @@ static void stack_frames(ix_buf *b, const struct ix_trace *t, const unsigned cha
                     ix_json_quote(b, where);
                 }
                 if (depth > 0)
-                    ix_buf_printf(b, ",\"parent\":\"s%d.%d\"", id, depth - 1);
+                    ix_buf_printf(b, ",\"parent\":\"%c%d.%d\"", prefix, id, depth - 1);
                 ix_buf_putc(b, '}');
                 depth++;
             }
         }
     }
-    ix_buf_puts(b, "}");
-    if (sym)
-        ix_symbolizer_free(sym);
+    *first_p = first;
 }
 
-/* The leaf frame id of each used stack (its depth - 1), computed as
- * stack_frames counts them; -1 when it has none. Recomputed here to keep
- * one pass per output part. */
-static int leaf_depth(struct ix_symbolizer *sym, const struct ix_trace *t, int id)
+/* The leaf frame id of a stack (its depth - 1), computed as stack_frames
+ * counts them, -1 when it has none; leaf (when not NULL) gets the leaf
+ * function's name. */
+static int leaf_depth(struct ix_symbolizer *sym, const struct ix_stack_table *table, int id,
+                      char *leaf, size_t leaflen)
 {
     int npcs = 0, key = 0;
-    const uintptr_t *pcs = ix_stack_frames(t->stacks, id, &npcs, &key);
+    const uintptr_t *pcs = ix_stack_frames(table, id, &npcs, &key);
     int depth = 0;
     for (int i = 0; i < npcs; i++) {
         struct ix_sym_line lines[8];
         int nl = sym ? ix_symbolize(sym, pcs[i] - 1, lines, 8) : 0;
+        if (i == 0 && leaf) {
+            if (nl > 0 && lines[0].function)
+                snprintf(leaf, leaflen, "%s", lines[0].function);
+            else
+                snprintf(leaf, leaflen, "0x%llx", (unsigned long long)pcs[0]);
+        }
         depth += nl > 0 ? nl : 1;
     }
     return depth - 1;
 }
 
+/* The stacks of one table that events use, with their leaf frame depths
+ * (and, for CPU samples, leaf names). */
+struct used_stacks {
+    const struct ix_stack_table *table;
+    int n;
+    unsigned char *used;
+    int *leaf;
+    char (*name)[64]; /* NULL when names are not wanted */
+    uint64_t dropped;
+};
+
+static int used_init(struct used_stacks *u, struct ix_stack_table *table, int names)
+{
+    memset(u, 0, sizeof *u);
+    u->table = table;
+    u->n = table ? (int)ix_stack_size(table, &u->dropped) : 0;
+    u->used = calloc((size_t)u->n + 1, 1);
+    u->leaf = calloc((size_t)u->n + 1, sizeof *u->leaf);
+    u->name = names ? calloc((size_t)u->n + 1, sizeof *u->name) : NULL;
+    return u->used && u->leaf && (!names || u->name) ? 0 : -1;
+}
+
+static void used_mark(struct used_stacks *u, struct ix_symbolizer *sym, int id)
+{
+    if (id < 0 || id >= u->n || !u->used || !u->leaf || u->used[id])
+        return;
+    u->used[id] = 1;
+    u->leaf[id] = leaf_depth(sym, u->table, id, u->name ? u->name[id] : NULL, 64);
+}
+
+/* The leaf frame of stack id, written as ,"sf":"<prefix><id>.<depth>". */
+static void put_sf(ix_buf *b, const struct used_stacks *u, char prefix, int id)
+{
+    if (id >= 0 && id < u->n && u->used && u->leaf && u->used[id] && u->leaf[id] >= 0)
+        ix_buf_printf(b, ",\"sf\":\"%c%d.%d\"", prefix, id, u->leaf[id]);
+}
+
+static void used_free(struct used_stacks *u)
+{
+    free(u->used);
+    free(u->leaf);
+    free(u->name);
+}
+
 void ix_trace_json(const struct ix_trace *t, ix_buf *b)
 {
     ix_buf_puts(b, "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n");
-    char comm[64] = "";
-    FILE *f = fopen("/proc/self/comm", "r");
-    if (f) {
-        if (fgets(comm, sizeof comm, f))
-            comm[strcspn(comm, "\n")] = '\0';
-        fclose(f);
-    }
     char pname[128];
-    snprintf(pname, sizeof pname, "%s (pid %d)", comm, (int)t->pid);
+    ix_trace_process_name(t->pid, pname, sizeof pname);
     ix_buf_printf(b, "{\"ph\":\"M\",\"pid\":%d,\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":",
                   (int)t->pid);
     ix_json_quote(b, pname);
@@ -197,42 +225,23 @@ void ix_trace_json(const struct ix_trace *t, ix_buf *b)
         }
     }
     /* Which stacks are used, and their leaf frame ids. */
-    uint64_t sdrop = 0;
-    int nstacks = t->stacks ? (int)ix_stack_size(t->stacks, &sdrop) : 0;
-    unsigned char *used = calloc((size_t)nstacks + 1, 1);
-    int *leaf = calloc((size_t)nstacks + 1, sizeof *leaf);
+    struct used_stacks ss, cs;
+    int stacks_ok = used_init(&ss, t->stacks, 0) == 0;
+    int cpu_ok = used_init(&cs, t->cpu_stacks, 1) == 0;
+    uint64_t sdrop = ss.dropped;
     struct ix_symbolizer *sym = ix_symbolizer_new();
-    for (size_t i = 0; used && leaf && i < t->nspans; i++) {
-        int id = t->spans[i].stack;
-        if (id >= 0 && id < nstacks && !used[id]) {
-            used[id] = 1;
-            leaf[id] = leaf_depth(sym, t, id);
-        }
-    }
-    if (sym)
-        ix_symbolizer_free(sym);
+    for (size_t i = 0; i < t->nspans; i++)
+        used_mark(&ss, sym, t->spans[i].stack);
+    for (size_t i = 0; i < t->ncpu; i++)
+        used_mark(&cs, sym, t->cpu[i].stack);
     /* Spans: lane spans checked for nesting, state spans as they are. */
     size_t *order = malloc((t->nspans + 1) * sizeof *order);
-    int64_t *ends = malloc((t->nspans + 1) * sizeof *ends);
-    size_t nlane = 0, nasync = 0;
-    for (size_t i = 0; order && i < t->nspans; i++)
-        if (t->spans[i].what <= IX_SPAN_MUTEX)
-            order[nlane++] = i;
-    g_spans = t->spans;
-    if (order)
-        qsort(order, nlane, sizeof *order, lane_order);
-    size_t depth = 0;
-    pid_t lane_tid = 0;
-    for (size_t k = 0; order && ends && k < nlane; k++) {
+    unsigned char *nests = malloc(t->nspans + 1);
+    size_t nlane = order && nests ? ix_trace_lane_spans(t, order, nests) : 0, nasync = 0;
+    for (size_t k = 0; k < nlane; k++) {
         const struct ix_trace_span *s = &t->spans[order[k]];
-        if (s->tid != lane_tid) {
-            depth = 0;
-            lane_tid = s->tid;
-        }
         int64_t end = s->ts + s->dur;
-        while (depth && ends[depth - 1] <= s->ts)
-            depth--;
-        if (depth && end > ends[depth - 1]) { /* overlaps without nesting: async */
+        if (!nests[k]) { /* overlaps without nesting: async */
             nasync++;
             for (int e = 0; e < 2; e++) {
                 event_head(b, e ? "e" : "b", t, s->tid, e ? end : s->ts);
@@ -245,7 +254,6 @@ void ix_trace_json(const struct ix_trace *t, ix_buf *b)
             }
             continue;
         }
-        ends[depth++] = end;
         event_head(b, "X", t, s->tid, s->ts);
         ix_buf_puts(b, ",\"dur\":");
         put_us(b, s->dur);
@@ -269,8 +277,7 @@ void ix_trace_json(const struct ix_trace *t, ix_buf *b)
         put_us(b, s->dur);
         ix_buf_puts(b, ",\"cat\":\"state\",\"name\":");
         span_name(b, s);
-        if (s->stack >= 0 && s->stack < nstacks && used && leaf && leaf[s->stack] >= 0)
-            ix_buf_printf(b, ",\"sf\":\"s%d.%d\"", s->stack, leaf[s->stack]);
+        put_sf(b, &ss, 's', s->stack);
         span_args(b, t, s);
         ix_buf_putc(b, '}');
     }
@@ -293,9 +300,27 @@ void ix_trace_json(const struct ix_trace *t, ix_buf *b)
         ix_buf_put_double(b, c->value);
         ix_buf_puts(b, "}}");
     }
+    /* CPU samples: instants on their thread's lane, named for the leaf
+     * function, "sf" at the sampled stack. */
+    for (size_t i = 0; i < t->ncpu; i++) {
+        const struct ix_trace_cpu *c = &t->cpu[i];
+        event_head(b, "i", t, c->tid, c->ts);
+        ix_buf_puts(b, ",\"s\":\"t\",\"cat\":\"cpu\",\"name\":");
+        int named = c->stack >= 0 && c->stack < cs.n && cs.name && cs.used && cs.used[c->stack];
+        ix_json_quote(b, named ? cs.name[c->stack] : "cpu sample");
+        put_sf(b, &cs, 'c', c->stack);
+        ix_buf_printf(b, ",\"args\":{\"weight\":%d}}", c->weight);
+    }
     ix_buf_puts(b, "\n]");
-    if (used)
-        stack_frames(b, t, used, nstacks);
+    ix_buf_puts(b, ",\n\"stackFrames\":{");
+    int first = 1;
+    if (stacks_ok)
+        stack_frames(b, sym, t->stacks, 's', ss.used, ss.n, &first);
+    if (cpu_ok)
+        stack_frames(b, sym, t->cpu_stacks, 'c', cs.used, cs.n, &first);
+    ix_buf_puts(b, "}");
+    if (sym)
+        ix_symbolizer_free(sym);
     ix_buf_printf(b,
                   ",\n\"otherData\":{\"producer\":\"introspect\",\"pid\":%d,\"t0_ns\":%lld,"
                   "\"duration_ms\":%.3f,\"dropped_events\":%llu,\"recorded_events\":%llu,"
@@ -319,10 +344,18 @@ void ix_trace_json(const struct ix_trace *t, ix_buf *b)
                   "state_hz, so running/blocked intervals have that resolution; a thread blocked "
                   "across a whole tick is walked without a signal for the stack of its blocking "
                   "call; "
-                  "counters every 10 ms; no CPU samples (use /debug/pprof/profile alongside)");
+                  "counters every 10 ms; CPU samples (instants of category cpu on the thread's "
+                  "lane, with their stack) come from the CPU profiler's engine at cpu_hz, each "
+                  "standing for weight periods of the thread's CPU time");
+    ix_buf_printf(b, ",\"cpu_hz\":%ld,\"cpu_samples\":%zu,\"cpu_samples_dropped\":%llu,"
+                     "\"cpu_samples_outside_window\":%llu,\"cpu_stacks_dropped\":%llu,"
+                     "\"cpu_samples_max\":%zu,\"cpu_note\":",
+                  t->cpu_hz, t->ncpu, (unsigned long long)t->cpu_dropped,
+                  (unsigned long long)t->cpu_outside, (unsigned long long)cs.dropped, t->max_cpu);
+    ix_json_quote(b, t->cpu_note);
     ix_buf_puts(b, "}}\n");
-    free(used);
-    free(leaf);
+    used_free(&ss);
+    used_free(&cs);
     free(order);
-    free(ends);
+    free(nests);
 }

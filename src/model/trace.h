@@ -48,6 +48,15 @@ struct ix_trace_sample {
     double value;
 };
 
+/* A CPU sample: where thread tid was running at ts (the CPU profiler's
+ * engines, sampling/cpu/), weight sampling periods. */
+struct ix_trace_cpu {
+    int64_t ts;
+    pid_t tid;
+    int stack;  /* id in the trace's cpu_stacks, -1 none */
+    int weight; /* periods it stands for (>= 1) */
+};
+
 struct ix_trace_thread {
     pid_t tid;
     char name[32];
@@ -80,6 +89,15 @@ struct ix_trace {
     long long sampler_cpu_ns; /* the state sampler thread's CPU time */
     long long encode_ns;      /* filled by the endpoint: time to write the JSON */ /* pool acquires under 10 us: counted, not drawn */
     int oom;                /* some spans or samples were lost to memory */
+    /* CPU samples: bounded (max_cpu), their stacks in a table of this
+     * trace's own (freed with it). cpu_hz 0: not taken (cpu_note says why). */
+    struct ix_trace_cpu *cpu;
+    size_t ncpu, capcpu, max_cpu;
+    struct ix_stack_table *cpu_stacks;
+    long cpu_hz;
+    uint64_t cpu_dropped;  /* samples past max_cpu, or their stack past the table */
+    uint64_t cpu_outside;  /* samples timed outside the window (not drawn) */
+    char cpu_note[600];    /* the engine, and what the profiler says it lost */
 };
 
 /* Append helpers: return the new element (zeroed) or NULL (t->oom set). */
@@ -90,6 +108,19 @@ void ix_trace_add_sample(struct ix_trace *t, int64_t ts, int series, double valu
 int ix_trace_series(struct ix_trace *t, const char *name);
 /* The thread's entry, added (named name) when new; NULL on OOM. */
 struct ix_trace_thread *ix_trace_thread(struct ix_trace *t, pid_t tid, const char *name);
+/* A span's display name ("request GET /x", "pool wait: db", "blocked: futex"). */
+void ix_trace_span_title(const struct ix_trace_span *s, char *out, size_t n);
+/* "comm (pid N)" of this process, for the process track. */
+void ix_trace_process_name(pid_t pid, char *out, size_t n);
+/* The thread-lane spans (tasks, pool and mutex waits) in drawing order (by
+ * thread, start, longest first) into order (room for nspans); nests[k]
+ * says whether order[k] nests inside the lane's open spans (else it
+ * overlaps one without nesting: drawn apart, as an async span). Returns
+ * how many. */
+size_t ix_trace_lane_spans(const struct ix_trace *t, size_t *order, unsigned char *nests);
+/* Append a CPU sample (bounded by max_cpu: past it, or on OOM, counted in
+ * cpu_dropped; never sets oom, so it may run beside the other appenders). */
+void ix_trace_add_cpu(struct ix_trace *t, int64_t ts, pid_t tid, int stack, int weight);
 void ix_trace_free(struct ix_trace *t);
 
 #endif

@@ -121,3 +121,17 @@ uint32_t ix_stack_size(struct ix_stack_table *t, uint64_t *dropped)
     pthread_mutex_unlock(&t->lock);
     return n;
 }
+
+void ix_stack_table_release(struct ix_stack_table *t)
+{
+    pthread_mutex_lock(&t->lock);
+    free(t->entries);
+    free(t->frames);
+    free(t->buckets);
+    t->entries = NULL;
+    t->frames = NULL;
+    t->buckets = NULL;
+    t->n = 0;
+    t->dropped = 0;
+    pthread_mutex_unlock(&t->lock);
+}

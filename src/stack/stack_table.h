@@ -56,6 +56,10 @@ void ix_stack_add(struct ix_stack_table *t, int id, uint64_t add);
 int ix_stack_get(struct ix_stack_table *t, int id, uintptr_t *pcs, int max, uint64_t *count);
 /* The frames and key of an id returned earlier (no copy: they never change). */
 const uintptr_t *ix_stack_frames(const struct ix_stack_table *t, int id, int *npcs, int *key);
+/* Free a table that is not process-lifetime (the execution trace's CPU
+ * stacks, one table per trace): its ids die with it. Returns it to its
+ * initial, empty state. */
+void ix_stack_table_release(struct ix_stack_table *t);
 /* Number of distinct stacks and of stacks dropped because the table was full. */
 uint32_t ix_stack_size(struct ix_stack_table *t, uint64_t *dropped);
 

@@ -13,11 +13,15 @@ Format (the trace-event spec, "JSON Object Format"):
   - X events on one lane nest: a slice that starts inside another ends
     inside it too;
   - "sf" names a frame of stackFrames, and every frame's parent exists;
-  - otherData.dropped_events is a number.
+  - otherData.dropped_events is a number, and so are the CPU sample notes
+    (cpu_samples, cpu_samples_dropped); cpu_samples counts the "i" events
+    of category cpu, each with args.weight >= 1.
 Scenario (--task NAME ...): the task span, its pool-wait child linked to it
 (same thread, inside the span, at least --min-wait-ms), the thread's state
 lane blocked during the wait with --stack among the blocked interval's
 frames, and the pool's in-use counter at its maximum during the wait.
+CPU (--cpu-func F --cpu-tid T): at least --min-cpu-samples CPU samples on
+thread T's lane with F in their stack, and none with F on any other lane.
 Exit 0 when everything holds; otherwise each failure is printed, exit 1."""
 import argparse
 import json
@@ -142,6 +146,17 @@ def validate(doc):
     od = doc.get("otherData", {})
     if not num(od.get("dropped_events")):
         err("otherData.dropped_events missing")
+    cpu = [e for e in evs if isinstance(e, dict) and e.get("ph") == "i" and e.get("cat") == "cpu"]
+    for k in ("cpu_samples", "cpu_samples_dropped", "cpu_hz"):
+        if not num(od.get(k)):
+            err("otherData.%s missing" % k)
+    if num(od.get("cpu_samples")) and od["cpu_samples"] != len(cpu):
+        err("otherData.cpu_samples %r, %d cpu instants" % (od["cpu_samples"], len(cpu)))
+    for e in cpu:
+        w = (e.get("args") or {}).get("weight")
+        if not num(w) or w < 1:
+            err("cpu sample without weight >= 1: %r" % e)
+            break
     return evs
 
 
@@ -211,6 +226,29 @@ def scenario(doc, evs, a):
                              covered / 1000, len(blocked), len(tasks)))
 
 
+def has_func(names, func):
+    """func among names, or a compiler's clone of it (func.isra.0, func.constprop.0)."""
+    return any(n == func or n.startswith(func + ".") for n in names)
+
+
+def cpu_samples(doc, evs, a):
+    frames = doc.get("stackFrames", {})
+    cpu = [e for e in evs if e.get("ph") == "i" and e.get("cat") == "cpu"]
+    mine = [e for e in cpu if e["tid"] == a.cpu_tid]
+    hits = [e for e in mine if has_func(frame_names(frames, e.get("sf")), a.cpu_func)]
+    elsewhere = [e for e in cpu if e["tid"] != a.cpu_tid and
+                 has_func(frame_names(frames, e.get("sf")), a.cpu_func)]
+    if len(hits) < a.min_cpu_samples:
+        err("%d cpu samples on tid %d with %r in the stack (of %d there, %d in all), expected "
+            ">= %d; note: %r" % (len(hits), a.cpu_tid, a.cpu_func, len(mine), len(cpu),
+                                 a.min_cpu_samples, doc.get("otherData", {}).get("cpu_note")))
+    if elsewhere:
+        err("%d cpu samples with %r on other threads: %r" % (
+            len(elsewhere), a.cpu_func, sorted({e["tid"] for e in elsewhere})))
+    print("cpu: %d samples, %d on tid %d, %d of them in %s" % (
+        len(cpu), len(mine), a.cpu_tid, len(hits), a.cpu_func))
+
+
 def moves(doc, evs, a):
     """--flow-task: a task that moved threads has a span on each and a flow
     between them; --early-task: a task begun before the trace is named (from
@@ -247,12 +285,17 @@ def main():
     ap.add_argument("--mutex-task")
     ap.add_argument("--flow-task")
     ap.add_argument("--early-task")
+    ap.add_argument("--cpu-func")
+    ap.add_argument("--cpu-tid", type=int)
+    ap.add_argument("--min-cpu-samples", type=int, default=1)
     a = ap.parse_args()
     with open(a.file) as f:
         doc = json.load(f)
     evs = validate(doc)
     if a.task and not errors:
         scenario(doc, evs, a)
+    if a.cpu_func and not errors:
+        cpu_samples(doc, evs, a)
     if (a.flow_task or a.early_task) and not errors:
         moves(doc, evs, a)
     od = doc.get("otherData", {})

@@ -16,9 +16,12 @@ GOOD = {"traceEvents": M + [X(0, 10), X(1, 5), X(11, 1, sf="a.1"),
                             {"ph": "C", "pid": 1, "tid": 0, "ts": 3, "name": "c", "args": {"value": 4}},
                             {"ph": "B", "pid": 1, "tid": 4, "ts": 1, "name": "b"},
                             {"ph": "E", "pid": 1, "tid": 4, "ts": 2},
-                            {"ph": "i", "pid": 1, "tid": 2, "ts": 2, "name": "i", "s": "t"}],
+                            {"ph": "i", "pid": 1, "tid": 2, "ts": 2, "name": "i", "s": "t"},
+                            {"ph": "i", "pid": 1, "tid": 2, "ts": 3, "name": "f", "s": "t", "cat": "cpu",
+                             "sf": "a.1", "args": {"weight": 1}}],
         "stackFrames": {"a.0": {"name": "main"}, "a.1": {"name": "f", "parent": "a.0"}},
-        "otherData": {"dropped_events": 0}}
+        "otherData": {"dropped_events": 0, "cpu_samples": 1, "cpu_samples_dropped": 0, "cpu_hz": 100}}
+CPU = {"ph": "i", "pid": 1, "tid": 2, "ts": 3, "name": "f", "s": "t", "cat": "cpu", "sf": "a.1"}
 BAD = {
     "misnested X": M + [X(0, 10), X(5, 10)],
     "flow without finish": M + [{"ph": "s", "pid": 1, "tid": 2, "ts": 1, "id": 1, "name": "f"}],
@@ -29,6 +32,8 @@ BAD = {
     "missing sf frame": M + [X(0, 1, sf="nope")],
     "negative ts": M + [X(-1, 1)],
     "unknown phase": M + [{"ph": "Q", "pid": 1, "tid": 2, "ts": 0, "name": "q"}],
+    "cpu sample without weight": M + [CPU],
+    "cpu samples miscounted": M + [dict(CPU, args={"weight": 1})] * 2,
 }
 
 
@@ -47,7 +52,10 @@ if run(GOOD) != 0:
     print("FAIL: the well-formed trace was refused")
     failed += 1
 for name, evs in BAD.items():
-    if run({"traceEvents": evs, "stackFrames": GOOD["stackFrames"], "otherData": {"dropped_events": 0}}) == 0:
+    # otherData counts the cpu samples right, except where that is the fault.
+    ncpu = sum(1 for e in evs if e.get("cat") == "cpu")
+    od = dict(GOOD["otherData"], cpu_samples=ncpu if name != "cpu samples miscounted" else 1)
+    if run({"traceEvents": evs, "stackFrames": GOOD["stackFrames"], "otherData": od}) == 0:
         print("FAIL: accepted:", name)
         failed += 1
 print("validator: %d broken traces refused, good one accepted" % len(BAD) if not failed else "")

@@ -3,7 +3,9 @@
  * with --traffic: requests as tasks over a pool). Proves: the page loads
  * with no page errors, console errors or CSP violations; a 1-second trace
  * captured from the page draws task spans and state lanes; clicking a
- * blocked interval shows its stack; the download link holds the same JSON
+ * blocked interval shows its stack; the demo's CPU-bound requests (/work)
+ * show as CPU samples on their threads' lanes, and clicking one shows the
+ * stack it ran; the download link holds the same JSON
  * (which parses and names the demo's threads). Run by run_timeline.sh. */
 'use strict';
 const { chromium } = require('playwright-core');
@@ -67,6 +69,7 @@ async function main() {
         tasks: m.lanes.reduce((n, l) => n + l.spans.filter((s) => s.cat === 'task').length, 0),
         stateLanes: m.lanes.filter((l) => / state$/.test(l.name)).length,
         blockedWithStack: m.lanes.reduce((n, l) => n + l.spans.filter((s) => s.cat === 'state' && s.stack.length).length, 0),
+        cpuSamples: m.lanes.reduce((n, l) => n + l.samples.filter((s) => s.stack.length).length, 0),
         counters: m.counters.map((c) => c.name) };
     });
     log(JSON.stringify(info));
@@ -82,6 +85,17 @@ async function main() {
     await page.waitForSelector('#timeline-detail ol.tl-stack li');
     const stack = await page.$$eval('#timeline-detail ol.tl-stack li', (li) => li.map((x) => x.textContent));
     log('clicked stack: ' + stack.slice(0, 4).join(' < '));
+    /* Click a CPU sample (the demo's /work requests burn CPU: ~a quarter of
+     * 200 requests/s run 15-40 ms of it, so a 1 s trace at 100 Hz holds tens
+     * of samples): the detail panel shows the stack it was running. */
+    assert.ok(info.cpuSamples > 0, 'CPU samples with stacks');
+    const sp = await page.evaluate(() => window.introspect.views.timeline.pointOf((s) => s.cat === 'cpu' && s.stack.length > 0));
+    assert.ok(sp, 'a CPU sample on screen');
+    await page.mouse.click(sp.x, sp.y);
+    await page.waitForFunction(() => { const v = window.introspect.views.timeline; return v.selected && v.selected.cat === 'cpu'; });
+    const cpuStack = await page.$$eval('#timeline-detail ol.tl-stack li', (li) => li.map((x) => x.textContent));
+    assert.ok(cpuStack.length > 0, 'the clicked CPU sample shows its stack');
+    log('clicked CPU sample: ' + cpuStack.slice(0, 4).join(' < '));
     /* Zoom with the wheel: the view narrows. */
     const before = await page.evaluate(() => window.introspect.views.timeline.view.slice());
     await page.mouse.move(pt.x, pt.y);

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { parseTrace, spanAt } from '../../web/timeline_model.js';
+import { parseTrace, sampleAt, spanAt } from '../../web/timeline_model.js';
 
 const trace = {
   traceEvents: [
@@ -17,6 +17,9 @@ const trace = {
     { ph: 'B', pid: 1, tid: 9, ts: 1, name: 'be' },
     { ph: 'E', pid: 1, tid: 9, ts: 3 },
     { ph: 'C', pid: 1, tid: 0, ts: 5, name: 'threads', args: { value: 4 } },
+    { ph: 'i', pid: 1, tid: 8, ts: 6, s: 't', cat: 'cpu', name: 'pool_get', sf: 's.1', args: { weight: 1 } },
+    { ph: 'i', pid: 1, tid: 10, ts: 1, s: 't', cat: 'cpu', name: 'main', sf: 's.0', args: { weight: 2 } },
+    { ph: 'i', pid: 1, tid: 8, ts: 7, s: 't', cat: 'task', name: 'deadline missed' },
   ],
   stackFrames: { 's.0': { name: 'main' }, 's.1': { name: 'pool_get', category: '/src/x.c:3', parent: 's.0' } },
   otherData: { dropped_events: 0 },
@@ -41,6 +44,20 @@ test('nested spans go one row down; async and B/E pairs become spans', () => {
   assert.equal(m.lanes.find((x) => x.tid === 9).spans[0].dur, 2);
   assert.deepEqual(m.counters, [{ name: 'threads', points: [[5, 4]] }]);
   assert.equal(m.end, 12);
+});
+
+test('CPU samples go to their thread\'s lane with their stacks, not among its spans', () => {
+  const m = parseTrace(trace);
+  const l = m.lanes.find((x) => x.tid === 8);
+  assert.equal(l.samples.length, 1);
+  assert.equal(l.spans.length, 3);
+  assert.deepEqual(l.samples[0].stack, ['pool_get x.c:3', 'main']);
+  assert.equal(sampleAt(l, 6.2, 0.5).name, 'pool_get');
+  assert.equal(sampleAt(l, 8, 0.5), null);
+  /* a thread with samples only still gets a lane (no span rows) */
+  const only = m.lanes.find((x) => x.tid === 10);
+  assert.equal(only.depth, 0);
+  assert.equal(only.samples[0].args.weight, 2);
 });
 
 test('a file without traceEvents is refused', () => {

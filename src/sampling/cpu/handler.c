@@ -15,6 +15,7 @@
 #include "sampling/cpu/engine.h"
 #include "labels/labels.h"
 #include "stack/unwind.h"
+#include "util/clock.h"
 
 static struct ix_cpu_ring *_Atomic g_ring;
 static _Atomic unsigned g_accept;
@@ -77,6 +78,7 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
             rec->tid = tid;
             rec->weight = w;
             rec->labels = ix_labels_current(); /* this thread's TLS: the sampled one */
+            rec->ts = ix_mono_ns(); /* clock_gettime: async-signal-safe (a vDSO read) */
             rec->npcs = ix_unwind_signal(uc, rec->pcs, IX_CPU_MAX_DEPTH);
             ix_cpu_ring_publish(ring, rec);
         }

@@ -75,6 +75,7 @@ static void emit_sample(const struct sample_view *s, void (*fn)(const struct ix_
     g_rec.tid = (pid_t)s->tid;
     g_rec.weight = 1;
     g_rec.npcs = 0;
+    g_rec.ts = s->time ? (int64_t)s->time : 0;
     /* Read later than taken: the thread's labels at the sample's time come
      * from its change log, never from its live TLS. */
     g_rec.labels = ix_labels_at((pid_t)s->tid, (int64_t)s->time);

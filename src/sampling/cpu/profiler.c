@@ -89,6 +89,8 @@ static struct session {
      * rest is what threads spent after it (their exit in libc and kernel) */
     long long dead0_ns, hook_cpu_ns, tail_ns;
     uint64_t owed; /* periods of exited threads' CPU their timer had not sampled */
+    void (*tap)(const struct ix_cpu_rec *rec, void *arg);
+    void *tap_arg;
 } g_cpu;
 
 /* S is shared by the profiling thread (start, poll, stop) and by threads that
@@ -425,6 +427,8 @@ static int reaches_root(const uintptr_t *pcs, int n)
 static void add_record(const struct ix_cpu_rec *rec, void *arg)
 {
     (void)arg;
+    if (g_cpu.tap)
+        g_cpu.tap(rec, g_cpu.tap_arg);
     g_cpu.walked += (uint64_t)rec->weight;
     if (reaches_root(rec->pcs, rec->npcs))
         g_cpu.rooted += (uint64_t)rec->weight;
@@ -571,6 +575,8 @@ int ix_cpu_start(const struct ix_cpu_options *o, char *why, size_t whylen)
     g_cpu.hz = o->hz;
     g_cpu.period_ns = 1000000000L / o->hz;
     g_cpu.sig = o->sig;
+    g_cpu.tap = o->tap;
+    g_cpu.tap_arg = o->tap_arg;
     g_cpu.rng = (uint64_t)ix_mono_ns() | 1;
     if (ix_cpu_ring_init(&g_cpu.ring, RING_RECORDS)) {
         snprintf(why, whylen, "cannot allocate the sample ring");

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "model/profile.h"
+#include "sampling/cpu/sample_ring.h"
 
 
 struct ix_cpu_options {
@@ -17,6 +18,12 @@ struct ix_cpu_options {
     long seconds;       /* planned length, for Retry-After of concurrent requests */
     const char *engine; /* "auto", "perf", "perf-signal", "timer", "itimer" */
     int sig;
+    /* Optional: called with every sample as it is drained (on the thread
+     * that polls or stops the profile, under the profiler's lock), before
+     * it is aggregated: the execution trace keeps each sample's time and
+     * thread (sampling/trace/window.c). A record's ts is 0 when unknown. */
+    void (*tap)(const struct ix_cpu_rec *rec, void *arg);
+    void *tap_arg;
 };
 
 /* Returns 0 or, with a one-line reason in why: INTROSPECT_EBUSY (another CPU

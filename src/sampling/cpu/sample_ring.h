@@ -19,6 +19,7 @@ struct ix_cpu_rec {
     int32_t weight; /* sampling periods this record stands for (>= 1) */
     int32_t npcs;
     uint32_t labels; /* label set of the thread when sampled (labels/labels.h) */
+    int64_t ts;      /* CLOCK_MONOTONIC ns when taken (the execution trace's time axis) */
     uintptr_t pcs[IX_CPU_MAX_DEPTH];
 };
 

@@ -57,16 +57,23 @@ struct start {
 };
 
 /* Not instrumented: under ThreadSanitizer, TSan's own pthread_create wraps
- * ours, so this runs before TSan has set the new thread up. */
+ * ours, so this runs before TSan has set the new thread up. For the same
+ * reason the begin hook (instrumented, and locking through TSan's
+ * interceptors) is not called there: it crashed in __tsan_func_entry of a
+ * thread TSan had not set up yet, whenever a CPU profile or a trace with
+ * CPU samples ran while a thread started. Under TSan a new thread is armed
+ * by the profiler's next rescan (at most ~10 ms later) instead. */
 __attribute__((no_sanitize_thread)) static void *start_wrapper(void *p)
 {
     struct start s = *(struct start *)p;
     free(p);
     if (g_key_ok)
         pthread_setspecific(g_exit_key, (void *)(uintptr_t)(s.stack + 2));
+#if !defined(__SANITIZE_THREAD__)
     void (*begin)(void *) = atomic_load_explicit(&g_begin_hook, memory_order_acquire);
     if (begin)
         begin((void *)s.fn); /* during a CPU profile: sampled from here on */
+#endif
     return s.fn(s.arg);
 }
 

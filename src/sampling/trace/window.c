@@ -15,6 +15,7 @@
 #include "introspect.h"
 #include "registry/pools.h"
 #include "registry/tasks.h"
+#include "sampling/cpu/profiler.h"
 #include "sampling/threads/blocked_walk.h"
 #include "sampling/threads/list.h"
 #include "sampling/threads/proc.h"
@@ -30,6 +31,11 @@
 #define MIN_POOL_WAIT_NS 10000 /* shorter acquires are counted, not drawn */
 #define RING_PER_SECOND 16384
 #define RING_MAX 65536
+#define CPU_STACKS 8192            /* distinct CPU-sample stacks per trace */
+#define CPU_MAX_SAMPLES (1 << 19)  /* CPU samples per trace (24 bytes each) */
+
+/* 1 while a window's CPU profile runs (one trace at a time). */
+static _Atomic int g_cpu_on;
 
 /* The stacks of blocked intervals: process-lifetime, shared by every trace. */
 static struct ix_stack_table g_stacks = IX_STACK_TABLE_INIT_DEPTH(4096, MAX_FRAMES);
@@ -62,6 +68,7 @@ struct ix_trace_window {
     struct ix_u64map before_by_id;  /* task handle -> index + 1 in before */
     struct ix_pool_snapshot *pools;
     uint64_t short_pool_waits;
+    int cpu_on; /* this window runs a CPU profile */
 };
 
 static char read_state(int fd)
@@ -299,7 +306,91 @@ static void *sampler_main(void *arg)
     return NULL;
 }
 
-int ix_trace_window_start(long hz, long seconds, struct ix_trace_window **out)
+/* Every CPU sample as the profiler drains it (under its lock, on the
+ * thread that polls or stops it, or on a thread that exits): kept with its
+ * time and thread. Touches only the trace's cpu fields, so it may run
+ * beside the state sampler thread. */
+static void cpu_tap(const struct ix_cpu_rec *rec, void *arg)
+{
+    struct ix_trace_window *w = arg;
+    struct ix_trace *tr = &w->tr;
+    int64_t ts = rec->ts ? rec->ts : ix_mono_ns();
+    if (ts < tr->t0) {
+        tr->cpu_outside++;
+        return;
+    }
+    if (tr->ncpu >= tr->max_cpu) {
+        tr->cpu_dropped++;
+        return;
+    }
+    int id = rec->npcs > 0 ? ix_stack_intern(tr->cpu_stacks, rec->pcs, rec->npcs, 1) : -1;
+    ix_trace_add_cpu(tr, ts, rec->tid, id, rec->weight > 0 ? rec->weight : 1);
+}
+
+/* Start the window's CPU profile; without one, cpu_note says why. */
+static void cpu_start(struct ix_trace_window *w, const struct ix_trace_cpu_opts *cpu, long seconds)
+{
+    struct ix_trace *tr = &w->tr;
+    if (!cpu || cpu->hz <= 0) {
+        snprintf(tr->cpu_note, sizeof tr->cpu_note, "no CPU samples: cpu_hz=0");
+        return;
+    }
+    tr->cpu_stacks = calloc(1, sizeof *tr->cpu_stacks);
+    if (!tr->cpu_stacks) {
+        snprintf(tr->cpu_note, sizeof tr->cpu_note, "no CPU samples: out of memory");
+        return;
+    }
+    pthread_mutex_init(&tr->cpu_stacks->lock, NULL);
+    tr->cpu_stacks->cap = CPU_STACKS;
+    tr->cpu_stacks->depth = MAX_FRAMES;
+    /* At most hz samples per CPU second: every CPU busy for the whole
+     * window, with a margin for late timer signals. */
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    double most = (double)seconds * (double)cpu->hz * (double)(ncpu > 0 ? ncpu : 1) * 1.25 + 1024;
+    tr->max_cpu = most < CPU_MAX_SAMPLES ? (size_t)most : CPU_MAX_SAMPLES;
+    struct ix_cpu_options co = {cpu->hz, seconds, cpu->engine, cpu->sig, cpu_tap, w};
+    char why[300] = "";
+    int rc = ix_cpu_start(&co, why, sizeof why);
+    if (rc) {
+        snprintf(tr->cpu_note, sizeof tr->cpu_note, "no CPU samples: %s", why);
+        return;
+    }
+    tr->cpu_hz = cpu->hz;
+    w->cpu_on = 1;
+    atomic_store(&g_cpu_on, 1);
+}
+
+void ix_trace_window_poll(void)
+{
+    if (atomic_load(&g_cpu_on))
+        ix_cpu_poll();
+}
+
+/* Stop the CPU profile: its last samples come through the tap; its notes
+ * (engine, losses, warnings) go into cpu_note. */
+static void cpu_stop(struct ix_trace_window *w)
+{
+    if (!w->cpu_on)
+        return;
+    atomic_store(&g_cpu_on, 0);
+    struct ix_profile prof;
+    ix_cpu_stop(&prof);
+    struct ix_trace *tr = &w->tr;
+    size_t len = 0;
+    for (int i = 0; i < prof.ncomments; i++) {
+        const char *c = prof.comments[i];
+        if (strncmp(c, "engine:", 7) && strncmp(c, "lost:", 5) && strncmp(c, "warning:", 8))
+            continue;
+        int n = snprintf(tr->cpu_note + len, sizeof tr->cpu_note - len, "%s%s", len ? "; " : "", c);
+        if (n < 0 || (size_t)n >= sizeof tr->cpu_note - len)
+            break;
+        len += (size_t)n;
+    }
+    ix_profile_free(&prof);
+}
+
+int ix_trace_window_start(long hz, long seconds, const struct ix_trace_cpu_opts *cpu,
+                          struct ix_trace_window **out)
 {
     *out = NULL;
     if (hz < 1 || hz > IX_TRACE_MAX_HZ || seconds < 1)
@@ -348,6 +439,10 @@ int ix_trace_window_start(long hz, long seconds, struct ix_trace_window **out)
         free(w);
         return INTROSPECT_ESYS;
     }
+    /* After the sampler thread: arming every thread for CPU samples takes
+     * a while (a perf event and its ring each; ~300 ms under ASan), and
+     * the thread states must be sampled from the window's start. */
+    cpu_start(w, cpu, seconds);
     *out = w;
     return 0;
 }
@@ -531,9 +626,26 @@ void ix_trace_window_stop(struct ix_trace_window *w, struct ix_trace *out)
 {
     atomic_store(&w->stop, 1);
     pthread_join(w->thread, NULL);
+    cpu_stop(w);
     ix_trace_end();
     struct ix_trace *tr = &w->tr;
     tr->t1 = ix_mono_ns();
+    /* CPU samples: in the window only, each on a named thread lane. */
+    size_t kept = 0;
+    for (size_t i = 0; i < tr->ncpu; i++) {
+        if (tr->cpu[i].ts > tr->t1) {
+            tr->cpu_outside++;
+            continue;
+        }
+        struct ix_trace_thread *th = ix_trace_thread(tr, tr->cpu[i].tid, NULL);
+        if (th && !th->name[0]) {
+            ix_thread_name(th->tid, th->name, sizeof th->name);
+            if (!th->name[0])
+                snprintf(th->name, sizeof th->name, "(exited)");
+        }
+        tr->cpu[kept++] = tr->cpu[i];
+    }
+    tr->ncpu = kept;
     for (int i = 0; i < w->nts; i++) {
         close_interval(w, &w->ts[i], tr->t1);
         close(w->ts[i].fd);
