@@ -359,11 +359,14 @@ TEST(offcpu_profile_carries_the_route_of_a_blocked_request)
 
 /* Block profile: each route's pool waits carry its route. Every wait is
  * recorded (rate 1 ns) with its duration from the acquire's token (a
- * monotonic time) to the library's clock read in acquire_end, so /x's share
- * of the delay is the share the waiter measures from the same token to just
- * after acquire_end. Noise: a preemption between those two end reads (a few
- * ms on a loaded machine, of ~120 ms in all): held to 0.05; a swapped or
- * missing attribution is off by 0.55 or more (designed shares 0.8 / 0.2). */
+ * monotonic time) to the library's clock read at the start of acquire_end,
+ * so /x's share of the delay is the share the waiter measures from the same
+ * token to just before acquire_end (not after it: recording a stack there
+ * costs the same for both routes, and under TSan it diluted the measured
+ * share from 0.75 to 0.60). Noise: a preemption between the two end reads
+ * (a few ms on a loaded machine, of ~120 ms in all): held to 0.05; a
+ * swapped or missing attribution is off by 0.55 or more (designed shares
+ * 0.8 / 0.2). */
 static void *pool_waiter(void *p)
 {
     introspect_pool *pool = p;
@@ -374,8 +377,9 @@ static void *pool_waiter(void *p)
         introspect_request_begin(&r, x ? "/x" : "/y", "GET", 0);
         int64_t tok = introspect_pool_acquire_start(pool);
         usleep(x ? 2000 : 1000); /* stands for blocking until a connection is free */
+        int64_t t1 = mono();
         introspect_pool_acquire_end(pool, tok, INTROSPECT_POOL_GOT, INTROSPECT_POOL_WAITED);
-        waited[x] += mono() - tok;
+        waited[x] += t1 - tok;
         introspect_pool_release(pool);
         introspect_request_end(&r, 200);
     }
