@@ -388,8 +388,8 @@ INTROSPECT_API int introspect_request_observe(const char *route, const char *met
 INTROSPECT_API int introspect_slo_add(const char *spec);
 
 /* ---- Labels on samples (as Go's pprof.Do) ----
- * Key/value labels of the calling thread, recorded in the CPU, heap, allocs
- * and off-CPU samples it produces; pprof shows them as sample labels
+ * Key/value labels of the calling thread, recorded in the CPU, heap, allocs,
+ * off-CPU, block (pool waits) and mutex (the waiter's) samples it produces; pprof shows them as sample labels
  * (go tool pprof -tags, -tagfocus route=/api/x). Keys and values are copied
  * and interned: use a bounded set (at most 4 pairs per thread, 4096
  * distinct sets per process; past that the change is refused with

@@ -5,44 +5,33 @@
  *
  * Prints ns per pair (median of 7 runs of 1,000,000 pairs per thread), in
  * each thread's own CPU time (CLOCK_THREAD_CPUTIME_ID) so descheduling on a
- * loaded machine does not count. Threads use 4 routes round-robin (the same
- * routes on every thread: they share each route's histogram). "+ tenant"
- * runs with a host label set on the thread (introspect_labels_push), so the
- * route label is merged into an existing set (an interned-table lookup). */
+ * loaded machine does not count (bench/common/per_thread.h). Threads use 4
+ * routes round-robin (the same routes on every thread: they share each
+ * route's histogram). "+ tenant" runs with a host label set on the thread
+ * (introspect_labels_push), so the route label is merged into an existing
+ * set (an interned-table lookup). */
 #define _GNU_SOURCE
 #include <introspect.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
+
+#include "../common/per_thread.h"
 
 #define ITERS 1000000
 #define RUNS 7
 
 enum { TASK, REQUEST, REQUEST_TENANT };
 
-struct arg {
-    int mode;
-    double ns;
-};
-
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static const char *const routes[4] = {"/api/items", "/api/users/:id", "/login", "/static/*"};
 
-static void *loop(void *p)
+static double loop(const void *p)
 {
-    struct arg *a = p;
-    if (a->mode == REQUEST_TENANT)
+    int mode = *(const int *)p;
+    if (mode == REQUEST_TENANT)
         introspect_labels_push("tenant", "acme");
-    double t0 = cpu_now();
+    double t0 = bench_thread_cpu_s();
     for (int i = 0; i < ITERS; i++) {
-        if (a->mode == TASK) {
+        if (mode == TASK) {
             introspect_task *t;
             introspect_task_begin("request", routes[i & 3], 0, &t);
             introspect_task_end(t);
@@ -52,51 +41,13 @@ static void *loop(void *p)
             introspect_request_end(&r, 200);
         }
     }
-    a->ns = (cpu_now() - t0) * 1e9 / ITERS;
-    if (a->mode == REQUEST_TENANT)
+    double ns = (bench_thread_cpu_s() - t0) * 1e9 / ITERS;
+    if (mode == REQUEST_TENANT)
         introspect_labels_pop();
-    return NULL;
+    return ns;
 }
 
-static int cmp(const void *x, const void *y)
-{
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
-
-static double run(int threads, int mode)
-{
-    double r[RUNS];
-    for (int k = 0; k < RUNS; k++) {
-        pthread_t th[16];
-        struct arg a[16];
-        for (int i = 0; i < threads; i++) {
-            a[i] = (struct arg){mode, 0};
-            pthread_create(&th[i], NULL, loop, &a[i]);
-        }
-        double sum = 0;
-        for (int i = 0; i < threads; i++) {
-            pthread_join(th[i], NULL);
-            sum += a[i].ns;
-        }
-        r[k] = sum / threads;
-    }
-    qsort(r, RUNS, sizeof r[0], cmp);
-    return r[RUNS / 2];
-}
-
-static double clock_cost(void)
-{
-    double t0 = cpu_now(), x = 0;
-    for (int i = 0; i < ITERS; i++) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        x += ts.tv_nsec;
-    }
-    if (x < 0)
-        printf("impossible\n");
-    return (cpu_now() - t0) * 1e9 / ITERS;
-}
+static double run(int threads, int mode) { return bench_threads_median(threads, RUNS, loop, &mode); }
 
 int main(int argc, char **argv)
 {
@@ -106,7 +57,7 @@ int main(int argc, char **argv)
     cfg.addr = "127.0.0.1:0";
     if (introspect_start(&cfg))
         return 1;
-    printf("clock_gettime(CLOCK_MONOTONIC): %.1f ns\n", clock_cost());
+    printf("clock_gettime(CLOCK_MONOTONIC): %.1f ns\n", bench_clock_cost_ns(ITERS));
     printf("threads  task begin+end  request begin+end  request + tenant label   (ns per pair, "
            "median of %d)\n", RUNS);
     for (int t = 1; t <= maxthreads; t *= 2)

@@ -1,5 +1,6 @@
-/* /metrics: Prometheus text 0.0.4, or OpenMetrics (1.0.0 or 0.0.1) as Accept
- * negotiates; gzipped when Accept-Encoding asks. */
+/* /metrics: Prometheus text 0.0.4, OpenMetrics (1.0.0 or 0.0.1) or the
+ * delimited protobuf format (with native histograms) as Accept negotiates;
+ * gzipped when Accept-Encoding asks. */
 #include "collectors.h"
 #include "endpoints/compress.h"
 #include "endpoints/endpoints.h"
@@ -8,7 +9,7 @@
 void ix_ep_metrics(const struct ix_request *req, struct ix_response *resp)
 {
     enum ix_prom_format fmt = ix_prom_negotiate(ix_header(req, "Accept"));
-    int om = fmt != IX_PROM_TEXT;
+    int om = fmt == IX_PROM_OM_0_0_1 || fmt == IX_PROM_OM_1_0_0;
     struct ix_mset set;
     ix_mset_init(&set);
     ix_metrics_collect(&set);
@@ -17,7 +18,10 @@ void ix_ep_metrics(const struct ix_request *req, struct ix_response *resp)
         ix_respond_error(resp, 500, "out of memory while collecting metrics");
         return;
     }
-    ix_prom_encode(&set, om, &resp->body);
+    if (fmt == IX_PROM_PROTOBUF)
+        ix_prom_encode_protobuf(&set, &resp->body);
+    else
+        ix_prom_encode(&set, om, &resp->body);
     ix_mset_free(&set);
     resp->content_type = ix_prom_content_type(fmt);
     ix_compress_reply(req, resp);

@@ -117,7 +117,7 @@ void ix_prom_encode(const struct ix_mset *s, int om, ix_buf *out)
 #define MAX_RANGES 16
 
 struct media_range {
-    char type[48], version[16];
+    char type[48], version[16], proto[48], encoding[16];
     double q;
     int pos;
 };
@@ -148,7 +148,7 @@ static void parse_range(struct media_range *m, const char *p, const char *end)
 {
     const char *semi = memchr(p, ';', (size_t)(end - p));
     copy_token(m->type, sizeof m->type, p, semi ? semi : end);
-    m->version[0] = '\0';
+    m->version[0] = m->proto[0] = m->encoding[0] = '\0';
     m->q = 1;
     while (semi) {
         p = semi + 1;
@@ -157,11 +157,15 @@ static void parse_range(struct media_range *m, const char *p, const char *end)
         const char *eq = memchr(p, '=', (size_t)(pend - p));
         if (!eq)
             continue;
-        char key[16], val[16];
+        char key[16], val[48];
         copy_token(key, sizeof key, p, eq);
         copy_token(val, sizeof val, eq + 1, pend);
         if (!strcmp(key, "version"))
-            snprintf(m->version, sizeof m->version, "%s", val);
+            snprintf(m->version, sizeof m->version, "%.15s", val);
+        else if (!strcmp(key, "proto"))
+            snprintf(m->proto, sizeof m->proto, "%s", val);
+        else if (!strcmp(key, "encoding"))
+            snprintf(m->encoding, sizeof m->encoding, "%.15s", val);
         else if (!strcmp(key, "q"))
             m->q = strtod(val, NULL);
     }
@@ -193,6 +197,10 @@ enum ix_prom_format ix_prom_negotiate(const char *accept)
         const char *v = r[i].version;
         if (!strcmp(r[i].type, "text/plain") && (!*v || !strcmp(v, "0.0.4")))
             return IX_PROM_TEXT;
+        if (!strcmp(r[i].type, "application/vnd.google.protobuf") &&
+            !strcmp(r[i].proto, "io.prometheus.client.metricfamily") &&
+            !strcmp(r[i].encoding, "delimited"))
+            return IX_PROM_PROTOBUF;
         if (!strcmp(r[i].type, "application/openmetrics-text")) {
             if (!strcmp(v, "1.0.0"))
                 return IX_PROM_OM_1_0_0;
@@ -205,7 +213,8 @@ enum ix_prom_format ix_prom_negotiate(const char *accept)
 
 const char *ix_prom_content_type(enum ix_prom_format f)
 {
-    return f == IX_PROM_OM_1_0_0   ? IX_OPENMETRICS_CONTENT_TYPE
+    return f == IX_PROM_PROTOBUF   ? IX_PROM_PROTOBUF_CONTENT_TYPE
+           : f == IX_PROM_OM_1_0_0 ? IX_OPENMETRICS_CONTENT_TYPE
            : f == IX_PROM_OM_0_0_1 ? IX_OPENMETRICS_001_CONTENT_TYPE
                                    : IX_PROM_CONTENT_TYPE;
 }

@@ -1,5 +1,7 @@
 #include "format/protobuf.h"
 
+#include <string.h>
+
 /* Written in place after one capacity check (a profile has millions of
  * varints: a staging copy per varint was a third of the encoder's time). */
 void ix_pb_varint(ix_buf *b, uint64_t v)
@@ -79,4 +81,34 @@ void ix_pb_packed_u64(ix_buf *b, int field, const uint64_t *v, size_t n)
 void ix_pb_packed_i64(ix_buf *b, int field, const int64_t *v, size_t n)
 {
     ix_pb_packed_u64(b, field, (const uint64_t *)v, n);
+}
+
+void ix_pb_double(ix_buf *b, int field, double v)
+{
+    if (v == 0)
+        return;
+    uint64_t u;
+    memcpy(&u, &v, sizeof u);
+    key(b, field, 1);
+    unsigned char o[8];
+    for (int i = 0; i < 8; i++)
+        o[i] = (unsigned char)(u >> (8 * i));
+    ix_buf_put(b, o, sizeof o);
+}
+
+static uint64_t zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
+
+void ix_pb_sint(ix_buf *b, int field, int64_t v) { ix_pb_uint(b, field, zigzag(v)); }
+
+void ix_pb_packed_sint(ix_buf *b, int field, const int64_t *v, size_t n)
+{
+    if (!n)
+        return;
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++)
+        len += varint_len(zigzag(v[i]));
+    key(b, field, 2);
+    ix_pb_varint(b, len);
+    for (size_t i = 0; i < n; i++)
+        ix_pb_varint(b, zigzag(v[i]));
 }

@@ -16,5 +16,8 @@ void ix_pb_bool(ix_buf *b, int field, int v);       /* skipped when false */
 void ix_pb_bytes(ix_buf *b, int field, const void *p, size_t n); /* always written */
 void ix_pb_packed_u64(ix_buf *b, int field, const uint64_t *v, size_t n);
 void ix_pb_packed_i64(ix_buf *b, int field, const int64_t *v, size_t n);
+void ix_pb_double(ix_buf *b, int field, double v);  /* fixed64; skipped when 0 */
+void ix_pb_sint(ix_buf *b, int field, int64_t v);   /* zigzag (sint32/sint64); skipped when 0 */
+void ix_pb_packed_sint(ix_buf *b, int field, const int64_t *v, size_t n); /* zigzag */
 
 #endif

@@ -1,5 +1,7 @@
 #include "model/metrics.h"
 
+#include <math.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,4 +121,40 @@ void ix_mset_histogram(struct ix_mset *s, struct ix_mfamily *f, const char *cons
     se->counts = c;
     se->nbounds = nbounds;
     se->sum = sum;
+}
+
+void ix_mset_native(struct ix_mset *s, struct ix_mfamily *f, int schema, double zero_threshold,
+                    uint64_t zero_count, const int32_t *idx, const uint64_t *counts, size_t n)
+{
+    if (!f || !f->n || f->type != IX_HISTOGRAM)
+        return;
+    struct ix_mseries *se = &f->series[f->n - 1];
+    int32_t *i2 = ix_arena_alloc(&s->arena, (n ? n : 1) * sizeof *i2);
+    uint64_t *c2 = ix_arena_alloc(&s->arena, (n ? n : 1) * sizeof *c2);
+    if (!i2 || !c2) {
+        s->oom = 1;
+        return;
+    }
+    memcpy(i2, idx, n * sizeof *i2);
+    memcpy(c2, counts, n * sizeof *c2);
+    se->native = 1;
+    se->schema = schema;
+    se->zero_threshold = zero_threshold;
+    se->zero_count = zero_count;
+    se->nidx = i2;
+    se->ncount = c2;
+    se->nn = n;
+}
+
+/* ceil(log2(v) * 2^schema), corrected for the rounding of log2 near a
+ * bound (bounds are upper-inclusive: v == 2^(i/2^s) is in bucket i). */
+int32_t ix_native_index(double v, int schema)
+{
+    double k = ldexp(1, schema);
+    int32_t i = (int32_t)ceil(log2(v) * k);
+    while (exp2((double)(i - 1) / k) >= v)
+        i--;
+    while (exp2((double)i / k) < v)
+        i++;
+    return i;
 }

@@ -20,6 +20,16 @@ struct ix_mseries {
     uint64_t *counts;
     size_t nbounds;
     double sum;
+    /* histogram, optionally also native (Prometheus' sparse histogram,
+     * exposed in the protobuf format only): bucket i of schema s covers
+     * (2^((i-1)/2^s), 2^(i/2^s)]; populated buckets by ascending index */
+    int native;
+    int schema;
+    double zero_threshold;
+    uint64_t zero_count;
+    const int32_t *nidx;
+    const uint64_t *ncount;
+    size_t nn;
 };
 
 struct ix_mfamily {
@@ -51,6 +61,13 @@ void ix_mset_value1(struct ix_mset *s, struct ix_mfamily *f, const char *name, c
 void ix_mset_histogram(struct ix_mset *s, struct ix_mfamily *f, const char *const *names,
                        const char *const *values, int nlabels, const double *bounds,
                        const uint64_t *counts, size_t nbounds, double sum);
+
+/* Give the histogram series just added to f a native form: schema, zero
+ * bucket, and n populated buckets (idx ascending, their counts). */
+void ix_mset_native(struct ix_mset *s, struct ix_mfamily *f, int schema, double zero_threshold,
+                    uint64_t zero_count, const int32_t *idx, const uint64_t *counts, size_t n);
+/* The native bucket of schema (-4..8) that holds v > 0. */
+int32_t ix_native_index(double v, int schema);
 
 /* Fill s from every collector (see collectors.c). */
 void ix_metrics_collect(struct ix_mset *s);

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "labels/labels.h"
 #include "sampling/block/store.h"
 #include "stack/unwind.h"
 #include "trace/recorder.h"
@@ -215,7 +216,7 @@ int introspect_pool_acquire_end(introspect_pool *p, int64_t token, int outcome, 
          * skipping this frame, so the stack starts in the pool's acquire. */
         uintptr_t pcs[IX_BLOCK_DEPTH];
         int n = ix_unwind_here(pcs, IX_BLOCK_DEPTH, 1);
-        ix_block_record(p->idx, ns, rate, pcs, n);
+        ix_block_record(p->idx, ix_labels_current(), ns, rate, pcs, n);
     }
     return 0;
 }

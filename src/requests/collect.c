@@ -24,6 +24,9 @@ void ix_collect_requests(struct ix_mset *set)
             const char *vals[2] = {s.routes[i].route, s.routes[i].method};
             ix_mset_histogram(set, h, names, vals, 2, ix_req_classic_bounds, s.routes[i].classic,
                               (size_t)ix_req_nclassic, s.routes[i].sum_s);
+            ix_mset_native(set, h, IX_REQ_NATIVE_SCHEMA, IX_REQ_NATIVE_ZERO_THRESHOLD,
+                           s.routes[i].native_zero, s.routes[i].native_idx,
+                           s.routes[i].native_count, (size_t)s.routes[i].nnative);
         }
         struct ix_mfamily *c = ix_mset_family(set, "introspect_requests_total",
                                               "Requests by route and status class", IX_COUNTER);

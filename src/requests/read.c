@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "introspect.h"
+#include "model/metrics.h"
 #include "requests/routes.h"
 
 const char *const ix_req_window_names[IX_WIN_N] = {"1m", "5m", "1h"};
@@ -158,6 +159,29 @@ static int view_route(struct ix_route_stats *r, int64_t now, struct ix_req_route
             k++;
         v->classic[k] += a->b[b];
     }
+    int used = 0;
+    for (int b = 0; b < IX_REQ_NBUCKETS; b++)
+        used += a->b[b] != 0;
+    v->native_idx = malloc((size_t)(used ? used : 1) * sizeof *v->native_idx);
+    v->native_count = malloc((size_t)(used ? used : 1) * sizeof *v->native_count);
+    if (!v->native_idx || !v->native_count)
+        return INTROSPECT_ENOMEM;
+    for (int b = 0; b < IX_REQ_NBUCKETS; b++) {
+        if (!a->b[b])
+            continue;
+        int64_t mid = ix_req_bucket_mid(b);
+        if (mid <= 0) {
+            v->native_zero += a->b[b];
+            continue;
+        }
+        int32_t i = ix_native_index((double)mid / 1e9, IX_REQ_NATIVE_SCHEMA);
+        if (v->nnative && v->native_idx[v->nnative - 1] == i) {
+            v->native_count[v->nnative - 1] += a->b[b];
+        } else {
+            v->native_idx[v->nnative] = i;
+            v->native_count[v->nnative++] = a->b[b];
+        }
+    }
     return 0;
 }
 
@@ -183,6 +207,7 @@ int ix_requests_snapshot(struct ix_req_snapshot *s)
             continue;
         if (view_route(r, s->now_ns, &s->routes[s->n], a)) {
             free(a);
+            s->n++; /* so its partial arrays are freed too */
             ix_requests_snapshot_free(s);
             return INTROSPECT_ENOMEM;
         }
@@ -194,8 +219,11 @@ int ix_requests_snapshot(struct ix_req_snapshot *s)
 
 void ix_requests_snapshot_free(struct ix_req_snapshot *s)
 {
-    for (int i = 0; i < s->n; i++)
+    for (int i = 0; i < s->n; i++) {
         free(s->routes[i].classic);
+        free(s->routes[i].native_idx);
+        free(s->routes[i].native_count);
+    }
     free(s->routes);
     s->routes = NULL;
     s->n = 0;

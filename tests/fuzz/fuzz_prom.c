@@ -64,6 +64,15 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t n)
                 for (size_t b = 0; b <= nb; b++)
                     counts[b] = fin_u64(&f) >> (fin_u8(&f) % 64);
                 ix_mset_histogram(&s, fam, names, values, nl, bounds, counts, nb, fin_double(&f));
+                size_t nn = fin_u8(&f) % 6;
+                int32_t idx[6];
+                uint64_t nc[6];
+                for (size_t b = 0; b < nn; b++) { /* ascending, sometimes adjacent */
+                    idx[b] = (b ? idx[b - 1] + 1 : -300) + (int32_t)(fin_u8(&f) % 3);
+                    nc[b] = fin_u64(&f) >> (fin_u8(&f) % 64);
+                }
+                if (fin_u8(&f) & 1)
+                    ix_mset_native(&s, fam, 8, 1e-39, fin_u64(&f), idx, nc, nn);
             } else {
                 ix_mset_value(&s, fam, names, values, nl, fin_double(&f));
             }
@@ -76,6 +85,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t n)
         check_lines(&b);
         ix_buf_free(&b);
     }
+    ix_buf pb;
+    ix_buf_init(&pb);
+    ix_prom_encode_protobuf(&s, &pb);
+    ix_buf_free(&pb);
     char accept[128];
     (void)ix_prom_negotiate(fin_str(&f, accept, 120));
     ix_mset_free(&s);

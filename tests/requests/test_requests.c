@@ -13,6 +13,7 @@
 #include "harness.h"
 #include "introspect.h"
 #include "labels/labels.h"
+#include "model/metrics.h"
 #include "requests/requests.h"
 
 /* Numbers out of a JSON body: one python3 run evaluates each expression on
@@ -357,7 +358,31 @@ TEST(fast_burn_fires_within_five_minutes_and_clears)
     ix_requests_set_clock(NULL);
 }
 
+/* The native form (requests.h): every log-linear bucket's midpoint lands
+ * in the schema-8 bucket Prometheus defines for it, (2^((i-1)/256),
+ * 2^(i/256)], bounds themselves included; no two midpoints share one. */
+TEST(native_buckets_follow_prometheus_bounds_and_keep_order)
+{
+    for (int k = -2000; k <= 2000; k += 7) { /* exact bounds */
+        double v = exp2((double)k / 256);
+        ASSERT_EQ(ix_native_index(v, 8), k);
+        ASSERT_EQ(ix_native_index(v * (1 + 1e-12), 8), k + 1);
+    }
+    int32_t prev = INT32_MIN;
+    for (int b = 1; b < IX_REQ_NBUCKETS; b++) {
+        double v = (double)ix_req_bucket_mid(b) / 1e9;
+        int32_t i = ix_native_index(v, IX_REQ_NATIVE_SCHEMA);
+        ASSERT(exp2((double)(i - 1) / 256) < v && v <= exp2((double)i / 256));
+        ASSERT_GT(i, prev);
+        prev = i;
+    }
+    ASSERT_EQ(ix_native_index(1.0, 0), 0);
+    ASSERT_EQ(ix_native_index(1.5, 0), 1);
+    ASSERT_EQ(ix_native_index(0.5, 0), -1);
+}
+
 static const struct ix_test tests[] = {
+    TEST_ENTRY(native_buckets_follow_prometheus_bounds_and_keep_order),
     TEST_ENTRY(percentiles_match_exact_within_stated_error),
     TEST_ENTRY(status_classes_and_error_ratio),
     TEST_ENTRY(routes_past_the_cap_fold_into_other),

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "introspect.h"
+#include "labels/labels.h"
 #include "stack/stack_table.h"
 #include "stack/unwind.h"
 #include "trace/recorder.h"
@@ -118,7 +119,12 @@ __attribute__((noinline)) static void record_wait(struct slot *s, const void *lo
         n = 0;
     }
     if (n > 0) {
-        int id = ix_stack_intern(&g_stacks, pcs, n, (uint64_t)fraction);
+        /* The waiter's own labels (its TLS; it could not change them while
+         * it waited): the unlocker's stack, split by who was made to wait. */
+        uint32_t labels = ix_labels_current();
+        if (labels >= IX_LABELSETS_MAX)
+            labels = 0;
+        int id = ix_stack_intern_key(&g_stacks, (int)labels, pcs, n, (uint64_t)fraction);
         if (id >= 0 && id < IX_MUTEX_MAX_STACKS)
             atomic_fetch_add_explicit(&g_delay[id], (uint64_t)d * (uint64_t)fraction,
                                       memory_order_relaxed);
@@ -330,7 +336,14 @@ int ix_mutex_profile(struct ix_profile *p, const struct ix_mutex_snap *now,
         int n = ix_stack_get(&g_stacks, i, pcs, IX_STACK_MAX_FRAMES, NULL);
         t_recording = 0;
         int64_t v[2] = {(int64_t)c, (int64_t)d};
-        if (ix_profile_add(p, pcs, n, v, NULL, 0))
+        int key = 0, nf;
+        ix_stack_frames(&g_stacks, i, &nf, &key);
+        struct ix_label l[IX_LABELS_MAX_PAIRS];
+        int nl = 0;
+        const struct ix_labelset *ls = ix_labelset_get((uint32_t)key);
+        for (int k = 0; ls && k < ls->n; k++)
+            l[nl++] = (struct ix_label){ls->keys[k], ls->vals[k], 0, NULL};
+        if (ix_profile_add(p, pcs, n, v, nl ? l : NULL, nl))
             return -1;
     }
     return 0;

@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "introspect.h"
+#include "labels/labels.h"
 #include "stack/stack_table.h"
 #include "util/random.h"
 #include "util/clock.h"
@@ -68,14 +69,18 @@ int ix_block_sampled(int64_t ns, int64_t rate)
 }
 
 
-void ix_block_record(int pool, int64_t ns, int64_t rate, const uintptr_t *pcs, int npcs)
+void ix_block_record(int pool, uint32_t labels, int64_t ns, int64_t rate, const uintptr_t *pcs,
+                     int npcs)
 {
-    if (npcs <= 0)
+    if (npcs <= 0 || pool < 0 || pool >= (1 << IX_BLOCK_POOL_BITS))
         return;
+    if (labels >= IX_LABELSETS_MAX)
+        labels = 0;
+    int key = (int)(labels << IX_BLOCK_POOL_BITS) | pool;
     if (ns <= 0)
         ns = 1;
     pthread_mutex_lock(&g_lock);
-    int id = ix_stack_intern_key(&g_stacks, pool, pcs, npcs, 0);
+    int id = ix_stack_intern_key(&g_stacks, key, pcs, npcs, 0);
     struct values *e = id >= 0 ? &g_values[id] : NULL;
     if (id >= 0 && (size_t)id >= g_n)
         g_n = (size_t)id + 1;
@@ -147,10 +152,15 @@ int ix_block_profile(struct ix_profile *p, const struct ix_block_snap *now,
                         now->delay[i] - (in_base ? base->delay[i] : 0)};
         if (v[0] == 0 && v[1] == 0)
             continue;
-        int npcs, pool;
-        const uintptr_t *pcs = ix_stack_frames(&g_stacks, (int)i, &npcs, &pool);
-        struct ix_label l = {.key = "pool", .str = pool_name(pool)};
-        if (ix_profile_add(p, pcs, npcs, v, &l, 1))
+        int npcs, key;
+        const uintptr_t *pcs = ix_stack_frames(&g_stacks, (int)i, &npcs, &key);
+        int pool = key & ((1 << IX_BLOCK_POOL_BITS) - 1);
+        struct ix_label l[1 + IX_LABELS_MAX_PAIRS] = {{.key = "pool", .str = pool_name(pool)}};
+        int nl = 1;
+        const struct ix_labelset *ls = ix_labelset_get((uint32_t)key >> IX_BLOCK_POOL_BITS);
+        for (int k = 0; ls && k < ls->n; k++)
+            l[nl++] = (struct ix_label){ls->keys[k], ls->vals[k], 0, NULL};
+        if (ix_profile_add(p, pcs, npcs, v, l, nl))
             return INTROSPECT_ENOMEM;
     }
     return p->oom ? INTROSPECT_ENOMEM : 0;
