@@ -115,5 +115,5 @@ int ix_read_cmdline(ix_buf *out)
     /* /proc ends each argument with NUL; Go joins with NUL (no trailing one). */
     if (out->len && out->data[out->len - 1] == '\0')
         out->len--;
-    return n < 0 ? -1 : 0;
+    return n < 0 ? INTROSPECT_ESYS : 0;
 }
