@@ -26,7 +26,7 @@ PRODUCER_BASE = ["stack", "symbolize", "model", "util", "host", "labels", "confi
 ALLOWED = {
     # Leaves: no knowledge of the rest.
     "util": ["introspect.h"],          # util/json.c implements the public JSON writer
-    "stack": ["util"],
+    "stack": ["util", "introspect.h"],  # its status codes
     "symbolize": ["util", "host"],     # its idle reaper is a module thread
     # Labels on samples: interned sets, the thread's current set, its change log.
     "labels": ["util", "introspect.h"],

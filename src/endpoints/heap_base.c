@@ -12,6 +12,7 @@
 #include "model/profile_delta.h"
 #include "sampling/heap/heap.h"
 #include "util/duration.h"
+#include "introspect.h"
 
 /* The target time in ns on the history's clock, or -1 after a 400. */
 static int64_t parse_base(const struct ix_request *req, struct ix_response *resp, int64_t now)
@@ -29,7 +30,7 @@ static int64_t parse_base(const struct ix_request *req, struct ix_response *resp
     }
     ix_respond_error(resp, 400, "invalid value for \"base\" - want -DURATION (e.g. -10m) or "
                                 "Unix seconds");
-    return -1;
+    return INTROSPECT_EINVAL;
 }
 
 void ix_serve_heap_base(const struct ix_request *req, struct ix_response *resp, const char *name)

@@ -2,6 +2,7 @@
 
 #include "runtime.h"
 #include "util/clock.h"
+#include "introspect.h"
 
 /* Defaults of config.c, for a request served while no config runs (tests
  * calling handlers directly). */
@@ -31,12 +32,12 @@ int ix_param_positive(const struct ix_request *r, struct ix_response *resp, cons
     long v;
     if (ix_parse_long(s, &v) || v <= 0) {
         ix_respond_error(resp, 400, "invalid value for \"%s\" - must be a positive integer", key);
-        return -1;
+        return INTROSPECT_EINVAL;
     }
     if (v > max) {
         ix_respond_error(resp, 400, "%s=%ld exceeds server's maximum of %ld (%s)", key, v, max,
                          max_name);
-        return -1;
+        return INTROSPECT_EINVAL;
     }
     *out = v;
     return 0;
@@ -67,10 +68,10 @@ int ix_param_hz(const struct ix_request *r, struct ix_response *resp, long def, 
 int ix_param_delta_seconds(const struct ix_request *r, struct ix_response *resp, long *out)
 {
     if (ix_param_seconds(r, resp, 0, out))
-        return -1;
+        return INTROSPECT_EINVAL;
     if (*out > 0 && ix_param_debug_level(r) != 0) {
         ix_respond_error(resp, 400, "seconds and debug params are incompatible");
-        return -1;
+        return INTROSPECT_EINVAL;
     }
     return 0;
 }
@@ -83,7 +84,7 @@ int ix_param_debug(const struct ix_request *r, struct ix_response *resp, int *ou
         return 0;
     if (s[0] < '0' || s[0] > '2' || s[1]) {
         ix_respond_error(resp, 400, "invalid value for \"debug\" - must be 0, 1 or 2");
-        return -1;
+        return INTROSPECT_EINVAL;
     }
     *out = s[0] - '0';
     return 0;

@@ -1,5 +1,5 @@
 /* The query parameters every endpoint shares, one rule and one wording each.
- * A function returns 0 with *out set, or -1 after writing a 400 to resp
+ * A function returns 0 with *out set, or INTROSPECT_EINVAL after writing a 400 to resp
  * (the wording is Go's where Go has one):
  *   invalid value for "seconds" - must be a positive integer
  *   seconds=N exceeds server's maximum of M (max_profile_seconds)

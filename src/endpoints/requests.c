@@ -8,13 +8,14 @@
 #include "endpoints/endpoints.h"
 #include "requests/requests.h"
 #include "util/json.h"
+#include "introspect.h"
 
 static int want_json(const struct ix_request *req, struct ix_response *resp, int *json)
 {
     const char *fmt = ix_param(req, "format");
     if (fmt && strcmp(fmt, "json") && strcmp(fmt, "text")) {
         ix_respond_error(resp, 400, "unknown format \"%s\" (want text or json)", fmt);
-        return -1;
+        return INTROSPECT_EINVAL;
     }
     *json = fmt && !strcmp(fmt, "json");
     return 0;

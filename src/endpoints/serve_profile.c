@@ -6,6 +6,7 @@
 #include "format/encoders.h"
 #include "format/pprof.h"
 #include "endpoints/params.h"
+#include "introspect.h"
 
 int ix_profile_format_invalid(const struct ix_request *req, struct ix_response *resp)
 {
@@ -32,7 +33,7 @@ static int pick_value_index(const struct ix_request *req, struct ix_response *re
             return 0;
         }
     ix_respond_error(resp, 400, "unknown sample_index \"%s\"", si);
-    return -1;
+    return INTROSPECT_EINVAL;
 }
 
 void ix_serve_profile(const struct ix_request *req, struct ix_response *resp,

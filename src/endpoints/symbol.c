@@ -13,6 +13,7 @@
 
 #include "endpoints/endpoints.h"
 #include "symbolize/symbolizer.h"
+#include "introspect.h"
 
 #define MAX_ADDRESSES 10000
 #define MAX_TOKEN 40
@@ -29,7 +30,7 @@ static int parse_token(const char *s, size_t n, uint64_t *addr)
     if (n == 0)
         return 0;
     if (n >= MAX_TOKEN)
-        return -1;
+        return INTROSPECT_EINVAL;
     char tmp[MAX_TOKEN];
     memcpy(tmp, s, n);
     tmp[n] = '\0';
@@ -41,12 +42,12 @@ static int parse_token(const char *s, size_t n, uint64_t *addr)
     }
     for (const char *c = digits; *c; c++)
         if (base == 16 ? !isxdigit((unsigned char)*c) : !isdigit((unsigned char)*c))
-            return -1;
+            return INTROSPECT_EINVAL;
     errno = 0;
     char *end;
     unsigned long long v = strtoull(digits, &end, base);
     if (errno || *end)
-        return -1;
+        return INTROSPECT_EINVAL;
     *addr = v;
     return 1;
 }

@@ -34,11 +34,11 @@ static int parse_query(const struct ix_request *req, struct ix_response *resp,
 {
     if (ix_profile_format_invalid(req, resp) || ix_param_seconds(req, resp, 30, &q->seconds) ||
         ix_param_hz(req, resp, IX_OFFCPU_DEFAULT_HZ, &q->hz))
-        return -1;
+        return INTROSPECT_EINVAL;
     if (q->hz > IX_OFFCPU_MAX_HZ) {
         ix_respond_error(resp, 400, "hz=%ld exceeds the off-CPU sampler's maximum of %d", q->hz,
                          IX_OFFCPU_MAX_HZ);
-        return -1;
+        return INTROSPECT_EINVAL;
     }
     return 0;
 }

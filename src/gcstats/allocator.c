@@ -10,6 +10,7 @@
 
 #include "sampling/heap/heap.h"
 #include "sampling/heap/interpose.h"
+#include "introspect.h"
 
 enum kind { K_UNKNOWN, K_GLIBC, K_TCMALLOC, K_JEMALLOC };
 
@@ -193,7 +194,7 @@ int ix_allocator_heap(struct ix_alloc_heap *h)
         /* Straight from mallinfo2, not through the list: malloc_info's XML is not needed. */
         mallinfo2_fn mi = (mallinfo2_fn)dlsym(RTLD_DEFAULT, "mallinfo2");
         if (!mi)
-            return -1;
+            return INTROSPECT_ELIBRARY;
         struct mallinfo2 m = mi();
         h->alloc = h->inuse = m.uordblks + m.hblkhd;
         h->sys = m.arena + m.hblkhd;
@@ -203,7 +204,7 @@ int ix_allocator_heap(struct ix_alloc_heap *h)
     struct ix_alloc_stat st[IX_ALLOC_MAX_STATS];
     int n = ix_allocator_stats(st);
     if (n == 0)
-        return -1;
+        return INTROSPECT_ELIBRARY;
     if (k == K_TCMALLOC) {
         h->alloc = pick(st, n, "inuse_bytes");
         h->sys = pick(st, n, "mapped_bytes");

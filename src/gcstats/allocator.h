@@ -33,7 +33,7 @@ void ix_allocator_headline(double *inuse_bytes, double *mapped_bytes);
  *   jemalloc:           alloc = stats.allocated; inuse = stats.active;
  *                       sys = stats.mapped + stats.retained; released = stats.retained;
  *                       idle = sys - inuse; meta = stats.metadata.
- * Returns 0, or -1 when the allocator is unknown (fields zero). */
+ * Returns 0, or INTROSPECT_ELIBRARY when the allocator is unknown (fields zero). */
 struct ix_alloc_heap {
     uint64_t alloc, inuse, sys, idle, released, meta;
 };

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "introspect.h"
+
 static const char *const names[IX_FD_NTYPES] = {
     "socket", "pipe",     "file",    "device", "eventfd", "epoll",
     "timerfd", "signalfd", "inotify", "memfd",  "anon_inode", "other",
@@ -50,7 +52,7 @@ int64_t ix_fd_count_types(uint64_t counts[IX_FD_NTYPES])
     memset(counts, 0, IX_FD_NTYPES * sizeof *counts);
     DIR *d = opendir("/proc/self/fd");
     if (!d)
-        return -1;
+        return INTROSPECT_ESYS;
     int self = dirfd(d);
     int64_t total = 0;
     struct dirent *e;

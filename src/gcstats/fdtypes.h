@@ -26,7 +26,7 @@ const char *ix_fd_type_name(int type);
 /* The type of a /proc/self/fd link target. */
 enum ix_fd_type ix_fd_classify(const char *target);
 /* Count the process's open descriptors by type (the one used for the listing
- * excluded). Returns the total, or -1 when /proc/self/fd cannot be read. */
+ * excluded). Returns the total, or INTROSPECT_ESYS when /proc/self/fd cannot be read. */
 int64_t ix_fd_count_types(uint64_t counts[IX_FD_NTYPES]);
 
 #endif

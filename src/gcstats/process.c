@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "introspect.h"
+
 static ssize_t read_file(const char *path, char *buf, size_t len)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -38,10 +40,10 @@ static int parse_stat(struct ix_process_stats *st)
 {
     char buf[2048];
     if (read_file("/proc/self/stat", buf, sizeof buf) <= 0)
-        return -1;
+        return INTROSPECT_ESYS;
     const char *p = strrchr(buf, ')');
     if (!p)
-        return -1;
+        return INTROSPECT_EINVAL;
     unsigned long long minflt, majflt, utime, stime, nthreads, starttime, vsize;
     long long rss;
     /* state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
@@ -49,7 +51,7 @@ static int parse_stat(struct ix_process_stats *st)
     if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %llu %*u %llu %*u %llu %llu %*d %*d %*d %*d "
                       "%llu %*d %llu %llu %lld",
                &minflt, &majflt, &utime, &stime, &nthreads, &starttime, &vsize, &rss) != 8)
-        return -1;
+        return INTROSPECT_EINVAL;
     double hz = (double)sysconf(_SC_CLK_TCK);
     st->minor_faults = minflt;
     st->major_faults = majflt;
@@ -104,7 +106,7 @@ int ix_read_cmdline(ix_buf *out)
 {
     int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return -1;
+        return INTROSPECT_ESYS;
     char tmp[4096];
     ssize_t n;
     while ((n = read(fd, tmp, sizeof tmp)) > 0)
@@ -113,5 +115,5 @@ int ix_read_cmdline(ix_buf *out)
     /* /proc ends each argument with NUL; Go joins with NUL (no trailing one). */
     if (out->len && out->data[out->len - 1] == '\0')
         out->len--;
-    return n < 0 ? -1 : 0;
+    return n < 0 ? INTROSPECT_ESYS : 0;
 }

@@ -15,7 +15,8 @@ struct ix_process_stats {
     double uptime_seconds;
 };
 
-/* Returns 0, or -1 if /proc could not be read (fields then partly zero). */
+/* Returns 0, or INTROSPECT_ESYS (/proc unreadable) or INTROSPECT_EINVAL (its
+ * stat line not understood); the fields are then partly zero. */
 int ix_process_stats_read(struct ix_process_stats *st);
 /* Append /proc/self/cmdline (NUL-separated, as is) to out. */
 int ix_read_cmdline(ix_buf *out);

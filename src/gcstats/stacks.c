@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "sampling/heap/heap.h"
+#include "introspect.h"
 
 #define MAX_POINTS 4096
 
@@ -110,14 +111,14 @@ int ix_stack_stats_read(struct ix_stack_stats *s)
     memset(s, 0, sizeof *s);
     struct points *p = malloc(sizeof *p);
     if (!p)
-        return -1;
+        return INTROSPECT_ENOMEM;
     p->n = 0;
     collect(p);
     qsort(p->v, (size_t)p->n, sizeof p->v[0], cmp);
     FILE *f = fopen("/proc/self/smaps", "re");
     if (!f) {
         free(p);
-        return -1;
+        return INTROSPECT_ESYS;
     }
     char line[512];
     int in_stack = 0;

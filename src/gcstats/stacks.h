@@ -10,7 +10,8 @@ struct ix_stack_stats {
     uint64_t stacks; /* mappings counted */
 };
 
-/* Returns 0, or -1 when /proc/self/smaps could not be read (fields zero). */
+/* Returns 0, INTROSPECT_ENOMEM, or INTROSPECT_ESYS when /proc/self/smaps could
+ * not be read (fields zero). */
 int ix_stack_stats_read(struct ix_stack_stats *s);
 
 #endif

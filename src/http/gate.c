@@ -24,6 +24,7 @@
 #include "http/router.h"
 #include "runtime.h"
 #include "util/clock.h"
+#include "introspect.h"
 
 #define TICK_MS 100
 #define LINGER_NS 2000000000LL /* drain an answered connection this long at most */
@@ -88,11 +89,11 @@ int ix_gate_write_response(int fd, const struct ix_response *resp, int head_only
         n += snprintf(head + n, sizeof head - (size_t)n,
                       "Connection: close\r\nContent-Length: %zu\r\n\r\n", resp->body.len);
     if (n <= 0 || (size_t)n >= sizeof head)
-        return -1;
+        return INTROSPECT_ELIMIT;
     struct iovec iov[2] = {{head, (size_t)n}, {resp->body.data, head_only ? 0 : resp->body.len}};
     struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
     ssize_t w = sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
-    return w == (ssize_t)(iov[0].iov_len + iov[1].iov_len) ? 0 : -1;
+    return w == (ssize_t)(iov[0].iov_len + iov[1].iov_len) ? 0 : INTROSPECT_ESYS;
 }
 
 /* ---- connection lifecycle ---- */

@@ -55,7 +55,8 @@ void ix_gate_forked(struct ix_gate *g);
 
 /* Write a complete response (status line, our common headers, resp's
  * headers, Connection: close, body) to a socket. Used by the gate for its
- * own answers. Returns 0, or -1 when not all of it could be written now. */
+ * own answers. Returns 0, INTROSPECT_ELIMIT (head too long) or INTROSPECT_ESYS (not all of it
+ * could be written now). */
 struct ix_response;
 int ix_gate_write_response(int fd, const struct ix_response *resp, int head_only);
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "util/clock.h"
+#include "introspect.h"
 
 #define MAX_KINDS 32
 
@@ -71,7 +72,7 @@ int ix_heavy_try_as(const char *kind, long expected_ms, const char *conflict_fmt
     else
         ix_respond_error(resp, 429, "too many heavy operations at once; retry in %ld s", retry);
     ix_response_header(resp, "Retry-After", "%ld", retry);
-    return -1;
+    return INTROSPECT_EBUSY;
 }
 
 void ix_heavy_done(const char *kind)

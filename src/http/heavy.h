@@ -20,7 +20,7 @@
  * a third kind at once is allowed, a fourth waits. */
 #define IX_HEAVY_MAX_TOTAL 3
 
-/* Take the slot for kind. Returns 0, or -1 after writing into resp either
+/* Take the slot for kind. Returns 0, or INTROSPECT_EBUSY after writing into resp either
  * 409 Conflict (this kind is already running) or 429 Too Many Requests (too
  * many heavy operations overall), both with Retry-After in seconds. */
 int ix_heavy_try(const char *kind, long expected_ms, struct ix_response *resp);

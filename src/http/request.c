@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "introspect.h"
+
 static int hexval(int c)
 {
     if (c >= '0' && c <= '9') return c - '0';
@@ -22,7 +24,7 @@ int ix_percent_decode(char *s, int plus_is_space)
             int hi = hexval((unsigned char)p[1]);
             int lo = hi < 0 ? -1 : hexval((unsigned char)p[2]);
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-                return -1;
+                return INTROSPECT_EINVAL;
             *w++ = (char)(hi * 16 + lo);
             p += 2;
         } else if (*p == '+' && plus_is_space) {
@@ -55,7 +57,7 @@ int ix_query_parse(struct ix_request *r, const char *q, size_t n, const char **w
         if (end > i) {
             if (r->nparams >= IX_MAX_PARAMS) {
                 *why = "too many query parameters";
-                return -1;
+                return INTROSPECT_ELIMIT;
             }
             const char *eq = memchr(q + i, '=', end - i);
             size_t klen = eq ? (size_t)(eq - (q + i)) : end - i;
@@ -65,13 +67,13 @@ int ix_query_parse(struct ix_request *r, const char *q, size_t n, const char **w
                 free(k);
                 free(v);
                 *why = "out of memory";
-                return -1;
+                return INTROSPECT_ENOMEM;
             }
             if (ix_percent_decode(k, 1) || ix_percent_decode(v, 1)) {
                 free(k);
                 free(v);
                 *why = "malformed percent-encoding in query";
-                return -1;
+                return INTROSPECT_EINVAL;
             }
             r->params[r->nparams].key = k;
             r->params[r->nparams].value = v;
@@ -90,11 +92,11 @@ int ix_request_parse_uri(struct ix_request *req, const char *uri, const char **w
     req->query = strdup(q ? q + 1 : "");
     if (!req->path || !req->query) {
         *why = "out of memory";
-        return -1;
+        return INTROSPECT_ENOMEM;
     }
     if (ix_percent_decode(req->path, 0)) {
         *why = "malformed percent-encoding in path";
-        return -1;
+        return INTROSPECT_EINVAL;
     }
     return ix_query_parse(req, req->query, strlen(req->query), why);
 }
@@ -124,7 +126,7 @@ int ix_parse_long(const char *s, long *out)
     char *end;
     errno = 0;
     *out = strtol(s, &end, 10);
-    return *s == '\0' || *end != '\0' || errno ? -1 : 0;
+    return *s == '\0' || *end != '\0' || errno ? INTROSPECT_EINVAL : 0;
 }
 
 int ix_param_long(const struct ix_request *r, struct ix_response *resp, const char *key,
@@ -139,7 +141,7 @@ int ix_param_long(const struct ix_request *r, struct ix_response *resp, const ch
     if (ix_parse_long(v, &x) || x < min || x > max) {
         ix_respond_error(resp, 400, "invalid value for \"%s\" - must be an integer from %ld to %ld",
                          key, min, max);
-        return -1;
+        return INTROSPECT_EINVAL;
     }
     *out = x;
     return 0;

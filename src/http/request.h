@@ -47,22 +47,23 @@ struct ix_response {
 };
 
 /* Parse an application/x-www-form-urlencoded query into r->params.
- * Returns 0, or -1 with a reason in *why (malformed escape, too many). */
+ * Returns 0, or INTROSPECT_EINVAL (malformed escape), INTROSPECT_ELIMIT (too
+ * many) or INTROSPECT_ENOMEM, with a reason in *why. */
 int ix_query_parse(struct ix_request *r, const char *q, size_t n, const char **why);
-/* Percent-decode in place; returns -1 on a malformed escape or a NUL byte. */
+/* Percent-decode in place; returns INTROSPECT_EINVAL on a malformed escape or a NUL byte. */
 int ix_percent_decode(char *s, int plus_is_space);
 /* Split a raw request target into path (percent-decoded) and query, and
- * parse the query. Returns 0, or -1 with a reason (ix_request_free after). */
+ * parse the query. Returns 0, or a negative INTROSPECT_E* code with a reason (ix_request_free after). */
 int ix_request_parse_uri(struct ix_request *req, const char *uri, const char **why);
 void ix_request_free(struct ix_request *r);
 
 /* First value of a query parameter, or NULL. */
 const char *ix_param(const struct ix_request *r, const char *key);
 /* A whole decimal integer (no sign rules beyond strtol's, no trailing text,
- * no overflow) into *out: 0, or -1 when s is not one. */
+ * no overflow) into *out: 0, or INTROSPECT_EINVAL when s is not one. */
 int ix_parse_long(const char *s, long *out);
 /* Parse an integer parameter in [min, max]; absent gives def. Returns 0, or
- * -1 after writing a 400 to resp (name says which parameter). */
+ * INTROSPECT_EINVAL after writing a 400 to resp (name says which parameter). */
 int ix_param_long(const struct ix_request *r, struct ix_response *resp, const char *key,
                   long min, long max, long def, long *out);
 const char *ix_header(const struct ix_request *r, const char *name);

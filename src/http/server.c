@@ -1,4 +1,5 @@
 #include "http/server.h"
+#include "introspect.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -91,7 +92,7 @@ static struct ix_conn *tracked(struct MHD_Connection *c)
 static int take_connection(void *arg, int fd, const struct sockaddr *addr, socklen_t len)
 {
     struct ix_server *s = arg;
-    return ix_mhd.add_connection(s->daemon, fd, addr, len) == MHD_YES ? 0 : -1;
+    return ix_mhd.add_connection(s->daemon, fd, addr, len) == MHD_YES ? 0 : INTROSPECT_ESYS;
 }
 
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,

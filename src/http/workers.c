@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "host/threads.h"
+#include "introspect.h"
 
 struct job {
     ix_job_fn fn;
@@ -87,7 +88,7 @@ int ix_workers_submit(struct ix_workers *w, ix_job_fn fn, void *arg)
 {
     struct job *j = malloc(sizeof *j);
     if (!j)
-        return -1;
+        return INTROSPECT_ENOMEM;
     j->fn = fn;
     j->arg = arg;
     j->next = NULL;
@@ -95,7 +96,7 @@ int ix_workers_submit(struct ix_workers *w, ix_job_fn fn, void *arg)
     if (w->stop) {
         pthread_mutex_unlock(&w->mu);
         free(j);
-        return -1;
+        return INTROSPECT_ENOTSTARTED;
     }
     if (w->tail)
         w->tail->next = j;
@@ -111,7 +112,7 @@ int ix_workers_submit(struct ix_workers *w, ix_job_fn fn, void *arg)
         w->queued--;
         pthread_mutex_unlock(&w->mu);
         free(j);
-        return -1;
+        return INTROSPECT_ESYS;
     }
     pthread_cond_signal(&w->work);
     pthread_mutex_unlock(&w->mu);

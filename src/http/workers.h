@@ -14,7 +14,8 @@ typedef void (*ix_job_fn)(void *arg);
 /* max_threads >= 1; stack_size 0 = default. Returns NULL on failure. */
 struct ix_workers *ix_workers_new(unsigned max_threads, size_t stack_size);
 /* Run fn(arg) on a worker: an idle one, a new one, or (at the cap) the next
- * one to finish. Returns 0, or -1 (stopping, or no thread could be created). */
+ * one to finish. Returns 0, INTROSPECT_ENOMEM, INTROSPECT_ENOTSTARTED (stopping) or
+ * INTROSPECT_ESYS (no thread could be created). */
 int ix_workers_submit(struct ix_workers *w, ix_job_fn fn, void *arg);
 /* Wait until every submitted job has finished (new ones may still arrive). */
 void ix_workers_drain(struct ix_workers *w);

@@ -1,5 +1,8 @@
 #include "model/tasks.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 size_t ix_tasks_by_thread_range(const struct ix_tasks_by_thread *bt, pid_t tid, size_t *first)
 {
     size_t lo = 0, hi = bt->n;
@@ -14,4 +17,19 @@ size_t ix_tasks_by_thread_range(const struct ix_tasks_by_thread *bt, pid_t tid, 
     while (hi < bt->n && bt->rows[hi].tid == tid)
         hi++;
     return hi;
+}
+
+int ix_task_row_overdue(const struct ix_task_row *t, int64_t now_ns)
+{
+    return t->deadline_ns && now_ns > t->deadline_ns;
+}
+
+void ix_task_list_free(struct ix_task_list *l)
+{
+    free(l->kinds);
+    free(l->states);
+    free(l->rows);
+    free(l->birth);
+    ix_profile_free(&l->stacks);
+    memset(l, 0, sizeof *l);
 }

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "model/profile.h"
+
 #define IX_TASK_NAME_LEN 64
 
 struct ix_task_row {
@@ -30,5 +32,41 @@ struct ix_tasks_by_thread {
 
 /* The range [*first, return) of bt->rows whose tasks run on tid. */
 size_t ix_tasks_by_thread_range(const struct ix_tasks_by_thread *bt, pid_t tid, size_t *first);
+
+/* Live tasks of one (kind, state) pair; state is the grouping label ("none"
+ * when no state is set). */
+struct ix_task_state_count {
+    const char *state;
+    uint64_t live, overdue;
+};
+
+/* One kind's figures: live now, and totals since start. */
+struct ix_task_kind_figures {
+    const char *kind; /* NULL for the sums over kinds */
+    uint64_t live, overdue, started, ended, deadline_misses;
+    const struct ix_task_state_count *states; /* its groups, sorted by state */
+    size_t nstates;
+};
+
+/* Everything /debug/pprof/tasks shows (registry/tasks.h fills it): the
+ * figures per kind, every live task oldest first, and their birth stacks as
+ * one sample each in `stacks` (resolved by the caller, read by the encoders). */
+struct ix_task_list {
+    int64_t now_ns;
+    struct ix_task_kind_figures all; /* sums over kinds */
+    uint64_t dropped;                /* begins refused at the live limit */
+    unsigned stack_every;            /* 1 task in N has a birth stack; 0 off */
+    struct ix_task_kind_figures *kinds;
+    size_t nkinds;
+    struct ix_task_state_count *states; /* every kind's, the kinds point into it */
+    struct ix_task_row *rows;           /* oldest first */
+    int *birth;                         /* per row: its sample in stacks, -1 none */
+    size_t n;
+    struct ix_profile stacks;
+};
+
+/* Past its deadline at now_ns. */
+int ix_task_row_overdue(const struct ix_task_row *t, int64_t now_ns);
+void ix_task_list_free(struct ix_task_list *l);
 
 #endif

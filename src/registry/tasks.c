@@ -194,23 +194,24 @@ static inline struct slot *slot_at(uint32_t idx)
     return &c[idx % CHUNK];
 }
 
-/* Add a chunk's slots to the pool while under the cap (pool lock held). */
+/* Add a chunk's slots to the pool while under the cap (pool lock held): 0,
+ * INTROSPECT_ELIMIT at the cap, or INTROSPECT_ENOMEM. */
 static int grow_locked(void)
 {
     uint32_t n = atomic_load(&g_nchunks);
     if ((uint64_t)n * CHUNK >= atomic_load(&g_max_tasks) || n >= MAX_CHUNKS)
-        return -1;
+        return INTROSPECT_ELIMIT;
     size_t need = (size_t)(n + 1) * CHUNK;
     if (need > g_free_cap) {
         uint32_t *f = realloc(g_free, need * sizeof *f);
         if (!f)
-            return -1;
+            return INTROSPECT_ENOMEM;
         g_free = f;
         g_free_cap = need;
     }
     struct slot *c = calloc(CHUNK, sizeof *c);
     if (!c)
-        return -1;
+        return INTROSPECT_ENOMEM;
     for (int i = 0; i < CHUNK; i++)
         atomic_init(&c[i].stack, -1);
     atomic_store_explicit(&g_chunks[n], c, memory_order_release);
@@ -274,7 +275,7 @@ static int refill(void)
     while (g_nfree > 0 && tc.n < TCACHE_BATCH)
         tc.idx[tc.n++] = g_free[--g_nfree];
     pthread_mutex_unlock(&g_pool_lock);
-    return tc.n ? 0 : -1;
+    return tc.n ? 0 : INTROSPECT_ELIMIT; /* at the cap, or out of memory */
 }
 
 static inline introspect_task *handle_of(uint32_t idx, uint32_t gen)
@@ -480,12 +481,13 @@ uint64_t ix_tasks_dropped(void)
     return d;
 }
 
-/* Copy a live slot consistently; 0 when copied. */
+/* Copy a live slot consistently: 0 when copied, INTROSPECT_EBUSY when it was
+ * being written or is not live. */
 static int read_slot(struct slot *s, uint32_t idx, struct ix_task_info *out)
 {
     uint32_t s1 = atomic_load_explicit(&s->seq, memory_order_acquire);
     if ((s1 & 1) || !atomic_load_explicit(&s->live, memory_order_relaxed))
-        return -1;
+        return INTROSPECT_EBUSY;
     out->slot = idx;
     out->gen = atomic_load_explicit(&s->gen, memory_order_relaxed);
     out->kind = RELAXED(s->kind);
@@ -499,7 +501,7 @@ static int read_slot(struct slot *s, uint32_t idx, struct ix_task_info *out)
         w[i] = RELAXED(s->name[i]);
     memcpy(out->name, w, sizeof out->name);
     out->name[sizeof out->name - 1] = '\0';
-    return SEQ_READ_END(s) == s1 ? 0 : -1;
+    return SEQ_READ_END(s) == s1 ? 0 : INTROSPECT_EBUSY;
 }
 
 static int older_first(const void *a, const void *b)

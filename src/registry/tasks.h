@@ -87,5 +87,9 @@ void ix_task_row_of(const struct ix_task_info *t, struct ix_task_row *r);
  * INTROSPECT_ENOMEM (bt is then empty but safe to use and free). */
 int ix_tasks_by_thread_load(struct ix_tasks_by_thread *bt);
 void ix_tasks_by_thread_free(struct ix_tasks_by_thread *bt);
+/* The tasks endpoint's model (model/tasks.h): every live task, the figures
+ * per kind and the birth stacks (unresolved). Returns 0 or INTROSPECT_ENOMEM;
+ * free with ix_task_list_free either way. */
+int ix_task_list_load(struct ix_task_list *l);
 
 #endif

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "introspect.h"
+
 static uint64_t hash_stack(int key, const uintptr_t *pcs, int n)
 {
     uint64_t h = key ? ix_hash_u64(IX_HASH_INIT, (uint64_t)key) : IX_HASH_INIT;
@@ -29,7 +31,7 @@ static int ensure_alloc(struct ix_stack_table *t)
         t->entries = NULL;
         t->frames = NULL;
         t->buckets = NULL;
-        return -1;
+        return INTROSPECT_ENOMEM;
     }
     return 0;
 }

@@ -13,6 +13,7 @@
 #include <ucontext.h>
 #include <unwind.h>
 
+#include "introspect.h"
 #include "stack/unwind_tables.h"
 
 /* A frame bigger than this means the rules or the stack are not what we
@@ -93,7 +94,7 @@ __attribute__((no_sanitize("address"))) static int read_slot(struct stack_view *
 static int read_code(uintptr_t addr, void *dst, size_t n)
 {
     struct iovec l = {dst, n}, r = {(void *)addr, n};
-    return process_vm_readv(getpid(), &l, 1, &r, 1, 0) == (ssize_t)n ? 0 : -1;
+    return process_vm_readv(getpid(), &l, 1, &r, 1, 0) == (ssize_t)n ? 0 : INTROSPECT_ESYS;
 }
 
 /* Length of a ModRM operand (ModRM byte, SIB, displacement) at c, or 0. */

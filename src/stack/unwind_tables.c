@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "introspect.h"
+
 enum { REG_RBP = 6, REG_RSP = 7, REG_RA = 16 };
 enum { RULE_SAME, RULE_OFFSET, RULE_UNDEF, RULE_OTHER };
 
@@ -101,26 +103,26 @@ static int read_enc(const uint8_t **p, const uint8_t *end, uint8_t enc, uintptr_
         return 0;
     }
     switch (enc & 0x0f) {
-    case 0x00: if (end - *p < 8) return -1; memcpy(&v, *p, 8); *p += 8; break;
+    case 0x00: if (end - *p < 8) return INTROSPECT_EINVAL; memcpy(&v, *p, 8); *p += 8; break;
     case 0x01: v = uleb(p, end); break;
-    case 0x02: { uint16_t x; if (end - *p < 2) return -1; memcpy(&x, *p, 2); *p += 2; v = x; break; }
-    case 0x03: { uint32_t x; if (end - *p < 4) return -1; memcpy(&x, *p, 4); *p += 4; v = x; break; }
-    case 0x04: if (end - *p < 8) return -1; memcpy(&v, *p, 8); *p += 8; break;
+    case 0x02: { uint16_t x; if (end - *p < 2) return INTROSPECT_EINVAL; memcpy(&x, *p, 2); *p += 2; v = x; break; }
+    case 0x03: { uint32_t x; if (end - *p < 4) return INTROSPECT_EINVAL; memcpy(&x, *p, 4); *p += 4; v = x; break; }
+    case 0x04: if (end - *p < 8) return INTROSPECT_EINVAL; memcpy(&v, *p, 8); *p += 8; break;
     case 0x09: v = (uint64_t)sleb(p, end); break;
-    case 0x0a: { int16_t x; if (end - *p < 2) return -1; memcpy(&x, *p, 2); *p += 2; v = (uint64_t)(int64_t)x; break; }
-    case 0x0b: { int32_t x; if (end - *p < 4) return -1; memcpy(&x, *p, 4); *p += 4; v = (uint64_t)(int64_t)x; break; }
-    case 0x0c: if (end - *p < 8) return -1; memcpy(&v, *p, 8); *p += 8; break;
-    default: return -1;
+    case 0x0a: { int16_t x; if (end - *p < 2) return INTROSPECT_EINVAL; memcpy(&x, *p, 2); *p += 2; v = (uint64_t)(int64_t)x; break; }
+    case 0x0b: { int32_t x; if (end - *p < 4) return INTROSPECT_EINVAL; memcpy(&x, *p, 4); *p += 4; v = (uint64_t)(int64_t)x; break; }
+    case 0x0c: if (end - *p < 8) return INTROSPECT_EINVAL; memcpy(&v, *p, 8); *p += 8; break;
+    default: return INTROSPECT_EINVAL;
     }
     if (apply) {
         switch (enc & 0x70) {
         case 0x00: break;
         case 0x10: v += (uintptr_t)start; break;
         case 0x30: v += datarel; break;
-        default: return -1;
+        default: return INTROSPECT_EINVAL;
         }
         if (enc & 0x80) /* indirect: only for personality pointers, which we skip */
-            return -1;
+            return INTROSPECT_EINVAL;
     }
     *out = (uintptr_t)v;
     return 0;
@@ -182,14 +184,14 @@ static int parse_cie(const uint8_t *p, struct cie *c)
     uint32_t len;
     memcpy(&len, p, 4);
     if (len == 0 || len == 0xffffffff)
-        return -1;
+        return INTROSPECT_EINVAL;
     const uint8_t *end = p + 4 + len;
     p += 8; /* length, CIE id */
     uint8_t version = *p++;
     const char *aug = (const char *)p;
     p += strnlen(aug, (size_t)(end - p)) + 1;
     if (p >= end)
-        return -1;
+        return INTROSPECT_EINVAL;
     c->code_align = uleb(&p, end);
     c->data_align = sleb(&p, end);
     c->ra_reg = version == 1 ? *p++ : uleb(&p, end);
@@ -207,18 +209,18 @@ static int parse_cie(const uint8_t *p, struct cie *c)
                 uint8_t penc = *q++;
                 uintptr_t dummy;
                 if (read_enc(&q, end, penc & 0x7f, 0, 0, &dummy))
-                    return -1;
+                    return INTROSPECT_EINVAL;
             } else if (*a != 'S' && *a != 'B') {
-                return -1;
+                return INTROSPECT_EINVAL;
             }
         }
         p += alen;
     } else if (aug[0]) {
-        return -1;
+        return INTROSPECT_EINVAL;
     }
     c->insns = p;
     c->end = end;
-    return p <= end ? 0 : -1;
+    return p <= end ? 0 : INTROSPECT_EINVAL;
 }
 
 #define MAX_REMEMBER 8
@@ -409,20 +411,20 @@ static int cmp_row(const void *a, const void *b)
 static int build_rows(const uint8_t *hdr, uintptr_t base, struct ix_urow **out, uint32_t *nout)
 {
     if (hdr[0] != 1)
-        return -1;
+        return INTROSPECT_EINVAL;
     uint8_t ptr_enc = hdr[1], cnt_enc = hdr[2], tab_enc = hdr[3];
     const uint8_t *p = hdr + 4, *far = hdr + (1u << 30);
     uintptr_t eh_frame, count;
     if (read_enc(&p, far, ptr_enc, (uintptr_t)hdr, 1, &eh_frame) ||
         read_enc(&p, far, cnt_enc, (uintptr_t)hdr, 1, &count) || tab_enc != 0x3b)
-        return -1;
+        return INTROSPECT_EINVAL;
     struct rowbuf b = {0};
     const int32_t *tab = (const int32_t *)p;
     for (uintptr_t i = 0; i < count && !b.oom; i++)
         parse_fde(hdr + tab[2 * i + 1], base, &b);
     if (b.oom) {
         free(b.v);
-        return -1;
+        return INTROSPECT_ENOMEM;
     }
     qsort(b.v, b.n, sizeof *b.v, cmp_row);
     size_t w = 0; /* drop all but the last row of equal pcs */
@@ -576,7 +578,7 @@ static int publish(struct scan *sc)
     if (!snap || !ret) {
         free(snap);
         free(ret);
-        return -1;
+        return INTROSPECT_ENOMEM;
     }
     snap->objs = sc->objs;
     snap->nobjs = (uint32_t)sc->n;
@@ -608,7 +610,7 @@ int ix_unwind_tables_update(void)
     dl_iterate_phdr(on_object, &sc);
     int rc = 0;
     if (sc.oom)
-        rc = -1;
+        rc = INTROSPECT_ENOMEM;
     else if (!sc.unchanged)
         rc = publish(&sc);
     free_old_snapshots(ix_mono_ns());

@@ -55,7 +55,7 @@ struct ix_usnapshot {
 };
 
 /* Build or refresh the tables (cheap when nothing was loaded or unloaded).
- * Returns 0, or -1 when out of memory (the previous snapshot stays). */
+ * Returns 0, or INTROSPECT_ENOMEM (the previous snapshot stays). */
 int ix_unwind_tables_update(void);
 /* In a forked child: the thread that may have held the update lock is gone.
  * Published snapshots are whole (an atomic pointer); the lock starts fresh. */

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "introspect.h"
+
 void ix_buf_init(ix_buf *b) { memset(b, 0, sizeof *b); }
 
 void ix_buf_free(ix_buf *b)
@@ -24,11 +26,11 @@ void ix_buf_reset(ix_buf *b)
 int ix_buf_reserve(ix_buf *b, size_t extra)
 {
     if (b->oom)
-        return -1;
+        return INTROSPECT_ENOMEM;
     size_t need = b->len + extra + 1;
     if (need < b->len || (b->limit && need > b->limit + 1)) {
         b->oom = 1;
-        return -1;
+        return INTROSPECT_ELIMIT;
     }
     if (need <= b->cap)
         return 0;
@@ -38,7 +40,7 @@ int ix_buf_reserve(ix_buf *b, size_t extra)
     char *p = realloc(b->data, cap);
     if (!p) {
         b->oom = 1;
-        return -1;
+        return INTROSPECT_ENOMEM;
     }
     b->data = p;
     b->cap = cap;

@@ -3,22 +3,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "introspect.h"
+
 #define YEAR_NS (366.0 * 86400 * 1e9)
 
 int ix_parse_duration_ns(const char *s, int64_t *out)
 {
     if (!s || !*s)
-        return -1;
+        return INTROSPECT_EINVAL;
     double total = 0;
     const char *p = s;
     int bare = 1;
     while (*p) {
         if ((*p < '0' || *p > '9') && *p != '.')
-            return -1;
+            return INTROSPECT_EINVAL;
         char *end;
         double v = strtod(p, &end);
         if (end == p || v < 0)
-            return -1;
+            return INTROSPECT_EINVAL;
         p = end;
         double unit;
         if (!strncmp(p, "ms", 2)) {
@@ -30,12 +32,12 @@ int ix_parse_duration_ns(const char *s, int64_t *out)
         } else if (!*p && bare) {
             unit = 1e9; /* a bare number: seconds */
         } else {
-            return -1;
+            return INTROSPECT_EINVAL;
         }
         bare = 0;
         total += v * unit;
         if (total > YEAR_NS)
-            return -1;
+            return INTROSPECT_EINVAL;
     }
     *out = (int64_t)total;
     return 0;

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 /* Parse a non-negative duration into ns. Units: ms, s, m, h (at least one
- * number; each may have a fraction). Returns 0, or -1 when malformed or
+ * number; each may have a fraction). Returns 0, or INTROSPECT_EINVAL when malformed or
  * longer than a year. */
 int ix_parse_duration_ns(const char *s, int64_t *out);
 

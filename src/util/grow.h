@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "introspect.h"
+
 /* parray points to the array pointer (any element type); *cap is its
- * capacity in elements. Returns 0, or -1 on OOM (array unchanged). */
+ * capacity in elements. Returns 0, or INTROSPECT_ENOMEM (array unchanged). */
 static inline int ix_grow(void *parray, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap)
@@ -17,7 +19,7 @@ static inline int ix_grow(void *parray, size_t *cap, size_t need, size_t elem)
     void *old, *p;
     memcpy(&old, parray, sizeof old);
     if (!(p = realloc(old, nc * elem)))
-        return -1;
+        return INTROSPECT_ENOMEM;
     memcpy(parray, &p, sizeof p);
     *cap = nc;
     return 0;

@@ -3,6 +3,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "introspect.h"
+
 void ix_json_init(introspect_json *j, ix_buf *out)
 {
     memset(j, 0, sizeof *j);
@@ -74,17 +76,17 @@ void ix_json_quote(ix_buf *b, const char *s) { ix_json_quote_n(b, s ? s : "", s 
 static int begin_value(introspect_json *j)
 {
     if (j->err)
-        return -1;
+        return INTROSPECT_EINVAL;
     if (j->depth == 0) {
         if (j->top_values++ > 0)
             j->err = 1;
-        return j->err ? -1 : 0;
+        return j->err ? INTROSPECT_EINVAL : 0;
     }
     int d = j->depth - 1;
     if (j->is_object[d]) {
         if (!j->key_pending) {
             j->err = 1;
-            return -1;
+            return INTROSPECT_EINVAL;
         }
         j->key_pending = 0;
         return 0;

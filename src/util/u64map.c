@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "introspect.h"
+
 static size_t slot_of(const struct ix_u64map *m, uint64_t key)
 {
     size_t i = (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 17) & (m->cap - 1);
@@ -28,7 +30,7 @@ static int grow(struct ix_u64map *m)
     g.used = calloc(g.cap, 1);
     if (!g.keys || !g.vals || !g.used) {
         ix_u64map_free(&g);
-        return -1;
+        return INTROSPECT_ENOMEM;
     }
     for (size_t i = 0; i < m->cap; i++)
         if (m->used[i]) {

@@ -67,12 +67,13 @@ struct ix_cpu_engine {
     const char *name; /* "perf", "perf-signal", "timer", "itimer" */
     const char *what; /* one line for the profile's comments */
     int per_thread;
-    /* 0 when the engine can run here; otherwise -1 and a reason. */
+    /* 0 when the engine can run here; otherwise a negative INTROSPECT_E* code
+     * and a reason. */
     int (*probe)(int sig, char *why, size_t whylen);
     /* Per-thread engines: arm tid; first_ns is the randomized first expiry.
      * Returns 0 or -errno. */
     int (*arm)(pid_t tid, long period_ns, long first_ns, int sig, struct ix_cpu_arm *a);
-    /* Process-wide engine. */
+    /* Process-wide engine: 0, or a negative INTROSPECT_E* code and a reason. */
     int (*start)(long period_ns, int sig, char *why, size_t whylen);
     void (*stop)(void);
 };

@@ -6,18 +6,20 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "introspect.h"
+
 static int itimer_probe(int sig, char *why, size_t whylen)
 {
     if (sig != SIGPROF) {
         snprintf(why, whylen, "the itimer engine can only send SIGPROF, not signal %d", sig);
-        return -1;
+        return INTROSPECT_EINVAL;
     }
     struct itimerval cur;
     if (getitimer(ITIMER_PROF, &cur) == 0 &&
         (cur.it_value.tv_sec || cur.it_value.tv_usec || cur.it_interval.tv_usec ||
          cur.it_interval.tv_sec)) {
         snprintf(why, whylen, "ITIMER_PROF is already running (another profiler in the process?)");
-        return -1;
+        return INTROSPECT_EBUSY;
     }
     return 0;
 }
@@ -31,7 +33,7 @@ static int itimer_start(long period_ns, int sig, char *why, size_t whylen)
     struct itimerval it = {{us / 1000000, us % 1000000}, {us / 1000000, us % 1000000}};
     if (setitimer(ITIMER_PROF, &it, NULL) < 0) {
         snprintf(why, whylen, "setitimer(ITIMER_PROF): %s", strerror(errno));
-        return -1;
+        return INTROSPECT_ESYS;
     }
     return 0;
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "sampling/cpu/perf_ring.h"
+#include "introspect.h"
 
 /* Per-fd state, readable from the signal handler: 0 not ours, 1 signal mode,
  * 2 ring mode. fds beyond the table are not used (that thread falls back to
@@ -95,7 +96,7 @@ static int perf_probe(int sig, char *why, size_t whylen)
     if (fd < 0) {
         snprintf(why, whylen, "perf_event_open: %s (see /proc/sys/kernel/perf_event_paranoid)",
                  strerror(errno));
-        return -1;
+        return INTROSPECT_ESYS;
     }
     close(fd);
     return 0;

@@ -8,6 +8,7 @@
 
 #include "labels/labels.h"
 #include "stack/unwind.h"
+#include "introspect.h"
 
 /* One sample record: header, pid/tid, regs ABI + 3 registers, stack size,
  * the stack bytes, the dynamic size; its size is a u16. */
@@ -34,7 +35,7 @@ static int parse_sample(const uint8_t *p, size_t size, struct sample_view *s)
     uint64_t v[4];
     p += sizeof(struct perf_event_header);
     if (end - p < 24)
-        return -1;
+        return INTROSPECT_EINVAL;
     uint32_t pid_tid[2];
     memcpy(pid_tid, p, 8);
     s->tid = pid_tid[1];
@@ -44,7 +45,7 @@ static int parse_sample(const uint8_t *p, size_t size, struct sample_view *s)
     s->has_regs = v[0] != PERF_SAMPLE_REGS_ABI_NONE;
     if (s->has_regs) {
         if (end - p < 24)
-            return -1;
+            return INTROSPECT_EINVAL;
         memcpy(v + 1, p, 24);
         s->bp = v[1];
         s->sp = v[2];
@@ -52,7 +53,7 @@ static int parse_sample(const uint8_t *p, size_t size, struct sample_view *s)
         p += 24;
     }
     if (end - p < 8)
-        return -1;
+        return INTROSPECT_EINVAL;
     uint64_t len;
     memcpy(&len, p, 8);
     p += 8;
@@ -60,7 +61,7 @@ static int parse_sample(const uint8_t *p, size_t size, struct sample_view *s)
     s->stack_len = 0;
     if (len) {
         if ((uint64_t)(end - p) < len + 8)
-            return -1;
+            return INTROSPECT_EINVAL;
         uint64_t dyn;
         memcpy(&dyn, p + len, 8);
         s->stack_len = dyn < len ? dyn : len;

@@ -295,7 +295,7 @@ static int list_threads(size_t *n)
     for (;;) {
         int got = ix_thread_list(g_cpu.scan, (int)g_cpu.scancap);
         if (got < 0)
-            return -1;
+            return got;
         if ((size_t)got <= g_cpu.scancap) {
             *n = (size_t)got;
             return 0;
@@ -303,7 +303,7 @@ static int list_threads(size_t *n)
         size_t cap = (size_t)got * 2;
         pid_t *p = realloc(g_cpu.scan, cap * sizeof *p);
         if (!p)
-            return -1;
+            return INTROSPECT_ENOMEM;
         g_cpu.scan = p;
         g_cpu.scancap = cap;
     }

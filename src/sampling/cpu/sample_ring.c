@@ -3,6 +3,8 @@
 #include <stddef.h>
 #include <sys/mman.h>
 
+#include "introspect.h"
+
 /* How many records a producer tries after its claimed index before giving up. */
 #define CLAIM_TRIES 8
 
@@ -11,7 +13,7 @@ int ix_cpu_ring_init(struct ix_cpu_ring *r, uint32_t n)
     size_t bytes = (size_t)n * (sizeof *r->recs + sizeof *r->states);
     void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
-        return -1;
+        return INTROSPECT_ENOMEM;
     r->recs = p; /* zero-filled: every record free */
     r->states = (_Atomic uint32_t *)(r->recs + n);
     r->n = n;

@@ -35,7 +35,7 @@ struct ix_cpu_ring {
     _Atomic uint32_t pending; /* published, not yet drained: lets the consumer skip idle scans */
 };
 
-/* Allocate n records (mmap, outside any handler). Returns 0 or -1. */
+/* Allocate n records (mmap, outside any handler). Returns 0 or INTROSPECT_ENOMEM. */
 int ix_cpu_ring_init(struct ix_cpu_ring *r, uint32_t n);
 void ix_cpu_ring_free(struct ix_cpu_ring *r);
 /* Async-signal-safe: a record to fill, or NULL (drop counted). */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "stack/unwind.h"
+#include "introspect.h"
 
 /* How much stack is copied: most server stacks are a few KB deep; a walk
  * that runs off the first copy is retried once with the larger size. */
@@ -28,11 +29,11 @@ static int read_file(pid_t tid, const char *what, char *buf, size_t len)
     snprintf(path, sizeof path, "/proc/self/task/%d/%s", (int)tid, what);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return -1;
+        return INTROSPECT_ESYS;
     ssize_t n = read(fd, buf, len - 1);
     close(fd);
     if (n <= 0)
-        return -1;
+        return INTROSPECT_ESYS;
     buf[n] = '\0';
     return 0;
 }
@@ -90,7 +91,7 @@ static int ensure(struct ix_bwalk_scratch *s, size_t cap)
         return 0;
     uint8_t *b = realloc(s->buf, cap);
     if (!b)
-        return -1;
+        return INTROSPECT_ENOMEM;
     s->buf = b;
     s->cap = cap;
     return 0;

@@ -8,13 +8,15 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "introspect.h"
+
 pid_t ix_gettid(void) { return (pid_t)syscall(SYS_gettid); }
 
 int ix_thread_list(pid_t *tids, int max)
 {
     DIR *d = opendir("/proc/self/task");
     if (!d)
-        return -1;
+        return INTROSPECT_ESYS;
     int n = 0;
     struct dirent *e;
     while ((e = readdir(d))) {

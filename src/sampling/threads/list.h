@@ -4,7 +4,7 @@
 
 #include <sys/types.h>
 
-/* Fill up to max tids; returns how many threads exist (may exceed max), or -1. */
+/* Fill up to max tids; returns how many threads exist (may exceed max), or INTROSPECT_ESYS. */
 int ix_thread_list(pid_t *tids, int max);
 /* The thread's name (comm), "" when it has exited. */
 void ix_thread_name(pid_t tid, char *buf, int len);

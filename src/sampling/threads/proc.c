@@ -11,6 +11,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "introspect.h"
+
 /* Read a small /proc file into buf (NUL-terminated). Returns bytes or -errno. */
 static int read_small(pid_t tid, const char *what, char *buf, size_t len)
 {
@@ -34,7 +36,7 @@ static int parse_stat(struct ix_thread_proc *t, char *buf)
 {
     char *open_p = strchr(buf, '('), *close_p = strrchr(buf, ')');
     if (!open_p || !close_p || close_p < open_p || !close_p[1])
-        return -1;
+        return INTROSPECT_EINVAL;
     size_t nl = (size_t)(close_p - open_p - 1);
     if (nl >= sizeof t->name)
         nl = sizeof t->name - 1;
@@ -52,7 +54,7 @@ static int parse_stat(struct ix_thread_proc *t, char *buf)
             s++;
     }
     if (n < 20)
-        return -1;
+        return INTROSPECT_EINVAL;
     t->state = tok[0][0];
     long hz = sysconf(_SC_CLK_TCK);
     if (hz <= 0)
@@ -241,7 +243,7 @@ int ix_thread_proc_read(pid_t tid, struct ix_thread_proc *t)
     t->state = '?';
     t->syscall_nr = -1;
     if (read_small(tid, "stat", buf, sizeof buf) <= 0 || parse_stat(t, buf))
-        return -1;
+        return INTROSPECT_ESYS;
     t->exists = 1;
     read_sigblk(t);
     read_wchan(t);

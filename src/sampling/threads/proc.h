@@ -10,7 +10,8 @@
 
 #include "model/thread_dump.h" /* struct ix_thread_proc, ix_syscall_name */
 
-/* Fill info for tid. Returns 0, or -1 when the thread no longer exists. */
+/* Fill info for tid. Returns 0, or INTROSPECT_ESYS when the thread no longer
+ * exists (its /proc files cannot be read). */
 int ix_thread_proc_read(pid_t tid, struct ix_thread_proc *info);
 /* Re-read only the syscall fields of info (the cheapest check of where a
  * blocked thread is: one small /proc file). */
