@@ -23,6 +23,8 @@ struct table {
     int root_port;
     unsigned long long root_start;
     atomic_ulong full;
+    _Atomic int spill_armed; /* spill_dir holds the root's directory (tree/spill.h) */
+    char spill_dir[IX_TREE_SPILL_DIR_MAX];
     struct slot slots[IX_TREE_SLOTS];
 };
 
@@ -99,6 +101,25 @@ int ix_tree_is_root(void) { return g_table && g_table->root_pid == getpid(); }
 int ix_tree_is_member(void) { return g_table && g_table->root_pid != getpid(); }
 
 unsigned long ix_tree_full_count(void) { return g_table ? atomic_load(&g_table->full) : 0; }
+
+void ix_tree_set_spill_dir(const char *dir)
+{
+    if (!g_table || g_table->root_pid != getpid())
+        return;
+    atomic_store(&g_table->spill_armed, 0);
+    if (!dir)
+        return;
+    snprintf(g_table->spill_dir, sizeof g_table->spill_dir, "%s", dir);
+    atomic_store(&g_table->spill_armed, 1); /* after the path: a reader sees it whole */
+}
+
+int ix_tree_spill_dir(char *out, size_t n)
+{
+    if (!g_table || !atomic_load(&g_table->spill_armed))
+        return -1;
+    snprintf(out, n, "%s", g_table->spill_dir);
+    return atomic_load(&g_table->spill_armed) ? 0 : -1;
+}
 
 static void release(struct slot *s, int pid)
 {
