@@ -7,7 +7,7 @@
 #  - the tree's CPU profile from the postmaster's address has
 #    exec_simple_query (or another query-path function) in its top 20 and a
 #    pid label per busy backend;
-#  - backends that exit inside a profile's window (pgbench ends) contribute
+#  - backends that exit inside a profile's window (pgbench stopped) contribute
 #    what they had, query path included, under their pids (tree/spill.h);
 #  - repeated pgbench -C runs (a backend per transaction: most exit before
 #    their instance starts, some while it starts) never hang, and the list
@@ -48,14 +48,24 @@ done
 echo "backends with a pid label: $busy"
 [ "$busy" -ge 4 ] || { cat "$tmp/tags"; fail "not every busy backend has a pid label"; }
 
-# Backends that exit inside the window (pgbench ends at 3 s of a 5 s
-# profile; each backend ends through proc_exit, exit(3)) leave what they had.
-pgb -c4 -T3 > "$tmp/load2.log" 2>&1 &
-load=$!
-sleep 1
-roles > "$tmp/roles3"
-curl -fsS --max-time 40 -o "$tmp/exit.pb.gz" "$base/debug/pprof/profile?seconds=5" || fail "tree profile"
-wait "$load" || { cat "$tmp/load2.log"; fail "pgbench -c4 -T3"; }
+# Backends that exit inside the window leave what they had: once the root
+# lists pgbench's 4 backends, an 8 s tree profile starts; 3 s into it
+# pgbench is stopped (SIGTERM through timeout), and each backend, seeing its
+# client gone, ends through proc_exit (exit(3)) inside the window.
+timeout 120 env -u LD_PRELOAD pgbench -h 127.0.0.1 -p "$pgport" -U postgres -n -c4 -T100 postgres \
+    > "$tmp/load2.log" 2>&1 &
+load=$! # timeout's pid: it passes SIGTERM on to pgbench
+for _ in $(seq 300); do
+    roles > "$tmp/roles3"
+    [ "$(grep -c 'postgres: postgres postgres 127.0.0.1' "$tmp/roles3")" -ge 4 ] && break
+    sleep 0.1
+done
+curl -fsS --max-time 60 -o "$tmp/exit.pb.gz" "$base/debug/pprof/profile?seconds=8" &
+prof=$!
+sleep 3
+kill -TERM "$load"
+wait "$load" || true
+wait "$prof" || fail "tree profile while the backends exit"
 go tool pprof -raw "$tmp/exit.pb.gz" > "$tmp/raw" 2>&1 || { cat "$tmp/raw"; fail "pprof -raw"; }
 grep '^Comment: introspect: pid' "$tmp/raw" || true
 left=0
@@ -66,7 +76,8 @@ for b in $(grep 'postgres: postgres postgres 127.0.0.1' "$tmp/roles3" | cut -d' 
         left=$((left + 1))
 done
 echo "backends that exited in the window with their query path merged: $left"
-[ "$left" -ge 4 ] || fail "the 4 backends that exited in the window did not all contribute their profiles"
+[ "$left" -ge 4 ] || { cat "$tmp/roles3" "$tmp/load2.log"; grep '^Comment' "$tmp/raw";
+    fail "the 4 backends that exited in the window did not all contribute their profiles"; }
 
 for run in 1 2 3; do
     ( sleep 1; curl -fsS -o /dev/null --max-time 30 "$base/debug/pprof/profile?seconds=2" ) &
