@@ -11,8 +11,12 @@
 #include <unistd.h>
 
 struct slot {
-    _Atomic int pid;   /* 0: free */
-    _Atomic int ready; /* the fields below are written */
+    /* 0: free; -pid while its owner writes the fields below; pid once they
+     * are written. One word, so a release (a compare-and-swap from the pid
+     * a reader saw) can never touch a slot that another process took since:
+     * with a separate "ready" flag, a reader's late store could hide a live
+     * child that had just taken the slot. */
+    _Atomic int pid;
     int ppid;
     int port;
     unsigned long long start;
@@ -123,7 +127,6 @@ int ix_tree_spill_dir(char *out, size_t n)
 
 static void release(struct slot *s, int pid)
 {
-    atomic_store(&s->ready, 0);
     int expect = pid;
     atomic_compare_exchange_strong(&s->pid, &expect, 0);
 }
@@ -132,7 +135,7 @@ static void release(struct slot *s, int pid)
 static int reap_if_dead(struct slot *s)
 {
     int pid = atomic_load(&s->pid);
-    if (!pid || !atomic_load(&s->ready))
+    if (pid <= 0)
         return 0;
     if (alive(pid, s->start))
         return 0;
@@ -158,12 +161,12 @@ int ix_tree_register(int port)
             if (pass == 1)
                 reap_if_dead(s);
             int expect = 0;
-            if (!atomic_compare_exchange_strong(&s->pid, &expect, me))
+            if (!atomic_compare_exchange_strong(&s->pid, &expect, -me))
                 continue;
             s->ppid = getppid();
             s->port = port;
             s->start = start;
-            atomic_store(&s->ready, 1);
+            atomic_store(&s->pid, me);
             g_mine = s;
             g_mine_pid = me;
             return 0;
@@ -193,7 +196,7 @@ int ix_tree_list(struct ix_tree_proc *out, int max)
     for (int i = 0; i < IX_TREE_SLOTS && n < max; i++) {
         struct slot *s = &t->slots[i];
         int pid = atomic_load(&s->pid);
-        if (!pid || !atomic_load(&s->ready) || reap_if_dead(s))
+        if (pid <= 0 || reap_if_dead(s))
             continue;
         out[n++] = (struct ix_tree_proc){pid, s->ppid, s->port, s->start, 0};
     }
@@ -219,7 +222,7 @@ int ix_tree_children(void)
     int n = 0;
     for (int i = 0; i < IX_TREE_SLOTS; i++) {
         struct slot *s = &g_table->slots[i];
-        if (atomic_load(&s->pid) && atomic_load(&s->ready) && !reap_if_dead(s))
+        if (atomic_load(&s->pid) > 0 && !reap_if_dead(s))
             n++;
     }
     return n;
