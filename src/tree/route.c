@@ -272,7 +272,8 @@ static void fan_out(const struct ix_request *req, struct ix_response *resp, ix_h
             parts[nparts++] = (struct ix_pprof_part){j->f.body.data, j->f.body.len, j->proc.pid,
                                                      j->title};
         } else if ((j->rc || j->f.status == 503) &&
-                   ix_tree_gone_reason(j->proc.pid, j->proc.start, why, sizeof why))
+                   ix_tree_gone_reason(j->proc.pid, j->proc.start, j->f.timed_out ? 0 : 300, why,
+                                       sizeof why))
             snprintf(note, sizeof note, "introspect: pid %d (%s) is missing: %s", j->proc.pid,
                      j->title, why);
         else if (j->rc)

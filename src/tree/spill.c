@@ -274,11 +274,11 @@ static int stat_exit(int pid, unsigned long long start, char *state, int *code)
     return st == start ? 0 : -1;
 }
 
-int ix_tree_gone_reason(int pid, unsigned long long start, char *out, size_t n)
+int ix_tree_gone_reason(int pid, unsigned long long start, int wait_ms, char *out, size_t n)
 {
     /* The kernel closes a dying process's sockets before it becomes a
      * zombie: the root may see the connection end a moment earlier. */
-    for (int i = 0; i < 60; i++) {
+    for (int i = 0; i <= wait_ms / 5; i++) {
         char state = 0;
         int code = -1;
         if (stat_exit(pid, start, &state, &code)) {
@@ -297,8 +297,10 @@ int ix_tree_gone_reason(int pid, unsigned long long start, char *out, size_t n)
                 snprintf(out, n, "it ended during the window and left no profile");
             return 1;
         }
-        struct timespec ts = {0, 5000000};
-        nanosleep(&ts, NULL);
+        if (i < wait_ms / 5) {
+            struct timespec ts = {0, 5000000};
+            nanosleep(&ts, NULL);
+        }
     }
     return 0;
 }

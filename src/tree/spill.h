@@ -48,8 +48,9 @@ void ix_tree_spill_discard(int pid, unsigned long long start);
 
 /* Root: why process pid ended, for the comments: "killed by signal 9
  * (Killed)", "exited with status 0"... 1 with out set when the process
- * ended (waits up to 300 ms for a dying one to become a zombie), 0 when it
- * still lives. */
-int ix_tree_gone_reason(int pid, unsigned long long start, char *out, size_t n);
+ * ended, 0 when it still lives. wait_ms: how long a dying process may take
+ * to become a zombie (its connection closes a moment before); 0 when the
+ * request timed out (the process did not close it, so it is not dying). */
+int ix_tree_gone_reason(int pid, unsigned long long start, int wait_ms, char *out, size_t n);
 
 #endif
