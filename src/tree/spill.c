@@ -242,38 +242,6 @@ int ix_tree_spill_take(int pid, unsigned long long start, ix_buf *out)
 
 void ix_tree_spill_discard(int pid, unsigned long long start) { find_left(pid, start, -1); }
 
-/* State and exit code (field 52, the waitpid status while a zombie) of pid,
- * when it is still the process that started at start: 0, or -1 when gone. */
-static int stat_exit(int pid, unsigned long long start, char *state, int *code)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');
-    if (!p || p[1] != ' ')
-        return -1;
-    *state = p[2];
-    *code = -1;
-    int field = 3;
-    unsigned long long st = 0;
-    char *save = NULL;
-    for (char *tok = strtok_r(p + 2, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save)) {
-        if (field == 22)
-            st = strtoull(tok, NULL, 10);
-        if (field == 52)
-            *code = atoi(tok);
-        field++;
-    }
-    return st == start ? 0 : -1;
-}
-
 int ix_tree_gone_reason(int pid, unsigned long long start, int wait_ms, char *out, size_t n)
 {
     /* The kernel closes a dying process's sockets before it becomes a
@@ -281,7 +249,8 @@ int ix_tree_gone_reason(int pid, unsigned long long start, int wait_ms, char *ou
     for (int i = 0; i <= wait_ms / 5; i++) {
         char state = 0;
         int code = -1;
-        if (stat_exit(pid, start, &state, &code)) {
+        unsigned long long st = 0;
+        if (ix_tree_stat_exit(pid, &st, &state, NULL, &code) || st != start) {
             snprintf(out, n, "it ended during the window (already reaped: how is unknown) "
                              "and left no profile");
             return 1;

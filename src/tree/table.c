@@ -36,7 +36,7 @@ static struct table *g_table; /* inherited across fork: the mapping is shared */
 static struct slot *g_mine;   /* this process's slot (member only) */
 static int g_mine_pid;
 
-int ix_tree_stat(int pid, unsigned long long *start, char *state, int *ppid)
+int ix_tree_stat_exit(int pid, unsigned long long *start, char *state, int *ppid, int *exit_code)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", pid);
@@ -55,19 +55,31 @@ int ix_tree_stat(int pid, unsigned long long *start, char *state, int *ppid)
     p += 2;
     if (state)
         *state = *p;
-    /* Field 3 is the state; starttime is field 22. */
-    int field = 3;
+    if (exit_code)
+        *exit_code = -1;
+    /* Field 3 is the state, 4 the parent, 22 the start time, 52 the exit
+     * code (the waitpid status while a zombie; Linux 3.5). */
+    int field = 3, got_start = 0;
     char *save = NULL;
-    for (char *tok = strtok_r(p, " ", &save); tok; tok = strtok_r(NULL, " ", &save), field++) {
+    for (char *tok = strtok_r(p, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save), field++) {
         if (field == 4 && ppid)
             *ppid = atoi(tok);
         if (field == 22) {
             if (start)
                 *start = strtoull(tok, NULL, 10);
-            return 0;
+            got_start = 1;
+            if (!exit_code)
+                break;
         }
+        if (field == 52 && exit_code)
+            *exit_code = atoi(tok);
     }
-    return -1;
+    return got_start ? 0 : -1;
+}
+
+int ix_tree_stat(int pid, unsigned long long *start, char *state, int *ppid)
+{
+    return ix_tree_stat_exit(pid, start, state, ppid, NULL);
 }
 
 static int alive(int pid, unsigned long long start)

@@ -64,5 +64,8 @@ double ix_tree_start_unix(unsigned long long ticks);
 /* Start time (clock ticks after boot) and state of pid from /proc/PID/stat:
  * 0, or -1 when the process is gone. */
 int ix_tree_stat(int pid, unsigned long long *start, char *state, int *ppid);
+/* The same, and the exit code (the waitpid status while a zombie, -1 when
+ * the kernel does not show it). */
+int ix_tree_stat_exit(int pid, unsigned long long *start, char *state, int *ppid, int *exit_code);
 
 #endif
