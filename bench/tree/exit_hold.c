@@ -19,6 +19,8 @@
 
 #include "introspect.h"
 
+static volatile unsigned long g_sink; /* the spinning's result, so it is not optimized out */
+
 static double now_ms(void)
 {
     struct timespec ts;
@@ -39,10 +41,9 @@ static void after_module(void)
 
 __attribute__((noinline)) static void exit_hold_worker_spin(void)
 {
-    volatile unsigned long x = 0;
     while (!g_go)
         for (unsigned long i = 0; i < 100000; i++)
-            x += i * i;
+            g_sink += i * i;
     g_exit_t0 = now_ms();
     exit(0);
 }

@@ -19,6 +19,8 @@
 #include "introspect.h"
 #include "util/clock.h"
 
+static volatile unsigned long g_sink; /* the spinning's result, so it is not optimized out */
+
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -27,20 +29,18 @@ static void sleep_ms(long ms)
 
 __attribute__((noinline)) void tree_exit_steady_spin(void)
 {
-    volatile unsigned long x = 0;
     for (;;)
         for (unsigned long i = 0; i < 1000000; i++)
-            x += i * i;
+            g_sink += i * i;
 }
 
 /* Burns CPU for ms of wall time. */
 __attribute__((noinline)) void tree_exit_leaving_worker_spin(long ms)
 {
-    volatile unsigned long x = 0;
     long long end = ix_mono_ns() + ms * 1000000LL;
     while (ix_mono_ns() < end)
         for (unsigned long i = 0; i < 100000; i++)
-            x += i * i;
+            g_sink += i * i;
 }
 
 static pid_t fork_steady(void)
