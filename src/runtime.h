@@ -29,7 +29,7 @@ enum ix_wait ix_wait_ms(const struct ix_cancel *c, long ms);
  * exit(3) then wakes its waits with IX_WAIT_EXITING and waits, at most
  * IX_EXIT_HOLD_MS, for every hold to be released. The exiting thread only
  * sleeps: the capture's own thread does the work. */
-#define IX_EXIT_HOLD_MS 5000
+#define IX_EXIT_HOLD_MS 10000
 void ix_exit_hold(void);
 void ix_exit_release(void);
 /* 1 once an exit held by a capture has begun. */
