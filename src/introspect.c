@@ -30,10 +30,34 @@ static const struct ix_config *_Atomic g_running;
 static struct ix_server *g_server;
 static int g_port = -1;
 static atomic_int g_stopping;
+static atomic_int g_exit_holds, g_exiting;
 
 const struct ix_config *ix_running_config(void) { return atomic_load(&g_running); }
 
 int ix_stopping(void) { return atomic_load(&g_stopping); }
+
+int ix_exiting(void) { return atomic_load(&g_exiting); }
+
+void ix_exit_hold(void) { atomic_fetch_add(&g_exit_holds, 1); }
+
+void ix_exit_release(void) { atomic_fetch_sub(&g_exit_holds, 1); }
+
+/* exit(3) (registered with atexit at the first start; inherited by forked
+ * children): when a capture holds the exit, wake it and give its thread up
+ * to IX_EXIT_HOLD_MS to finish (tree/spill.h). This thread takes no lock and
+ * calls nothing of the module: whatever the vanishing threads held, it
+ * cannot deadlock here, and it never waits longer than the bound. */
+static void exit_hook(void)
+{
+    if (atomic_load(&g_exit_holds) <= 0)
+        return;
+    atomic_store(&g_exiting, 1);
+    long long end = ix_mono_ns() + IX_EXIT_HOLD_MS * 1000000LL;
+    while (atomic_load(&g_exit_holds) > 0 && ix_mono_ns() < end) {
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+    }
+}
 
 enum ix_wait ix_wait_ms(const struct ix_cancel *c, long ms)
 {
@@ -41,6 +65,8 @@ enum ix_wait ix_wait_ms(const struct ix_cancel *c, long ms)
     for (;;) {
         if (ix_stopping())
             return IX_WAIT_STOPPING;
+        if (ix_exiting())
+            return IX_WAIT_EXITING;
         if (ix_cancelled(c))
             return IX_WAIT_CANCELLED;
         long long left = end - ix_mono_ns();
@@ -64,6 +90,8 @@ static void forked_child(void)
 {
     pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
     g_lock = fresh; /* a thread of the parent may have held it */
+    atomic_store(&g_exit_holds, 0); /* the parent's captures are not this child's */
+    atomic_store(&g_exiting, 0);
     if (!atomic_load(&g_running))
         return;
     int tree = g_cfg.tree && ix_tree_is_member();
@@ -95,7 +123,11 @@ static void spawn_starter(void)
         pthread_detach(t);
 }
 
-static void atfork_once(void) { pthread_atfork(NULL, NULL, forked_child); }
+static void atfork_once(void)
+{
+    pthread_atfork(NULL, NULL, forked_child);
+    atexit(exit_hook);
+}
 static void atfork_last(void) { pthread_atfork(NULL, NULL, spawn_starter); }
 
 static void report_start_error(const char *why)

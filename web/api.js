@@ -5,15 +5,22 @@
  * to every same-origin request, the module scripts' included.
  * No DOM: tests/ui/model.test.mjs runs it in Node against a stubbed fetch. */
 
+import { decodePprof, gunzip } from './pprof_model.js';
 import { withPid } from './processes_model.js';
 
 export class NotAvailable extends Error {}
 
 /* The process every request is for (the header's selector): null = the
- * process serving this page (the root of a tree). */
+ * process serving this page (the root of a tree). tree: the root has
+ * children and the whole tree is chosen, so profiles come merged. */
 let currentPid = null;
-export function setProcess(pid) { currentPid = pid === '' ? null : pid; }
+let treeMode = false;
+export function setProcess(pid, tree = false) {
+  currentPid = pid === '' || pid === null || pid === undefined ? null : pid;
+  treeMode = currentPid === null && !!tree;
+}
 export function forProcess(url) { return withPid(url, currentPid); }
+export function wholeTree() { return treeMode; }
 
 /* GET a URL; JSON or text. A 404 means the producer is not in this build. */
 export async function fetchData(url, { signal, json = true } = {}) {
@@ -40,12 +47,30 @@ export function kindUrl(kind, path, seconds, json) {
   return path + (q.length ? '?' + q.join('&') : '');
 }
 
-/* Fetch a kind's JSON profile, trying its alias path on 404. */
-export async function fetchProfile(kind, seconds, signal) {
+/* GET a URL's bytes (a gzipped pprof), with fetchData's errors. */
+export async function fetchBytes(url, { signal } = {}) {
+  url = forProcess(url);
+  const r = await fetch(url, { signal, cache: 'no-store' });
+  if (r.status === 404) throw new NotAvailable('not available in this build (' + url.split('?')[0] + ' answered 404)');
+  if (!r.ok) {
+    const why = (await r.text()).trim().split('\n')[0];
+    throw new Error(url.split('?')[0] + ': HTTP ' + r.status + (why ? ' \u2013 ' + why : ''));
+  }
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+/* Fetch a kind's JSON profile, trying its alias path on 404. merged: the
+ * whole tree's profile, which the root serves merged as pprof only (each
+ * sample labelled pid and process): read here into the same JSON model. */
+export async function fetchProfile(kind, seconds, signal, { merged = false } = {}) {
+  const one = async (path) => {
+    if (!merged) return fetchData(kindUrl(kind, path, seconds, true), { signal });
+    return decodePprof(await gunzip(await fetchBytes(kindUrl(kind, path, seconds, false), { signal })), kind.id);
+  };
   try {
-    return { json: await fetchData(kindUrl(kind, kind.path, seconds, true), { signal }), path: kind.path };
+    return { json: await one(kind.path), path: kind.path, merged };
   } catch (e) {
     if (!(e instanceof NotAvailable) || !kind.alt) throw e;
-    return { json: await fetchData(kindUrl(kind, kind.alt, seconds, true), { signal }), path: kind.alt };
+    return { json: await one(kind.alt), path: kind.alt, merged };
   }
 }

@@ -27,8 +27,9 @@ import { parseTrace } from './timeline_model.js';
 import { TimelineView } from './timeline.js';
 
 /* A pre-forking server: the header's selector picks the process every view
- * asks (?pid=N through the root). "Whole tree": the views show the root and
- * the pprof downloads are the tree's merged profiles. */
+ * asks (?pid=N through the root). "Whole tree": the profile views draw the
+ * tree's merged profiles (read from the root's merged pprof), split by pid
+ * at first; the other views (threads list, tasks, metrics) show the root. */
 async function processSelector() {
   let choices = [];
   try { choices = processChoices(await fetchData('/debug/pprof/processes')); } catch (e) { return; }
@@ -40,9 +41,10 @@ async function processSelector() {
     o.textContent = text;
     sel.append(o);
   };
-  add('', 'whole tree (' + choices.length + ' processes; downloads merged)');
+  add('', 'whole tree (' + choices.length + ' processes, merged)');
   for (const c of choices) add(String(c.pid), c.label);
-  sel.addEventListener('change', () => setProcess(sel.value));
+  setProcess('', true);
+  sel.addEventListener('change', () => setProcess(sel.value, true));
   document.getElementById('process-box').hidden = false;
 }
 

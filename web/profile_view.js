@@ -2,7 +2,7 @@
  * and Cancel, which aborts the request so the server stops sampling), or open
  * a saved ?format=json file; then draw it, with the pprof download link and
  * the matching go tool pprof command. */
-import { errorText, fetchProfile, forProcess, kindUrl } from './api.js';
+import { errorText, fetchProfile, forProcess, kindUrl, wholeTree } from './api.js';
 import { copyText, el, readFileJSON, setStatus } from './dom.js';
 import { FlameView } from './flame.js';
 import { fmtDuration } from './format.js';
@@ -74,9 +74,12 @@ export class ProfileView {
     setStatus(this.status, kind.timed ? 'capturing ' + secs + ' s of ' + kind.label + '\u2026' : 'fetching ' + kind.label + '\u2026');
     const stop = kind.timed ? this.startProgress(secs) : () => {};
     try {
-      const { json, path } = await fetchProfile(kind, secs, this.controller.signal);
+      const { json, path, merged } = await fetchProfile(kind, secs, this.controller.signal, { merged: wholeTree() });
       stop(true);
-      this.showProfile((kind.parse || parseProfile)(json), kind, path, secs);
+      /* A merged tree is a profile model whatever the kind (threads included). */
+      const p = merged ? parseProfile(json) : (kind.parse || parseProfile)(json);
+      p.merged = merged;
+      this.showProfile(p, kind, path, secs);
     } catch (e) {
       stop(false);
       setStatus(this.status, kind.label + ': ' + errorText(e), !(e && e.name === 'AbortError'));
@@ -112,7 +115,16 @@ export class ProfileView {
     this.labelSplit.checked = false;
     this.fillLabels(p);
     this.labelOnly.value = '';
-    this.flame.show(p);
+    /* The whole tree: split by process at first (the pid label of every sample). */
+    const pids = full.merged ? (this.keys.find((k) => k.key === 'pid') || { values: [] }).values : [];
+    if (pids.length) {
+      this.labelKey.value = 'pid';
+      this.fillLabelValues();
+      this.labelSplit.checked = true;
+      this.flame.show(byLabel(p, 'pid', { split: true }));
+    } else {
+      this.flame.show(p);
+    }
     const n = p.stacks.length;
     /* Sampled profiles (heap, allocs) say how far the shown total can be trusted. */
     const pr = p.precision && p.precision[Number(this.flame.typeSel.value)];
@@ -120,7 +132,8 @@ export class ProfileView {
       : ', total \u00b1' + (100 * pr.relative_error).toFixed(1) + '% (' + pr.samples + ' samples)';
     setStatus(this.status, p.name + ': ' + n + ' stacks, ' + this.flame.tree.nodes + ' frames' + prec +
       (p.hiddenIdle ? ' (' + p.hiddenIdle + ' idle-wait stacks hidden)' : '') +
-      (p.durationNanos ? ', ' + fmtDuration(p.durationNanos) : '') + ' (built in ' + (performance.now() - t0).toFixed(0) + ' ms)' +
+      (p.durationNanos ? ', ' + fmtDuration(p.durationNanos) : '') +
+      (full.merged ? ', whole tree: ' + (pids.length > 1 ? pids.length + ' processes (pid ' + pids.join(', ') + ')' : 'this kind is not merged, or only one process had samples') : '') + ' (built in ' + (performance.now() - t0).toFixed(0) + ' ms)' +
       (this.flame.tree.root.total ? '' : ' \u2014 no samples: nothing ran, or nothing was sampled'));
     this.meta.textContent = p.comments.join('\n');
     document.getElementById('profile-notes').hidden = !p.comments.length;

@@ -2,8 +2,12 @@
  * Query: seconds (default 30), hz (default 100), plus the serve_profile
  * formats. The request's own thread drives the capture: it sleeps in 10 ms
  * steps, polling the profiler (new threads, ring drain), and stops early
- * when the client leaves or the module stops. */
+ * when the client leaves or the module stops. In a child of a process tree
+ * the capture holds the process's exit (tree/spill.h): a child that exits
+ * during the window writes what it had for the root to merge. */
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "endpoints/endpoints.h"
 #include "endpoints/params.h"
@@ -11,6 +15,8 @@
 #include "http/heavy.h"
 #include "runtime.h"
 #include "sampling/cpu/profiler.h"
+#include "tree/spill.h"
+#include "util/clock.h"
 
 
 struct profile_query {
@@ -62,13 +68,35 @@ void ix_ep_profile(const struct ix_request *req, struct ix_response *resp)
         refuse(resp, rc, why);
         return;
     }
+    const char *fmt = ix_param_format(req); /* only a pprof answer is merged */
+    int hold = ix_tree_spill_armed() && (!fmt || strcmp(fmt, "pprof") == 0);
+    if (hold)
+        ix_exit_hold();
+    long long t0 = ix_mono_ns();
     enum ix_wait ended = ix_ep_sleep(req, q.seconds, ix_cpu_poll);
     struct ix_profile prof;
     ix_cpu_stop(&prof);
     ix_heavy_done("cpu-profile");
-    if (ended != IX_WAIT_DONE)
-        ix_respond_capture_ended(resp, ended);
-    else
+    if (ended == IX_WAIT_EXITING && hold) {
+        ix_profile_comment(&prof, "introspect: pid %d exited %.1f s into its %ld s window: the "
+                                  "profile until then", (int)getpid(),
+                           (double)(ix_mono_ns() - t0) / 1e9, q.seconds);
         ix_serve_profile(req, resp, &prof, "profile");
+        /* Left for the root, which reads it when this answer does not come:
+         * an answer racing the process's end could arrive cut short. */
+        if (resp->status == 200 && !resp->body.oom &&
+            ix_tree_spill_write(resp->body.data, resp->body.len) == 0) {
+            ix_buf_free(&resp->body);
+            ix_buf_init(&resp->body);
+            ix_respond_error(resp, 503, "profile interrupted: the process is exiting (its "
+                                        "profile until then is left for the tree's root)");
+        }
+    } else if (ended != IX_WAIT_DONE) {
+        ix_respond_capture_ended(resp, ended);
+    } else {
+        ix_serve_profile(req, resp, &prof, "profile");
+    }
     ix_profile_free(&prof);
+    if (hold)
+        ix_exit_release();
 }

@@ -84,6 +84,8 @@ void ix_respond_capture_ended(struct ix_response *resp, enum ix_wait w)
 {
     if (w == IX_WAIT_STOPPING)
         ix_respond_error(resp, 503, "profile interrupted: the introspect server is stopping");
+    else if (w == IX_WAIT_EXITING)
+        ix_respond_error(resp, 503, "profile interrupted: the process is exiting");
     else
         ix_respond_error(resp, 499, "client went away during the profile");
 }

@@ -58,6 +58,7 @@ int ix_fetch_get(struct ix_fetch *f)
 {
     long long deadline = ix_mono_ns() + (long long)f->timeout_ms * 1000000LL;
     f->status = 0;
+    f->timed_out = 0;
     f->err[0] = '\0';
     ix_buf_init(&f->body);
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -76,6 +77,7 @@ int ix_fetch_get(struct ix_fetch *f)
     socklen_t sl = sizeof soerr;
     if (wait_fd(fd, POLLOUT, deadline) ||
         getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) || soerr) {
+        f->timed_out = !soerr;
         snprintf(f->err, sizeof f->err, "connect: %s", soerr ? strerror(soerr) : "timed out");
         close(fd);
         return -1;
@@ -108,7 +110,7 @@ int ix_fetch_get(struct ix_fetch *f)
     ix_buf all;
     ix_buf_init(&all);
     all.limit = MAX_BODY;
-    int done = 0;
+    int done = 0, rerr = 0;
     while (!all.oom) {
         if (ix_buf_reserve(&all, 65536))
             break;
@@ -121,14 +123,23 @@ int ix_fetch_get(struct ix_fetch *f)
             done = 1;
             break;
         }
-        if ((errno == EAGAIN || errno == EINTR) && wait_fd(fd, POLLIN, deadline) == 0)
-            continue;
+        if (errno == EAGAIN || errno == EINTR) {
+            if (wait_fd(fd, POLLIN, deadline) == 0)
+                continue;
+            f->timed_out = 1;
+        } else {
+            rerr = errno; /* ECONNRESET: the process ended */
+        }
         break;
     }
     close(fd);
     if (!done) {
-        snprintf(f->err, sizeof f->err, all.oom ? "answer too large" : "no answer in %ld ms",
-                 f->timeout_ms);
+        if (all.oom)
+            snprintf(f->err, sizeof f->err, "answer too large");
+        else if (rerr)
+            snprintf(f->err, sizeof f->err, "connection lost: %s", strerror(rerr));
+        else
+            snprintf(f->err, sizeof f->err, "no answer in %ld ms", f->timeout_ms);
         ix_buf_free(&all);
         return -1;
     }

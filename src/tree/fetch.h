@@ -19,6 +19,7 @@ struct ix_fetch {
     char disposition[256];
     ix_buf body;
     char err[160];           /* why there is no answer */
+    int timed_out;           /* the deadline passed (the process did not end the connection) */
 };
 
 /* 0 with status and body set, or -1 with err set. Caller frees body. */

@@ -13,6 +13,7 @@
 #include "host/threads.h"
 #include "runtime.h"
 #include "tree/fetch.h"
+#include "tree/spill.h"
 #include "tree/table.h"
 
 #define MAX_FETCHERS 16
@@ -183,6 +184,9 @@ static void fan_out(const struct ix_request *req, struct ix_response *resp, ix_h
         return;
     }
     long tmo = timeout_ms(req);
+    /* A CPU profile: children that exit in the window leave what they had. */
+    int spill = !debug && strcmp(req->path, "/debug/pprof/profile") == 0 &&
+                ix_tree_spill_begin(procs, nprocs) == 0;
     for (int i = 0; i < nprocs; i++) {
         if (procs[i].root || procs[i].port <= 0)
             continue;
@@ -248,9 +252,31 @@ static void fan_out(const struct ix_request *req, struct ix_response *resp, ix_h
     parts[nparts++] = (struct ix_pprof_part){mine.body.data, mine.body.len, (int)getpid(), self_title};
     for (int i = 0; i < fan.n; i++) {
         struct job *j = &fan.jobs[i];
-        char note[300];
+        char note[400], why[200];
         note[0] = '\0';
-        if (j->rc)
+        int left = 0; /* a child that ended in the window, and the profile it left */
+        if ((j->rc || j->f.status == 503) && spill) {
+            ix_buf got;
+            ix_buf_init(&got);
+            left = ix_tree_spill_take(j->proc.pid, j->proc.start, &got) == 0;
+            if (left) {
+                ix_buf_free(&j->f.body);
+                j->f.body = got;
+            } else {
+                ix_buf_free(&got);
+            }
+        }
+        if (left) {
+            snprintf(note, sizeof note, "introspect: pid %d (%s) exited during the window: the "
+                     "profile it wrote as it exited is merged", j->proc.pid, j->title);
+            parts[nparts++] = (struct ix_pprof_part){j->f.body.data, j->f.body.len, j->proc.pid,
+                                                     j->title};
+        } else if ((j->rc || j->f.status == 503) &&
+                   ix_tree_gone_reason(j->proc.pid, j->proc.start, j->f.timed_out ? 0 : 300, why,
+                                       sizeof why))
+            snprintf(note, sizeof note, "introspect: pid %d (%s) is missing: %s", j->proc.pid,
+                     j->title, why);
+        else if (j->rc)
             snprintf(note, sizeof note, "introspect: pid %d (%s) is missing: %s", j->proc.pid,
                      j->title, j->f.err);
         else if (j->f.status != 200)
@@ -286,6 +312,11 @@ static void fan_out(const struct ix_request *req, struct ix_response *resp, ix_h
     free(parts);
     ix_response_free(&mine);
 done:
+    if (spill) {
+        for (int i = 0; i < fan.n; i++)
+            ix_tree_spill_discard(fan.jobs[i].proc.pid, fan.jobs[i].proc.start);
+        ix_tree_spill_end();
+    }
     for (int i = 0; i < fan.n; i++)
         ix_buf_free(&fan.jobs[i].f.body);
     free(fan.jobs);

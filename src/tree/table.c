@@ -11,8 +11,12 @@
 #include <unistd.h>
 
 struct slot {
-    _Atomic int pid;   /* 0: free */
-    _Atomic int ready; /* the fields below are written */
+    /* 0: free; -pid while its owner writes the fields below; pid once they
+     * are written. One word, so a release (a compare-and-swap from the pid
+     * a reader saw) can never touch a slot that another process took since:
+     * with a separate "ready" flag, a reader's late store could hide a live
+     * child that had just taken the slot. */
+    _Atomic int pid;
     int ppid;
     int port;
     unsigned long long start;
@@ -23,6 +27,8 @@ struct table {
     int root_port;
     unsigned long long root_start;
     atomic_ulong full;
+    _Atomic int spill_armed; /* spill_dir holds the root's directory (tree/spill.h) */
+    char spill_dir[IX_TREE_SPILL_DIR_MAX];
     struct slot slots[IX_TREE_SLOTS];
 };
 
@@ -30,7 +36,7 @@ static struct table *g_table; /* inherited across fork: the mapping is shared */
 static struct slot *g_mine;   /* this process's slot (member only) */
 static int g_mine_pid;
 
-int ix_tree_stat(int pid, unsigned long long *start, char *state, int *ppid)
+int ix_tree_stat_exit(int pid, unsigned long long *start, char *state, int *ppid, int *exit_code)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", pid);
@@ -49,19 +55,31 @@ int ix_tree_stat(int pid, unsigned long long *start, char *state, int *ppid)
     p += 2;
     if (state)
         *state = *p;
-    /* Field 3 is the state; starttime is field 22. */
-    int field = 3;
+    if (exit_code)
+        *exit_code = -1;
+    /* Field 3 is the state, 4 the parent, 22 the start time, 52 the exit
+     * code (the waitpid status while a zombie; Linux 3.5). */
+    int field = 3, got_start = 0;
     char *save = NULL;
-    for (char *tok = strtok_r(p, " ", &save); tok; tok = strtok_r(NULL, " ", &save), field++) {
+    for (char *tok = strtok_r(p, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save), field++) {
         if (field == 4 && ppid)
             *ppid = atoi(tok);
         if (field == 22) {
             if (start)
                 *start = strtoull(tok, NULL, 10);
-            return 0;
+            got_start = 1;
+            if (!exit_code)
+                break;
         }
+        if (field == 52 && exit_code)
+            *exit_code = atoi(tok);
     }
-    return -1;
+    return got_start ? 0 : -1;
+}
+
+int ix_tree_stat(int pid, unsigned long long *start, char *state, int *ppid)
+{
+    return ix_tree_stat_exit(pid, start, state, ppid, NULL);
 }
 
 static int alive(int pid, unsigned long long start)
@@ -100,9 +118,27 @@ int ix_tree_is_member(void) { return g_table && g_table->root_pid != getpid(); }
 
 unsigned long ix_tree_full_count(void) { return g_table ? atomic_load(&g_table->full) : 0; }
 
+void ix_tree_set_spill_dir(const char *dir)
+{
+    if (!g_table || g_table->root_pid != getpid())
+        return;
+    atomic_store(&g_table->spill_armed, 0);
+    if (!dir)
+        return;
+    snprintf(g_table->spill_dir, sizeof g_table->spill_dir, "%s", dir);
+    atomic_store(&g_table->spill_armed, 1); /* after the path: a reader sees it whole */
+}
+
+int ix_tree_spill_dir(char *out, size_t n)
+{
+    if (!g_table || !atomic_load(&g_table->spill_armed))
+        return -1;
+    snprintf(out, n, "%s", g_table->spill_dir);
+    return atomic_load(&g_table->spill_armed) ? 0 : -1;
+}
+
 static void release(struct slot *s, int pid)
 {
-    atomic_store(&s->ready, 0);
     int expect = pid;
     atomic_compare_exchange_strong(&s->pid, &expect, 0);
 }
@@ -111,7 +147,7 @@ static void release(struct slot *s, int pid)
 static int reap_if_dead(struct slot *s)
 {
     int pid = atomic_load(&s->pid);
-    if (!pid || !atomic_load(&s->ready))
+    if (pid <= 0)
         return 0;
     if (alive(pid, s->start))
         return 0;
@@ -137,12 +173,12 @@ int ix_tree_register(int port)
             if (pass == 1)
                 reap_if_dead(s);
             int expect = 0;
-            if (!atomic_compare_exchange_strong(&s->pid, &expect, me))
+            if (!atomic_compare_exchange_strong(&s->pid, &expect, -me))
                 continue;
             s->ppid = getppid();
             s->port = port;
             s->start = start;
-            atomic_store(&s->ready, 1);
+            atomic_store(&s->pid, me);
             g_mine = s;
             g_mine_pid = me;
             return 0;
@@ -172,7 +208,7 @@ int ix_tree_list(struct ix_tree_proc *out, int max)
     for (int i = 0; i < IX_TREE_SLOTS && n < max; i++) {
         struct slot *s = &t->slots[i];
         int pid = atomic_load(&s->pid);
-        if (!pid || !atomic_load(&s->ready) || reap_if_dead(s))
+        if (pid <= 0 || reap_if_dead(s))
             continue;
         out[n++] = (struct ix_tree_proc){pid, s->ppid, s->port, s->start, 0};
     }
@@ -198,7 +234,7 @@ int ix_tree_children(void)
     int n = 0;
     for (int i = 0; i < IX_TREE_SLOTS; i++) {
         struct slot *s = &g_table->slots[i];
-        if (atomic_load(&s->pid) && atomic_load(&s->ready) && !reap_if_dead(s))
+        if (atomic_load(&s->pid) > 0 && !reap_if_dead(s))
             n++;
     }
     return n;

@@ -42,6 +42,13 @@ int ix_tree_register(int port);
 void ix_tree_unregister(void);
 unsigned long ix_tree_full_count(void);
 
+/* The root's private directory for partial profiles (tree/spill.h), shared
+ * through the table: set by the root (NULL: none), read by any member.
+ * ix_tree_spill_dir: 0 with the path in out, or -1 when there is none. */
+#define IX_TREE_SPILL_DIR_MAX 160
+void ix_tree_set_spill_dir(const char *dir);
+int ix_tree_spill_dir(char *out, size_t n);
+
 /* The live processes, the root first: up to max into out. Frees dead slots. */
 int ix_tree_list(struct ix_tree_proc *out, int max);
 /* The live process pid of this tree into *out: 0, or -1 when unknown. */
@@ -57,5 +64,8 @@ double ix_tree_start_unix(unsigned long long ticks);
 /* Start time (clock ticks after boot) and state of pid from /proc/PID/stat:
  * 0, or -1 when the process is gone. */
 int ix_tree_stat(int pid, unsigned long long *start, char *state, int *ppid);
+/* The same, and the exit code (the waitpid status while a zombie, -1 when
+ * the kernel does not show it). */
+int ix_tree_stat_exit(int pid, unsigned long long *start, char *state, int *ppid, int *exit_code);
 
 #endif

@@ -65,3 +65,97 @@ PY
 # The module's threads of PID (names): every one not the host's is introspect-*.
 module_threads() { cat /proc/"$1"/task/*/comm 2> /dev/null | grep -c '^introspect' || true; }
 fail() { echo "FAIL: $*"; exit 1; }
+
+# ---- nginx (test_server_nginx*.sh): master_process on, 2 workers, daemon off ----
+# nginx_setup: ports (port, ixport, base) and a config in $tmp; needs root
+# (the master switches its workers' user to nobody).
+nginx_setup() {
+    [ "$(id -u)" = 0 ] || { echo "skipped: needs root (nginx master switches the workers' user)"; exit 77; }
+    port=$(free_port); ixport=$(free_port)
+    base="http://127.0.0.1:$ixport"
+    mkdir -p "$tmp/logs" "$tmp/temp" "$tmp/html"
+    chmod 777 "$tmp/temp"
+    echo hello > "$tmp/html/index.html"
+    chmod -R a+rX "$tmp/html"
+    cat > "$tmp/nginx.conf" << CONF
+master_process on;
+worker_processes 2;
+daemon off;
+user nobody nogroup;
+pid $tmp/nginx.pid;
+error_log $tmp/logs/error.log notice;
+events { worker_connections 256; }
+http {
+    access_log off;
+    client_body_temp_path $tmp/temp/body;
+    proxy_temp_path $tmp/temp/proxy;
+    fastcgi_temp_path $tmp/temp/fastcgi;
+    uwsgi_temp_path $tmp/temp/uwsgi;
+    scgi_temp_path $tmp/temp/scgi;
+    server { listen 127.0.0.1:$port; root $tmp/html; }
+}
+CONF
+}
+# nginx_start: the module preloaded into the master (INTROSPECT_ADDR=ixport);
+# waits for nginx and the module, then for both workers; sets master.
+nginx_start() {
+    LD_PRELOAD="$lib" INTROSPECT_ADDR=127.0.0.1:$ixport timeout 120 nginx -p "$tmp" -c "$tmp/nginx.conf" \
+        2> "$tmp/stderr" &
+    pids+=("$!")
+    wait_port "$port"
+    wait_http "$base/debug/vars"
+    master=$(cat "$tmp/nginx.pid")
+    pids+=("$master")
+    local _
+    for _ in $(seq 100); do [ "$(pgrep -P "$master" | wc -l)" = 2 ] && break; sleep 0.1; done
+}
+# nginx_workers: the master's children, sorted, each followed by a space.
+nginx_workers() { pgrep -P "$master" | sort | tr '\n' ' '; }
+nginx_reload() {
+    timeout 20 env -u LD_PRELOAD nginx -p "$tmp" -c "$tmp/nginx.conf" -s reload || fail "nginx -s reload"
+}
+
+# ---- PostgreSQL 15 (test_server_postgres*.sh), as user postgres ----
+PGBIN=/usr/lib/postgresql/15/bin
+# pg_setup [tools...]: skip rules, ports (pgport, ixport, base), an initdb'ed
+# cluster in $tmp/data, and a cleanup that stops a postmaster left behind.
+pg_setup() {
+    need "$PGBIN/postgres" "$PGBIN/initdb" "$PGBIN/pg_ctl" pgbench runuser "$@"
+    [ "$(id -u)" = 0 ] || { echo "skipped: needs root (runuser -u postgres)"; exit 77; }
+    id postgres > /dev/null 2>&1 || { echo "skipped: no postgres user"; exit 77; }
+    mkdir "$tmp/sock" && chown -R postgres "$tmp"
+    pgport=$(free_port); ixport=$(free_port)
+    base="http://127.0.0.1:$ixport"
+    on_exit_extra() { # a postmaster left behind: immediate stop, then by PID
+        [ -f "$tmp/data/postmaster.pid" ] || return 0
+        local pm; pm=$(sed -n 1p "$tmp/data/postmaster.pid")
+        timeout 20 runuser -u postgres -- "$PGBIN/pg_ctl" -D "$tmp/data" -m immediate -w -t 15 stop > /dev/null 2>&1 ||
+            kill -9 "$pm" 2> /dev/null || true
+    }
+    pgopts="-p $pgport -k $tmp/sock -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=40"
+    timeout 120 runuser -u postgres -- "$PGBIN/initdb" -D "$tmp/data" -U postgres --auth=trust -E UTF8 --no-sync \
+        > "$tmp/initdb.log" 2>&1 || { cat "$tmp/initdb.log"; fail "initdb"; }
+}
+# pg_start VAR=VALUE...: the postmaster with that environment (the preload),
+# through runuser and pg_ctl as people start it; IX_DIRECT=1: postgres
+# itself (for a library from before INTROSPECT_PROGRAM). Sets pm.
+pg_start() {
+    if [ -z "${IX_DIRECT:-}" ]; then
+        timeout 90 runuser -u postgres -- env "$@" "$PGBIN/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" \
+            -w -t 60 -o "$pgopts" start > "$tmp/pg_ctl.log" 2>&1 ||
+            { cat "$tmp/pg_ctl.log" "$tmp/server.log"; fail "pg_ctl start"; }
+    else
+        runuser -u postgres -- env "$@" "$PGBIN/postgres" -D "$tmp/data" $pgopts > "$tmp/server.log" 2>&1 &
+        local _
+        for _ in $(seq 300); do
+            [ "$(sed -n 8p "$tmp/data/postmaster.pid" 2> /dev/null | tr -d ' ')" = ready ] && break
+            sleep 0.1
+        done
+    fi
+    pm=$(sed -n 1p "$tmp/data/postmaster.pid")
+}
+pgb() { timeout 120 env -u LD_PRELOAD pgbench -h 127.0.0.1 -p "$pgport" -U postgres "$@" postgres; }
+pg_stop_fast() {
+    timeout 40 runuser -u postgres -- "$PGBIN/pg_ctl" -D "$tmp/data" -m fast -w -t 30 stop > "$tmp/stop.log" 2>&1 ||
+        { cat "$tmp/stop.log"; tail -20 "$tmp/server.log"; fail "pg_ctl stop -m fast did not finish"; }
+}

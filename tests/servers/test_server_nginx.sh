@@ -10,49 +10,18 @@
 #    are then killed by PID).
 . "$(dirname "$0")/lib.sh"
 need nginx wrk
-[ "$(id -u)" = 0 ] || { echo "skipped: needs root (nginx master switches the workers' user)"; exit 77; }
-port=$(free_port); ixport=$(free_port)
-mkdir -p "$tmp/logs" "$tmp/temp" "$tmp/html"
-chmod 777 "$tmp/temp"
-echo hello > "$tmp/html/index.html"
-chmod -R a+rX "$tmp/html"
-cat > "$tmp/nginx.conf" << CONF
-master_process on;
-worker_processes 2;
-daemon off;
-user nobody nogroup;
-pid $tmp/nginx.pid;
-error_log $tmp/logs/error.log notice;
-events { worker_connections 256; }
-http {
-    access_log off;
-    client_body_temp_path $tmp/temp/body;
-    proxy_temp_path $tmp/temp/proxy;
-    fastcgi_temp_path $tmp/temp/fastcgi;
-    uwsgi_temp_path $tmp/temp/uwsgi;
-    scgi_temp_path $tmp/temp/scgi;
-    server { listen 127.0.0.1:$port; root $tmp/html; }
-}
-CONF
+nginx_setup
 workers() { pgrep -P "$1" | sort | tr '\n' ' '; }
-LD_PRELOAD="$lib" INTROSPECT_ADDR=127.0.0.1:$ixport timeout 120 nginx -p "$tmp" -c "$tmp/nginx.conf" \
-    2> "$tmp/stderr" &
-wrapper=$!
-pids+=("$wrapper")
-wait_port "$port"
-wait_http "http://127.0.0.1:$ixport/debug/vars"
-master=$(cat "$tmp/nginx.pid")
-pids+=("$master")
-srv=$(curl -fsS "http://127.0.0.1:$ixport/debug/pprof/cmdline" | tr '\0' ' ')
+nginx_start
+srv=$(curl -fsS "$base/debug/pprof/cmdline" | tr '\0' ' ')
 case "$srv" in "nginx: master process"*) ;; *) fail "the module is served by '$srv', not the master";; esac
-for _ in $(seq 100); do [ "$(pgrep -P "$master" | wc -l)" = 2 ] && break; sleep 0.1; done
 old=$(workers "$master")
 echo "master $master, workers $old, nginx port $port, module port $ixport"
 timeout 30 wrk -t2 -c8 -d3s "http://127.0.0.1:$port/" > "$tmp/wrk1" || fail "wrk"
 grep -E "Requests/sec" "$tmp/wrk1"
 
 # Reload: the master's SIGHUP handler runs (on its thread) and replaces the workers.
-timeout 20 env -u LD_PRELOAD nginx -p "$tmp" -c "$tmp/nginx.conf" -s reload || fail "nginx -s reload"
+nginx_reload
 new=
 for _ in $(seq 200); do
     new=$(workers "$master")

@@ -6,43 +6,14 @@
 #  - under a bounded wrk load the tree's CPU profile from the master's address
 #    has ngx_http_* functions in its top 10 (cumulative: their work is in syscalls) and a pid label per worker;
 #  - ?pid=N serves one worker; a reload's new workers replace the old ones
-#    in the list.
+#    in the list;
+#  - a reload during a tree profile: the old workers, which exit inside the
+#    window, contribute what they had (tree/spill.h), under their pids.
 . "$(dirname "$0")/lib.sh"
 need nginx wrk go curl python3
-[ "$(id -u)" = 0 ] || { echo "skipped: needs root (nginx master switches the workers' user)"; exit 77; }
-port=$(free_port); ixport=$(free_port)
-mkdir -p "$tmp/logs" "$tmp/temp" "$tmp/html"
-chmod 777 "$tmp/temp"
-echo hello > "$tmp/html/index.html"
-chmod -R a+rX "$tmp/html"
-cat > "$tmp/nginx.conf" << CONF
-master_process on;
-worker_processes 2;
-daemon off;
-user nobody nogroup;
-pid $tmp/nginx.pid;
-error_log $tmp/logs/error.log notice;
-events { worker_connections 256; }
-http {
-    access_log off;
-    client_body_temp_path $tmp/temp/body;
-    proxy_temp_path $tmp/temp/proxy;
-    fastcgi_temp_path $tmp/temp/fastcgi;
-    uwsgi_temp_path $tmp/temp/uwsgi;
-    scgi_temp_path $tmp/temp/scgi;
-    server { listen 127.0.0.1:$port; root $tmp/html; }
-}
-CONF
-base="http://127.0.0.1:$ixport"
-LD_PRELOAD="$lib" INTROSPECT_ADDR=127.0.0.1:$ixport timeout 120 nginx -p "$tmp" -c "$tmp/nginx.conf" \
-    2> "$tmp/stderr" &
-pids+=("$!")
-wait_port "$port"
-wait_http "$base/debug/vars"
-master=$(cat "$tmp/nginx.pid")
-pids+=("$master")
-for _ in $(seq 100); do [ "$(pgrep -P "$master" | wc -l)" = 2 ] && break; sleep 0.1; done
-workers=$(pgrep -P "$master" | sort | tr '\n' ' ')
+nginx_setup
+nginx_start
+workers=$(nginx_workers)
 pids+=($workers)
 # listed: the master and both workers, each worker with its title
 listed() {
@@ -85,10 +56,10 @@ curl -fsS "$base/debug/pprof/cmdline?pid=$w1" | tr '\0' ' ' | grep "^nginx: work
     fail "?pid=$w1 is not served by that worker"
 
 # Reload: the old workers leave the list, the new ones join it.
-timeout 20 env -u LD_PRELOAD nginx -p "$tmp" -c "$tmp/nginx.conf" -s reload || fail "nginx -s reload"
+nginx_reload
 new=
 for _ in $(seq 200); do
-    new=$(pgrep -P "$master" | sort | tr '\n' ' ')
+    new=$(nginx_workers)
     got=$(listed) || true
     [ "$got " = "$new" ] && [ "$new" != "$workers" ] && break
     sleep 0.1
@@ -96,6 +67,26 @@ done
 pids+=($new)
 echo "after reload: workers $new, listed: $got"
 [ "$got " = "$new" ] && [ "$new" != "$workers" ] || fail "after reload the list is '$got', the workers '$new'"
+
+# A reload during a tree profile: the old workers exit (exit(3), gracefully)
+# inside the window; each leaves the profile it had, merged under its pid.
+workers=$new
+timeout 60 wrk -t2 -c20 -d7s "http://127.0.0.1:$port/" > "$tmp/wrk3" &
+wrk=$!
+sleep 1
+( sleep 2; nginx_reload ) &
+rl=$!
+curl -fsS --max-time 40 -o "$tmp/reload.pb.gz" "$base/debug/pprof/profile?seconds=5" || fail "tree profile across a reload"
+wait "$rl" || fail "reload during the profile"
+wait "$wrk" || fail "wrk during the reload"
+go tool pprof -raw "$tmp/reload.pb.gz" > "$tmp/raw" 2>&1 || { cat "$tmp/raw"; fail "pprof -raw"; }
+grep '^Comment: introspect: pid' "$tmp/raw" || true
+for w in $workers; do
+    grep -E "pid $w \(.*\) exited during the window: the profile it wrote as it exited is merged" "$tmp/raw" > /dev/null ||
+        fail "old worker $w's profile is not merged after it exited in the window"
+    go tool pprof -top -tagfocus=pid="$w" "$tmp/reload.pb.gz" 2>&1 | grep 'ngx_' > /dev/null ||
+        fail "old worker $w's samples (tagfocus pid=$w) hold no ngx_* function"
+done
 kill -QUIT "$master"
 for _ in $(seq 100); do kill -0 "$master" 2> /dev/null || break; sleep 0.1; done
 echo ok

@@ -7,33 +7,16 @@
 #  - the tree's CPU profile from the postmaster's address has
 #    exec_simple_query (or another query-path function) in its top 20 and a
 #    pid label per busy backend;
+#  - backends that exit inside a profile's window (pgbench stopped) contribute
+#    what they had, query path included, under their pids (tree/spill.h);
 #  - repeated pgbench -C runs (a backend per transaction: most exit before
 #    their instance starts, some while it starts) never hang, and the list
 #    is back to the long-lived processes afterwards.
 . "$(dirname "$0")/lib.sh"
-PGBIN=/usr/lib/postgresql/15/bin
-need "$PGBIN/postgres" "$PGBIN/initdb" "$PGBIN/pg_ctl" pgbench runuser go curl python3
-[ "$(id -u)" = 0 ] || { echo "skipped: needs root (runuser -u postgres)"; exit 77; }
-id postgres > /dev/null 2>&1 || { echo "skipped: no postgres user"; exit 77; }
-mkdir "$tmp/sock" && chown -R postgres "$tmp"
-pgport=$(free_port); ixport=$(free_port)
-base="http://127.0.0.1:$ixport"
-on_exit_extra() {
-    [ -f "$tmp/data/postmaster.pid" ] || return 0
-    local pm; pm=$(head -1 "$tmp/data/postmaster.pid")
-    timeout 20 runuser -u postgres -- "$PGBIN/pg_ctl" -D "$tmp/data" -m immediate -w -t 15 stop > /dev/null 2>&1 ||
-        kill -9 "$pm" 2> /dev/null || true
-}
-timeout 120 runuser -u postgres -- "$PGBIN/initdb" -D "$tmp/data" -U postgres --auth=trust -E UTF8 --no-sync \
-    > "$tmp/initdb.log" 2>&1 || { cat "$tmp/initdb.log"; fail "initdb"; }
-pgopts="-p $pgport -k $tmp/sock -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=40"
-timeout 90 runuser -u postgres -- env LD_PRELOAD="$lib" INTROSPECT_ADDR=127.0.0.1:$ixport \
-    INTROSPECT_PROGRAM=postgres "$PGBIN/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" \
-    -w -t 60 -o "$pgopts" start > "$tmp/pg_ctl.log" 2>&1 || { cat "$tmp/pg_ctl.log" "$tmp/server.log"; fail "pg_ctl start"; }
-pm=$(head -1 "$tmp/data/postmaster.pid")
+pg_setup go curl python3
+pg_start LD_PRELOAD="$lib" INTROSPECT_ADDR=127.0.0.1:$ixport INTROSPECT_PROGRAM=postgres
 echo "postmaster $pm, postgres port $pgport, module port $ixport"
 wait_http "$base/debug/vars"
-pgb() { timeout 120 env -u LD_PRELOAD pgbench -h 127.0.0.1 -p "$pgport" -U postgres "$@" postgres; }
 pgb -i -s 1 -q > "$tmp/init.log" 2>&1 || { cat "$tmp/init.log"; fail "pgbench -i"; }
 roles() { curl -fsS "$base/debug/pprof/processes" | python3 -c '
 import json, sys
@@ -65,6 +48,37 @@ done
 echo "backends with a pid label: $busy"
 [ "$busy" -ge 4 ] || { cat "$tmp/tags"; fail "not every busy backend has a pid label"; }
 
+# Backends that exit inside the window leave what they had: once the root
+# lists pgbench's 4 backends, an 8 s tree profile starts; 3 s into it
+# pgbench is stopped (SIGTERM through timeout), and each backend, seeing its
+# client gone, ends through proc_exit (exit(3)) inside the window.
+timeout 120 env -u LD_PRELOAD pgbench -h 127.0.0.1 -p "$pgport" -U postgres -n -c4 -T100 postgres \
+    > "$tmp/load2.log" 2>&1 &
+load=$! # timeout's pid: it passes SIGTERM on to pgbench
+for _ in $(seq 300); do
+    roles > "$tmp/roles3"
+    [ "$(grep -c 'postgres: postgres postgres 127.0.0.1' "$tmp/roles3")" -ge 4 ] && break
+    sleep 0.1
+done
+curl -fsS --max-time 60 -o "$tmp/exit.pb.gz" "$base/debug/pprof/profile?seconds=8" &
+prof=$!
+sleep 3
+kill -TERM "$load"
+wait "$load" || true
+wait "$prof" || fail "tree profile while the backends exit"
+go tool pprof -raw "$tmp/exit.pb.gz" > "$tmp/raw" 2>&1 || { cat "$tmp/raw"; fail "pprof -raw"; }
+grep '^Comment: introspect: pid' "$tmp/raw" || true
+left=0
+for b in $(grep 'postgres: postgres postgres 127.0.0.1' "$tmp/roles3" | cut -d' ' -f1); do
+    grep -E "pid $b \(.*\) exited during the window: the profile it wrote as it exited is merged" "$tmp/raw" > /dev/null || continue
+    go tool pprof -top -tagfocus=pid="$b" "$tmp/exit.pb.gz" 2>&1 |
+        grep -E ' (exec_simple_query|PostgresMain|exec_execute_message|standard_ExecutorRun|PortalRun)$' > /dev/null &&
+        left=$((left + 1))
+done
+echo "backends that exited in the window with their query path merged: $left"
+[ "$left" -ge 4 ] || { cat "$tmp/roles3" "$tmp/load2.log"; grep '^Comment' "$tmp/raw";
+    fail "the 4 backends that exited in the window did not all contribute their profiles"; }
+
 for run in 1 2 3; do
     ( sleep 1; curl -fsS -o /dev/null --max-time 30 "$base/debug/pprof/profile?seconds=2" ) &
     scr=$!
@@ -81,7 +95,6 @@ roles > "$tmp/roles2"
 n=$(grep -c 'postgres: postgres postgres' "$tmp/roles2" || true)
 echo "backends listed after the -C runs: $n"
 [ "$n" = 0 ] || { cat "$tmp/roles2"; fail "exited backends are still listed"; }
-timeout 40 runuser -u postgres -- "$PGBIN/pg_ctl" -D "$tmp/data" -m fast -w -t 30 stop > "$tmp/stop.log" 2>&1 ||
-    { cat "$tmp/stop.log"; tail -20 "$tmp/server.log"; fail "pg_ctl stop -m fast did not finish"; }
+pg_stop_fast
 refused "$ixport" || fail "the module's port $ixport still accepts after the shutdown"
 echo ok

@@ -283,7 +283,9 @@ TEST(fork_churn_leaks_nothing)
         ASSERT_EQ(waitpid(p, NULL, 0), p);
     }
     ASSERT_EQ(registered, 1000);
-    ASSERT_EQ(count_fds(), fds_before);
+    /* Not equal: the server may still have held the first request's
+     * connection when fds_before was counted (seen: 11 after, 12 before). */
+    ASSERT_LE(count_fds(), fds_before);
     ASSERT_OK(http_get(port, "/debug/pprof/processes", &r));
     ASSERT_EQ(count_substr(r.body, "\"pid\":"), 1);
     ASSERT_STR_CONTAINS(r.body, "\"table_full\":0");

@@ -2,8 +2,10 @@
  * starts introspect (INTROSPECT_ADDR), forks N workers that keep running
  * (argv[1], default 2), each burning a little CPU and allocating, and waits
  * for SIGTERM, then kills and reaps its workers. argv[2] "idle": the workers
- * only sleep (for benchmarks of the tree itself). */
+ * only sleep (for benchmarks of the tree itself); "busy": the root works too,
+ * on a thread of its own (every process has CPU samples: tests/ui/tree.test.js). */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,13 @@ __attribute__((noinline)) void tree_server_work(void)
     }
 }
 
+static void *root_work(void *arg)
+{
+    (void)arg;
+    tree_server_work();
+    return NULL;
+}
+
 static volatile sig_atomic_t g_stop;
 static void on_term(int sig) { (void)sig; g_stop = 1; }
 
@@ -37,6 +46,7 @@ int main(int argc, char **argv)
 {
     int n = argc > 1 ? atoi(argv[1]) : 2;
     int idle = argc > 2 && strcmp(argv[2], "idle") == 0;
+    int busy = argc > 2 && strcmp(argv[2], "busy") == 0;
     if (introspect_start(NULL) != 0) {
         fprintf(stderr, "tree_server: introspect_start: %s\n", introspect_last_error());
         return 1;
@@ -53,6 +63,9 @@ int main(int argc, char **argv)
             tree_server_work();
         }
     }
+    pthread_t t;
+    if (busy && pthread_create(&t, NULL, root_work, NULL) == 0)
+        pthread_detach(t);
     signal(SIGTERM, on_term);
     signal(SIGINT, on_term);
     while (!g_stop)

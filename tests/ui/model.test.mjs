@@ -15,6 +15,7 @@ import {
   topFunctions, withoutIdle,
 } from '../../web/profile_model.js';
 import { baseUrl, parseLeaks, profileAt } from '../../web/leaks_model.js';
+import { decodePprof, gunzip, pidsOf } from '../../web/pprof_model.js';
 import { processChoices, withPid } from '../../web/processes_model.js';
 import { parseRequests, parseSlo } from '../../web/requests_model.js';
 import { parseTasks } from '../../web/tasks_model.js';
@@ -418,4 +419,48 @@ test('profiles split and filter by a sample label (route)', () => {
   const only = buildTree(byLabel(prof, 'route', { only: '/light' }), 0);
   assert.equal(only.root.total, 1);
   assert.equal(path(only, 'main', 'light').total, 1);
+});
+
+/* fixtures/tree_threads.pb.gz: the merged goroutine profile of
+ * tests/tree/tree_server.c (a root and 2 workers), as the root serves it. */
+test('decodePprof reads a merged tree profile into the JSON model, a pid per process', async () => {
+  const m = decodePprof(await gunzip(fs.readFileSync(new URL('fixtures/tree_threads.pb.gz', import.meta.url))), 'threads');
+  assert.deepEqual(m.sample_types, [{ type: 'goroutine', unit: 'count' }]);
+  assert.equal(m.name, 'threads');
+  const pids = pidsOf(m);
+  assert.equal(pids.length, 3);
+  assert.ok(m.comments.includes('introspect: process tree: 3 of 3 processes merged'), m.comments.join('|'));
+  for (const s of m.samples) {
+    assert.equal(typeof s.labels.pid, 'number');
+    assert.equal(typeof s.labels.process, 'string');
+    for (const l of s.locations) assert.ok(l >= 0 && l < m.locations.length);
+  }
+  const p = parseProfile(m);
+  assert.equal(p.stacks.length, m.samples.length);
+  assert.ok(p.names.includes('epoll_wait'), 'symbolized frames keep their names');
+  /* The split by pid that the page shows for the whole tree. */
+  const roots = buildTree(byLabel(p, 'pid', { split: true }), 0).root.children.map((c) => c.name).sort();
+  assert.deepEqual(roots, pids.map((x) => 'pid=' + x).sort());
+});
+
+test('decodePprof folds a run of unsymbolized frames of one mapping, as the JSON model does', () => {
+  /* A hand-built profile.proto: strings, one mapping, 3 locations without
+   * lines (the stripped program), 1 with a function; one sample, leaf first. */
+  const bytes = [];
+  const varint = (v) => { do { let b = v & 0x7f; v = Math.floor(v / 128); if (v) b |= 0x80; bytes.push(b); } while (v); };
+  const field = (n, build) => { const saved = bytes.splice(0); build(); const body = bytes.splice(0); bytes.push(...saved); varint(n * 8 + 2); varint(body.length); bytes.push(...body); };
+  const num = (n, v) => { varint(n * 8); varint(v); };
+  const strs = ['', 'samples', 'count', '/usr/sbin/nginx', 'main'];
+  for (const x of strs) field(6, () => bytes.push(...new TextEncoder().encode(x)));
+  field(1, () => { num(1, 1); num(2, 2); });
+  field(3, () => { num(1, 1); num(2, 0x1000); num(3, 0x9000); num(5, 3); });
+  field(5, () => { num(1, 1); num(2, 4); });
+  for (const id of [1, 2, 3]) field(4, () => { num(1, id); num(2, 1); num(3, 0x1000 + id); });
+  field(4, () => { num(1, 4); num(2, 1); num(3, 0x2000); field(4, () => { num(1, 1); num(2, 7); }); });
+  field(2, () => { field(1, () => { varint(1); varint(2); varint(4); varint(3); }); num(2, 5); });
+  const m = decodePprof(new Uint8Array(bytes));
+  assert.equal(m.samples.length, 1);
+  const names = m.samples[0].locations.map((i) => m.locations[i].lines.map((l) => m.functions[l.function].name).join('/'));
+  assert.deepEqual(names, ['[nginx]', 'main', '[nginx]']);
+  assert.deepEqual(m.samples[0].values, [5]);
 });

@@ -17,4 +17,5 @@ if ! cmp -s "$here/package-lock.json" "$deps/package-lock.json" 2>/dev/null || [
     cp "$here/package.json" "$here/package-lock.json" "$deps/"
     (cd "$deps" && npm ci --no-audit --no-fund --loglevel=error)
 fi
-NODE_PATH="$deps/node_modules" exec timeout 240 node "$here/ui.test.js"
+# $1: the test script (default ui.test.js; tree.test.js for the process tree).
+NODE_PATH="$deps/node_modules" exec timeout 240 node "$here/${1:-ui.test.js}"
