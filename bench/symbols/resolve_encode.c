@@ -38,6 +38,8 @@ static uint64_t next_rand(void)
 }
 
 /* Distinct PCs from the executable mappings of the binary and libc. */
+static size_t pc_pool(uintptr_t *pool);
+static void pc_pool_fill(uintptr_t *pool) { pc_pool(pool); }
 static size_t pc_pool(uintptr_t *pool)
 {
     struct ix_symbolizer *s = ix_symbolizer_new();
@@ -94,25 +96,56 @@ static void mem_step(const char *what)
            mi.arena / 1048576.0, mi.hblkhd / 1048576.0);
 }
 
-static void mem_profile(const struct ix_profile *p)
+static void pc_pool_fill(uintptr_t *pool);
+
+/* One profile served: resolve + pprof, CPU ms. */
+static double serve(const struct ix_profile *p, const char *what)
 {
-    mem_step("profile built, nothing parsed");
+    double t0 = now_ms();
     struct ix_resolved r;
     if (ix_profile_resolve(p, &r))
         exit(1);
-    mem_step("resolved");
     ix_buf b;
     ix_buf_init(&b);
     ix_pprof_encode(&r, &b);
+    double t = now_ms() - t0;
+    mem_step(what);
+    ix_buf_free(&b);
+    ix_resolved_free(&r);
+    return t;
+}
+
+static void build(struct ix_profile *p, const uintptr_t *pool, int nstacks);
+
+static void mem_profile(const struct ix_profile *p, int nstacks)
+{
+    mem_step("profile built, nothing parsed");
+    struct ix_resolved r;
+    double t0 = now_ms();
+    if (ix_profile_resolve(p, &r))
+        exit(1);
+    double t1 = now_ms();
+    mem_step("first profile resolved");
+    ix_buf b;
+    ix_buf_init(&b);
+    ix_pprof_encode(&r, &b);
+    double t2 = now_ms();
     mem_step("pprof encoded");
     ix_buf_free(&b);
     ix_resolved_free(&r);
     mem_step("answer freed (cache kept)");
-    malloc_trim(0);
-    mem_step("malloc_trim");
+    double same = serve(p, "same stacks again (answer held)");
+    static uintptr_t pool2[POOL];
+    pc_pool_fill(pool2); /* other random PCs: mostly new addresses */
+    struct ix_profile p2;
+    build(&p2, pool2, nstacks);
+    double fresh = serve(&p2, "new stacks (answer held)");
+    ix_profile_free(&p2);
     ix_symobj_flush();
     malloc_trim(0);
     mem_step("cache flushed + malloc_trim");
+    printf("CPU ms: first profile %.1f (resolve %.1f + pprof %.1f), same stacks again %.1f, "
+           "new stacks %.1f\n", t2 - t0, t1 - t0, t2 - t1, same, fresh);
 }
 
 struct times {
@@ -187,7 +220,7 @@ int main(int argc, char **argv)
     struct ix_profile p;
     build(&p, pool, nstacks);
     if (argc > 3 && strcmp(argv[3], "mem") == 0) {
-        mem_profile(&p);
+        mem_profile(&p, nstacks);
         ix_profile_free(&p);
         return 0;
     }
