@@ -87,12 +87,13 @@ static uint64_t cache_clock;
 
 /* ---- giving the memory back when idle ----
  *
- * A parsed object holds its symbol table, the scope trees of the CUs looked
- * up, and libdw's copies of the DWARF sections (a distribution's debug files
- * are compressed: libdw inflates every .debug_* section when it opens one,
- * e.g. ~20 MB for libc's). That is kept for the next profile, but a server
- * asked for a profile now and then should not carry it between requests. A
- * module thread ("introspect-sym"), started with the first parsed object,
+ * Between requests an object holds the answers it gave (its parsing session
+ * is closed at the last put, "keep answers, not parsers" below; with
+ * INTROSPECT_SYMBOL_KEEP_PARSED the session too: libdw's inflated debug
+ * sections, line tables, our scope trees and symbol table, tens of MB for
+ * libc's debug file). A server asked for a profile now and then should not
+ * carry even the answers for good. A module thread ("introspect-sym"),
+ * started with the first parsed object,
  * flushes the unused objects once nothing was looked up for
  * INTROSPECT_SYMBOL_IDLE_S seconds (default 30; 0 keeps them for good),
  * hands the freed pages back to the kernel (malloc_trim), and exits; the
