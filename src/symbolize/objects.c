@@ -599,7 +599,7 @@ static const char *intern(struct ix_symobj *o, const char *str, size_t len)
     uint64_t h = ix_hash_bytes(IX_HASH_INIT, str, len);
     int added;
     uint64_t *v = ix_u64map_put(&o->interned, h, &added);
-    if (v && !added) {
+    if (v && !added && *v) { /* 0: a copy failed earlier */
         const char *old = (const char *)(uintptr_t)*v;
         if (strncmp(old, str, len) == 0 && old[len] == '\0')
             return old;
@@ -627,7 +627,7 @@ static const char *own(struct ix_symobj *o, const char *raw, enum own_kind kind)
         return NULL;
     int added;
     uint64_t *v = ix_u64map_put(&o->memo, (uint64_t)(uintptr_t)raw << 1 | kind, &added);
-    if (v && !added)
+    if (v && !added && *v) /* 0: out of memory earlier */
         return (const char *)(uintptr_t)*v;
     const char *shown = NULL;
     if (kind == OWN_FUNCTION) {
