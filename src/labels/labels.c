@@ -21,6 +21,8 @@ static _Atomic uint32_t g_tab[TAB];                             /* ids by hash, 
 static _Atomic uint32_t g_nsets = 1;
 static _Atomic uint64_t g_refused, g_lookups, g_unknown;
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t g_once = PTHREAD_ONCE_INIT; /* make_key: the TLS key and fork handlers */
+static void make_key(void);
 static struct ix_perm_arena g_arena = IX_PERM_ARENA_INIT;
 
 static uint64_t set_hash(const struct ix_labelset *s)
@@ -72,6 +74,7 @@ static uint32_t intern(const struct ix_labelset *s)
     uint32_t id = probe(s, h, &slot);
     if (id)
         return id;
+    pthread_once(&g_once, make_key); /* fork handlers before g_lock is first taken */
     pthread_mutex_lock(&g_lock);
     id = probe(s, h, &slot);
     uint32_t n = atomic_load(&g_nsets);
@@ -167,7 +170,6 @@ struct tlog {
 static _Atomic(struct tlog *) g_logs[MAX_LOGS];
 static _Atomic uint32_t g_nlogs;
 static pthread_key_t g_key;
-static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
 static __thread uint32_t t_cur __attribute__((tls_model("initial-exec")));
 static __thread struct tlog *t_log __attribute__((tls_model("initial-exec")));
@@ -180,7 +182,29 @@ static void log_release(void *p)
     atomic_store_explicit(&l->tid, 0, memory_order_release);
 }
 
-static void make_key(void) { pthread_key_create(&g_key, log_release); }
+/* fork: no child inherits g_lock held by a thread it does not have (its
+ * next intern would hang a host thread), and in the child the one thread
+ * left keeps its log under its new tid (the perf ring engine looks logs up
+ * by the sample's tid) while the logs of the threads it lost are freed. */
+static void fork_prepare(void) { pthread_mutex_lock(&g_lock); }
+static void fork_parent(void) { pthread_mutex_unlock(&g_lock); }
+static void fork_child(void)
+{
+    pthread_mutex_unlock(&g_lock);
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    uint32_t n = atomic_load_explicit(&g_nlogs, memory_order_acquire);
+    for (uint32_t i = 0; i < n; i++) {
+        struct tlog *c = atomic_load_explicit(&g_logs[i], memory_order_acquire);
+        if (c)
+            atomic_store_explicit(&c->tid, c == t_log ? tid : 0, memory_order_release);
+    }
+}
+
+static void make_key(void)
+{
+    pthread_key_create(&g_key, log_release);
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
 
 static struct tlog *log_get(void)
 {

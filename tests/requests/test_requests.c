@@ -3,11 +3,14 @@
  * checked by promtool, and SLO burn-rate alerts on an injected clock.
  * Links the static library for ix_requests_set_clock (a test-only hook). */
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -15,6 +18,7 @@
 #include "labels/labels.h"
 #include "model/metrics.h"
 #include "requests/requests.h"
+#include "util/clock.h"
 
 /* Numbers out of a JSON body: one python3 run evaluates each expression on
  * d (the document); one per line. */
@@ -256,6 +260,51 @@ TEST(bad_slo_specs_are_refused_with_a_reason)
     ASSERT_STR_CONTAINS(introspect_last_error(), "INTROSPECT_SLO");
 }
 
+static _Atomic int g_interning;
+/* Interns new label sets without pause: forks below land while it holds
+ * the intern lock now and then. */
+static void *intern_storm(void *arg)
+{
+    (void)arg;
+    char v[32];
+    for (unsigned i = 0; atomic_load(&g_interning); i++) {
+        snprintf(v, sizeof v, "/storm/%u", i % 512);
+        ix_labels_with(0, "route", v);
+    }
+    return NULL;
+}
+
+/* A forked child's one thread keeps its labels under its new tid (the perf
+ * ring engine finds a sample's labels by tid), and the child can intern new
+ * sets even when the fork caught another thread inside the intern lock. */
+TEST(labels_survive_fork_under_the_childs_tid)
+{
+    uint32_t a = ix_labels_with(0, "route", "/forked");
+    ix_labels_switch(a, 0);
+    atomic_store(&g_interning, 1);
+    pthread_t th;
+    ASSERT_EQ(pthread_create(&th, NULL, intern_storm, NULL), 0);
+    for (int k = 0; k < 50; k++) {
+        pid_t pid = fork();
+        ASSERT(pid >= 0);
+        if (pid == 0) {
+            pid_t tid = (pid_t)syscall(SYS_gettid);
+            int ok = ix_labels_current() == a && ix_labels_at(tid, ix_mono_ns()) == a;
+            uint32_t b = ix_labels_with(a, "tenant", "child"); /* hangs if the lock came locked */
+            ix_labels_switch(b, 0);
+            ok = ok && b != 0 && ix_labels_at(tid, ix_mono_ns()) == b;
+            _exit(ok ? 0 : 3);
+        }
+        int status = 0;
+        ASSERT_EQ(waitpid(pid, &status, 0), pid);
+        ASSERT(WIFEXITED(status));
+        ASSERT_EQ(WEXITSTATUS(status), 0);
+    }
+    atomic_store(&g_interning, 0);
+    pthread_join(th, NULL);
+    ix_labels_switch(0, 0);
+}
+
 TEST(label_change_log_answers_by_time)
 {
     pid_t tid = (pid_t)syscall(SYS_gettid);
@@ -391,6 +440,7 @@ static const struct ix_test tests[] = {
     TEST_ENTRY(bad_slo_specs_are_refused_with_a_reason),
     TEST_ENTRY(fast_burn_fires_within_five_minutes_and_clears),
     TEST_ENTRY(label_change_log_answers_by_time),
+    TEST_ENTRY(labels_survive_fork_under_the_childs_tid),
     TEST_LIST_END,
 };
 
