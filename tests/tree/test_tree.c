@@ -24,12 +24,13 @@ static pid_t g_kids[64];
 static int g_nkids;
 
 /* Each worker burns CPU here, so its samples name it. */
+static volatile unsigned long g_sink; /* the loop's work is kept */
+
 __attribute__((noinline)) void tree_worker_spin(void)
 {
-    volatile unsigned long x = 0;
     for (;;)
         for (unsigned long i = 0; i < 1000000; i++)
-            x += i * i;
+            g_sink += i * i;
 }
 
 static void sleep_ms(long ms)

@@ -17,12 +17,13 @@
 
 #include "introspect.h"
 
+static volatile unsigned long g_sink; /* the loop's work is kept */
+
 __attribute__((noinline)) void tree_server_work(void)
 {
-    volatile unsigned long x = 0;
     for (;;) {
         for (unsigned long i = 0; i < 200000; i++)
-            x += i * i;
+            g_sink += i * i;
         char *p = malloc(4096);
         if (p)
             memset(p, 1, 4096);
