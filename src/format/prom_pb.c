@@ -41,15 +41,15 @@ static void native(ix_buf *h, const struct ix_mseries *se, ix_buf *tmp)
     /* spans of consecutive indexes; the first offset is absolute, later
      * ones the gap since the previous span's end */
     size_t i = 0;
-    int32_t next = 0;
+    int64_t next = 0; /* 64-bit: index + 1 and the gaps cannot overflow */
     while (i < se->nn) {
         size_t j = i + 1;
-        while (j < se->nn && se->nidx[j] == se->nidx[j - 1] + 1)
+        while (j < se->nn && (int64_t)se->nidx[j] == (int64_t)se->nidx[j - 1] + 1)
             j++;
         ix_pb_sint(tmp, 1, i == 0 ? se->nidx[0] : se->nidx[i] - next);
         ix_pb_uint(tmp, 2, (uint64_t)(j - i));
         nested(h, 12, tmp);
-        next = se->nidx[j - 1] + 1;
+        next = (int64_t)se->nidx[j - 1] + 1;
         i = j;
     }
     int64_t *d = malloc(se->nn * sizeof *d);
@@ -57,10 +57,10 @@ static void native(ix_buf *h, const struct ix_mseries *se, ix_buf *tmp)
         h->oom = 1;
         return;
     }
-    int64_t prev = 0;
+    uint64_t prev = 0; /* deltas in unsigned arithmetic: counts are never near 2^63, fuzzed ones may be */
     for (size_t k = 0; k < se->nn; k++) {
-        d[k] = (int64_t)se->ncount[k] - prev;
-        prev = (int64_t)se->ncount[k];
+        d[k] = (int64_t)(se->ncount[k] - prev);
+        prev = se->ncount[k];
     }
     ix_pb_packed_sint(h, 13, d, se->nn);
     free(d);
