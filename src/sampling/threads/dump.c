@@ -268,6 +268,69 @@ static int walk_when_blocked(struct ix_thread_entry *e, pid_t tid, struct ix_bwa
     return 0;
 }
 
+/* The signal-free walk of a thread /proc shows blocked in a system call.
+ * Returns 1 when that settled the thread (walked, exited, or raced and must
+ * be spared); 0 when it must be signalled (it is running). */
+static int try_walk(struct ix_thread_entry *e, pid_t tid, int flags, struct ix_bwalk_scratch *s)
+{
+    if ((flags & IX_DUMP_NO_WALK) || !e->proc.exists || e->proc.state == 'Z' ||
+        e->proc.state == 'X' || !e->proc.syscall_readable || e->proc.syscall_running)
+        return 0;
+    struct ix_bwalk_result r;
+    ix_blocked_walk(tid, s, e->pcs, IX_DUMP_MAX_FRAMES, &r);
+    if (r.status == IX_BWALK_OK) {
+        e->npcs = r.npcs;
+        e->walk_end = r.end;
+        e->status = IX_STACK_WALKED;
+        return 1;
+    }
+    if (r.status == IX_BWALK_GONE) {
+        e->status = IX_STACK_EXITED;
+        return 1;
+    }
+    if (r.status == IX_BWALK_RACED && (flags & IX_DUMP_SPARE_EINTR)) {
+        e->status = IX_STACK_RACED;
+        return 1;
+    }
+    if (r.status == IX_BWALK_RUNNING) { /* woke meanwhile: signal it as running */
+        e->proc.syscall_running = 1;
+        e->proc.syscall_nr = -1;
+    }
+    return 0;
+}
+
+/* "running" in the syscall file means on a CPU or waiting for one, and the
+ * latter includes a thread just woken from poll() or epoll_wait() that has
+ * not yet left the kernel: a signal then ends that call with EINTR although
+ * it had timed out or had events (the kernel checks for a pending signal
+ * before returning). So a thread seen running is signalled only once it has
+ * been seen to run (its CPU time grew: it left any such call), or is found
+ * blocked and walked instead. The waiting is bounded per dump: past the
+ * budget, running threads are signalled at once (a thread preempted in user
+ * code is safe to signal; only the tail of a wait is not). */
+#define SETTLE_BUDGET_US 30000
+#define SETTLE_STEP_US 250
+
+static int settle(struct ix_thread_entry *e, pid_t tid, int flags, struct ix_bwalk_scratch *s,
+                  long *budget_us)
+{
+    unsigned long long ran = ix_thread_ran_ns(tid);
+    for (;;) {
+        ix_thread_syscall_read(tid, &e->proc); /* the last look before a signal */
+        if (try_walk(e, tid, flags, s))
+            return 1;
+        if (!e->proc.syscall_readable || !ran || *budget_us <= 0)
+            return 0;
+        sleep_us(SETTLE_STEP_US);
+        *budget_us -= SETTLE_STEP_US;
+        unsigned long long now = ix_thread_ran_ns(tid);
+        if (now != ran) { /* it ran: out of any wait's tail; one more look */
+            ix_thread_syscall_read(tid, &e->proc);
+            return try_walk(e, tid, flags, s);
+        }
+    }
+}
+
 static int capture(struct ix_thread_dump *d, pid_t *tids, int ntids, int flags,
                    struct ix_bwalk_scratch *scratch)
 {
@@ -277,6 +340,7 @@ static int capture(struct ix_thread_dump *d, pid_t *tids, int ntids, int flags,
     int na = 0, slot = 0;
     pid_t self = ix_gettid();
     uint64_t gen = ++g_gen;
+    long settle_budget_us = SETTLE_BUDGET_US;
     for (int i = 0; i < ntids; i++) {
         struct ix_thread_entry *e = &d->threads[d->n++];
         ix_thread_proc_read(tids[i], &e->proc);
@@ -286,29 +350,8 @@ static int capture(struct ix_thread_dump *d, pid_t *tids, int ntids, int flags,
             e->status = IX_STACK_SELF;
             continue;
         }
-        if (!(flags & IX_DUMP_NO_WALK) && e->proc.exists && e->proc.state != 'Z' &&
-            e->proc.state != 'X' && e->proc.syscall_readable && !e->proc.syscall_running) {
-            struct ix_bwalk_result r;
-            ix_blocked_walk(tids[i], scratch, e->pcs, IX_DUMP_MAX_FRAMES, &r);
-            if (r.status == IX_BWALK_OK) {
-                e->npcs = r.npcs;
-                e->walk_end = r.end;
-                e->status = IX_STACK_WALKED;
-                continue;
-            }
-            if (r.status == IX_BWALK_GONE) {
-                e->status = IX_STACK_EXITED;
-                continue;
-            }
-            if (r.status == IX_BWALK_RACED && (flags & IX_DUMP_SPARE_EINTR)) {
-                e->status = IX_STACK_RACED;
-                continue;
-            }
-            if (r.status == IX_BWALK_RUNNING) { /* woke meanwhile: signal it as running */
-                e->proc.syscall_running = 1;
-                e->proc.syscall_nr = -1;
-            }
-        }
+        if (try_walk(e, tids[i], flags, scratch))
+            continue;
         int st = precheck(&e->proc, d->signal, flags);
         if (st == IX_STACK_BLOCKED && !(flags & IX_DUMP_NO_WALK) &&
             walk_when_blocked(e, tids[i], scratch))
@@ -322,6 +365,9 @@ static int capture(struct ix_thread_dump *d, pid_t *tids, int ntids, int flags,
             e->status = IX_STACK_LIMIT;
             continue;
         }
+        if ((flags & IX_DUMP_SPARE_EINTR) && !(flags & IX_DUMP_NO_WALK) &&
+            e->proc.syscall_readable && settle(e, tids[i], flags, scratch, &settle_budget_us))
+            continue;
         struct ix_dump_slot *s = &ix_dump_slots[slot];
         s->npcs = 0;
         atomic_store_explicit(&s->word, IX_SLOT_WORD(gen, IX_SLOT_ARMED), memory_order_release);

@@ -235,6 +235,12 @@ void ix_thread_syscall_read(pid_t tid, struct ix_thread_proc *t)
     read_syscall(t);
 }
 
+unsigned long long ix_thread_ran_ns(pid_t tid)
+{
+    char buf[128];
+    return read_small(tid, "schedstat", buf, sizeof buf) > 0 ? strtoull(buf, NULL, 10) : 0;
+}
+
 int ix_thread_proc_read(pid_t tid, struct ix_thread_proc *t)
 {
     char buf[1024];
