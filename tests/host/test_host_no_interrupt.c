@@ -72,8 +72,9 @@ int main(void)
     fprintf(stderr, "%d polls through 40 thread dumps, %d ended with EINTR; of 40 JSON dumps, %d "
             "walked the poller without a signal and %d signalled it (seen running)\n",
             atomic_load(&g_polls), atomic_load(&g_eintr), walked, signalled);
-    /* A thread blocked in poll() is walked, never signalled. */
-    ASSERT(walked >= 1);
+    /* A thread blocked in poll() is walked, never signalled; it spends all
+     * but microseconds of each 300 ms there. */
+    ASSERT(walked >= 20);
 #if !defined(__SANITIZE_THREAD__)
     /* ThreadSanitizer defers a signal that arrives in user code to the next
      * intercepted call, so a dump signal sent between two polls ends the next
