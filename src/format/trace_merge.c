@@ -35,7 +35,15 @@ static double other_num(const struct cut *c, const char *key, int *found)
     const char *p = find(c->other, c->nother, pat);
     if (found)
         *found = p != NULL;
-    return p ? strtod(p + strlen(pat), NULL) : 0;
+    if (!p)
+        return 0;
+    char num[40]; /* the part need not end in a NUL: read within it */
+    p += strlen(pat);
+    size_t n = (size_t)(c->other + c->nother - p);
+    n = n < sizeof num - 1 ? n : sizeof num - 1;
+    memcpy(num, p, n);
+    num[n] = '\0';
+    return strtod(num, NULL);
 }
 
 static int cut_part(const struct ix_trace_part *p, int64_t base, struct cut *c)
