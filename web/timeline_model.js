@@ -11,7 +11,10 @@
  *          (instants of category cpu) are the lane's samples, drawn on a
  *          row of their own below its spans (row index depth).
  *   counters: [{ name, points: [[ts, value]] }]
- *   end: the latest time seen. */
+ *   end: the latest time seen.
+ * A process tree's trace (several pids, docs/process-tree.md): lanes go
+ * process by process (process_sort_index, the root first), each lane's and
+ * counter's name says its pid, and each process keeps its own counters. */
 
 function frameChain(frames, id) {
   const out = [];
@@ -35,6 +38,7 @@ export function parseTrace(json) {
     return l;
   };
   const counters = new Map();
+  const procSort = new Map();
   const open = new Map(); /* b/e by cat+id, B/E by lane */
   let end = 0;
   const add = (e, ts, dur) => {
@@ -50,6 +54,7 @@ export function parseTrace(json) {
       case 'M':
         if (e.name === 'thread_name') lane(e.pid, e.tid).name = String(e.args && e.args.name);
         if (e.name === 'thread_sort_index') lane(e.pid, e.tid).sort = Number(e.args && e.args.sort_index);
+        if (e.name === 'process_sort_index') procSort.set(e.pid, Number(e.args && e.args.sort_index));
         break;
       case 'X': add(e, ts, Number(e.dur) || 0); break;
       case 'B': { const k = 'B' + e.pid + ':' + e.tid; (open.get(k) || open.set(k, []).get(k)).push(e); break; }
@@ -66,8 +71,9 @@ export function parseTrace(json) {
       case 'C':
         for (const [k, v] of Object.entries(e.args || {})) {
           const name = Object.keys(e.args).length > 1 ? e.name + ' ' + k : e.name;
-          if (!counters.has(name)) counters.set(name, { name, points: [] });
-          counters.get(name).points.push([ts, Number(v)]);
+          const key = e.pid + '\0' + name;
+          if (!counters.has(key)) counters.set(key, { name, pid: e.pid, points: [] });
+          counters.get(key).points.push([ts, Number(v)]);
         }
         end = Math.max(end, ts);
         break;
@@ -88,8 +94,16 @@ export function parseTrace(json) {
     l.samples.sort((a, b) => a.ts - b.ts);
     spanCount += l.spans.length;
   }
-  out.sort((a, b) => a.pid - b.pid || a.sort - b.sort || a.tid - b.tid);
-  return { lanes: out, counters: [...counters.values()], end, notes: (json && json.otherData) || {}, spanCount };
+  const pids = new Set([...out.map((l) => l.pid), ...[...counters.values()].map((c) => c.pid)]);
+  const rank = (pid) => (procSort.has(pid) ? procSort.get(pid) : Infinity);
+  out.sort((a, b) => rank(a.pid) - rank(b.pid) || a.pid - b.pid || a.sort - b.sort || a.tid - b.tid);
+  const cs = [...counters.values()];
+  if (pids.size > 1) {
+    for (const l of out) l.name = 'pid ' + l.pid + ': ' + l.name;
+    for (const c of cs) c.name = 'pid ' + c.pid + ': ' + c.name;
+    cs.sort((a, b) => rank(a.pid) - rank(b.pid) || a.pid - b.pid);
+  }
+  return { lanes: out, counters: cs.map(({ name, points }) => ({ name, points })), end, notes: (json && json.otherData) || {}, spanCount };
 }
 
 /* The lane's CPU sample nearest to time t (us), within tol us, or null. */

@@ -2,6 +2,8 @@
 # Process trees (issue 16): the time of one request to the root of a 1-, 4- and
 # 32-process tree (tests/tree/tree_server with idle workers), and the memory a
 # child's instance costs. Usage: bench/tree/bench_tree.sh BUILD_DIR [RUNS]
+# (IX_TREE_SIZES: workers per tree, default "0 3 31"; IX_TREE_QUERIES: the
+# requests, default profile?seconds=1 heap goroutine trace?seconds=1)
 set -euo pipefail
 build=${1:?build dir}; runs=${2:-5}
 srv=; tmp=$(mktemp -d)
@@ -25,18 +27,24 @@ start() { # start N_WORKERS [env...]
 stop() { kill "$srv"; wait "$srv" 2> /dev/null || true; srv=; }
 echo "| processes | request | median s | runs (s) |"
 echo "|---|---|---|---|"
+if [ -n "${IX_TREE_QUERIES:-}" ]; then read -ra queries <<< "$IX_TREE_QUERIES"
+else queries=("profile?seconds=1" heap goroutine "trace?seconds=1"); fi
 for n in ${IX_TREE_SIZES:-0 3 31}; do
     start "$n"
-    for q in "profile?seconds=1" heap goroutine; do
+    for q in "${queries[@]}"; do
         curl -fsS -o /dev/null "http://127.0.0.1:$port/debug/pprof/$q" # warm: symbol caches
-        all=
+        all=; sizes=
         for _ in $(seq "$runs"); do
             t=$(curl -fsS -o "$tmp/p" -w '%{time_total}' "http://127.0.0.1:$port/debug/pprof/$q")
             all="$all $t"
-            go tool pprof -raw "$tmp/p" 2>&1 | grep -m3 "is missing" || true
+            case $q in
+            trace*) grep -o 'pid [0-9]* ([^"]*is missing[^"]*' "$tmp/p" | head -3 || true ;;
+            *) go tool pprof -raw "$tmp/p" 2>&1 | grep -m3 "is missing" || true ;;
+            esac
+            [ "$q" = "trace?seconds=1" ] && sizes="$sizes $(stat -c %s "$tmp/p")"
         done
         med=$(echo $all | tr ' ' '\n' | median)
-        echo "| $((n + 1)) | $q | $med | $all |"
+        echo "| $((n + 1)) | $q | $med | $all |${sizes:+ bytes:$sizes}"
     done
     stop
 done

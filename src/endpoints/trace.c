@@ -6,12 +6,19 @@
  * (default 100, at most max_profile_hz; 0 takes none). ?format=perfetto
  * gives the same trace as Perfetto's protobuf (format/trace_perfetto.h),
  * downloaded as trace.pftrace.
+ * ?tree_t0_ns=T (the root of a process tree asks each process for its part,
+ * tree/route.h): timestamps count from T (CLOCK_MONOTONIC ns), ids carry the
+ * pid, and the process track is named with its title; JSON only.
  * One trace at a time (the heavy slot "trace": 409 with Retry-After). The
  * request's thread sleeps through the window and stops early when the
  * client leaves or the module stops. */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "endpoints/endpoints.h"
 #include "endpoints/params.h"
@@ -21,6 +28,7 @@
 #include "http/heavy.h"
 #include "runtime.h"
 #include "sampling/trace/window.h"
+#include "tree/table.h"
 
 
 static pthread_mutex_t g_encode_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -47,6 +55,18 @@ void ix_ep_trace(const struct ix_request *req, struct ix_response *resp)
     if (format && !perfetto && strcmp(format, "json") != 0) {
         ix_respond_error(resp, 400, "unknown format \"%s\" (the trace is json or perfetto)", format);
         return;
+    }
+    const char *base_text = ix_param(req, "tree_t0_ns");
+    long long base = 0;
+    if (base_text) {
+        char *end;
+        errno = 0;
+        base = strtoll(base_text, &end, 10);
+        if (!*base_text || *end || errno || base <= 0 || perfetto) {
+            ix_respond_error(resp, 400, "invalid value for \"tree_t0_ns\" - must be a "
+                                        "CLOCK_MONOTONIC time in ns, with the json format");
+            return;
+        }
     }
     if (ix_heavy_try_as("trace", seconds * 1000,
                         "a trace is already running (it ends in about %ld s)", resp))
@@ -84,7 +104,13 @@ void ix_ep_trace(const struct ix_request *req, struct ix_response *resp)
         resp->content_type = "application/octet-stream";
         ix_response_header(resp, "Content-Disposition", "attachment; filename=\"trace.pftrace\"");
     } else {
-        ix_trace_json(&t, &resp->body);
+        char title[128], name[160];
+        struct ix_trace_json_part part = {base, name};
+        if (base) {
+            ix_tree_cmdline((int)getpid(), title, sizeof title);
+            snprintf(name, sizeof name, "%.95s (pid %d)", title, (int)getpid());
+        }
+        ix_trace_json(&t, base ? &part : NULL, &resp->body);
         resp->content_type = "application/json";
         ix_response_header(resp, "Content-Disposition", "attachment; filename=\"trace.json\"");
     }

@@ -96,7 +96,8 @@ static void event_head(ix_buf *b, const char *ph, const struct ix_trace *t, long
  * "<prefix><id>.<depth>" (prefix s: blocked intervals' stacks, c: CPU
  * samples'). *first says whether no frame was written yet. */
 static void stack_frames(ix_buf *b, struct ix_symbolizer *sym, const struct ix_stack_table *table,
-                         char prefix, const unsigned char *used, int n, int *first_p)
+                         const char *ns, char prefix, const unsigned char *used, int n,
+                         int *first_p)
 {
     int first = *first_p;
     for (int id = 0; id < n; id++) {
@@ -115,7 +116,8 @@ static void stack_frames(ix_buf *b, struct ix_symbolizer *sym, const struct ix_s
                 nl = 1;
             }
             for (int l = nl; l-- > 0;) { /* inlined callee last: deeper */
-                ix_buf_printf(b, "%s\n\"%c%d.%d\":{\"name\":", first ? "" : ",", prefix, id, depth);
+                ix_buf_printf(b, "%s\n\"%s%c%d.%d\":{\"name\":", first ? "" : ",", ns, prefix, id,
+                              depth);
                 first = 0;
                 ix_json_quote(b, lines[l].function ? lines[l].function : "?");
                 if (lines[l].file) {
@@ -125,7 +127,7 @@ static void stack_frames(ix_buf *b, struct ix_symbolizer *sym, const struct ix_s
                     ix_json_quote(b, where);
                 }
                 if (depth > 0)
-                    ix_buf_printf(b, ",\"parent\":\"%c%d.%d\"", prefix, id, depth - 1);
+                    ix_buf_printf(b, ",\"parent\":\"%s%c%d.%d\"", ns, prefix, id, depth - 1);
                 ix_buf_putc(b, '}');
                 depth++;
             }
@@ -188,10 +190,10 @@ static void used_mark(struct used_stacks *u, struct ix_symbolizer *sym, int id)
 }
 
 /* The leaf frame of stack id, written as ,"sf":"<prefix><id>.<depth>". */
-static void put_sf(ix_buf *b, const struct used_stacks *u, char prefix, int id)
+static void put_sf(ix_buf *b, const struct used_stacks *u, const char *ns, char prefix, int id)
 {
     if (id >= 0 && id < u->n && u->used && u->leaf && u->used[id] && u->leaf[id] >= 0)
-        ix_buf_printf(b, ",\"sf\":\"%c%d.%d\"", prefix, id, u->leaf[id]);
+        ix_buf_printf(b, ",\"sf\":\"%s%c%d.%d\"", ns, prefix, id, u->leaf[id]);
 }
 
 static void used_free(struct used_stacks *u)
@@ -201,11 +203,27 @@ static void used_free(struct used_stacks *u)
     free(u->name);
 }
 
-void ix_trace_json(const struct ix_trace *t, ix_buf *b)
+void ix_trace_json(const struct ix_trace *trace, const struct ix_trace_json_part *part, ix_buf *b)
 {
+    /* A part counts time from the tree's base and puts its pid in the ids
+     * the merged trace shares: "<pid>:" before frame ids, pid << 31 added
+     * to span and flow ids (below 2^53 for any pid, exact as JSON numbers). */
+    struct ix_trace shifted = *trace;
+    const struct ix_trace *t = trace;
+    char ns[24] = "";
+    unsigned long long idbase = 0;
+    if (part) {
+        shifted.t0 = part->base;
+        t = &shifted;
+        snprintf(ns, sizeof ns, "%d:", (int)trace->pid);
+        idbase = (unsigned long long)(unsigned)trace->pid << 31;
+    }
     ix_buf_puts(b, "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n");
     char pname[128];
-    ix_trace_process_name(t->pid, pname, sizeof pname);
+    if (part && part->name)
+        snprintf(pname, sizeof pname, "%s", part->name);
+    else
+        ix_trace_process_name(t->pid, pname, sizeof pname);
     ix_buf_printf(b, "{\"ph\":\"M\",\"pid\":%d,\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":",
                   (int)t->pid);
     ix_json_quote(b, pname);
@@ -246,7 +264,7 @@ void ix_trace_json(const struct ix_trace *t, ix_buf *b)
             for (int e = 0; e < 2; e++) {
                 event_head(b, e ? "e" : "b", t, s->tid, e ? end : s->ts);
                 ix_buf_printf(b, ",\"cat\":\"%s\",\"id\":\"0x%llx\",\"name\":", what_cat[s->what],
-                              (unsigned long long)order[k] + 1);
+                              idbase + order[k] + 1);
                 span_name(b, s);
                 if (!e)
                     span_args(b, t, s);
@@ -277,7 +295,7 @@ void ix_trace_json(const struct ix_trace *t, ix_buf *b)
         put_us(b, s->dur);
         ix_buf_puts(b, ",\"cat\":\"state\",\"name\":");
         span_name(b, s);
-        put_sf(b, &ss, 's', s->stack);
+        put_sf(b, &ss, ns, 's', s->stack);
         span_args(b, t, s);
         ix_buf_putc(b, '}');
     }
@@ -285,8 +303,8 @@ void ix_trace_json(const struct ix_trace *t, ix_buf *b)
         const struct ix_trace_flow *fl = &t->flows[i];
         for (int e = 0; e < 2; e++) {
             event_head(b, e ? "f" : "s", t, e ? fl->tid1 : fl->tid0, e ? fl->ts1 : fl->ts0);
-            ix_buf_printf(b, ",\"cat\":\"flow\",\"name\":\"task moves\",\"id\":%zu%s,\"args\":{\"task\":",
-                          i + 1, e ? ",\"bp\":\"e\"" : "");
+            ix_buf_printf(b, ",\"cat\":\"flow\",\"name\":\"task moves\",\"id\":%llu%s,\"args\":{\"task\":",
+                          idbase + i + 1, e ? ",\"bp\":\"e\"" : "");
             task_id(b, fl->task);
             ix_buf_puts(b, "}}");
         }
@@ -308,16 +326,16 @@ void ix_trace_json(const struct ix_trace *t, ix_buf *b)
         ix_buf_puts(b, ",\"s\":\"t\",\"cat\":\"cpu\",\"name\":");
         int named = c->stack >= 0 && c->stack < cs.n && cs.name && cs.used && cs.used[c->stack];
         ix_json_quote(b, named ? cs.name[c->stack] : "cpu sample");
-        put_sf(b, &cs, 'c', c->stack);
+        put_sf(b, &cs, ns, 'c', c->stack);
         ix_buf_printf(b, ",\"args\":{\"weight\":%d}}", c->weight);
     }
     ix_buf_puts(b, "\n]");
     ix_buf_puts(b, ",\n\"stackFrames\":{");
     int first = 1;
     if (stacks_ok)
-        stack_frames(b, sym, t->stacks, 's', ss.used, ss.n, &first);
+        stack_frames(b, sym, t->stacks, ns, 's', ss.used, ss.n, &first);
     if (cpu_ok)
-        stack_frames(b, sym, t->cpu_stacks, 'c', cs.used, cs.n, &first);
+        stack_frames(b, sym, t->cpu_stacks, ns, 'c', cs.used, cs.n, &first);
     ix_buf_puts(b, "}");
     if (sym)
         ix_symbolizer_free(sym);
@@ -328,7 +346,7 @@ void ix_trace_json(const struct ix_trace *t, ix_buf *b)
                   "\"late_ticks\":%llu,\"blocked_walks\":%llu,\"blocked_walks_skipped\":%llu,"
                   "\"short_pool_waits_not_drawn\":%llu,\"async_spans\":%zu,\"stacks_dropped\":%llu,"
                   "\"incomplete\":%s,\"sampler_cpu_ms\":%.1f,",
-                  (int)t->pid, (long long)t->t0, (double)(t->t1 - t->t0) / 1e6,
+                  (int)t->pid, (long long)t->t0, (double)(trace->t1 - trace->t0) / 1e6,
                   (unsigned long long)t->dropped, (unsigned long long)t->records, t->rings,
                   t->ring_bytes, t->state_hz, (unsigned long long)t->ticks,
                   (unsigned long long)t->late_ticks, (unsigned long long)t->walks,

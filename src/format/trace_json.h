@@ -18,6 +18,16 @@
 
 #define IX_TRACE_STATE_TID 1000000000 /* added to a tid for its state lane */
 
-void ix_trace_json(const struct ix_trace *t, ix_buf *out);
+/* A process's part of a process tree's trace (format/trace_merge.h): its
+ * timestamps count from base (CLOCK_MONOTONIC ns, the same instant in every
+ * process), its ids that the merged trace shares (stack-frame ids, async
+ * span and flow ids) carry the pid, and the process track has name. */
+struct ix_trace_json_part {
+    int64_t base;
+    const char *name; /* "title (pid N)" */
+};
+
+/* part NULL: a trace of this process alone. */
+void ix_trace_json(const struct ix_trace *t, const struct ix_trace_json_part *part, ix_buf *out);
 
 #endif

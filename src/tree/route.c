@@ -10,13 +10,16 @@
 
 #include "format/gzip.h"
 #include "format/pprof_merge.h"
+#include "format/trace_merge.h"
 #include "host/threads.h"
 #include "runtime.h"
 #include "tree/fetch.h"
 #include "tree/spill.h"
 #include "tree/table.h"
+#include "util/clock.h"
 
 #define MAX_FETCHERS 16
+#define TRACE_PATH "/debug/pprof/trace"
 #define TITLE_MAX 96
 
 static const char *const merged_paths[] = {
@@ -82,7 +85,9 @@ static long timeout_ms(const struct ix_request *req)
     long secs = 0;
     const char *s = ix_param(req, "seconds");
     if (!s || ix_parse_long(s, &secs) || secs <= 0)
-        secs = strcmp(req->path, "/debug/pprof/profile") == 0 ? 30 : 0;
+        secs = strcmp(req->path, "/debug/pprof/profile") == 0 ? 30
+               : strcmp(req->path, TRACE_PATH) == 0    ? 1
+                                                       : 0;
     const struct ix_config *cfg = ix_running_config();
     if (cfg && secs > (long)cfg->max_profile_seconds)
         secs = (long)cfg->max_profile_seconds;
@@ -170,6 +175,56 @@ static void title_of(int pid, char *out)
     snprintf(out, TITLE_MAX, "%.*s", TITLE_MAX - 1, t);
 }
 
+/* One job per child, and up to MAX_FETCHERS threads fetching them: the
+ * number of threads started (0: no thread could start, and the jobs were
+ * fetched one after another on this thread, before the local answer). */
+static int fan_start(struct fan *fan, const struct ix_tree_proc *procs, int nprocs,
+                     const char *target, long tmo, pthread_t *th)
+{
+    for (int i = 0; i < nprocs; i++) {
+        if (procs[i].root || procs[i].port <= 0)
+            continue;
+        struct job *j = &fan->jobs[fan->n++];
+        j->proc = procs[i];
+        title_of(procs[i].pid, j->title);
+        j->f.port = procs[i].port;
+        j->f.target = target;
+        j->f.token = token();
+        j->f.timeout_ms = tmo;
+        j->rc = -1;
+    }
+    int nth = 0;
+    for (; nth < MAX_FETCHERS && nth < fan->n; nth++)
+        if (ix_module_thread_create(&th[nth], 0, fetcher, fan, "introspect-tree"))
+            break;
+    if (nth == 0)
+        fetcher(fan);
+    return nth;
+}
+
+static void fan_finish(pthread_t *th, int nth)
+{
+    for (int i = 0; i < nth; i++)
+        pthread_join(th[i], NULL);
+}
+
+/* Why a child's answer is missing, into note ("" when it answered 200). */
+static void missing_note(const struct job *j, char *note, size_t n)
+{
+    char why[200];
+    note[0] = '\0';
+    if ((j->rc || j->f.status == 503) &&
+        ix_tree_gone_reason(j->proc.pid, j->proc.start, j->f.timed_out ? 0 : 300, why, sizeof why))
+        snprintf(note, n, "introspect: pid %d (%s) is missing: %s", j->proc.pid, j->title, why);
+    else if (j->rc)
+        snprintf(note, n, "introspect: pid %d (%s) is missing: %s", j->proc.pid, j->title,
+                 j->f.err);
+    else if (j->f.status != 200)
+        snprintf(note, n, "introspect: pid %d (%s) is missing: it answered %d: %.*s", j->proc.pid,
+                 j->title, j->f.status, (int)strcspn(j->f.body.data ? j->f.body.data : "", "\n"),
+                 j->f.body.data ? j->f.body.data : "");
+}
+
 static void fan_out(const struct ix_request *req, struct ix_response *resp, ix_handler local,
                     struct ix_tree_proc *procs, int nprocs, int debug)
 {
@@ -183,35 +238,16 @@ static void fan_out(const struct ix_request *req, struct ix_response *resp, ix_h
         local(req, resp);
         return;
     }
-    long tmo = timeout_ms(req);
     /* A CPU profile: children that exit in the window leave what they had. */
     int spill = !debug && strcmp(req->path, "/debug/pprof/profile") == 0 &&
                 ix_tree_spill_begin(procs, nprocs) == 0;
-    for (int i = 0; i < nprocs; i++) {
-        if (procs[i].root || procs[i].port <= 0)
-            continue;
-        struct job *j = &fan.jobs[fan.n++];
-        j->proc = procs[i];
-        title_of(procs[i].pid, j->title);
-        j->f.port = procs[i].port;
-        j->f.target = target.data;
-        j->f.token = token();
-        j->f.timeout_ms = tmo;
-        j->rc = -1;
-    }
     pthread_t th[MAX_FETCHERS];
-    int nth = 0;
-    for (; nth < MAX_FETCHERS && nth < fan.n; nth++)
-        if (ix_module_thread_create(&th[nth], 0, fetcher, &fan, "introspect-tree"))
-            break;
-    if (nth == 0)
-        fetcher(&fan); /* no thread: one after another, after the local answer's window */
+    int nth = fan_start(&fan, procs, nprocs, target.data, timeout_ms(req), th);
     /* The root's own answer, on this thread, in the same window. */
     struct ix_response mine;
     ix_response_init(&mine);
     local(req, &mine);
-    for (int i = 0; i < nth; i++)
-        pthread_join(th[i], NULL);
+    fan_finish(th, nth);
     char self_title[TITLE_MAX];
     title_of(getpid(), self_title);
     if (mine.status != 200 || mine.body.oom) { /* a bad query: every process says the same */
@@ -252,7 +288,7 @@ static void fan_out(const struct ix_request *req, struct ix_response *resp, ix_h
     parts[nparts++] = (struct ix_pprof_part){mine.body.data, mine.body.len, (int)getpid(), self_title};
     for (int i = 0; i < fan.n; i++) {
         struct job *j = &fan.jobs[i];
-        char note[400], why[200];
+        char note[400];
         note[0] = '\0';
         int left = 0; /* a child that ended in the window, and the profile it left */
         if ((j->rc || j->f.status == 503) && spill) {
@@ -269,22 +305,10 @@ static void fan_out(const struct ix_request *req, struct ix_response *resp, ix_h
         if (left) {
             snprintf(note, sizeof note, "introspect: pid %d (%s) exited during the window: the "
                      "profile it wrote as it exited is merged", j->proc.pid, j->title);
-            parts[nparts++] = (struct ix_pprof_part){j->f.body.data, j->f.body.len, j->proc.pid,
-                                                     j->title};
-        } else if ((j->rc || j->f.status == 503) &&
-                   ix_tree_gone_reason(j->proc.pid, j->proc.start, j->f.timed_out ? 0 : 300, why,
-                                       sizeof why))
-            snprintf(note, sizeof note, "introspect: pid %d (%s) is missing: %s", j->proc.pid,
-                     j->title, why);
-        else if (j->rc)
-            snprintf(note, sizeof note, "introspect: pid %d (%s) is missing: %s", j->proc.pid,
-                     j->title, j->f.err);
-        else if (j->f.status != 200)
-            snprintf(note, sizeof note, "introspect: pid %d (%s) is missing: it answered %d: %.*s",
-                     j->proc.pid, j->title, j->f.status,
-                     (int)strcspn(j->f.body.data ? j->f.body.data : "", "\n"),
-                     j->f.body.data ? j->f.body.data : "");
-        else
+        } else {
+            missing_note(j, note, sizeof note);
+        }
+        if (!note[0] || left)
             parts[nparts++] = (struct ix_pprof_part){j->f.body.data, j->f.body.len, j->proc.pid,
                                                      j->title};
         if (note[0])
@@ -323,6 +347,88 @@ done:
     ix_buf_free(&target);
 }
 
+/* A trace of the tree: every process traces the same window, counting time
+ * from one base taken here (CLOCK_MONOTONIC is the machine's, so the
+ * processes' lanes line up), each asked for its part with ?tree_t0_ns=
+ * (endpoints/trace.c), and the parts spliced into one trace
+ * (format/trace_merge.h). */
+static void trace_fan_out(const struct ix_request *req, struct ix_response *resp,
+                          ix_handler local, struct ix_tree_proc *procs, int nprocs)
+{
+    char base_text[32];
+    long long base = ix_mono_ns();
+    snprintf(base_text, sizeof base_text, "%lld", base);
+    struct ix_request mine_req = *req;
+    char key[] = "tree_t0_ns";
+    struct fan fan = {.jobs = calloc((size_t)nprocs, sizeof(struct job)), .n = 0};
+    ix_buf target;
+    ix_buf_init(&target);
+    target_without_pid(req, &target);
+    ix_buf_printf(&target, "%stree_t0_ns=%s", strchr(target.data ? target.data : "", '?') ? "&" : "?",
+                  base_text);
+    if (!fan.jobs || target.oom || mine_req.nparams >= IX_MAX_PARAMS) {
+        free(fan.jobs);
+        ix_buf_free(&target);
+        local(req, resp);
+        return;
+    }
+    mine_req.params[mine_req.nparams++] = (struct ix_param){key, base_text};
+    pthread_t th[MAX_FETCHERS];
+    int nth = fan_start(&fan, procs, nprocs, target.data, timeout_ms(req), th);
+    struct ix_response mine;
+    ix_response_init(&mine);
+    local(&mine_req, &mine);
+    fan_finish(th, nth);
+    if (mine.status != 200 || mine.body.oom) { /* a bad query, or a trace already running */
+        *resp = mine;
+        goto done;
+    }
+    char self_title[TITLE_MAX];
+    title_of(getpid(), self_title);
+    struct ix_trace_part *parts = calloc((size_t)fan.n + 1, sizeof *parts);
+    char **notes = calloc((size_t)fan.n + 1, sizeof *notes);
+    int nparts = 0, nnotes = 0;
+    if (!parts || !notes) {
+        free(parts);
+        free(notes);
+        *resp = mine;
+        goto done;
+    }
+    parts[nparts++] = (struct ix_trace_part){mine.body.data, mine.body.len, (int)getpid(),
+                                             self_title};
+    for (int i = 0; i < fan.n; i++) {
+        struct job *j = &fan.jobs[i];
+        char note[400];
+        missing_note(j, note, sizeof note);
+        if (note[0])
+            notes[nnotes++] = strdup(note);
+        else
+            parts[nparts++] = (struct ix_trace_part){j->f.body.data, j->f.body.len, j->proc.pid,
+                                                     j->title};
+    }
+    int merged = ix_trace_merge(parts, nparts, fan.n + 1, base, (const char *const *)notes, nnotes,
+                                &resp->body);
+    if (merged <= 0) {
+        ix_buf_free(&resp->body);
+        ix_buf_init(&resp->body);
+        ix_respond_error(resp, 500, "the processes' traces could not be merged");
+    } else {
+        resp->status = 200;
+        resp->content_type = "application/json";
+        ix_response_header(resp, "Content-Disposition", "attachment; filename=\"trace.json\"");
+    }
+    for (int i = 0; i < nnotes; i++)
+        free(notes[i]);
+    free(notes);
+    free(parts);
+    ix_response_free(&mine);
+done:
+    for (int i = 0; i < fan.n; i++)
+        ix_buf_free(&fan.jobs[i].f.body);
+    free(fan.jobs);
+    ix_buf_free(&target);
+}
+
 int ix_tree_route(const struct ix_request *req, struct ix_response *resp, ix_handler local)
 {
     const char *pid = ix_param(req, "pid");
@@ -332,7 +438,22 @@ int ix_tree_route(const struct ix_request *req, struct ix_response *resp, ix_han
     }
     if (pid)
         return strcmp(pid, "self") == 0 ? 0 : proxy(req, resp, pid);
-    if (!ix_tree_is_root() || !is_merged_path(req->path))
+    if (!ix_tree_is_root())
+        return 0;
+    if (strcmp(req->path, TRACE_PATH) == 0) {
+        /* JSON only (a Perfetto protobuf trace is the root's alone); a
+         * request that already names a base is a part. */
+        const char *f = ix_param(req, "format");
+        if ((f && strcmp(f, "json")) || ix_param(req, "tree_t0_ns") || strcmp(req->method, "GET"))
+            return 0;
+        struct ix_tree_proc procs[IX_TREE_SLOTS + 1];
+        int n = ix_tree_list(procs, IX_TREE_SLOTS + 1);
+        if (n <= 1)
+            return 0;
+        trace_fan_out(req, resp, local, procs, n);
+        return 1;
+    }
+    if (!is_merged_path(req->path))
         return 0;
     if (ix_param(req, "base") || ix_param(req, "format"))
         return 0; /* per-process snapshots and other encodings: this process alone */

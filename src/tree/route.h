@@ -10,7 +10,11 @@
  *    sample. A process that does not answer within its window and a grace
  *    is named in the profile's comments as missing; the request never
  *    waits longer than that. Their text forms (?debug=1, 2) are the
- *    processes' answers one after another, each under a header line. */
+ *    processes' answers one after another, each under a header line;
+ *  - trace (JSON) asked of the root while children live: every process
+ *    traces the same window from one base time (?tree_t0_ns=) and the parts
+ *    are spliced into one trace, a process group per pid
+ *    (format/trace_merge.h); missing processes named in its otherData. */
 #ifndef IX_TREE_ROUTE_H
 #define IX_TREE_ROUTE_H
 

@@ -22,6 +22,12 @@ lane blocked during the wait with --stack among the blocked interval's
 frames, and the pool's in-use counter at its maximum during the wait.
 CPU (--cpu-func F --cpu-tid T): at least --min-cpu-samples CPU samples on
 thread T's lane with F in their stack, and none with F on any other lane.
+Tree (--tree-pids P1,P2,... --tree-missing M,...): a process tree's merged
+trace (docs/process-tree.md) holds events of every pid in P, each named by
+process_name metadata "... (pid N)"; every frame an event of pid N points
+at, and every frame's parent, is in N's namespace ("N:..."); span and flow
+ids of different pids differ; otherData.process_tree counts the processes
+merged, and names each pid of M as missing.
 Exit 0 when everything holds; otherwise each failure is printed, exit 1."""
 import argparse
 import json
@@ -274,6 +280,50 @@ def moves(doc, evs, a):
             err("task %r begun before the trace: %r" % (a.early_task, early[:1]))
 
 
+def tree(doc, evs, a):
+    pids = [int(p) for p in a.tree_pids.split(",") if p]
+    missing = [int(p) for p in (a.tree_missing or "").split(",") if p]
+    frames = doc.get("stackFrames", {})
+    for pid in pids:
+        mine = [e for e in evs if e.get("pid") == pid and e.get("ph") != "M"]
+        if not mine:
+            err("pid %d: no events" % pid)
+        names = [e["args"].get("name", "") for e in evs if e.get("ph") == "M" and
+                 e.get("pid") == pid and e.get("name") == "process_name"]
+        if len(names) != 1 or not names[0].endswith("(pid %d)" % pid):
+            err("pid %d: process_name metadata %r" % (pid, names))
+        ns = "%d:" % pid
+        for e in mine:
+            if "sf" in e and not str(e["sf"]).startswith(ns):
+                err("pid %d: event %r points at frame %r of another namespace" % (
+                    pid, e.get("name"), e["sf"]))
+                break
+    for fid, fr in frames.items():
+        if "parent" in fr and fid.split(":")[0] != str(fr["parent"]).split(":")[0]:
+            err("frame %s: parent %s in another namespace" % (fid, fr["parent"]))
+            break
+    owner = {}
+    for e in evs:
+        if e.get("ph") in ("b", "e", "s", "f") and e.get("id") is not None:
+            key = (e["ph"] in ("s", "f"), str(e["id"]))
+            if owner.setdefault(key, e["pid"]) != e["pid"]:
+                err("id %r used by pids %d and %d" % (e["id"], owner[key], e["pid"]))
+                break
+    pt = doc.get("otherData", {}).get("process_tree")
+    if not isinstance(pt, dict):
+        err("otherData.process_tree missing")
+        return
+    if pt.get("merged") != len(pids) or pt.get("processes") != len(pids) + len(missing):
+        err("process_tree %r, expected %d merged of %d" % (pt, len(pids), len(pids) + len(missing)))
+    notes = " | ".join(pt.get("notes", []))
+    for pid in missing:
+        if ("pid %d (" % pid) not in notes or "is missing" not in notes:
+            err("pid %d not named missing in %r" % (pid, notes))
+        if any(e.get("pid") == pid for e in evs):
+            err("pid %d is missing yet has events" % pid)
+    print("tree: %d processes merged; notes: %s" % (len(pids), notes))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("file")
@@ -288,6 +338,8 @@ def main():
     ap.add_argument("--cpu-func")
     ap.add_argument("--cpu-tid", type=int)
     ap.add_argument("--min-cpu-samples", type=int, default=1)
+    ap.add_argument("--tree-pids")
+    ap.add_argument("--tree-missing")
     a = ap.parse_args()
     with open(a.file) as f:
         doc = json.load(f)
@@ -296,6 +348,8 @@ def main():
         scenario(doc, evs, a)
     if a.cpu_func and not errors:
         cpu_samples(doc, evs, a)
+    if a.tree_pids and not errors:
+        tree(doc, evs, a)
     if (a.flow_task or a.early_task) and not errors:
         moves(doc, evs, a)
     od = doc.get("otherData", {})

@@ -60,6 +60,23 @@ test('CPU samples go to their thread\'s lane with their stacks, not among its sp
   assert.equal(only.samples[0].args.weight, 2);
 });
 
+test('a process tree\'s trace: lanes process by process, root first, counters per process', () => {
+  const m = parseTrace({ traceEvents: [
+    { ph: 'M', pid: 5, tid: 0, name: 'process_sort_index', args: { sort_index: 1 } },
+    { ph: 'M', pid: 9, tid: 0, name: 'process_sort_index', args: { sort_index: 0 } },
+    { ph: 'M', pid: 5, tid: 6, name: 'thread_name', args: { name: 'w (6)' } },
+    { ph: 'X', pid: 5, tid: 6, ts: 0, dur: 1, name: 'a', cat: 'state' },
+    { ph: 'X', pid: 9, tid: 10, ts: 0, dur: 1, name: 'b', cat: 'state' },
+    { ph: 'C', pid: 5, tid: 0, ts: 1, name: 'rss', args: { value: 1 } },
+    { ph: 'C', pid: 9, tid: 0, ts: 1, name: 'rss', args: { value: 2 } },
+  ] });
+  assert.deepEqual(m.lanes.map((l) => l.pid), [9, 5]);
+  assert.equal(m.lanes[1].name, 'pid 5: w (6)');
+  assert.deepEqual(m.counters.map((c) => [c.name, c.points[0][1]]), [['pid 9: rss', 2], ['pid 5: rss', 1]]);
+  /* one process: names as they are */
+  assert.equal(parseTrace(trace).counters[0].name, 'threads');
+});
+
 test('a file without traceEvents is refused', () => {
   assert.throws(() => parseTrace({}), /traceEvents/);
 });

@@ -236,6 +236,63 @@ TEST(a_child_that_cannot_answer_is_missing_not_a_hang)
     kill_kids();
 }
 
+/* Validate the trace at path with tests/trace/check_trace.py and args. */
+static void check_trace(const char *path, const char *args)
+{
+    const char *src = getenv("IX_SOURCE_DIR");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "python3 %s/tests/trace/check_trace.py %s %s 2>&1", src ? src : ".",
+             path, args);
+    char *out = NULL;
+    int rc = run_cmd(cmd, &out);
+    if (rc != 0)
+        ix_test_fail(__FILE__, __LINE__, "check_trace.py failed (%d):\n%s", rc, out ? out : "");
+    free(out);
+}
+
+/* A 1 s trace of the tree: every process's events under its own pid, each
+ * process named (title and pid), ids kept apart per process. */
+TEST(tree_trace_has_every_process_under_its_pid)
+{
+    int port = start_ephemeral();
+    for (int i = 0; i < NCHILD; i++)
+        fork_worker();
+    free(wait_for_processes(port, NCHILD + 1));
+    char path[64], args[256];
+    snprintf(path, sizeof path, "/tmp/ix_tree_t%d.json", (int)getpid());
+    fetch_to_file(port, "/debug/pprof/trace?seconds=1", path);
+    int n = snprintf(args, sizeof args, "--tree-pids %d", (int)getpid());
+    for (int i = 0; i < g_nkids; i++)
+        n += snprintf(args + n, sizeof args - (size_t)n, ",%d", (int)g_kids[i]);
+    check_trace(path, args);
+    unlink(path);
+    kill_kids();
+}
+
+/* A stopped child: the trace ends with its window plus the grace, the child
+ * named missing in otherData, the others merged. */
+TEST(tree_trace_names_a_silent_child_missing)
+{
+    int port = start_ephemeral();
+    pid_t ok = fork_worker();
+    pid_t stuck = fork_worker();
+    free(wait_for_processes(port, 3));
+    kill(stuck, SIGSTOP);
+    char path[64], args[128];
+    snprintf(path, sizeof path, "/tmp/ix_tree_tm%d.json", (int)getpid());
+    fetch_to_file(port, "/debug/pprof/trace?seconds=1", path);
+    snprintf(args, sizeof args, "--tree-pids %d,%d --tree-missing %d", (int)getpid(), (int)ok,
+             (int)stuck);
+    check_trace(path, args);
+    char *out = NULL, cmd[256];
+    snprintf(cmd, sizeof cmd, "grep -c 'is missing: no answer in 11000 ms' %s", path);
+    ASSERT_EQ(run_cmd(cmd, &out), 0);
+    free(out);
+    unlink(path);
+    kill(stuck, SIGCONT);
+    kill_kids();
+}
+
 static int count_fds(void)
 {
     DIR *d = opendir("/proc/self/fd");
@@ -372,6 +429,8 @@ static const struct ix_test tests[] = {
     TEST_ENTRY(tree_cpu_profile_is_merged_with_pid_labels),
     TEST_ENTRY(tree_heap_and_threads_are_merged),
     TEST_ENTRY(a_child_that_cannot_answer_is_missing_not_a_hang),
+    TEST_ENTRY(tree_trace_has_every_process_under_its_pid),
+    TEST_ENTRY(tree_trace_names_a_silent_child_missing),
     TEST_ENTRY(fork_churn_leaks_nothing),
     TEST_ENTRY(tree_off_means_no_child_instance),
     TEST_LIST_END,
