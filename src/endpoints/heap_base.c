@@ -60,7 +60,7 @@ void ix_serve_heap_base(const struct ix_request *req, struct ix_response *resp, 
     size_t n;
     int64_t at;
     int rc = ix_history_heap_at(target, &r, &n, &at);
-    if (rc == -2) {
+    if (rc == INTROSPECT_ENOTSTARTED || rc == INTROSPECT_EINVAL) {
         if (!info.enabled)
             ix_respond_error(resp, 400, "base needs the leak history, which is off "
                                         "(INTROSPECT_HISTORY_INTERVAL or _BUDGET is 0)");

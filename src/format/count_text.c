@@ -1,4 +1,5 @@
 #include "format/count_text.h"
+#include "introspect.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +55,7 @@ int ix_count_text_encode(const struct ix_resolved *r, const char *name, int vi, 
     const struct ix_profile *p = r->prof;
     size_t *idx = malloc((p->nsamples + 1) * sizeof *idx);
     if (!idx)
-        return -1;
+        return INTROSPECT_ENOMEM;
     int64_t total = 0;
     for (size_t i = 0; i < p->nsamples; i++) {
         idx[i] = i;
@@ -75,7 +76,7 @@ int ix_count_text_encode(const struct ix_resolved *r, const char *name, int vi, 
         ix_buf_putc(out, '\n');
     }
     free(idx);
-    return out->oom ? -1 : 0;
+    return out->oom ? INTROSPECT_ENOMEM : 0;
 }
 
 int ix_is_contention_profile(const struct ix_profile *p)
@@ -89,7 +90,7 @@ int ix_contention_text_encode(const struct ix_resolved *r, const char *name, ix_
     const struct ix_profile *p = r->prof;
     size_t *idx = malloc((p->nsamples + 1) * sizeof *idx);
     if (!idx)
-        return -1;
+        return INTROSPECT_ENOMEM;
     for (size_t i = 0; i < p->nsamples; i++)
         idx[i] = i;
     struct order o = {r, 1};
@@ -106,5 +107,5 @@ int ix_contention_text_encode(const struct ix_resolved *r, const char *name, ix_
         ix_buf_putc(out, '\n');
     }
     free(idx);
-    return out->oom ? -1 : 0;
+    return out->oom ? INTROSPECT_ENOMEM : 0;
 }

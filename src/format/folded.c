@@ -4,6 +4,7 @@
  * folded stack, so samples differing only by thread merge too). Lines are
  * sorted so the output is deterministic and ready for flamegraph.pl. */
 #include "format/encoders.h"
+#include "introspect.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -43,10 +44,10 @@ static uint32_t *find_slot(const struct stack_set *ss, const char *text, size_t 
 static int grow(struct stack_set *ss)
 {
     if (ix_grow(&ss->items, &ss->cap, ss->n + 1, sizeof *ss->items))
-        return -1;
+        return INTROSPECT_ENOMEM;
     uint32_t *slots = calloc(ss->cap * 2, sizeof *slots);
     if (!slots)
-        return -1;
+        return INTROSPECT_ENOMEM;
     free(ss->slots);
     ss->slots = slots;
     ss->nslots = ss->cap * 2;
@@ -66,10 +67,10 @@ static int add_stack(struct stack_set *ss, const char *text, size_t len, int64_t
         }
     }
     if (ss->n == ss->cap && grow(ss))
-        return -1;
+        return INTROSPECT_ENOMEM;
     char *copy = ix_arena_alloc(&ss->arena, len + 1);
     if (!copy)
-        return -1;
+        return INTROSPECT_ENOMEM;
     memcpy(copy, text, len);
     copy[len] = '\0';
     ss->items[ss->n] = (struct stack){copy, len, h, value};
@@ -117,7 +118,7 @@ static int by_text(const void *a, const void *b)
 int ix_folded_encode(const struct ix_resolved *r, int value_index, ix_buf *out)
 {
     if (value_index < 0 || value_index >= r->prof->ntypes)
-        return -1;
+        return INTROSPECT_EINVAL;
     struct stack_set ss = {0};
     ix_buf line;
     ix_buf_init(&line);
@@ -127,7 +128,7 @@ int ix_folded_encode(const struct ix_resolved *r, int value_index, ix_buf *out)
         if (v == 0)
             continue;
         fold_sample(r, i, &line);
-        rc = line.oom ? -1 : add_stack(&ss, line.data, line.len, v);
+        rc = line.oom ? INTROSPECT_ENOMEM : add_stack(&ss, line.data, line.len, v);
     }
     if (!rc && ss.n) {
         qsort(ss.items, ss.n, sizeof *ss.items, by_text);
@@ -142,5 +143,5 @@ int ix_folded_encode(const struct ix_resolved *r, int value_index, ix_buf *out)
     free(ss.items);
     free(ss.slots);
     ix_arena_free(&ss.arena);
-    return rc || out->oom ? -1 : 0;
+    return rc ? rc : out->oom ? INTROSPECT_ENOMEM : 0;
 }

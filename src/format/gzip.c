@@ -9,6 +9,7 @@
  * INTROSPECT_GZIP=zlib keeps zlib (tests compare both). Level 1, as Go's
  * runtime/pprof (BestSpeed): any DEFLATE stream is read by pprof. */
 #include "format/gzip.h"
+#include "introspect.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
@@ -52,7 +53,7 @@ static int gzip_libdeflate(const void *in, size_t n, ix_buf *out, int *rc)
     if (!c)
         return 0;
     size_t bound = ld.bound(c, n);
-    *rc = -1;
+    *rc = INTROSPECT_ENOMEM;
     if (ix_buf_reserve(out, bound) == 0) {
         size_t got = ld.gzip(c, in, n, out->data + out->len, bound);
         if (got) {
@@ -85,11 +86,11 @@ int ix_gzip_zlib(const void *in, size_t n, ix_buf *out)
     z_stream z = {0};
     /* windowBits 15 + 16 selects the gzip wrapper; level 1 (BestSpeed) as Go's runtime/pprof. */
     if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        return -1;
+        return INTROSPECT_ENOMEM;
     uLong bound = deflateBound(&z, (uLong)n);
     if (ix_buf_reserve(out, bound)) {
         deflateEnd(&z);
-        return -1;
+        return INTROSPECT_ENOMEM;
     }
     z.next_in = (Bytef *)in;
     z.avail_in = (uInt)n;
@@ -99,7 +100,7 @@ int ix_gzip_zlib(const void *in, size_t n, ix_buf *out)
     if (rc == Z_STREAM_END)
         out->len += z.total_out;
     deflateEnd(&z);
-    return rc == Z_STREAM_END ? 0 : -1;
+    return rc == Z_STREAM_END ? 0 : INTROSPECT_ENOMEM;
 }
 
 int ix_gunzip(const void *in, size_t n, ix_buf *out, size_t limit)
@@ -107,16 +108,17 @@ int ix_gunzip(const void *in, size_t n, ix_buf *out, size_t limit)
     const unsigned char *b = in;
     if (n < 2 || b[0] != 0x1f || b[1] != 0x8b) {
         ix_buf_put(out, in, n);
-        return out->oom ? -1 : 0;
+        return out->oom ? INTROSPECT_ENOMEM : 0;
     }
     z_stream z = {0};
     if (inflateInit2(&z, 15 + 16) != Z_OK)
-        return -1;
+        return INTROSPECT_ENOMEM;
     z.next_in = (Bytef *)in;
     z.avail_in = (uInt)n;
-    int rc = Z_OK;
+    int rc = Z_OK, err = INTROSPECT_EINVAL; /* truncated or corrupt */
     while (rc == Z_OK) {
         if (out->len >= limit || ix_buf_reserve(out, 1 << 16)) {
+            err = out->len >= limit ? INTROSPECT_ELIMIT : INTROSPECT_ENOMEM;
             rc = Z_MEM_ERROR;
             break;
         }
@@ -128,7 +130,9 @@ int ix_gunzip(const void *in, size_t n, ix_buf *out, size_t limit)
             break; /* truncated */
     }
     inflateEnd(&z);
-    return rc == Z_STREAM_END ? 0 : -1;
+    if (rc == Z_MEM_ERROR && err == INTROSPECT_EINVAL)
+        err = INTROSPECT_ENOMEM; /* zlib's own allocation */
+    return rc == Z_STREAM_END ? 0 : err;
 }
 
 int ix_accepts_gzip(const char *ae)

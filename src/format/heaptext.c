@@ -1,4 +1,5 @@
 #include "format/heaptext.h"
+#include "introspect.h"
 
 #include <stdio.h>
 
@@ -62,5 +63,5 @@ int ix_heap_text_encode(const struct ix_heap_record *r, size_t n, int64_t rate,
     if (trailer && trailer->len)
         ix_buf_put(out, trailer->data, trailer->len);
     append_maps(out);
-    return out->oom ? -1 : 0;
+    return out->oom ? INTROSPECT_ENOMEM : 0;
 }

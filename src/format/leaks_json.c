@@ -1,4 +1,5 @@
 #include "format/frames.h"
+#include "introspect.h"
 #include "util/json.h"
 #include "format/leaks.h"
 
@@ -95,5 +96,5 @@ int ix_leaks_json_encode(const struct ix_leak_report *r, const struct ix_resolve
     }
     introspect_json_object_end(&j);
     introspect_json_object_end(&j);
-    return ix_json_complete(&j) && !out->oom ? 0 : -1;
+    return ix_json_complete(&j) && !out->oom ? 0 : INTROSPECT_ENOMEM;
 }

@@ -1,6 +1,7 @@
 #include <stdio.h>
 
 #include "format/frames.h"
+#include "introspect.h"
 #include "format/leaks.h"
 #include "format/units.h"
 
@@ -67,5 +68,5 @@ int ix_leaks_text_encode(const struct ix_leak_report *r, const struct ix_resolve
                           p->growth_per_hour >= 0 ? "+" : "", g);
         }
     }
-    return b->oom ? -1 : 0;
+    return b->oom ? INTROSPECT_ENOMEM : 0;
 }

@@ -1,5 +1,6 @@
 /* Field numbers from profile.proto (perftools.profiles). */
 #include "format/pprof.h"
+#include "introspect.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -130,7 +131,7 @@ int ix_pprof_encode(const struct ix_resolved *r, ix_buf *out)
     /* The string table goes last: every other field has interned its strings. */
     for (size_t i = 0; i < st.n; i++)
         ix_pb_bytes(&raw, 6, st.strs[i], strlen(st.strs[i]));
-    int rc = (raw.oom || m.oom || st.oom) ? -1 : ix_gzip(raw.data ? raw.data : "", raw.len, out);
+    int rc = (raw.oom || m.oom || st.oom) ? INTROSPECT_ENOMEM : ix_gzip(raw.data ? raw.data : "", raw.len, out);
     ix_buf_free(&raw);
     ix_buf_free(&m);
     ix_strtab_free(&st);

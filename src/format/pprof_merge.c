@@ -1,4 +1,5 @@
 #include "format/pprof_merge.h"
+#include "introspect.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -28,7 +29,7 @@ static int rd_varint(struct rd *r, uint64_t *v)
             return 0;
         }
     }
-    return -1;
+    return INTROSPECT_EINVAL;
 }
 
 struct field {
@@ -38,28 +39,28 @@ struct field {
     size_t len;
 };
 
-/* 1 with *f filled, 0 at the end, -1 when malformed. */
+/* 1 with *f filled, 0 at the end, INTROSPECT_EINVAL when malformed. */
 static int rd_field(struct rd *r, struct field *f)
 {
     if (r->p >= r->end)
         return 0;
     uint64_t tag;
     if (rd_varint(r, &tag))
-        return -1;
+        return INTROSPECT_EINVAL;
     f->num = (int)(tag >> 3);
     f->wt = (int)(tag & 7);
     switch (f->wt) {
     case 0:
-        return rd_varint(r, &f->v) ? -1 : 1;
+        return rd_varint(r, &f->v) ? INTROSPECT_EINVAL : 1;
     case 1:
         if (r->end - r->p < 8)
-            return -1;
+            return INTROSPECT_EINVAL;
         memcpy(&f->v, r->p, 8);
         r->p += 8;
         return 1;
     case 5:
         if (r->end - r->p < 4)
-            return -1;
+            return INTROSPECT_EINVAL;
         f->v = 0;
         memcpy(&f->v, r->p, 4);
         r->p += 4;
@@ -67,14 +68,14 @@ static int rd_field(struct rd *r, struct field *f)
     case 2: {
         uint64_t n;
         if (rd_varint(r, &n) || n > (uint64_t)(r->end - r->p))
-            return -1;
+            return INTROSPECT_EINVAL;
         f->data = r->p;
         f->len = (size_t)n;
         r->p += n;
         return 1;
     }
     default:
-        return -1;
+        return INTROSPECT_EINVAL;
     }
 }
 
@@ -164,7 +165,7 @@ static int remap(struct merge *m, const struct rule *rules, const uint8_t *p, si
             ix_pb_bytes(out, f.num, sub.data ? sub.data : "", sub.len);
             ix_buf_free(&sub);
             if (e)
-                return -1;
+                return e;
         } else if (ru->kind == K_LOCS && f.wt == 2) { /* packed */
             struct rd pr = {f.data, f.data + f.len};
             ix_buf sub;
@@ -186,7 +187,7 @@ static int remap(struct merge *m, const struct rule *rules, const uint8_t *p, si
             }
             wr_varint_field(out, f.num, v);
         } else {
-            return -1; /* a wire type the field cannot have */
+            return INTROSPECT_EINVAL; /* a wire type the field cannot have */
         }
     }
     return rc;
@@ -216,11 +217,11 @@ static int part_read(struct part *pt, const struct ix_pprof_part *in)
 {
     memset(pt, 0, sizeof *pt);
     ix_buf_init(&pt->raw);
-    if (ix_gunzip(in->data, in->len, &pt->raw, MAX_PROFILE))
-        return -1;
+    int rc = ix_gunzip(in->data, in->len, &pt->raw, MAX_PROFILE);
+    if (rc)
+        return rc;
     struct rd r = {(const uint8_t *)pt->raw.data, (const uint8_t *)pt->raw.data + pt->raw.len};
     struct field f;
-    int rc;
     size_t cap = 0, stcap = 0;
     while ((rc = rd_field(&r, &f)) == 1) {
         if (f.num == 6 && f.wt == 2) {
@@ -228,12 +229,12 @@ static int part_read(struct part *pt, const struct ix_pprof_part *in)
                 cap = cap ? cap * 2 : 256;
                 char **ns = realloc(pt->strs, cap * sizeof *ns);
                 if (!ns)
-                    return -1;
+                    return INTROSPECT_ENOMEM;
                 pt->strs = ns;
             }
             char *s = malloc(f.len + 1);
             if (!s)
-                return -1;
+                return INTROSPECT_ENOMEM;
             memcpy(s, f.data, f.len);
             s[f.len] = '\0';
             pt->strs[pt->nstrs++] = s;
@@ -247,7 +248,7 @@ static int part_read(struct part *pt, const struct ix_pprof_part *in)
                 stcap = stcap ? stcap * 2 : 8;
                 int64_t *ns = realloc(pt->st, stcap * sizeof *ns);
                 if (!ns)
-                    return -1;
+                    return INTROSPECT_ENOMEM;
                 pt->st = ns;
             }
             struct rd vr = {f.data, f.data + f.len};
@@ -263,7 +264,7 @@ static int part_read(struct part *pt, const struct ix_pprof_part *in)
             pt->st[pt->nst++] = unit;
         }
     }
-    return rc == 0 && pt->nstrs > 0 ? 0 : -1;
+    return rc == 0 && pt->nstrs > 0 ? 0 : INTROSPECT_EINVAL;
 }
 
 static const char *str_of(const struct part *p, int64_t i)
@@ -289,7 +290,7 @@ int ix_pprof_merge(const struct ix_pprof_part *parts, int n, const char *const *
     if (!pts || !notes) {
         free(pts);
         free(notes);
-        return -1;
+        return INTROSPECT_ENOMEM;
     }
     struct merge m;
     memset(&m, 0, sizeof m);
@@ -437,5 +438,5 @@ int ix_pprof_merge(const struct ix_pprof_part *parts, int n, const char *const *
     ix_buf_free(&locs);
     ix_buf_free(&fns);
     ix_buf_free(&head);
-    return ok ? merged : -1;
+    return ok ? merged : first < 0 ? INTROSPECT_EINVAL : INTROSPECT_ENOMEM;
 }

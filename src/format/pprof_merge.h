@@ -22,7 +22,8 @@ struct ix_pprof_part {
 };
 
 /* Write the merged, gzipped profile into out; comments (may be NULL) are
- * added to the profile's. Returns the number of parts merged, or -1. */
+ * added to the profile's. Returns the number of parts merged, INTROSPECT_EINVAL
+ * when no part could be decoded, or INTROSPECT_ENOMEM. */
 int ix_pprof_merge(const struct ix_pprof_part *parts, int n, const char *const *comments,
                    int ncomments, ix_buf *out);
 

@@ -2,6 +2,7 @@
  * symbolized, with array indices instead of ids and hex strings for
  * addresses (JavaScript numbers lose 64-bit precision). */
 #include "format/encoders.h"
+#include "introspect.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -218,5 +219,5 @@ int ix_profile_json_encode(const struct ix_resolved *r, ix_buf *out)
     samples(&j, r);
     introspect_json_object_end(&j);
     ix_buf_putc(out, '\n');
-    return ix_json_complete(&j) ? 0 : -1;
+    return ix_json_complete(&j) ? 0 : INTROSPECT_ENOMEM;
 }

@@ -1,4 +1,5 @@
 #include "format/strtab.h"
+#include "introspect.h"
 #include "util/hash.h"
 
 #include <stdlib.h>
@@ -24,7 +25,7 @@ static int rehash(struct ix_strtab *t)
     size_t ns = t->nslots ? t->nslots * 2 : 256;
     uint32_t *s = calloc(ns, sizeof *s);
     if (!s)
-        return -1;
+        return INTROSPECT_ENOMEM;
     for (size_t i = 0; i < t->n; i++) {
         size_t k = hash(t->strs[i]) & (ns - 1);
         while (s[k])

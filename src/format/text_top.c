@@ -8,6 +8,7 @@
  * sample even when it recurses. An unsymbolized location counts as a
  * function of its own, named by its address. */
 #include "format/encoders.h"
+#include "introspect.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,7 +131,7 @@ static int top_functions(ix_buf *out, struct top *t)
 {
     size_t *ids = malloc((t->nnodes ? t->nnodes : 1) * sizeof *ids), n = 0;
     if (!ids)
-        return -1;
+        return INTROSPECT_ENOMEM;
     for (size_t i = 0; i < t->nnodes; i++)
         if (t->nodes[i].flat || t->nodes[i].cum)
             ids[n++] = i;
@@ -166,7 +167,8 @@ static int by_value(const void *a, const void *b)
     return x->first < y->first ? -1 : 1;
 }
 
-/* Another type counting events (e.g. samples/count next to cpu), or -1. */
+/* Another type counting events (e.g. samples/count next to cpu), or -1 (a
+ * value: none). */
 static int count_type(const struct ix_profile *p, int vi)
 {
     for (int i = 0; i < p->ntypes; i++)
@@ -208,7 +210,7 @@ static int heaviest_stacks(ix_buf *out, struct top *t)
     if (!idx || !m) {
         free(idx);
         free(m);
-        return -1;
+        return INTROSPECT_ENOMEM;
     }
     for (size_t i = 0; i < ns; i++)
         idx[i] = i;
@@ -272,12 +274,12 @@ int ix_text_top_encode(const struct ix_resolved *r, int value_index, ix_buf *out
 {
     const struct ix_profile *p = r->prof;
     if (value_index < 0 || value_index >= p->ntypes)
-        return -1;
+        return INTROSPECT_EINVAL;
     struct top t = {r, p->types[value_index].unit, value_index, 0, NULL,
                     r->nfunctions + r->nlocations};
     t.nodes = calloc(t.nnodes ? t.nnodes : 1, sizeof *t.nodes);
     if (!t.nodes)
-        return -1;
+        return INTROSPECT_ENOMEM;
     for (size_t i = 0; i < p->nsamples; i++) {
         t.total += p->samples[i].values[value_index];
         count_sample(&t, i);
@@ -287,5 +289,5 @@ int ix_text_top_encode(const struct ix_resolved *r, int value_index, ix_buf *out
     if (!rc)
         rc = heaviest_stacks(out, &t);
     free(t.nodes);
-    return rc || out->oom ? -1 : 0;
+    return rc ? rc : out->oom ? INTROSPECT_ENOMEM : 0;
 }

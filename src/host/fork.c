@@ -1,4 +1,5 @@
 #include "host/fork.h"
+#include "introspect.h"
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -34,7 +35,7 @@ int ix_close_sockets_bound_to(const struct sockaddr_storage *sa)
 {
     int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir < 0)
-        return -1;
+        return INTROSPECT_ESYS;
     /* Collect first, close after: closing while listing would shift the
      * directory under getdents. The module holds at most a few hundred. */
     int found[1024], nfound = 0;

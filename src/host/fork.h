@@ -14,7 +14,7 @@
 /* Close every TCP socket of this process whose local address is `sa` (the
  * module's listener and the connections accepted on it). Async-signal-safe:
  * raw getdents64 over /proc/self/fd, no allocation, no lock. Returns the
- * number closed, or -1 when /proc/self/fd cannot be read. */
+ * number closed, or INTROSPECT_ESYS when /proc/self/fd cannot be read. */
 int ix_close_sockets_bound_to(const struct sockaddr_storage *sa);
 
 #endif

@@ -5,6 +5,7 @@
  * each gathered series is compared with its newest value and only changes
  * are stored. */
 #include "leaks/history.h"
+#include "introspect.h"
 #include "host/threads.h"
 
 #include <pthread.h>
@@ -176,7 +177,7 @@ static int series_id(struct ix_store *st, const struct item *it, uint32_t *id)
     int added;
     uint64_t *slot = ix_u64map_put(&st->index, k, &added);
     if (!slot)
-        return -1;
+        return INTROSPECT_ENOMEM;
     if (!added) {
         *id = (uint32_t)*slot;
         return 0;
@@ -207,7 +208,7 @@ static int series_id(struct ix_store *st, const struct item *it, uint32_t *id)
 oom:
     /* the key stays in the index pointing nowhere useful: make it harmless */
     *slot = UINT32_MAX;
-    return -1;
+    return INTROSPECT_ENOMEM;
 }
 
 static int cmp_entry(const void *a, const void *b)
@@ -233,7 +234,7 @@ static int drop_snap(struct ix_store *st, size_t i)
         struct ix_hsnap *nx = &st->snaps[i + 1];
         struct ix_hentry *m = malloc((s->n + nx->n + 1) * sizeof *m);
         if (!m)
-            return -1;
+            return INTROSPECT_ENOMEM;
         uint32_t a = 0, b = 0, k = 0;
         while (a < s->n || b < nx->n) {
             if (b < nx->n && (a == s->n || nx->e[b].series <= s->e[a].series)) {
@@ -292,13 +293,13 @@ static int commit(struct ix_store *st, struct gather *g, int64_t t)
     if (!e || !seen) {
         free(e);
         free(seen);
-        return -1;
+        return INTROSPECT_ENOMEM;
     }
     uint32_t k = 0;
     for (size_t i = 0; i < g->n; i++) {
         uint32_t id;
         if (series_id(st, &g->it[i], &id) || id == UINT32_MAX) {
-            rc = -1;
+            rc = INTROSPECT_ENOMEM;
             continue;
         }
         seen[id] = 1;
@@ -319,7 +320,7 @@ static int commit(struct ix_store *st, struct gather *g, int64_t t)
     qsort(e, k, sizeof *e, cmp_entry);
     if (ix_grow(&st->snaps, &st->snaps_cap, st->nsnaps + 1, sizeof *st->snaps)) {
         free(e);
-        return -1;
+        return INTROSPECT_ENOMEM;
     }
     struct ix_hentry *fit = realloc(e, (k + 1) * sizeof *e);
     struct ix_hsnap s = {t, k, fit ? fit : e};
@@ -338,7 +339,7 @@ static int commit(struct ix_store *st, struct gather *g, int64_t t)
 int ix_history_snapshot_now(void)
 {
     if (!atomic_load(&g_enabled))
-        return -2;
+        return INTROSPECT_ENOTSTARTED;
     ix_heap_exclude_begin(); /* whichever thread asks (a test's), our work is not sampled */
     pthread_mutex_lock(&g_snap_lock);
     long long t0 = ix_mono_ns();
@@ -346,9 +347,9 @@ int ix_history_snapshot_now(void)
     gather(&g);
     int64_t now = ix_history_now_ns();
     pthread_mutex_lock(&ix_hstore.lock);
-    int rc = g.oom ? -1 : 0;
+    int rc = g.oom ? INTROSPECT_ENOMEM : 0;
     if (commit(&ix_hstore, &g, now))
-        rc = -1;
+        rc = INTROSPECT_ENOMEM;
     g_taken++;
     g_last_us = (double)(ix_mono_ns() - t0) / 1e3;
     pthread_mutex_unlock(&ix_hstore.lock);
@@ -469,10 +470,10 @@ int ix_history_heap_at(int64_t t_ns, struct ix_heap_record **out, size_t *n, int
     *out = NULL;
     *n = 0;
     if (!atomic_load(&g_enabled))
-        return -2;
+        return INTROSPECT_ENOTSTARTED;
     pthread_mutex_lock(&ix_hstore.lock);
     struct ix_store *st = &ix_hstore;
-    int rc = -2;
+    int rc = INTROSPECT_EINVAL; /* nothing retained that old */
     if (!st->nsnaps || t_ns < st->snaps[0].t_ns - st->interval_ns / 2)
         goto out;
     size_t best = 0;
@@ -481,7 +482,7 @@ int ix_history_heap_at(int64_t t_ns, struct ix_heap_record **out, size_t *n, int
             best = i;
     struct ix_hvals *state = malloc((st->nseries + 1) * sizeof *state);
     struct ix_heap_record *r = malloc((st->nseries + 1) * sizeof *r);
-    rc = -1;
+    rc = INTROSPECT_ENOMEM;
     if (!state || !r) {
         free(state);
         free(r);

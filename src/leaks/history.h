@@ -51,8 +51,9 @@ int64_t ix_history_now_ns(void);
 
 /* The heap sampler's records at the retained snapshot nearest to t_ns.
  * *out is malloc'd (caller frees); pcs point into the sampler (never freed).
- * Returns 0; -1 on OOM; -2 when the history is off or holds nothing as old
- * as t_ns (more than half an interval before its oldest snapshot). */
+ * Returns 0; INTROSPECT_ENOMEM; INTROSPECT_ENOTSTARTED when the history is
+ * off; INTROSPECT_EINVAL when it holds nothing as old as t_ns (more than half
+ * an interval before its oldest snapshot, or no snapshot yet). */
 int ix_history_heap_at(int64_t t_ns, struct ix_heap_record **out, size_t *n, int64_t *at_ns);
 
 /* ---- test hooks (tests link the static library) ----
@@ -60,7 +61,8 @@ int ix_history_heap_at(int64_t t_ns, struct ix_heap_record **out, size_t *n, int
  * test takes them with ix_history_snapshot_now(). NULL restores both. */
 void ix_history_set_clock(int64_t (*now_ns)(void));
 /* Take a snapshot at the clock's now (and run the sentinel's check).
- * Returns 0, -1 on OOM, -2 when the history is off. */
+ * Returns 0, INTROSPECT_ENOMEM, or INTROSPECT_ENOTSTARTED when the history
+ * is off. */
 int ix_history_snapshot_now(void);
 /* Forget every snapshot and series (between a test's scenarios). */
 void ix_history_reset(void);

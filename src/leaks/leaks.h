@@ -15,15 +15,17 @@
 #include "model/profile.h"
 
 /* Judge the window ending at the newest snapshot (window_ns <= 0: the
- * default, an hour). Returns 0, -1 on OOM, -2 when the history is off. */
+ * default, an hour). Returns 0, INTROSPECT_ENOMEM, or INTROSPECT_ENOTSTARTED
+ * when the history is off. */
 int ix_leaks_analyze(int64_t window_ns, struct ix_leak_report *r);
 void ix_leak_report_free(struct ix_leak_report *r);
 
 /* The heap suspects' growth as a delta heap profile (Go's four heap sample
- * types, inuse_space by default; labels rank and growth per hour). Returns 0 or -1. */
+ * types, inuse_space by default; labels rank and growth per hour). Returns 0 or
+ * INTROSPECT_ENOMEM. */
 int ix_leaks_profile(const struct ix_leak_report *r, struct ix_profile *p);
 /* One sample per suspect with a stack (label "suspect" = its index), for
- * encoders that print stacks. */
+ * encoders that print stacks. Returns 0 or INTROSPECT_ENOMEM. */
 int ix_leaks_stacks(const struct ix_leak_report *r, struct ix_profile *p, int *sample_of);
 
 /* What /metrics shows: suspects per kind and the top growth rates. */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "leaks/leaks.h"
+#include "introspect.h"
 
 int ix_leaks_profile(const struct ix_leak_report *r, struct ix_profile *p)
 {
@@ -31,13 +32,13 @@ int ix_leaks_profile(const struct ix_leak_report *r, struct ix_profile *p)
         struct ix_label l[2] = {{"rank", NULL, s->rank, NULL},
                                 {"growth_per_hour", NULL, (int64_t)s->growth_per_hour, "bytes"}};
         if (ix_profile_add(p, s->pcs, s->npcs, s->delta, l, 2))
-            return -1;
+            return INTROSPECT_ENOMEM;
     }
     if (others)
         ix_profile_comment(p, "%d thread, task or descriptor suspect%s not shown here: see "
                               "/debug/pprof/leaks",
                            others, others == 1 ? "" : "s");
-    return p->oom ? -1 : 0;
+    return p->oom ? INTROSPECT_ENOMEM : 0;
 }
 
 int ix_leaks_stacks(const struct ix_leak_report *r, struct ix_profile *p, int *sample_of)
@@ -53,7 +54,7 @@ int ix_leaks_stacks(const struct ix_leak_report *r, struct ix_profile *p, int *s
         int64_t one = 1;
         size_t before = p->nsamples;
         if (ix_profile_add(p, s->pcs, s->npcs, &one, &l, 1))
-            return -1;
+            return INTROSPECT_ENOMEM;
         if (p->nsamples == before + 1)
             sample_of[i] = (int)before;
     }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "gcstats/fdtypes.h"
+#include "introspect.h"
 #include "leaks/history.h"
 #include "leaks/leaks.h"
 #include "leaks/fd_stacks.h"
@@ -53,7 +54,7 @@ static int find_candidates(const struct ix_store *st, size_t w0, struct cand **o
         free(minc);
         free(minidx);
         free(c);
-        return -1;
+        return INTROSPECT_ENOMEM;
     }
     memcpy(state, st->base, ns * sizeof *state);
     for (size_t i = 0; i <= w0; i++)
@@ -102,7 +103,7 @@ static int find_candidates(const struct ix_store *st, size_t w0, struct cand **o
     int rc = 0;
     for (size_t i = 0; i < n; i++)
         if (!(c[i].pts = malloc(nw * sizeof *c[i].pts)))
-            rc = -1;
+            rc = INTROSPECT_ENOMEM;
     if (rc == 0) {
         memcpy(state, st->base, ns * sizeof *state);
         for (size_t i = 0; i < st->nsnaps; i++) {
@@ -117,7 +118,7 @@ static int find_candidates(const struct ix_store *st, size_t w0, struct cand **o
     free(state);
     if (rc) {
         free_cands(c, n);
-        return -1;
+        return INTROSPECT_ENOMEM;
     }
     *out = c;
     *nout = n;
@@ -238,7 +239,7 @@ int ix_leaks_analyze(int64_t window_ns, struct ix_leak_report *r)
     struct ix_history_info info;
     ix_history_get_info(&info);
     if (!info.enabled)
-        return -2;
+        return INTROSPECT_ENOTSTARTED;
     if (window_ns <= 0)
         window_ns = DEFAULT_WINDOW_NS;
     r->window_ns = window_ns;
@@ -262,14 +263,14 @@ int ix_leaks_analyze(int64_t window_ns, struct ix_leak_report *r)
     int64_t *t = malloc((size_t)nw * sizeof *t);
     struct cand *c = NULL;
     size_t nc = 0;
-    int rc = t ? find_candidates(st, w0, &c, &nc) : -1;
+    int rc = t ? find_candidates(st, w0, &c, &nc) : INTROSPECT_ENOMEM;
     if (t)
         for (int j = 0; j < nw; j++)
             t[j] = st->snaps[w0 + (size_t)j].t_ns;
     pthread_mutex_unlock(&ix_hstore.lock);
     if (rc) {
         free(t);
-        return -1;
+        return INTROSPECT_ENOMEM;
     }
     struct ix_trend_params prm;
     ix_trend_params_default(&prm, 1);
@@ -284,7 +285,7 @@ int ix_leaks_analyze(int64_t window_ns, struct ix_leak_report *r)
         free(t);
         free_cands(c, nc);
         ix_leak_report_free(r);
-        return -1;
+        return INTROSPECT_ENOMEM;
     }
     for (size_t i = 0; i < nc; i++) {
         if (c[i].kind == IX_SERIES_PROCESS) {

@@ -102,12 +102,12 @@ static int grow(struct ix_profile *p)
     size_t cap = p->cap ? p->cap * 2 : 256;
     struct ix_sample *s = realloc(p->samples, cap * sizeof *s);
     if (!s)
-        return -1;
+        return INTROSPECT_ENOMEM;
     p->samples = s;
     p->cap = cap;
     uint32_t *b = calloc(cap * 2, sizeof *b);
     if (!b)
-        return -1;
+        return INTROSPECT_ENOMEM;
     free(p->buckets);
     p->buckets = b;
     p->nbuckets = cap * 2;
@@ -198,7 +198,7 @@ static int fn_rehash(struct ix_resolved *r, struct fn_table *t)
     size_t ns = t->nslots ? t->nslots * 2 : 1024;
     uint32_t *slots = calloc(ns, sizeof *slots);
     if (!slots)
-        return -1;
+        return INTROSPECT_ENOMEM;
     free(t->slots);
     t->slots = slots;
     t->nslots = ns;
@@ -238,7 +238,7 @@ static int resolve_location(struct ix_resolved *r, struct ix_rlocation *loc, uin
         loc->lines = ix_arena_alloc(&r->arena, sizeof *loc->lines);
         uint32_t f = intern_function(r, ft, r->prof->pseudo[pc - 1], NULL);
         if (!loc->lines || f == UINT32_MAX)
-            return -1;
+            return INTROSPECT_ENOMEM;
         loc->lines[0] = (struct ix_rline){f, 0};
         return 0;
     }
@@ -248,11 +248,11 @@ static int resolve_location(struct ix_resolved *r, struct ix_rlocation *loc, uin
     loc->nlines = n;
     loc->lines = n ? ix_arena_alloc(&r->arena, (size_t)n * sizeof *loc->lines) : NULL;
     if (n && !loc->lines)
-        return -1;
+        return INTROSPECT_ENOMEM;
     for (int i = 0; i < n; i++) {
         uint32_t f = intern_function(r, ft, lines[i].function, lines[i].file);
         if (f == UINT32_MAX)
-            return -1;
+            return INTROSPECT_ENOMEM;
         loc->lines[i] = (struct ix_rline){f, lines[i].line};
     }
     if (m >= 0) { /* a mapping has_X only if every location in it has X */
@@ -272,7 +272,7 @@ static int init_mappings(struct ix_resolved *r)
     r->nmappings = ix_symbolizer_nmappings(r->sym);
     r->mappings = calloc(r->nmappings ? r->nmappings : 1, sizeof *r->mappings);
     if (!r->mappings)
-        return -1;
+        return INTROSPECT_ENOMEM;
     for (size_t i = 0; i < r->nmappings; i++) {
         const struct ix_mapping_info *mi = ix_symbolizer_mapping(r->sym, i);
         r->mappings[i] = (struct ix_rmapping){mi->start, mi->limit, mi->offset, mi->path,
@@ -343,7 +343,7 @@ int ix_resolved_fold(struct ix_resolved *r)
     r->raw_locs = calloc(p->nsamples ? p->nsamples : 1, sizeof *r->raw_locs);
     if (!fold || !r->sample_nlocs || !r->raw_locs) {
         free(fold);
-        return -1;
+        return INTROSPECT_ENOMEM;
     }
     int rc = 0;
     for (size_t i = 0; i < p->nsamples && !rc; i++) {
@@ -351,7 +351,7 @@ int ix_resolved_fold(struct ix_resolved *r)
         uint32_t *raw = r->sample_locs[i];
         uint32_t *locs = ix_arena_alloc(&r->arena, (size_t)(n ? n : 1) * sizeof *locs);
         if (!locs) {
-            rc = -1;
+            rc = INTROSPECT_ENOMEM;
             break;
         }
         for (int k = 0; k < n; k++) {
@@ -374,7 +374,7 @@ int ix_resolved_fold(struct ix_resolved *r)
                     r->functions = nf;
                 struct ix_rline *line = ix_arena_alloc(&r->arena, sizeof *line);
                 if (!name || !nl || !nf || !line) {
-                    rc = -1;
+                    rc = INTROSPECT_ENOMEM;
                     break;
                 }
                 snprintf(name, len, "[%s]", base ? base + 1 : path ? path : "?");

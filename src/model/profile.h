@@ -136,7 +136,8 @@ void ix_resolved_free(struct ix_resolved *r);
 /* For the readable formats (text, folded, JSON; not pprof, where pprof
  * itself folds): consecutive frames of one mapping without symbols become
  * one frame named "[object]" (a stripped program reads as its name, not as
- * a column of addresses), as `go tool pprof` shows them. Returns 0 or -1. */
+ * a column of addresses), as `go tool pprof` shows them. Returns 0 or
+ * INTROSPECT_ENOMEM. */
 int ix_resolved_fold(struct ix_resolved *r);
 /* Frames in sample i's stack (folded or not). */
 static inline int ix_rsample_nlocs(const struct ix_resolved *r, size_t i)

@@ -23,8 +23,9 @@ static int add_all(struct ix_profile *out, const struct ix_profile *p, int64_t s
         int64_t v[IX_MAX_VALUES];
         for (int k = 0; k < IX_MAX_VALUES; k++)
             v[k] = sign * s->values[k];
-        if (ix_profile_add(out, s->pcs, s->npcs, v, s->labels, s->nlabels))
-            return -1;
+        int rc = ix_profile_add(out, s->pcs, s->npcs, v, s->labels, s->nlabels);
+        if (rc)
+            return rc;
     }
     return 0;
 }

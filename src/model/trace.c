@@ -1,11 +1,12 @@
 /* The trace model's containers (see model/trace.h). */
 #include "model/trace.h"
+#include "introspect.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Grow *arr (of *cap elements of size) to hold one more; 0 or -1. */
+/* Grow *arr (of *cap elements of size) to hold one more; 0 or INTROSPECT_ENOMEM. */
 static int grow(void **arr, size_t *cap, size_t n, size_t size)
 {
     if (n < *cap)
@@ -13,7 +14,7 @@ static int grow(void **arr, size_t *cap, size_t n, size_t size)
     size_t c = *cap ? *cap * 2 : 256;
     void *m = realloc(*arr, c * size);
     if (!m)
-        return -1;
+        return INTROSPECT_ENOMEM;
     *arr = m;
     *cap = c;
     return 0;

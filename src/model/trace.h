@@ -104,7 +104,8 @@ struct ix_trace {
 struct ix_trace_span *ix_trace_add_span(struct ix_trace *t);
 struct ix_trace_flow *ix_trace_add_flow(struct ix_trace *t);
 void ix_trace_add_sample(struct ix_trace *t, int64_t ts, int series, double value);
-/* The index of a series named name, added when new; -1 when full. */
+/* The index of a series named name, added when new; -1 (a value: no series)
+ * when all IX_TRACE_MAX_SERIES are taken. */
 int ix_trace_series(struct ix_trace *t, const char *name);
 /* The thread's entry, added (named name) when new; NULL on OOM. */
 struct ix_trace_thread *ix_trace_thread(struct ix_trace *t, pid_t tid, const char *name);

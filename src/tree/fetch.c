@@ -1,4 +1,5 @@
 #include "tree/fetch.h"
+#include "introspect.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,6 +22,8 @@ static long left_ms(long long deadline)
     return l < 0 ? 0 : (long)l;
 }
 
+/* 0 when fd is ready for ev, INTROSPECT_ESYS when the deadline passed or poll
+ * failed. */
 static int wait_fd(int fd, short ev, long long deadline)
 {
     for (;;) {
@@ -29,9 +32,9 @@ static int wait_fd(int fd, short ev, long long deadline)
         if (r > 0)
             return 0;
         if (r == 0)
-            return -1;
+            return INTROSPECT_ESYS;
         if (errno != EINTR)
-            return -1;
+            return INTROSPECT_ESYS;
     }
 }
 
@@ -64,14 +67,14 @@ int ix_fetch_get(struct ix_fetch *f)
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
         snprintf(f->err, sizeof f->err, "socket: %s", strerror(errno));
-        return -1;
+        return INTROSPECT_ESYS;
     }
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((unsigned short)f->port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 && errno != EINPROGRESS) {
         snprintf(f->err, sizeof f->err, "connect: %s", strerror(errno));
         close(fd);
-        return -1;
+        return INTROSPECT_ESYS;
     }
     int soerr = 0;
     socklen_t sl = sizeof soerr;
@@ -80,7 +83,7 @@ int ix_fetch_get(struct ix_fetch *f)
         f->timed_out = !soerr;
         snprintf(f->err, sizeof f->err, "connect: %s", soerr ? strerror(soerr) : "timed out");
         close(fd);
-        return -1;
+        return INTROSPECT_ESYS;
     }
     ix_buf req;
     ix_buf_init(&req);
@@ -105,7 +108,7 @@ int ix_fetch_get(struct ix_fetch *f)
     if (!sent) {
         snprintf(f->err, sizeof f->err, "could not send the request");
         close(fd);
-        return -1;
+        return INTROSPECT_ESYS;
     }
     ix_buf all;
     ix_buf_init(&all);
@@ -140,8 +143,9 @@ int ix_fetch_get(struct ix_fetch *f)
             snprintf(f->err, sizeof f->err, "connection lost: %s", strerror(rerr));
         else
             snprintf(f->err, sizeof f->err, "no answer in %ld ms", f->timeout_ms);
+        int oom = all.oom;
         ix_buf_free(&all);
-        return -1;
+        return oom ? INTROSPECT_ELIMIT : INTROSPECT_ESYS;
     }
     char *end = NULL;
     if (all.len) {
@@ -156,7 +160,7 @@ int ix_fetch_get(struct ix_fetch *f)
             if (*c == '\r' || *c == '\n')
                 *c = ' ';
         ix_buf_free(&all);
-        return -1;
+        return INTROSPECT_EINVAL;
     }
     *end = '\0';
     header_value(all.data, "Content-Type", f->content_type, sizeof f->content_type);

@@ -4,6 +4,7 @@
 #ifndef IX_TREE_FETCH_H
 #define IX_TREE_FETCH_H
 
+#include "introspect.h"
 #include "util/buf.h"
 
 struct ix_fetch {
@@ -22,7 +23,9 @@ struct ix_fetch {
     int timed_out;           /* the deadline passed (the process did not end the connection) */
 };
 
-/* 0 with status and body set, or -1 with err set. Caller frees body. */
+/* 0 with status and body set, or with err set: INTROSPECT_ESYS (no
+ * connection, timed out, connection lost), INTROSPECT_ELIMIT (answer over
+ * 256 MiB) or INTROSPECT_EINVAL (malformed answer). Caller frees body. */
 int ix_fetch_get(struct ix_fetch *f);
 
 #endif

@@ -191,7 +191,7 @@ static int fan_start(struct fan *fan, const struct ix_tree_proc *procs, int npro
         j->f.target = target;
         j->f.token = token();
         j->f.timeout_ms = tmo;
-        j->rc = -1;
+        j->rc = INTROSPECT_ENOTSTARTED; /* not fetched yet */
     }
     int nth = 0;
     for (; nth < MAX_FETCHERS && nth < fan->n; nth++)

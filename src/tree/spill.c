@@ -1,4 +1,5 @@
 #include "tree/spill.h"
+#include "introspect.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -61,14 +62,14 @@ static void remove_dir(const char *dir)
 }
 
 /* The effective uid and gid of pid (/proc/PID/status; its owner may be
- * root for a process that changed its credentials). 0, or -1. */
+ * root for a process that changed its credentials). 0, or INTROSPECT_ESYS. */
 static int proc_ids(int pid, uid_t *uid, gid_t *gid)
 {
     char path[64], line[256];
     snprintf(path, sizeof path, "/proc/%d/status", pid);
     FILE *f = fopen(path, "re");
     if (!f)
-        return -1;
+        return INTROSPECT_ESYS;
     int got = 0;
     unsigned long r, e;
     while (got < 2 && fgets(line, sizeof line, f)) {
@@ -81,7 +82,7 @@ static int proc_ids(int pid, uid_t *uid, gid_t *gid)
         }
     }
     fclose(f);
-    return got == 2 ? 0 : -1;
+    return got == 2 ? 0 : INTROSPECT_ESYS;
 }
 
 /* A subdirectory u<uid>, mode 0700, owned by that user (a root master's
@@ -99,7 +100,7 @@ static void user_dir(const char *dir, uid_t uid, gid_t gid)
 int ix_tree_spill_begin(const struct ix_tree_proc *procs, int n)
 {
     if (!ix_tree_is_root())
-        return -1;
+        return INTROSPECT_EINVAL;
     int rc = 0;
     pthread_mutex_lock(&g_mu);
     if (g_refs == 0) {
@@ -110,7 +111,7 @@ int ix_tree_spill_begin(const struct ix_tree_proc *procs, int n)
             if (g_dir[0])
                 rmdir(g_dir);
             g_dir[0] = '\0';
-            rc = -1;
+            rc = INTROSPECT_ESYS;
         }
     }
     if (rc == 0) {
@@ -149,22 +150,22 @@ int ix_tree_spill_write(const void *data, size_t len)
     char top[IX_TREE_SPILL_DIR_MAX], dir[IX_TREE_SPILL_DIR_MAX + 32],
         tmp[IX_TREE_SPILL_DIR_MAX + 96], dst[IX_TREE_SPILL_DIR_MAX + 96];
     if (!ix_tree_is_member() || ix_tree_spill_dir(top, sizeof top))
-        return -1;
+        return INTROSPECT_ENOTSTARTED;
     snprintf(dir, sizeof dir, "%s/u%lu", top, (unsigned long)geteuid());
     /* Our own directory and nobody else's: owned by us, 0700. */
     struct stat st;
     if (lstat(dir, &st) || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
         (st.st_mode & 077))
-        return -1;
+        return INTROSPECT_ESYS;
     unsigned long long start = 0;
     int me = (int)getpid();
     if (ix_tree_stat(me, &start, NULL, NULL))
-        return -1;
+        return INTROSPECT_ESYS;
     snprintf(tmp, sizeof tmp, "%s/.%d-%llu.tmp", dir, me, start);
     snprintf(dst, sizeof dst, "%s/%d-%llu.pb.gz", dir, me, start);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
-        return -1;
+        return INTROSPECT_ESYS;
     const char *p = data;
     size_t off = 0;
     while (off < len) {
@@ -181,12 +182,13 @@ int ix_tree_spill_write(const void *data, size_t len)
         ok = 0;
     if (!ok || rename(tmp, dst)) {
         unlink(tmp);
-        return -1;
+        return INTROSPECT_ESYS;
     }
     return 0;
 }
 
-/* Open (flags) or remove (flags < 0) what pid left in any user's subdirectory. */
+/* Open (flags) or remove (flags < 0) what pid left in any user's subdirectory:
+ * the descriptor, or -1 (a value: none). */
 static int find_left(int pid, unsigned long long start, int flags)
 {
     char name[64];
@@ -219,9 +221,9 @@ int ix_tree_spill_take(int pid, unsigned long long start, ix_buf *out)
 {
     int fd = find_left(pid, start, O_RDONLY);
     if (fd < 0)
-        return -1;
+        return INTROSPECT_ESYS;
     struct stat st;
-    int rc = -1;
+    int rc = INTROSPECT_ESYS;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size <= MAX_SPILL &&
         st.st_size > 0 && ix_buf_reserve(out, (size_t)st.st_size) == 0) {
         size_t want = (size_t)st.st_size;
@@ -234,7 +236,7 @@ int ix_tree_spill_take(int pid, unsigned long long start, ix_buf *out)
             else
                 break;
         }
-        rc = out->len == want ? 0 : -1;
+        rc = out->len == want ? 0 : INTROSPECT_ESYS;
     }
     close(fd);
     return rc;

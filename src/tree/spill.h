@@ -30,18 +30,21 @@
 /* Root, around a tree CPU profile of procs: make (the first one) and
  * publish the directory, with a subdirectory for each user among procs;
  * the last end removes it with whatever it still holds. begin returns 0,
- * or -1 when no directory could be made (children that exit then
+ * INTROSPECT_EINVAL when not the root, or INTROSPECT_ESYS when no directory
+ * could be made (children that exit then
  * contribute nothing, and are named missing). */
 int ix_tree_spill_begin(const struct ix_tree_proc *procs, int n);
 void ix_tree_spill_end(void);
 
 /* Member: 1 when the root has a directory, so a capture should hold the exit. */
 int ix_tree_spill_armed(void);
-/* Member: write this process's partial profile. 0, or -1. */
+/* Member: write this process's partial profile. 0, INTROSPECT_ENOTSTARTED
+ * (no directory armed), or INTROSPECT_ESYS. */
 int ix_tree_spill_write(const void *data, size_t len);
 
 /* Root: the file process pid (started at start, /proc ticks) left: 0 with
- * its bytes in out (the file is removed), or -1 when it left none. */
+ * its bytes in out (the file is removed), or INTROSPECT_ESYS when it left none
+ * (or it could not be read whole). */
 int ix_tree_spill_take(int pid, unsigned long long start, ix_buf *out);
 /* Root: remove what pid may have left (a child that answered anyway). */
 void ix_tree_spill_discard(int pid, unsigned long long start);

@@ -1,4 +1,5 @@
 #include "tree/table.h"
+#include "introspect.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,16 +43,16 @@ int ix_tree_stat_exit(int pid, unsigned long long *start, char *state, int *ppid
     snprintf(path, sizeof path, "/proc/%d/stat", pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return -1;
+        return INTROSPECT_ESYS;
     ssize_t n = read(fd, buf, sizeof buf - 1);
     close(fd);
     if (n <= 0)
-        return -1;
+        return INTROSPECT_ESYS;
     buf[n] = '\0';
     /* "pid (comm) S ppid ...": comm may hold spaces and parentheses. */
     char *p = strrchr(buf, ')');
     if (!p || p[1] != ' ')
-        return -1;
+        return INTROSPECT_ESYS;
     p += 2;
     if (state)
         *state = *p;
@@ -74,7 +75,7 @@ int ix_tree_stat_exit(int pid, unsigned long long *start, char *state, int *ppid
         if (field == 52 && exit_code)
             *exit_code = atoi(tok);
     }
-    return got_start ? 0 : -1;
+    return got_start ? 0 : INTROSPECT_ESYS;
 }
 
 int ix_tree_stat(int pid, unsigned long long *start, char *state, int *ppid)
@@ -103,7 +104,7 @@ int ix_tree_root_init(int port)
     void *m = mmap(NULL, sizeof(struct table), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
                    -1, 0);
     if (m == MAP_FAILED)
-        return -1;
+        return INTROSPECT_ENOMEM;
     struct table *t = m; /* zero-filled by the kernel */
     t->root_pid = getpid();
     t->root_port = port;
@@ -132,9 +133,9 @@ void ix_tree_set_spill_dir(const char *dir)
 int ix_tree_spill_dir(char *out, size_t n)
 {
     if (!g_table || !atomic_load(&g_table->spill_armed))
-        return -1;
+        return INTROSPECT_ENOTSTARTED;
     snprintf(out, n, "%s", g_table->spill_dir);
-    return atomic_load(&g_table->spill_armed) ? 0 : -1;
+    return atomic_load(&g_table->spill_armed) ? 0 : INTROSPECT_ENOTSTARTED;
 }
 
 static void release(struct slot *s, int pid)
@@ -158,7 +159,7 @@ static int reap_if_dead(struct slot *s)
 int ix_tree_register(int port)
 {
     if (!ix_tree_is_member())
-        return -1;
+        return INTROSPECT_EINVAL;
     int me = getpid();
     if (g_mine && g_mine_pid == me) { /* restarted in this process */
         g_mine->port = port;
@@ -185,7 +186,7 @@ int ix_tree_register(int port)
         }
     }
     atomic_fetch_add(&g_table->full, 1);
-    return -1;
+    return INTROSPECT_ELIMIT;
 }
 
 void ix_tree_unregister(void)
@@ -224,7 +225,7 @@ int ix_tree_find(int pid, struct ix_tree_proc *out)
             *out = all[i];
             return 0;
         }
-    return -1;
+    return INTROSPECT_EINVAL;
 }
 
 int ix_tree_children(void)

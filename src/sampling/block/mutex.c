@@ -291,7 +291,7 @@ int ix_mutex_snapshot(struct ix_mutex_snap *s)
     if (!s->count || !s->delay) {
         ix_mutex_snap_free(s);
         t_recording = 0;
-        return -1;
+        return INTROSPECT_ENOMEM;
     }
     for (int i = 0; i < n; i++) {
         uintptr_t one[1];
@@ -343,8 +343,9 @@ int ix_mutex_profile(struct ix_profile *p, const struct ix_mutex_snap *now,
         const struct ix_labelset *ls = ix_labelset_get((uint32_t)key);
         for (int k = 0; ls && k < ls->n; k++)
             l[nl++] = (struct ix_label){ls->keys[k], ls->vals[k], 0, NULL};
-        if (ix_profile_add(p, pcs, n, v, nl ? l : NULL, nl))
-            return -1;
+        int rc = ix_profile_add(p, pcs, n, v, nl ? l : NULL, nl);
+        if (rc)
+            return rc;
     }
     return 0;
 }

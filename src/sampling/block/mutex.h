@@ -38,9 +38,12 @@ struct ix_mutex_snap {
 };
 
 int ix_mutex_prof_start(const struct ix_config *cfg, char *why, size_t whylen);
+/* Copy the counters (caller frees with ix_mutex_snap_free): 0 or
+ * INTROSPECT_ENOMEM. */
 int ix_mutex_snapshot(struct ix_mutex_snap *s);
 void ix_mutex_snap_free(struct ix_mutex_snap *s);
-/* Fill p (initialized by the caller) with now - base (base may be NULL). */
+/* Fill p (initialized by the caller) with now - base (base may be NULL): 0 or
+ * INTROSPECT_ENOMEM. */
 int ix_mutex_profile(struct ix_profile *p, const struct ix_mutex_snap *now,
                      const struct ix_mutex_snap *base);
 /* Waits seen with no unlocker's stack to attribute them to (not recorded). */

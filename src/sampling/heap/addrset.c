@@ -41,6 +41,7 @@
 #include <sys/mman.h>
 
 #include "sampling/heap/internal.h"
+#include "introspect.h"
 
 #define MIN_BITS 12
 #define MAX_BITS 21
@@ -97,7 +98,7 @@ int ix_addrset_init(void)
         ix_addrset_pin(NULL);
     struct table *t = table_new(MIN_BITS);
     if (!t)
-        return -1;
+        return INTROSPECT_ENOMEM;
     atomic_store_explicit(&g_table, t, memory_order_release);
     return 0;
 }
@@ -119,7 +120,8 @@ void ix_addrset_pin(const void *p)
     __atomic_fetch_or(&ix_heap_filter[h >> 6], 1ULL << (h & 63), __ATOMIC_RELEASE);
 }
 
-/* Place p in t (no filter change); 0, or -1 when its probe run is full. */
+/* Place p in t (no filter change); 0, or INTROSPECT_ELIMIT when its probe run
+ * is full. */
 static int place(struct table *t, uintptr_t p, struct ix_heap_bucket *b, size_t size)
 {
     size_t h = home((const void *)p, t);
@@ -136,7 +138,7 @@ static int place(struct table *t, uintptr_t p, struct ix_heap_bucket *b, size_t 
             return 0;
         }
     }
-    return -1;
+    return INTROSPECT_ELIMIT;
 }
 
 static size_t table_bytes(const struct table *t)
@@ -186,7 +188,7 @@ int ix_addrset_insert(void *p, struct ix_heap_bucket *b, size_t size)
 {
     struct table *t = atomic_load_explicit(&g_table, memory_order_relaxed);
     if (!t)
-        return -1;
+        return INTROSPECT_ENOTSTARTED;
     if (t->used + 1 > (t->mask + 1) / 2) {
         struct table *n = grow(t);
         if (n)
@@ -195,12 +197,13 @@ int ix_addrset_insert(void *p, struct ix_heap_bucket *b, size_t size)
     if (place(t, (uintptr_t)p, b, size)) {
         struct table *n = grow(t);
         if (!n || place(n, (uintptr_t)p, b, size))
-            return -1;
+            return INTROSPECT_ENOMEM;
     }
     filter_add(p, 1);
     return 0;
 }
 
+/* p's slot index, or -1 (a value: not in the set). */
 static long find(const struct table *t, const void *p)
 {
     if (!t)

@@ -82,8 +82,10 @@ int ix_heap_sampled_free(void *p);
 
 /* ---- address set (sampling/heap/addrset.c): sampled pointer -> bucket, size ---- */
 struct ix_heap_bucket;
+/* Map the first table: 0 or INTROSPECT_ENOMEM. */
 int ix_addrset_init(void);
-/* Under the sampler lock. Returns 0, or -1 when the set is full. */
+/* Under the sampler lock. Returns 0, INTROSPECT_ENOTSTARTED before
+ * ix_addrset_init, or INTROSPECT_ENOMEM when the set is full (cannot grow). */
 int ix_addrset_insert(void *p, struct ix_heap_bucket *b, size_t size);
 /* Lock-free: 1 when p is in the set. */
 int ix_addrset_contains(const void *p);

@@ -15,6 +15,7 @@
  * dlsym would find glibc's, whose blocks jemalloc's free cannot take). The
  * other entry points are built on posix_memalign and realloc. */
 #include "sampling/heap/internal.h"
+#include "introspect.h"
 #include "sampling/heap/interpose.h"
 
 #if IX_HEAP_INTERPOSE
@@ -106,20 +107,21 @@ static void *next_sym(void *handle, const char *name, const Dl_info *owner)
     return f;
 }
 
-/* Fills *n from the object that defines handle's malloc; 0 or -1. */
+/* Fills *n from the object that defines handle's malloc; 0, or INTROSPECT_ESYS
+ * when that object's malloc, free, realloc or posix_memalign cannot be found. */
 static int lookup_next(void *handle, struct next_alloc *n)
 {
     Dl_info owner;
     void *m = dlsym(handle, "malloc");
     if (!m || m == (void *)ix_malloc || !dladdr(m, &owner))
-        return -1;
+        return INTROSPECT_ESYS;
     n->malloc = (void *(*)(size_t))m;
     n->free = (void (*)(void *))next_sym(handle, "free", &owner);
     n->calloc = (void *(*)(size_t, size_t))next_sym(handle, "calloc", &owner);
     n->realloc = (void *(*)(void *, size_t))next_sym(handle, "realloc", &owner);
     n->posix_memalign = (int (*)(void **, size_t, size_t))next_sym(handle, "posix_memalign", &owner);
     n->usable = (size_t(*)(void *))next_sym(handle, "malloc_usable_size", &owner);
-    return n->free && n->realloc && n->posix_memalign ? 0 : -1;
+    return n->free && n->realloc && n->posix_memalign ? 0 : INTROSPECT_ESYS;
 }
 
 static void publish(const struct next_alloc *n)
@@ -421,7 +423,7 @@ int ix_heap_forward_to_default(void)
 {
     struct next_alloc n;
     if (!ready() || lookup_next(RTLD_DEFAULT, &n))
-        return -1;
+        return INTROSPECT_ESYS;
     publish(&n);
     return 0;
 }
@@ -435,6 +437,6 @@ const void *const *ix_heap_entry_points(void)
     static const void *const none[11];
     return none;
 }
-int ix_heap_forward_to_default(void) { return -1; }
+int ix_heap_forward_to_default(void) { return INTROSPECT_EINVAL; }
 
 #endif

@@ -17,7 +17,9 @@ const void *ix_heap_next_malloc(void);
 const void *const *ix_heap_entry_points(void);
 /* Forward to the allocator that precedes us in lookup order (the one
  * RTLD_DEFAULT finds) instead of the next one: for sampling/heap/redirect.c,
- * before it rebinds the process's malloc to us. Returns 0 or -1. */
+ * before it rebinds the process's malloc to us. Returns 0, INTROSPECT_ESYS
+ * when that allocator's entry points cannot be found, or INTROSPECT_EINVAL in
+ * a sanitizer build (no interposer). */
 int ix_heap_forward_to_default(void);
 
 #endif

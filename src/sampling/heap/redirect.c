@@ -24,6 +24,7 @@
  * ours is not theirs). Blocks allocated before the pass are freed through us
  * to the allocator, unsampled. x86-64 only (the relocation types). */
 #include "sampling/heap/redirect.h"
+#include "introspect.h"
 
 #include "sampling/heap/internal.h"
 #include "sampling/heap/interpose.h"
@@ -86,6 +87,7 @@ static int find_range(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
+/* The index of s in g_names (then dlopen, dlmopen), or -1 (a value: none). */
 static long name_index(const char *s)
 {
     /* Most relocations name something else: reject them on one character. */
@@ -220,10 +222,10 @@ int ix_heap_redirect(void)
     void *m = dlsym(RTLD_DEFAULT, "malloc");
     const void *const *ours = ix_heap_entry_points();
     if (!m || m == ours[0])
-        return -1;
+        return INTROSPECT_EINVAL;
     struct range alloc = {(uintptr_t)m, 0};
     if (!dl_iterate_phdr(find_range, &alloc))
-        return -1;
+        return INTROSPECT_ESYS;
     /* The allocator's own functions, and ours to put in their place; an
      * entry point it does not define in its object is left bound as it is. */
     for (size_t i = 0; i < NNAMES; i++) {
@@ -234,9 +236,9 @@ int ix_heap_redirect(void)
         }
     }
     if (!g_theirs[0] || !g_theirs[1] || !g_theirs[3])
-        return -1; /* malloc, free and realloc must all be the allocator's */
+        return INTROSPECT_EINVAL; /* malloc, free and realloc must all be the allocator's */
     if (ix_heap_forward_to_default())
-        return -1;
+        return INTROSPECT_ESYS;
     g_dlopen = (void *(*)(const char *, int))dlsym(RTLD_DEFAULT, "dlopen");
     g_dlmopen = (void *(*)(Lmid_t, const char *, int))dlsym(RTLD_DEFAULT, "dlmopen");
     if (g_dlopen) {
@@ -252,14 +254,14 @@ int ix_heap_redirect(void)
     g_active = 1;
     pthread_once(&g_fork_once, fork_register); /* once: a restart runs here again */
     pass();
-    return g_rebound ? 0 : -1;
+    return g_rebound ? 0 : INTROSPECT_ESYS;
 }
 
 unsigned long ix_heap_redirected_slots(void) { return g_rebound; }
 
 #else
 
-int ix_heap_redirect(void) { return -1; }
+int ix_heap_redirect(void) { return INTROSPECT_EINVAL; }
 unsigned long ix_heap_redirected_slots(void) { return 0; }
 
 #endif

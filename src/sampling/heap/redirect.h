@@ -5,8 +5,11 @@
 
 /* Point every loaded object's GOT slots for malloc and friends at our
  * interposer, which then forwards to the allocator that preceded us; later
- * dlopens are rebound too. Returns 0 when at least one slot was rebound, -1
- * when nothing could be (our malloc is already first, not x86-64, ...). */
+ * dlopens are rebound too. Returns 0 when at least one slot was rebound;
+ * INTROSPECT_EINVAL when there is nothing to redirect (our malloc is already
+ * first, the allocator does not define malloc, free and realloc itself, not
+ * x86-64 or a sanitizer build), INTROSPECT_ESYS when the loader's tables could
+ * not be read or no slot could be rebound. */
 int ix_heap_redirect(void);
 /* GOT slots rebound so far. */
 unsigned long ix_heap_redirected_slots(void);

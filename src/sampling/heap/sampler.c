@@ -108,11 +108,12 @@ static void on_thread_exit(void *arg)
     pthread_mutex_unlock(&g_lock);
 }
 
-/* Under the guard. Returns 0 when the thread is (now) registered. */
+/* Under the guard. Returns 0 when the thread is (now) registered,
+ * INTROSPECT_ENOTSTARTED before the first start. */
 static int register_thread(struct ix_heap_tls *t)
 {
     if (!g_key_made)
-        return -1; /* before the first start: counted, registered later */
+        return INTROSPECT_ENOTSTARTED; /* before the first start: counted, registered later */
     pthread_mutex_lock(&g_lock);
     t->next = g_threads;
     t->prev = NULL;
@@ -351,21 +352,23 @@ static int find_object(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
+/* tcmalloc's MallocHook API: 0, or INTROSPECT_ESYS when it is missing or
+ * refuses a hook. */
 static int install_hooks(void)
 {
     int (*add_new)(new_hook_fn) = (int (*)(new_hook_fn))dlsym(RTLD_DEFAULT, "MallocHook_AddNewHook");
     int (*add_del)(delete_hook_fn) =
         (int (*)(delete_hook_fn))dlsym(RTLD_DEFAULT, "MallocHook_AddDeleteHook");
     if (!add_new || !add_del)
-        return -1;
+        return INTROSPECT_ESYS;
     struct range_query q = {(uintptr_t)add_new, 0, 0};
     dl_iterate_phdr(find_object, &q);
     g_alloc_lo = q.lo;
     g_alloc_hi = q.hi;
     if (!add_new(hook_new))
-        return -1;
+        return INTROSPECT_ESYS;
     if (!add_del(hook_delete))
-        return -1; /* the new hook stays: samples are counted, never freed */
+        return INTROSPECT_ESYS; /* the new hook stays: samples are counted, never freed */
     return 0;
 }
 
