@@ -129,6 +129,32 @@ static double tag_pct(const char *out, const char *value)
     return strtod(open + 1, NULL);
 }
 
+/* The output of `go tool pprof <flags> file` (stderr included), printed.
+ * Caller frees. */
+static char *pprof_report(const char *flags, const char *file)
+{
+    char cmd[512], *out = NULL;
+    snprintf(cmd, sizeof cmd, "go tool pprof %s %s 2>&1", flags, file);
+    ASSERT_EQ(run_cmd(cmd, &out), 0);
+    printf("%s\n", out);
+    return out;
+}
+
+/* -tagfocus keeps one route's samples: the top of route's samples (of sample
+ * type index; NULL: the profile's default) names has and not hasnot. */
+static void assert_focus(const char *file, const char *index, const char *route, const char *has,
+                         const char *hasnot)
+{
+    char flags[256];
+    snprintf(flags, sizeof flags, "-top%s%s -tagfocus=route=%s", index ? " -sample_index=" : "",
+             index ? index : "", route);
+    char *out = pprof_report(flags, file);
+    ASSERT_STR_CONTAINS(out, has);
+    if (hasnot)
+        ASSERT(!strstr(out, hasnot));
+    free(out);
+}
+
 static double samples_in(const char *file)
 {
     char cmd[512], *out = NULL;
@@ -186,10 +212,7 @@ static void cpu_split(const char *engine)
     /* The workers' share of the CPU they asked for (2 threads, all the time). */
     double got_cpu = (double)(used[0] + used[1]) / (2.0 * (double)(mono() - w0));
     load_stop();
-    char cmd[512], *out = NULL;
-    snprintf(cmd, sizeof cmd, "go tool pprof -tags -tagfocus=route=/ %s 2>&1", file);
-    ASSERT_EQ(run_cmd(cmd, &out), 0);
-    printf("%s\n", out);
+    char *out = pprof_report("-tags -tagfocus=route=/", file);
     double heavy = tag_pct(out, "/heavy"), light = tag_pct(out, "/light");
     free(out);
     double n = samples_in(file);
@@ -220,12 +243,7 @@ static void cpu_split(const char *engine)
         printf("share %.4f vs %.4f +- %.4f\n", share, want_share, band);
         ASSERT(fabs(share - want_share) <= band);
     }
-    /* -tagfocus keeps one route's samples: its own work only */
-    snprintf(cmd, sizeof cmd, "go tool pprof -top -tagfocus=route=/light %s 2>&1", file);
-    ASSERT_EQ(run_cmd(cmd, &out), 0);
-    ASSERT_STR_CONTAINS(out, "cpu_light_one");
-    ASSERT(!strstr(out, "cpu_heavy_three"));
-    free(out);
+    assert_focus(file, NULL, "/light", "cpu_light_one", "cpu_heavy_three"); /* its own work only */
     unlink(file);
     ASSERT_OK(introspect_stop());
 }
@@ -256,10 +274,7 @@ TEST(heap_and_allocs_attribute_allocations_to_routes)
     load_stop();
     const char *file = write_temp("req_allocs", "", 0);
     ASSERT_EQ(fetch_to_file(port, "/debug/pprof/allocs", file), 200);
-    char cmd[512], *out = NULL;
-    snprintf(cmd, sizeof cmd, "go tool pprof -tags -sample_index=alloc_space %s 2>&1", file);
-    ASSERT_EQ(run_cmd(cmd, &out), 0);
-    printf("%s\n", out);
+    char *out = pprof_report("-tags -sample_index=alloc_space", file);
     double heavy = tag_pct(out, "/heavy"), light = tag_pct(out, "/light");
     printf("alloc_space by route: heavy %.1f%% light %.1f%% (3:1 expected in bytes)\n", heavy,
            light);
@@ -267,18 +282,11 @@ TEST(heap_and_allocs_attribute_allocations_to_routes)
     free(out);
     static const char *const focus[2][3] = {{"/heavy", "alloc_heavy", "alloc_light"},
                                             {"/light", "alloc_light", "alloc_heavy"}};
-    for (int k = 0; k < 2; k++) {
-        snprintf(cmd, sizeof cmd, "go tool pprof -top -sample_index=alloc_space -tagfocus=route=%s %s 2>&1",
-                 focus[k][0], file);
-        ASSERT_EQ(run_cmd(cmd, &out), 0);
-        ASSERT_STR_CONTAINS(out, focus[k][1]);
-        ASSERT(!strstr(out, focus[k][2]));
-        free(out);
-    }
+    for (int k = 0; k < 2; k++)
+        assert_focus(file, "alloc_space", focus[k][0], focus[k][1], focus[k][2]);
     /* the live heap too */
     ASSERT_EQ(fetch_to_file(port, "/debug/pprof/heap", file), 200);
-    snprintf(cmd, sizeof cmd, "go tool pprof -tags -sample_index=inuse_space %s 2>&1", file);
-    ASSERT_EQ(run_cmd(cmd, &out), 0);
+    out = pprof_report("-tags -sample_index=inuse_space", file);
     ASSERT_STR_CONTAINS(out, "/heavy");
     ASSERT_STR_CONTAINS(out, "/light");
     free(out);
@@ -351,10 +359,7 @@ TEST(offcpu_profile_carries_the_route_of_a_blocked_request)
     ASSERT_EQ(fetch_to_file(port, "/debug/pprof/offcpu?seconds=2", file), 200);
     atomic_store(&g_stop, 1);
     pthread_join(th, NULL);
-    char cmd[512], *out = NULL;
-    snprintf(cmd, sizeof cmd, "go tool pprof -tags -sample_index=delay %s 2>&1", file);
-    ASSERT_EQ(run_cmd(cmd, &out), 0);
-    printf("%s\n", out);
+    char *out = pprof_report("-tags -sample_index=delay", file);
     ASSERT_STR_CONTAINS(out, "route: Total");
     ASSERT_STR_CONTAINS(out, "/sleepy");
     free(out);
@@ -406,10 +411,7 @@ TEST(block_profile_carries_the_route_of_a_waiting_request)
     double truth = *(double *)ret;
     const char *file = write_temp("req_block", "", 0);
     ASSERT_EQ(fetch_to_file(port, "/debug/pprof/block", file), 200);
-    char cmd[512], *out = NULL;
-    snprintf(cmd, sizeof cmd, "go tool pprof -tags -sample_index=delay %s 2>&1", file);
-    ASSERT_EQ(run_cmd(cmd, &out), 0);
-    printf("%s\n", out);
+    char *out = pprof_report("-tags -sample_index=delay", file);
     ASSERT_STR_CONTAINS(out, "route: Total");
     double x = tag_pct(out, "/x") / 100;
     printf("/x share of the block delay %.4f, measured by the waiter %.4f\n", x, truth);
@@ -457,19 +459,13 @@ TEST(mutex_profile_carries_the_route_of_the_waiting_request)
     pthread_join(th, NULL);
     const char *file = write_temp("req_mutex", "", 0);
     ASSERT_EQ(fetch_to_file(port, "/debug/pprof/mutex", file), 200);
-    char cmd[512], *out = NULL;
-    snprintf(cmd, sizeof cmd, "go tool pprof -tags -sample_index=delay %s 2>&1", file);
-    ASSERT_EQ(run_cmd(cmd, &out), 0);
-    printf("%s\n", out);
+    char *out = pprof_report("-tags -sample_index=delay", file);
     ASSERT_STR_CONTAINS(out, "route: Total");
     /* The holder waits too (on the short holds of /x), unlabelled: most of
      * the delay is still /x's (2 ms holds against a few us). */
     ASSERT_GT(tag_pct(out, "/x"), 50);
     free(out);
-    snprintf(cmd, sizeof cmd, "go tool pprof -top -tagfocus=route=/x -sample_index=delay %s 2>&1", file);
-    ASSERT_EQ(run_cmd(cmd, &out), 0);
-    ASSERT_STR_CONTAINS(out, "lock_holder");
-    free(out);
+    assert_focus(file, "delay", "/x", "lock_holder", NULL);
     unlink(file);
     ASSERT_OK(introspect_stop());
 }
