@@ -100,15 +100,30 @@ static int ensure(struct ix_bwalk_scratch *s, size_t cap)
 int ix_blocked_walk(pid_t tid, struct ix_bwalk_scratch *scratch, uintptr_t *pcs, int max,
                     struct ix_bwalk_result *res)
 {
+    return ix_blocked_walk_seen(tid, NULL, scratch, pcs, max, res);
+}
+
+/* The first look may be one the caller just took (seen): the proof that the
+ * copy is whole does not need it after the first run-time reading, only
+ * that the thread did not run between that reading and the second one and
+ * is still in the same call at the end. */
+int ix_blocked_walk_seen(pid_t tid, const struct ix_thread_proc *seen,
+                         struct ix_bwalk_scratch *scratch, uintptr_t *pcs, int max,
+                         struct ix_bwalk_result *res)
+{
     memset(res, 0, sizeof *res);
     size_t want = COPY_FIRST;
     for (int t = 0; t < IX_BWALK_TRIES + 1; t++) {
+        int reuse = t == 0 && seen && seen->syscall_readable && !seen->syscall_running;
+        if (reuse)
+            res->sys = *seen;
         struct ran r0 = read_ran(tid);
         res->have_sched = r0.ok;
         res->run_ns = r0.a;
         res->run_count = r0.b;
         res->runq_wait_ns = r0.wait;
-        ix_thread_syscall_read(tid, &res->sys);
+        if (!reuse)
+            ix_thread_syscall_read(tid, &res->sys);
         if (!res->sys.syscall_readable) {
             struct ix_thread_proc probe;
             res->status = ix_thread_proc_read(tid, &probe) ? IX_BWALK_GONE : IX_BWALK_UNREADABLE;

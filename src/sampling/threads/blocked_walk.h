@@ -67,6 +67,11 @@ struct ix_bwalk_result {
  * res->status. Never called from a signal handler. */
 int ix_blocked_walk(pid_t tid, struct ix_bwalk_scratch *scratch, uintptr_t *pcs, int max,
                     struct ix_bwalk_result *res);
+/* The same, taking seen (may be NULL) as the first look at tid's syscall
+ * file: a reading the caller just made, which saves one /proc read. */
+int ix_blocked_walk_seen(pid_t tid, const struct ix_thread_proc *seen,
+                         struct ix_bwalk_scratch *scratch, uintptr_t *pcs, int max,
+                         struct ix_bwalk_result *res);
 void ix_bwalk_scratch_free(struct ix_bwalk_scratch *scratch);
 const char *ix_bwalk_status_text(int status);
 

@@ -277,7 +277,7 @@ static int try_walk(struct ix_thread_entry *e, pid_t tid, int flags, struct ix_b
         e->proc.state == 'X' || !e->proc.syscall_readable || e->proc.syscall_running)
         return 0;
     struct ix_bwalk_result r;
-    ix_blocked_walk(tid, s, e->pcs, IX_DUMP_MAX_FRAMES, &r);
+    ix_blocked_walk_seen(tid, &e->proc, s, e->pcs, IX_DUMP_MAX_FRAMES, &r); /* e->proc: just read */
     if (r.status == IX_BWALK_OK) {
         e->npcs = r.npcs;
         e->walk_end = r.end;
