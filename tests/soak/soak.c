@@ -412,7 +412,11 @@ static void check_saved(void)
 int main(void)
 {
     int secs = getenv("SOAK_SECONDS") ? atoi(getenv("SOAK_SECONDS")) : 45;
-    alarm((unsigned)secs + 150); /* watchdog: a hang kills the test */
+    /* The run lasts secs, longer (up to 3 x secs) until 100 real requests
+     * were answered: on a starved machine (CI's ASan run at load 150 got 62
+     * answers in 45 s) the check stays about answering, not about speed. */
+    int max_secs = secs * 3;
+    alarm((unsigned)max_secs + 150); /* watchdog: a hang kills the test */
     signal(SIGPIPE, SIG_IGN);
     struct fdcount fds0 = count_fds();
     int threads0 = count_dir("/proc/self/task");
@@ -421,7 +425,7 @@ int main(void)
     introspect_config_init(&c);
     c.addr = "127.0.0.1:0";
     c.max_connections = 600;          /* room for the 500 idle sockets and the clients */
-    c.connection_timeout_s = secs + 60; /* so the idle sockets outlive the run */
+    c.connection_timeout_s = max_secs + 60; /* so the idle sockets outlive the run */
     int rc = introspect_start(&c);
     if (rc)
         fprintf(stderr, "start: %s\n", introspect_last_error());
@@ -445,7 +449,8 @@ int main(void)
         ASSERT_EQ(pthread_create(&prof, NULL, profiler, NULL), 0);
 
     long t0 = now_ms(), rss_early = 0, rss_max_late = 0;
-    while (now_ms() - t0 < secs * 1000L) {
+    while (now_ms() - t0 < secs * 1000L ||
+           (atomic_load(&g_ok) <= 100 && now_ms() - t0 < max_secs * 1000L)) {
         sleep_ms(1000);
         long el = now_ms() - t0, rss = rss_kb();
         if (el < secs * 1000L / 3)
@@ -462,11 +467,11 @@ int main(void)
         pthread_join(prof, NULL);
 
     int idle_closed = count_idle_closed(0), stalled_closed = count_idle_closed(1);
-    printf("requests %ld (ok %ld, busy %ld, bad %ld); profiles %ld; forks %ld; threads %ld; "
+    printf("%.0f s; requests %ld (ok %ld, busy %ld, bad %ld); profiles %ld; forks %ld; threads %ld; "
            "dlopens %ld\nidle sockets closed by the server: %d of %d, stalled ones %d of %d\n"
            "RSS early max %ld kB, "
            "late max %ld kB\n",
-           atomic_load(&g_requests), atomic_load(&g_ok), atomic_load(&g_busy),
+           (now_ms() - t0) / 1000.0, atomic_load(&g_requests), atomic_load(&g_ok), atomic_load(&g_busy),
            atomic_load(&g_bad), atomic_load(&g_profiles), atomic_load(&g_forks),
            atomic_load(&g_threads), atomic_load(&g_dlopens), idle_closed, NIDLE / 2, stalled_closed,
            NIDLE / 2, rss_early,
