@@ -1,5 +1,5 @@
 /* Children that end during a tree's CPU profile (tree/spill.h): one that
- * exits normally halfway through the window contributes the samples it had
+ * exits normally during the window contributes the samples it had
  * (its distinctive function, under its pid label, and a comment saying it
  * exited); one killed by SIGKILL is named missing with the signal, and the
  * request ends with the window instead of hanging. Internal: a child waits
@@ -103,7 +103,7 @@ TEST(a_child_that_exits_in_the_window_contributes_what_it_had)
          * on, an exit is held for it: endpoints/profile.c), then 0.2 s of
          * its CPU (20 periods at 100 Hz; 8 samples or more at the 0.4
          * samples a period seen on a loaded machine, so none is e^-8) in the
-         * window of 2 s, then exit(3): atexit runs. A machine that starves
+         * window of 4 s, then exit(3): atexit runs. A machine that starves
          * it of 0.2 s of CPU in the window leaves nothing to prove: it says
          * so (its exit code). */
         for (int i = 0; i < 60000 && !ix_heavy_busy("cpu-profile"); i++)
@@ -112,7 +112,7 @@ TEST(a_child_that_exits_in_the_window_contributes_what_it_had)
     }
     wait_for_processes(port, 3);
     ASSERT_EQ(runtime_dirs(), 0);
-    struct req q = {.port = port, .target = "/debug/pprof/profile?seconds=2"};
+    struct req q = {.port = port, .target = "/debug/pprof/profile?seconds=4"};
     do_get(&q);
     ASSERT_OK(q.rc);
     if (q.r.status != 200)
@@ -123,7 +123,7 @@ TEST(a_child_that_exits_in_the_window_contributes_what_it_had)
     if (WEXITSTATUS(st) == STARVED) {
         kill(steady, SIGKILL);
         waitpid(steady, NULL, 0);
-        SKIP("starved: the leaving child's 2 s window ended before it ran 0.2 s of CPU");
+        SKIP("starved: the leaving child's 4 s window ended before it ran 0.2 s of CPU");
     }
     ASSERT_EQ(WEXITSTATUS(st), LEFT_IN_WINDOW);
     char path[64], cmd[512], want[160], *out = NULL;
