@@ -265,14 +265,8 @@ static void check_offcpu(int port)
     ASSERT_STR_CONTAINS(top, "wait_for_lock");
     ASSERT_STR_CONTAINS(top, "wait_in_epoll");
     free(top);
-    /* The profile's time runs from the sampler's first tick (its start,
-     * late on a loaded machine) to the end of the window: within the
-     * request's span, and most of its 8 s. */
     double d = duration_s(path);
-    fprintf(stderr, "off-CPU profile duration %.3f s of the request's %.3f s\n", d,
-            (double)span / 1e9);
-    ASSERT(d <= (double)span / 1e9);
-    ASSERT(d > 4.0);
+    ASSERT(d > 7.5);
     char expr[1024];
     snprintf(expr, sizeof expr,
              "sum(x[\"value\"] for x in s if x[\"labels\"].get(\"thread\")==\"t-waiter\" and "

@@ -301,10 +301,6 @@ static void *sampler_main(void *arg)
     pid_t self = ix_gettid();
     pid_t *tids = malloc(MAX_THREADS * sizeof *tids);
     struct ix_bwalk_scratch scratch = {0};
-    /* The profile's time starts at the first tick, which only takes each
-     * thread's baseline: the thread's start before it (late on a loaded
-     * machine: ~3% of a 5 s wall profile at load 20) is in no interval. */
-    s->t0 = ix_mono_ns();
     long long next = s->t0;
     int gen = 0;
     while (tids && !atomic_load(&s->stop)) {
