@@ -60,18 +60,24 @@ void ix_ep_profile(const struct ix_request *req, struct ix_response *resp)
                         "Could not enable CPU profiling: cpu profiling already in use "
                         "(another profile ends in about %ld s)", resp))
         return;
-    struct ix_cpu_options o = {q.hz, q.seconds, cfg->cpu_engine, cfg->cpu_signal, NULL, NULL};
-    char why[300] = "";
-    int rc = ix_cpu_start(&o, why, sizeof why);
-    if (rc) {
-        ix_heavy_done("cpu-profile");
-        refuse(resp, rc, why);
-        return;
-    }
+    /* Held from the slot on, before the (possibly slow) start: an exit
+     * while the capture starts waits for it, then ends its window at once,
+     * and the root gets what it had (an exit that came between the slot and
+     * the hold left nothing: test_tree_exit under load). */
     const char *fmt = ix_param_format(req); /* only a pprof answer is merged */
     int hold = ix_tree_spill_armed() && (!fmt || strcmp(fmt, "pprof") == 0);
     if (hold)
         ix_exit_hold();
+    struct ix_cpu_options o = {q.hz, q.seconds, cfg->cpu_engine, cfg->cpu_signal, NULL, NULL};
+    char why[300] = "";
+    int rc = ix_cpu_start(&o, why, sizeof why);
+    if (rc) {
+        if (hold)
+            ix_exit_release();
+        ix_heavy_done("cpu-profile");
+        refuse(resp, rc, why);
+        return;
+    }
     long long t0 = ix_mono_ns();
     enum ix_wait ended = ix_ep_sleep(req, q.seconds, ix_cpu_poll);
     struct ix_profile prof;

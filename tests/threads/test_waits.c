@@ -35,7 +35,7 @@
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_int g_stop, g_ready, g_held;
-static atomic_long g_eintr, g_lock_loops, g_lock_wait_ns, g_lock_runq_ns;
+static atomic_long g_eintr, g_lock_loops, g_lock_wait_ns, g_lock_runq_ns, g_holder_wait_ns;
 
 /* This thread's time runnable but not running (schedstat's run delay). */
 static long long runq_ns(void)
@@ -78,7 +78,9 @@ __attribute__((noinline)) void hold_lock_7_of_10_ms(void)
 {
     long long t = mono_ns();
     while (!atomic_load(&g_stop)) {
+        long long w0 = mono_ns();
         pthread_mutex_lock(&g_lock);
+        atomic_fetch_add(&g_holder_wait_ns, mono_ns() - w0);
         atomic_store(&g_held, 1);
         sleep_until(t + 7000000LL);
         atomic_store(&g_held, 0);
@@ -307,7 +309,10 @@ static void check_offcpu(int port)
      * holder wakes late and the waiter waits for a CPU, so the shares move
      * away from 0.70; the profile must follow them. Noise: binomial over
      * the ticks (4 sigma), at least the 0.05 asked for. */
-    ASSERT(truth > 0.2);
+    /* The waits must be there to be measured: 20 ticks' worth at least
+     * (0.70 of the time on a quiet machine, 0.24 seen at load 20, where a
+     * fixed 0.2 floor failed). */
+    ASSERT(truth * ticks >= 20);
     ASSERT(frac > truth - tol && frac < truth + tol);
     /* Not asserted: the runnable share. After a wait the sampler cannot tell
      * wake-up latency from a preemption later in the same interval, so it
@@ -330,7 +335,9 @@ static void check_offcpu(int port)
 static void check_mutex(int port)
 {
     ASSERT_EQ(introspect_set_mutex_profile_fraction(1), 0);
+    long long h0 = atomic_load(&g_holder_wait_ns);
     const char *path = fetch(port, "/debug/pprof/mutex?seconds=3", "mutex");
+    long long holder_waited = atomic_load(&g_holder_wait_ns) - h0;
     ASSERT_EQ(introspect_set_mutex_profile_fraction(0), 1);
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "go tool pprof -top -sample_index=delay %s", path);
@@ -342,12 +349,17 @@ static void check_mutex(int port)
     char *out = traces(path, "delay",
                        "\"%d %d\" % (sum(x[\"value\"] for x in s), sum(x[\"value\"] for x in s "
                        "if any(\"hold_lock_7_of_10_ms\" in f for f in x[\"frames\"])))");
-    fprintf(stderr, "mutex: total delay, at the holder's unlock (ns): %s", out);
     double total = atof(out), holder = atof(strchr(out, ' ') + 1);
+    out[strcspn(out, "\n")] = '\0';
+    fprintf(stderr, "mutex: total delay, at the holder's unlock (ns): %s; the holder measured "
+            "%.0f ns waiting for the lock itself\n", out, (double)holder_waited);
     ASSERT(total > 0.3e9); /* ~0.5 of 3 s waited */
-    /* The rest: the holder waiting briefly for the waiter's own short hold
-     * (attributed to the waiter's unlock, as it should). */
-    ASSERT(holder > 0.95 * total);
+    /* The rest: the holder waiting for the waiter's own short hold
+     * (attributed to the waiter's unlock, as it should), which the holder
+     * measures itself: a few ms on a quiet machine, more on a loaded one,
+     * where a waiter holding the lock waits for a CPU (the rest reached
+     * 4.5% of the total at load 20, a fixed 5% bound's edge). */
+    ASSERT(holder > 0.95 * total - (double)holder_waited);
     free(out);
 }
 

@@ -15,8 +15,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "harness.h"
 #include "introspect.h"
+#include "tree_harness.h"
 
 #define NCHILD 3
 
@@ -33,12 +33,6 @@ __attribute__((noinline)) void tree_worker_spin(void)
             g_sink += i * i;
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static void kill_kids(void)
 {
     for (int i = 0; i < g_nkids; i++) {
@@ -50,38 +44,9 @@ static void kill_kids(void)
 
 static pid_t fork_worker(void)
 {
-    pid_t p = fork();
-    ASSERT_GE(p, 0);
-    if (p == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        tree_worker_spin();
-    }
+    pid_t p = tree_fork(tree_worker_spin);
     g_kids[g_nkids++] = p;
     return p;
-}
-
-static int count_substr(const char *s, const char *needle)
-{
-    int n = 0;
-    for (const char *p = s; (p = strstr(p, needle)); p += strlen(needle))
-        n++;
-    return n;
-}
-
-/* Wait until the root lists n processes (a child starts its instance a
- * moment after its fork). Bounded as a watchdog, not as a limit. */
-static char *wait_for_processes(int port, int n)
-{
-    for (int i = 0; i < 600; i++) {
-        struct http_reply r;
-        ASSERT_OK(http_get(port, "/debug/pprof/processes", &r));
-        ASSERT_EQ(r.status, 200);
-        if (count_substr(r.body, "\"pid\":") >= n)
-            return r.body; /* leaks the rest of r: a test process */
-        http_reply_free(&r);
-        sleep_ms(50);
-    }
-    ix_test_fail(__FILE__, __LINE__, "the tree never listed %d processes", n);
 }
 
 TEST(children_start_instances_and_are_listed)
@@ -89,7 +54,7 @@ TEST(children_start_instances_and_are_listed)
     int port = start_ephemeral();
     for (int i = 0; i < NCHILD; i++)
         fork_worker();
-    char *body = wait_for_processes(port, NCHILD + 1);
+    char *body = tree_wait_for_processes(port, NCHILD + 1);
     char want[64];
     snprintf(want, sizeof want, "\"pid\":%d,\"ppid\":%d,\"root\":true", (int)getpid(),
              (int)getppid());
@@ -110,7 +75,7 @@ TEST(pid_parameter_reaches_one_process)
 {
     int port = start_ephemeral();
     pid_t kid = fork_worker();
-    free(wait_for_processes(port, 2));
+    free(tree_wait_for_processes(port, 2));
     char target[128], want[64];
     snprintf(target, sizeof target, "/debug/pprof/processes?pid=%d", (int)kid);
     struct http_reply r;
@@ -151,7 +116,7 @@ TEST(tree_cpu_profile_is_merged_with_pid_labels)
     int port = start_ephemeral();
     for (int i = 0; i < NCHILD; i++)
         fork_worker();
-    free(wait_for_processes(port, NCHILD + 1));
+    free(tree_wait_for_processes(port, NCHILD + 1));
     char path[64], cmd[512];
     snprintf(path, sizeof path, "/tmp/ix_tree_%d.pb.gz", (int)getpid());
     fetch_to_file(port, "/debug/pprof/profile?seconds=2", path);
@@ -186,7 +151,7 @@ TEST(tree_heap_and_threads_are_merged)
     int port = start_ephemeral();
     for (int i = 0; i < 2; i++)
         fork_worker();
-    free(wait_for_processes(port, 3));
+    free(tree_wait_for_processes(port, 3));
     char path[64], cmd[512];
     snprintf(path, sizeof path, "/tmp/ix_tree_h%d.pb.gz", (int)getpid());
     const char *targets[] = {"/debug/pprof/heap", "/debug/pprof/goroutine", "/debug/pprof/block"};
@@ -217,7 +182,7 @@ TEST(a_child_that_cannot_answer_is_missing_not_a_hang)
     int port = start_ephemeral();
     fork_worker();
     pid_t stuck = fork_worker();
-    free(wait_for_processes(port, 3));
+    free(tree_wait_for_processes(port, 3));
     kill(stuck, SIGSTOP); /* alive, listed, and silent */
     char path[64], cmd[512];
     snprintf(path, sizeof path, "/tmp/ix_tree_m%d.pb.gz", (int)getpid());
@@ -257,7 +222,7 @@ TEST(tree_trace_has_every_process_under_its_pid)
     int port = start_ephemeral();
     for (int i = 0; i < NCHILD; i++)
         fork_worker();
-    free(wait_for_processes(port, NCHILD + 1));
+    free(tree_wait_for_processes(port, NCHILD + 1));
     char path[64], args[256];
     snprintf(path, sizeof path, "/tmp/ix_tree_t%d.json", (int)getpid());
     fetch_to_file(port, "/debug/pprof/trace?seconds=1", path);
@@ -276,7 +241,7 @@ TEST(tree_trace_names_a_silent_child_missing)
     int port = start_ephemeral();
     pid_t ok = fork_worker();
     pid_t stuck = fork_worker();
-    free(wait_for_processes(port, 3));
+    free(tree_wait_for_processes(port, 3));
     kill(stuck, SIGSTOP);
     char path[64], args[128];
     snprintf(path, sizeof path, "/tmp/ix_tree_tm%d.json", (int)getpid());
@@ -323,7 +288,7 @@ TEST(fork_churn_leaks_nothing)
         if (p == 0) {
             close(pipefd[0]);
             for (int k = 0; k < 20000 && introspect_port() <= 0; k++)
-                sleep_ms(1);
+                tree_sleep_ms(1);
             char c = introspect_port() > 0 ? 'r' : 'n';
             if (write(pipefd[1], &c, 1) != 1)
                 _exit(2);
@@ -345,7 +310,7 @@ TEST(fork_churn_leaks_nothing)
      * connection when fds_before was counted (seen: 11 after, 12 before). */
     ASSERT_LE(count_fds(), fds_before);
     ASSERT_OK(http_get(port, "/debug/pprof/processes", &r));
-    ASSERT_EQ(count_substr(r.body, "\"pid\":"), 1);
+    ASSERT_EQ(tree_count_substr(r.body, "\"pid\":"), 1);
     ASSERT_STR_CONTAINS(r.body, "\"table_full\":0");
     http_reply_free(&r);
     /* No runtime files: the tree lives in memory only. */
@@ -361,10 +326,10 @@ TEST(tree_off_means_no_child_instance)
     setenv("INTROSPECT_TREE", "0", 1);
     int port = start_ephemeral();
     fork_worker();
-    sleep_ms(500);
+    tree_sleep_ms(500);
     struct http_reply r;
     ASSERT_OK(http_get(port, "/debug/pprof/processes", &r));
-    ASSERT_EQ(count_substr(r.body, "\"pid\":"), 1);
+    ASSERT_EQ(tree_count_substr(r.body, "\"pid\":"), 1);
     http_reply_free(&r);
     kill_kids();
 }
@@ -436,14 +401,4 @@ static const struct ix_test tests[] = {
     TEST_LIST_END,
 };
 
-int main(int argc, char **argv)
-{
-    /* Under sanitizers children get no instance by default (config.c), and
-     * LeakSanitizer at each child's exit would fail the children here. */
-    const char *san = getenv("IX_SANITIZE");
-    if (san && *san && !(argc == 2 && strcmp(argv[1], "--list") == 0)) {
-        printf("skipped: process trees are not run under sanitizers\n");
-        return 77;
-    }
-    return ix_run_tests(argc, argv, tests);
-}
+int main(int argc, char **argv) { return tree_main(argc, argv, tests); }

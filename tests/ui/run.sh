@@ -18,4 +18,4 @@ if ! cmp -s "$here/package-lock.json" "$deps/package-lock.json" 2>/dev/null || [
     (cd "$deps" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 # $1: the test script (default ui.test.js; tree.test.js for the process tree).
-NODE_PATH="$deps/node_modules" exec timeout 240 node "$here/${1:-ui.test.js}"
+NODE_PATH="$deps/node_modules" exec timeout 3600 node "$here/${1:-ui.test.js}"

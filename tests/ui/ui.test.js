@@ -33,7 +33,13 @@ const BUILD = process.env.IX_BUILD_DIR;
 const SRC = process.env.IX_SOURCE_DIR || path.resolve(__dirname, '../..');
 const FIX = path.join(__dirname, 'fixtures');
 const HOT = 'demo_hot_checksum';
-const log = (...a) => console.log('test_ui:', ...a);
+/* No step has a time limit of its own (a loaded CI machine took 5.7 s to
+ * build the 10k-stack tree): a watchdog fails the test when nothing has
+ * progressed (a logged step, a wait met) for STALL_MS, naming the last step. */
+const STALL_MS = 120000;
+let lastStep = { t: Date.now(), what: 'start' };
+const progress = (what) => { lastStep = { t: Date.now(), what }; };
+const log = (...a) => { progress(a.join(' ')); console.log('test_ui:', ...a); };
 
 /* ---- the server under test: the demo when built, else the bare ui_server */
 function startServer(token) {
@@ -42,17 +48,16 @@ function startServer(token) {
   const isDemo = !token && fs.existsSync(demo);
   const cmd = isDemo ? demo : bare;
   /* timeout(1) guarantees the server dies even if this script is killed. */
-  const args = ['-s', 'KILL', '230', cmd, ...(isDemo ? ['--listen', '127.0.0.1:0', '--traffic', '50'] : [])];
+  const args = ['-s', 'KILL', '3600', cmd, ...(isDemo ? ['--listen', '127.0.0.1:0', '--traffic', '50'] : [])];
   const env = { ...process.env, INTROSPECT_ADDR: '127.0.0.1:0' };
   if (token) env.INTROSPECT_TOKEN = token;
   const child = spawn('timeout', args, { env, stdio: ['pipe', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error('server did not print its port: ' + out)), 15000);
     child.stdout.on('data', (d) => {
       out += d;
       const m = isDemo ? /profiles index:\s+http:\/\/127\.0\.0\.1:(\d+)\//.exec(out) : /port (\d+)/.exec(out);
-      if (m) { clearTimeout(timer); resolve({ child, port: Number(m[1]), isDemo }); }
+      if (m) resolve({ child, port: Number(m[1]), isDemo });
     });
     child.on('exit', (c) => reject(new Error(cmd + ' exited with ' + c + ': ' + out)));
   });
@@ -67,14 +72,12 @@ async function served(base) {
     '/debug/pprof/block', '/debug/pprof/tasks']) {
     if (set.has(p)) continue;
     const q = p.endsWith('/profile') ? '?seconds=1&format=json' : '?format=json';
-    const ctl = new AbortController();
-    const t = setTimeout(() => ctl.abort(), 5000);
     try {
-      const res = await fetch(base + p + q, { signal: ctl.signal });
+      const res = await fetch(base + p + q);
       if (res.status !== 404) set.add(p);
       await res.arrayBuffer();
     } catch (e) { /* treated as absent */ }
-    clearTimeout(t);
+    progress('probed ' + p);
   }
   return set;
 }
@@ -436,8 +439,8 @@ async function checkSideViews(page, have) {
   await checkLeaksFixtures(page);
 
   /* The live endpoints: absent ones say so; /debug/vars is live. */
-  await page.waitForFunction(() => /updated/.test(document.getElementById('metrics-status').textContent), null, { timeout: 10000 });
-  await page.waitForFunction(() => document.getElementById('metrics-charts').textContent.includes('memstats.rss_bytes'), null, { timeout: 10000 });
+  await page.waitForFunction(() => /updated/.test(document.getElementById('metrics-status').textContent));
+  await page.waitForFunction(() => document.getElementById('metrics-charts').textContent.includes('memstats.rss_bytes'));
   await page.click('#tabs button[data-view="threads"]');
   if (!have.has('/debug/pprof/threads')) {
     await page.waitForFunction(() => /not available in this build/.test(document.getElementById('threads-status').textContent));
@@ -474,7 +477,7 @@ async function checkLiveProducers(page, have) {
   if (vars.pools && Object.keys(vars.pools).length) {
     const name = Object.keys(vars.pools)[0];
     await page.click('#tabs button[data-view="metrics"]');
-    await page.waitForFunction((n) => document.getElementById('metrics-pools').textContent.includes('pool ' + n), name, { timeout: 10000 });
+    await page.waitForFunction((n) => document.getElementById('metrics-pools').textContent.includes('pool ' + n), name);
     assert.ok((await page.$$('#metrics-pools canvas')).length >= 1, 'a wait histogram per pool');
     log('live pools: ' + Object.keys(vars.pools).join(', ') + ' with wait histograms');
   }
@@ -509,7 +512,7 @@ async function checkLiveCpu(page, base) {
   await page.waitForSelector('#progress:not([hidden])');
   await page.waitForTimeout(600);
   await page.click('#cancel');
-  await page.waitForFunction(() => /cancelled/.test(document.getElementById('status').textContent), null, { timeout: 5000 });
+  await page.waitForFunction(() => /cancelled/.test(document.getElementById('status').textContent));
   assert.ok(await page.isHidden('#progress'));
   /* The profiler is exclusive: it is free again long before the 30 s would
    * have ended only if the server stopped when the browser went away. */
@@ -526,7 +529,7 @@ async function checkLiveCpu(page, base) {
   await page.fill('#seconds', '2');
   await page.click('#capture');
   await page.waitForSelector('#progress:not([hidden])');
-  await page.waitForFunction(() => /stacks/.test(document.getElementById('status').textContent), null, { timeout: 30000 });
+  await page.waitForFunction(() => /stacks/.test(document.getElementById('status').textContent));
   await page.waitForTimeout(100);
   const fs0 = await frames(page, 'profile');
   const hot = fs0.filter((f) => f.name === HOT);
@@ -575,10 +578,10 @@ async function checkLiveHeapDiff(page) {
   await page.click('#tabs button[data-view="diff"]');
   await page.selectOption('#diff-kind', 'heap');
   await page.click('#diff-baseline');
-  await page.waitForFunction(() => /baseline: \d+ stacks/.test(document.getElementById('diff-status').textContent), null, { timeout: 15000 });
+  await page.waitForFunction(() => /baseline: \d+ stacks/.test(document.getElementById('diff-status').textContent));
   await page.waitForTimeout(1500);
   await page.click('#diff-current');
-  await page.waitForFunction(() => /now vs baseline/.test(document.getElementById('diff-status').textContent), null, { timeout: 15000 });
+  await page.waitForFunction(() => /now vs baseline/.test(document.getElementById('diff-status').textContent));
   assert.ok((await frames(page, 'diff')).length > 0, 'the live heap diff draws');
   log('live heap diff renders');
 }
@@ -616,7 +619,12 @@ async function main() {
   assert.ok(BUILD, 'IX_BUILD_DIR');
   const srv = await startServer();
   const base = 'http://127.0.0.1:' + srv.port;
-  const killer = setTimeout(() => { console.error('test_ui: watchdog'); srv.child.kill('SIGKILL'); process.exit(1); }, 200000);
+  const killer = setInterval(() => {
+    if (Date.now() - lastStep.t < STALL_MS) return;
+    console.error(`test_ui: FAIL: no progress for ${STALL_MS / 1000} s after: ${lastStep.what}`);
+    srv.child.kill('SIGKILL');
+    process.exit(1);
+  }, 1000);
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ix-ui-chromium-'));
   let context;
   try {
@@ -630,7 +638,13 @@ async function main() {
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
         '--no-first-run', '--disable-component-update', '--disable-sync'],
     });
+    context.setDefaultTimeout(0); /* the watchdog above bounds each step */
     const page = context.pages()[0] || await context.newPage();
+    /* A wait met, a navigation or a script run is progress. */
+    for (const fn of ['waitForFunction', 'waitForSelector', 'goto', 'click', 'evaluate']) {
+      const orig = page[fn].bind(page);
+      page[fn] = async (...a) => { const r = await orig(...a); progress(fn + ' done'); return r; };
+    }
     const problems = [];
     page.on('pageerror', (e) => problems.push('pageerror: ' + e.message));
     page.on('console', (m) => {
@@ -688,7 +702,7 @@ async function main() {
     log('no console errors, no CSP violations, no off-origin requests');
     await checkTokenLogin(context);
   } finally {
-    clearTimeout(killer);
+    clearInterval(killer);
     if (context) await context.close();
     srv.child.stdin.end();
     srv.child.kill('SIGTERM');
