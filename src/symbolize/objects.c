@@ -81,6 +81,7 @@ static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
  * held). Lookups are short and cached, so the serialization is cheap. */
 static pthread_mutex_t dw_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct ix_symobj *cache_head;
+static int trim_pending; /* under cache_mu: a session was closed since the last trim */
 
 static size_t cache_count;
 static uint64_t cache_clock;
@@ -181,14 +182,38 @@ void ix_symobj_reaper_stop(void)
         pthread_join(reaper, NULL);
 }
 
+/* fork copies the memory, not the threads. A thread of the parent that was
+ * inside a critical section (parsing with elfutils, closing a session with
+ * dwfl_end, creating or destroying an object) left its data half changed,
+ * and a child that runs its own instance (a process tree's member) would go
+ * on from there: dwfl_end in the child freed again what the parent had
+ * already freed (PostgreSQL backends aborted with "double free or
+ * corruption", test_server_postgres; test_symbols forks during a
+ * symbolization churn). So the child looks at both locks as the fork left
+ * them: one held means the cache cannot be trusted, and the child starts an
+ * empty one (the old objects are the parent's pages, left and never freed,
+ * as the module does with whatever the gone threads owned). Neither held:
+ * every object is whole, and the references of the gone threads are
+ * dropped (refs = 0), so the child's own last put closes the session such
+ * a thread had open. No elfutils call and no allocation happens here. */
 void ix_symobj_forked(void)
 {
+    int whole = pthread_mutex_trylock(&cache_mu) == 0;
+    whole = pthread_mutex_trylock(&dw_mu) == 0 && whole;
     pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
     pthread_cond_t fresh_cv = PTHREAD_COND_INITIALIZER;
     cache_mu = fresh;
     dw_mu = fresh;
     idle_cv = fresh_cv;
     reaper_exists = reaper_running = 0; /* it did not survive: the next use starts one */
+    if (whole) {
+        for (struct ix_symobj *o = cache_head; o; o = o->next)
+            o->refs = 0;
+    } else {
+        cache_head = NULL;
+        cache_count = 0;
+        trim_pending = 0;
+    }
 }
 
 /* elfutils' debuginfo_path syntax; NULL = its default "-:.debug:/usr/lib/debug".
@@ -196,7 +221,6 @@ void ix_symobj_forked(void)
 static char *debuginfo_path;
 /* INTROSPECT_SYMBOL_KEEP_PARSED (see "keep answers, not parsers"). */
 static int keep_parsed;
-static int trim_pending; /* under cache_mu: a session was closed since the last trim */
 static pthread_once_t path_once = PTHREAD_ONCE_INIT;
 
 static void read_debuginfo_path(void)

@@ -60,7 +60,8 @@ struct ix_config;
 int ix_symobj_reaper_start(const struct ix_config *cfg, char *why, size_t whylen);
 void ix_symobj_reaper_stop(void);
 /* In a forked child: the module thread that may have held the cache or
- * elfutils lock at the fork is gone; both locks start fresh. */
+ * elfutils lock at the fork is gone; both locks start fresh, and a cache
+ * a gone thread was changing is abandoned (objects.c). */
 void ix_symobj_forked(void);
 
 #endif

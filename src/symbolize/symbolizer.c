@@ -147,7 +147,8 @@ void ix_symbolizer_free(struct ix_symbolizer *s)
         ix_symobj_put(s->maps[i].obj);
     free(s->maps);
     ix_arena_free(&s->arena);
-    free(s);    ix_symobj_trim();
+    free(s);
+    ix_symobj_trim();
 }
 
 static int symbolize_vdso(struct ix_symbolizer *s, uintptr_t addr, struct ix_sym_line *lines)

@@ -7,9 +7,11 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -384,6 +386,68 @@ TEST(parsed_dwarf_released_answers_kept)
     ASSERT_STR_EQ(l[0].function, "inner_inline");
     ASSERT_STR_EQ(l[1].function, "outer_noinline");
     ix_symbolizer_free(s);
+}
+
+/* The sequence of the PostgreSQL backends' abort (test_server_postgres,
+ * "double free or corruption"): a module thread parses objects and closes
+ * their sessions (every request does, "keep answers, not parsers" in
+ * objects.c) while the host forks, and the child (a process tree's member
+ * runs its own instance) symbolizes with the cache it inherited. fork
+ * copies the memory, not the thread: a child forked while the thread was
+ * inside dwfl_end or a parse must not go on from that half-done state (it
+ * freed again what the parent had freed). Each child looks up an address
+ * and closes its sessions, bounded by alarm (a hang fails too); 60 forks
+ * during the churn. Before the fix most runs lost children to SIGSEGV or
+ * SIGABRT (objects.c, ix_symobj_forked). */
+static atomic_int churn_stop;
+static void *churn(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&churn_stop)) {
+        struct ix_symbolizer *s = ix_symbolizer_new();
+        struct ix_sym_line l[16];
+        ix_symbolize(s, (uintptr_t)&static_target, l, 16);
+        ix_symbolize(s, (uintptr_t)&strtol, l, 16);
+        ix_symbolizer_free(s); /* closes the sessions */
+        ix_symobj_flush();     /* and the next round parses again */
+    }
+    return NULL;
+}
+
+static void child_after_fork(void) { ix_symobj_forked(); } /* as introspect.c's handler */
+
+TEST(fork_during_symbolization_child_symbolizes)
+{
+    ASSERT_EQ(pthread_atfork(NULL, NULL, child_after_fork), 0);
+    atomic_store(&churn_stop, 0);
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, churn, NULL), 0);
+    int bad = 0;
+    for (int i = 0; i < 60; i++) {
+        usleep((useconds_t)(2000 + (i * 7919) % 20000)); /* spread over the thread's phases */
+        pid_t pid = fork();
+        ASSERT_GE(pid, 0);
+        if (pid == 0) {
+            alarm(60);
+            struct ix_symbolizer *s = ix_symbolizer_new();
+            struct ix_sym_line l[16];
+            int ok = s && ix_symbolize(s, (uintptr_t)&static_target, l, 16) == 1 &&
+                     strcmp(l[0].function, "static_target") == 0;
+            ix_symbolizer_free(s);
+            ix_symobj_flush();
+            _exit(ok ? 0 : 3);
+        }
+        int st = 0;
+        ASSERT_EQ(waitpid(pid, &st, 0), pid);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+            fprintf(stderr, "child %d: %s %d\n", i, WIFEXITED(st) ? "exit" : "signal",
+                    WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+            bad++;
+        }
+    }
+    atomic_store(&churn_stop, 1);
+    pthread_join(t, NULL);
+    ASSERT_EQ(bad, 0);
 }
 
 /* Both gzip engines (libdeflate when present, zlib) give a stream zlib
@@ -796,6 +860,7 @@ static const struct ix_test tests[] = {
     TEST_ENTRY(vdso_and_anonymous_code_are_address_only),
     TEST_ENTRY(cache_shares_objects_across_symbolizers),
     TEST_ENTRY(idle_cache_is_dropped),
+    TEST_ENTRY(fork_during_symbolization_child_symbolizes),
     TEST_ENTRY(parsed_dwarf_released_answers_kept),
     TEST_ENTRY(gzip_engines_round_trip),
     TEST_ENTRY(concurrent_symbolizers_and_flushes),
