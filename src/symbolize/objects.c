@@ -10,6 +10,7 @@
  * so lookups take ELF virtual addresses and one parsed object serves every
  * process layout (and survives dlclose/dlopen at another address). */
 #include "symbolize/objects.h"
+#include "introspect.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -359,13 +360,13 @@ static int read_loads(struct ix_symobj *o)
     Elf *elf = ix_dw.dwfl_module_getelf(o->mod, &bias);
     size_t nph;
     if (!elf || ix_dw.elf_getphdrnum(elf, &nph))
-        return -1;
+        return INTROSPECT_EINVAL; /* not an ELF file with program headers */
     for (size_t i = 0; i < nph && o->nloads < MAX_LOADS; i++) {
         GElf_Phdr ph;
         if (ix_dw.gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD)
             o->loads[o->nloads++] = (struct load_seg){ph.p_offset, ph.p_filesz, ph.p_vaddr};
     }
-    return o->nloads ? 0 : -1;
+    return o->nloads ? 0 : INTROSPECT_EINVAL;
 }
 
 /* The libdw session of a fresh object: fd (consumed) reported as the only
@@ -375,19 +376,19 @@ static int open_session(struct ix_symobj *o, const char *path, int fd)
 {
     if (ix_elfutils_load()) { /* no elfutils: this object stays unsymbolized */
         close(fd);
-        return -1;
+        return INTROSPECT_ELIBRARY;
     }
     o->dwfl = ix_dw.dwfl_begin(&dwfl_callbacks);
     if (!o->dwfl) {
         close(fd);
-        return -1;
+        return INTROSPECT_ENOMEM;
     }
     ix_dw.dwfl_report_begin(o->dwfl);
     o->mod = ix_dw.dwfl_report_elf(o->dwfl, path, path, fd, 0, true);
     ix_dw.dwfl_report_end(o->dwfl, NULL, NULL);
     if (!o->mod) {
         close(fd);
-        return -1;
+        return INTROSPECT_EINVAL;
     }
     return 0;
 }
@@ -576,7 +577,7 @@ int ix_symobj_vaddr(const struct ix_symobj *o, uint64_t file_offset, uint64_t *v
             return 0;
         }
     }
-    return -1;
+    return INTROSPECT_EADDR;
 }
 
 /* ---- display names ---- */
@@ -675,7 +676,7 @@ static const char *own(struct ix_symobj *o, const char *raw, enum own_kind kind)
 static int session_reopen(struct ix_symobj *o)
 {
     if (o->reopen_failed)
-        return -1;
+        return INTROSPECT_ESYS;
     struct stat st;
     int fd = open_checked(o->path, o->dev, o->ino, &st);
     if (fd >= 0 && !same_identity(o, o->path, &st)) {
@@ -688,7 +689,7 @@ static int session_reopen(struct ix_symobj *o)
         o->dwfl = NULL;
         o->mod = NULL;
         o->reopen_failed = 1;
-        return -1;
+        return INTROSPECT_ESYS;
     }
     return 0;
 }

@@ -41,7 +41,7 @@ void ix_symobj_put(struct ix_symobj *o);
 /* The GNU build ID as lowercase hex, or "" when the file has none. */
 const char *ix_symobj_build_id(const struct ix_symobj *o);
 /* ELF virtual address of a file offset (through the PT_LOAD headers);
- * 0 on success, -1 when no loadable segment covers it. */
+ * 0 on success, INTROSPECT_EADDR when no loadable segment covers it. */
 int ix_symobj_vaddr(const struct ix_symobj *o, uint64_t file_offset, uint64_t *vaddr);
 /* Frames at vaddr, inlined callee first (as ix_symbolize). Strings stay
  * valid while the caller holds its reference. */

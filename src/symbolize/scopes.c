@@ -1,4 +1,5 @@
 #include "symbolize/scopes.h"
+#include "introspect.h"
 
 #include <dwarf.h>
 #include <stdlib.h>
@@ -14,7 +15,7 @@ static int push_range(struct ix_scope_range **v, size_t *n, size_t *cap,
                       struct ix_scope_range r)
 {
     if (ix_grow(v, cap, *n + 1, sizeof **v))
-        return -1;
+        return INTROSPECT_ENOMEM;
     (*v)[(*n)++] = r;
     return 0;
 }
