@@ -1,7 +1,11 @@
 /* Resolve + encode a CPU-like profile of 10,000 distinct stacks (depth 24)
  * whose PCs are spread over the text of this binary (DWARF, inlines) and of
  * libc (symbols only), cold (parsed-object cache flushed) and warm.
- * Prints one line per run and the medians. Usage: bench_symbols [runs] [stacks] */
+ * Prints one line per run and the medians. Usage: bench_symbols [runs] [stacks] [cold]
+ * ("cold": only the cold resolve + pprof runs, e.g. under perf record;
+ * "mem": resident memory and malloc's in-use bytes at each step of one cold
+ * profile, the cache kept, trimmed, then flushed). */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +38,8 @@ static uint64_t next_rand(void)
 }
 
 /* Distinct PCs from the executable mappings of the binary and libc. */
+static size_t pc_pool(uintptr_t *pool);
+static void pc_pool_fill(uintptr_t *pool) { pc_pool(pool); }
 static size_t pc_pool(uintptr_t *pool)
 {
     struct ix_symbolizer *s = ix_symbolizer_new();
@@ -72,6 +78,76 @@ static void build(struct ix_profile *p, const uintptr_t *pool, int nstacks)
     }
 }
 
+static int only_cold;
+
+/* VmRSS and malloc's bytes in use, in MB. */
+static void mem_step(const char *what)
+{
+    long pages = 0, rss = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+            rss = 0;
+        fclose(f);
+    }
+    struct mallinfo2 mi = mallinfo2();
+    printf("%-34s rss %6.1f MB  malloc in use %6.1f MB  arena %6.1f MB  mmapped %6.1f MB\n", what,
+           rss * (double)sysconf(_SC_PAGESIZE) / 1048576, mi.uordblks / 1048576.0,
+           mi.arena / 1048576.0, mi.hblkhd / 1048576.0);
+}
+
+static void pc_pool_fill(uintptr_t *pool);
+
+/* One profile served: resolve + pprof, CPU ms. */
+static double serve(const struct ix_profile *p, const char *what)
+{
+    double t0 = now_ms();
+    struct ix_resolved r;
+    if (ix_profile_resolve(p, &r))
+        exit(1);
+    ix_buf b;
+    ix_buf_init(&b);
+    ix_pprof_encode(&r, &b);
+    double t = now_ms() - t0;
+    mem_step(what);
+    ix_buf_free(&b);
+    ix_resolved_free(&r);
+    return t;
+}
+
+static void build(struct ix_profile *p, const uintptr_t *pool, int nstacks);
+
+static void mem_profile(const struct ix_profile *p, int nstacks)
+{
+    mem_step("profile built, nothing parsed");
+    struct ix_resolved r;
+    double t0 = now_ms();
+    if (ix_profile_resolve(p, &r))
+        exit(1);
+    double t1 = now_ms();
+    mem_step("first profile resolved");
+    ix_buf b;
+    ix_buf_init(&b);
+    ix_pprof_encode(&r, &b);
+    double t2 = now_ms();
+    mem_step("pprof encoded");
+    ix_buf_free(&b);
+    ix_resolved_free(&r);
+    mem_step("answer freed (cache kept)");
+    double same = serve(p, "same stacks again (answer held)");
+    static uintptr_t pool2[POOL];
+    pc_pool_fill(pool2); /* other random PCs: mostly new addresses */
+    struct ix_profile p2;
+    build(&p2, pool2, nstacks);
+    double fresh = serve(&p2, "new stacks (answer held)");
+    ix_profile_free(&p2);
+    ix_symobj_flush();
+    malloc_trim(0);
+    mem_step("cache flushed + malloc_trim");
+    printf("CPU ms: first profile %.1f (resolve %.1f + pprof %.1f), same stacks again %.1f, "
+           "new stacks %.1f\n", t2 - t0, t1 - t0, t2 - t1, same, fresh);
+}
+
 struct times {
     double resolve, pprof, json, folded, text;
 };
@@ -93,6 +169,13 @@ static struct times run(const struct ix_profile *p, int cold, size_t *sizes)
     ix_pprof_encode(&r, &b);
     sizes[0] = b.len;
     double t2 = now_ms();
+    if (only_cold) {
+        sizes[4] = r.nlocations;
+        sizes[5] = r.nfunctions;
+        ix_buf_free(&b);
+        ix_resolved_free(&r);
+        return (struct times){t1 - t0, t2 - t1, 0, 0, 0};
+    }
     ix_buf_reset(&b);
     ix_profile_json_encode(&r, &b);
     sizes[1] = b.len;
@@ -129,15 +212,21 @@ int main(int argc, char **argv)
 {
     int runs = argc > 1 ? atoi(argv[1]) : 7;
     int nstacks = argc > 2 ? atoi(argv[2]) : 10000;
+    only_cold = argc > 3 && strcmp(argv[3], "cold") == 0;
     if (runs < 1 || runs > 100 || nstacks < 1)
         return 2;
     static uintptr_t pool[POOL];
     pc_pool(pool);
     struct ix_profile p;
     build(&p, pool, nstacks);
+    if (argc > 3 && strcmp(argv[3], "mem") == 0) {
+        mem_profile(&p, nstacks);
+        ix_profile_free(&p);
+        return 0;
+    }
     size_t sizes[6];
     double v[2][5][100];
-    for (int cold = 1; cold >= 0; cold--) {
+    for (int cold = 1; cold >= only_cold; cold--) {
         if (!cold)
             run(&p, 0, sizes); /* prime the warm cache */
         for (int i = 0; i < runs; i++) {
@@ -154,7 +243,8 @@ int main(int argc, char **argv)
     const char *names[5] = {"resolve", "pprof", "json", "folded", "text"};
     printf("%-8s %10s %10s\n", "step", "cold_ms", "warm_ms");
     for (int k = 0; k < 5; k++)
-        printf("%-8s %10.2f %10.2f\n", names[k], median(v[1][k], runs), median(v[0][k], runs));
+        printf("%-8s %10.2f %10.2f\n", names[k], median(v[1][k], runs),
+               only_cold ? 0.0 : median(v[0][k], runs));
     ix_profile_free(&p);
     return 0;
 }

@@ -1,4 +1,5 @@
 #include "symbolize/dwarf_frames.h"
+#include "introspect.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -38,14 +39,14 @@ static int by_lo(const void *a, const void *b)
 static int add_cu(struct ix_dwarf_frames *d, Dwarf_Die *die, size_t *cap, size_t *rcap)
 {
     if (ix_grow(&d->cus, cap, d->ncus + 1, sizeof *d->cus))
-        return -1;
+        return INTROSPECT_ENOMEM;
     d->cus[d->ncus] = (struct cu){.die = *die};
     Dwarf_Addr base, lo, hi;
     for (ptrdiff_t off = 0; (off = ix_dw.dwarf_ranges(die, off, &base, &lo, &hi)) > 0;) {
         if (lo >= hi)
             continue;
         if (ix_grow(&d->ranges, rcap, d->nranges + 1, sizeof *d->ranges))
-            return -1;
+            return INTROSPECT_ENOMEM;
         d->ranges[d->nranges++] = (struct cu_range){lo, hi, d->ncus};
     }
     d->ncus++;

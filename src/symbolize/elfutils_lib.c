@@ -1,4 +1,5 @@
 #include "symbolize/elfutils_lib.h"
+#include "introspect.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
@@ -7,7 +8,7 @@
 struct ix_elfutils ix_dw;
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-static int load_rc = -1;
+static int load_rc = INTROSPECT_ELIBRARY;
 
 /* libelf's symbols are looked up in libelf itself, libdw's in libdw: dlsym
  * on libdw's handle would find libelf's too (a dependency), but naming the

@@ -60,7 +60,7 @@ struct ix_elfutils {
 extern struct ix_elfutils ix_dw;
 
 /* Loads libdw.so.1 and libelf.so.1 and resolves the table, once
- * (thread-safe; not from a signal handler). Returns 0, or -1 after writing
+ * (thread-safe; not from a signal handler). Returns 0, or INTROSPECT_ELIBRARY after writing
  * one note to stderr (the first time only). */
 int ix_elfutils_load(void);
 

@@ -10,6 +10,7 @@
  * so lookups take ELF virtual addresses and one parsed object serves every
  * process layout (and survives dlclose/dlopen at another address). */
 #include "symbolize/objects.h"
+#include "introspect.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -28,8 +29,10 @@
 #include "symbolize/dwarf_frames.h"
 #include "symbolize/elfutils_lib.h"
 #include "symbolize/symtab.h"
+#include "util/arena.h"
 #include "util/clock.h"
 #include "util/grow.h"
+#include "util/hash.h"
 #include "util/u64map.h"
 
 #define MAX_LOADS 16
@@ -55,17 +58,22 @@ struct ix_symobj {
     struct load_seg loads[MAX_LOADS];
     int nloads;
     /* the rest is guarded by dw_mu */
+    /* The parsing session (see "Keep answers, not parsers" below): open
+     * while a symbolizer holds the object, closed at the last put. */
     Dwfl *dwfl;
     Dwfl_Module *mod;
+    int reopen_failed;      /* the file is gone or changed: answers only */
+    struct ix_fsymtab syms; /* built on the first lookup of a session */
+    struct ix_dwarf_frames *dwarf;
+    int indexed;
+    /* (raw libdw/libelf string pointer << 1 | kind) -> owned copy; per session */
+    struct ix_u64map memo;
+    /* The answers, kept across sessions: their strings are owned copies. */
     struct ix_u64map addrs; /* vaddr -> frames start << 16 | count */
     struct ix_sym_line *frames;
     size_t nframes, framecap;
-    /* built on the first lookup */
-    struct ix_fsymtab syms;
-    struct ix_dwarf_frames *dwarf;
-    int indexed;
-    /* raw name pointer -> owned display name (demangled, no @@VERSION) */
-    struct ix_u64map names;
+    struct ix_arena_block *strs; /* function and file names of the answers */
+    struct ix_u64map interned;   /* FNV of a string -> its copy in strs */
 };
 
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -74,18 +82,20 @@ static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
  * held). Lookups are short and cached, so the serialization is cheap. */
 static pthread_mutex_t dw_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct ix_symobj *cache_head;
+static int trim_pending; /* under cache_mu: a session was closed since the last trim */
 
 static size_t cache_count;
 static uint64_t cache_clock;
 
 /* ---- giving the memory back when idle ----
  *
- * A parsed object holds its symbol table, the scope trees of the CUs looked
- * up, and libdw's copies of the DWARF sections (a distribution's debug files
- * are compressed: libdw inflates every .debug_* section when it opens one,
- * e.g. ~20 MB for libc's). That is kept for the next profile, but a server
- * asked for a profile now and then should not carry it between requests. A
- * module thread ("introspect-sym"), started with the first parsed object,
+ * Between requests an object holds the answers it gave (its parsing session
+ * is closed at the last put, "keep answers, not parsers" below; with
+ * INTROSPECT_SYMBOL_KEEP_PARSED the session too: libdw's inflated debug
+ * sections, line tables, our scope trees and symbol table, tens of MB for
+ * libc's debug file). A server asked for a profile now and then should not
+ * carry even the answers for good. A module thread ("introspect-sym"),
+ * started with the first parsed object,
  * flushes the unused objects once nothing was looked up for
  * INTROSPECT_SYMBOL_IDLE_S seconds (default 30; 0 keeps them for good),
  * hands the freed pages back to the kernel (malloc_trim), and exits; the
@@ -173,19 +183,45 @@ void ix_symobj_reaper_stop(void)
         pthread_join(reaper, NULL);
 }
 
+/* fork copies the memory, not the threads. A thread of the parent that was
+ * inside a critical section (parsing with elfutils, closing a session with
+ * dwfl_end, creating or destroying an object) left its data half changed,
+ * and a child that runs its own instance (a process tree's member) would go
+ * on from there: dwfl_end in the child freed again what the parent had
+ * already freed (PostgreSQL backends aborted with "double free or
+ * corruption", test_server_postgres; test_symbols forks during a
+ * symbolization churn). So the child looks at both locks as the fork left
+ * them: one held means the cache cannot be trusted, and the child starts an
+ * empty one (the old objects are the parent's pages, left and never freed,
+ * as the module does with whatever the gone threads owned). Neither held:
+ * every object is whole, and the references of the gone threads are
+ * dropped (refs = 0), so the child's own last put closes the session such
+ * a thread had open. No elfutils call and no allocation happens here. */
 void ix_symobj_forked(void)
 {
+    int whole = pthread_mutex_trylock(&cache_mu) == 0;
+    whole = pthread_mutex_trylock(&dw_mu) == 0 && whole;
     pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
     pthread_cond_t fresh_cv = PTHREAD_COND_INITIALIZER;
     cache_mu = fresh;
     dw_mu = fresh;
     idle_cv = fresh_cv;
     reaper_exists = reaper_running = 0; /* it did not survive: the next use starts one */
+    if (whole) {
+        for (struct ix_symobj *o = cache_head; o; o = o->next)
+            o->refs = 0;
+    } else {
+        cache_head = NULL;
+        cache_count = 0;
+        trim_pending = 0;
+    }
 }
 
 /* elfutils' debuginfo_path syntax; NULL = its default "-:.debug:/usr/lib/debug".
  * INTROSPECT_DEBUGINFO_PATH overrides it (tests, unusual distributions). */
 static char *debuginfo_path;
+/* INTROSPECT_SYMBOL_KEEP_PARSED (see "keep answers, not parsers"). */
+static int keep_parsed;
 static pthread_once_t path_once = PTHREAD_ONCE_INIT;
 
 static void read_debuginfo_path(void)
@@ -193,6 +229,8 @@ static void read_debuginfo_path(void)
     const char *e = getenv("INTROSPECT_DEBUGINFO_PATH");
     if (e && *e)
         debuginfo_path = strdup(e);
+    e = getenv("INTROSPECT_SYMBOL_KEEP_PARSED");
+    keep_parsed = e && *e && strcmp(e, "0") != 0;
 }
 
 /* Look for .gnu_debuglink's file along the debuginfo path, as elfutils does:
@@ -275,20 +313,30 @@ static const Dwfl_Callbacks dwfl_callbacks = {
     .debuginfo_path = &debuginfo_path,
 };
 
+/* Under dw_mu: end the parsing session. The answers stay. */
+static void session_close(struct ix_symobj *o)
+{
+    if (o->dwfl)
+        ix_dw.dwfl_end(o->dwfl);
+    o->dwfl = NULL;
+    o->mod = NULL;
+    ix_dwarf_frames_free(o->dwarf);
+    o->dwarf = NULL;
+    ix_fsymtab_free(&o->syms);
+    o->indexed = 0;
+    o->reopen_failed = 0;
+    ix_u64map_free(&o->memo);
+}
+
 static void obj_destroy(struct ix_symobj *o)
 {
     pthread_mutex_lock(&dw_mu);
-    if (o->dwfl)
-        ix_dw.dwfl_end(o->dwfl);
+    session_close(o);
     pthread_mutex_unlock(&dw_mu);
     ix_u64map_free(&o->addrs);
     free(o->frames);
-    ix_dwarf_frames_free(o->dwarf);
-    ix_fsymtab_free(&o->syms);
-    for (size_t i = 0; i < o->names.cap; i++)
-        if (o->names.used[i])
-            free((char *)(uintptr_t)o->names.vals[i]);
-    ix_u64map_free(&o->names);
+    ix_arena_free(&o->strs);
+    ix_u64map_free(&o->interned);
     free(o->path);
     free(o);
 }
@@ -312,13 +360,13 @@ static int read_loads(struct ix_symobj *o)
     Elf *elf = ix_dw.dwfl_module_getelf(o->mod, &bias);
     size_t nph;
     if (!elf || ix_dw.elf_getphdrnum(elf, &nph))
-        return -1;
+        return INTROSPECT_EINVAL; /* not an ELF file with program headers */
     for (size_t i = 0; i < nph && o->nloads < MAX_LOADS; i++) {
         GElf_Phdr ph;
         if (ix_dw.gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD)
             o->loads[o->nloads++] = (struct load_seg){ph.p_offset, ph.p_filesz, ph.p_vaddr};
     }
-    return o->nloads ? 0 : -1;
+    return o->nloads ? 0 : INTROSPECT_EINVAL;
 }
 
 /* The libdw session of a fresh object: fd (consumed) reported as the only
@@ -328,23 +376,20 @@ static int open_session(struct ix_symobj *o, const char *path, int fd)
 {
     if (ix_elfutils_load()) { /* no elfutils: this object stays unsymbolized */
         close(fd);
-        return -1;
+        return INTROSPECT_ELIBRARY;
     }
     o->dwfl = ix_dw.dwfl_begin(&dwfl_callbacks);
     if (!o->dwfl) {
         close(fd);
-        return -1;
+        return INTROSPECT_ENOMEM;
     }
     ix_dw.dwfl_report_begin(o->dwfl);
     o->mod = ix_dw.dwfl_report_elf(o->dwfl, path, path, fd, 0, true);
     ix_dw.dwfl_report_end(o->dwfl, NULL, NULL);
     if (!o->mod) {
         close(fd);
-        return -1;
+        return INTROSPECT_EINVAL;
     }
-    if (read_loads(o))
-        return -1;
-    read_build_id(o);
     return 0;
 }
 
@@ -362,6 +407,8 @@ static struct ix_symobj *obj_create(const char *path, int fd, const struct stat 
     o->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
     pthread_mutex_lock(&dw_mu);
     int rc = open_session(o, path, fd);
+    if (rc == 0 && (rc = read_loads(o)) == 0)
+        read_build_id(o);
     pthread_mutex_unlock(&dw_mu);
     if (rc) {
         obj_destroy(o);
@@ -444,15 +491,50 @@ struct ix_symobj *ix_symobj_get(const char *path, const char *alt_path, uint64_t
     return o;
 }
 
+/* ---- keep answers, not parsers ----
+ *
+ * What a parsed object costs is libdw's, not ours: the inflated .debug_*
+ * sections of a compressed debug file (10 MB for libc's), the decoded line
+ * table of every compile unit looked into (17 MB for 1,000 random stacks
+ * over libc and a large binary), its CU and abbreviation tables, plus our
+ * scope trees (8 MB) and symbol table. The answers a profile needed are a
+ * small part of that: the frames of each address, with their names. So the
+ * parsing session lives only while a symbolizer holds the object (one
+ * request); at the last put it is closed and only the answers stay, with
+ * their strings copied into the object's own arena (interned, so a name is
+ * stored once). The next request whose addresses were all seen before is
+ * served from the answers without elfutils; one that brings a new address
+ * reopens the file and parses again (the cost of a cold profile for that
+ * object, bench/README.md "Cost"). INTROSPECT_SYMBOL_KEEP_PARSED=1 keeps
+ * the sessions instead (faster when every profile brings new addresses,
+ * at the memory above), until the idle flush. ix_symobj_trim hands the
+ * freed pages back to the kernel once per request. */
+
 void ix_symobj_put(struct ix_symobj *o)
 {
     if (!o)
         return;
     pthread_mutex_lock(&cache_mu);
-    o->refs--;
+    if (--o->refs == 0 && !keep_parsed) {
+        pthread_mutex_lock(&dw_mu);
+        if (o->dwfl)
+            trim_pending = 1;
+        session_close(o);
+        pthread_mutex_unlock(&dw_mu);
+    }
     evict_locked();
     touch_locked();
     pthread_mutex_unlock(&cache_mu);
+}
+
+void ix_symobj_trim(void)
+{
+    pthread_mutex_lock(&cache_mu);
+    int trim = trim_pending;
+    trim_pending = 0;
+    pthread_mutex_unlock(&cache_mu);
+    if (trim)
+        malloc_trim(0);
 }
 
 static void flush_locked(void)
@@ -495,7 +577,7 @@ int ix_symobj_vaddr(const struct ix_symobj *o, uint64_t file_offset, uint64_t *v
             return 0;
         }
     }
-    return -1;
+    return INTROSPECT_EADDR;
 }
 
 /* ---- display names ---- */
@@ -536,33 +618,87 @@ static char *demangle(const char *raw, size_t len)
     return out;
 }
 
-/* The name a profile shows: dynamic symbols come back as "name@@VERSION"
- * (libc's "__libc_start_main@@GLIBC_2.34"), C++ ones mangled. The result
- * is kept per raw pointer (libdw's strings are stable), so each symbol
- * costs at most one allocation. */
-static const char *display_name(struct ix_symobj *o, const char *raw)
+/* The copy of s[0..len) in the object's arena, stored once per content. */
+static const char *intern(struct ix_symobj *o, const char *str, size_t len)
 {
-    const char *at = raw[0] ? strchr(raw + 1, '@') : NULL;
-    int mangled = raw[0] == '_' && raw[1] == 'Z';
-    if (!at && !mangled)
-        return raw;
+    uint64_t h = ix_hash_bytes(IX_HASH_INIT, str, len);
     int added;
-    uint64_t *v = ix_u64map_put(&o->names, (uintptr_t)raw, &added);
-    if (!v)
-        return raw;
-    if (added) {
-        size_t len = at ? (size_t)(at - raw) : strlen(raw);
-        char *shown = demangle(raw, len);
-        if (!shown)
-            shown = strndup(raw, len);
-        *v = (uintptr_t)shown; /* NULL (out of memory) shows raw */
+    uint64_t *v = ix_u64map_put(&o->interned, h, &added);
+    if (v && !added && *v) { /* 0: a copy failed earlier */
+        const char *old = (const char *)(uintptr_t)*v;
+        if (strncmp(old, str, len) == 0 && old[len] == '\0')
+            return old;
     }
-    return *v ? (const char *)(uintptr_t)*v : raw;
+    char *copy = ix_arena_alloc(&o->strs, len + 1);
+    if (!copy)
+        return NULL;
+    memcpy(copy, str, len);
+    copy[len] = '\0';
+    if (v && added)
+        *v = (uintptr_t)copy; /* a hash collision keeps the first string's slot */
+    return copy;
+}
+
+enum own_kind { OWN_FILE, OWN_FUNCTION };
+
+/* The owned copy of a libdw/libelf string, as a profile shows it. Function
+ * names: dynamic symbols come back as "name@@VERSION" (libc's
+ * "__libc_start_main@@GLIBC_2.34"), C++ ones mangled. The copy is memoized
+ * per raw pointer for the session (libdw's strings are stable while it is
+ * open), so each string costs one hash lookup after the first. */
+static const char *own(struct ix_symobj *o, const char *raw, enum own_kind kind)
+{
+    if (!raw)
+        return NULL;
+    int added;
+    uint64_t *v = ix_u64map_put(&o->memo, (uint64_t)(uintptr_t)raw << 1 | kind, &added);
+    if (v && !added && *v) /* 0: out of memory earlier */
+        return (const char *)(uintptr_t)*v;
+    const char *shown = NULL;
+    if (kind == OWN_FUNCTION) {
+        const char *at = raw[0] ? strchr(raw + 1, '@') : NULL;
+        size_t len = at ? (size_t)(at - raw) : strlen(raw);
+        char *demangled = demangle(raw, len);
+        shown = demangled ? intern(o, demangled, strlen(demangled)) : intern(o, raw, len);
+        free(demangled);
+    } else {
+        shown = intern(o, raw, strlen(raw));
+    }
+    if (!shown)
+        return kind == OWN_FUNCTION ? "??" : NULL; /* out of memory: never a libdw pointer */
+    if (v)
+        *v = (uintptr_t)shown;
+    return shown;
+}
+
+/* Under dw_mu: reopen the file of an object whose session was closed,
+ * checking it is still the same file. */
+static int session_reopen(struct ix_symobj *o)
+{
+    if (o->reopen_failed)
+        return INTROSPECT_ESYS;
+    struct stat st;
+    int fd = open_checked(o->path, o->dev, o->ino, &st);
+    if (fd >= 0 && !same_identity(o, o->path, &st)) {
+        close(fd);
+        fd = -1;
+    }
+    if (fd < 0 || open_session(o, o->path, fd)) {
+        if (o->dwfl)
+            ix_dw.dwfl_end(o->dwfl);
+        o->dwfl = NULL;
+        o->mod = NULL;
+        o->reopen_failed = 1;
+        return INTROSPECT_ESYS;
+    }
+    return 0;
 }
 
 static int lookup_uncached(struct ix_symobj *o, uint64_t vaddr, struct ix_sym_line *lines,
                            int max)
 {
+    if (!o->dwfl && session_reopen(o))
+        return 0;
     if (!o->indexed) { /* reading symbols and DWARF waits for a lookup */
         o->indexed = 1;
         ix_fsymtab_build(o->mod, &o->syms);
@@ -572,8 +708,10 @@ static int lookup_uncached(struct ix_symobj *o, uint64_t vaddr, struct ix_sym_li
     int n = o->dwarf ? ix_dwarf_frames_lookup(o->dwarf, vaddr, symname, lines, max) : 0;
     if (n == 0 && symname && max > 0)
         lines[n++] = (struct ix_sym_line){symname, NULL, 0};
-    for (int i = 0; i < n; i++)
-        lines[i].function = display_name(o, lines[i].function);
+    for (int i = 0; i < n; i++) {
+        lines[i].function = own(o, lines[i].function, OWN_FUNCTION);
+        lines[i].file = own(o, lines[i].file, OWN_FILE);
+    }
     return n;
 }
 

@@ -12,7 +12,10 @@
  * replaced on disk is parsed again. It holds at most IX_SYMOBJ_MAX unused
  * objects (least recently used go first); objects in use by a symbolizer are
  * reference counted and never freed under it. Each object also remembers
- * resolved addresses (bounded), so a warm profile symbolizes quickly.
+ * resolved addresses (bounded, strings owned), so a warm profile symbolizes
+ * quickly; the parsed symbol table and DWARF themselves are kept only while
+ * the object is referenced (one request), unless INTROSPECT_SYMBOL_KEEP_PARSED
+ * is set (objects.c, "keep answers, not parsers").
  * Unused objects are dropped after INTROSPECT_SYMBOL_IDLE_S seconds (default
  * 30) without a lookup, and their memory handed back (objects.c).
  * Every function is thread-safe. */
@@ -38,11 +41,14 @@ void ix_symobj_put(struct ix_symobj *o);
 /* The GNU build ID as lowercase hex, or "" when the file has none. */
 const char *ix_symobj_build_id(const struct ix_symobj *o);
 /* ELF virtual address of a file offset (through the PT_LOAD headers);
- * 0 on success, -1 when no loadable segment covers it. */
+ * 0 on success, INTROSPECT_EADDR when no loadable segment covers it. */
 int ix_symobj_vaddr(const struct ix_symobj *o, uint64_t file_offset, uint64_t *vaddr);
 /* Frames at vaddr, inlined callee first (as ix_symbolize). Strings stay
  * valid while the caller holds its reference. */
 int ix_symobj_lookup(struct ix_symobj *o, uint64_t vaddr, struct ix_sym_line *lines, int max);
+/* Hand the pages of parsing sessions closed since the last call back to
+ * the kernel (malloc_trim); the symbolizer calls it when it is freed. */
+void ix_symobj_trim(void);
 /* Drop every unused cached object (tests and benchmarks: a cold start). */
 void ix_symobj_flush(void);
 /* Objects in the cache now (tests: the idle flush). */
@@ -54,7 +60,8 @@ struct ix_config;
 int ix_symobj_reaper_start(const struct ix_config *cfg, char *why, size_t whylen);
 void ix_symobj_reaper_stop(void);
 /* In a forked child: the module thread that may have held the cache or
- * elfutils lock at the fork is gone; both locks start fresh. */
+ * elfutils lock at the fork is gone; both locks start fresh, and a cache
+ * a gone thread was changing is abandoned (objects.c). */
 void ix_symobj_forked(void);
 
 #endif

@@ -1,4 +1,5 @@
 #include "symbolize/scopes.h"
+#include "introspect.h"
 
 #include <dwarf.h>
 #include <stdlib.h>
@@ -14,7 +15,7 @@ static int push_range(struct ix_scope_range **v, size_t *n, size_t *cap,
                       struct ix_scope_range r)
 {
     if (ix_grow(v, cap, *n + 1, sizeof **v))
-        return -1;
+        return INTROSPECT_ENOMEM;
     (*v)[(*n)++] = r;
     return 0;
 }
@@ -49,6 +50,30 @@ static int32_t add_scope(struct ix_scope_tree *t, Dwarf_Die *die, int32_t parent
     return me;
 }
 
+/* DIEs whose children never hold code (parameters, call sites and their
+ * arguments, enumerators, array bounds): not descended into, which skips
+ * most of a function's DIEs in optimized code (libdw jumps over them with
+ * DW_AT_sibling when the compiler emitted it). */
+static int holds_no_code(int tag)
+{
+    switch (tag) {
+    case DW_TAG_formal_parameter:
+    case DW_TAG_variable:
+    case DW_TAG_call_site:
+    case DW_TAG_GNU_call_site:
+    case DW_TAG_enumeration_type:
+    case DW_TAG_subroutine_type:
+    case DW_TAG_array_type:
+    case DW_TAG_base_type:
+    case DW_TAG_pointer_type:
+    case DW_TAG_typedef:
+    case DW_TAG_member:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 /* Lexical blocks, namespaces and classes are walked through but are not
  * scopes of their own: their code belongs to the enclosing function. */
 static void walk(struct ix_scope_tree *t, Dwarf_Die *die, int32_t parent, int depth)
@@ -61,7 +86,7 @@ static void walk(struct ix_scope_tree *t, Dwarf_Die *die, int32_t parent, int de
         int32_t me = parent;
         if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine)
             me = add_scope(t, &child, parent, tag == DW_TAG_inlined_subroutine);
-        if (ix_dw.dwarf_haschildren(&child))
+        if (!holds_no_code(tag) && ix_dw.dwarf_haschildren(&child))
             walk(t, &child, me, depth + 1);
     } while (ix_dw.dwarf_siblingof(&child, &child) == 0);
 }

@@ -32,7 +32,7 @@ struct ix_scope_tree {
     size_t ntops, tcap;
 };
 
-/* Returns 0, or -1 on OOM (the tree then holds what fit). */
+/* Returns 0, or INTROSPECT_ENOMEM (the tree then holds what fit). */
 int ix_scope_tree_build(Dwarf_Die *cu, struct ix_scope_tree *t);
 /* Innermost scope containing addr (a DWARF address), or -1. */
 int32_t ix_scope_tree_find(const struct ix_scope_tree *t, uint64_t addr);

@@ -9,6 +9,7 @@
  * [vdso] has no file: its names come from dladdr (the vDSO is never
  * unmapped). Anonymous and JIT mappings stay address-only. */
 #include "symbolize/symbolizer.h"
+#include "introspect.h"
 
 #include <dlfcn.h>
 #include <limits.h>
@@ -46,7 +47,7 @@ static enum map_kind kind_of(const char *path)
 static int add_map(struct ix_symbolizer *s, const struct map *m)
 {
     if (ix_grow(&s->maps, &s->cap, s->nmaps + 1, sizeof *s->maps))
-        return -1;
+        return INTROSPECT_ENOMEM;
     s->maps[s->nmaps++] = *m;
     return 0;
 }
@@ -87,12 +88,12 @@ static int parse_line(struct ix_symbolizer *s, const char *line)
     struct map m = {.info = {lo, hi, off, NULL, ""}, .kind = kind_of(path)};
     m.info.path = ix_arena_strdup(&s->arena, path);
     if (!m.info.path)
-        return -1;
+        return INTROSPECT_ENOMEM;
     if (m.kind == MAP_FILE)
         attach_object(&m, path, dmaj, dmin, ino);
     if (add_map(s, &m)) {
         ix_symobj_put(m.obj);
-        return -1;
+        return INTROSPECT_ENOMEM;
     }
     return 0;
 }
@@ -119,7 +120,7 @@ static int read_maps(struct ix_symbolizer *s)
 {
     FILE *f = fopen("/proc/self/maps", "re");
     if (!f)
-        return -1;
+        return INTROSPECT_ESYS;
     char line[PATH_MAX + 128];
     int rc = 0;
     while (!rc && fgets(line, sizeof line, f))
@@ -148,6 +149,7 @@ void ix_symbolizer_free(struct ix_symbolizer *s)
     free(s->maps);
     ix_arena_free(&s->arena);
     free(s);
+    ix_symobj_trim();
 }
 
 static int symbolize_vdso(struct ix_symbolizer *s, uintptr_t addr, struct ix_sym_line *lines)

@@ -1,4 +1,5 @@
 #include "symbolize/symtab.h"
+#include "introspect.h"
 
 #include <gelf.h>
 #include <stdlib.h>
@@ -38,7 +39,7 @@ int ix_fsymtab_build(Dwfl_Module *mod, struct ix_fsymtab *t)
         return 0;
     t->syms = malloc((size_t)n * sizeof *t->syms);
     if (!t->syms)
-        return -1;
+        return INTROSPECT_ENOMEM;
     for (int i = 1; i < n; i++) {
         GElf_Sym sym;
         GElf_Addr addr;

@@ -20,7 +20,7 @@ struct ix_fsymtab {
 };
 
 /* Collect the function symbols of mod (.symtab from the file or its debug
- * file, else .dynsym). Returns 0, or -1 on OOM (t then holds what fit). */
+ * file, else .dynsym). Returns 0, or INTROSPECT_ENOMEM on OOM (t then holds what fit). */
 int ix_fsymtab_build(Dwfl_Module *mod, struct ix_fsymtab *t);
 /* Name of the function containing addr, or NULL. */
 const char *ix_fsymtab_find(const struct ix_fsymtab *t, uint64_t addr);
