@@ -10,7 +10,8 @@ round (A, B, C, ... then again), and each side's ratio is taken pair-wise
 against the baseline of the same round, so a load change hits both halves
 of a pair alike. Prints a markdown table: the median CPU per side, the
 median of the per-round ratios and their spread (the 25th-75th percentile
-and the min-max of the ratios over the rounds).
+and the min-max of the ratios over the rounds), and, to split the cost, the
+median user and system CPU and minor page faults (rusage's ru_minflt) per side.
 
 Workloads: "cost" is bench/cost/churn.c (sizes 16..4096 plus one 64 KiB block
 in 256, 1,000 live blocks, 3,000,000 pairs); "heap" is bench/heap's churn
@@ -59,7 +60,7 @@ def run_rusage(argv, env):
     _, status, ru = os.wait4(p.pid, 0)
     if status != 0:
         raise RuntimeError("%s exited %d" % (argv, status))
-    return ru.ru_utime + ru.ru_stime
+    return ru.ru_utime + ru.ru_stime, ru.ru_utime, ru.ru_stime, ru.ru_minflt
 
 def q(xs, f):
     xs = sorted(xs)
@@ -83,23 +84,27 @@ def main():
     need = set(names) | {BASE_OF.get(n, "base") for n in names}
     order = [n for n in S if n in need]
     t = {n: [] for n in order}
+    split = {n: [] for n in order}
     for r in range(a.runs):
         rot = order[r % len(order):] + order[:r % len(order)]
         for n in rot:
             _, env, thread = S[n]
             argv = cmd(b, a.workload, a.iters, thread)
-            t[n].append(run_rusage(argv, env))
+            cpu, user, sys_, flt = run_rusage(argv, env)
+            t[n].append(cpu)
+            split[n].append((user, sys_, flt))
     what = "bench/cost churn" if a.workload == "cost" else "bench/heap churn"
-    print("| %s, %d pairs, %d alternated rounds | median CPU s | vs | median ratio | p25-p75 | min-max |" % (what, a.iters, a.runs))
-    print("|---|---|---|---|---|---|")
+    print("| %s, %d pairs, %d alternated rounds | median CPU s | vs | median ratio | p25-p75 | min-max | user s | sys s | minor faults |" % (what, a.iters, a.runs))
+    print("|---|---|---|---|---|---|---|---|---|")
     for n in order:
         base = BASE_OF.get(n, "base")
+        us = "%.4f | %.4f | %d" % tuple(statistics.median(x[i] for x in split[n]) for i in range(3))
         if n == base:
-            print("| %s | %.4f | | 1 | | |" % (S[n][0], statistics.median(t[n])))
+            print("| %s | %.4f | | 1 | | | %s |" % (S[n][0], statistics.median(t[n]), us))
             continue
         rs = [x / y for x, y in zip(t[n], t[base])]
-        print("| %s | %.4f | %s | **%.3f** | %.3f-%.3f | %.3f-%.3f |" % (
-            S[n][0], statistics.median(t[n]), base, statistics.median(rs), q(rs, .25), q(rs, .75), min(rs), max(rs)))
+        print("| %s | %.4f | %s | **%.3f** | %.3f-%.3f | %.3f-%.3f | %s |" % (
+            S[n][0], statistics.median(t[n]), base, statistics.median(rs), q(rs, .25), q(rs, .75), min(rs), max(rs), us))
 
 if __name__ == "__main__":
     main()

@@ -7,8 +7,8 @@
  * libmicrohttpd pulls GnuTLS and about ten more libraries whose loading and
  * constructors cost ~16 ms of CPU per process, even in processes where the
  * module never starts (INTROSPECT_PROGRAM not matching, wrappers and
- * subprocesses of a preloaded host). It is dlopen'ed RTLD_LOCAL on the first
- * start instead and stays loaded (never dlclose'd: its threads and TLS state
+ * subprocesses of a preloaded host). It is dlopen'ed RTLD_LOCAL at the first
+ * connection instead (at the start with TLS; http/server.c) and stays loaded (never dlclose'd: its threads and TLS state
  * may outlive a stop). <microhttpd.h> still gives the types and constants;
  * the calls go through this table, typed from the header's own prototypes,
  * so a mismatch is a compile error. */

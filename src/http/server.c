@@ -34,10 +34,30 @@
 #define IX_RCVBUF (256 * 1024)
 #define IX_WORKER_STACK (512 * 1024)
 
+/* The HTTP engine starts at the first connection (issue 22).
+ *
+ * libmicrohttpd links GnuTLS, and loading both (about 3,400 relocations and
+ * GnuTLS's constructors) costs ~8-10 ms of CPU, most of a started module's
+ * fixed cost: 3 % of a 0.3 s program that nobody ever scrapes. The gate
+ * (http/gate.h) owns the listener and reads each request's head itself, so
+ * the engine is needed only when a first connection is handed over: the
+ * gate thread loads libmicrohttpd and starts its daemon then, inside a
+ * module scope with every asynchronous signal blocked (its event-loop
+ * thread is a module thread like the others). A process that is never
+ * scraped never maps libmicrohttpd or GnuTLS; the first request of one that
+ * is waits ~10 ms more. If the load fails then, that connection and every
+ * later one get a 503 whose body says why, and stderr one line.
+ *
+ * With TLS the engine starts at once, as before: TLS setups pay GnuTLS
+ * anyway, and a bad certificate must fail introspect_start, not the first
+ * request. */
 struct ix_server {
-    struct MHD_Daemon *daemon;
+    struct MHD_Daemon *daemon; /* NULL until the first connection (plain HTTP) */
+    int engine_rc;             /* the lazy start's error, sticky */
+    char engine_why[192];
+    unsigned conn_limit, conn_timeout_s;
     int listen_fd;
-    int epoll_fd;
+    int epoll_fd; /* -1 until the daemon runs */
     struct sockaddr_storage bound; /* the listener's address, port included */
     struct ix_workers *workers;
     struct ix_conntrack *conns;
@@ -88,10 +108,31 @@ static struct ix_conn *tracked(struct MHD_Connection *c)
     return ci ? ci->socket_context : NULL;
 }
 
-/* The gate hands a connection over (http/gate.h). */
+static int engine_start(struct ix_server *s);
+
+/* The engine could not start: the client hears why (plain HTTP only, so the
+ * answer can be written here), the fd is closed as add_connection would. */
+static void refuse(struct ix_server *s, int fd)
+{
+    char msg[384];
+    int n = snprintf(msg, sizeof msg,
+                     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                     "X-Go-Pprof: 1\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n"
+                     "cannot serve: %s\n",
+                     strlen("cannot serve: ") + strlen(s->engine_why) + 1, s->engine_why);
+    if (n > 0 && send(fd, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1,
+                      MSG_NOSIGNAL | MSG_DONTWAIT) < 0) { /* the client is gone: nothing to do */ }
+    close(fd);
+}
+
+/* The gate hands a connection over (http/gate.h); only its thread calls. */
 static int take_connection(void *arg, int fd, const struct sockaddr *addr, socklen_t len)
 {
     struct ix_server *s = arg;
+    if (!s->daemon && (s->engine_rc || engine_start(s))) {
+        refuse(s, fd);
+        return INTROSPECT_ESYS;
+    }
     return ix_mhd.add_connection(s->daemon, fd, addr, len) == MHD_YES ? 0 : INTROSPECT_ESYS;
 }
 
@@ -383,7 +424,9 @@ static void server_free(struct ix_server *s)
     free(s);
 }
 
-static struct MHD_Daemon *start_daemon(struct ix_server *s, const struct ix_config *cfg)
+/* tls_cert NULL: plain HTTP. */
+static struct MHD_Daemon *start_daemon(struct ix_server *s, char *tls_cert,
+                                       char *tls_key)
 {
     /* No listen socket: the gate accepts and hands connections over. */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
@@ -392,39 +435,76 @@ static struct MHD_Daemon *start_daemon(struct ix_server *s, const struct ix_conf
                      * leave held forever in the child: ours is sent instead. */
                      MHD_USE_SUPPRESS_DATE_NO_CLOCK;
     struct MHD_OptionItem tls[3] = {{MHD_OPTION_END, 0, NULL}};
-    if (cfg->tls_cert) {
+    if (tls_cert) {
         flags |= MHD_USE_TLS;
-        tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, cfg->tls_cert};
-        tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, cfg->tls_key};
+        tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, tls_cert};
+        tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, tls_key};
         tls[2] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     }
     /* The caps are the gate's (http/conntrack.h); libmicrohttpd's own limit
      * only bounds connections being evicted. */
-    return ix_mhd.start_daemon(
+    /* libmicrohttpd creates its event-loop thread here: it is born with
+     * every asynchronous signal blocked (it inherits this mask, and the
+     * pthread_create interposer sees the scope, marks and names it). */
+    sigset_t old;
+    ix_signals_block(&old);
+    ix_module_enter("introspect-http");
+    struct MHD_Daemon *d = ix_mhd.start_daemon(
         flags, 0, NULL, NULL, on_request, s,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections * 2 + 16,
+        MHD_OPTION_CONNECTION_LIMIT, s->conn_limit,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
+        MHD_OPTION_CONNECTION_TIMEOUT, s->conn_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)IX_CONN_MEMORY,
         MHD_OPTION_URI_LOG_CALLBACK, uri_logger, NULL,
         MHD_OPTION_NOTIFY_COMPLETED, completed, s,
         MHD_OPTION_ARRAY, tls,
         MHD_OPTION_END);
+    ix_module_leave();
+    ix_signals_restore(&old);
+    if (d) {
+        const union MHD_DaemonInfo *di = ix_mhd.get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD);
+        s->epoll_fd = di ? di->epoll_fd : -1;
+    }
+    return d;
+}
+
+/* The lazy start, on the gate thread at the first connection (plain HTTP).
+ * A failure is remembered: later connections are refused at once. */
+static int engine_start(struct ix_server *s)
+{
+    int rc = ix_mhd_load(s->engine_why, sizeof s->engine_why);
+    if (rc == 0) {
+        s->daemon = start_daemon(s, NULL, NULL);
+        if (!s->daemon) {
+            rc = INTROSPECT_ESYS;
+            snprintf(s->engine_why, sizeof s->engine_why, "libmicrohttpd failed to start");
+        }
+    }
+    if (rc) {
+        s->engine_rc = rc;
+        fprintf(stderr, "introspect: cannot serve: %s\n", s->engine_why);
+    }
+    return rc;
 }
 
 int ix_server_start(const struct ix_config *cfg, struct ix_server **out, int *port, char *why,
                     size_t whylen)
 {
-    int lrc = ix_mhd_load(why, whylen);
-    if (lrc)
-        return lrc;
-    if (cfg->tls_cert && ix_mhd.is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-        snprintf(why, whylen, "TLS requested but libmicrohttpd was built without TLS support");
-        return INTROSPECT_EINVAL;
+    if (cfg->tls_cert) { /* plain HTTP loads the engine at the first connection */
+        int lrc = ix_mhd_load(why, whylen);
+        if (lrc)
+            return lrc;
+        if (ix_mhd.is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+            snprintf(why, whylen, "TLS requested but libmicrohttpd was built without TLS support");
+            return INTROSPECT_EINVAL;
+        }
     }
     struct ix_server *s = calloc(1, sizeof *s);
     if (!s)
         return INTROSPECT_ENOMEM;
+    s->epoll_fd = -1;
+    s->conn_limit = (unsigned)cfg->max_connections * 2 + 16;
+    s->conn_timeout_s = (unsigned)cfg->connection_timeout_s;
     pthread_mutex_init(&s->mu, NULL);
     /* Every connection may have one request in flight. */
     s->workers = ix_workers_new(cfg->max_connections, IX_WORKER_STACK);
@@ -439,26 +519,15 @@ int ix_server_start(const struct ix_config *cfg, struct ix_server **out, int *po
         server_free(s);
         return rc;
     }
-    /* libmicrohttpd creates its event-loop thread here: it is born with
-     * every asynchronous signal blocked (it inherits this mask, and the
-     * pthread_create interposer sees the scope, marks and names it). */
-    sigset_t old;
-    ix_signals_block(&old);
-    ix_module_enter("introspect-http");
-    s->daemon = start_daemon(s, cfg);
-    ix_module_leave();
-    ix_signals_restore(&old);
-    if (!s->daemon) {
+    if (cfg->tls_cert)
+        s->daemon = start_daemon(s, cfg->tls_cert, cfg->tls_key);
+    if (cfg->tls_cert && !s->daemon) {
         close(s->listen_fd);
         server_free(s);
-        snprintf(why, whylen, cfg->tls_cert ? "libmicrohttpd failed to start on %s "
-                                              "(is the TLS certificate/key pair valid PEM?)"
-                                            : "libmicrohttpd failed to start on %s",
-                 cfg->addr);
-        return cfg->tls_cert ? INTROSPECT_EINVAL : INTROSPECT_EBIND;
+        snprintf(why, whylen, "libmicrohttpd failed to start on %s "
+                              "(is the TLS certificate/key pair valid PEM?)", cfg->addr);
+        return INTROSPECT_EINVAL;
     }
-    const union MHD_DaemonInfo *di = ix_mhd.get_daemon_info(s->daemon, MHD_DAEMON_INFO_EPOLL_FD);
-    s->epoll_fd = di ? di->epoll_fd : -1;
     ix_throttle_reset();
     struct ix_gate_config gc = {
         .listen_fd = s->listen_fd,
@@ -471,7 +540,8 @@ int ix_server_start(const struct ix_config *cfg, struct ix_server **out, int *po
     };
     s->gate = ix_gate_start(&gc);
     if (!s->gate) {
-        ix_mhd.stop_daemon(s->daemon);
+        if (s->daemon)
+            ix_mhd.stop_daemon(s->daemon);
         close(s->listen_fd);
         server_free(s);
         snprintf(why, whylen, "cannot start the accept thread");
@@ -505,6 +575,7 @@ void ix_server_stop(struct ix_server *s)
     /* Handlers see ix_stopping() and return; each resumes its connection,
      * and libmicrohttpd refuses to stop while one is still suspended. */
     ix_workers_drain(s->workers);
-    ix_mhd.stop_daemon(s->daemon); /* joins its thread, closes its connections */
+    if (s->daemon) /* the gate thread, which starts it, has been joined */
+        ix_mhd.stop_daemon(s->daemon); /* joins its thread, closes its connections */
     server_free(s);
 }

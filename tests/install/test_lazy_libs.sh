@@ -3,10 +3,12 @@
 # at first use, not linked. Proves:
 #  1. the library's DT_NEEDED names none of them;
 #  2. a preloaded process where the module does not start maps none of them;
-#  3. starting the module maps libmicrohttpd (serving works), the first
-#     symbolized answer maps libdw (names and lines come back);
-#  4. a libmicrohttpd without the needed symbols: start fails with a clear
-#     reason, the process lives on;
+#  3. starting the module on plain HTTP maps none of them either: the first
+#     connection maps libmicrohttpd (serving works), the first symbolized
+#     answer maps libdw (names and lines come back);
+#  4. a libmicrohttpd without the needed symbols: the module starts, the
+#     first request gets a 503 with the reason, stderr one line, and the
+#     process lives on;
 #  5. a libdw without the needed symbols: one note, stacks as addresses only.
 set -euo pipefail
 # Sanitizer builds link elfutils (CMakeLists.txt: LeakSanitizer and dlopen).
@@ -42,12 +44,17 @@ sleep 1
 m=$(maps_of $pid); stop
 [ -z "$m" ] || { echo "mapped although the module did not start: $m"; exit 1; }
 
-# 3. started: libmicrohttpd (and GnuTLS) mapped and serving; libdw at the first symbolization
+# 3. started: nothing mapped until the first connection; then libmicrohttpd
+# (and GnuTLS) mapped and serving; libdw at the first symbolization
 start INTROSPECT_ADDR=127.0.0.1:0
 wait_port
 [ -n "$port" ] || { echo "no port announced:"; cat "$tmp/err"; exit 1; }
+m=$(maps_of $pid)
+[ -z "$m" ] || { echo "mapped before the first connection: $m"; exit 1; }
+curl -fsS "http://127.0.0.1:$port/debug/vars" > /dev/null
 maps_of $pid > "$tmp/m1"
-grep -q 'libmicrohttpd' "$tmp/m1" || { echo "libmicrohttpd not mapped after start"; exit 1; }
+grep -q 'libmicrohttpd' "$tmp/m1" || { echo "libmicrohttpd not mapped after a request"; exit 1; }
+if grep -q 'libdw' "$tmp/m1"; then echo "libdw mapped before any symbolization"; exit 1; fi
 curl -fsS "http://127.0.0.1:$port/debug/pprof/goroutine?debug=2" > "$tmp/g"
 grep -q 'plain_sleep.c:[0-9]' "$tmp/g" || { echo "no symbolized main:"; head -30 "$tmp/g"; exit 1; }
 maps_of $pid > "$tmp/m2"; stop
@@ -63,11 +70,17 @@ cp "$tmp/fake/libdw.so.1" "$tmp/nodw/"
 
 start LD_LIBRARY_PATH="$tmp/nomhd" INTROSPECT_ADDR=127.0.0.1:0
 wait_port
-sleep 0.5
+[ -n "$port" ] || { echo "no port announced (fake libmicrohttpd):"; cat "$tmp/err"; exit 1; }
+for _ in 1 2; do # the second is refused from the remembered error
+    code=$(curl -sS -o "$tmp/body" -w '%{http_code}' "http://127.0.0.1:$port/debug/vars" || true)
+    [ "$code" = 503 ] || { echo "expected 503 without libmicrohttpd, got $code"; cat "$tmp/body"; exit 1; }
+    grep -q 'cannot serve: .*libmicrohttpd.so.12 has no MHD_' "$tmp/body" ||
+        { echo "no clear reason in the answer:"; cat "$tmp/body"; exit 1; }
+done
 kill -0 $pid || { echo "process died without libmicrohttpd"; cat "$tmp/err"; exit 1; }
 stop
-grep -q 'not started: .*libmicrohttpd.so.12 has no MHD_' "$tmp/err" ||
-    { echo "no clear reason without libmicrohttpd:"; cat "$tmp/err"; exit 1; }
+[ "$(grep -c 'cannot serve: .*libmicrohttpd.so.12 has no MHD_' "$tmp/err")" = 1 ] ||
+    { echo "expected one line about libmicrohttpd on stderr:"; cat "$tmp/err"; exit 1; }
 
 start LD_LIBRARY_PATH="$tmp/nodw" INTROSPECT_ADDR=127.0.0.1:0
 wait_port

@@ -424,6 +424,17 @@ int ix_heap_start(const struct ix_config *cfg, char *why, size_t whylen)
     if (rc)
         return rc;
     ix_heap_unwind_dwarf = cfg->heap_unwind_dwarf;
+    /* The starting host thread registers now, not at its first sample
+     * check in the middle of its own work: registering reads its stack
+     * bounds (pthread_getattr_np reads /proc/self/maps through stdio), and
+     * those allocations landed in the host's arena mid-run, which moved
+     * glibc's heap trimming (issue 22: +300 page faults on bench/cost's
+     * churn). Loading libmicrohttpd at the start used to do this by chance. */
+    if (ix_heap_tls.state == IX_TLS_NEW && !ix_module_thread()) {
+        ix_heap_tls.guard++;
+        register_thread(&ix_heap_tls);
+        ix_heap_tls.guard--;
+    }
     if (g_mode == IX_HEAP_MODE_INTERPOSE || g_mode == IX_HEAP_MODE_REDIRECT ||
         g_mode == IX_HEAP_MODE_HOOKS) {
         atomic_store(&g_rate, (long long)cfg->heap_rate);
