@@ -293,6 +293,152 @@ TEST(tree_trace_names_a_silent_child_missing)
     kill_kids();
 }
 
+/* Validate the Perfetto trace at path with tests/trace/check_perfetto.py. */
+static void check_perfetto(const char *path, const char *args)
+{
+    const char *src = getenv("IX_SOURCE_DIR");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "python3 %s/tests/trace/check_perfetto.py %s %s 2>&1",
+             src ? src : ".", path, args);
+    char *out = NULL;
+    int rc = run_cmd(cmd, &out);
+    if (rc == 77 * 256 || rc == 77)
+        ix_test_fail(__FILE__, __LINE__, "protoc is missing (scripts/deps.sh installs it)");
+    if (rc != 0)
+        ix_test_fail(__FILE__, __LINE__, "check_perfetto.py failed (%d):\n%s", rc, out ? out : "");
+    free(out);
+}
+
+/* The same tree in Perfetto's protobuf: one process track per pid, each
+ * process's tracks and packets under its own pid and sequence (decoded by
+ * protoc against tests/trace/perfetto_subset.proto), the tree's notes on
+ * the root's track. */
+TEST(tree_trace_perfetto_has_every_process_under_its_pid)
+{
+    int port = start_ephemeral();
+    for (int i = 0; i < NCHILD; i++)
+        fork_worker();
+    free(wait_for_processes(port, NCHILD + 1));
+    char path[64], args[256];
+    snprintf(path, sizeof path, "/tmp/ix_tree_tp%d.pftrace", (int)getpid());
+    fetch_to_file(port, "/debug/pprof/trace?seconds=1&format=perfetto", path);
+    int n = snprintf(args, sizeof args, "--tree-pids %d", (int)getpid());
+    for (int i = 0; i < g_nkids; i++)
+        n += snprintf(args + n, sizeof args - (size_t)n, ",%d", (int)g_kids[i]);
+    check_perfetto(path, args);
+    unlink(path);
+    kill_kids();
+}
+
+/* A stopped child in a Perfetto tree trace: a process track of its own
+ * named missing, and a note saying why. */
+TEST(tree_trace_perfetto_names_a_silent_child_missing)
+{
+    int port = start_ephemeral();
+    pid_t ok = fork_worker();
+    pid_t stuck = fork_worker();
+    free(wait_for_processes(port, 3));
+    kill(stuck, SIGSTOP);
+    char path[64], args[128];
+    snprintf(path, sizeof path, "/tmp/ix_tree_tpm%d.pftrace", (int)getpid());
+    fetch_to_file(port, "/debug/pprof/trace?seconds=1&format=perfetto", path);
+    snprintf(args, sizeof args, "--tree-pids %d,%d --tree-missing %d", (int)getpid(), (int)ok,
+             (int)stuck);
+    check_perfetto(path, args);
+    char *out = NULL, cmd[256];
+    snprintf(cmd, sizeof cmd, "grep -c 'is missing: no answer in 11000 ms' %s", path);
+    ASSERT_EQ(run_cmd(cmd, &out), 0);
+    free(out);
+    unlink(path);
+    kill(stuck, SIGCONT);
+    kill_kids();
+}
+
+/* Whether this process's trace window runs: its sampler thread exists
+ * only then (sampling/trace/window.c names it). */
+static int trace_running_here(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    int found = 0;
+    struct dirent *e;
+    while (d && !found && (e = readdir(d))) {
+        char path[300], comm[32] = "";
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f) {
+            found = fgets(comm, sizeof comm, f) && strncmp(comm, "introspect-trc", 14) == 0;
+            fclose(f);
+        }
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+/* A worker that exits (exit(3), as an nginx worker does) a moment after
+ * its part of a tree trace began: the exit is held while it encodes its
+ * part until then, which the root merges. Bounded: it gives up after 60 s. */
+static pid_t fork_exiting_worker(void)
+{
+    pid_t p = fork();
+    ASSERT_GE(p, 0);
+    if (p == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        for (int i = 0; i < 6000 && !trace_running_here(); i++)
+            sleep_ms(10);
+        long long until = 0;
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        until = ts.tv_sec * 1000LL + ts.tv_nsec / 1000000 + 300;
+        do { /* 300 ms of work the part shows */
+            for (unsigned long i = 0; i < 100000; i++)
+                g_sink += i * i;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+        } while (ts.tv_sec * 1000LL + ts.tv_nsec / 1000000 < until);
+        exit(0);
+    }
+    g_kids[g_nkids++] = p;
+    return p;
+}
+
+/* A child that exits in the middle of the window is in the tree trace: its
+ * lanes until its exit, and a note naming it as exited. */
+static void exiting_child_is_kept(int perfetto)
+{
+    int port = start_ephemeral();
+    pid_t stays = fork_worker();
+    pid_t leaves = fork_exiting_worker();
+    free(wait_for_processes(port, 3));
+    char path[64], args[160];
+    snprintf(path, sizeof path, "/tmp/ix_tree_tx%d.%s", (int)getpid(),
+             perfetto ? "pftrace" : "json");
+    fetch_to_file(port, perfetto ? "/debug/pprof/trace?seconds=3&format=perfetto"
+                                 : "/debug/pprof/trace?seconds=3", path);
+    snprintf(args, sizeof args, "--tree-pids %d,%d,%d", (int)getpid(), (int)stays, (int)leaves);
+    if (perfetto) {
+        size_t n = strlen(args);
+        snprintf(args + n, sizeof args - n, " --tree-exited %d", (int)leaves);
+        check_perfetto(path, args);
+    } else {
+        check_trace(path, args);
+    }
+    char *out = NULL, cmd[256];
+    snprintf(cmd, sizeof cmd, "grep -c 'pid %d (.*exited during the window' %s", (int)leaves, path);
+    if (run_cmd(cmd, &out) != 0)
+        ix_test_fail(__FILE__, __LINE__, "%s: pid %d not named as exited", path, (int)leaves);
+    free(out);
+    int st = 0;
+    ASSERT_EQ(waitpid(leaves, &st, 0), leaves);
+    ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    g_nkids--; /* reaped: the last one forked */
+    unlink(path);
+    kill_kids();
+}
+
+TEST(tree_trace_keeps_a_child_that_exits_in_the_window) { exiting_child_is_kept(0); }
+
+TEST(tree_trace_perfetto_keeps_a_child_that_exits_in_the_window) { exiting_child_is_kept(1); }
+
 static int count_fds(void)
 {
     DIR *d = opendir("/proc/self/fd");
@@ -431,6 +577,10 @@ static const struct ix_test tests[] = {
     TEST_ENTRY(a_child_that_cannot_answer_is_missing_not_a_hang),
     TEST_ENTRY(tree_trace_has_every_process_under_its_pid),
     TEST_ENTRY(tree_trace_names_a_silent_child_missing),
+    TEST_ENTRY(tree_trace_perfetto_has_every_process_under_its_pid),
+    TEST_ENTRY(tree_trace_perfetto_names_a_silent_child_missing),
+    TEST_ENTRY(tree_trace_keeps_a_child_that_exits_in_the_window),
+    TEST_ENTRY(tree_trace_perfetto_keeps_a_child_that_exits_in_the_window),
     TEST_ENTRY(fork_churn_leaks_nothing),
     TEST_ENTRY(tree_off_means_no_child_instance),
     TEST_LIST_END,
