@@ -236,42 +236,56 @@ TEST(a_child_that_cannot_answer_is_missing_not_a_hang)
     kill_kids();
 }
 
-/* Validate the trace at path with tests/trace/check_trace.py and args. */
-static void check_trace(const char *path, const char *args)
+/* Validate the trace at path (JSON, or Perfetto's protobuf decoded by protoc)
+ * with tests/trace/check_trace.py or check_perfetto.py and args. */
+static void check_tree_trace(int perfetto, const char *path, const char *args)
 {
     const char *src = getenv("IX_SOURCE_DIR");
+    const char *checker = perfetto ? "check_perfetto.py" : "check_trace.py";
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "python3 %s/tests/trace/check_trace.py %s %s 2>&1", src ? src : ".",
+    snprintf(cmd, sizeof cmd, "python3 %s/tests/trace/%s %s %s 2>&1", src ? src : ".", checker,
              path, args);
     char *out = NULL;
     int rc = run_cmd(cmd, &out);
-    if (rc != 0)
-        ix_test_fail(__FILE__, __LINE__, "check_trace.py failed (%d):\n%s", rc, out ? out : "");
+    if (rc != 0) /* 77 included: protoc is in scripts/deps.sh */
+        ix_test_fail(__FILE__, __LINE__, "%s failed (%d):\n%s", checker, rc, out ? out : "");
     free(out);
+}
+
+static const char *trace_target(int perfetto)
+{
+    return perfetto ? "/debug/pprof/trace?seconds=1&format=perfetto" : "/debug/pprof/trace?seconds=1";
 }
 
 /* A 1 s trace of the tree: every process's events under its own pid, each
- * process named (title and pid), ids kept apart per process. */
-TEST(tree_trace_has_every_process_under_its_pid)
+ * process named (title and pid), ids kept apart per process (Perfetto: a
+ * process track per pid, every track's uuid and packet under its own pid
+ * and sequence, the tree's notes on the root's track). */
+static void every_process_under_its_pid(int perfetto)
 {
     int port = start_ephemeral();
     for (int i = 0; i < NCHILD; i++)
         fork_worker();
     free(wait_for_processes(port, NCHILD + 1));
     char path[64], args[256];
-    snprintf(path, sizeof path, "/tmp/ix_tree_t%d.json", (int)getpid());
-    fetch_to_file(port, "/debug/pprof/trace?seconds=1", path);
+    snprintf(path, sizeof path, "/tmp/ix_tree_t%d.%s", (int)getpid(), perfetto ? "pftrace" : "json");
+    fetch_to_file(port, trace_target(perfetto), path);
     int n = snprintf(args, sizeof args, "--tree-pids %d", (int)getpid());
     for (int i = 0; i < g_nkids; i++)
         n += snprintf(args + n, sizeof args - (size_t)n, ",%d", (int)g_kids[i]);
-    check_trace(path, args);
+    check_tree_trace(perfetto, path, args);
     unlink(path);
     kill_kids();
 }
+
+TEST(tree_trace_has_every_process_under_its_pid) { every_process_under_its_pid(0); }
+
+TEST(tree_trace_perfetto_has_every_process_under_its_pid) { every_process_under_its_pid(1); }
 
 /* A stopped child: the trace ends with its window plus the grace, the child
- * named missing in otherData, the others merged. */
-TEST(tree_trace_names_a_silent_child_missing)
+ * named missing in otherData (Perfetto: in the tree's notes, and a process
+ * track of its own named missing), the others merged. */
+static void silent_child_missing(int perfetto)
 {
     int port = start_ephemeral();
     pid_t ok = fork_worker();
@@ -279,11 +293,11 @@ TEST(tree_trace_names_a_silent_child_missing)
     free(wait_for_processes(port, 3));
     kill(stuck, SIGSTOP);
     char path[64], args[128];
-    snprintf(path, sizeof path, "/tmp/ix_tree_tm%d.json", (int)getpid());
-    fetch_to_file(port, "/debug/pprof/trace?seconds=1", path);
+    snprintf(path, sizeof path, "/tmp/ix_tree_tm%d.%s", (int)getpid(), perfetto ? "pftrace" : "json");
+    fetch_to_file(port, trace_target(perfetto), path);
     snprintf(args, sizeof args, "--tree-pids %d,%d --tree-missing %d", (int)getpid(), (int)ok,
              (int)stuck);
-    check_trace(path, args);
+    check_tree_trace(perfetto, path, args);
     char *out = NULL, cmd[256];
     snprintf(cmd, sizeof cmd, "grep -c 'is missing: no answer in 11000 ms' %s", path);
     ASSERT_EQ(run_cmd(cmd, &out), 0);
@@ -293,66 +307,9 @@ TEST(tree_trace_names_a_silent_child_missing)
     kill_kids();
 }
 
-/* Validate the Perfetto trace at path with tests/trace/check_perfetto.py. */
-static void check_perfetto(const char *path, const char *args)
-{
-    const char *src = getenv("IX_SOURCE_DIR");
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "python3 %s/tests/trace/check_perfetto.py %s %s 2>&1",
-             src ? src : ".", path, args);
-    char *out = NULL;
-    int rc = run_cmd(cmd, &out);
-    if (rc == 77 * 256 || rc == 77)
-        ix_test_fail(__FILE__, __LINE__, "protoc is missing (scripts/deps.sh installs it)");
-    if (rc != 0)
-        ix_test_fail(__FILE__, __LINE__, "check_perfetto.py failed (%d):\n%s", rc, out ? out : "");
-    free(out);
-}
+TEST(tree_trace_names_a_silent_child_missing) { silent_child_missing(0); }
 
-/* The same tree in Perfetto's protobuf: one process track per pid, each
- * process's tracks and packets under its own pid and sequence (decoded by
- * protoc against tests/trace/perfetto_subset.proto), the tree's notes on
- * the root's track. */
-TEST(tree_trace_perfetto_has_every_process_under_its_pid)
-{
-    int port = start_ephemeral();
-    for (int i = 0; i < NCHILD; i++)
-        fork_worker();
-    free(wait_for_processes(port, NCHILD + 1));
-    char path[64], args[256];
-    snprintf(path, sizeof path, "/tmp/ix_tree_tp%d.pftrace", (int)getpid());
-    fetch_to_file(port, "/debug/pprof/trace?seconds=1&format=perfetto", path);
-    int n = snprintf(args, sizeof args, "--tree-pids %d", (int)getpid());
-    for (int i = 0; i < g_nkids; i++)
-        n += snprintf(args + n, sizeof args - (size_t)n, ",%d", (int)g_kids[i]);
-    check_perfetto(path, args);
-    unlink(path);
-    kill_kids();
-}
-
-/* A stopped child in a Perfetto tree trace: a process track of its own
- * named missing, and a note saying why. */
-TEST(tree_trace_perfetto_names_a_silent_child_missing)
-{
-    int port = start_ephemeral();
-    pid_t ok = fork_worker();
-    pid_t stuck = fork_worker();
-    free(wait_for_processes(port, 3));
-    kill(stuck, SIGSTOP);
-    char path[64], args[128];
-    snprintf(path, sizeof path, "/tmp/ix_tree_tpm%d.pftrace", (int)getpid());
-    fetch_to_file(port, "/debug/pprof/trace?seconds=1&format=perfetto", path);
-    snprintf(args, sizeof args, "--tree-pids %d,%d --tree-missing %d", (int)getpid(), (int)ok,
-             (int)stuck);
-    check_perfetto(path, args);
-    char *out = NULL, cmd[256];
-    snprintf(cmd, sizeof cmd, "grep -c 'is missing: no answer in 11000 ms' %s", path);
-    ASSERT_EQ(run_cmd(cmd, &out), 0);
-    free(out);
-    unlink(path);
-    kill(stuck, SIGCONT);
-    kill_kids();
-}
+TEST(tree_trace_perfetto_names_a_silent_child_missing) { silent_child_missing(1); }
 
 /* Whether this process's trace window runs: its sampler thread exists
  * only then (sampling/trace/window.c names it). */
@@ -418,10 +375,8 @@ static void exiting_child_is_kept(int perfetto)
     if (perfetto) {
         size_t n = strlen(args);
         snprintf(args + n, sizeof args - n, " --tree-exited %d", (int)leaves);
-        check_perfetto(path, args);
-    } else {
-        check_trace(path, args);
     }
+    check_tree_trace(perfetto, path, args);
     char *out = NULL, cmd[256];
     snprintf(cmd, sizeof cmd, "grep -c 'pid %d (.*exited during the window' %s", (int)leaves, path);
     if (run_cmd(cmd, &out) != 0)
