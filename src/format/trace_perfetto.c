@@ -345,7 +345,7 @@ static void span_args(ix_buf *ev, const struct ix_trace *t, const struct ix_trac
 }
 
 static void notes(ix_buf *out, const struct ix_trace *t, const struct ix_trace_perfetto_part *part,
-                  int64_t ts)
+                  int64_t ts, size_t nevents)
 {
     ix_buf ev;
     ix_buf_init(&ev);
@@ -370,6 +370,9 @@ static void notes(ix_buf *out, const struct ix_trace *t, const struct ix_trace_p
     if (part) {
         da_int(&ev, "pid", t->pid);
         da_int(&ev, "tree_t0_ns", part->base);
+        /* the packets that follow: a part cut between two packets is
+         * still well-formed, so the merge counts them */
+        da_int(&ev, "part_events", (int64_t)nevents);
     }
     packet(out, t->pid, PKT_TRACK_EVENT, &ev, ts);
     ix_buf_free(&ev);
@@ -457,7 +460,7 @@ int ix_trace_perfetto(const struct ix_trace *t, const struct ix_trace_perfetto_p
     qsort(evs, n, sizeof *evs, pev_order);
     /* The notes first, not after any event (a record may predate t0 by
      * the moment between recording's start and the window's). */
-    notes(out, t, part, n && evs[0].ts < t->t0 ? evs[0].ts : t->t0);
+    notes(out, t, part, n && evs[0].ts < t->t0 ? evs[0].ts : t->t0, n);
 
     struct ix_symbolizer *sym = ix_symbolizer_new();
     struct stack_cache ss, cs;
@@ -564,13 +567,15 @@ int ix_trace_perfetto_check_part(const void *data, size_t len, pid_t pid, int64_
     struct ix_pb_reader r = {data, (const uint8_t *)data + len};
     struct ix_pb_field f;
     int process = 0, rc;
-    int64_t t0 = 0, first = 0;
+    int64_t t0 = 0, first = 0, want = -1, after = -1; /* packets after the notes */
     while ((rc = ix_pb_next(&r, &f)) == 1) {
         if (f.num != TRACE_PACKET || f.wt != 2)
             return INTROSPECT_EINVAL;
         struct ix_pb_reader p = {f.data, f.data + f.len};
         struct ix_pb_field g;
         int seq = 0, prc;
+        if (after >= 0)
+            after++;
         while ((prc = ix_pb_next(&p, &g)) == 1) {
             if (g.num == PKT_SEQUENCE_ID && g.wt == 0) {
                 seq = g.v == (uint64_t)pid;
@@ -589,14 +594,17 @@ int ix_trace_perfetto_check_part(const void *data, size_t len, pid_t pid, int64_
                         if (q.num == PD_PID && q.wt == 0)
                             process |= q.v == (uint64_t)pid;
                 }
-            } else if (g.num == PKT_TRACK_EVENT && g.wt == 2 && !t0) {
-                annotation_int(g.data, g.len, "tree_t0_ns", &t0);
+            } else if (g.num == PKT_TRACK_EVENT && g.wt == 2 && after < 0 &&
+                       annotation_int(g.data, g.len, "tree_t0_ns", &t0)) {
+                if (!annotation_int(g.data, g.len, "part_events", &want))
+                    return INTROSPECT_EINVAL;
+                after = 0;
             }
         }
         if (prc < 0 || !seq) /* malformed, or another process's sequence */
             return INTROSPECT_EINVAL;
     }
-    if (rc < 0 || !process || t0 != base)
+    if (rc < 0 || !process || t0 != base || after != want)
         return INTROSPECT_EINVAL;
     if (first_ts)
         *first_ts = first;

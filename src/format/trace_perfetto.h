@@ -49,7 +49,9 @@ int ix_trace_perfetto(const struct ix_trace *t, const struct ix_trace_perfetto_p
 /* The merge's helpers (format/trace_merge.h), here with the field numbers. */
 /* 0 when data is a well-formed Trace of pid's part for base (every packet
  * on pid's sequence, a process track of pid, trace notes with tree_t0_ns =
- * base), with *first_ts its earliest timestamp; INTROSPECT_EINVAL when not. */
+ * base followed by as many packets as their part_events says: a part cut
+ * between two packets is refused), with *first_ts its earliest timestamp;
+ * INTROSPECT_EINVAL when not. */
 int ix_trace_perfetto_check_part(const void *data, size_t len, pid_t pid, int64_t base,
                                  int64_t *first_ts);
 /* A process track (pid, name) with no events, on sequence seq: a process
