@@ -272,7 +272,8 @@ int ix_pprof_merge(const struct ix_pprof_part *parts, int n, const char *const *
         m.pid_key = ix_strtab_id(&m.tab, "pid");
         m.proc_key = ix_strtab_id(&m.tab, "process");
         m.proc_val = ix_strtab_id(&m.tab, parts[i].process ? parts[i].process : "");
-        struct ix_pb_reader r = {(const uint8_t *)pt->raw.data, (const uint8_t *)pt->raw.data + pt->raw.len};
+        struct ix_pb_reader r = {(const uint8_t *)pt->raw.data,
+                             (const uint8_t *)pt->raw.data + pt->raw.len};
         struct ix_pb_field f;
         int rc = 0;
         while ((rc = ix_pb_next(&r, &f)) == 1) {

@@ -157,8 +157,8 @@ static void packet(ix_buf *out, pid_t seq, int field, const ix_buf *body, int64_
     ix_buf_free(&p);
 }
 
-static void track(ix_buf *out, pid_t seq, uint64_t id, uint64_t parent, const char *name, const ix_buf *desc,
-                  int desc_field)
+static void track(ix_buf *out, pid_t seq, uint64_t id, uint64_t parent, const char *name,
+                  const ix_buf *desc, int desc_field)
 {
     ix_buf d;
     ix_buf_init(&d);
@@ -399,15 +399,18 @@ int ix_trace_perfetto(const struct ix_trace *t, const struct ix_trace_perfetto_p
         put_varint(&d, THD_TID, (uint64_t)th->tid);
         snprintf(name, sizeof name, "%s (%d)", th->name, (int)th->tid);
         put_str(&d, THD_THREAD_NAME, name);
-        track(out, t->pid, uuid(t->pid, TK_THREAD, (uint64_t)th->tid), uuid(t->pid, TK_PROCESS, 0), NULL, &d, TD_THREAD);
+        track(out, t->pid, uuid(t->pid, TK_THREAD, (uint64_t)th->tid),
+              uuid(t->pid, TK_PROCESS, 0), NULL, &d, TD_THREAD);
         snprintf(name, sizeof name, "%s (%d) state", th->name, (int)th->tid);
-        track(out, t->pid, uuid(t->pid, TK_STATE, (uint64_t)th->tid), uuid(t->pid, TK_THREAD, (uint64_t)th->tid), name,
+        track(out, t->pid, uuid(t->pid, TK_STATE, (uint64_t)th->tid),
+              uuid(t->pid, TK_THREAD, (uint64_t)th->tid), name,
               NULL, 0);
     }
     for (int i = 0; i < t->nseries; i++) {
         ix_buf_reset(&d);
         put_varint(&d, CD_UNIT, strstr(t->series[i], "bytes") ? UNIT_SIZE_BYTES : UNIT_COUNT);
-        track(out, t->pid, uuid(t->pid, TK_COUNTER, (uint64_t)i), uuid(t->pid, TK_PROCESS, 0), t->series[i], &d,
+        track(out, t->pid, uuid(t->pid, TK_COUNTER, (uint64_t)i), uuid(t->pid, TK_PROCESS, 0),
+              t->series[i], &d,
               TD_COUNTER);
     }
     ix_buf_free(&d);
@@ -454,8 +457,10 @@ int ix_trace_perfetto(const struct ix_trace *t, const struct ix_trace_perfetto_p
                                 uuid(t->pid, TK_COUNTER, (uint64_t)t->samples[i].series)};
     for (size_t i = 0; i < t->nflows; i++) {
         const struct ix_trace_flow *f = &t->flows[i];
-        evs[n++] = (struct pev){f->ts0, 2, 0, EV_FLOW_OUT, i, uuid(t->pid, TK_THREAD, (uint64_t)f->tid0)};
-        evs[n++] = (struct pev){f->ts1, 2, 1, EV_FLOW_IN, i, uuid(t->pid, TK_THREAD, (uint64_t)f->tid1)};
+        evs[n++] = (struct pev){f->ts0, 2, 0, EV_FLOW_OUT, i,
+                                uuid(t->pid, TK_THREAD, (uint64_t)f->tid0)};
+        evs[n++] = (struct pev){f->ts1, 2, 1, EV_FLOW_IN, i,
+                                uuid(t->pid, TK_THREAD, (uint64_t)f->tid1)};
     }
     qsort(evs, n, sizeof *evs, pev_order);
     /* The notes first, not after any event (a record may predate t0 by

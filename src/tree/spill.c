@@ -252,7 +252,10 @@ int ix_tree_spill_take_as(int pid, unsigned long long start, const char *kind, i
     return rc;
 }
 
-void ix_tree_spill_discard(int pid, unsigned long long start) { find_left(pid, start, "pb.gz", -1); }
+void ix_tree_spill_discard(int pid, unsigned long long start)
+{
+    find_left(pid, start, "pb.gz", -1);
+}
 
 void ix_tree_spill_discard_as(int pid, unsigned long long start, const char *kind)
 {

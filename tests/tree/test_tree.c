@@ -254,7 +254,8 @@ static void check_tree_trace(int perfetto, const char *path, const char *args)
 
 static const char *trace_target(int perfetto)
 {
-    return perfetto ? "/debug/pprof/trace?seconds=1&format=perfetto" : "/debug/pprof/trace?seconds=1";
+    return perfetto ? "/debug/pprof/trace?seconds=1&format=perfetto"
+                    : "/debug/pprof/trace?seconds=1";
 }
 
 /* A 1 s trace of the tree: every process's events under its own pid, each
@@ -268,7 +269,8 @@ static void every_process_under_its_pid(int perfetto)
         fork_worker();
     free(wait_for_processes(port, NCHILD + 1));
     char path[64], args[256];
-    snprintf(path, sizeof path, "/tmp/ix_tree_t%d.%s", (int)getpid(), perfetto ? "pftrace" : "json");
+    snprintf(path, sizeof path, "/tmp/ix_tree_t%d.%s", (int)getpid(),
+             perfetto ? "pftrace" : "json");
     fetch_to_file(port, trace_target(perfetto), path);
     int n = snprintf(args, sizeof args, "--tree-pids %d", (int)getpid());
     for (int i = 0; i < g_nkids; i++)
@@ -293,7 +295,8 @@ static void silent_child_missing(int perfetto)
     free(wait_for_processes(port, 3));
     kill(stuck, SIGSTOP);
     char path[64], args[128];
-    snprintf(path, sizeof path, "/tmp/ix_tree_tm%d.%s", (int)getpid(), perfetto ? "pftrace" : "json");
+    snprintf(path, sizeof path, "/tmp/ix_tree_tm%d.%s", (int)getpid(),
+             perfetto ? "pftrace" : "json");
     fetch_to_file(port, trace_target(perfetto), path);
     snprintf(args, sizeof args, "--tree-pids %d,%d --tree-missing %d", (int)getpid(), (int)ok,
              (int)stuck);
