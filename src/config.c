@@ -8,15 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef __has_feature
-#define __has_feature(x) 0
-#endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) ||                       \
-    __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define IX_SANITIZED_BUILD 1
-#else
-#define IX_SANITIZED_BUILD 0
-#endif
+#include "util/sanitized.h"
 
 void introspect_config_init(introspect_config *cfg)
 {

@@ -3,7 +3,8 @@
 # 32-process tree (tests/tree/tree_server with idle workers), and the memory a
 # child's instance costs. Usage: bench/tree/bench_tree.sh BUILD_DIR [RUNS]
 # (IX_TREE_SIZES: workers per tree, default "0 3 31"; IX_TREE_QUERIES: the
-# requests, default profile?seconds=1 heap goroutine trace?seconds=1)
+# requests, default profile?seconds=1 heap goroutine trace?seconds=1; a trace's
+# body size is printed too, e.g. "trace?seconds=1&format=perfetto")
 set -euo pipefail
 build=${1:?build dir}; runs=${2:-5}
 srv=; tmp=$(mktemp -d)
@@ -38,10 +39,10 @@ for n in ${IX_TREE_SIZES:-0 3 31}; do
             t=$(curl -fsS -o "$tmp/p" -w '%{time_total}' "http://127.0.0.1:$port/debug/pprof/$q")
             all="$all $t"
             case $q in
-            trace*) grep -o 'pid [0-9]* ([^"]*is missing[^"]*' "$tmp/p" | head -3 || true ;;
+            trace*) grep -ao 'pid [0-9]* ([^"]*is missing[^"]*' "$tmp/p" | head -3 || true ;;
             *) go tool pprof -raw "$tmp/p" 2>&1 | grep -m3 "is missing" || true ;;
             esac
-            [ "$q" = "trace?seconds=1" ] && sizes="$sizes $(stat -c %s "$tmp/p")"
+            case $q in trace*) sizes="$sizes $(stat -c %s "$tmp/p")" ;; esac
         done
         med=$(echo $all | tr ' ' '\n' | median)
         echo "| $((n + 1)) | $q | $med | $all |${sizes:+ bytes:$sizes}"

@@ -7,8 +7,12 @@
  * gives the same trace as Perfetto's protobuf (format/trace_perfetto.h),
  * downloaded as trace.pftrace.
  * ?tree_t0_ns=T (the root of a process tree asks each process for its part,
- * tree/route.h): timestamps count from T (CLOCK_MONOTONIC ns), ids carry the
- * pid, and the process track is named with its title; JSON only.
+ * tree/route.h): timestamps count from T (CLOCK_MONOTONIC ns; Perfetto's
+ * stay absolute and its notes carry T), ids carry the pid, and the process
+ * track is named with its title. A part whose process exits (exit(3)) in
+ * the window is encoded up to then, during the exit's bounded hold, and
+ * left for the root (tree/spill.h, as IX_TREE_SPILL_TRACE_JSON or _PERFETTO)
+ * instead of an answer that could arrive cut short.
  * One trace at a time (the heavy slot "trace": 409 with Retry-After). The
  * request's thread sleeps through the window and stops early when the
  * client leaves or the module stops. */
@@ -28,6 +32,7 @@
 #include "http/heavy.h"
 #include "runtime.h"
 #include "sampling/trace/window.h"
+#include "tree/spill.h"
 #include "tree/table.h"
 
 
@@ -62,9 +67,9 @@ void ix_ep_trace(const struct ix_request *req, struct ix_response *resp)
         char *end;
         errno = 0;
         base = strtoll(base_text, &end, 10);
-        if (!*base_text || *end || errno || base <= 0 || perfetto) {
+        if (!*base_text || *end || errno || base <= 0) {
             ix_respond_error(resp, 400, "invalid value for \"tree_t0_ns\" - must be a "
-                                        "CLOCK_MONOTONIC time in ns, with the json format");
+                                        "CLOCK_MONOTONIC time in ns");
             return;
         }
     }
@@ -85,6 +90,9 @@ void ix_ep_trace(const struct ix_request *req, struct ix_response *resp)
         }
         return;
     }
+    int hold = base && ix_tree_spill_armed();
+    if (hold)
+        ix_exit_hold();
     enum ix_wait ended = ix_ep_sleep(req, seconds, ix_trace_window_poll);
     struct ix_trace t;
     ix_trace_window_stop(w, &t);
@@ -97,23 +105,47 @@ void ix_ep_trace(const struct ix_request *req, struct ix_response *resp)
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, encode_lock_once);
     pthread_mutex_lock(&g_encode_lock);
-    if (ended != IX_WAIT_DONE) {
+    int exiting = ended == IX_WAIT_EXITING && hold;
+    char title[128], name[160];
+    if (base) {
+        ix_tree_cmdline((int)getpid(), title, sizeof title);
+        snprintf(name, sizeof name, "%.95s (pid %d)", title, (int)getpid());
+    }
+    if (ended != IX_WAIT_DONE && !exiting) {
         ix_respond_capture_ended(resp, ended);
     } else if (perfetto) {
-        ix_trace_perfetto(&t, &resp->body);
-        resp->content_type = "application/octet-stream";
-        ix_response_header(resp, "Content-Disposition", "attachment; filename=\"trace.pftrace\"");
-    } else {
-        char title[128], name[160];
-        struct ix_trace_json_part part = {base, name};
-        if (base) {
-            ix_tree_cmdline((int)getpid(), title, sizeof title);
-            snprintf(name, sizeof name, "%.95s (pid %d)", title, (int)getpid());
+        struct ix_trace_perfetto_part part = {base, name};
+        if (ix_trace_perfetto(&t, base ? &part : NULL, &resp->body)) {
+            ix_buf_free(&resp->body);
+            ix_buf_init(&resp->body);
+            ix_respond_error(resp, 500, "the trace could not be encoded: out of memory");
+        } else {
+            resp->content_type = "application/octet-stream";
+            ix_response_header(resp, "Content-Disposition",
+                               "attachment; filename=\"trace.pftrace\"");
         }
+    } else {
+        struct ix_trace_json_part part = {base, name};
         ix_trace_json(&t, base ? &part : NULL, &resp->body);
         resp->content_type = "application/json";
         ix_response_header(resp, "Content-Disposition", "attachment; filename=\"trace.json\"");
     }
     pthread_mutex_unlock(&g_encode_lock);
     ix_trace_free(&t);
+    /* Exiting: the part until now is left for the root, which reads it when
+     * this answer does not come. */
+    if (exiting && resp->status == 200 && !resp->body.oom &&
+        ix_tree_spill_write_as(perfetto ? IX_TREE_SPILL_TRACE_PERFETTO : IX_TREE_SPILL_TRACE_JSON,
+                               resp->body.data, resp->body.len) == 0) {
+        ix_buf_free(&resp->body);
+        ix_buf_init(&resp->body);
+        ix_respond_error(resp, 503, "trace interrupted: the process is exiting (its trace until "
+                                    "then is left for the tree's root)");
+    } else if (exiting && resp->status == 200) {
+        ix_buf_free(&resp->body);
+        ix_buf_init(&resp->body);
+        ix_respond_capture_ended(resp, ended);
+    }
+    if (hold)
+        ix_exit_release();
 }

@@ -14,72 +14,7 @@
 
 /* ---- reading ---- */
 
-struct rd {
-    const uint8_t *p, *end;
-};
-
-static int rd_varint(struct rd *r, uint64_t *v)
-{
-    uint64_t x = 0;
-    for (int s = 0; s < 64 && r->p < r->end; s += 7) {
-        uint8_t b = *r->p++;
-        x |= (uint64_t)(b & 0x7f) << s;
-        if (!(b & 0x80)) {
-            *v = x;
-            return 0;
-        }
-    }
-    return INTROSPECT_EINVAL;
-}
-
-struct field {
-    int num, wt;
-    uint64_t v;           /* varint, fixed64, fixed32 */
-    const uint8_t *data;  /* wire type 2 */
-    size_t len;
-};
-
-/* 1 with *f filled, 0 at the end, INTROSPECT_EINVAL when malformed. */
-static int rd_field(struct rd *r, struct field *f)
-{
-    if (r->p >= r->end)
-        return 0;
-    uint64_t tag;
-    if (rd_varint(r, &tag))
-        return INTROSPECT_EINVAL;
-    f->num = (int)(tag >> 3);
-    f->wt = (int)(tag & 7);
-    switch (f->wt) {
-    case 0:
-        return rd_varint(r, &f->v) ? INTROSPECT_EINVAL : 1;
-    case 1:
-        if (r->end - r->p < 8)
-            return INTROSPECT_EINVAL;
-        memcpy(&f->v, r->p, 8);
-        r->p += 8;
-        return 1;
-    case 5:
-        if (r->end - r->p < 4)
-            return INTROSPECT_EINVAL;
-        f->v = 0;
-        memcpy(&f->v, r->p, 4);
-        r->p += 4;
-        return 1;
-    case 2: {
-        uint64_t n;
-        if (rd_varint(r, &n) || n > (uint64_t)(r->end - r->p))
-            return INTROSPECT_EINVAL;
-        f->data = r->p;
-        f->len = (size_t)n;
-        r->p += n;
-        return 1;
-    }
-    default:
-        return INTROSPECT_EINVAL;
-    }
-}
-
-static void wr_field(ix_buf *b, const struct field *f)
+static void wr_field(ix_buf *b, const struct ix_pb_field *f)
 {
     ix_pb_varint(b, (uint64_t)f->num << 3 | (uint64_t)f->wt);
     if (f->wt == 0)
@@ -148,10 +83,10 @@ static uint64_t offset(uint64_t v, uint64_t base) { return v ? v + base : 0; }
 
 static int remap(struct merge *m, const struct rule *rules, const uint8_t *p, size_t n, ix_buf *out)
 {
-    struct rd r = {p, p + n};
-    struct field f;
+    struct ix_pb_reader r = {p, p + n};
+    struct ix_pb_field f;
     int rc;
-    while ((rc = rd_field(&r, &f)) == 1) {
+    while ((rc = ix_pb_next(&r, &f)) == 1) {
         const struct rule *ru = rules;
         while (ru->num && ru->num != f.num)
             ru++;
@@ -167,11 +102,11 @@ static int remap(struct merge *m, const struct rule *rules, const uint8_t *p, si
             if (e)
                 return e;
         } else if (ru->kind == K_LOCS && f.wt == 2) { /* packed */
-            struct rd pr = {f.data, f.data + f.len};
+            struct ix_pb_reader pr = {f.data, f.data + f.len};
             ix_buf sub;
             ix_buf_init(&sub);
             uint64_t v;
-            while (pr.p < pr.end && rd_varint(&pr, &v) == 0)
+            while (pr.p < pr.end && ix_pb_read_varint(&pr, &v) == 0)
                 ix_pb_varint(&sub, offset(v, pt->base_loc));
             ix_pb_bytes(out, f.num, sub.data ? sub.data : "", sub.len);
             ix_buf_free(&sub);
@@ -195,9 +130,9 @@ static int remap(struct merge *m, const struct rule *rules, const uint8_t *p, si
 
 static uint64_t first_id(const uint8_t *p, size_t n)
 {
-    struct rd r = {p, p + n};
-    struct field f;
-    while (rd_field(&r, &f) == 1)
+    struct ix_pb_reader r = {p, p + n};
+    struct ix_pb_field f;
+    while (ix_pb_next(&r, &f) == 1)
         if (f.num == 1 && f.wt == 0)
             return f.v;
     return 0;
@@ -220,10 +155,11 @@ static int part_read(struct part *pt, const struct ix_pprof_part *in)
     int rc = ix_gunzip(in->data, in->len, &pt->raw, MAX_PROFILE);
     if (rc)
         return rc;
-    struct rd r = {(const uint8_t *)pt->raw.data, (const uint8_t *)pt->raw.data + pt->raw.len};
-    struct field f;
+    struct ix_pb_reader r = {(const uint8_t *)pt->raw.data,
+                             (const uint8_t *)pt->raw.data + pt->raw.len};
+    struct ix_pb_field f;
     size_t cap = 0, stcap = 0;
-    while ((rc = rd_field(&r, &f)) == 1) {
+    while ((rc = ix_pb_next(&r, &f)) == 1) {
         if (f.num == 6 && f.wt == 2) {
             if (pt->nstrs == cap) {
                 cap = cap ? cap * 2 : 256;
@@ -251,10 +187,10 @@ static int part_read(struct part *pt, const struct ix_pprof_part *in)
                     return INTROSPECT_ENOMEM;
                 pt->st = ns;
             }
-            struct rd vr = {f.data, f.data + f.len};
-            struct field vf;
+            struct ix_pb_reader vr = {f.data, f.data + f.len};
+            struct ix_pb_field vf;
             int64_t type = 0, unit = 0;
-            while (rd_field(&vr, &vf) == 1) {
+            while (ix_pb_next(&vr, &vf) == 1) {
                 if (vf.num == 1 && vf.wt == 0)
                     type = (int64_t)vf.v;
                 if (vf.num == 2 && vf.wt == 0)
@@ -336,10 +272,11 @@ int ix_pprof_merge(const struct ix_pprof_part *parts, int n, const char *const *
         m.pid_key = ix_strtab_id(&m.tab, "pid");
         m.proc_key = ix_strtab_id(&m.tab, "process");
         m.proc_val = ix_strtab_id(&m.tab, parts[i].process ? parts[i].process : "");
-        struct rd r = {(const uint8_t *)pt->raw.data, (const uint8_t *)pt->raw.data + pt->raw.len};
-        struct field f;
+        struct ix_pb_reader r = {(const uint8_t *)pt->raw.data,
+                             (const uint8_t *)pt->raw.data + pt->raw.len};
+        struct ix_pb_field f;
         int rc = 0;
-        while ((rc = rd_field(&r, &f)) == 1) {
+        while ((rc = ix_pb_next(&r, &f)) == 1) {
             if (f.wt == 2 && f.num == 2) {
                 ix_buf s;
                 ix_buf_init(&s);

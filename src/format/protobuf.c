@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "introspect.h"
+
 /* Written in place after one capacity check (a profile has millions of
  * varints: a staging copy per varint was a third of the encoder's time). */
 void ix_pb_varint(ix_buf *b, uint64_t v)
@@ -111,4 +113,57 @@ void ix_pb_packed_sint(ix_buf *b, int field, const int64_t *v, size_t n)
     ix_pb_varint(b, len);
     for (size_t i = 0; i < n; i++)
         ix_pb_varint(b, zigzag(v[i]));
+}
+
+int ix_pb_read_varint(struct ix_pb_reader *r, uint64_t *v)
+{
+    uint64_t x = 0;
+    for (int s = 0; s < 64 && r->p < r->end; s += 7) {
+        uint8_t b = *r->p++;
+        x |= (uint64_t)(b & 0x7f) << s;
+        if (!(b & 0x80)) {
+            *v = x;
+            return 0;
+        }
+    }
+    return INTROSPECT_EINVAL;
+}
+
+int ix_pb_next(struct ix_pb_reader *r, struct ix_pb_field *f)
+{
+    if (r->p >= r->end)
+        return 0;
+    uint64_t tag;
+    if (ix_pb_read_varint(r, &tag))
+        return INTROSPECT_EINVAL;
+    f->num = (int)(tag >> 3);
+    f->wt = (int)(tag & 7);
+    switch (f->wt) {
+    case 0:
+        return ix_pb_read_varint(r, &f->v) ? -1 : 1;
+    case 1:
+        if (r->end - r->p < 8)
+            return INTROSPECT_EINVAL;
+        memcpy(&f->v, r->p, 8);
+        r->p += 8;
+        return 1;
+    case 5:
+        if (r->end - r->p < 4)
+            return INTROSPECT_EINVAL;
+        f->v = 0;
+        memcpy(&f->v, r->p, 4);
+        r->p += 4;
+        return 1;
+    case 2: {
+        uint64_t n;
+        if (ix_pb_read_varint(r, &n) || n > (uint64_t)(r->end - r->p))
+            return INTROSPECT_EINVAL;
+        f->data = r->p;
+        f->len = (size_t)n;
+        r->p += n;
+        return 1;
+    }
+    default:
+        return INTROSPECT_EINVAL;
+    }
 }

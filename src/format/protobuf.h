@@ -1,5 +1,7 @@
 /* Minimal protobuf writer: varints, length-delimited fields, packed arrays.
- * Nested messages are built in a scratch buffer and copied with their length. */
+ * Nested messages are built in a scratch buffer and copied with their length.
+ * And its reader: fields one after another, bounds-checked (the merges of a
+ * process tree's pprof and Perfetto parts). */
 #ifndef IX_PROTOBUF_H
 #define IX_PROTOBUF_H
 
@@ -19,5 +21,21 @@ void ix_pb_packed_i64(ix_buf *b, int field, const int64_t *v, size_t n);
 void ix_pb_double(ix_buf *b, int field, double v);  /* fixed64; skipped when 0 */
 void ix_pb_sint(ix_buf *b, int field, int64_t v);   /* zigzag (sint32/sint64); skipped when 0 */
 void ix_pb_packed_sint(ix_buf *b, int field, const int64_t *v, size_t n); /* zigzag */
+
+struct ix_pb_reader {
+    const uint8_t *p, *end;
+};
+
+struct ix_pb_field {
+    int num, wt;
+    uint64_t v;           /* varint, fixed64, fixed32 */
+    const uint8_t *data;  /* wire type 2 */
+    size_t len;
+};
+
+/* A varint at r->p (advanced): 0, or INTROSPECT_EINVAL when cut short or too long. */
+int ix_pb_read_varint(struct ix_pb_reader *r, uint64_t *v);
+/* The next field: 1 with *f filled, 0 at the end, INTROSPECT_EINVAL when malformed. */
+int ix_pb_next(struct ix_pb_reader *r, struct ix_pb_field *f);
 
 #endif

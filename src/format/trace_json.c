@@ -108,13 +108,8 @@ static void stack_frames(ix_buf *b, struct ix_symbolizer *sym, const struct ix_s
         int depth = 0;
         for (int i = npcs; i-- > 0;) {
             struct ix_sym_line lines[8];
-            int nl = sym ? ix_symbolize(sym, pcs[i] - 1, lines, 8) : 0;
-            char unknown[32];
-            if (nl <= 0) {
-                snprintf(unknown, sizeof unknown, "0x%llx", (unsigned long long)pcs[i]);
-                lines[0] = (struct ix_sym_line){unknown, NULL, 0};
-                nl = 1;
-            }
+            char unknown[IX_TRACE_PC_TEXT];
+            int nl = ix_trace_pc_lines(sym, pcs[i], lines, 8, unknown);
             for (int l = nl; l-- > 0;) { /* inlined callee last: deeper */
                 ix_buf_printf(b, "%s\n\"%s%c%d.%d\":{\"name\":", first ? "" : ",", ns, prefix, id,
                               depth);
@@ -147,14 +142,11 @@ static int leaf_depth(struct ix_symbolizer *sym, const struct ix_stack_table *ta
     int depth = 0;
     for (int i = 0; i < npcs; i++) {
         struct ix_sym_line lines[8];
-        int nl = sym ? ix_symbolize(sym, pcs[i] - 1, lines, 8) : 0;
-        if (i == 0 && leaf) {
-            if (nl > 0 && lines[0].function)
-                snprintf(leaf, leaflen, "%s", lines[0].function);
-            else
-                snprintf(leaf, leaflen, "0x%llx", (unsigned long long)pcs[0]);
-        }
-        depth += nl > 0 ? nl : 1;
+        char unknown[IX_TRACE_PC_TEXT];
+        int nl = ix_trace_pc_lines(sym, pcs[i], lines, 8, unknown);
+        if (i == 0 && leaf)
+            snprintf(leaf, leaflen, "%s", lines[0].function ? lines[0].function : "?");
+        depth += nl;
     }
     return depth - 1;
 }

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format/trace_perfetto.h"
+#include "introspect.h"
 #include "util/json.h"
 
 static const char HEAD[] = "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n";
@@ -51,29 +53,29 @@ static int cut_part(const struct ix_trace_part *p, int64_t base, struct cut *c)
     const char *s = p->data, *end = p->data + p->len;
     size_t hl = sizeof HEAD - 1;
     if (!s || p->len < hl || memcmp(s, HEAD, hl) != 0)
-        return -1;
+        return INTROSPECT_EINVAL;
     c->events = s + hl;
     const char *close = find(c->events, (size_t)(end - c->events), "\n]");
     if (!close || (size_t)(end - close - 2) < sizeof FRAMES - 1 ||
         memcmp(close + 2, FRAMES, sizeof FRAMES - 1) != 0)
-        return -1;
+        return INTROSPECT_EINVAL;
     c->nevents = (size_t)(close - c->events);
     c->frames = close + 2 + sizeof FRAMES - 1;
     const char *o = find(c->frames, (size_t)(end - c->frames), OTHER);
     if (!o || o == c->frames || o[-1] != '}')
-        return -1;
+        return INTROSPECT_EINVAL;
     c->nframes = (size_t)(o - 1 - c->frames);
     c->other = o + sizeof OTHER - 1;
     const char *last = end; /* the document's '}' and the otherData's before it */
     while (last > c->other && (last[-1] == '\n' || last[-1] == ' '))
         last--;
     if (last - c->other < 2 || last[-1] != '}' || last[-2] != '}')
-        return -1;
+        return INTROSPECT_EINVAL;
     c->nother = (size_t)(last - 2 - c->other);
     int has_pid, has_t0;
     double pid = other_num(c, "pid", &has_pid), t0 = other_num(c, "t0_ns", &has_t0);
     if (!has_pid || !has_t0 || (int)pid != p->pid || (int64_t)t0 != base)
-        return -1;
+        return INTROSPECT_EINVAL;
     return 0;
 }
 
@@ -95,7 +97,7 @@ int ix_trace_merge(const struct ix_trace_part *parts, int nparts, int total, int
         free(cuts);
         free(bad);
         free(ok);
-        return -1;
+        return INTROSPECT_EINVAL;
     }
     int merged = 0, nbad = 0, root = -1;
     for (int i = 0; i < nparts; i++) {
@@ -200,5 +202,73 @@ done:
     free(bad);
     free(cuts);
     free(ok);
-    return out->oom ? -1 : merged;
+    return out->oom ? INTROSPECT_ENOMEM : merged;
+}
+
+int ix_trace_merge_perfetto(const struct ix_trace_part *parts, int nparts, int total, int64_t base,
+                            const char *const *notes, int nnotes, ix_buf *out)
+{
+    int *ok = calloc((size_t)nparts + 1, sizeof *ok);
+    const char **all = calloc((size_t)(nnotes + nparts + 1), sizeof *all);
+    char **bad = calloc((size_t)nparts + 1, sizeof *bad);
+    if (!ok || !all || !bad) {
+        free(ok);
+        free(all);
+        free(bad);
+        return INTROSPECT_ENOMEM;
+    }
+    int merged = 0, nall = 0, nbad = 0, root = -1;
+    int64_t first = base;
+    for (int i = 0; i < nparts; i++) {
+        int64_t ts = 0;
+        if (!parts[i].data) /* missing: its note says why */
+            continue;
+        ok[i] = ix_trace_perfetto_check_part(parts[i].data, parts[i].len, parts[i].pid, base,
+                                             &ts) == 0;
+        if (!ok[i]) {
+            char note[300];
+            snprintf(note, sizeof note, "introspect: pid %d (%s) is missing: its trace could "
+                     "not be read", parts[i].pid, parts[i].title ? parts[i].title : "");
+            bad[nbad++] = strdup(note);
+            continue;
+        }
+        merged++;
+        if (root < 0) {
+            root = i;
+            if (ts > 0 && ts < first)
+                first = ts;
+        }
+    }
+    if (merged == 0)
+        goto done;
+    for (int i = 0; i < nnotes; i++)
+        all[nall++] = notes[i];
+    for (int i = 0; i < nbad; i++)
+        all[nall++] = bad[i] ? bad[i] : "introspect: a trace could not be read";
+    char summary[128];
+    snprintf(summary, sizeof summary, "introspect: process tree: %d of %d processes merged",
+             merged, total);
+    all[nall++] = summary;
+    /* The tree's notes first on the root's sequence, at or before its first
+     * event; a process track for each process left out, named for it. */
+    int rpid = parts[root].pid;
+    ix_trace_perfetto_tree_notes(out, rpid, first, total, merged, all, nall);
+    for (int i = 0; i < nparts; i++) {
+        if (ok[i])
+            continue;
+        char name[200];
+        snprintf(name, sizeof name, "%s (pid %d): missing", parts[i].title ? parts[i].title : "",
+                 parts[i].pid);
+        ix_trace_perfetto_process_track(out, rpid, parts[i].pid, name);
+    }
+    for (int i = 0; i < nparts; i++)
+        if (ok[i])
+            ix_buf_put(out, parts[i].data, parts[i].len);
+done:
+    for (int i = 0; i < nbad; i++)
+        free(bad[i]);
+    free(bad);
+    free(all);
+    free(ok);
+    return out->oom ? INTROSPECT_ENOMEM : merged;
 }

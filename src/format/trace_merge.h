@@ -22,7 +22,7 @@
 #include "util/buf.h"
 
 struct ix_trace_part {
-    const char *data;
+    const char *data; /* NULL: a process whose part is missing (the Perfetto merge names it) */
     size_t len;
     int pid;
     const char *title;
@@ -31,9 +31,21 @@ struct ix_trace_part {
 /* Merge nparts parts (the root first) of a tree of total processes whose
  * traces count from base into out, with notes (e.g. "introspect: pid N
  * (title) is missing: ...") kept in otherData. Returns the number of parts
- * merged (0 when none was readable: out then holds nothing), -1 out of
- * memory. */
+ * merged (0 when none was readable: out then holds nothing),
+ * INTROSPECT_ENOMEM out of memory. */
 int ix_trace_merge(const struct ix_trace_part *parts, int nparts, int total, int64_t base,
                    const char *const *notes, int nnotes, ix_buf *out);
+
+/* The same for Perfetto protobuf parts (format/trace_perfetto.h): each part
+ * is a whole Trace whose packets are on the process's own sequence and
+ * whose track uuids and flow ids carry its pid, so the merge concatenates
+ * them (a Trace is its packets one after another), after checking each
+ * part (its pid's sequence and process track, tree_t0_ns = base). First
+ * comes an instant "process tree" on the root's process track (processes,
+ * merged, the notes as note_1...) and, for each part that is missing
+ * (data NULL) or could not be read, a process track named
+ * "title (pid N): missing", so the UI lists it. Returns as ix_trace_merge. */
+int ix_trace_merge_perfetto(const struct ix_trace_part *parts, int nparts, int total, int64_t base,
+                            const char *const *notes, int nnotes, ix_buf *out);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "format/protobuf.h"
+#include "introspect.h"
 #include "symbolize/symbolizer.h"
 
 /* Field numbers (Perfetto's protos/perfetto/trace/). */
@@ -58,9 +59,16 @@ enum {
 enum { TYPE_SLICE_BEGIN = 1, TYPE_SLICE_END = 2, TYPE_INSTANT = 3, TYPE_COUNTER = 4 };
 enum { UNIT_COUNT = 2, UNIT_SIZE_BYTES = 3 };
 
-/* Track uuids: a kind in the top byte, a number below. */
+/* Track uuids: a kind in the top byte, the pid in the next three (pid_max
+ * is at most 2^22), a number (tid, index) in the low four; flow ids: the
+ * pid above the index. So the tracks and flows of the processes of a tree
+ * never share an id when their traces are concatenated (trace_merge.h). */
 enum { TK_PROCESS = 1, TK_THREAD, TK_STATE, TK_OVERLAP, TK_COUNTER };
-static uint64_t uuid(int kind, uint64_t n) { return ((uint64_t)kind << 56) | n; }
+static uint64_t uuid(pid_t pid, int kind, uint64_t n)
+{
+    return ((uint64_t)kind << 56) | ((uint64_t)pid & 0xffffff) << 32 | (n & 0xffffffffu);
+}
+static uint64_t flow_id(pid_t pid, size_t idx) { return (uint64_t)pid << 32 | (uint64_t)(idx + 1); }
 
 static void key(ix_buf *b, int field, int wire)
 {
@@ -135,21 +143,22 @@ static void da_double(ix_buf *ev, const char *name, double v)
     ix_buf_free(&a);
 }
 
-/* One packet: a descriptor (ts 0: none) or an event at ts. */
-static void packet(ix_buf *out, int field, const ix_buf *body, int64_t ts)
+/* One packet on the process's sequence (its pid): a descriptor (ts 0:
+ * none) or an event at ts. */
+static void packet(ix_buf *out, pid_t seq, int field, const ix_buf *body, int64_t ts)
 {
     ix_buf p;
     ix_buf_init(&p);
     if (ts > 0)
         put_varint(&p, PKT_TIMESTAMP, (uint64_t)ts);
-    put_varint(&p, PKT_SEQUENCE_ID, 1);
+    put_varint(&p, PKT_SEQUENCE_ID, (uint64_t)seq);
     put_msg(&p, field, body);
     put_msg(out, TRACE_PACKET, &p);
     ix_buf_free(&p);
 }
 
-static void track(ix_buf *out, uint64_t id, uint64_t parent, const char *name, const ix_buf *desc,
-                  int desc_field)
+static void track(ix_buf *out, pid_t seq, uint64_t id, uint64_t parent, const char *name,
+                  const ix_buf *desc, int desc_field)
 {
     ix_buf d;
     ix_buf_init(&d);
@@ -160,7 +169,7 @@ static void track(ix_buf *out, uint64_t id, uint64_t parent, const char *name, c
         put_str(&d, TD_NAME, name);
     if (desc)
         put_msg(&d, desc_field, desc);
-    packet(out, PKT_TRACK_DESCRIPTOR, &d, 0);
+    packet(out, seq, PKT_TRACK_DESCRIPTOR, &d, 0);
     ix_buf_free(&d);
 }
 
@@ -205,7 +214,7 @@ static int cache_get(struct stack_cache *c, struct ix_symbolizer *sym, int id, c
                      const ix_buf **frames)
 {
     if (id < 0 || id >= c->n)
-        return -1;
+        return INTROSPECT_EINVAL;
     if (!c->done[id]) {
         c->done[id] = 1;
         ix_buf_init(&c->frames[id]);
@@ -216,13 +225,8 @@ static int cache_get(struct stack_cache *c, struct ix_symbolizer *sym, int id, c
         /* outermost first for the callstack: walk from the root */
         for (int i = npcs; i-- > 0;) {
             struct ix_sym_line lines[8];
-            int nl = sym ? ix_symbolize(sym, pcs[i] - 1, lines, 8) : 0;
-            char unknown[32];
-            if (nl <= 0) {
-                snprintf(unknown, sizeof unknown, "0x%llx", (unsigned long long)pcs[i]);
-                lines[0] = (struct ix_sym_line){unknown, NULL, 0};
-                nl = 1;
-            }
+            char unknown[IX_TRACE_PC_TEXT];
+            int nl = ix_trace_pc_lines(sym, pcs[i], lines, 8, unknown);
             for (int l = nl; l-- > 0;) { /* the inlined callee (lines[0]) is deepest */
                 ix_buf f;
                 ix_buf_init(&f);
@@ -237,11 +241,8 @@ static int cache_get(struct stack_cache *c, struct ix_symbolizer *sym, int id, c
         }
         for (int i = 0; i < npcs; i++) { /* leaf first for the text */
             struct ix_sym_line lines[8];
-            int nl = sym ? ix_symbolize(sym, pcs[i] - 1, lines, 8) : 0;
-            if (nl <= 0) {
-                ix_buf_printf(&txt, "%s0x%llx", txt.len ? "\n" : "", (unsigned long long)pcs[i]);
-                continue;
-            }
+            char unknown[IX_TRACE_PC_TEXT];
+            int nl = ix_trace_pc_lines(sym, pcs[i], lines, 8, unknown);
             for (int l = 0; l < nl; l++) {
                 const char *file = lines[l].file ? strrchr(lines[l].file, '/') : NULL;
                 file = file ? file + 1 : lines[l].file;
@@ -255,7 +256,7 @@ static int cache_get(struct stack_cache *c, struct ix_symbolizer *sym, int id, c
     }
     *text = c->text[id];
     *frames = &c->frames[id];
-    return *text ? 0 : -1;
+    return *text ? 0 : INTROSPECT_ENOMEM;
 }
 
 static void put_stack(ix_buf *ev, struct stack_cache *c, struct ix_symbolizer *sym, int id)
@@ -343,12 +344,13 @@ static void span_args(ix_buf *ev, const struct ix_trace *t, const struct ix_trac
     }
 }
 
-static void notes(ix_buf *out, const struct ix_trace *t, int64_t ts)
+static void notes(ix_buf *out, const struct ix_trace *t, const struct ix_trace_perfetto_part *part,
+                  int64_t ts, size_t nevents)
 {
     ix_buf ev;
     ix_buf_init(&ev);
     put_varint(&ev, TE_TYPE, TYPE_INSTANT);
-    put_varint(&ev, TE_TRACK_UUID, uuid(TK_PROCESS, 0));
+    put_varint(&ev, TE_TRACK_UUID, uuid(t->pid, TK_PROCESS, 0));
     put_str(&ev, TE_CATEGORIES, "notes");
     put_str(&ev, TE_NAME, "trace notes");
     da_str(&ev, "producer", "introspect");
@@ -365,20 +367,31 @@ static void notes(ix_buf *out, const struct ix_trace *t, int64_t ts)
     da_int(&ev, "cpu_samples_dropped", (int64_t)t->cpu_dropped);
     da_str(&ev, "cpu_note", t->cpu_note);
     da_bool(&ev, "incomplete", t->oom);
-    packet(out, PKT_TRACK_EVENT, &ev, ts);
+    if (part) {
+        da_int(&ev, "pid", t->pid);
+        da_int(&ev, "tree_t0_ns", part->base);
+        /* the packets that follow: a part cut between two packets is
+         * still well-formed, so the merge counts them */
+        da_int(&ev, "part_events", (int64_t)nevents);
+    }
+    packet(out, t->pid, PKT_TRACK_EVENT, &ev, ts);
     ix_buf_free(&ev);
 }
 
-void ix_trace_perfetto(const struct ix_trace *t, ix_buf *out)
+int ix_trace_perfetto(const struct ix_trace *t, const struct ix_trace_perfetto_part *part,
+                      ix_buf *out)
 {
     /* Tracks: the process, each thread with its state child, counters. */
     char name[160];
     ix_buf d;
     ix_buf_init(&d);
-    ix_trace_process_name(t->pid, name, sizeof name);
+    if (part)
+        snprintf(name, sizeof name, "%s", part->name);
+    else
+        ix_trace_process_name(t->pid, name, sizeof name);
     put_varint(&d, PD_PID, (uint64_t)t->pid);
     put_str(&d, PD_PROCESS_NAME, name);
-    track(out, uuid(TK_PROCESS, 0), 0, NULL, &d, TD_PROCESS);
+    track(out, t->pid, uuid(t->pid, TK_PROCESS, 0), 0, NULL, &d, TD_PROCESS);
     for (size_t i = 0; i < t->nthreads; i++) {
         const struct ix_trace_thread *th = &t->threads[i];
         ix_buf_reset(&d);
@@ -386,15 +399,18 @@ void ix_trace_perfetto(const struct ix_trace *t, ix_buf *out)
         put_varint(&d, THD_TID, (uint64_t)th->tid);
         snprintf(name, sizeof name, "%s (%d)", th->name, (int)th->tid);
         put_str(&d, THD_THREAD_NAME, name);
-        track(out, uuid(TK_THREAD, (uint64_t)th->tid), uuid(TK_PROCESS, 0), NULL, &d, TD_THREAD);
+        track(out, t->pid, uuid(t->pid, TK_THREAD, (uint64_t)th->tid),
+              uuid(t->pid, TK_PROCESS, 0), NULL, &d, TD_THREAD);
         snprintf(name, sizeof name, "%s (%d) state", th->name, (int)th->tid);
-        track(out, uuid(TK_STATE, (uint64_t)th->tid), uuid(TK_THREAD, (uint64_t)th->tid), name,
+        track(out, t->pid, uuid(t->pid, TK_STATE, (uint64_t)th->tid),
+              uuid(t->pid, TK_THREAD, (uint64_t)th->tid), name,
               NULL, 0);
     }
     for (int i = 0; i < t->nseries; i++) {
         ix_buf_reset(&d);
         put_varint(&d, CD_UNIT, strstr(t->series[i], "bytes") ? UNIT_SIZE_BYTES : UNIT_COUNT);
-        track(out, uuid(TK_COUNTER, (uint64_t)i), uuid(TK_PROCESS, 0), t->series[i], &d,
+        track(out, t->pid, uuid(t->pid, TK_COUNTER, (uint64_t)i), uuid(t->pid, TK_PROCESS, 0),
+              t->series[i], &d,
               TD_COUNTER);
     }
     ix_buf_free(&d);
@@ -408,16 +424,16 @@ void ix_trace_perfetto(const struct ix_trace *t, ix_buf *out)
         free(evs);
         free(order);
         free(nests);
-        return;
+        return INTROSPECT_ENOMEM;
     }
     size_t n = 0, nlane = ix_trace_lane_spans(t, order, nests);
     for (size_t k = 0; k < nlane; k++) {
         const struct ix_trace_span *s = &t->spans[order[k]];
-        uint64_t tr = uuid(TK_THREAD, (uint64_t)s->tid);
+        uint64_t tr = uuid(t->pid, TK_THREAD, (uint64_t)s->tid);
         if (!nests[k]) { /* a track of its own under the thread */
-            tr = uuid(TK_OVERLAP, order[k]);
+            tr = uuid(t->pid, TK_OVERLAP, order[k]);
             ix_trace_span_title(s, name, sizeof name);
-            track(out, tr, uuid(TK_THREAD, (uint64_t)s->tid), name, NULL, 0);
+            track(out, t->pid, tr, uuid(t->pid, TK_THREAD, (uint64_t)s->tid), name, NULL, 0);
         }
         evs[n++] = (struct pev){s->ts, 1, (int64_t)k, EV_BEGIN, order[k], tr};
         /* a zero-length span ends with the begins, right after its own */
@@ -428,26 +444,28 @@ void ix_trace_perfetto(const struct ix_trace *t, ix_buf *out)
         const struct ix_trace_span *s = &t->spans[i];
         if (s->what <= IX_SPAN_MUTEX)
             continue;
-        uint64_t tr = uuid(TK_STATE, (uint64_t)s->tid);
+        uint64_t tr = uuid(t->pid, TK_STATE, (uint64_t)s->tid);
         evs[n++] = (struct pev){s->ts, 1, 0, EV_BEGIN, i, tr};
         evs[n++] = s->dur > 0 ? (struct pev){s->ts + s->dur, 0, 0, EV_END, i, tr}
                               : (struct pev){s->ts, 1, 0, EV_END, i, tr};
     }
     for (size_t i = 0; i < t->ncpu; i++)
         evs[n++] = (struct pev){t->cpu[i].ts, 2, 0, EV_CPU, i,
-                                uuid(TK_THREAD, (uint64_t)t->cpu[i].tid)};
+                                uuid(t->pid, TK_THREAD, (uint64_t)t->cpu[i].tid)};
     for (size_t i = 0; i < t->nsamples; i++)
         evs[n++] = (struct pev){t->samples[i].ts, 2, 0, EV_COUNTER, i,
-                                uuid(TK_COUNTER, (uint64_t)t->samples[i].series)};
+                                uuid(t->pid, TK_COUNTER, (uint64_t)t->samples[i].series)};
     for (size_t i = 0; i < t->nflows; i++) {
         const struct ix_trace_flow *f = &t->flows[i];
-        evs[n++] = (struct pev){f->ts0, 2, 0, EV_FLOW_OUT, i, uuid(TK_THREAD, (uint64_t)f->tid0)};
-        evs[n++] = (struct pev){f->ts1, 2, 1, EV_FLOW_IN, i, uuid(TK_THREAD, (uint64_t)f->tid1)};
+        evs[n++] = (struct pev){f->ts0, 2, 0, EV_FLOW_OUT, i,
+                                uuid(t->pid, TK_THREAD, (uint64_t)f->tid0)};
+        evs[n++] = (struct pev){f->ts1, 2, 1, EV_FLOW_IN, i,
+                                uuid(t->pid, TK_THREAD, (uint64_t)f->tid1)};
     }
     qsort(evs, n, sizeof *evs, pev_order);
     /* The notes first, not after any event (a record may predate t0 by
      * the moment between recording's start and the window's). */
-    notes(out, t, n && evs[0].ts < t->t0 ? evs[0].ts : t->t0);
+    notes(out, t, part, n && evs[0].ts < t->t0 ? evs[0].ts : t->t0, n);
 
     struct ix_symbolizer *sym = ix_symbolizer_new();
     struct stack_cache ss, cs;
@@ -501,11 +519,11 @@ void ix_trace_perfetto(const struct ix_trace *t, ix_buf *out)
             put_str(&ev, TE_NAME, p->kind == EV_FLOW_OUT ? "task moves out" : "task moves in");
             task_annotation(&ev, t->flows[p->idx].task);
             put_fixed64(&ev, p->kind == EV_FLOW_OUT ? TE_FLOW_IDS : TE_TERMINATING_FLOW_IDS,
-                        (uint64_t)p->idx + 1);
+                        flow_id(t->pid, p->idx));
             break;
         default: break;
         }
-        packet(out, PKT_TRACK_EVENT, &ev, p->ts);
+        packet(out, t->pid, PKT_TRACK_EVENT, &ev, p->ts);
     }
     ix_buf_free(&ev);
     cache_free(&ss);
@@ -515,4 +533,115 @@ void ix_trace_perfetto(const struct ix_trace *t, ix_buf *out)
     free(evs);
     free(order);
     free(nests);
+    return out->oom ? INTROSPECT_ENOMEM : 0;
+}
+
+/* ---- a process tree's parts (format/trace_merge.h) ---- */
+
+/* Whether the debug annotations of a TrackEvent (ev) hold an int named
+ * name, into v. */
+static int annotation_int(const uint8_t *ev, size_t n, const char *name, int64_t *v)
+{
+    struct ix_pb_reader r = {ev, ev + n};
+    struct ix_pb_field f;
+    size_t k = strlen(name);
+    while (ix_pb_next(&r, &f) == 1) {
+        if (f.num != TE_DEBUG_ANNOTATIONS || f.wt != 2)
+            continue;
+        struct ix_pb_reader a = {f.data, f.data + f.len};
+        struct ix_pb_field g;
+        int named = 0, has = 0;
+        uint64_t val = 0;
+        while (ix_pb_next(&a, &g) == 1) {
+            if (g.num == DA_NAME && g.wt == 2 && g.len == k && memcmp(g.data, name, k) == 0)
+                named = 1;
+            else if (g.num == DA_INT_VALUE && g.wt == 0)
+                has = 1, val = g.v;
+        }
+        if (named && has) {
+            *v = (int64_t)val;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int ix_trace_perfetto_check_part(const void *data, size_t len, pid_t pid, int64_t base,
+                                 int64_t *first_ts)
+{
+    struct ix_pb_reader r = {data, (const uint8_t *)data + len};
+    struct ix_pb_field f;
+    int process = 0, rc;
+    int64_t t0 = 0, first = 0, want = -1, after = -1; /* packets after the notes */
+    while ((rc = ix_pb_next(&r, &f)) == 1) {
+        if (f.num != TRACE_PACKET || f.wt != 2)
+            return INTROSPECT_EINVAL;
+        struct ix_pb_reader p = {f.data, f.data + f.len};
+        struct ix_pb_field g;
+        int seq = 0, prc;
+        if (after >= 0)
+            after++;
+        while ((prc = ix_pb_next(&p, &g)) == 1) {
+            if (g.num == PKT_SEQUENCE_ID && g.wt == 0) {
+                seq = g.v == (uint64_t)pid;
+            } else if (g.num == PKT_TIMESTAMP && g.wt == 0) {
+                if (!first || (int64_t)g.v < first)
+                    first = (int64_t)g.v;
+            } else if (g.num == PKT_TRACK_DESCRIPTOR && g.wt == 2) {
+                struct ix_pb_reader d = {g.data, g.data + g.len};
+                struct ix_pb_field h;
+                while (ix_pb_next(&d, &h) == 1) {
+                    if (h.num != TD_PROCESS || h.wt != 2)
+                        continue;
+                    struct ix_pb_reader pd = {h.data, h.data + h.len};
+                    struct ix_pb_field q;
+                    while (ix_pb_next(&pd, &q) == 1)
+                        if (q.num == PD_PID && q.wt == 0)
+                            process |= q.v == (uint64_t)pid;
+                }
+            } else if (g.num == PKT_TRACK_EVENT && g.wt == 2 && after < 0 &&
+                       annotation_int(g.data, g.len, "tree_t0_ns", &t0)) {
+                if (!annotation_int(g.data, g.len, "part_events", &want))
+                    return INTROSPECT_EINVAL;
+                after = 0;
+            }
+        }
+        if (prc < 0 || !seq) /* malformed, or another process's sequence */
+            return INTROSPECT_EINVAL;
+    }
+    if (rc < 0 || !process || t0 != base || after != want)
+        return INTROSPECT_EINVAL;
+    if (first_ts)
+        *first_ts = first;
+    return 0;
+}
+
+void ix_trace_perfetto_process_track(ix_buf *out, pid_t seq, pid_t pid, const char *name)
+{
+    ix_buf d;
+    ix_buf_init(&d);
+    put_varint(&d, PD_PID, (uint64_t)pid);
+    put_str(&d, PD_PROCESS_NAME, name);
+    track(out, seq, uuid(pid, TK_PROCESS, 0), 0, NULL, &d, TD_PROCESS);
+    ix_buf_free(&d);
+}
+
+void ix_trace_perfetto_tree_notes(ix_buf *out, pid_t root, int64_t ts, int processes, int merged,
+                                  const char *const *notes, int nnotes)
+{
+    ix_buf ev;
+    ix_buf_init(&ev);
+    put_varint(&ev, TE_TYPE, TYPE_INSTANT);
+    put_varint(&ev, TE_TRACK_UUID, uuid(root, TK_PROCESS, 0));
+    put_str(&ev, TE_CATEGORIES, "notes");
+    put_str(&ev, TE_NAME, "process tree");
+    da_int(&ev, "processes", processes);
+    da_int(&ev, "merged", merged);
+    for (int i = 0; i < nnotes; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "note_%d", i + 1);
+        da_str(&ev, key, notes[i]);
+    }
+    packet(out, root, PKT_TRACK_EVENT, &ev, ts);
+    ix_buf_free(&ev);
 }

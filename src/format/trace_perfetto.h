@@ -15,6 +15,9 @@
  * "stack" (leaf first, one frame a line) and as TrackEvent.callstack
  * (field 55, outermost first: newer UIs draw it). Arguments (task, kind,
  * status, deadline, overdue, pool outcome, wait) are debug annotations.
+ * Every packet is on the process's sequence (trusted_packet_sequence_id =
+ * pid) and every track uuid and flow id carries the pid, so the traces of
+ * a process tree's processes concatenate into one (format/trace_merge.h).
  * Timestamps are CLOCK_MONOTONIC ns as they are (the trace's default clock
  * is only a label here: nothing else is in the file). The window's notes
  * (drops, rates) ride on an instant "trace notes" on the process track.
@@ -27,6 +30,36 @@
 #include "model/trace.h"
 #include "util/buf.h"
 
-void ix_trace_perfetto(const struct ix_trace *t, ix_buf *out);
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* A process's part of a process tree's trace: the window counts from base
+ * (CLOCK_MONOTONIC ns, taken by the root; the trace notes carry it as
+ * tree_t0_ns, with the pid) and the process track is named name. */
+struct ix_trace_perfetto_part {
+    int64_t base;
+    const char *name; /* "title (pid N)" */
+};
+
+/* t into out (part NULL: this process alone). 0, or INTROSPECT_ENOMEM. */
+int ix_trace_perfetto(const struct ix_trace *t, const struct ix_trace_perfetto_part *part,
+                      ix_buf *out);
+
+/* The merge's helpers (format/trace_merge.h), here with the field numbers. */
+/* 0 when data is a well-formed Trace of pid's part for base (every packet
+ * on pid's sequence, a process track of pid, trace notes with tree_t0_ns =
+ * base followed by as many packets as their part_events says: a part cut
+ * between two packets is refused), with *first_ts its earliest timestamp;
+ * INTROSPECT_EINVAL when not. */
+int ix_trace_perfetto_check_part(const void *data, size_t len, pid_t pid, int64_t base,
+                                 int64_t *first_ts);
+/* A process track (pid, name) with no events, on sequence seq: a process
+ * of the tree whose part is missing, named for why. */
+void ix_trace_perfetto_process_track(ix_buf *out, pid_t seq, pid_t pid, const char *name);
+/* An instant "process tree" on root's process track at ts: processes,
+ * merged, and the notes as note_1, note_2... */
+void ix_trace_perfetto_tree_notes(ix_buf *out, pid_t root, int64_t ts, int processes, int merged,
+                                  const char *const *notes, int nnotes);
 
 #endif

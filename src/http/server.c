@@ -23,6 +23,7 @@
 #include "host/fork.h"
 #include "host/threads.h"
 #include "http/heavy.h"
+#include "util/sanitized.h"
 
 #define IX_MAX_BODY (64 * 1024)
 /* URI + headers of one request, and the connection's buffers: the gate
@@ -32,7 +33,14 @@
 /* The kernel holds a whole request (head and body) while the gate waits
  * for it without reading: room for both. */
 #define IX_RCVBUF (256 * 1024)
+/* A worker symbolizes (libdw's read_srclines keeps some 140 KiB of tables
+ * on its stack); under a sanitizer every instrumented frame is several
+ * times larger, and a trace's encoding overflowed 512 KiB under TSan. */
+#if IX_SANITIZED_BUILD
+#define IX_WORKER_STACK (4096 * 1024)
+#else
 #define IX_WORKER_STACK (512 * 1024)
+#endif
 
 /* The HTTP engine starts at the first connection (issue 22).
  *

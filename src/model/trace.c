@@ -190,3 +190,14 @@ size_t ix_trace_lane_spans(const struct ix_trace *t, size_t *order, unsigned cha
     free(ends);
     return n;
 }
+
+int ix_trace_pc_lines(struct ix_symbolizer *sym, uintptr_t pc, struct ix_sym_line *lines, int max,
+                      char unknown[IX_TRACE_PC_TEXT])
+{
+    int nl = sym ? ix_symbolize(sym, pc - 1, lines, max) : 0;
+    if (nl > 0)
+        return nl;
+    snprintf(unknown, IX_TRACE_PC_TEXT, "0x%llx", (unsigned long long)pc);
+    lines[0] = (struct ix_sym_line){unknown, NULL, 0};
+    return 1;
+}

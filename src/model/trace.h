@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "stack/stack_table.h"
+#include "symbolize/symbolizer.h"
 
 enum ix_span_what {
     IX_SPAN_TASK,    /* a task (request) segment on one thread */
@@ -123,5 +124,15 @@ size_t ix_trace_lane_spans(const struct ix_trace *t, size_t *order, unsigned cha
  * cpu_dropped; never sets oom, so it may run beside the other appenders). */
 void ix_trace_add_cpu(struct ix_trace *t, int64_t ts, pid_t tid, int stack, int weight);
 void ix_trace_free(struct ix_trace *t);
+
+/* The source lines of a stack's return address pc for every trace encoder:
+ * symbolized at pc - 1 (the call, not the instruction after it), the
+ * inlined callee first, into lines (room for max >= 1). An address that
+ * does not symbolize (or sym NULL) is one line whose function is "0x<pc>"
+ * (written into unknown, which must outlive lines) with no file. Returns
+ * how many lines (at least 1). */
+#define IX_TRACE_PC_TEXT 32
+int ix_trace_pc_lines(struct ix_symbolizer *sym, uintptr_t pc, struct ix_sym_line *lines, int max,
+                      char unknown[IX_TRACE_PC_TEXT]);
 
 #endif

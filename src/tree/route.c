@@ -350,10 +350,12 @@ done:
 /* A trace of the tree: every process traces the same window, counting time
  * from one base taken here (CLOCK_MONOTONIC is the machine's, so the
  * processes' lanes line up), each asked for its part with ?tree_t0_ns=
- * (endpoints/trace.c), and the parts spliced into one trace
- * (format/trace_merge.h). */
+ * (endpoints/trace.c), and the parts spliced into one trace, JSON or
+ * Perfetto (format/trace_merge.h). A child that exits in the window leaves
+ * its part until then in the spill directory (tree/spill.h), merged and
+ * named as exited. */
 static void trace_fan_out(const struct ix_request *req, struct ix_response *resp,
-                          ix_handler local, struct ix_tree_proc *procs, int nprocs)
+                          ix_handler local, struct ix_tree_proc *procs, int nprocs, int perfetto)
 {
     char base_text[32];
     long long base = ix_mono_ns();
@@ -373,6 +375,8 @@ static void trace_fan_out(const struct ix_request *req, struct ix_response *resp
         return;
     }
     mine_req.params[mine_req.nparams++] = (struct ix_param){key, base_text};
+    const char *kind = perfetto ? IX_TREE_SPILL_TRACE_PERFETTO : IX_TREE_SPILL_TRACE_JSON;
+    int spill = ix_tree_spill_begin(procs, nprocs) == 0;
     pthread_t th[MAX_FETCHERS];
     int nth = fan_start(&fan, procs, nprocs, target.data, timeout_ms(req), th);
     struct ix_response mine;
@@ -399,19 +403,43 @@ static void trace_fan_out(const struct ix_request *req, struct ix_response *resp
     for (int i = 0; i < fan.n; i++) {
         struct job *j = &fan.jobs[i];
         char note[400];
-        missing_note(j, note, sizeof note);
+        int left = 0; /* a child that exited in the window, and the part it left */
+        if ((j->rc || j->f.status == 503) && spill) {
+            ix_buf got;
+            ix_buf_init(&got);
+            left = ix_tree_spill_take_as(j->proc.pid, j->proc.start, kind, &got) == 0;
+            if (left) {
+                ix_buf_free(&j->f.body);
+                j->f.body = got;
+            } else {
+                ix_buf_free(&got);
+            }
+        }
+        if (left)
+            snprintf(note, sizeof note, "introspect: pid %d (%s) exited during the window: the "
+                     "trace it wrote as it exited is merged", j->proc.pid, j->title);
+        else
+            missing_note(j, note, sizeof note);
         if (note[0])
             notes[nnotes++] = strdup(note);
-        else
+        if (!note[0] || left)
             parts[nparts++] = (struct ix_trace_part){j->f.body.data, j->f.body.len, j->proc.pid,
                                                      j->title};
+        else if (perfetto) /* named by a process track of its own */
+            parts[nparts++] = (struct ix_trace_part){NULL, 0, j->proc.pid, j->title};
     }
-    int merged = ix_trace_merge(parts, nparts, fan.n + 1, base, (const char *const *)notes, nnotes,
-                                &resp->body);
+    int merged = perfetto ? ix_trace_merge_perfetto(parts, nparts, fan.n + 1, base,
+                                                    (const char *const *)notes, nnotes, &resp->body)
+                          : ix_trace_merge(parts, nparts, fan.n + 1, base,
+                                           (const char *const *)notes, nnotes, &resp->body);
     if (merged <= 0) {
         ix_buf_free(&resp->body);
         ix_buf_init(&resp->body);
         ix_respond_error(resp, 500, "the processes' traces could not be merged");
+    } else if (perfetto) {
+        resp->status = 200;
+        resp->content_type = "application/octet-stream";
+        ix_response_header(resp, "Content-Disposition", "attachment; filename=\"trace.pftrace\"");
     } else {
         resp->status = 200;
         resp->content_type = "application/json";
@@ -423,6 +451,11 @@ static void trace_fan_out(const struct ix_request *req, struct ix_response *resp
     free(parts);
     ix_response_free(&mine);
 done:
+    if (spill) {
+        for (int i = 0; i < fan.n; i++)
+            ix_tree_spill_discard_as(fan.jobs[i].proc.pid, fan.jobs[i].proc.start, kind);
+        ix_tree_spill_end();
+    }
     for (int i = 0; i < fan.n; i++)
         ix_buf_free(&fan.jobs[i].f.body);
     free(fan.jobs);
@@ -441,16 +474,18 @@ int ix_tree_route(const struct ix_request *req, struct ix_response *resp, ix_han
     if (!ix_tree_is_root())
         return 0;
     if (strcmp(req->path, TRACE_PATH) == 0) {
-        /* JSON only (a Perfetto protobuf trace is the root's alone); a
-         * request that already names a base is a part. */
+        /* JSON or Perfetto (any other format: the handler says what is
+         * wrong); a request that already names a base is a part. */
         const char *f = ix_param(req, "format");
-        if ((f && strcmp(f, "json")) || ix_param(req, "tree_t0_ns") || strcmp(req->method, "GET"))
+        int perfetto = f && strcmp(f, "perfetto") == 0;
+        if ((f && !perfetto && strcmp(f, "json")) || ix_param(req, "tree_t0_ns") ||
+            strcmp(req->method, "GET"))
             return 0;
         struct ix_tree_proc procs[IX_TREE_SLOTS + 1];
         int n = ix_tree_list(procs, IX_TREE_SLOTS + 1);
         if (n <= 1)
             return 0;
-        trace_fan_out(req, resp, local, procs, n);
+        trace_fan_out(req, resp, local, procs, n, perfetto);
         return 1;
     }
     if (!is_merged_path(req->path))

@@ -147,6 +147,11 @@ int ix_tree_spill_armed(void)
 
 int ix_tree_spill_write(const void *data, size_t len)
 {
+    return ix_tree_spill_write_as("pb.gz", data, len);
+}
+
+int ix_tree_spill_write_as(const char *kind, const void *data, size_t len)
+{
     char top[IX_TREE_SPILL_DIR_MAX], dir[IX_TREE_SPILL_DIR_MAX + 32],
         tmp[IX_TREE_SPILL_DIR_MAX + 96], dst[IX_TREE_SPILL_DIR_MAX + 96];
     if (!ix_tree_is_member() || ix_tree_spill_dir(top, sizeof top))
@@ -161,8 +166,8 @@ int ix_tree_spill_write(const void *data, size_t len)
     int me = (int)getpid();
     if (ix_tree_stat(me, &start, NULL, NULL))
         return INTROSPECT_ESYS;
-    snprintf(tmp, sizeof tmp, "%s/.%d-%llu.tmp", dir, me, start);
-    snprintf(dst, sizeof dst, "%s/%d-%llu.pb.gz", dir, me, start);
+    snprintf(tmp, sizeof tmp, "%s/.%d-%llu.%s.tmp", dir, me, start, kind);
+    snprintf(dst, sizeof dst, "%s/%d-%llu.%s", dir, me, start, kind);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return INTROSPECT_ESYS;
@@ -189,10 +194,10 @@ int ix_tree_spill_write(const void *data, size_t len)
 
 /* Open (flags) or remove (flags < 0) what pid left in any user's subdirectory:
  * the descriptor, or -1 (a value: none). */
-static int find_left(int pid, unsigned long long start, int flags)
+static int find_left(int pid, unsigned long long start, const char *kind, int flags)
 {
-    char name[64];
-    snprintf(name, sizeof name, "%d-%llu.pb.gz", pid, start);
+    char name[96];
+    snprintf(name, sizeof name, "%d-%llu.%s", pid, start, kind);
     int found = -1;
     pthread_mutex_lock(&g_mu);
     DIR *d = g_dir[0] ? opendir(g_dir) : NULL;
@@ -219,7 +224,12 @@ static int find_left(int pid, unsigned long long start, int flags)
 
 int ix_tree_spill_take(int pid, unsigned long long start, ix_buf *out)
 {
-    int fd = find_left(pid, start, O_RDONLY);
+    return ix_tree_spill_take_as(pid, start, "pb.gz", out);
+}
+
+int ix_tree_spill_take_as(int pid, unsigned long long start, const char *kind, ix_buf *out)
+{
+    int fd = find_left(pid, start, kind, O_RDONLY);
     if (fd < 0)
         return INTROSPECT_ESYS;
     struct stat st;
@@ -242,7 +252,15 @@ int ix_tree_spill_take(int pid, unsigned long long start, ix_buf *out)
     return rc;
 }
 
-void ix_tree_spill_discard(int pid, unsigned long long start) { find_left(pid, start, -1); }
+void ix_tree_spill_discard(int pid, unsigned long long start)
+{
+    find_left(pid, start, "pb.gz", -1);
+}
+
+void ix_tree_spill_discard_as(int pid, unsigned long long start, const char *kind)
+{
+    find_left(pid, start, kind, -1);
+}
 
 int ix_tree_gone_reason(int pid, unsigned long long start, int wait_ms, char *out, size_t n)
 {

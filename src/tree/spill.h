@@ -42,6 +42,15 @@ int ix_tree_spill_armed(void);
  * (no directory armed), or INTROSPECT_ESYS. */
 int ix_tree_spill_write(const void *data, size_t len);
 
+/* The same for another kind of capture, kept apart by the file's suffix
+ * (kind: a short name such as "trace.json"; the above are "pb.gz"): a tree
+ * trace and a tree CPU profile may run at once (a trace's part, tree/route.c). */
+#define IX_TREE_SPILL_TRACE_JSON "trace.json"
+#define IX_TREE_SPILL_TRACE_PERFETTO "pftrace"
+int ix_tree_spill_write_as(const char *kind, const void *data, size_t len);
+int ix_tree_spill_take_as(int pid, unsigned long long start, const char *kind, ix_buf *out);
+void ix_tree_spill_discard_as(int pid, unsigned long long start, const char *kind);
+
 /* Root: the file process pid (started at start, /proc ticks) left: 0 with
  * its bytes in out (the file is removed), or INTROSPECT_ESYS when it left none
  * (or it could not be read whole). */

@@ -4,9 +4,16 @@ writes it) by decoding it with the real protoc against the hand-written
 subset tests/trace/perfetto_subset.proto, then checking its structure:
   - protoc decodes it as perfetto.protos.Trace, with no field the subset
     does not know (protoc prints those as bare numbers);
-  - every packet has trusted_packet_sequence_id 1; event timestamps never
-    go back; track uuids are unique, parents and events' tracks exist;
+  - every packet is on its process's sequence (trusted_packet_sequence_id
+    = the pid of the track it describes or draws on); event timestamps
+    never go back within a sequence; track uuids are unique, parents and
+    events' tracks exist, every track's uuid carries its process's pid;
   - one process track (pid), thread tracks with pid, tid and a name;
+    with --tree-pids P,P,... (a process tree's trace): one process track
+    per pid, thread tracks under their own process, an instant "process
+    tree" on the first pid's track counting the processes; --tree-missing
+    P,...: those pids have a process track named missing and no thread;
+    --tree-exited P,...: those have threads and a note that they exited;
   - per track, SLICE_BEGIN/SLICE_END pair up with stack discipline;
   - TYPE_COUNTER events only on counter tracks, with a value;
   - every flow id that starts (flow_ids) terminates (terminating_flow_ids)
@@ -83,6 +90,9 @@ def main():
     ap.add_argument("--cpu-func")
     ap.add_argument("--cpu-tid", type=int)
     ap.add_argument("--min-cpu-samples", type=int, default=1)
+    ap.add_argument("--tree-pids")
+    ap.add_argument("--tree-missing")
+    ap.add_argument("--tree-exited")
     a = ap.parse_args()
     protoc = shutil.which("protoc")
     if not protoc:
@@ -105,31 +115,96 @@ def main():
         err("no packets")
     tracks = {}
     events = []
-    last_ts = 0
+    seq_of = {}
+    last_ts = {}
     for i, pk in enumerate(packets):
-        if one(pk, "trusted_packet_sequence_id") != "1":
-            err("packet %d: no trusted_packet_sequence_id 1" % i)
+        seq = one(pk, "trusted_packet_sequence_id")
+        if not seq or seq == "0":
+            err("packet %d: no trusted_packet_sequence_id" % i)
         if "track_descriptor" in pk:
             td = pk["track_descriptor"][0]
             u = one(td, "uuid")
             if u in tracks:
                 err("track uuid %s twice" % u)
             tracks[u] = td
+            seq_of[u] = seq
         elif "track_event" in pk:
             ts = int(one(pk, "timestamp", "0"))
-            if ts < last_ts:
-                err("packet %d: timestamp %d before %d" % (i, ts, last_ts))
-            last_ts = ts
+            if ts < last_ts.get(seq, 0):
+                err("packet %d: timestamp %d before %d on sequence %s" % (i, ts, last_ts[seq], seq))
+            last_ts[seq] = ts
             ev = pk["track_event"][0]
             ev["_ts"] = ts
+            ev["_seq"] = seq
             events.append(ev)
         else:
             err("packet %d: neither descriptor nor event: %r" % (i, list(pk)))
     procs = [t for t in tracks.values() if "process" in t]
     threads = {u: t for u, t in tracks.items() if "thread" in t}
     counters = {u for u, t in tracks.items() if "counter" in t}
-    if len(procs) != 1 or not one(procs[0]["process"][0], "pid"):
-        err("process tracks: %r" % procs)
+    tree = [int(p) for p in a.tree_pids.split(",")] if a.tree_pids else None
+    missing = [int(p) for p in a.tree_missing.split(",")] if a.tree_missing else []
+    exited = [int(p) for p in a.tree_exited.split(",")] if a.tree_exited else []
+    proc_pids = sorted(int(one(p["process"][0], "pid", "0")) for p in procs)
+    if tree is None:
+        if len(procs) != 1 or not proc_pids[0]:
+            err("process tracks: %r" % procs)
+    elif proc_pids != sorted(tree + missing):
+        err("process tracks of pids %r, expected %r" % (proc_pids, sorted(tree + missing)))
+
+    def pid_of(u, depth=0):
+        t = tracks.get(u)
+        if t is None or depth > 8:
+            return None
+        if "process" in t:
+            return int(one(t["process"][0], "pid", "0"))
+        if "thread" in t:
+            return int(one(t["thread"][0], "pid", "0"))
+        return pid_of(one(t, "parent_uuid"), depth + 1)
+    for u, t in tracks.items():
+        p = pid_of(u)
+        if p is None or (int(u) >> 32) & 0xffffff != p & 0xffffff:
+            err("track %s: uuid does not carry its pid %r" % (u, p))
+        elif (tree is None or "process" not in t) and str(p) != seq_of[u]:
+            err("track %s of pid %d on sequence %s" % (u, p, seq_of[u]))
+    for ev in events:
+        p = pid_of(one(ev, "track_uuid"))
+        if p is not None and str(p) != ev["_seq"]:
+            err("event at %d on pid %d's track, on sequence %s" % (ev["_ts"], p, ev["_seq"]))
+    for u, t in threads.items():
+        par = one(t, "parent_uuid")
+        if par in tracks and pid_of(par) != int(one(t["thread"][0], "pid", "0")):
+            err("thread track %s under another process" % u)
+    if tree is not None:
+        for m in missing:
+            named = [p for p in procs if int(one(p["process"][0], "pid", "0")) == m]
+            if not named or "missing" not in one(named[0]["process"][0], "process_name", ""):
+                err("pid %d: no process track named missing" % m)
+            if any(int(one(t["thread"][0], "pid", "0")) == m for t in threads.values()):
+                err("pid %d is missing but has threads" % m)
+        for p in tree:
+            if not any(int(one(t["thread"][0], "pid", "0")) == p for t in threads.values()):
+                err("pid %d: no thread track" % p)
+        root_uuid = [u for u, t in tracks.items() if "process" in t and
+                     int(one(t["process"][0], "pid", "0")) == tree[0]]
+        notes = [e for e in events if one(e, "name") == "process tree" and
+                 one(e, "track_uuid") in root_uuid]
+        if len(notes) != 1:
+            err("%d process tree notes on the root's track" % len(notes))
+        else:
+            an = annotations(notes[0])
+            if int(an.get("processes", "0")) != len(tree) + len(missing) or \
+                    int(an.get("merged", "0")) != len(tree):
+                err("process tree notes: %r" % an)
+            text = "\n".join(v for k, v in an.items() if k.startswith("note_"))
+            for m in missing:
+                if "pid %d (" % m not in text or "missing" not in text:
+                    err("pid %d not named missing in the notes: %r" % (m, text))
+            for x in exited:
+                if "pid %d (" % x not in text or "exited during the window" not in text:
+                    err("pid %d not named exited in the notes: %r" % (x, text))
+            if "%d of %d processes merged" % (len(tree), len(tree) + len(missing)) not in text:
+                err("no summary in the notes: %r" % text)
     for u, t in threads.items():
         th = t["thread"][0]
         if not (one(th, "pid") and one(th, "tid") and one(th, "thread_name")):
@@ -166,6 +241,8 @@ def main():
         else:
             err("event of type %r" % typ)
         for fid in ev.get("flow_ids", []):
+            if fid in flows_out:
+                err("flow id %s starts twice" % fid)
             flows_out[fid] = tr
         for fid in ev.get("terminating_flow_ids", []):
             flows_in[fid] = tr

@@ -201,42 +201,58 @@ TEST(a_child_that_cannot_answer_is_missing_not_a_hang)
     kill_kids();
 }
 
-/* Validate the trace at path with tests/trace/check_trace.py and args. */
-static void check_trace(const char *path, const char *args)
+/* Validate the trace at path (JSON, or Perfetto's protobuf decoded by protoc)
+ * with tests/trace/check_trace.py or check_perfetto.py and args. */
+static void check_tree_trace(int perfetto, const char *path, const char *args)
 {
     const char *src = getenv("IX_SOURCE_DIR");
+    const char *checker = perfetto ? "check_perfetto.py" : "check_trace.py";
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "python3 %s/tests/trace/check_trace.py %s %s 2>&1", src ? src : ".",
+    snprintf(cmd, sizeof cmd, "python3 %s/tests/trace/%s %s %s 2>&1", src ? src : ".", checker,
              path, args);
     char *out = NULL;
     int rc = run_cmd(cmd, &out);
-    if (rc != 0)
-        ix_test_fail(__FILE__, __LINE__, "check_trace.py failed (%d):\n%s", rc, out ? out : "");
+    if (rc != 0) /* 77 included: protoc is in scripts/deps.sh */
+        ix_test_fail(__FILE__, __LINE__, "%s failed (%d):\n%s", checker, rc, out ? out : "");
     free(out);
 }
 
+static const char *trace_target(int perfetto)
+{
+    return perfetto ? "/debug/pprof/trace?seconds=1&format=perfetto"
+                    : "/debug/pprof/trace?seconds=1";
+}
+
 /* A 1 s trace of the tree: every process's events under its own pid, each
- * process named (title and pid), ids kept apart per process. */
-TEST(tree_trace_has_every_process_under_its_pid)
+ * process named (title and pid), ids kept apart per process (Perfetto: a
+ * process track per pid, every track's uuid and packet under its own pid
+ * and sequence, the tree's notes on the root's track). */
+static void every_process_under_its_pid(int perfetto)
 {
     int port = start_ephemeral();
     for (int i = 0; i < NCHILD; i++)
         fork_worker();
     free(tree_wait_for_processes(port, NCHILD + 1));
     char path[64], args[256];
-    snprintf(path, sizeof path, "/tmp/ix_tree_t%d.json", (int)getpid());
-    fetch_to_file(port, "/debug/pprof/trace?seconds=1", path);
+    snprintf(path, sizeof path, "/tmp/ix_tree_t%d.%s", (int)getpid(),
+             perfetto ? "pftrace" : "json");
+    fetch_to_file(port, trace_target(perfetto), path);
     int n = snprintf(args, sizeof args, "--tree-pids %d", (int)getpid());
     for (int i = 0; i < g_nkids; i++)
         n += snprintf(args + n, sizeof args - (size_t)n, ",%d", (int)g_kids[i]);
-    check_trace(path, args);
+    check_tree_trace(perfetto, path, args);
     unlink(path);
     kill_kids();
 }
 
+TEST(tree_trace_has_every_process_under_its_pid) { every_process_under_its_pid(0); }
+
+TEST(tree_trace_perfetto_has_every_process_under_its_pid) { every_process_under_its_pid(1); }
+
 /* A stopped child: the trace ends with its window plus the grace, the child
- * named missing in otherData, the others merged. */
-TEST(tree_trace_names_a_silent_child_missing)
+ * named missing in otherData (Perfetto: in the tree's notes, and a process
+ * track of its own named missing), the others merged. */
+static void silent_child_missing(int perfetto)
 {
     int port = start_ephemeral();
     pid_t ok = fork_worker();
@@ -244,11 +260,12 @@ TEST(tree_trace_names_a_silent_child_missing)
     free(tree_wait_for_processes(port, 3));
     kill(stuck, SIGSTOP);
     char path[64], args[128];
-    snprintf(path, sizeof path, "/tmp/ix_tree_tm%d.json", (int)getpid());
-    fetch_to_file(port, "/debug/pprof/trace?seconds=1", path);
+    snprintf(path, sizeof path, "/tmp/ix_tree_tm%d.%s", (int)getpid(),
+             perfetto ? "pftrace" : "json");
+    fetch_to_file(port, trace_target(perfetto), path);
     snprintf(args, sizeof args, "--tree-pids %d,%d --tree-missing %d", (int)getpid(), (int)ok,
              (int)stuck);
-    check_trace(path, args);
+    check_tree_trace(perfetto, path, args);
     char *out = NULL, cmd[256];
     snprintf(cmd, sizeof cmd, "grep -c 'is missing: no answer in 11000 ms' %s", path);
     ASSERT_EQ(run_cmd(cmd, &out), 0);
@@ -257,6 +274,93 @@ TEST(tree_trace_names_a_silent_child_missing)
     kill(stuck, SIGCONT);
     kill_kids();
 }
+
+TEST(tree_trace_names_a_silent_child_missing) { silent_child_missing(0); }
+
+TEST(tree_trace_perfetto_names_a_silent_child_missing) { silent_child_missing(1); }
+
+/* Whether this process's trace window runs: its sampler thread exists
+ * only then (sampling/trace/window.c names it). */
+static int trace_running_here(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    int found = 0;
+    struct dirent *e;
+    while (d && !found && (e = readdir(d))) {
+        char path[300], comm[32] = "";
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f) {
+            found = fgets(comm, sizeof comm, f) && strncmp(comm, "introspect-trc", 14) == 0;
+            fclose(f);
+        }
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+/* A worker that exits (exit(3), as an nginx worker does) a moment after
+ * its part of a tree trace began: the exit is held while it encodes its
+ * part until then, which the root merges. Bounded: it gives up after 60 s. */
+static pid_t fork_exiting_worker(void)
+{
+    pid_t p = fork();
+    ASSERT_GE(p, 0);
+    if (p == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        for (int i = 0; i < 6000 && !trace_running_here(); i++)
+            sleep_ms(10);
+        long long until = 0;
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        until = ts.tv_sec * 1000LL + ts.tv_nsec / 1000000 + 300;
+        do { /* 300 ms of work the part shows */
+            for (unsigned long i = 0; i < 100000; i++)
+                g_sink += i * i;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+        } while (ts.tv_sec * 1000LL + ts.tv_nsec / 1000000 < until);
+        exit(0);
+    }
+    g_kids[g_nkids++] = p;
+    return p;
+}
+
+/* A child that exits in the middle of the window is in the tree trace: its
+ * lanes until its exit, and a note naming it as exited. */
+static void exiting_child_is_kept(int perfetto)
+{
+    int port = start_ephemeral();
+    pid_t stays = fork_worker();
+    pid_t leaves = fork_exiting_worker();
+    free(wait_for_processes(port, 3));
+    char path[64], args[160];
+    snprintf(path, sizeof path, "/tmp/ix_tree_tx%d.%s", (int)getpid(),
+             perfetto ? "pftrace" : "json");
+    fetch_to_file(port, perfetto ? "/debug/pprof/trace?seconds=3&format=perfetto"
+                                 : "/debug/pprof/trace?seconds=3", path);
+    snprintf(args, sizeof args, "--tree-pids %d,%d,%d", (int)getpid(), (int)stays, (int)leaves);
+    if (perfetto) {
+        size_t n = strlen(args);
+        snprintf(args + n, sizeof args - n, " --tree-exited %d", (int)leaves);
+    }
+    check_tree_trace(perfetto, path, args);
+    char *out = NULL, cmd[256];
+    snprintf(cmd, sizeof cmd, "grep -c 'pid %d (.*exited during the window' %s", (int)leaves, path);
+    if (run_cmd(cmd, &out) != 0)
+        ix_test_fail(__FILE__, __LINE__, "%s: pid %d not named as exited", path, (int)leaves);
+    free(out);
+    int st = 0;
+    ASSERT_EQ(waitpid(leaves, &st, 0), leaves);
+    ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    g_nkids--; /* reaped: the last one forked */
+    unlink(path);
+    kill_kids();
+}
+
+TEST(tree_trace_keeps_a_child_that_exits_in_the_window) { exiting_child_is_kept(0); }
+
+TEST(tree_trace_perfetto_keeps_a_child_that_exits_in_the_window) { exiting_child_is_kept(1); }
 
 static int count_fds(void)
 {
@@ -396,6 +500,10 @@ static const struct ix_test tests[] = {
     TEST_ENTRY(a_child_that_cannot_answer_is_missing_not_a_hang),
     TEST_ENTRY(tree_trace_has_every_process_under_its_pid),
     TEST_ENTRY(tree_trace_names_a_silent_child_missing),
+    TEST_ENTRY(tree_trace_perfetto_has_every_process_under_its_pid),
+    TEST_ENTRY(tree_trace_perfetto_names_a_silent_child_missing),
+    TEST_ENTRY(tree_trace_keeps_a_child_that_exits_in_the_window),
+    TEST_ENTRY(tree_trace_perfetto_keeps_a_child_that_exits_in_the_window),
     TEST_ENTRY(fork_churn_leaks_nothing),
     TEST_ENTRY(tree_off_means_no_child_instance),
     TEST_LIST_END,
