@@ -136,6 +136,9 @@ def main():
     src = os.path.join(root, "src")
     include_dir = os.path.join(root, "include")
     inc_re = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+    # Calls that hold glibc's locale lock (dcgettext inside): a module thread
+    # in one when the host forks leaves the child's setlocale() blocked.
+    fork_unsafe_re = re.compile(r'(?<![\w.])(strerror|strerror_r|perror|strsignal|gettext|dgettext|dcgettext)\s*\(')
     errors = []
     graph = {}
     nfiles = 0
@@ -151,6 +154,10 @@ def main():
                 errors.append("%s: unit %r is not in the table of scripts/check_layers.py" % (rel, u))
             with open(full, encoding="utf-8", errors="replace") as fh:
                 text = fh.read()
+            for m in fork_unsafe_re.finditer(text):
+                line = text.count("\n", 0, m.start()) + 1
+                errors.append("src/%s:%d: %s() takes a libc lock a host fork can leave held "
+                              "(use util/errno_text.h's ix_errno_text)" % (rel, line, m.group(1)))
             for m in inc_re.finditer(text):
                 inc = m.group(1)
                 line = text.count("\n", 0, m.start()) + 1

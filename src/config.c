@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "util/sanitized.h"
+#include "util/errno_text.h"
 
 void introspect_config_init(introspect_config *cfg)
 {
@@ -239,7 +240,7 @@ static int read_pem(const char *field, const char *path, char **out, char *why, 
 {
     FILE *f = fopen(path, "re");
     if (!f) {
-        snprintf(why, whylen, "cannot read %s %s: %s", field, path, strerror(errno));
+        snprintf(why, whylen, "cannot read %s %s: %s", field, path, ix_errno_text(errno));
         return INTROSPECT_EINVAL;
     }
     size_t cap = 1 << 20, n;
@@ -254,7 +255,7 @@ static int read_pem(const char *field, const char *path, char **out, char *why, 
     if (err || n == 0 || n > cap || !strstr(buf, "-----BEGIN ")) {
         free(buf);
         snprintf(why, whylen, "%s %s: %s", field, path,
-                 err ? strerror(err) : n > cap ? "larger than 1 MiB" : "not a PEM file");
+                 err ? ix_errno_text(err) : n > cap ? "larger than 1 MiB" : "not a PEM file");
         return INTROSPECT_EINVAL;
     }
     buf[n] = '\0';

@@ -24,6 +24,7 @@
 #include "host/threads.h"
 #include "http/heavy.h"
 #include "util/sanitized.h"
+#include "util/errno_text.h"
 
 #define IX_MAX_BODY (64 * 1024)
 /* URI + headers of one request, and the connection's buffers: the gate
@@ -397,7 +398,7 @@ static int bind_listener(const struct ix_config *cfg, int *fd_out, int *port,
 {
     int fd = socket(cfg->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        snprintf(why, wl, "socket: %s", strerror(errno));
+        snprintf(why, wl, "socket: %s", ix_errno_text(errno));
         return INTROSPECT_EBIND;
     }
     int one = 1;
@@ -409,7 +410,7 @@ static int bind_listener(const struct ix_config *cfg, int *fd_out, int *port,
     if (bind(fd, (const struct sockaddr *)&cfg->sa, cfg->salen) || listen(fd, 128)) {
         int e = errno;
         close(fd);
-        snprintf(why, wl, "cannot listen on %s: %s", cfg->addr, strerror(e));
+        snprintf(why, wl, "cannot listen on %s: %s", cfg->addr, ix_errno_text(e));
         return e == EADDRINUSE ? INTROSPECT_EADDRINUSE : INTROSPECT_EBIND;
     }
     struct sockaddr_storage ss;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "util/clock.h"
+#include "util/errno_text.h"
 
 #define MAX_BODY ((size_t)256 << 20)
 
@@ -66,13 +67,13 @@ int ix_fetch_get(struct ix_fetch *f)
     ix_buf_init(&f->body);
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
-        snprintf(f->err, sizeof f->err, "socket: %s", strerror(errno));
+        snprintf(f->err, sizeof f->err, "socket: %s", ix_errno_text(errno));
         return INTROSPECT_ESYS;
     }
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((unsigned short)f->port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 && errno != EINPROGRESS) {
-        snprintf(f->err, sizeof f->err, "connect: %s", strerror(errno));
+        snprintf(f->err, sizeof f->err, "connect: %s", ix_errno_text(errno));
         close(fd);
         return INTROSPECT_ESYS;
     }
@@ -81,7 +82,7 @@ int ix_fetch_get(struct ix_fetch *f)
     if (wait_fd(fd, POLLOUT, deadline) ||
         getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) || soerr) {
         f->timed_out = !soerr;
-        snprintf(f->err, sizeof f->err, "connect: %s", soerr ? strerror(soerr) : "timed out");
+        snprintf(f->err, sizeof f->err, "connect: %s", soerr ? ix_errno_text(soerr) : "timed out");
         close(fd);
         return INTROSPECT_ESYS;
     }
@@ -140,7 +141,7 @@ int ix_fetch_get(struct ix_fetch *f)
         if (all.oom)
             snprintf(f->err, sizeof f->err, "answer too large");
         else if (rerr)
-            snprintf(f->err, sizeof f->err, "connection lost: %s", strerror(rerr));
+            snprintf(f->err, sizeof f->err, "connection lost: %s", ix_errno_text(rerr));
         else
             snprintf(f->err, sizeof f->err, "no answer in %ld ms", f->timeout_ms);
         int oom = all.oom;

@@ -7,6 +7,7 @@
 #include <sys/time.h>
 
 #include "introspect.h"
+#include "util/errno_text.h"
 
 static int itimer_probe(int sig, char *why, size_t whylen)
 {
@@ -32,7 +33,7 @@ static int itimer_start(long period_ns, int sig, char *why, size_t whylen)
         us = 1;
     struct itimerval it = {{us / 1000000, us % 1000000}, {us / 1000000, us % 1000000}};
     if (setitimer(ITIMER_PROF, &it, NULL) < 0) {
-        snprintf(why, whylen, "setitimer(ITIMER_PROF): %s", strerror(errno));
+        snprintf(why, whylen, "setitimer(ITIMER_PROF): %s", ix_errno_text(errno));
         return INTROSPECT_ESYS;
     }
     return 0;

@@ -19,6 +19,7 @@
 
 #include "sampling/cpu/perf_ring.h"
 #include "introspect.h"
+#include "util/errno_text.h"
 
 /* Per-fd state, readable from the signal handler: 0 not ours, 1 signal mode,
  * 2 ring mode. fds beyond the table are not used (that thread falls back to
@@ -95,7 +96,7 @@ static int perf_probe(int sig, char *why, size_t whylen)
     int fd = open_event(0, 10000000, 0, 0);
     if (fd < 0) {
         snprintf(why, whylen, "perf_event_open: %s (see /proc/sys/kernel/perf_event_paranoid)",
-                 strerror(errno));
+                 ix_errno_text(errno));
         return INTROSPECT_ESYS;
     }
     close(fd);

@@ -9,6 +9,7 @@
 
 #include "sampling/threads/list.h"
 #include "introspect.h"
+#include "util/errno_text.h"
 
 /* The kernel's clock id for one thread's CPU time (CPUCLOCK_SCHED,
  * CPUCLOCK_PERTHREAD): what pthread_getcpuclockid() returns, built from a tid
@@ -49,7 +50,7 @@ static int timer_probe(int sig, char *why, size_t whylen)
     struct ix_cpu_arm a;
     int rc = timer_arm(ix_gettid(), 1000000000L, 1000000000L, sig, &a);
     if (rc) {
-        snprintf(why, whylen, "timer_create on the thread CPU clock: %s", strerror(-rc));
+        snprintf(why, whylen, "timer_create on the thread CPU clock: %s", ix_errno_text(-rc));
         return INTROSPECT_ESYS;
     }
     ix_cpu_disarm(&a);

@@ -16,6 +16,7 @@
 #include "labels/labels.h"
 #include "stack/unwind.h"
 #include "util/clock.h"
+#include "util/errno_text.h"
 
 static struct ix_cpu_ring *_Atomic g_ring;
 static _Atomic unsigned g_accept;
@@ -107,7 +108,7 @@ int ix_cpu_signal_install(int sig, struct ix_cpu_ring *ring, char *why, size_t w
 {
     struct sigaction cur;
     if (sigaction(sig, NULL, &cur) < 0) {
-        snprintf(why, whylen, "sigaction(%d): %s", sig, strerror(errno));
+        snprintf(why, whylen, "sigaction(%d): %s", sig, ix_errno_text(errno));
         return INTROSPECT_ESYS;
     }
     int foreign = (cur.sa_flags & SA_SIGINFO) ? cur.sa_sigaction != on_signal
@@ -117,7 +118,8 @@ int ix_cpu_signal_install(int sig, struct ix_cpu_ring *ring, char *why, size_t w
         snprintf(why, whylen,
                  "signal %d (%s) already has a handler at %s: another profiler (e.g. gperftools' "
                  "libprofiler) is using it; set INTROSPECT_CPU_SIGNAL to a free signal",
-                 sig, strsignal(sig), handler_owner(&cur, addr, sizeof addr));
+                 sig, sigdescr_np(sig) ? sigdescr_np(sig) : "real-time",
+                 handler_owner(&cur, addr, sizeof addr));
         return INTROSPECT_ESIGNAL;
     }
     atomic_store(&g_accept, 0);
@@ -132,7 +134,7 @@ int ix_cpu_signal_install(int sig, struct ix_cpu_ring *ring, char *why, size_t w
     sa.sa_flags = SA_SIGINFO | SA_RESTART;
     sigemptyset(&sa.sa_mask);
     if (sigaction(sig, &sa, &g_prev) < 0) {
-        snprintf(why, whylen, "sigaction(%d): %s", sig, strerror(errno));
+        snprintf(why, whylen, "sigaction(%d): %s", sig, ix_errno_text(errno));
         return INTROSPECT_ESYS;
     }
     g_sig = sig;

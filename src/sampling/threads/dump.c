@@ -21,6 +21,7 @@
 #include "sampling/threads/list.h"
 #include "stack/unwind.h"
 #include "stack/unwind_tables.h"
+#include "util/errno_text.h"
 
 static pthread_mutex_t setup_lock = PTHREAD_MUTEX_INITIALIZER;
 static int g_signal;                 /* installed and usable, 0 = none */
@@ -52,7 +53,7 @@ int ix_thread_dump_setup(int sig, char *why, size_t whylen)
     pthread_mutex_lock(&setup_lock);
     struct sigaction old;
     if (sigaction(sig, NULL, &old) != 0) {
-        snprintf(g_problem, sizeof g_problem, "dump signal %d: %s", sig, strerror(errno));
+        snprintf(g_problem, sizeof g_problem, "dump signal %d: %s", sig, ix_errno_text(errno));
         rc = INTROSPECT_ESIGNAL;
     } else if ((old.sa_flags & SA_SIGINFO) && old.sa_sigaction == ix_dump_signal_handler) {
         g_signal = sig; /* installed by an earlier start */
@@ -80,7 +81,7 @@ int ix_thread_dump_setup(int sig, char *why, size_t whylen)
         sigdelset(&sa.sa_mask, SIGFPE);
         if (sigaction(sig, &sa, NULL) != 0) {
             snprintf(g_problem, sizeof g_problem, "cannot install dump signal %d: %s", sig,
-                     strerror(errno));
+                     ix_errno_text(errno));
             rc = INTROSPECT_ESIGNAL;
         } else {
             g_signal = sig;

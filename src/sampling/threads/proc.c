@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "introspect.h"
+#include "util/errno_text.h"
 
 /* Read a small /proc file into buf (NUL-terminated). Returns bytes or -errno. */
 static int read_small(pid_t tid, const char *what, char *buf, size_t len)
@@ -188,7 +189,7 @@ static void read_syscall(struct ix_thread_proc *t)
     if (n == -EACCES && atomic_load(&g_window))
         n = read_syscall_windowed(t->tid, buf, sizeof buf);
     if (n < 0) {
-        snprintf(t->syscall_err, sizeof t->syscall_err, "unreadable: %s", strerror(-n));
+        snprintf(t->syscall_err, sizeof t->syscall_err, "unreadable: %s", ix_errno_text(-n));
         return;
     }
     if (n == 0) {
