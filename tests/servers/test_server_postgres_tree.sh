@@ -25,8 +25,13 @@ for p in json.load(sys.stdin)["processes"]:
 
 pgb -c4 -T15 > "$tmp/load.log" 2>&1 &
 load=$!
-sleep 2
-roles > "$tmp/roles1"
+# Each backend starts its instance a moment after its fork: wait for the four
+# (bounded as a watchdog: 30 s), not a fixed time (a loaded machine lags).
+for _ in $(seq 60); do
+    sleep 0.5
+    roles > "$tmp/roles1"
+    [ "$(grep -c 'postgres: postgres postgres 127.0.0.1' "$tmp/roles1")" -ge 4 ] && break
+done
 cat "$tmp/roles1"
 [ "$(grep -c 'postgres: postgres postgres 127.0.0.1' "$tmp/roles1")" -ge 4 ] ||
     fail "the 4 pgbench backends are not listed"
