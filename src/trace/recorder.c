@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "introspect.h"
 #include "util/clock.h"
 
 struct ring {
@@ -84,7 +85,7 @@ static int ring_reset(struct ring *r, int gen)
     if (r->cap != cap) {
         struct ix_trace_rec *recs = map(cap * sizeof *recs, 1);
         if (!recs)
-            return -1;
+            return INTROSPECT_ENOMEM;
         if (r->recs) {
             munmap(r->recs, r->cap * sizeof *r->recs);
             atomic_fetch_sub(&g_bytes, r->cap * sizeof *r->recs);
@@ -144,7 +145,7 @@ int ix_trace_begin(size_t capacity)
     pthread_once(&g_fork_once, fork_once);
     int zero = 0;
     if (!atomic_compare_exchange_strong(&g_busy, &zero, 1))
-        return -1;
+        return INTROSPECT_EBUSY;
     atomic_store(&g_cap, capacity ? capacity : 8192);
     atomic_store(&g_lost, 0);
     int gen = atomic_fetch_add(&g_gen, 1) + 1;
@@ -172,7 +173,7 @@ long ix_trace_collect(int gen, struct ix_trace_rec **out, uint64_t *dropped, int
             total += r->cap;
     *out = malloc((total ? total : 1) * sizeof **out);
     if (!*out)
-        return -1;
+        return INTROSPECT_ENOMEM;
     size_t n = 0;
     for (struct ring *r = atomic_load(&g_rings); r; r = r->next) {
         if (atomic_load_explicit(&r->gen, memory_order_acquire) != gen)

@@ -66,12 +66,12 @@ void ix_trace_set_current_task(uint64_t id);
 /* ---- the reader's side (one trace at a time) ---- */
 
 /* Start recording with capacity records per thread ring; returns the
- * generation, or -1 when a trace runs already. */
+ * generation (> 0), or INTROSPECT_EBUSY when a trace runs already. */
 int ix_trace_begin(size_t capacity);
 /* Stop recording (writers that already passed the test finish). */
 void ix_trace_end(void);
 /* Copy every record of generation gen (call after ix_trace_end). Returns the
- * count (*out malloc'd, caller frees) or -1; *dropped gets the records the
+ * count (*out malloc'd, caller frees) or INTROSPECT_ENOMEM; *dropped gets the records the
  * full rings refused, *rings how many threads recorded. */
 long ix_trace_collect(int gen, struct ix_trace_rec **out, uint64_t *dropped, int *rings);
 /* Done with generation gen: another trace may begin. */
