@@ -17,6 +17,16 @@ static uintptr_t *frames_of(const struct ix_stack_table *t, uint32_t id)
     return t->frames + (size_t)id * (size_t)t->depth;
 }
 
+static void free_arrays(struct ix_stack_table *t)
+{
+    free(t->entries);
+    free(t->frames);
+    free(t->buckets);
+    t->entries = NULL;
+    t->frames = NULL;
+    t->buckets = NULL;
+}
+
 static int ensure_alloc(struct ix_stack_table *t)
 {
     if (t->entries)
@@ -25,12 +35,7 @@ static int ensure_alloc(struct ix_stack_table *t)
     t->frames = calloc((size_t)t->cap * (size_t)t->depth, sizeof *t->frames);
     t->buckets = calloc((size_t)t->cap * 2, sizeof *t->buckets);
     if (!t->entries || !t->frames || !t->buckets) {
-        free(t->entries);
-        free(t->frames);
-        free(t->buckets);
-        t->entries = NULL;
-        t->frames = NULL;
-        t->buckets = NULL;
+        free_arrays(t);
         return INTROSPECT_ENOMEM;
     }
     return 0;
@@ -127,12 +132,7 @@ uint32_t ix_stack_size(struct ix_stack_table *t, uint64_t *dropped)
 void ix_stack_table_release(struct ix_stack_table *t)
 {
     pthread_mutex_lock(&t->lock);
-    free(t->entries);
-    free(t->frames);
-    free(t->buckets);
-    t->entries = NULL;
-    t->frames = NULL;
-    t->buckets = NULL;
+    free_arrays(t);
     t->n = 0;
     t->dropped = 0;
     pthread_mutex_unlock(&t->lock);
