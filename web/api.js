@@ -22,8 +22,9 @@ export function setProcess(pid, tree = false) {
 export function forProcess(url) { return withPid(url, currentPid); }
 export function wholeTree() { return treeMode; }
 
-/* GET a URL; JSON or text. A 404 means the producer is not in this build. */
-export async function fetchData(url, { signal, json = true } = {}) {
+/* GET a URL (for the chosen process): the response, or the error to show.
+ * A 404 means the producer is not in this build. */
+async function fetchOk(url, signal) {
   url = forProcess(url);
   const r = await fetch(url, { signal, cache: 'no-store' });
   if (r.status === 404) throw new NotAvailable('not available in this build (' + url.split('?')[0] + ' answered 404)');
@@ -31,6 +32,12 @@ export async function fetchData(url, { signal, json = true } = {}) {
     const why = (await r.text()).trim().split('\n')[0];
     throw new Error(url.split('?')[0] + ': HTTP ' + r.status + (why ? ' \u2013 ' + why : ''));
   }
+  return r;
+}
+
+/* GET a URL; JSON or text. */
+export async function fetchData(url, { signal, json = true } = {}) {
+  const r = await fetchOk(url, signal);
   return json ? r.json() : r.text();
 }
 
@@ -49,13 +56,7 @@ export function kindUrl(kind, path, seconds, json) {
 
 /* GET a URL's bytes (a gzipped pprof), with fetchData's errors. */
 export async function fetchBytes(url, { signal } = {}) {
-  url = forProcess(url);
-  const r = await fetch(url, { signal, cache: 'no-store' });
-  if (r.status === 404) throw new NotAvailable('not available in this build (' + url.split('?')[0] + ' answered 404)');
-  if (!r.ok) {
-    const why = (await r.text()).trim().split('\n')[0];
-    throw new Error(url.split('?')[0] + ': HTTP ' + r.status + (why ? ' \u2013 ' + why : ''));
-  }
+  const r = await fetchOk(url, signal);
   return new Uint8Array(await r.arrayBuffer());
 }
 
