@@ -312,38 +312,23 @@ static int try_walk(struct ix_thread_entry *e, pid_t tid, int flags, struct ix_b
 #define SETTLE_BUDGET_US 30000
 #define SETTLE_STEP_US 250
 
-/* The last look before a signal: where the thread is now. Its syscall file
- * when readable (blocked: walked instead); else, in a non-dumpable process,
- * its state and wchan (asleep in an EINTR-prone call: spared). Returns 1
- * when that settled the thread. */
-static int last_look(struct ix_thread_entry *e, pid_t tid, int sig, int flags,
-                     struct ix_bwalk_scratch *s)
-{
-    if (e->proc.syscall_readable) {
-        ix_thread_syscall_read(tid, &e->proc);
-        return try_walk(e, tid, flags, s);
-    }
-    ix_thread_proc_read(tid, &e->proc);
-    int st = precheck(&e->proc, sig, flags);
-    if (st < 0)
-        return 0;
-    e->status = st;
-    return 1;
-}
-
-static int settle(struct ix_thread_entry *e, pid_t tid, int sig, int flags,
-                  struct ix_bwalk_scratch *s, long *budget_us)
+static int settle(struct ix_thread_entry *e, pid_t tid, int flags, struct ix_bwalk_scratch *s,
+                  long *budget_us)
 {
     unsigned long long ran = ix_thread_ran_ns(tid);
     for (;;) {
-        if (last_look(e, tid, sig, flags, s))
+        ix_thread_syscall_read(tid, &e->proc); /* the last look before a signal */
+        if (try_walk(e, tid, flags, s))
             return 1;
-        if (!ran || *budget_us <= 0)
+        if (!e->proc.syscall_readable || !ran || *budget_us <= 0)
             return 0;
         sleep_us(SETTLE_STEP_US);
         *budget_us -= SETTLE_STEP_US;
-        if (ix_thread_ran_ns(tid) != ran) /* it ran: out of any wait's tail */
-            return last_look(e, tid, sig, flags, s);
+        unsigned long long now = ix_thread_ran_ns(tid);
+        if (now != ran) { /* it ran: out of any wait's tail; one more look */
+            ix_thread_syscall_read(tid, &e->proc);
+            return try_walk(e, tid, flags, s);
+        }
     }
 }
 
@@ -382,7 +367,7 @@ static int capture(struct ix_thread_dump *d, pid_t *tids, int ntids, int flags,
             continue;
         }
         if ((flags & IX_DUMP_SPARE_EINTR) && !(flags & IX_DUMP_NO_WALK) &&
-            settle(e, tids[i], d->signal, flags, scratch, &settle_budget_us))
+            e->proc.syscall_readable && settle(e, tids[i], flags, scratch, &settle_budget_us))
             continue;
         struct ix_dump_slot *s = &ix_dump_slots[slot];
         s->npcs = 0;
