@@ -265,7 +265,9 @@ INTROSPECT_API int64_t introspect_pool_acquire_start(introspect_pool *pool);
 INTROSPECT_API int introspect_pool_acquire_end(introspect_pool *pool, int64_t token, int outcome,
                                                int waited);
 /* A connection obtained with INTROSPECT_POOL_GOT went back to the pool (or was
- * discarded: report that with introspect_pool_conn_closed as well). */
+ * discarded: report that with introspect_pool_conn_closed as well). Call it
+ * before the connection can reach another caller, so that in-use never reads
+ * above the pool's size. */
 INTROSPECT_API int introspect_pool_release(introspect_pool *pool);
 /* A new connection was opened. */
 INTROSPECT_API int introspect_pool_conn_opened(introspect_pool *pool);

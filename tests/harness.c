@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <introspect.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -26,6 +27,8 @@ const char *ix_test_strerror(int code)
     return introspect_strerror(code);
 }
 
+static int g_report_fd = -1; /* a copy of the run's first fd 2 */
+
 void ix_test_fail(const char *file, int line, const char *fmt, ...)
 {
     char msg[4096];
@@ -34,7 +37,11 @@ void ix_test_fail(const char *file, int line, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     fflush(stdout);
-    fprintf(stderr, "FAIL %s: %s:%d: %s\n", ix_test_current(), file, line, msg);
+    fflush(stderr);
+    /* to the standard error the run started with: a test that sends fd 2 to a
+     * file for a while (to read what the module logs) must not swallow this */
+    dprintf(g_report_fd >= 0 ? g_report_fd : 2, "FAIL %s: %s:%d: %s\n", ix_test_current(), file,
+            line, msg);
     exit(1);
 }
 
@@ -150,6 +157,7 @@ int ix_run_tests(int argc, char **argv, const struct ix_test *list)
             return 2;
         }
     }
+    g_report_fd = fcntl(2, F_DUPFD_CLOEXEC, 100);
     const char *nf = getenv("IX_TEST_NOFORK");
     int nofork = nf && *nf && strcmp(nf, "0") != 0;
     int passed = 0, failed = 0, skipped = 0;

@@ -78,6 +78,31 @@ static double theil_sen(const struct ix_trend_point *p, const int *idx, int m)
     return med;
 }
 
+/* P(N <= k) for N ~ Poisson(lambda), k >= 0. */
+static double poisson_cdf(int k, double lambda)
+{
+    double term = exp(-lambda), sum = term;
+    for (int i = 1; i <= k; i++) {
+        term *= lambda / i;
+        sum += term;
+    }
+    return sum;
+}
+
+/* Growth of `recent` samples where `expected` were due is too little for a
+ * series still growing at even half its rate. The normal bound above
+ * (half, less two deviations) is 0 at 16 expected and lets a flat plateau
+ * (recent 0) pass for a growing one below that; the exact Poisson tail
+ * judges small counts. Only from 8 expected samples: fewer say nothing. */
+static int implausibly_slow(double recent, double expected)
+{
+    if (expected < 8)
+        return 0;
+    if (recent < 0)
+        return 1;
+    return poisson_cdf((int)recent, expected / 2) < 0.005;
+}
+
 void ix_trend_analyze(const struct ix_trend_point *p, int n, const struct ix_trend_params *prm,
                       struct ix_trend *out)
 {
@@ -138,7 +163,7 @@ void ix_trend_analyze(const struct ix_trend_point *p, int n, const struct ix_tre
     out->recent_expected =
         te > ts ? out->growth * (double)(te - p[r0].t_ns) / (double)(te - ts) : 0;
     double x = out->recent_expected;
-    if (out->recent_growth < x / 2 - 2 * sqrt(x)) {
+    if (out->recent_growth < x / 2 - 2 * sqrt(x) || implausibly_slow(out->recent_growth, x)) {
         out->why_not = "stopped growing";
         return;
     }

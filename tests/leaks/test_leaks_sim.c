@@ -82,7 +82,7 @@ static void dump(const struct ix_leak_report *r)
 {
     for (int i = 0; i < r->nsuspects; i++) {
         const struct ix_leak_suspect *s = &r->suspects[i];
-        fprintf(stderr, "  #%d %s %s %s/%s: %.0f/h now %.0f, z=%.1f mk=%.1f tau=%.2f g=%.0f\n", s->rank,
+        printf("  #%d %s %s %s/%s: %.0f/h now %.0f, z=%.1f mk=%.1f tau=%.2f g=%.0f\n", s->rank,
                 ix_leak_kind_name(s->kind), s->name ? s->name : "",
                 s->npcs ? fn_name(s->pcs[0]) : "", s->npcs > 1 ? fn_name(s->pcs[1]) : "",
                 s->growth_per_hour, s->current, s->trend.poisson_z, s->trend.mk_z, s->trend.tau,

@@ -56,13 +56,16 @@ __attribute__((noinline)) static void pool_get(void)
     introspect_pool_acquire_end(g_pool, t, INTROSPECT_POOL_GOT, INTROSPECT_POOL_WAIT_AUTO);
 }
 
+/* The release is reported before the connection is handed back: reported
+ * after, a waiter woken by the signal could report its acquire first, and
+ * the pool's in-use counter would read 2 of 1 for a moment. */
 __attribute__((noinline)) static void pool_put(void)
 {
+    introspect_pool_release(g_pool);
     pthread_mutex_lock(&g_pool_lock);
     g_free_conns++;
     pthread_cond_signal(&g_pool_cv);
     pthread_mutex_unlock(&g_pool_lock);
-    introspect_pool_release(g_pool);
 }
 
 static void *hog(void *arg)

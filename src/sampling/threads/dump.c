@@ -144,9 +144,10 @@ static int precheck(const struct ix_thread_proc *p, int sig, int flags)
         ix_syscall_eintr_always(p->syscall_nr))
         return IX_STACK_SPARED;
     /* Unreadable syscall file (a non-dumpable process): wchan still says
-     * the thread sleeps in such a call. */
-    if ((flags & IX_DUMP_SPARE_EINTR) && !p->syscall_readable && p->state == 'S' &&
-        ix_wchan_eintr_always(p->wchan))
+     * the thread sleeps in such a call. Whatever the state said: wchan is
+     * read after it and is empty while a thread runs, so a name there means
+     * a thread seen running has entered the call since. */
+    if ((flags & IX_DUMP_SPARE_EINTR) && !p->syscall_readable && ix_wchan_eintr_always(p->wchan))
         return IX_STACK_SPARED;
     return -1; /* signal it */
 }
@@ -312,23 +313,35 @@ static int try_walk(struct ix_thread_entry *e, pid_t tid, int flags, struct ix_b
 #define SETTLE_BUDGET_US 30000
 #define SETTLE_STEP_US 250
 
+/* The last look before a signal: the syscall file when readable (blocked:
+ * walked instead); else (a non-dumpable process) wchan, asleep in a call a
+ * signal would end: spared. Returns 1 when that settled the thread. */
+static int last_look(struct ix_thread_entry *e, pid_t tid, int flags, struct ix_bwalk_scratch *s)
+{
+    if (e->proc.syscall_readable) {
+        ix_thread_syscall_read(tid, &e->proc);
+        return try_walk(e, tid, flags, s);
+    }
+    ix_thread_wchan_read(tid, &e->proc);
+    if (!ix_wchan_eintr_always(e->proc.wchan))
+        return 0;
+    e->status = IX_STACK_SPARED;
+    return 1;
+}
+
 static int settle(struct ix_thread_entry *e, pid_t tid, int flags, struct ix_bwalk_scratch *s,
                   long *budget_us)
 {
     unsigned long long ran = ix_thread_ran_ns(tid);
     for (;;) {
-        ix_thread_syscall_read(tid, &e->proc); /* the last look before a signal */
-        if (try_walk(e, tid, flags, s))
+        if (last_look(e, tid, flags, s))
             return 1;
-        if (!e->proc.syscall_readable || !ran || *budget_us <= 0)
+        if (!ran || *budget_us <= 0)
             return 0;
         sleep_us(SETTLE_STEP_US);
         *budget_us -= SETTLE_STEP_US;
-        unsigned long long now = ix_thread_ran_ns(tid);
-        if (now != ran) { /* it ran: out of any wait's tail; one more look */
-            ix_thread_syscall_read(tid, &e->proc);
-            return try_walk(e, tid, flags, s);
-        }
+        if (ix_thread_ran_ns(tid) != ran) /* it ran: out of any wait's tail; one more look */
+            return last_look(e, tid, flags, s);
     }
 }
 
@@ -367,7 +380,7 @@ static int capture(struct ix_thread_dump *d, pid_t *tids, int ntids, int flags,
             continue;
         }
         if ((flags & IX_DUMP_SPARE_EINTR) && !(flags & IX_DUMP_NO_WALK) &&
-            e->proc.syscall_readable && settle(e, tids[i], flags, scratch, &settle_budget_us))
+            settle(e, tids[i], flags, scratch, &settle_budget_us))
             continue;
         struct ix_dump_slot *s = &ix_dump_slots[slot];
         s->npcs = 0;

@@ -84,6 +84,7 @@ static void read_sigblk(struct ix_thread_proc *t)
 static void read_wchan(struct ix_thread_proc *t)
 {
     char buf[128];
+    t->wchan[0] = '\0';
     if (read_small(t->tid, "wchan", buf, sizeof buf) <= 0)
         return;
     /* "0" means not sleeping in the kernel (or hidden by the kernel's policy). */
@@ -234,6 +235,12 @@ void ix_thread_syscall_read(pid_t tid, struct ix_thread_proc *t)
     memset(t->syscall_args, 0, sizeof t->syscall_args);
     t->syscall_err[0] = '\0';
     read_syscall(t);
+}
+
+void ix_thread_wchan_read(pid_t tid, struct ix_thread_proc *t)
+{
+    t->tid = tid;
+    read_wchan(t);
 }
 
 unsigned long long ix_thread_ran_ns(pid_t tid)

@@ -16,6 +16,9 @@ int ix_thread_proc_read(pid_t tid, struct ix_thread_proc *info);
 /* Re-read only the syscall fields of info (the cheapest check of where a
  * blocked thread is: one small /proc file). */
 void ix_thread_syscall_read(pid_t tid, struct ix_thread_proc *info);
+/* Re-read only wchan (readable in a non-dumpable process, where syscall is
+ * not). */
+void ix_thread_wchan_read(pid_t tid, struct ix_thread_proc *info);
 /* The thread's CPU time so far in ns (/proc/.../schedstat: the scheduler
  * adds to it when the thread leaves a CPU and at each tick); 0 if unknown. */
 unsigned long long ix_thread_ran_ns(pid_t tid);
