@@ -19,7 +19,8 @@ Format (the trace-event spec, "JSON Object Format"):
 Scenario (--task NAME ...): the task span, its pool-wait child linked to it
 (same thread, inside the span, at least --min-wait-ms), the thread's state
 lane blocked during the wait with --stack among the blocked interval's
-frames, and the pool's in-use counter at its maximum during the wait.
+frames, and the pool's in-use counter at its maximum from the wait's start
+for at least half of its samples in the wait.
 CPU (--cpu-func F --cpu-tid T): at least --min-cpu-samples CPU samples on
 thread T's lane with F in their stack, and none with F on any other lane.
 Tree (--tree-pids P1,P2,... --tree-missing M,...): a process tree's merged
@@ -211,15 +212,20 @@ def scenario(doc, evs, a):
     if not with_stack:
         err("no blocked interval during the wait has %r in its stack: %r" % (
             a.stack, [frame_names(frames, e.get("sf"))[:12] for e in blocked]))
-    # The pool's in-use counter: at its maximum during the wait.
+    # The pool's in-use counter during the wait.
     series = "pool %s in use" % a.pool
     cs = [e for e in evs if e.get("ph") == "C" and e.get("name") == series]
     if not cs:
         err("no counter %r" % series)
     else:
+        # At its maximum from the wait's start, until the holder gives the
+        # connection back; between that and the waiter's acquire (its
+        # wake-up: milliseconds on a loaded machine) the counter may read
+        # less. So: a prefix at the maximum, at least half the samples.
         top = max(e["args"]["value"] for e in cs)
         during = [e["args"]["value"] for e in cs if w["ts"] <= e["ts"] <= w_end]
-        if not during or max(during) != top or min(during) != top:
+        at_top = next((i for i, v in enumerate(during) if v != top), len(during))
+        if not during or top < 1 or at_top < (len(during) + 1) // 2:
             err("counter %r during the wait %r, maximum %r" % (series, during, top))
     if a.mutex_task:
         mt = [e for e in tasks if e["args"].get("name") == a.mutex_task]
