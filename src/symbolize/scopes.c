@@ -39,7 +39,7 @@ static int32_t add_scope(struct ix_scope_tree *t, Dwarf_Die *die, int32_t parent
     }
     struct ix_scope *s = &t->scopes[t->n++];
     *s = (struct ix_scope){*die, (uint32_t)first, (uint32_t)(t->nranges - first), parent, -1, -1,
-                           is_inline};
+                           is_inline, 1};
     if (parent >= 0) {
         s->next_sibling = t->scopes[parent].first_child;
         t->scopes[parent].first_child = me;
@@ -91,6 +91,49 @@ static void walk(struct ix_scope_tree *t, Dwarf_Die *die, int32_t parent, int de
     } while (ix_dw.dwarf_siblingof(&child, &child) == 0);
 }
 
+/* The CU's level: functions are recorded with their ranges but not entered
+ * (expand_scope does that for the first address that falls into one), so a
+ * profile pays for the functions it hits, not for every DIE of the CU.
+ * Namespaces are walked through; types are not: a member function's code
+ * is a DIE of the CU or namespace level (DW_AT_specification points into
+ * the class), as GCC and Clang emit it. */
+static void walk_top(struct ix_scope_tree *t, Dwarf_Die *die, int depth)
+{
+    Dwarf_Die child;
+    if (depth > MAX_DEPTH || ix_dw.dwarf_child(die, &child) != 0)
+        return;
+    do {
+        int tag = ix_dw.dwarf_tag(&child);
+        if (tag == DW_TAG_subprogram) {
+            /* One without code (a declaration, or the abstract instance of
+             * an inline function: most of a CU's functions in optimized
+             * code) holds none either: its children are parameters,
+             * variables and blocks of the abstract tree. */
+            int32_t me = add_scope(t, &child, -1, 0);
+            if (me >= 0)
+                t->scopes[me].expanded = 0;
+        } else if (tag == DW_TAG_inlined_subroutine) {
+            int32_t me = add_scope(t, &child, -1, 1);
+            if (ix_dw.dwarf_haschildren(&child))
+                walk(t, &child, me, depth + 1);
+        } else if (tag == DW_TAG_namespace && ix_dw.dwarf_haschildren(&child)) {
+            walk_top(t, &child, depth + 1);
+        }
+    } while (ix_dw.dwarf_siblingof(&child, &child) == 0);
+}
+
+/* The inlined calls and nested functions of a top-level function, on first
+ * use. walk may move t->scopes: the DIE is copied first. */
+static void expand_scope(struct ix_scope_tree *t, int32_t s)
+{
+    if (t->scopes[s].expanded)
+        return;
+    t->scopes[s].expanded = 1;
+    Dwarf_Die die = t->scopes[s].die;
+    if (ix_dw.dwarf_haschildren(&die))
+        walk(t, &die, s, 1);
+}
+
 static int by_lo(const void *a, const void *b)
 {
     const struct ix_scope_range *x = a, *y = b;
@@ -100,7 +143,7 @@ static int by_lo(const void *a, const void *b)
 int ix_scope_tree_build(Dwarf_Die *cu, struct ix_scope_tree *t)
 {
     memset(t, 0, sizeof *t);
-    walk(t, cu, -1, 0);
+    walk_top(t, cu, 0);
     qsort(t->tops, t->ntops, sizeof *t->tops, by_lo);
     return 0;
 }
@@ -114,7 +157,7 @@ static int contains(const struct ix_scope_tree *t, int32_t s, uint64_t addr)
     return 0;
 }
 
-int32_t ix_scope_tree_find(const struct ix_scope_tree *t, uint64_t addr)
+int32_t ix_scope_tree_find(struct ix_scope_tree *t, uint64_t addr)
 {
     size_t lo = ix_upper_bound(t->tops, t->ntops, sizeof *t->tops, addr);
     int32_t s = -1;
@@ -123,6 +166,8 @@ int32_t ix_scope_tree_find(const struct ix_scope_tree *t, uint64_t addr)
             s = t->tops[i].scope;
             break;
         }
+    if (s >= 0)
+        expand_scope(t, s);
     for (int descended = s >= 0; descended;) {
         descended = 0;
         for (int32_t c = t->scopes[s].first_child; c >= 0; c = t->scopes[c].next_sibling)

@@ -1,7 +1,8 @@
 /* The code scopes of one DWARF compile unit as a tree: every subprogram
  * and inlined-subroutine instance with its address ranges, children
- * (inlined calls, nested functions) under their parent. Built once per CU
- * by a single walk of its DIEs, so finding the inline chain of an address
+ * (inlined calls, nested functions) under their parent. The CU's functions
+ * are recorded once; each function's inner scopes when an address first
+ * falls into it, so finding the inline chain of an address
  * is a binary search plus a short descent, instead of libdw's
  * dwarf_getscopes, which walks the CU from its start on every call. */
 #ifndef IX_SCOPES_H
@@ -16,6 +17,7 @@ struct ix_scope {
     uint32_t ranges, nranges; /* slice of the tree's ranges */
     int32_t parent, first_child, next_sibling; /* -1 = none */
     int is_inline;            /* DW_TAG_inlined_subroutine, else subprogram */
+    int expanded;             /* children recorded (top-level functions: on first lookup) */
 };
 
 struct ix_scope_range {
@@ -34,8 +36,9 @@ struct ix_scope_tree {
 
 /* Returns 0, or INTROSPECT_ENOMEM (the tree then holds what fit). */
 int ix_scope_tree_build(Dwarf_Die *cu, struct ix_scope_tree *t);
-/* Innermost scope containing addr (a DWARF address), or -1. */
-int32_t ix_scope_tree_find(const struct ix_scope_tree *t, uint64_t addr);
+/* Innermost scope containing addr (a DWARF address), or -1. Records the
+ * inner scopes of the top-level function it falls into on first use. */
+int32_t ix_scope_tree_find(struct ix_scope_tree *t, uint64_t addr);
 void ix_scope_tree_free(struct ix_scope_tree *t);
 
 #endif
