@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "symbolize/dwarf_open.h"
 #include "symbolize/elfutils_lib.h"
 #include "symbolize/scopes.h"
 #include "util/bsearch.h"
@@ -23,6 +24,7 @@ struct cu_range {
 };
 
 struct ix_dwarf_frames {
+    struct ix_dwarf_file file; /* ours, when opened lean; else libdwfl's Dwarf */
     Dwarf_Addr bias;
     struct cu *cus;
     size_t ncus;
@@ -53,20 +55,38 @@ static int add_cu(struct ix_dwarf_frames *d, Dwarf_Die *die, size_t *cap, size_t
     return 0;
 }
 
+static void add_cus_lean(struct ix_dwarf_frames *d, size_t *cap, size_t *rcap)
+{
+    size_t hsize;
+    for (Dwarf_Off off = 0, next; ix_dw.dwarf_nextcu(d->file.dw, off, &next, &hsize, NULL, NULL,
+                                                     NULL) == 0;
+         off = next) {
+        Dwarf_Die die;
+        if (ix_dw.dwarf_offdie(d->file.dw, off + hsize, &die) && add_cu(d, &die, cap, rcap))
+            return;
+    }
+}
+
 struct ix_dwarf_frames *ix_dwarf_frames_new(Dwfl_Module *mod)
 {
-    Dwarf_Addr bias;
-    if (!ix_dw.dwfl_module_getdwarf(mod, &bias))
-        return NULL;
     struct ix_dwarf_frames *d = calloc(1, sizeof *d);
     if (!d)
         return NULL;
-    d->bias = bias;
     size_t cap = 0, rcap = 0;
-    Dwarf_Die *die = NULL;
-    while ((die = ix_dw.dwfl_module_nextcu(mod, die, &bias)))
-        if (add_cu(d, die, &cap, &rcap))
-            break;
+    if (ix_dwarf_open_lean(mod, &d->bias, &d->file)) {
+        add_cus_lean(d, &cap, &rcap);
+    } else {
+        Dwarf_Addr bias;
+        if (!ix_dw.dwfl_module_getdwarf(mod, &bias)) {
+            free(d);
+            return NULL;
+        }
+        d->bias = bias;
+        Dwarf_Die *die = NULL;
+        while ((die = ix_dw.dwfl_module_nextcu(mod, die, &bias)))
+            if (add_cu(d, die, &cap, &rcap))
+                break;
+    }
     qsort(d->ranges, d->nranges, sizeof *d->ranges, by_lo);
     return d;
 }
@@ -79,6 +99,7 @@ void ix_dwarf_frames_free(struct ix_dwarf_frames *d)
         ix_scope_tree_free(&d->cus[i].tree);
     free(d->cus);
     free(d->ranges);
+    ix_dwarf_file_close(&d->file); /* after the trees: they point into it */
     free(d);
 }
 

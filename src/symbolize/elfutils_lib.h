@@ -19,6 +19,10 @@
 
 #define IX_ELFUTILS_FUNCS(X)                                                                       \
     X(dwarf_attr)                                                                                  \
+    X(dwarf_begin_elf)                                                                             \
+    X(dwarf_end)                                                                                   \
+    X(dwarf_nextcu)                                                                                \
+    X(dwarf_offdie)                                                                                \
     X(dwarf_attr_integrate)                                                                        \
     X(dwarf_child)                                                                                 \
     X(dwarf_diename)                                                                               \
@@ -42,13 +46,21 @@
     X(dwfl_module_getelf)                                                                          \
     X(dwfl_module_getsym_info)                                                                     \
     X(dwfl_module_getsymtab)                                                                       \
+    X(dwfl_module_info)                                                                            \
     X(dwfl_module_nextcu)                                                                          \
     X(dwfl_offline_section_address)                                                                \
     X(dwfl_report_begin)                                                                           \
     X(dwfl_report_elf)                                                                             \
     X(dwfl_report_end)                                                                             \
+    X(elf_begin)                                                                                   \
+    X(elf_end)                                                                                     \
     X(elf_getphdrnum)                                                                              \
-    X(gelf_getphdr)
+    X(elf_getshdrstrndx)                                                                           \
+    X(elf_nextscn)                                                                                 \
+    X(elf_strptr)                                                                                  \
+    X(gelf_getphdr)                                                                                \
+    X(gelf_getshdr)                                                                                \
+    X(gelf_update_shdr)
 
 #define IX_ELFUTILS_FIELD(name) __typeof__(name) *name;
 struct ix_elfutils {
