@@ -3,74 +3,62 @@
  * libdeflate (Debian's libdeflate0) compresses a whole buffer about twice
  * as fast as zlib at the same level (a 1.3 MB pprof: 11.6 ms vs 21.5 ms at
  * level 1, 761 kB vs 776 kB; bench/README.md "Cost"), so when the shared
- * library is on the system it is opened at the first use and zlib is the
- * fallback. It is dlopen'ed rather than linked: nothing to build against,
- * and the module still loads where it is missing.
+ * library is on the system (util/libdeflate.h) it is used and zlib is the
+ * fallback.
  * INTROSPECT_GZIP=zlib keeps zlib (tests compare both). Level 1, as Go's
  * runtime/pprof (BestSpeed): any DEFLATE stream is read by pprof. */
 #include "format/gzip.h"
 #include "introspect.h"
 
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <zlib.h>
 
-static struct {
-    void *(*alloc)(int level);
-    size_t (*bound)(void *c, size_t n);
-    size_t (*gzip)(void *c, const void *in, size_t n, void *out, size_t avail);
-    void (*free)(void *c);
-} ld;
-static pthread_once_t ld_once = PTHREAD_ONCE_INIT;
+#include "util/libdeflate.h"
 
-static void ld_open(void)
+static const struct ix_libdeflate *compressor;
+static pthread_once_t compressor_once = PTHREAD_ONCE_INIT;
+
+/* Read once: the environment is not read again from module threads. */
+static void choose_compressor(void)
 {
     const char *e = getenv("INTROSPECT_GZIP");
-    if (e && strcmp(e, "zlib") == 0)
-        return;
-    void *h = dlopen("libdeflate.so.0", RTLD_NOW | RTLD_LOCAL);
-    if (!h)
-        return;
-    ld.alloc = (void *(*)(int))dlsym(h, "libdeflate_alloc_compressor");
-    ld.bound = (size_t(*)(void *, size_t))dlsym(h, "libdeflate_gzip_compress_bound");
-    ld.gzip = (size_t(*)(void *, const void *, size_t, void *, size_t))dlsym(
-        h, "libdeflate_gzip_compress");
-    ld.free = (void (*)(void *))dlsym(h, "libdeflate_free_compressor");
-    if (!ld.alloc || !ld.bound || !ld.gzip || !ld.free)
-        ld.alloc = NULL; /* the handle stays: a failed dlclose is no gain */
+    compressor = e && strcmp(e, "zlib") == 0 ? NULL : ix_libdeflate();
+}
+
+/* libdeflate unless INTROSPECT_GZIP=zlib, or NULL. */
+static const struct ix_libdeflate *compressor_lib(void)
+{
+    pthread_once(&compressor_once, choose_compressor);
+    return compressor;
 }
 
 /* 1: done (0 on success in *rc), 0: use zlib. */
 static int gzip_libdeflate(const void *in, size_t n, ix_buf *out, int *rc)
 {
-    pthread_once(&ld_once, ld_open);
-    if (!ld.alloc)
+    const struct ix_libdeflate *ld = compressor_lib();
+    if (!ld)
         return 0;
-    void *c = ld.alloc(1);
+    void *c = ld->alloc_compressor(1);
     if (!c)
         return 0;
-    size_t bound = ld.bound(c, n);
+    size_t bound = ld->gzip_compress_bound(c, n);
     *rc = INTROSPECT_ENOMEM;
     if (ix_buf_reserve(out, bound) == 0) {
-        size_t got = ld.gzip(c, in, n, out->data + out->len, bound);
+        size_t got = ld->gzip_compress(c, in, n, out->data + out->len, bound);
         if (got) {
             out->len += got;
             out->data[out->len] = '\0';
             *rc = 0;
         }
     }
-    ld.free(c);
+    ld->free_compressor(c);
     return 1;
 }
 
-const char *ix_gzip_engine(void)
-{
-    pthread_once(&ld_once, ld_open);
-    return ld.alloc ? "libdeflate" : "zlib";
-}
+const char *ix_gzip_engine(void) { return compressor_lib() ? "libdeflate" : "zlib"; }
 
 int ix_gzip(const void *in, size_t n, ix_buf *out)
 {

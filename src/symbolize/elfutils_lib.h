@@ -54,10 +54,13 @@
     X(dwfl_report_end)                                                                             \
     X(elf_begin)                                                                                   \
     X(elf_end)                                                                                     \
+    X(elf_getdata)                                                                                 \
     X(elf_getphdrnum)                                                                              \
     X(elf_getshdrstrndx)                                                                           \
     X(elf_nextscn)                                                                                 \
+    X(elf_rawdata)                                                                                 \
     X(elf_strptr)                                                                                  \
+    X(gelf_getclass)                                                                               \
     X(gelf_getphdr)                                                                                \
     X(gelf_getshdr)                                                                                \
     X(gelf_update_shdr)
