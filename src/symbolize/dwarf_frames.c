@@ -87,7 +87,8 @@ struct ix_dwarf_frames *ix_dwarf_frames_new(Dwfl_Module *mod)
             if (add_cu(d, die, &cap, &rcap))
                 break;
     }
-    qsort(d->ranges, d->nranges, sizeof *d->ranges, by_lo);
+    if (d->nranges > 1)
+        qsort(d->ranges, d->nranges, sizeof *d->ranges, by_lo);
     return d;
 }
 

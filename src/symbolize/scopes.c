@@ -144,7 +144,8 @@ int ix_scope_tree_build(Dwarf_Die *cu, struct ix_scope_tree *t)
 {
     memset(t, 0, sizeof *t);
     walk_top(t, cu, 0);
-    qsort(t->tops, t->ntops, sizeof *t->tops, by_lo);
+    if (t->ntops > 1) /* tops is NULL in a CU without functions (assembly) */
+        qsort(t->tops, t->ntops, sizeof *t->tops, by_lo);
     return 0;
 }
 
