@@ -68,11 +68,9 @@ static int add_stack(struct stack_set *ss, const char *text, size_t len, int64_t
     }
     if (ss->n == ss->cap && grow(ss))
         return INTROSPECT_ENOMEM;
-    char *copy = ix_arena_alloc(&ss->arena, len + 1);
+    char *copy = ix_arena_strndup(&ss->arena, text, len);
     if (!copy)
         return INTROSPECT_ENOMEM;
-    memcpy(copy, text, len);
-    copy[len] = '\0';
     ss->items[ss->n] = (struct stack){copy, len, h, value};
     *find_slot(ss, copy, len, h) = (uint32_t)++ss->n;
     return 0;

@@ -87,6 +87,23 @@ static const char *const summed[] = {
 };
 static const char *const from_root[] = {"duration_ms", "state_hz", "cpu_hz"};
 
+/* The note naming a part that could not be read (NULL out of memory:
+ * the part is then left out unnamed). */
+static char *unreadable_note(const struct ix_trace_part *p)
+{
+    char note[300];
+    snprintf(note, sizeof note, "introspect: pid %d (%s) is missing: its trace could not be read",
+             p->pid, p->title ? p->title : "");
+    return strdup(note);
+}
+
+static void free_notes(char **notes, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(notes[i]);
+    free(notes);
+}
+
 int ix_trace_merge(const struct ix_trace_part *parts, int nparts, int total, int64_t base,
                    const char *const *notes, int nnotes, ix_buf *out)
 {
@@ -97,7 +114,7 @@ int ix_trace_merge(const struct ix_trace_part *parts, int nparts, int total, int
         free(cuts);
         free(bad);
         free(ok);
-        return INTROSPECT_EINVAL;
+        return INTROSPECT_ENOMEM;
     }
     int merged = 0, nbad = 0, root = -1;
     for (int i = 0; i < nparts; i++) {
@@ -107,10 +124,7 @@ int ix_trace_merge(const struct ix_trace_part *parts, int nparts, int total, int
             if (root < 0)
                 root = i;
         } else {
-            char note[300];
-            snprintf(note, sizeof note, "introspect: pid %d (%s) is missing: its trace could "
-                     "not be read", parts[i].pid, parts[i].title ? parts[i].title : "");
-            bad[nbad++] = strdup(note);
+            bad[nbad++] = unreadable_note(&parts[i]);
         }
     }
     if (merged == 0)
@@ -197,9 +211,7 @@ int ix_trace_merge(const struct ix_trace_part *parts, int nparts, int total, int
     }
     ix_buf_puts(out, "]}}\n");
 done:
-    for (int i = 0; i < nbad; i++)
-        free(bad[i]);
-    free(bad);
+    free_notes(bad, nbad);
     free(cuts);
     free(ok);
     return out->oom ? INTROSPECT_ENOMEM : merged;
@@ -226,10 +238,7 @@ int ix_trace_merge_perfetto(const struct ix_trace_part *parts, int nparts, int t
         ok[i] = ix_trace_perfetto_check_part(parts[i].data, parts[i].len, parts[i].pid, base,
                                              &ts) == 0;
         if (!ok[i]) {
-            char note[300];
-            snprintf(note, sizeof note, "introspect: pid %d (%s) is missing: its trace could "
-                     "not be read", parts[i].pid, parts[i].title ? parts[i].title : "");
-            bad[nbad++] = strdup(note);
+            bad[nbad++] = unreadable_note(&parts[i]);
             continue;
         }
         merged++;
@@ -265,9 +274,7 @@ int ix_trace_merge_perfetto(const struct ix_trace_part *parts, int nparts, int t
         if (ok[i])
             ix_buf_put(out, parts[i].data, parts[i].len);
 done:
-    for (int i = 0; i < nbad; i++)
-        free(bad[i]);
-    free(bad);
+    free_notes(bad, nbad);
     free(all);
     free(ok);
     return out->oom ? INTROSPECT_ENOMEM : merged;

@@ -629,11 +629,9 @@ static const char *intern(struct ix_symobj *o, const char *str, size_t len)
         if (strncmp(old, str, len) == 0 && old[len] == '\0')
             return old;
     }
-    char *copy = ix_arena_alloc(&o->strs, len + 1);
+    char *copy = ix_arena_strndup(&o->strs, str, len);
     if (!copy)
         return NULL;
-    memcpy(copy, str, len);
-    copy[len] = '\0';
     if (v && added)
         *v = (uintptr_t)copy; /* a hash collision keeps the first string's slot */
     return copy;

@@ -29,13 +29,19 @@ void *ix_arena_alloc(struct ix_arena_block **arena, size_t n)
     return p;
 }
 
+char *ix_arena_strndup(struct ix_arena_block **arena, const char *s, size_t len)
+{
+    char *d = ix_arena_alloc(arena, len + 1);
+    if (d) {
+        memcpy(d, s, len);
+        d[len] = '\0';
+    }
+    return d;
+}
+
 char *ix_arena_strdup(struct ix_arena_block **arena, const char *s)
 {
-    size_t n = strlen(s) + 1;
-    char *d = ix_arena_alloc(arena, n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
+    return ix_arena_strndup(arena, s, strlen(s));
 }
 
 void ix_arena_free(struct ix_arena_block **arena)

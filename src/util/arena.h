@@ -9,6 +9,8 @@ struct ix_arena_block;
 
 void *ix_arena_alloc(struct ix_arena_block **arena, size_t n);
 char *ix_arena_strdup(struct ix_arena_block **arena, const char *s);
+/* The first len bytes of s (no NUL needed among them), NUL-terminated. */
+char *ix_arena_strndup(struct ix_arena_block **arena, const char *s, size_t len);
 void ix_arena_free(struct ix_arena_block **arena);
 
 /* A permanent arena: mmap'd chunks of IX_PERM_CHUNK bytes, never freed and
