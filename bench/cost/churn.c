@@ -4,8 +4,14 @@
  * introspect: bench/cost/run.sh runs it plain, with an idle thread, and
  * under LD_PRELOAD=libintrospect.so with heap sampling off and at 512 KiB.
  *
- *   cost_churn [-t] [N]     -t: start one idle thread first (as a server
- *                           has), so glibc's malloc takes its locked path
+ *   cost_churn [-t] [-s SEED] [N]
+ *       -t: start one idle thread first (as a server has), so glibc's malloc
+ *           takes its locked path
+ *       -s: vary the sequence (0, the default, is the issue's sequence).
+ *           glibc's trim/regrow cycle of the main heap is chaotic in the
+ *           heap's layout: on the same sequence, a few KB more or less in
+ *           use before the churn moves the run's page faults by +-600
+ *           (bench/README.md, "Cost"), so a comparison takes many seeds.
  *
  * Prints "cpu <s>": the whole process's CPU time (user + system of every
  * thread, getrusage RUSAGE_SELF) at the end, so a profiler's own threads
@@ -28,10 +34,10 @@ static void *idle(void *arg)
     return NULL;
 }
 
-__attribute__((noinline)) static uint64_t churn(unsigned long n)
+__attribute__((noinline)) static uint64_t churn(unsigned long n, uint64_t seed)
 {
     static void *live[LIVE];
-    uint64_t x = 0x9E3779B97F4A7C15ULL, sum = 0;
+    uint64_t x = 0x9E3779B97F4A7C15ULL ^ seed, sum = 0;
     for (unsigned long i = 0; i < n; i++) {
         x ^= x << 13;
         x ^= x >> 7;
@@ -57,16 +63,19 @@ int main(int argc, char **argv)
 {
     int thread = 0;
     unsigned long n = 3000000;
+    uint64_t seed = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-t") == 0)
             thread = 1;
+        else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc)
+            seed = strtoull(argv[++i], NULL, 10);
         else
             n = strtoul(argv[i], NULL, 10);
     }
     pthread_t th;
     if (thread && pthread_create(&th, NULL, idle, NULL) != 0)
         return 1;
-    uint64_t sum = churn(n);
+    uint64_t sum = churn(n, seed);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +

@@ -13,6 +13,13 @@ median of the per-round ratios and their spread (the 25th-75th percentile
 and the min-max of the ratios over the rounds), and, to split the cost, the
 median user and system CPU and minor page faults (rusage's ru_minflt) per side.
 
+Seeds: on the "cost" workload every side of round r runs the sequence of seed
+r+1 (--fixed-seed: seed 0 everywhere, the issue's one sequence). glibc's
+trim/regrow cycle is chaotic in the heap's layout before the churn, so one
+fixed sequence measures one draw of it: on seed 0 the baseline happens to
+fault ~300 times less than its mean over seeds, and any change to what is
+allocated before the churn (such as a started module) lands elsewhere.
+
 Workloads: "cost" is bench/cost/churn.c (sizes 16..4096 plus one 64 KiB block
 in 256, 1,000 live blocks, 3,000,000 pairs); "heap" is bench/heap's churn
 (16..2064 bytes, ring of 1024) run through the same harness.
@@ -47,9 +54,9 @@ def sides(lib, before=None):
 
 BASE_OF = {"plain": "base", "off1": "plain", "off1_b": "plain", "tcix": "tc", "tcixh": "tc", "ixtc": "tc", "ixje": "je", "jeix": "je"}
 
-def cmd(b, workload, iters, thread):
+def cmd(b, workload, iters, thread, seed):
     if workload == "cost":
-        return [os.path.join(b, "bench", "bench_cost_churn")] + (["-t"] if thread else []) + [str(iters)]
+        return [os.path.join(b, "bench", "bench_cost_churn")] + (["-t"] if thread else []) + ["-s", str(seed), str(iters)]
     # bench/heap's program always starts its idle thread ("plain" is not single-threaded there)
     return [os.path.join(b, "bench", "bench_heap"), "churn", str(iters), "0", "0"]
 
@@ -76,6 +83,8 @@ def main():
     ap.add_argument("--sides", default="plain,base,off,s512")
     ap.add_argument("--workload", default="cost", choices=["cost", "heap"])
     ap.add_argument("--before", help="another libintrospect.so: adds the sides off_b, s512_b, off1_b")
+    ap.add_argument("--fixed-seed", action="store_true",
+                    help="every round runs the issue's one sequence (seed 0); by default round r runs seed r+1 on every side")
     a = ap.parse_args()
     b = os.path.abspath(a.build)
     lib = os.path.join(b, "libintrospect.so")
@@ -89,7 +98,7 @@ def main():
         rot = order[r % len(order):] + order[:r % len(order)]
         for n in rot:
             _, env, thread = S[n]
-            argv = cmd(b, a.workload, a.iters, thread)
+            argv = cmd(b, a.workload, a.iters, thread, 0 if a.fixed_seed else r + 1)
             cpu, user, sys_, flt = run_rusage(argv, env)
             t[n].append(cpu)
             split[n].append((user, sys_, flt))

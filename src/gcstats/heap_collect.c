@@ -72,11 +72,14 @@ void ix_collect_heap(struct ix_mset *set)
 {
     struct ix_heap_stats s;
     ix_heap_get_stats(&s);
-    counter(set, "introspect_heap_mallocs_total", "Allocations made through malloc and friends.",
-            (double)s.mallocs);
-    counter(set, "introspect_heap_frees_total", "Blocks freed (free, realloc).", (double)s.frees);
-    gauge(set, "introspect_heap_live_objects", "Allocated blocks not yet freed (exact).",
-          s.mallocs > s.frees ? (double)(s.mallocs - s.frees) : 0);
+    if (s.counting) { /* absent, not frozen, while sampling is off (docs/heap-profiling.md) */
+        counter(set, "introspect_heap_mallocs_total",
+                "Allocations made through malloc and friends.", (double)s.mallocs);
+        counter(set, "introspect_heap_frees_total", "Blocks freed (free, realloc).",
+                (double)s.frees);
+        gauge(set, "introspect_heap_live_objects", "Allocated blocks not yet freed (exact).",
+              s.mallocs > s.frees ? (double)(s.mallocs - s.frees) : 0);
+    }
     gauge(set, "introspect_heap_inuse_bytes",
           "Live heap bytes estimated by the heap sampler.", s.inuse_bytes);
     gauge(set, "introspect_heap_inuse_objects",

@@ -24,6 +24,7 @@
 #include "http/router.h"
 #include "runtime.h"
 #include "util/clock.h"
+#include "util/pages.h"
 #include "introspect.h"
 
 #define TICK_MS 100
@@ -423,7 +424,7 @@ struct ix_gate *ix_gate_start(const struct ix_gate_config *cfg)
     g->cfg = *cfg;
     g->ep = epoll_create1(EPOLL_CLOEXEC);
     g->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    g->peek = malloc(IX_HEAD_MAX_BYTES + 16);
+    g->peek = ix_pages_calloc(1, IX_HEAD_MAX_BYTES + 16); /* not in the host's heap */
     fcntl(cfg->listen_fd, F_SETFL, fcntl(cfg->listen_fd, F_GETFL) | O_NONBLOCK);
     struct epoll_event a = {.events = EPOLLIN, .data.ptr = &g->cfg.listen_fd};
     struct epoll_event s = {.events = EPOLLIN, .data.ptr = &g->stopfd};
@@ -440,7 +441,7 @@ fail:
         close(g->ep);
     if (g->stopfd >= 0)
         close(g->stopfd);
-    free(g->peek);
+    ix_pages_free(g->peek);
     free(g);
     return NULL;
 }
@@ -474,6 +475,6 @@ void ix_gate_stop(struct ix_gate *g)
     bury(g);
     close(g->ep);
     close(g->stopfd);
-    free(g->peek);
+    ix_pages_free(g->peek);
     free(g);
 }

@@ -1,5 +1,6 @@
 #include "stack/stack_table.h"
 #include "util/hash.h"
+#include "util/pages.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,9 +20,9 @@ static uintptr_t *frames_of(const struct ix_stack_table *t, uint32_t id)
 
 static void free_arrays(struct ix_stack_table *t)
 {
-    free(t->entries);
-    free(t->frames);
-    free(t->buckets);
+    ix_pages_free(t->entries);
+    ix_pages_free(t->frames);
+    ix_pages_free(t->buckets);
     t->entries = NULL;
     t->frames = NULL;
     t->buckets = NULL;
@@ -31,9 +32,10 @@ static int ensure_alloc(struct ix_stack_table *t)
 {
     if (t->entries)
         return 0;
-    t->entries = calloc(t->cap, sizeof *t->entries);
-    t->frames = calloc((size_t)t->cap * (size_t)t->depth, sizeof *t->frames);
-    t->buckets = calloc((size_t)t->cap * 2, sizeof *t->buckets);
+    /* Often first reached on a host thread: not in its heap (util/pages.h). */
+    t->entries = ix_pages_calloc(t->cap, sizeof *t->entries);
+    t->frames = ix_pages_calloc((size_t)t->cap * (size_t)t->depth, sizeof *t->frames);
+    t->buckets = ix_pages_calloc((size_t)t->cap * 2, sizeof *t->buckets);
     if (!t->entries || !t->frames || !t->buckets) {
         free_arrays(t);
         return INTROSPECT_ENOMEM;

@@ -3,6 +3,8 @@
  * of sampled and unsampled pointers, malloc_usable_size right for both,
  * errno kept by free, exact bytes in the profile, fork with sampling
  * threads running, exact counts across thread exits. */
+#define _GNU_SOURCE /* dladdr */
+#include <dlfcn.h>
 #include <errno.h>
 #include <introspect.h>
 #include <malloc.h>
@@ -200,6 +202,58 @@ TEST(malloc_counts_survive_thread_exit)
     ASSERT_OK(introspect_stop());
 }
 
+static const char *object_of(void *(*f)(size_t))
+{
+    Dl_info di;
+    void *addr;
+    memcpy(&addr, &f, sizeof addr);
+    return dladdr(addr, &di) && di.dli_fname ? di.dli_fname : "?";
+}
+
+static int body_has(int port, const char *path, const char *needle)
+{
+    struct http_reply r;
+    ASSERT_EQ(http_get(port, path, &r), 0);
+    ASSERT_EQ(r.status, 200);
+    int has = strstr(r.body, needle) != NULL;
+    http_reply_free(&r);
+    return has;
+}
+
+/* Sampling off: the program's malloc is the allocator's own (its GOT slot
+ * was pointed past us), and the exact counts are not served; sampling on
+ * again: back through us, counted. */
+TEST(sampling_off_stands_the_interposer_aside)
+{
+    introspect_config cfg;
+    introspect_config_init(&cfg);
+    cfg.addr = "127.0.0.1:0";
+    cfg.heap_rate = 0;
+    ASSERT_OK(introspect_start(&cfg));
+    int port = introspect_port();
+    void *(*volatile m)(size_t) = malloc; /* read through the GOT now */
+    printf("sampling off: malloc is %s's\n", object_of(m));
+    ASSERT(strstr(object_of(m), "libintrospect") == NULL);
+    void *p = m(100);
+    fill_check(p, 100, 3);
+    free(p);
+    int counted = body_has(port, "/debug/vars", "\"HeapProfiler\":\"tcmalloc_hooks\"");
+    ASSERT_EQ(body_has(port, "/metrics", "introspect_heap_mallocs_total"), counted);
+    ASSERT_OK(introspect_stop());
+
+    cfg.heap_rate = 1;
+    ASSERT_OK(introspect_start(&cfg));
+    m = malloc;
+    printf("sampling on: malloc is %s's\n", object_of(m));
+    if (!body_has(port = introspect_port(), "/debug/vars", "\"HeapProfiler\":\"tcmalloc_hooks\""))
+        ASSERT(strstr(object_of(m), "libintrospect") != NULL);
+    ASSERT(body_has(port, "/metrics", "introspect_heap_mallocs_total"));
+    long long m0 = vars_number(port, "Mallocs");
+    churn(1000, 5);
+    ASSERT_GE(vars_number(port, "Mallocs") - m0, 1000);
+    ASSERT_OK(introspect_stop());
+}
+
 /* An unsampled pointer from before a restart grows into a sampled one; at
  * rate 1 the in-use bytes per function are exact and follow realloc. */
 TEST(inuse_bytes_exact_at_rate_1_and_follow_realloc)
@@ -302,6 +356,7 @@ static const struct ix_test tests[] = {
     TEST_ENTRY(realloc_keeps_contents_and_free_keeps_errno),
     TEST_ENTRY(fork_while_allocating_children_exit_cleanly),
     TEST_ENTRY(malloc_counts_survive_thread_exit),
+    TEST_ENTRY(sampling_off_stands_the_interposer_aside),
     TEST_LIST_END,
 };
 

@@ -30,6 +30,8 @@ struct ix_heap_stats {
     enum ix_heap_mode mode;
     int64_t rate;             /* current sampling rate in bytes; 0 = off */
     int64_t sample_rate;      /* the rate the recorded samples were taken at */
+    int counting;             /* 0: the counts below are not kept (sampling off, the
+                               * interposer stood aside; or no interposer): all 0 */
     uint64_t mallocs, frees;  /* exact, since each thread's first allocation through us */
     uint64_t total_bytes;     /* exact: bytes requested by those allocations (Go's TotalAlloc) */
     uint64_t samples;         /* live sampled blocks: the inuse estimates rest on these */

@@ -415,6 +415,21 @@ const void *const *ix_heap_entry_points(void)
     return eps;
 }
 
+void ix_heap_next_entry_points(const void *out[11])
+{
+    memset(out, 0, 11 * sizeof *out);
+    if (!ready())
+        return;
+    out[0] = (const void *)next.malloc;
+    out[1] = (const void *)next.free;
+    out[2] = (const void *)next.calloc;
+    out[3] = (const void *)next.realloc;
+    out[5] = (const void *)next.posix_memalign;
+    out[10] = (const void *)next.usable;
+}
+
+int ix_heap_boot_blocks(void) { return atomic_load(&boot_used) != 0; }
+
 /* Called at the module's start, before any slot points at us: whatever our
  * malloc served until now (nothing but a direct call) came from the next
  * allocator, which keeps serving frees of it only if it is the same one; the
@@ -438,5 +453,11 @@ const void *const *ix_heap_entry_points(void)
     return none;
 }
 int ix_heap_forward_to_default(void) { return INTROSPECT_EINVAL; }
+void ix_heap_next_entry_points(const void *out[11])
+{
+    for (int i = 0; i < 11; i++)
+        out[i] = NULL;
+}
+int ix_heap_boot_blocks(void) { return 0; }
 
 #endif

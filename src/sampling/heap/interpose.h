@@ -15,6 +15,13 @@ const void *ix_heap_next_malloc(void);
  * posix_memalign, aligned_alloc, memalign, valloc, pvalloc,
  * malloc_usable_size (NULL entries in sanitizer builds). */
 const void *const *ix_heap_entry_points(void);
+/* The next allocator's functions we forward to, in the order above; NULL
+ * where ours is built on others (reallocarray, aligned_alloc, memalign,
+ * valloc, pvalloc) or before the interposer resolved them. */
+void ix_heap_next_entry_points(const void *out[11]);
+/* 1 when the bootstrap arena served a block: only our free, realloc and
+ * malloc_usable_size may see such a pointer. */
+int ix_heap_boot_blocks(void);
 /* Forward to the allocator that precedes us in lookup order (the one
  * RTLD_DEFAULT finds) instead of the next one: for sampling/heap/redirect.c,
  * before it rebinds the process's malloc to us. Returns 0, INTROSPECT_ESYS

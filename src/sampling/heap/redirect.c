@@ -22,7 +22,17 @@
  * freed there stays in the profile as live), so dlopen and dlmopen are
  * rebound too and every dlopen redoes the pass (idempotent: a slot already
  * ours is not theirs). Blocks allocated before the pass are freed through us
- * to the allocator, unsampled. x86-64 only (the relocation types). */
+ * to the allocator, unsampled. x86-64 only (the relocation types).
+ *
+ * Standing aside is the same pass the other way: with heap sampling off,
+ * slots that hold our functions are pointed at the allocator's, so the
+ * process's calls skip us altogether (the interposer's +26 instructions per
+ * malloc+free pair were ~5% of a malloc-bound program; bench/README.md,
+ * "Cost"). Our own object keeps its slots (module allocations stay ours).
+ * free, realloc and malloc_usable_size stay ours when a live block needs
+ * us: a bootstrap-arena block (glibc's free would abort on it) or a sample
+ * (its free must leave the address set). Objects loaded later bind to us
+ * by lookup order and are served as before, counted, never sampled. */
 #include "sampling/heap/redirect.h"
 #include "introspect.h"
 
@@ -52,6 +62,12 @@ static uintptr_t g_alloc_lo, g_alloc_hi; /* the allocator's object */
 static pthread_mutex_t g_pass_lock = PTHREAD_MUTEX_INITIALIZER;
 static int g_active;
 static unsigned long g_rebound;
+/* The direction of the passes: 0 theirs -> ours (redirect, step in), 1 ours
+ * -> theirs (stand aside), with the names that move (a bit per g_names index;
+ * dlopen and dlmopen only toward ours). */
+static int g_aside;
+static unsigned g_aside_names;
+static uintptr_t g_self_lo, g_self_hi; /* our object: never stood aside */
 
 static void *(*g_dlopen)(const char *, int);
 static void *(*g_dlmopen)(Lmid_t, const char *, int);
@@ -128,16 +144,20 @@ static void rebind_relocs(uintptr_t base, const ElfW(Rela) *rel, size_t bytes, c
         if (!si)
             continue;
         long k = name_index(str + sym[si].st_name);
-        if (k < 0 || !g_ours[k])
+        if (k < 0 || !g_ours[k] || !g_theirs[k])
             continue;
+        if (g_aside && (k >= (long)NNAMES || !(g_aside_names & (1u << k))))
+            continue;
+        void *from = g_aside ? g_ours[k] : g_theirs[k], *to = g_aside ? g_theirs[k] : g_ours[k];
         void **slot = (void **)(base + rel[i].r_offset);
         void *cur = __atomic_load_n(slot, __ATOMIC_RELAXED);
-        if (cur == g_ours[k])
+        if (cur == to)
             continue;
-        /* A slot bound to the allocator, or a lazy slot still at its PLT stub. */
-        if (cur == g_theirs[k] ||
+        /* A slot bound to `from`, or a lazy slot still at its PLT stub
+         * (the loader would bind it to the first definition: ours). */
+        if (cur == from ||
             (type == R_X86_64_JUMP_SLOT && (uintptr_t)cur >= self.lo && (uintptr_t)cur < self.hi))
-            write_slot(slot, g_ours[k], relro);
+            write_slot(slot, to, relro);
     }
 }
 
@@ -148,6 +168,8 @@ static int rebind_object(struct dl_phdr_info *info, size_t size, void *arg)
     struct range self = object_range(info), relro = {0, 0};
     if (self.lo == UINTPTR_MAX || (self.lo < g_alloc_hi && self.hi > g_alloc_lo))
         return 0; /* the allocator's object */
+    if (g_aside && self.lo < g_self_hi && self.hi > g_self_lo)
+        return 0;
     if (info->dlpi_name && strstr(info->dlpi_name, "ld-linux"))
         return 0;
     const ElfW(Dyn) *dyn = NULL;
@@ -259,9 +281,71 @@ int ix_heap_redirect(void)
 
 unsigned long ix_heap_redirected_slots(void) { return g_rebound; }
 
+/* Interposing (we are first): "theirs" is the next allocator we forward to. */
+static int theirs_are_next(void)
+{
+    const void *const *ours = ix_heap_entry_points();
+    const void *next[NNAMES];
+    ix_heap_next_entry_points(next);
+    if (!next[0])
+        return INTROSPECT_ESYS;
+    struct range alloc = {(uintptr_t)next[0], 0};
+    if (!dl_iterate_phdr(find_range, &alloc))
+        return INTROSPECT_ESYS;
+    for (size_t i = 0; i < NNAMES; i++) {
+        g_theirs[i] = (void *)next[i];
+        g_ours[i] = next[i] ? (void *)ours[i] : NULL;
+    }
+    g_alloc_lo = alloc.lo;
+    g_alloc_hi = alloc.hi;
+    return 0;
+}
+
+int ix_heap_stand_aside(int keep_free)
+{
+    if (!g_active && theirs_are_next())
+        return INTROSPECT_ESYS;
+    struct range self = {(uintptr_t)ix_heap_entry_points()[0], 0};
+    if (!dl_iterate_phdr(find_range, &self))
+        return INTROSPECT_ESYS;
+    unsigned long before = g_rebound;
+    pthread_mutex_lock(&g_pass_lock);
+    g_self_lo = self.lo;
+    g_self_hi = self.hi;
+    g_aside_names = 0;
+    for (size_t i = 0; i < NNAMES; i++) {
+        int needs_us = !strcmp(g_names[i], "free") || !strcmp(g_names[i], "realloc") ||
+                       !strcmp(g_names[i], "malloc_usable_size");
+        if (!needs_us || !keep_free)
+            g_aside_names |= 1u << i;
+    }
+    g_aside = 1;
+    dl_iterate_phdr(rebind_object, NULL);
+    pthread_mutex_unlock(&g_pass_lock);
+    pthread_once(&g_fork_once, fork_register);
+    return (int)(g_rebound - before > 0x7fffffff ? 0x7fffffff : g_rebound - before);
+}
+
+int ix_heap_step_in(void)
+{
+    pthread_mutex_lock(&g_pass_lock);
+    int was = g_aside;
+    g_aside = 0;
+    if (was)
+        dl_iterate_phdr(rebind_object, NULL);
+    pthread_mutex_unlock(&g_pass_lock);
+    return 0;
+}
+
 #else
 
 int ix_heap_redirect(void) { return INTROSPECT_EINVAL; }
 unsigned long ix_heap_redirected_slots(void) { return 0; }
+int ix_heap_stand_aside(int keep_free)
+{
+    (void)keep_free;
+    return INTROSPECT_EINVAL;
+}
+int ix_heap_step_in(void) { return 0; }
 
 #endif

@@ -68,6 +68,7 @@ static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_llong g_rate;
 static atomic_llong g_sample_rate; /* the rate the recorded samples were taken at */
 static atomic_uint g_gen = 1;
+static int g_aside; /* sampling off and the interposer stood aside: no exact counts */
 static enum ix_heap_mode g_mode = IX_HEAP_MODE_UNSET;
 static int g_key_made;
 static pthread_key_t g_key;
@@ -418,6 +419,23 @@ static int init_once(const struct ix_config *cfg, char *why, size_t whylen)
     return 0;
 }
 
+/* Sampling off: the process's malloc calls skip the interposer (GOT slots
+ * pointed at the allocator, sampling/heap/redirect.c), and the exact counts
+ * stop. On: slots back to us before the rate is published, so the first
+ * samples see every caller. */
+static void stand_aside_or_step_in(unsigned long rate)
+{
+    if (rate == 0 && !g_aside) {
+        int keep_free = ix_heap_boot_blocks() || g_nbuckets > 0;
+        ix_heap_tls.guard++; /* dl_iterate_phdr may take the loader's lock; no allocation */
+        g_aside = ix_heap_stand_aside(keep_free) >= 0;
+        ix_heap_tls.guard--;
+    } else if (rate != 0 && g_aside) {
+        ix_heap_step_in();
+        g_aside = 0;
+    }
+}
+
 int ix_heap_start(const struct ix_config *cfg, char *why, size_t whylen)
 {
     int rc = init_once(cfg, why, whylen);
@@ -435,6 +453,8 @@ int ix_heap_start(const struct ix_config *cfg, char *why, size_t whylen)
         register_thread(&ix_heap_tls);
         ix_heap_tls.guard--;
     }
+    if (g_mode == IX_HEAP_MODE_INTERPOSE || g_mode == IX_HEAP_MODE_REDIRECT)
+        stand_aside_or_step_in(cfg->heap_rate);
     if (g_mode == IX_HEAP_MODE_INTERPOSE || g_mode == IX_HEAP_MODE_REDIRECT ||
         g_mode == IX_HEAP_MODE_HOOKS) {
         atomic_store(&g_rate, (long long)cfg->heap_rate);
@@ -557,6 +577,8 @@ void ix_heap_get_stats(struct ix_heap_stats *s)
 {
     memset(s, 0, sizeof *s);
     s->mode = g_mode;
+    s->counting = !g_aside && g_mode != IX_HEAP_MODE_UNSET && g_mode != IX_HEAP_MODE_NONE &&
+                  g_mode != IX_HEAP_MODE_SANITIZER && g_mode != IX_HEAP_MODE_BYPASSED;
     s->rate = atomic_load(&g_rate);
     s->sample_rate = atomic_load(&g_sample_rate);
     pthread_mutex_lock(&g_lock);
@@ -568,6 +590,8 @@ void ix_heap_get_stats(struct ix_heap_stats *s)
         s->frees += __atomic_load_n(&t->frees, __ATOMIC_RELAXED);
         s->total_bytes += __atomic_load_n(&t->alloc_bytes, __ATOMIC_RELAXED);
     }
+    if (!s->counting)
+        s->mallocs = s->frees = s->total_bytes = 0;
     s->dropped = g_dropped;
     s->buckets = g_nbuckets;
     s->bucket_bytes = g_arena.mapped + (g_index ? sizeof *g_index << INDEX_BITS : 0);
