@@ -79,7 +79,9 @@ typedef struct introspect_config {
     unsigned task_stack_every;     /* capture the begin stack of 1 task in N; 0 = never (default) */
     unsigned max_tasks;            /* live tasks tracked at most; default 65536 */
     unsigned long heap_rate;       /* heap sampling: mean bytes between samples; default
-                                    * 524288; 0 = off; 1 = every allocation */
+                                    * 524288; 0 = off (malloc calls then skip the
+                                    * interposer, and Mallocs/Frees are not counted);
+                                    * 1 = every allocation */
     unsigned memtrace_seconds;     /* print a memstats line to stderr every N s; 0 = off */
     const char *tls_cert_file;     /* PEM certificate (chain): serve HTTPS; NULL = plain HTTP */
     const char *tls_key_file;      /* PEM private key for tls_cert_file */
