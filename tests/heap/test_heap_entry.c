@@ -349,6 +349,37 @@ TEST(sampled_set_rebuilds_under_concurrent_frees)
     ASSERT_OK(introspect_stop());
 }
 
+/* 20,000 live blocks of distinct sizes: 20,000 buckets, so the bucket
+ * index grows twice (from 4096 heads) while samples arrive; every byte is
+ * still found under its function. */
+#define NSIZES 20000
+static void *g_sized[NSIZES];
+
+__attribute__((noinline)) static size_t hold_sizes(void)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < NSIZES; i++) {
+        g_sized[i] = malloc(i + 1);
+        ASSERT(g_sized[i] != NULL);
+        total += i + 1;
+    }
+    return total;
+}
+
+TEST(bucket_index_grows_with_distinct_sizes)
+{
+    int port = start_rate1();
+    churn(300, 1); /* a thread notices a new rate within 64 KiB of its own allocations */
+    size_t total = hold_sizes();
+    long long got = inuse_bytes_of(port, "hold_sizes");
+    printf("hold_sizes: %lld bytes in use, truth %zu\n", got, total);
+    ASSERT_EQ(got, (long long)total);
+    for (size_t i = 0; i < NSIZES; i++)
+        free(g_sized[i]);
+    ASSERT_EQ(inuse_bytes_of(port, "hold_sizes"), 0);
+    ASSERT_OK(introspect_stop());
+}
+
 static const struct ix_test tests[] = {
     TEST_ENTRY(sampled_set_rebuilds_under_concurrent_frees),
     TEST_ENTRY(inuse_bytes_exact_at_rate_1_and_follow_realloc),
@@ -357,6 +388,7 @@ static const struct ix_test tests[] = {
     TEST_ENTRY(fork_while_allocating_children_exit_cleanly),
     TEST_ENTRY(malloc_counts_survive_thread_exit),
     TEST_ENTRY(sampling_off_stands_the_interposer_aside),
+    TEST_ENTRY(bucket_index_grows_with_distinct_sizes),
     TEST_LIST_END,
 };
 

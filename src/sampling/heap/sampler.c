@@ -52,7 +52,12 @@ __thread struct ix_heap_tls ix_heap_tls IX_TLS;
  * quickly (what it allocates before that is not sampled) and the slow path
  * still runs only once per ~64 KiB allocated. */
 #define OFF_RECHECK (1 << 16)
-#define INDEX_BITS 16
+/* The bucket index starts at 4096 heads (32 KiB) and doubles while the
+ * chains average more than two buckets: a fixed 2^16 heads were 512 KiB
+ * touched page by page by the first few thousand buckets (~120 page faults
+ * on bench/cost's churn, bench/README.md "Cost", fifth pass). */
+#define INDEX_BITS_MIN 12
+#define INDEX_BITS_MAX 20
 
 struct ix_heap_bucket {
     struct ix_heap_bucket *next, *all;
@@ -79,6 +84,7 @@ static uint64_t g_dead_mallocs, g_dead_frees, g_dead_bytes;
 
 /* Buckets: chained hash index, list of all (newest first), bump arena. */
 static struct ix_heap_bucket **g_index;
+static unsigned g_index_bits;
 static struct ix_heap_bucket *g_all;
 static size_t g_nbuckets;
 static struct ix_perm_arena g_arena = IX_PERM_ARENA_INIT; /* mmap: we are inside malloc */
@@ -177,11 +183,37 @@ static uint64_t stack_hash(const uintptr_t *pcs, int n)
  * One bucket per (stack, block size), as Go's runtime: each bucket's
  * unsampling then uses its exact block size, and its samples carry it as
  * the numeric "bytes" label that `pprof -tagfocus=bytes=...` selects on. */
+static struct ix_heap_bucket **map_index(unsigned bits)
+{
+    void *m = mmap(NULL, sizeof *g_index << bits, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return m == MAP_FAILED ? NULL : m;
+}
+
+/* Under g_lock. A failed map keeps the old index: longer chains, still right. */
+static void grow_index(void)
+{
+    if (g_index_bits >= INDEX_BITS_MAX || g_nbuckets <= (size_t)2 << g_index_bits)
+        return;
+    unsigned bits = g_index_bits + 1;
+    struct ix_heap_bucket **index = map_index(bits);
+    if (!index)
+        return;
+    for (struct ix_heap_bucket *b = g_all; b; b = b->all) {
+        struct ix_heap_bucket **head = &index[b->hash >> (64 - bits)];
+        b->next = *head;
+        *head = b;
+    }
+    munmap(g_index, sizeof *g_index << g_index_bits);
+    g_index = index;
+    g_index_bits = bits;
+}
+
 static struct ix_heap_bucket *intern(const uintptr_t *pcs, int n, size_t size, uint32_t labels)
 {
     uint64_t h = stack_hash(pcs, n) ^ ((uint64_t)size * 0x9E3779B97F4A7C15ULL) ^
                  ((uint64_t)labels * 0xC2B2AE3D27D4EB4FULL);
-    struct ix_heap_bucket **head = &g_index[h >> (64 - INDEX_BITS)];
+    struct ix_heap_bucket **head = &g_index[h >> (64 - g_index_bits)];
     for (struct ix_heap_bucket *b = *head; b; b = b->next)
         if (b->hash == h && b->size == size && b->labels == labels && b->npcs == n &&
             !memcmp(b->pcs, pcs, (size_t)n * sizeof *pcs))
@@ -200,6 +232,7 @@ static struct ix_heap_bucket *intern(const uintptr_t *pcs, int n, size_t size, u
     b->all = g_all;
     g_all = b;
     g_nbuckets++;
+    grow_index();
     return b;
 }
 
@@ -395,9 +428,9 @@ static int init_once(const struct ix_config *cfg, char *why, size_t whylen)
         g_mode = IX_HEAP_MODE_SANITIZER;
         return 0;
     }
-    g_index = mmap(NULL, sizeof *g_index << INDEX_BITS, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (g_index == MAP_FAILED || ix_addrset_init()) {
+    g_index = map_index(INDEX_BITS_MIN);
+    g_index_bits = INDEX_BITS_MIN;
+    if (!g_index || ix_addrset_init()) {
         g_index = NULL;
         snprintf(why, whylen, "heap sampler: cannot map its tables");
         return INTROSPECT_ENOMEM;
@@ -594,7 +627,7 @@ void ix_heap_get_stats(struct ix_heap_stats *s)
         s->mallocs = s->frees = s->total_bytes = 0;
     s->dropped = g_dropped;
     s->buckets = g_nbuckets;
-    s->bucket_bytes = g_arena.mapped + (g_index ? sizeof *g_index << INDEX_BITS : 0);
+    s->bucket_bytes = g_arena.mapped + (g_index ? sizeof *g_index << g_index_bits : 0);
     s->unwind_fallbacks = __atomic_load_n(&ix_heap_unwind_fallbacks, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&g_lock);
     struct ix_heap_record *r;
