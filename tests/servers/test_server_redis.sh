@@ -36,4 +36,31 @@ if grep -Eq '(^|[[:space:]])(ix_|MHD_|introspect_)' "$tmp/traces"; then
 fi
 [ "$(module_threads "$rs")" -ge 2 ] || fail "module threads are not named introspect-*"
 kill "$rs"
+for i in $(seq 100); do kill -0 "$rs" 2> /dev/null || break; sleep 0.1; done
+
+# Heap sampling off: the interposer stands aside (redis's malloc calls go to
+# the allocator directly) and redis still serves a bounded load; the exact
+# counts are not served rather than frozen.
+port=$(free_port); ixport=$(free_port)
+timeout 120 runuser -u redis -- env LD_PRELOAD="$lib" INTROSPECT_ADDR=127.0.0.1:$ixport \
+    INTROSPECT_HEAP_RATE=0 redis-server --port "$port" --bind 127.0.0.1 --save '' \
+    --appendonly no --dir "$tmp" --daemonize no > "$tmp/redis0.log" 2>&1 &
+pids+=($!)
+wait_port "$port"
+wait_http "http://127.0.0.1:$ixport/debug/vars"
+rs=$(pgrep -x redis-server -u redis -n || true)
+[ -n "$rs" ] || fail "no redis-server process (sampling off)"
+pids+=("$rs")
+timeout 90 env -u LD_PRELOAD redis-benchmark -h 127.0.0.1 -p "$port" -n 20000 -c 8 -q -t set,get,lpush,lpop \
+    > "$tmp/bench0" 2>&1 || { cat "$tmp/bench0"; fail "redis-benchmark (sampling off)"; }
+tr '\r' '\n' < "$tmp/bench0" | grep "requests per second" | sed -n 1,4p
+curl -fsS "http://127.0.0.1:$ixport/metrics" > "$tmp/metrics0" || fail "/metrics (sampling off)"
+grep -q '^introspect_heap_sample_rate_bytes 0$' "$tmp/metrics0" || fail "sampling is not off"
+if grep -q '^introspect_heap_mallocs_total' "$tmp/metrics0"; then fail "counts served while aside"; fi
+curl -fsS "http://127.0.0.1:$ixport/debug/vars" | /usr/bin/python3 -c '
+import json, sys
+d = json.load(sys.stdin)["memstats"]
+assert d["HeapProfiler"] == "interpose" and d["Mallocs"] == 0, (d["HeapProfiler"], d["Mallocs"])' ||
+    fail "/debug/vars (sampling off)"
+kill "$rs"
 echo ok
