@@ -5,6 +5,7 @@
 static const ix_metrics_collector metrics_collectors[] = {
     ix_collect_process,
     ix_collect_cpu,
+    ix_collect_symbols,
     ix_collect_pools,
     ix_collect_threads,
     ix_collect_tasks,

@@ -26,6 +26,7 @@ extern const size_t ix_nmemstats_parts;
 /* Collectors provided by the producers. */
 void ix_collect_process(struct ix_mset *set);
 void ix_collect_cpu(struct ix_mset *set);
+void ix_collect_symbols(struct ix_mset *set);
 void ix_memstats_process(introspect_json *j);
 void ix_memstats_heap(introspect_json *j);
 void ix_collect_heap(struct ix_mset *set);

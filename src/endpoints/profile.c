@@ -87,7 +87,7 @@ void ix_ep_profile(const struct ix_request *req, struct ix_response *resp)
         ix_profile_comment(&prof, "introspect: pid %d exited %.1f s into its %ld s window: the "
                                   "profile until then", (int)getpid(),
                            (double)(ix_mono_ns() - t0) / 1e9, q.seconds);
-        ix_serve_profile(req, resp, &prof, "profile");
+        ix_serve_profile_opt(req, resp, &prof, "profile", 0); /* the root cannot read our maps */
         /* Left for the root, which reads it when this answer does not come:
          * an answer racing the process's end could arrive cut short. */
         if (resp->status == 200 && !resp->body.oom &&

@@ -16,6 +16,11 @@ int ix_profile_format_invalid(const struct ix_request *req, struct ix_response *
         ix_respond_error(resp, 400, "unknown format \"%s\" (want pprof, json or folded)", fmt);
         return 1;
     }
+    const char *sym = ix_param(req, "symbolize");
+    if (sym && strcmp(sym, "0") && strcmp(sym, "1")) {
+        ix_respond_error(resp, 400, "symbolize must be 0 or 1, not \"%s\"", sym);
+        return 1;
+    }
     int debug;
     return ix_param_debug(req, resp, &debug) ? 1 : 0;
 }
@@ -39,6 +44,14 @@ static int pick_value_index(const struct ix_request *req, struct ix_response *re
 void ix_serve_profile(const struct ix_request *req, struct ix_response *resp,
                       const struct ix_profile *p, const char *filename)
 {
+    const char *sym = ix_param(req, "symbolize");
+    ix_serve_profile_opt(req, resp, p, filename,
+                         sym && strcmp(sym, "0") == 0 ? IX_RESOLVE_FILES_UNSYMBOLIZED : 0);
+}
+
+void ix_serve_profile_opt(const struct ix_request *req, struct ix_response *resp,
+                          const struct ix_profile *p, const char *filename, unsigned resolve)
+{
     if (ix_profile_format_invalid(req, resp))
         return;
     const char *fmt = ix_param_format(req);
@@ -46,7 +59,7 @@ void ix_serve_profile(const struct ix_request *req, struct ix_response *resp,
     if (pick_value_index(req, resp, p, &vi))
         return;
     struct ix_resolved r;
-    if (p->oom || ix_profile_resolve(p, &r)) {
+    if (p->oom || ix_profile_resolve_opt(p, &r, resolve)) {
         ix_respond_error(resp, 500, "out of memory while building the profile");
         return;
     }

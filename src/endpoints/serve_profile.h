@@ -7,6 +7,8 @@
  *   ?debug=1        pprof-style text (top functions, then stacks); for contention
  *                   profiles (block, mutex) Go's "--- contention:" text, which
  *                   go tool pprof parses, and the pprof-style text at ?debug=2
+ *   ?symbolize=0    frames in files keep their addresses (mappings carry path
+ *                   and build ID): the process tree's root symbolizes them
  * Producers with their own legacy text form (heap debug=1, goroutine debug=1/2)
  * handle debug themselves and call this for the rest. */
 #ifndef IX_SERVE_PROFILE_H
@@ -18,6 +20,11 @@
 
 void ix_serve_profile(const struct ix_request *req, struct ix_response *resp,
                       const struct ix_profile *p, const char *filename);
+/* The same with the resolve flags given (model/profile.h), whatever the
+ * query's symbolize= says: a profile left for the tree's root by an exiting
+ * child must be symbolized by the child, the only one that has its maps. */
+void ix_serve_profile_opt(const struct ix_request *req, struct ix_response *resp,
+                          const struct ix_profile *p, const char *filename, unsigned resolve);
 /* 1 when the query asks for a format ix_serve_profile does not know (a 400
  * has then been written), so producers can reject before a long capture. */
 int ix_profile_format_invalid(const struct ix_request *req, struct ix_response *resp);

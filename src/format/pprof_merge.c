@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "format/gzip.h"
+#include "format/merge_symbols.h"
 #include "format/protobuf.h"
 #include "format/strtab.h"
 
@@ -45,6 +46,7 @@ struct part {
     uint64_t base_map, base_loc, base_fn;
     int64_t *st; /* sample types: (type, unit) string indexes */
     size_t nst;
+    struct ix_msym_part msym; /* frames the root named (ix_pprof_part.symbolize_here) */
 };
 
 struct merge {
@@ -140,6 +142,7 @@ static uint64_t first_id(const uint8_t *p, size_t n)
 
 static void part_free(struct part *p)
 {
+    ix_msym_part_free(&p->msym);
     for (size_t i = 0; i < p->nstrs; i++)
         free(p->strs[i]);
     free(p->strs);
@@ -218,11 +221,36 @@ static int same_types(const struct part *a, const struct part *b)
     return 1;
 }
 
+/* Name the frames a child left as addresses (format/merge_symbols.h); what
+ * could not be named is said in *note. */
+static void symbolize_part(struct part *pt, const struct ix_pprof_part *in, struct ix_strtab *tab,
+                           struct ix_msym_fns *fns, char **note)
+{
+    char text[300];
+    const char *title = in->process ? in->process : "";
+    int rc = ix_msym_part_symbolize(&pt->msym, (const uint8_t *)pt->raw.data, pt->raw.len,
+                                    pt->strs, pt->nstrs, in->pid, tab, fns);
+    if (rc == INTROSPECT_ESYS)
+        snprintf(text, sizeof text, "introspect: pid %d (%s): the root could not read its maps "
+                 "to name its frames; they are addresses", in->pid, title);
+    else if (rc)
+        snprintf(text, sizeof text, "introspect: pid %d (%s): out of memory naming its frames; "
+                 "some are addresses", in->pid, title);
+    else if (pt->msym.unresolved)
+        snprintf(text, sizeof text, "introspect: pid %d (%s): %zu of its %zu frames in files "
+                 "could not be named by the root (a file replaced or gone); they are addresses",
+                 in->pid, title, pt->msym.unresolved, pt->msym.tried);
+    else
+        return;
+    *note = strdup(text);
+}
+
 int ix_pprof_merge(const struct ix_pprof_part *parts, int n, const char *const *comments,
                    int ncomments, ix_buf *out)
 {
     struct part *pts = calloc((size_t)(n ? n : 1), sizeof *pts);
-    char **notes = calloc((size_t)(n ? n : 1), sizeof *notes);
+    /* notes[i]: why part i was left out; notes[n + i]: what its merge could not name */
+    char **notes = calloc((size_t)(n ? 2 * n : 1), sizeof *notes);
     if (!pts || !notes) {
         free(pts);
         free(notes);
@@ -242,6 +270,7 @@ int ix_pprof_merge(const struct ix_pprof_part *parts, int n, const char *const *
     int64_t time_nanos = 0, duration = 0;
     int64_t comment_ids[256];
     int ncomment = 0;
+    /* Pass 1 over every part: what decodes, the id ranges. */
     for (int i = 0; i < n; i++) {
         struct part *pt = &pts[i];
         char note[200];
@@ -267,6 +296,17 @@ int ix_pprof_merge(const struct ix_pprof_part *parts, int n, const char *const *
         bmap += pt->max_map;
         bloc += pt->max_loc;
         bfn += pt->max_fn;
+    }
+    /* The frames children left as addresses, named here once for all. */
+    struct ix_msym_fns xfns;
+    ix_msym_fns_init(&xfns, bfn + 1);
+    for (int i = 0; i < n; i++)
+        if (pts[i].raw.data && parts[i].symbolize_here)
+            symbolize_part(&pts[i], &parts[i], &m.tab, &xfns, &notes[n + i]);
+    for (int i = 0; i < n; i++) {
+        struct part *pt = &pts[i];
+        if (!pt->raw.data)
+            continue; /* left out (pass 1) */
         m.cur = pt;
         m.pid = parts[i].pid;
         m.pid_key = ix_strtab_id(&m.tab, "pid");
@@ -297,12 +337,14 @@ int ix_pprof_merge(const struct ix_pprof_part *parts, int n, const char *const *
                 ix_buf s;
                 ix_buf_init(&s);
                 rc = remap(&m, R_MAPPING, f.data, f.len, &s);
+                ix_msym_mapping_flags(&pt->msym, first_id(f.data, f.len), &s);
                 ix_pb_bytes(&maps, 3, s.data ? s.data : "", s.len);
                 ix_buf_free(&s);
             } else if (f.wt == 2 && f.num == 4) {
                 ix_buf s;
                 ix_buf_init(&s);
                 rc = remap(&m, R_LOCATION, f.data, f.len, &s);
+                ix_msym_location_lines(&pt->msym, first_id(f.data, f.len), &s);
                 ix_pb_bytes(&locs, 4, s.data ? s.data : "", s.len);
                 ix_buf_free(&s);
             } else if (f.wt == 2 && f.num == 5) {
@@ -338,7 +380,8 @@ int ix_pprof_merge(const struct ix_pprof_part *parts, int n, const char *const *
         }
         merged++;
     }
-    for (int i = 0; i < n; i++)
+    ix_buf_put(&fns, xfns.out.data ? xfns.out.data : "", xfns.out.len);
+    for (int i = 0; i < 2 * n; i++)
         if (notes[i] && ncomment < 256)
             comment_ids[ncomment++] = ix_strtab_id(&m.tab, notes[i]);
     for (int i = 0; i < ncomments && ncomment < 256; i++)
@@ -359,14 +402,17 @@ int ix_pprof_merge(const struct ix_pprof_part *parts, int n, const char *const *
         for (int i = 0; i < ncomment; i++)
             wr_varint_field(&pb, 13, (uint64_t)comment_ids[i]);
         ok = !pb.oom && !m.tab.oom && !samples.oom && !maps.oom && !locs.oom && !fns.oom &&
+             !xfns.out.oom &&
              ix_gzip(pb.data ? pb.data : "", pb.len, out) == 0;
         ix_buf_free(&pb);
     }
     /* The strings are borrowed by the table: free them after it. */
     ix_strtab_free(&m.tab);
+    ix_msym_fns_free(&xfns);
     for (int i = 0; i < n; i++) {
         part_free(&pts[i]);
         free(notes[i]);
+        free(notes[n + i]);
     }
     free(pts);
     free(notes);

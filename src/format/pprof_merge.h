@@ -19,6 +19,9 @@ struct ix_pprof_part {
     size_t len;
     int pid;
     const char *process; /* title; NULL: none */
+    /* 1: the process answered with ?symbolize=0 and is alive: its frames in
+     * files are named here, through its /proc/PID/maps (format/merge_symbols.h) */
+    int symbolize_here;
 };
 
 /* Write the merged, gzipped profile into out; comments (may be NULL) are

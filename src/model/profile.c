@@ -244,7 +244,9 @@ static int resolve_location(struct ix_resolved *r, struct ix_rlocation *loc, uin
     }
     int m = ix_symbolizer_find_mapping(r->sym, pc - 1);
     loc->mapping = (uint32_t)(m + 1);
-    int n = ix_symbolize(r->sym, pc - 1, lines, 16);
+    int n = 0;
+    if (!r->files_unsymbolized || m < 0 || r->mappings[m].filename[0] != '/')
+        n = ix_symbolize(r->sym, pc - 1, lines, 16);
     loc->nlines = n;
     loc->lines = n ? ix_arena_alloc(&r->arena, (size_t)n * sizeof *loc->lines) : NULL;
     if (n && !loc->lines)
@@ -283,8 +285,14 @@ static int init_mappings(struct ix_resolved *r)
 
 int ix_profile_resolve(const struct ix_profile *p, struct ix_resolved *r)
 {
+    return ix_profile_resolve_opt(p, r, 0);
+}
+
+int ix_profile_resolve_opt(const struct ix_profile *p, struct ix_resolved *r, unsigned flags)
+{
     memset(r, 0, sizeof *r);
     r->prof = p;
+    r->files_unsymbolized = (flags & IX_RESOLVE_FILES_UNSYMBOLIZED) != 0;
     size_t lcap = 0;
     struct fn_table ft = {0};
     unsigned char *used = NULL;

@@ -128,10 +128,16 @@ struct ix_resolved {
     uint32_t **raw_locs;
     struct ix_symbolizer *sym;
     struct ix_arena_block *arena;
+    int files_unsymbolized; /* IX_RESOLVE_FILES_UNSYMBOLIZED */
 };
 
 /* Symbolize every pc of p. Returns 0 or INTROSPECT_ENOMEM. */
 int ix_profile_resolve(const struct ix_profile *p, struct ix_resolved *out);
+/* Frames in file-backed mappings keep their address only (their mappings
+ * carry path and build ID): for a symbolizer that has the same files, the
+ * process tree's root (format/pprof_merge.h). [vdso] is still named. */
+#define IX_RESOLVE_FILES_UNSYMBOLIZED 1u
+int ix_profile_resolve_opt(const struct ix_profile *p, struct ix_resolved *out, unsigned flags);
 void ix_resolved_free(struct ix_resolved *r);
 /* For the readable formats (text, folded, JSON; not pprof, where pprof
  * itself folds): consecutive frames of one mapping without symbols become

@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,7 @@ static int reaper_quit;     /* stop asked it to end */
 static pthread_t reaper;
 static int64_t idle_s = IDLE_DEFAULT_S;
 static long long last_touch; /* ix_mono_ns() of the last get/put */
+static atomic_ulong g_parses;  /* objects whose symbols and DWARF were read */
 
 static void flush_locked(void);
 
@@ -558,6 +560,8 @@ void ix_symobj_flush(void)
     pthread_mutex_unlock(&cache_mu);
 }
 
+unsigned long ix_symobj_parses(void) { return atomic_load(&g_parses); }
+
 size_t ix_symobj_cached(void)
 {
     pthread_mutex_lock(&cache_mu);
@@ -699,6 +703,7 @@ static int lookup_uncached(struct ix_symobj *o, uint64_t vaddr, struct ix_sym_li
         return 0;
     if (!o->indexed) { /* reading symbols and DWARF waits for a lookup */
         o->indexed = 1;
+        atomic_fetch_add_explicit(&g_parses, 1, memory_order_relaxed);
         ix_fsymtab_build(o->mod, &o->syms);
         o->dwarf = ix_dwarf_frames_new(o->mod);
     }

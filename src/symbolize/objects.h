@@ -51,6 +51,9 @@ int ix_symobj_lookup(struct ix_symobj *o, uint64_t vaddr, struct ix_sym_line *li
 void ix_symobj_trim(void);
 /* Drop every unused cached object (tests and benchmarks: a cold start). */
 void ix_symobj_flush(void);
+/* Times an object's symbols and DWARF were read (its first lookup after
+ * being opened or reopened): the cost of cold profiles. */
+unsigned long ix_symobj_parses(void);
 /* Objects in the cache now (tests: the idle flush). */
 size_t ix_symobj_cached(void);
 /* The module's start and stop (modules.c): from start, unused objects are

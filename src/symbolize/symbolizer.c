@@ -35,6 +35,7 @@ struct ix_symbolizer {
     struct map *maps;
     size_t nmaps, cap;
     struct ix_arena_block *arena;
+    int pid; /* 0: this process */
 };
 
 static enum map_kind kind_of(const char *path)
@@ -52,15 +53,24 @@ static int add_map(struct ix_symbolizer *s, const struct map *m)
     return 0;
 }
 
+static void proc_dir(const struct ix_symbolizer *s, char *out, size_t n)
+{
+    if (s->pid)
+        snprintf(out, n, "/proc/%d", s->pid);
+    else
+        snprintf(out, n, "/proc/self");
+}
+
 /* Attach the parsed object. A path ending in " (deleted)" names a file
  * that was replaced or removed: /proc/self/map_files still opens the
  * mapped one. The device and inode check rejects a different file now
  * living at the same path. */
-static void attach_object(struct map *m, const char *path, unsigned dmaj, unsigned dmin,
-                          unsigned long ino)
+static void attach_object(const struct ix_symbolizer *s, struct map *m, const char *path,
+                          unsigned dmaj, unsigned dmin, unsigned long ino)
 {
-    char alt[96];
-    snprintf(alt, sizeof alt, "/proc/self/map_files/%lx-%lx", (unsigned long)m->info.start,
+    char alt[96], proc[24];
+    proc_dir(s, proc, sizeof proc);
+    snprintf(alt, sizeof alt, "%s/map_files/%lx-%lx", proc, (unsigned long)m->info.start,
              (unsigned long)m->info.limit);
     char clean[PATH_MAX];
     snprintf(clean, sizeof clean, "%s", path);
@@ -90,7 +100,7 @@ static int parse_line(struct ix_symbolizer *s, const char *line)
     if (!m.info.path)
         return INTROSPECT_ENOMEM;
     if (m.kind == MAP_FILE)
-        attach_object(&m, path, dmaj, dmin, ino);
+        attach_object(s, &m, path, dmaj, dmin, ino);
     if (add_map(s, &m)) {
         ix_symobj_put(m.obj);
         return INTROSPECT_ENOMEM;
@@ -101,8 +111,10 @@ static int parse_line(struct ix_symbolizer *s, const char *line)
 /* pprof treats mapping[0] as the main binary: move its mappings first. */
 static void main_binary_first(struct ix_symbolizer *s)
 {
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    char exe[PATH_MAX], proc[24], link[40];
+    proc_dir(s, proc, sizeof proc);
+    snprintf(link, sizeof link, "%s/exe", proc);
+    ssize_t n = readlink(link, exe, sizeof exe - 1);
     if (n <= 0)
         return;
     exe[n] = '\0';
@@ -118,7 +130,10 @@ static void main_binary_first(struct ix_symbolizer *s)
 
 static int read_maps(struct ix_symbolizer *s)
 {
-    FILE *f = fopen("/proc/self/maps", "re");
+    char proc[24], path[40];
+    proc_dir(s, proc, sizeof proc);
+    snprintf(path, sizeof path, "%s/maps", proc);
+    FILE *f = fopen(path, "re");
     if (!f)
         return INTROSPECT_ESYS;
     char line[PATH_MAX + 128];
@@ -130,9 +145,13 @@ static int read_maps(struct ix_symbolizer *s)
     return rc;
 }
 
-struct ix_symbolizer *ix_symbolizer_new(void)
+struct ix_symbolizer *ix_symbolizer_new(void) { return ix_symbolizer_new_pid(0); }
+
+struct ix_symbolizer *ix_symbolizer_new_pid(int pid)
 {
     struct ix_symbolizer *s = calloc(1, sizeof *s);
+    if (s)
+        s->pid = pid == (int)getpid() ? 0 : pid;
     if (s && read_maps(s)) {
         ix_symbolizer_free(s);
         return NULL;
@@ -170,8 +189,8 @@ int ix_symbolize(struct ix_symbolizer *s, uintptr_t addr, struct ix_sym_line *li
     if (i < 0 || max < 1)
         return 0;
     struct map *m = &s->maps[i];
-    if (m->kind == MAP_VDSO)
-        return symbolize_vdso(s, addr, lines);
+    if (m->kind == MAP_VDSO) /* ours only: another process's vDSO names itself */
+        return s->pid ? 0 : symbolize_vdso(s, addr, lines);
     uint64_t vaddr;
     if (!m->obj || ix_symobj_vaddr(m->obj, addr - m->info.start + m->info.offset, &vaddr))
         return 0;

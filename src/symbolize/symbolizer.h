@@ -26,6 +26,10 @@ struct ix_mapping_info {
 };
 
 struct ix_symbolizer *ix_symbolizer_new(void);
+/* The same over another process's /proc/PID/maps (the process tree's root
+ * symbolizing a child: same files, its own address space). Its [vdso]
+ * frames stay unknown. NULL when the maps cannot be read. */
+struct ix_symbolizer *ix_symbolizer_new_pid(int pid);
 void ix_symbolizer_free(struct ix_symbolizer *s);
 /* addr points inside the instruction (already pc - 1 for return addresses).
  * Fills up to max lines, inlined callee first; returns the count, 0 = unknown. */

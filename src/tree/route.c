@@ -1,5 +1,6 @@
 #include "tree/route.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -152,6 +153,7 @@ struct job {
     char title[TITLE_MAX];
     struct ix_fetch f;
     int rc;
+    int root_names; /* asked with symbolize=0: the root names its frames while merging */
 };
 
 struct fan {
@@ -178,8 +180,23 @@ static void title_of(int pid, char *out)
 /* One job per child, and up to MAX_FETCHERS threads fetching them: the
  * number of threads started (0: no thread could start, and the jobs were
  * fetched one after another on this thread, before the local answer). */
+/* Can the root name a child's frames itself: can it read the child's maps
+ * (the same user, or a root that may)? */
+static int maps_readable(int pid)
+{
+    char path[40];
+    snprintf(path, sizeof path, "/proc/%d/maps", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    close(fd);
+    return 1;
+}
+
+/* target_sym0: the same request with symbolize=0 (children the root can
+ * name frames for), or NULL (every child symbolizes its own answer). */
 static int fan_start(struct fan *fan, const struct ix_tree_proc *procs, int nprocs,
-                     const char *target, long tmo, pthread_t *th)
+                     const char *target, const char *target_sym0, long tmo, pthread_t *th)
 {
     for (int i = 0; i < nprocs; i++) {
         if (procs[i].root || procs[i].port <= 0)
@@ -188,7 +205,8 @@ static int fan_start(struct fan *fan, const struct ix_tree_proc *procs, int npro
         j->proc = procs[i];
         title_of(procs[i].pid, j->title);
         j->f.port = procs[i].port;
-        j->f.target = target;
+        j->root_names = target_sym0 && maps_readable(procs[i].pid);
+        j->f.target = j->root_names ? target_sym0 : target;
         j->f.token = token();
         j->f.timeout_ms = tmo;
         j->rc = INTROSPECT_ENOTSTARTED; /* not fetched yet */
@@ -229,12 +247,21 @@ static void fan_out(const struct ix_request *req, struct ix_response *resp, ix_h
                     struct ix_tree_proc *procs, int nprocs, int debug)
 {
     struct fan fan = {.jobs = calloc((size_t)nprocs, sizeof(struct job)), .n = 0};
-    ix_buf target;
+    ix_buf target, target_sym0;
     ix_buf_init(&target);
+    ix_buf_init(&target_sym0);
     target_without_pid(req, &target);
-    if (!fan.jobs || target.oom) {
+    /* A merged pprof answer: children send addresses, the root names them
+     * once for all (format/merge_symbols.h), unless the client asked for
+     * addresses itself. */
+    int root_names = !debug && !ix_param(req, "symbolize") && !ix_param(req, "format");
+    if (root_names)
+        ix_buf_printf(&target_sym0, "%s%csymbolize=0", target.data ? target.data : "",
+                      strchr(target.data ? target.data : "", '?') ? '&' : '?');
+    if (!fan.jobs || target.oom || target_sym0.oom) {
         free(fan.jobs);
         ix_buf_free(&target);
+        ix_buf_free(&target_sym0);
         local(req, resp);
         return;
     }
@@ -242,7 +269,8 @@ static void fan_out(const struct ix_request *req, struct ix_response *resp, ix_h
     int spill = !debug && strcmp(req->path, "/debug/pprof/profile") == 0 &&
                 ix_tree_spill_begin(procs, nprocs) == 0;
     pthread_t th[MAX_FETCHERS];
-    int nth = fan_start(&fan, procs, nprocs, target.data, timeout_ms(req), th);
+    int nth = fan_start(&fan, procs, nprocs, target.data, root_names ? target_sym0.data : NULL,
+                        timeout_ms(req), th);
     /* The root's own answer, on this thread, in the same window. */
     struct ix_response mine;
     ix_response_init(&mine);
@@ -285,7 +313,8 @@ static void fan_out(const struct ix_request *req, struct ix_response *resp, ix_h
         *resp = mine;
         goto done;
     }
-    parts[nparts++] = (struct ix_pprof_part){mine.body.data, mine.body.len, (int)getpid(), self_title};
+    parts[nparts++] =
+        (struct ix_pprof_part){mine.body.data, mine.body.len, (int)getpid(), self_title, 0};
     for (int i = 0; i < fan.n; i++) {
         struct job *j = &fan.jobs[i];
         char note[400];
@@ -308,9 +337,9 @@ static void fan_out(const struct ix_request *req, struct ix_response *resp, ix_h
         } else {
             missing_note(j, note, sizeof note);
         }
-        if (!note[0] || left)
+        if (!note[0] || left) /* a profile left at exit was named by its process */
             parts[nparts++] = (struct ix_pprof_part){j->f.body.data, j->f.body.len, j->proc.pid,
-                                                     j->title};
+                                                     j->title, j->root_names && !left};
         if (note[0])
             notes[nnotes++] = strdup(note);
     }
@@ -345,6 +374,7 @@ done:
         ix_buf_free(&fan.jobs[i].f.body);
     free(fan.jobs);
     ix_buf_free(&target);
+    ix_buf_free(&target_sym0);
 }
 
 /* A trace of the tree: every process traces the same window, counting time
@@ -378,7 +408,7 @@ static void trace_fan_out(const struct ix_request *req, struct ix_response *resp
     const char *kind = perfetto ? IX_TREE_SPILL_TRACE_PERFETTO : IX_TREE_SPILL_TRACE_JSON;
     int spill = ix_tree_spill_begin(procs, nprocs) == 0;
     pthread_t th[MAX_FETCHERS];
-    int nth = fan_start(&fan, procs, nprocs, target.data, timeout_ms(req), th);
+    int nth = fan_start(&fan, procs, nprocs, target.data, NULL, timeout_ms(req), th);
     struct ix_response mine;
     ix_response_init(&mine);
     local(&mine_req, &mine);

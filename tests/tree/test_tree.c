@@ -146,6 +146,72 @@ TEST(tree_cpu_profile_is_merged_with_pid_labels)
     kill_kids();
 }
 
+/* The value of an unlabelled metric in one process's /metrics (?pid=). */
+static double metric_of(int port, int pid, const char *name)
+{
+    char target[96], want[96];
+    snprintf(target, sizeof target, "/metrics?pid=%d", pid);
+    struct http_reply r;
+    ASSERT_OK(http_get(port, target, &r));
+    ASSERT_EQ(r.status, 200);
+    snprintf(want, sizeof want, "\n%s ", name);
+    const char *at = strstr(r.body, want);
+    if (!at)
+        ix_test_fail(__FILE__, __LINE__, "%s: no %s", target, name);
+    double v = atof(at + strlen(want));
+    http_reply_free(&r);
+    return v;
+}
+
+/* A child asked for addresses (?symbolize=0) names none of its file frames;
+ * in a merged profile the root names them (function, file, line) and the
+ * children read no symbols at all. */
+TEST(tree_root_names_the_childrens_frames)
+{
+    int port = start_ephemeral();
+    for (int i = 0; i < 2; i++)
+        fork_worker();
+    free(tree_wait_for_processes(port, 3));
+    const char *parsed = "introspect_symbol_objects_parsed_total";
+    double kid0 = metric_of(port, g_kids[0], parsed), kid1 = metric_of(port, g_kids[1], parsed);
+    double root0 = metric_of(port, (int)getpid(), parsed);
+    char path[64], cmd[640], target[96];
+    snprintf(path, sizeof path, "/tmp/ix_tree_s%d.pb.gz", (int)getpid());
+    snprintf(target, sizeof target, "/debug/pprof/profile?seconds=1&symbolize=0&pid=%d",
+             (int)g_kids[0]);
+    fetch_to_file(port, target, path);
+    char *out = NULL;
+    snprintf(cmd, sizeof cmd,
+             "gzip -dc %s | protoc --decode=perftools.profiles.Profile "
+             "-I/usr/share/gocode/src/github.com/google/pprof/proto profile.proto 2>&1", path);
+    ASSERT_EQ(run_cmd(cmd, &out), 0);
+    ASSERT_STR_CONTAINS(out, "location {");
+    ASSERT(strstr(out, "tree_worker_spin") == NULL); /* addresses only */
+    free(out);
+
+    fetch_to_file(port, "/debug/pprof/profile?seconds=2", path);
+    snprintf(cmd, sizeof cmd, "go tool pprof -top -lines -tagfocus=pid=%d %s 2>&1",
+             (int)g_kids[1], path);
+    ASSERT_EQ(run_cmd(cmd, &out), 0);
+    ASSERT_STR_CONTAINS(out, "tree_worker_spin");
+    ASSERT_STR_CONTAINS(out, "test_tree.c:");
+    free(out);
+    snprintf(cmd, sizeof cmd,
+             "gzip -dc %s | protoc --decode=perftools.profiles.Profile "
+             "-I/usr/share/gocode/src/github.com/google/pprof/proto profile.proto 2>&1 | "
+             "grep -c 'could not be named'", path);
+    ASSERT_NE(run_cmd(cmd, &out), 0); /* grep found nothing: every frame was named */
+    free(out);
+    unlink(path);
+    double kid0b = metric_of(port, g_kids[0], parsed), kid1b = metric_of(port, g_kids[1], parsed);
+    double root1 = metric_of(port, (int)getpid(), parsed);
+    printf("objects parsed: children %g->%g, %g->%g; root %g->%g\n", kid0, kid0b, kid1, kid1b,
+           root0, root1);
+    ASSERT(kid0b == kid0 && kid1b == kid1);
+    ASSERT(root1 > root0);
+    kill_kids();
+}
+
 TEST(tree_heap_and_threads_are_merged)
 {
     int port = start_ephemeral();
@@ -564,6 +630,7 @@ static const struct ix_test tests[] = {
     TEST_ENTRY(children_start_instances_and_are_listed),
     TEST_ENTRY(pid_parameter_reaches_one_process),
     TEST_ENTRY(tree_cpu_profile_is_merged_with_pid_labels),
+    TEST_ENTRY(tree_root_names_the_childrens_frames),
     TEST_ENTRY(tree_heap_and_threads_are_merged),
     TEST_ENTRY(a_child_that_cannot_answer_is_missing_not_a_hang),
     TEST_ENTRY(tree_trace_has_every_process_under_its_pid),
