@@ -67,6 +67,23 @@ module_threads() { cat /proc/"$1"/task/*/comm 2> /dev/null | grep -c '^introspec
 fail() { echo "FAIL: $*"; exit 1; }
 
 # ---- nginx (test_server_nginx*.sh): master_process on, 2 workers, daemon off ----
+# redis_start LOG [VAR=VALUE...]: redis-server as user redis on new ports
+# (port, ixport), the module preloaded with the given environment, output to
+# $tmp/LOG; waits for redis and the module; sets rs to its pid.
+redis_start() {
+    local log=$1
+    shift
+    port=$(free_port); ixport=$(free_port)
+    timeout 120 runuser -u redis -- env LD_PRELOAD="$lib" INTROSPECT_ADDR=127.0.0.1:$ixport "$@" \
+        redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \
+        --daemonize no > "$tmp/$log" 2>&1 &
+    pids+=($!)
+    wait_port "$port"
+    wait_http "http://127.0.0.1:$ixport/debug/vars"
+    rs=$(pgrep -x redis-server -u redis -n || true)
+    [ -n "$rs" ] || fail "no redis-server process ($log)"
+    pids+=("$rs")
+}
 # nginx_setup: ports (port, ixport, base) and a config in $tmp; needs root
 # (the master switches its workers' user to nobody).
 nginx_setup() {

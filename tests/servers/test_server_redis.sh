@@ -7,17 +7,8 @@
 need redis-server redis-benchmark go runuser
 [ "$(id -u)" = 0 ] || { echo "skipped: needs root (runuser -u redis)"; exit 77; }
 id redis > /dev/null 2>&1 || { echo "skipped: no redis user"; exit 77; }
-port=$(free_port); ixport=$(free_port)
 chown redis "$tmp"
-timeout 120 runuser -u redis -- env LD_PRELOAD="$lib" INTROSPECT_ADDR=127.0.0.1:$ixport \
-    INTROSPECT_HEAP_RATE=65536 redis-server --port "$port" --bind 127.0.0.1 --save '' \
-    --appendonly no --dir "$tmp" --daemonize no > "$tmp/redis.log" 2>&1 &
-pids+=($!)
-wait_port "$port"
-wait_http "http://127.0.0.1:$ixport/debug/vars"
-rs=$(pgrep -x redis-server -u redis -n || true)
-[ -n "$rs" ] || fail "no redis-server process"
-pids+=("$rs")
+redis_start redis.log INTROSPECT_HEAP_RATE=65536
 curl -fsS "http://127.0.0.1:$ixport/debug/vars" | /usr/bin/python3 -c '
 import json, sys
 d = json.load(sys.stdin)
@@ -41,16 +32,7 @@ for i in $(seq 100); do kill -0 "$rs" 2> /dev/null || break; sleep 0.1; done
 # Heap sampling off: the interposer stands aside (redis's malloc calls go to
 # the allocator directly) and redis still serves a bounded load; the exact
 # counts are not served rather than frozen.
-port=$(free_port); ixport=$(free_port)
-timeout 120 runuser -u redis -- env LD_PRELOAD="$lib" INTROSPECT_ADDR=127.0.0.1:$ixport \
-    INTROSPECT_HEAP_RATE=0 redis-server --port "$port" --bind 127.0.0.1 --save '' \
-    --appendonly no --dir "$tmp" --daemonize no > "$tmp/redis0.log" 2>&1 &
-pids+=($!)
-wait_port "$port"
-wait_http "http://127.0.0.1:$ixport/debug/vars"
-rs=$(pgrep -x redis-server -u redis -n || true)
-[ -n "$rs" ] || fail "no redis-server process (sampling off)"
-pids+=("$rs")
+redis_start redis0.log INTROSPECT_HEAP_RATE=0
 timeout 90 env -u LD_PRELOAD redis-benchmark -h 127.0.0.1 -p "$port" -n 20000 -c 8 -q -t set,get,lpush,lpop \
     > "$tmp/bench0" 2>&1 || { cat "$tmp/bench0"; fail "redis-benchmark (sampling off)"; }
 tr '\r' '\n' < "$tmp/bench0" | grep "requests per second" | sed -n 1,4p

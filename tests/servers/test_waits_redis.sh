@@ -9,17 +9,8 @@
 need redis-server redis-benchmark go runuser
 [ "$(id -u)" = 0 ] || { echo "skipped: needs root (runuser -u redis)"; exit 77; }
 id redis > /dev/null 2>&1 || { echo "skipped: no redis user"; exit 77; }
-port=$(free_port); ixport=$(free_port)
 chown redis "$tmp"
-timeout 120 runuser -u redis -- env LD_PRELOAD="$lib" INTROSPECT_ADDR=127.0.0.1:$ixport \
-    redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \
-    --daemonize no > "$tmp/redis.log" 2>&1 &
-pids+=($!)
-wait_port "$port"
-wait_http "http://127.0.0.1:$ixport/debug/vars"
-rs=$(pgrep -x redis-server -u redis -n || true)
-[ -n "$rs" ] || fail "no redis-server process"
-pids+=("$rs")
+redis_start redis.log
 timeout 90 env -u LD_PRELOAD redis-benchmark -h 127.0.0.1 -p "$port" -n 200000 -c 8 -q \
     -t set,get,lpush,lpop > "$tmp/bench" 2>&1 &
 bench=$!
