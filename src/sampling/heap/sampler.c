@@ -73,7 +73,7 @@ static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_llong g_rate;
 static atomic_llong g_sample_rate; /* the rate the recorded samples were taken at */
 static atomic_uint g_gen = 1;
-static int g_aside; /* sampling off and the interposer stood aside: no exact counts */
+static atomic_int g_aside; /* sampling off and the interposer stood aside: no exact counts */
 static enum ix_heap_mode g_mode = IX_HEAP_MODE_UNSET;
 static int g_key_made;
 static pthread_key_t g_key;
@@ -459,8 +459,10 @@ static int init_once(const struct ix_config *cfg, char *why, size_t whylen)
 static void stand_aside_or_step_in(unsigned long rate)
 {
     if (rate == 0 && !g_aside) {
-        int keep_free = ix_heap_boot_blocks() || g_nbuckets > 0;
-        ix_heap_tls.guard++; /* dl_iterate_phdr may take the loader's lock; no allocation */
+        pthread_mutex_lock(&g_lock);
+        int keep_free = ix_heap_boot_blocks() || g_nbuckets > 0; /* a live block needs us */
+        pthread_mutex_unlock(&g_lock);
+        ix_heap_tls.guard++; /* pthread_atfork (once) may allocate: not sampled */
         g_aside = ix_heap_stand_aside(keep_free) >= 0;
         ix_heap_tls.guard--;
     } else if (rate != 0 && g_aside) {
