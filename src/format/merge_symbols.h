@@ -33,7 +33,8 @@ struct ix_msym_fns {
 struct ix_msym_part {
     struct ix_symbolizer *sym;
     struct ix_u64map locs;  /* location id -> offset << 16 | length in lines */
-    struct ix_u64map maps;  /* mapping id -> bit 1: some location named, bit 2: some not */
+    struct ix_u64map maps;  /* mapping id -> what its locations got (merge_symbols.c:
+                             * named, not named, named without file, without line) */
     ix_buf lines;           /* encoded Line messages (field 4 of Location), runs per location */
     size_t tried, unresolved;
 };

@@ -35,7 +35,8 @@ struct ix_symbolizer {
     struct map *maps;
     size_t nmaps, cap;
     struct ix_arena_block *arena;
-    int pid; /* 0: this process */
+    int pid;       /* 0: this process */
+    char proc[24]; /* "/proc/self" or "/proc/PID" */
 };
 
 static enum map_kind kind_of(const char *path)
@@ -53,14 +54,6 @@ static int add_map(struct ix_symbolizer *s, const struct map *m)
     return 0;
 }
 
-static void proc_dir(const struct ix_symbolizer *s, char *out, size_t n)
-{
-    if (s->pid)
-        snprintf(out, n, "/proc/%d", s->pid);
-    else
-        snprintf(out, n, "/proc/self");
-}
-
 /* Attach the parsed object. A path ending in " (deleted)" names a file
  * that was replaced or removed: /proc/self/map_files still opens the
  * mapped one. The device and inode check rejects a different file now
@@ -68,9 +61,8 @@ static void proc_dir(const struct ix_symbolizer *s, char *out, size_t n)
 static void attach_object(const struct ix_symbolizer *s, struct map *m, const char *path,
                           unsigned dmaj, unsigned dmin, unsigned long ino)
 {
-    char alt[96], proc[24];
-    proc_dir(s, proc, sizeof proc);
-    snprintf(alt, sizeof alt, "%s/map_files/%lx-%lx", proc, (unsigned long)m->info.start,
+    char alt[96];
+    snprintf(alt, sizeof alt, "%s/map_files/%lx-%lx", s->proc, (unsigned long)m->info.start,
              (unsigned long)m->info.limit);
     char clean[PATH_MAX];
     snprintf(clean, sizeof clean, "%s", path);
@@ -111,9 +103,8 @@ static int parse_line(struct ix_symbolizer *s, const char *line)
 /* pprof treats mapping[0] as the main binary: move its mappings first. */
 static void main_binary_first(struct ix_symbolizer *s)
 {
-    char exe[PATH_MAX], proc[24], link[40];
-    proc_dir(s, proc, sizeof proc);
-    snprintf(link, sizeof link, "%s/exe", proc);
+    char exe[PATH_MAX], link[40];
+    snprintf(link, sizeof link, "%s/exe", s->proc);
     ssize_t n = readlink(link, exe, sizeof exe - 1);
     if (n <= 0)
         return;
@@ -130,9 +121,8 @@ static void main_binary_first(struct ix_symbolizer *s)
 
 static int read_maps(struct ix_symbolizer *s)
 {
-    char proc[24], path[40];
-    proc_dir(s, proc, sizeof proc);
-    snprintf(path, sizeof path, "%s/maps", proc);
+    char path[40];
+    snprintf(path, sizeof path, "%s/maps", s->proc);
     FILE *f = fopen(path, "re");
     if (!f)
         return INTROSPECT_ESYS;
@@ -150,8 +140,13 @@ struct ix_symbolizer *ix_symbolizer_new(void) { return ix_symbolizer_new_pid(0);
 struct ix_symbolizer *ix_symbolizer_new_pid(int pid)
 {
     struct ix_symbolizer *s = calloc(1, sizeof *s);
-    if (s)
+    if (s) {
         s->pid = pid == (int)getpid() ? 0 : pid;
+        if (s->pid)
+            snprintf(s->proc, sizeof s->proc, "/proc/%d", s->pid);
+        else
+            snprintf(s->proc, sizeof s->proc, "/proc/self");
+    }
     if (s && read_maps(s)) {
         ix_symbolizer_free(s);
         return NULL;

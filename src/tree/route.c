@@ -177,9 +177,6 @@ static void title_of(int pid, char *out)
     snprintf(out, TITLE_MAX, "%.*s", TITLE_MAX - 1, t);
 }
 
-/* One job per child, and up to MAX_FETCHERS threads fetching them: the
- * number of threads started (0: no thread could start, and the jobs were
- * fetched one after another on this thread, before the local answer). */
 /* Can the root name a child's frames itself: can it read the child's maps
  * (the same user, or a root that may)? */
 static int maps_readable(int pid)
@@ -193,7 +190,10 @@ static int maps_readable(int pid)
     return 1;
 }
 
-/* target_sym0: the same request with symbolize=0 (children the root can
+/* One job per child, and up to MAX_FETCHERS threads fetching them: the
+ * number of threads started (0: no thread could start, and the jobs were
+ * fetched one after another on this thread, before the local answer).
+ * target_sym0: the same request with symbolize=0 (children the root can
  * name frames for), or NULL (every child symbolizes its own answer). */
 static int fan_start(struct fan *fan, const struct ix_tree_proc *procs, int nprocs,
                      const char *target, const char *target_sym0, long tmo, pthread_t *th)
