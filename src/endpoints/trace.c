@@ -73,6 +73,7 @@ void ix_ep_trace(const struct ix_request *req, struct ix_response *resp)
             return;
         }
     }
+    ix_trace_window_prepare();
     if (ix_heavy_try_as("trace", seconds * 1000,
                         "a trace is already running (it ends in about %ld s)", resp))
         return;

@@ -389,6 +389,11 @@ static void cpu_stop(struct ix_trace_window *w)
     ix_profile_free(&prof);
 }
 
+void ix_trace_window_prepare(void)
+{
+    ix_unwind_tables_update();
+}
+
 int ix_trace_window_start(long hz, long seconds, const struct ix_trace_cpu_opts *cpu,
                           struct ix_trace_window **out)
 {
@@ -426,7 +431,6 @@ int ix_trace_window_start(long hz, long seconds, const struct ix_trace_cpu_opts 
     /* Recording runs from here; the names of tasks begun before it come
      * from a snapshot (a task begun meanwhile is in both: its begin wins). */
     ix_tasks_snapshot(&w->before);
-    ix_unwind_tables_update();
     int rc = ix_module_thread_create(&w->thread, 0, sampler_main, w, "introspect-trc");
     if (rc) {
         ix_trace_end();
