@@ -7,6 +7,7 @@
 
 #include "symbolize/elfutils_lib.h"
 #include "util/libdeflate.h"
+#include "util/pages.h"
 
 /* Debug sections symbolization never reads (names without the leading
  * ".", or ".z" of the old GNU compression). */
@@ -100,19 +101,19 @@ static void inflate_section(struct ix_dwarf_file *f, Elf_Scn *scn, GElf_Shdr *sh
     memcpy(&ch, raw->d_buf, sizeof ch);
     if (ch.ch_type != ELFCOMPRESS_ZLIB || ch.ch_size == 0 || ch.ch_size > ((size_t)1 << 32))
         return;
-    void *buf = malloc(ch.ch_size);
+    void *buf = ix_pages_populated(ch.ch_size);
     if (!buf)
         return;
     if (ld->zlib_decompress(dec, (const char *)raw->d_buf + sizeof ch, raw->d_size - sizeof ch, buf,
                             ch.ch_size, NULL) != 0) {
-        free(buf);
+        ix_pages_free(buf);
         return;
     }
     sh->sh_flags &= ~(GElf_Xword)SHF_COMPRESSED;
     sh->sh_size = ch.ch_size;
     sh->sh_addralign = ch.ch_addralign;
     if (!ix_dw.gelf_update_shdr(scn, sh)) {
-        free(buf);
+        ix_pages_free(buf);
         return;
     }
     set_data(raw, buf, &ch);
@@ -151,7 +152,7 @@ void ix_dwarf_file_close(struct ix_dwarf_file *f)
     if (f->fd >= 0)
         close(f->fd);
     for (int i = 0; i < f->ninflated; i++)
-        free(f->inflated[i]);
+        ix_pages_free(f->inflated[i]);
     *f = (struct ix_dwarf_file){.fd = -1};
 }
 

@@ -15,7 +15,13 @@
 /* n * size zeroed bytes, or NULL (overflow, or mmap failed). */
 void *ix_pages_calloc(size_t n, size_t size);
 
-/* Gives back memory from ix_pages_calloc; NULL is ignored. */
+/* size bytes about to be written whole (an inflated debug section): the
+ * kernel provides every page in the mmap call (MAP_POPULATE) instead of one
+ * page fault per page, ~2x cheaper on this project's VMs. Freed with
+ * ix_pages_free, which gives the pages back to the system at once. */
+void *ix_pages_populated(size_t size);
+
+/* Gives back memory from ix_pages_calloc or ix_pages_populated; NULL is ignored. */
 void ix_pages_free(void *p);
 
 #endif
