@@ -10,11 +10,15 @@
 #include "util/grow.h"
 
 #define MAX_DEPTH 256 /* DIE nesting guard against malformed DWARF */
+/* A CU's arrays start small: most of libc's 1,700 CUs hold one to three
+ * functions, and 64 entries each (7 KB per CU) touched 12 MB in a cold
+ * profile that hits them all. */
+#define FIRST_CAP 4
 
 static int push_range(struct ix_scope_range **v, size_t *n, size_t *cap,
                       struct ix_scope_range r)
 {
-    if (ix_grow(v, cap, *n + 1, sizeof **v))
+    if (ix_grow_from(v, cap, *n + 1, sizeof **v, FIRST_CAP))
         return INTROSPECT_ENOMEM;
     (*v)[(*n)++] = r;
     return 0;
@@ -33,7 +37,7 @@ static int32_t add_scope(struct ix_scope_tree *t, Dwarf_Die *die, int32_t parent
             return parent;
     if (t->nranges == first)
         return parent;
-    if (ix_grow(&t->scopes, &t->cap, t->n + 1, sizeof *t->scopes)) {
+    if (ix_grow_from(&t->scopes, &t->cap, t->n + 1, sizeof *t->scopes, FIRST_CAP)) {
         t->nranges = first;
         return parent;
     }
