@@ -8,14 +8,19 @@
 
 #include "symbolize/dwarf_open.h"
 #include "symbolize/elfutils_lib.h"
+#include "symbolize/lines.h"
 #include "symbolize/scopes.h"
 #include "util/bsearch.h"
 #include "util/grow.h"
 
+enum { LINES_UNREAD, LINES_OURS, LINES_LIBDW };
+
 struct cu {
     Dwarf_Die die;
     struct ix_scope_tree tree;
+    struct ix_line_table lines; /* symbolize/lines.h, read at the CU's first lookup */
     int built;
+    int lines_from;
 };
 
 struct cu_range {
@@ -25,7 +30,10 @@ struct cu_range {
 
 struct ix_dwarf_frames {
     struct ix_dwarf_file file; /* ours, when opened lean; else libdwfl's Dwarf */
+    Dwarf *dw;                 /* file.dw or libdwfl's */
     Dwarf_Addr bias;
+    struct ix_line_sections sec;
+    int sec_read; /* sec looked up: 1 found, -1 not usable (every CU asks libdw) */
     struct cu *cus;
     size_t ncus;
     struct cu_range *ranges; /* sorted by lo */
@@ -73,11 +81,11 @@ struct ix_dwarf_frames *ix_dwarf_frames_new(Dwfl_Module *mod)
     if (!d)
         return NULL;
     size_t cap = 0, rcap = 0;
-    if (ix_dwarf_open_lean(mod, &d->bias, &d->file)) {
+    if ((d->dw = ix_dwarf_open_lean(mod, &d->bias, &d->file))) {
         add_cus_lean(d, &cap, &rcap);
     } else {
         Dwarf_Addr bias;
-        if (!ix_dw.dwfl_module_getdwarf(mod, &bias)) {
+        if (!(d->dw = ix_dw.dwfl_module_getdwarf(mod, &bias))) {
             free(d);
             return NULL;
         }
@@ -96,8 +104,10 @@ void ix_dwarf_frames_free(struct ix_dwarf_frames *d)
 {
     if (!d)
         return;
-    for (size_t i = 0; i < d->ncus; i++)
+    for (size_t i = 0; i < d->ncus; i++) {
         ix_scope_tree_free(&d->cus[i].tree);
+        ix_line_table_free(&d->cus[i].lines);
+    }
     free(d->cus);
     free(d->ranges);
     ix_dwarf_file_close(&d->file); /* after the trees: they point into it */
@@ -122,14 +132,50 @@ static const char *die_name(Dwarf_Die *die)
     return n ? n : ix_dw.dwarf_diename(die);
 }
 
-static const char *call_file(Dwarf_Die *cu, Dwarf_Die *inl)
+/* Whether the CU's line table is ours (decoded on first use), else libdw
+ * answers for it: the object's sections were not usable, or the decoder
+ * refused the CU's program (malformed, or a form it does not read). */
+static int own_lines(struct ix_dwarf_frames *d, struct cu *cu)
+{
+    if (cu->lines_from != LINES_UNREAD)
+        return cu->lines_from == LINES_OURS;
+    if (!d->sec_read) {
+        Elf *elf = d->file.elf ? d->file.elf : ix_dw.dwarf_getelf(d->dw);
+        d->sec_read = elf && ix_line_sections_get(elf, &d->sec) == 0 ? 1 : -1;
+    }
+    cu->lines_from = d->sec_read > 0 && ix_line_table_of_cu(&d->sec, &cu->die, &cu->lines) == 0
+                         ? LINES_OURS
+                         : LINES_LIBDW;
+    return cu->lines_from == LINES_OURS;
+}
+
+/* File and line of a (a DWARF address); line 0 when the file is unknown. */
+static const char *cu_line(struct ix_dwarf_frames *d, struct cu *cu, uint64_t a, int *line)
+{
+    const char *file = NULL;
+    *line = 0;
+    if (own_lines(d, cu)) {
+        if (!ix_line_table_find(&cu->lines, a, &file, line) || !file)
+            *line = 0;
+        return file;
+    }
+    Dwarf_Line *l = ix_dw.dwarf_getsrc_die(&cu->die, a);
+    if (l && (file = ix_dw.dwarf_linesrc(l, NULL, NULL)))
+        ix_dw.dwarf_lineno(l, line);
+    return file;
+}
+
+static const char *call_file(struct cu *cu, Dwarf_Die *inl)
 {
     Dwarf_Attribute a;
     Dwarf_Word idx;
     Dwarf_Files *files;
     size_t nfiles;
-    if (ix_dw.dwarf_formudata(ix_dw.dwarf_attr(inl, DW_AT_call_file, &a), &idx) ||
-        ix_dw.dwarf_getsrcfiles(cu, &files, &nfiles) || idx >= nfiles)
+    if (ix_dw.dwarf_formudata(ix_dw.dwarf_attr(inl, DW_AT_call_file, &a), &idx))
+        return NULL;
+    if (cu->lines_from == LINES_OURS)
+        return ix_line_table_file(&cu->lines, idx);
+    if (ix_dw.dwarf_getsrcfiles(&cu->die, &files, &nfiles) || idx >= nfiles)
         return NULL;
     return ix_dw.dwarf_filesrc(files, idx, NULL, NULL);
 }
@@ -157,11 +203,8 @@ int ix_dwarf_frames_lookup(struct ix_dwarf_frames *d, uint64_t vaddr, const char
         cu->built = 1;
         ix_scope_tree_build(&cu->die, &cu->tree);
     }
-    const char *file = NULL;
-    int line = 0;
-    Dwarf_Line *l = ix_dw.dwarf_getsrc_die(&cu->die, a);
-    if (l && (file = ix_dw.dwarf_linesrc(l, NULL, NULL)))
-        ix_dw.dwarf_lineno(l, &line);
+    int line;
+    const char *file = cu_line(d, cu, a, &line);
     int n = 0;
     for (int32_t s = ix_scope_tree_find(&cu->tree, a); s >= 0 && n < max;) {
         struct ix_scope *sc = &cu->tree.scopes[s];
@@ -172,7 +215,7 @@ int ix_dwarf_frames_lookup(struct ix_dwarf_frames *d, uint64_t vaddr, const char
         }
         const char *name = die_name(&sc->die);
         lines[n++] = (struct ix_sym_line){name ? name : "??", file, line};
-        file = call_file(&cu->die, &sc->die);
+        file = call_file(cu, &sc->die);
         line = call_line(&sc->die);
         s = sc->parent;
     }

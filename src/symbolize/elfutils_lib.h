@@ -25,10 +25,12 @@
     X(dwarf_offdie)                                                                                \
     X(dwarf_attr_integrate)                                                                        \
     X(dwarf_child)                                                                                 \
+    X(dwarf_cu_info)                                                                               \
     X(dwarf_diename)                                                                               \
     X(dwarf_filesrc)                                                                               \
     X(dwarf_formstring)                                                                            \
     X(dwarf_formudata)                                                                             \
+    X(dwarf_getelf)                                                                                \
     X(dwarf_getsrc_die)                                                                            \
     X(dwarf_getsrcfiles)                                                                           \
     X(dwarf_haschildren)                                                                           \
@@ -55,6 +57,7 @@
     X(elf_begin)                                                                                   \
     X(elf_end)                                                                                     \
     X(elf_getdata)                                                                                 \
+    X(elf_getident)                                                                                \
     X(elf_getphdrnum)                                                                              \
     X(elf_getshdrstrndx)                                                                           \
     X(elf_nextscn)                                                                                 \

@@ -3,8 +3,11 @@
  * Why elfutils rather than our own ELF/DWARF reader: libdwfl already finds
  * separate debug files (build-id directories, .gnu_debuglink, MiniDebugInfo),
  * reads compressed sections and every DWARF version gcc and clang emit, and
- * is what perf and systemd-coredump use; a home-grown DWARF 5 line-table and
- * DIE walker would be thousands of lines to get the same coverage.
+ * is what perf and systemd-coredump use; a home-grown DIE walker would be
+ * thousands of lines to get the same coverage. Line tables are the one
+ * exception (symbolize/lines.c: a fifth of a cold profile's instructions
+ * and its largest block of memory in libdw), checked against libdw and
+ * falling back to it for anything the decoder does not read.
  *
  * Each object gets its own Dwfl session with the file reported at bias 0,
  * so lookups take ELF virtual addresses and one parsed object serves every
