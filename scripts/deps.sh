@@ -6,9 +6,11 @@ set -euo pipefail
 what=${1:-build}
 build_pkgs=(build-essential g++ cmake pkg-config libmicrohttpd-dev zlib1g-dev libdw-dev libelf-dev libpq-dev libsqlite3-dev)
 test_pkgs=(clang libclang-rt-14-dev python3 curl valgrind binutils postgresql openssl
-           libgoogle-perftools4 libjemalloc2 libdeflate0
+           libgoogle-perftools4 libjemalloc2 libdeflate0 libc6-dbg
            golang-go protobuf-compiler golang-github-google-pprof-dev prometheus chromium
            nginx memcached redis-server libmemcached-tools wrk)
+# libc6-dbg: libc's DWARF 5, the large real input the line-table decoder is
+# checked against libdw on (tests/symbols/test_symbols_lines.c skips without it).
 # The UI test drives Chromium with playwright-core from npm: any Node.js with npm will do.
 command -v npm > /dev/null 2>&1 || test_pkgs+=(nodejs npm)
 pkgs=("${build_pkgs[@]}")
