@@ -6,17 +6,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "symbolize/cu_aranges.h"
 #include "symbolize/dwarf_open.h"
 #include "symbolize/elfutils_lib.h"
 #include "symbolize/lines.h"
 #include "symbolize/scopes.h"
 #include "util/bsearch.h"
 #include "util/grow.h"
+#include "util/u64map.h"
 
 enum { LINES_UNREAD, LINES_OURS, LINES_LIBDW };
+enum { DIE_READ, DIE_UNREAD, DIE_BAD };
 
 struct cu {
-    Dwarf_Die die;
+    Dwarf_Die die;   /* read at the CU's first lookup when indexed from aranges */
+    Dwarf_Off die_off;
+    int die_state;   /* DIE_READ, DIE_UNREAD (die_off), DIE_BAD */
     struct ix_scope_tree tree;
     struct ix_line_table lines; /* symbolize/lines.h, read at the CU's first lookup */
     int built;
@@ -75,6 +80,44 @@ static void add_cus_lean(struct ix_dwarf_frames *d, size_t *cap, size_t *rcap)
     }
 }
 
+/* The CU index from .debug_aranges (symbolize/cu_aranges.h): no DIE read
+ * until an address falls into its CU. Returns 0, or -1 (d untouched). */
+static int add_cus_from_aranges(struct ix_dwarf_frames *d)
+{
+    struct ix_cu_arange *ar;
+    size_t n, cap = 0;
+    if (ix_cu_aranges(d->dw, &ar, &n))
+        return -1;
+    struct ix_u64map seen = {0}; /* DIE offset -> CU index + 1 */
+    struct cu_range *ranges = malloc(n * sizeof *ranges);
+    int rc = ranges ? 0 : -1;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        int added;
+        uint64_t *slot = ix_u64map_put(&seen, ar[i].die, &added);
+        if (!slot || (added && ix_grow(&d->cus, &cap, d->ncus + 1, sizeof *d->cus))) {
+            rc = -1;
+            break;
+        }
+        if (added) {
+            d->cus[d->ncus] = (struct cu){.die_off = ar[i].die, .die_state = DIE_UNREAD};
+            *slot = ++d->ncus;
+        }
+        ranges[i] = (struct cu_range){ar[i].lo, ar[i].hi, (size_t)*slot - 1};
+    }
+    ix_u64map_free(&seen);
+    free(ar);
+    if (rc) {
+        free(ranges);
+        free(d->cus);
+        d->cus = NULL;
+        d->ncus = 0;
+        return -1;
+    }
+    d->ranges = ranges; /* sorted already */
+    d->nranges = n;
+    return 0;
+}
+
 struct ix_dwarf_frames *ix_dwarf_frames_new(Dwfl_Module *mod)
 {
     struct ix_dwarf_frames *d = calloc(1, sizeof *d);
@@ -82,7 +125,8 @@ struct ix_dwarf_frames *ix_dwarf_frames_new(Dwfl_Module *mod)
         return NULL;
     size_t cap = 0, rcap = 0;
     if ((d->dw = ix_dwarf_open_lean(mod, &d->bias, &d->file))) {
-        add_cus_lean(d, &cap, &rcap);
+        if (add_cus_from_aranges(d))
+            add_cus_lean(d, &cap, &rcap);
     } else {
         Dwarf_Addr bias;
         if (!(d->dw = ix_dw.dwfl_module_getdwarf(mod, &bias))) {
@@ -91,6 +135,8 @@ struct ix_dwarf_frames *ix_dwarf_frames_new(Dwfl_Module *mod)
         }
         d->bias = bias;
         Dwarf_Die *die = NULL;
+        if (add_cus_from_aranges(d) == 0)
+            return d;
         while ((die = ix_dw.dwfl_module_nextcu(mod, die, &bias)))
             if (add_cu(d, die, &cap, &rcap))
                 break;
@@ -117,10 +163,13 @@ void ix_dwarf_frames_free(struct ix_dwarf_frames *d)
 static struct cu *find_cu(struct ix_dwarf_frames *d, uint64_t a)
 {
     size_t lo = ix_upper_bound(d->ranges, d->nranges, sizeof *d->ranges, a);
-    for (size_t i = lo; i-- > 0 && lo - i <= 8;) /* CU ranges rarely overlap */
+    struct cu *cu = NULL;
+    for (size_t i = lo; i-- > 0 && lo - i <= 8 && !cu;) /* CU ranges rarely overlap */
         if (a < d->ranges[i].hi)
-            return &d->cus[d->ranges[i].cu];
-    return NULL;
+            cu = &d->cus[d->ranges[i].cu];
+    if (cu && cu->die_state == DIE_UNREAD)
+        cu->die_state = ix_dw.dwarf_offdie(d->dw, cu->die_off, &cu->die) ? DIE_READ : DIE_BAD;
+    return cu && cu->die_state == DIE_READ ? cu : NULL;
 }
 
 static const char *die_name(Dwarf_Die *die)

@@ -1,8 +1,11 @@
 /* File, line and inlined frames of a module's addresses from its DWARF.
- * The module's compile units are indexed by address range once (clang emits
- * no .debug_aranges, and elfutils < 0.191 then finds no CU at all), and each
- * CU's scope tree (symbolize/scopes.h) is built the first time one of its addresses
- * is looked up. Not thread-safe: the owner serializes calls. */
+ * The module's compile units are indexed by address range once: from
+ * .debug_aranges when it lists every CU (symbolize/cu_aranges.h: no DIE
+ * read), else from every CU's own ranges (clang emits no .debug_aranges,
+ * and elfutils < 0.191 then finds no CU at all). A CU's DIE, scope tree
+ * (symbolize/scopes.h) and line table (symbolize/lines.h) are read the first
+ * time one of its addresses is looked up. Not thread-safe: the owner
+ * serializes calls. */
 #ifndef IX_DWARF_FRAMES_H
 #define IX_DWARF_FRAMES_H
 

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
-/* Our line tables (symbolize/lines.h) against libdw's: for every CU of
+/* The symbolizer's own DWARF readers against libdw. Line tables
+ * (symbolize/lines.h) against libdw's: for every CU of
  * libc's debug file, of this test binary and of one small library per
  * line-table encoding (DWARF 2 to 5, 64-bit DWARF), the file and line of
  * every byte of the CU's code (all the symbolizer ever asks) and of each
@@ -7,7 +8,9 @@
  * dwarf_linesrc + dwarf_lineno give, and the file table what
  * dwarf_getsrcfiles gives (DW_AT_call_file). Then hand-made
  * programs with known answers, and malformed ones (cut at every length,
- * mutated, random) that must fail cleanly: run it under ASan too. */
+ * mutated, random) that must fail cleanly: run it under ASan too.
+ * And the CU index from .debug_aranges (symbolize/cu_aranges.h): every CU's
+ * own ranges map to that CU, and an index missing a CU is not used. */
 #include <dlfcn.h>
 #include <dwarf.h>
 #include <gnu/libc-version.h>
@@ -17,6 +20,8 @@
 #include <string.h>
 
 #include "harness.h"
+#include "symbolize/cu_aranges.h"
+#include "symbolize/dwarf_frames.h"
 #include "symbolize/dwarf_open.h"
 #include "symbolize/elfutils_lib.h"
 #include "symbolize/lines.h"
@@ -147,16 +152,23 @@ static void open_dwfl(const char *path, struct opened *o)
     o->dw = ix_dw.dwfl_module_getdwarf(o->mod, &bias);
 }
 
-TEST(libc_lines_match_libdw)
+/* libc (not ASan's interceptors) with its debug file; skips without one. */
+static const char *open_libc(struct opened *o)
 {
     Dl_info info;
-    ASSERT(dladdr((void *)gnu_get_libc_version, &info) && info.dli_fname); /* not ASan's */
-    struct opened o;
-    open_dwfl(info.dli_fname, &o);
+    ASSERT(dladdr((void *)gnu_get_libc_version, &info) && info.dli_fname);
+    open_dwfl(info.dli_fname, o);
     const char *debugfile = NULL;
-    ix_dw.dwfl_module_info(o.mod, NULL, NULL, NULL, NULL, NULL, NULL, &debugfile);
-    if (!o.dw || !debugfile)
+    ix_dw.dwfl_module_info(o->mod, NULL, NULL, NULL, NULL, NULL, NULL, &debugfile);
+    if (!o->dw || !debugfile)
         SKIP("no debug file for %s (libc6-dbg)", info.dli_fname);
+    return debugfile;
+}
+
+TEST(libc_lines_match_libdw)
+{
+    struct opened o;
+    const char *debugfile = open_libc(&o);
     /* Both ways in: libdwfl's (sections libelf inflated) and the
      * symbolizer's own (sections inflated by us, symbolize/dwarf_open.h). */
     compare_dwarf(o.dw, debugfile);
@@ -553,6 +565,142 @@ TEST(malformed_programs_fail_cleanly)
     }
 }
 
+/* ---- the CU index from .debug_aranges ---- */
+
+/* The CU (DIE offset) the index gives for a, 0 when none; found as
+ * symbolize/dwarf_frames.c finds it. */
+static Dwarf_Off arange_cu(const struct ix_cu_arange *ar, size_t n, uint64_t a)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (ar[mid].lo <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i-- > 0 && lo - i <= 8;)
+        if (a < ar[i].hi)
+            return ar[i].die;
+    return 0;
+}
+
+/* The first, middle and last byte of every range of every CU's DIE (what
+ * the index replaced) must map to that CU. */
+static void compare_aranges(Dwarf *dw, const char *what)
+{
+    struct ix_cu_arange *ar;
+    size_t n, hsize, checked = 0, diffs = 0;
+    ASSERT_OK(ix_cu_aranges(dw, &ar, &n));
+    for (Dwarf_Off off = 0, next;
+         ix_dw.dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0; off = next) {
+        Dwarf_Die die;
+        Dwarf_Addr base, lo, hi;
+        if (!ix_dw.dwarf_offdie(dw, off + hsize, &die))
+            continue;
+        for (ptrdiff_t r = 0; (r = ix_dw.dwarf_ranges(&die, r, &base, &lo, &hi)) > 0;) {
+            uint64_t probe[3] = {lo, lo + (hi - lo) / 2, hi - 1};
+            for (int k = 0; k < 3 && lo < hi; k++, checked++) {
+                Dwarf_Off got = arange_cu(ar, n, probe[k]);
+                if (got != off + hsize && diffs++ < 8)
+                    fprintf(stderr, "%s: %#llx: aranges give the CU at %#llx, not %#llx\n", what,
+                            (unsigned long long)probe[k], (unsigned long long)got,
+                            (unsigned long long)(off + hsize));
+            }
+        }
+    }
+    fprintf(stderr, "%s: %zu aranges, %zu addresses checked, %zu differ\n", what, n, checked,
+            diffs);
+    free(ar);
+    ASSERT_EQ(diffs, 0);
+    ASSERT_GT(checked, 100);
+}
+
+TEST(libc_aranges_index_matches_cu_ranges)
+{
+    struct opened o;
+    const char *debugfile = open_libc(&o);
+    compare_aranges(o.dw, debugfile);
+    ix_dw.dwfl_end(o.dwfl);
+}
+
+TEST(own_aranges_index_matches_cu_ranges)
+{
+#ifdef __clang__
+    SKIP("clang emits no .debug_aranges");
+#endif
+    struct opened o;
+    open_dwfl("/proc/self/exe", &o);
+    ASSERT(o.dw != NULL);
+    compare_aranges(o.dw, "test binary");
+    ix_dw.dwfl_end(o.dwfl);
+}
+
+__attribute__((noinline)) static int aranges_probe(int x) { return x * 3 + 1; }
+
+/* A copy of this binary whose .debug_aranges is cut to its first set (one
+ * CU of many), and one without the section: the index refuses both, and
+ * the symbolizer still names a function of another CU (the scan of every
+ * CU's ranges). */
+TEST(partial_aranges_are_not_used)
+{
+    char dir[] = "/tmp/ix-aranges-XXXXXX", cmd[1024], exe[512];
+    ASSERT(mkdtemp(dir) != NULL);
+    ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1); /* the shell's is objcopy's */
+    ASSERT(el > 0);
+    exe[el] = '\0';
+    snprintf(cmd, sizeof cmd, "objcopy --dump-section .debug_aranges=%s/ar %s %s/copy 2>&1", dir,
+             exe, dir);
+    char *out = NULL;
+    if (run_cmd(cmd, &out) != 0)
+        SKIP("no .debug_aranges here (objcopy: %s)", out ? out : "");
+    free(out);
+    char path[300];
+    snprintf(path, sizeof path, "%s/ar", dir);
+    FILE *f = fopen(path, "r+b");
+    if (!f) { /* objcopy says nothing when the section is missing (clang) */
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        run_cmd(cmd, NULL);
+        SKIP("no .debug_aranges in %s", exe);
+    }
+    uint32_t len;
+    ASSERT_EQ(fread(&len, 4, 1, f), 1);
+    ASSERT(len < 0xfffffff0u);
+    ASSERT_EQ(ftruncate(fileno(f), 4 + (off_t)len), 0);
+    fclose(f);
+    snprintf(cmd, sizeof cmd,
+             "objcopy --update-section .debug_aranges=%s/ar %s/copy %s/cut && "
+             "objcopy --remove-section .debug_aranges %s/copy %s/none",
+             dir, dir, dir, dir, dir);
+    ASSERT_EQ(run_cmd(cmd, NULL), 0);
+    Dl_info info;
+    ASSERT(dladdr((void *)aranges_probe, &info) && info.dli_fbase);
+    uint64_t vaddr = (uint64_t)((uintptr_t)aranges_probe - (uintptr_t)info.dli_fbase);
+    static const char *const names[] = {"cut", "none"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[k]);
+        struct opened o;
+        open_dwfl(path, &o);
+        ASSERT(o.dw != NULL);
+        struct ix_cu_arange *ar = NULL;
+        size_t n = 0;
+        ASSERT_EQ(ix_cu_aranges(o.dw, &ar, &n), -1);
+        ASSERT(ar == NULL);
+        struct ix_dwarf_frames *d = ix_dwarf_frames_new(o.mod);
+        ASSERT(d != NULL);
+        struct ix_sym_line lines[8];
+        int nl = ix_dwarf_frames_lookup(d, vaddr, NULL, lines, 8);
+        ASSERT_GE(nl, 1);
+        ASSERT_STR_EQ(lines[nl - 1].function, "aranges_probe");
+        ASSERT_STR_CONTAINS(lines[nl - 1].file, "test_symbols_lines.c");
+        ix_dwarf_frames_free(d);
+        ix_dw.dwfl_end(o.dwfl);
+    }
+    ASSERT_EQ(aranges_probe(1), 4);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ASSERT_EQ(run_cmd(cmd, NULL), 0);
+}
+
 static const struct ix_test tests[] = {
     TEST_ENTRY(libc_lines_match_libdw),
     TEST_ENTRY(own_lines_match_libdw),
@@ -560,6 +708,9 @@ static const struct ix_test tests[] = {
     TEST_ENTRY(handmade_v4_program_reads_as_libdw_reads_it),
     TEST_ENTRY(handmade_v5_program_reads_as_libdw_reads_it),
     TEST_ENTRY(malformed_programs_fail_cleanly),
+    TEST_ENTRY(libc_aranges_index_matches_cu_ranges),
+    TEST_ENTRY(own_aranges_index_matches_cu_ranges),
+    TEST_ENTRY(partial_aranges_are_not_used),
     TEST_LIST_END,
 };
 
