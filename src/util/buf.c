@@ -23,7 +23,7 @@ void ix_buf_reset(ix_buf *b)
         b->data[0] = '\0';
 }
 
-int ix_buf_reserve(ix_buf *b, size_t extra)
+int ix_buf_grow(ix_buf *b, size_t extra)
 {
     if (b->oom)
         return INTROSPECT_ENOMEM;
