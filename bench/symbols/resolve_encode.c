@@ -1,6 +1,7 @@
 /* Resolve + encode a CPU-like profile of 10,000 distinct stacks (depth 24)
  * whose PCs are spread over the text of this binary (DWARF, inlines) and of
- * libc (its DWARF when libc6-dbg is installed, else symbols only), cold (parsed-object cache flushed) and warm.
+ * libc (its DWARF when libc6-dbg is installed, else symbols only), cold
+ * (parsed-object cache flushed) and warm.
  * Prints one line per run and the medians. Usage: bench_symbols [runs] [stacks] [cold]
  * ("cold": only the cold resolve + pprof runs, e.g. under perf record;
  * "mem": resident memory and malloc's in-use bytes at each step of one cold
