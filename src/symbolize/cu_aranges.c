@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "symbolize/dwarf_open.h"
 #include "symbolize/elfutils_lib.h"
 #include "util/grow.h"
 #include "util/u64map.h"
@@ -12,23 +13,14 @@
 static const unsigned char *aranges_section(Dwarf *dw, size_t *size)
 {
     Elf *elf = ix_dw.dwarf_getelf(dw);
-    size_t shstrndx;
-    if (!elf || ix_dw.elf_getshdrstrndx(elf, &shstrndx))
+    GElf_Shdr sh;
+    Elf_Scn *scn = elf ? ix_elf_section(elf, ".debug_aranges", &sh) : NULL;
+    Elf_Data *d;
+    if (!scn || sh.sh_type != SHT_PROGBITS || (sh.sh_flags & SHF_COMPRESSED) ||
+        !(d = ix_dw.elf_getdata(scn, NULL)) || !d->d_buf)
         return NULL;
-    for (Elf_Scn *scn = NULL; (scn = ix_dw.elf_nextscn(elf, scn));) {
-        GElf_Shdr sh;
-        const char *name;
-        if (!ix_dw.gelf_getshdr(scn, &sh) || !(name = ix_dw.elf_strptr(elf, shstrndx, sh.sh_name)) ||
-            strcmp(name, ".debug_aranges") != 0)
-            continue;
-        Elf_Data *d;
-        if (sh.sh_type != SHT_PROGBITS || (sh.sh_flags & SHF_COMPRESSED) ||
-            !(d = ix_dw.elf_getdata(scn, NULL)) || !d->d_buf)
-            return NULL;
-        *size = d->d_size;
-        return d->d_buf;
-    }
-    return NULL;
+    *size = d->d_size;
+    return d->d_buf;
 }
 
 struct reader {

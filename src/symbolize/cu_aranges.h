@@ -2,9 +2,9 @@
  *
  * The symbolizer used to index an object's CUs by reading every CU's DIE
  * and its ranges (dwarf_ranges): for libc's debug file that parses the
- * abbreviation table and range list of all 4,126 CUs, ~44 M instructions of
+ * abbreviation table and range list of all 2,063 CUs, ~40 M instructions of
  * every cold profile, to use a few of them. .debug_aranges holds the same
- * address-to-CU table ready-made; libdw reads it without touching a DIE. It
+ * address-to-CU table ready-made, read here without touching a DIE. It
  * is used only when it lists every CU of .debug_info (a compiler or
  * assembler that emits no set for a CU would otherwise hide that CU's
  * addresses); else the caller indexes the CUs itself, as before. */

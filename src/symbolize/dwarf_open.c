@@ -42,8 +42,7 @@ static void hide_unread(Elf *elf)
     }
 }
 
-/* The header of elf's section called name, or NULL. */
-static GElf_Shdr *find_section(Elf *elf, const char *name, GElf_Shdr *sh)
+Elf_Scn *ix_elf_section(Elf *elf, const char *name, GElf_Shdr *sh)
 {
     size_t shstrndx;
     if (ix_dw.elf_getshdrstrndx(elf, &shstrndx))
@@ -52,7 +51,7 @@ static GElf_Shdr *find_section(Elf *elf, const char *name, GElf_Shdr *sh)
         const char *n;
         if (ix_dw.gelf_getshdr(scn, sh) && (n = ix_dw.elf_strptr(elf, shstrndx, sh->sh_name)) &&
             strcmp(n, name) == 0)
-            return sh;
+            return scn;
     }
     return NULL;
 }
@@ -65,11 +64,11 @@ static GElf_Shdr *find_section(Elf *elf, const char *name, GElf_Shdr *sh)
 static int usable(Elf *elf, Elf *main_elf, int separate)
 {
     GElf_Shdr a, b;
-    if (find_section(elf, ".gnu_debugaltlink", &a) || find_section(elf, ".debug_sup", &a))
+    if (ix_elf_section(elf, ".gnu_debugaltlink", &a) || ix_elf_section(elf, ".debug_sup", &a))
         return 0;
     if (!separate)
         return 1;
-    return find_section(elf, ".text", &a) && find_section(main_elf, ".text", &b) &&
+    return ix_elf_section(elf, ".text", &a) && ix_elf_section(main_elf, ".text", &b) &&
            a.sh_addr == b.sh_addr;
 }
 

@@ -33,5 +33,7 @@ struct ix_dwarf_file {
  * + bias). Returns f->dw, or NULL with f empty. */
 Dwarf *ix_dwarf_open_lean(Dwfl_Module *mod, Dwarf_Addr *bias, struct ix_dwarf_file *f);
 void ix_dwarf_file_close(struct ix_dwarf_file *f);
+/* elf's first section called name, its header in *sh; NULL when none. */
+Elf_Scn *ix_elf_section(Elf *elf, const char *name, GElf_Shdr *sh);
 
 #endif
