@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,7 @@ static const struct demo_route *const route_tables[] = {
 static introspect_counter *m_requests;
 static introspect_histogram *m_latency;
 static introspect_var *v_inflight;
-static volatile sig_atomic_t g_quit;
+static atomic_int g_quit; /* set by main on SIGINT/SIGTERM; the traffic thread stops */
 
 long demo_arg_long(const struct demo_request *req, const char *name, long def, long lo, long hi)
 {
@@ -172,12 +173,6 @@ static void *traffic_main(void *arg)
     return NULL;
 }
 
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_quit = 1;
-}
-
 static int parse_listen(const char *s, struct sockaddr_in *sa)
 {
     char host[64];
@@ -216,6 +211,14 @@ int main(int argc, char **argv)
     const char *listen_addr = "127.0.0.1:8080";
     const char *dsn = NULL;
     struct traffic traffic = {0, 20};
+    /* SIGINT and SIGTERM stay blocked in every thread and main takes them with
+     * sigwait: a handler can run on any thread that does not block the signal,
+     * and main, asleep in pause(), would then never wake. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
             listen_addr = argv[++i];
@@ -265,13 +268,12 @@ int main(int argc, char **argv)
         return 1;
     }
     traffic.port = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port;
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
     print_urls(traffic.port);
     pthread_t tid;
     int have_traffic = traffic.rps > 0 && pthread_create(&tid, NULL, traffic_main, &traffic) == 0;
-    while (!g_quit)
-        pause();
+    int sig;
+    sigwait(&stop_signals, &sig);
+    atomic_store(&g_quit, 1);
     if (have_traffic)
         pthread_join(tid, NULL);
     MHD_stop_daemon(d);

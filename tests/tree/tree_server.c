@@ -40,9 +40,6 @@ static void *root_work(void *arg)
     return NULL;
 }
 
-static volatile sig_atomic_t g_stop;
-static void on_term(int sig) { (void)sig; g_stop = 1; }
-
 int main(int argc, char **argv)
 {
     int n = argc > 1 ? atoi(argv[1]) : 2;
@@ -64,13 +61,18 @@ int main(int argc, char **argv)
             tree_server_work();
         }
     }
+    /* Taken with sigwait by main: a handler may run on any thread that does
+     * not block the signal (root_work's), leaving main asleep in pause(). */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
     pthread_t t;
     if (busy && pthread_create(&t, NULL, root_work, NULL) == 0)
         pthread_detach(t);
-    signal(SIGTERM, on_term);
-    signal(SIGINT, on_term);
-    while (!g_stop)
-        pause();
+    int sig;
+    sigwait(&stop, &sig);
     for (int i = 0; i < n; i++)
         if (kids[i] > 0)
             kill(kids[i], SIGKILL);
