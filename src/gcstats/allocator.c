@@ -163,6 +163,12 @@ static int jemalloc_stats(struct ix_alloc_stat *o)
         if (ctl(ctls[i].ctl, &v, &sz, NULL, 0) == 0)
             o[n++] = (struct ix_alloc_stat){ctls[i].name, (double)v};
     }
+    /* Freed pages jemalloc still holds (resident until purged or decayed):
+     * all arenas merged (MALLCTL_ARENAS_ALL), in pages of arenas.page. */
+    size_t dirty = 0, page = 0, dsz = sizeof dirty, psz = sizeof page;
+    if (ctl("stats.arenas.4096.pdirty", &dirty, &dsz, NULL, 0) == 0 &&
+        ctl("arenas.page", &page, &psz, NULL, 0) == 0)
+        o[n++] = (struct ix_alloc_stat){"dirty_bytes", (double)dirty * (double)page};
     return n;
 }
 

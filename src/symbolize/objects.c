@@ -18,7 +18,6 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -29,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "host/release.h"
 #include "host/threads.h"
 #include "symbolize/dwarf_frames.h"
 #include "symbolize/elfutils_lib.h"
@@ -102,7 +102,8 @@ static uint64_t cache_clock;
  * started with the first parsed object,
  * flushes the unused objects once nothing was looked up for
  * INTROSPECT_SYMBOL_IDLE_S seconds (default 30; 0 keeps them for good),
- * hands the freed pages back to the kernel (malloc_trim), and exits; the
+ * hands the freed pages back to the kernel (ix_release_free_memory: malloc_trim,
+ * or a jemalloc purge), and exits; the
  * next profile parses again (a cold profile, see bench/README.md "Cost"). */
 #define IDLE_DEFAULT_S 30
 static pthread_cond_t idle_cv = PTHREAD_COND_INITIALIZER;
@@ -142,7 +143,7 @@ static void *idle_main(void *arg)
     reaper_running = 0;
     pthread_mutex_unlock(&cache_mu);
     if (trim)
-        malloc_trim(0);
+        ix_release_free_memory();
     return NULL;
 }
 
@@ -539,7 +540,7 @@ void ix_symobj_trim(void)
     trim_pending = 0;
     pthread_mutex_unlock(&cache_mu);
     if (trim)
-        malloc_trim(0);
+        ix_release_free_memory();
 }
 
 static void flush_locked(void)
