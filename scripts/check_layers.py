@@ -26,7 +26,7 @@ PRODUCER_BASE = ["stack", "symbolize", "model", "util", "host", "labels", "confi
 ALLOWED = {
     # Leaves: no knowledge of the rest.
     "util": ["introspect.h"],          # util/json.c implements the public JSON writer
-    "stack": ["util", "introspect.h"],  # its status codes
+    "stack": ["util", "host", "introspect.h"],  # status codes; the tables' idle drop is a module thread
     "symbolize": ["util", "host"],     # its idle reaper is a module thread
     # Labels on samples: interned sets, the thread's current set, its change log.
     "labels": ["util", "introspect.h"],
@@ -79,7 +79,7 @@ ALLOWED = {
                      "tree"],  # the root maps the process table; a forked child joins it
     "modules.h": ["config.h"],
     "modules.c": ["modules.h", "config.h", "http/router.h", "sampling/block", "sampling/heap",
-                  "gcstats", "registry", "leaks", "symbolize"],
+                  "gcstats", "registry", "leaks", "symbolize", "stack"],
     "collectors.c": ["collectors.h", "registry"],
 }
 

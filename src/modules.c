@@ -6,6 +6,7 @@
 #include "sampling/block/store.h"
 #include "leaks/history.h"
 #include "sampling/heap/heap.h"
+#include "stack/unwind_tables.h"
 #include "symbolize/objects.h"
 
 struct ix_module {
@@ -28,6 +29,14 @@ static int heap_start(const struct ix_config *cfg, char *why, size_t whylen)
     return rc;
 }
 
+/* The unwind tables' idle drop (stack/unwind_tables.h) runs between these. */
+static int unwind_start(const struct ix_config *cfg, char *why, size_t whylen)
+{
+    (void)cfg, (void)why, (void)whylen;
+    ix_unwind_tables_start();
+    return 0;
+}
+
 static void heap_stop(void)
 {
     ix_router_set_guard(NULL);
@@ -45,6 +54,7 @@ static const struct ix_module modules[] = {
     {ix_memtrace_start, ix_memtrace_stop, ix_memtrace_forked},
     {ix_history_start, ix_history_stop, NULL},
     {ix_symobj_reaper_start, ix_symobj_reaper_stop, NULL}, /* forked: ix_symobj_forked */
+    {unwind_start, ix_unwind_tables_stop, NULL}, /* forked: ix_unwind_tables_forked */
 };
 static const size_t nmodules = sizeof modules / sizeof modules[0];
 

@@ -1,6 +1,8 @@
 /* Unwind tables from .eh_frame (see stack/unwind_tables.h). Runs on the profiling
  * thread only: allocates, parses, sorts; the handler reads the result. */
 #include "stack/unwind_tables.h"
+#include "host/release.h"
+#include "host/threads.h"
 #include "util/clock.h"
 
 #include <link.h>
@@ -13,7 +15,7 @@
 
 #include "introspect.h"
 
-enum { REG_RBP = 6, REG_RSP = 7, REG_RA = 16 };
+enum { DWREG_RBP = 6, DWREG_RSP = 7, DWREG_RA = 16 };
 enum { RULE_SAME, RULE_OFFSET, RULE_UNDEF, RULE_OTHER };
 
 struct cfa_state {
@@ -47,7 +49,8 @@ struct built {
 
 struct retired {
     struct retired *next;
-    struct ix_usnapshot *snap;
+    struct ix_usnapshot *snap; /* or NULL */
+    struct built *built;       /* rows dropped when idle, or NULL */
     long long when;
 };
 
@@ -56,6 +59,22 @@ static struct retired *g_retired;
 static const struct ix_usnapshot *_Atomic g_current;
 static unsigned long long g_adds = ~0ULL, g_subs = ~0ULL;
 static pthread_mutex_t g_update_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Holders and the idle drop. Handlers walk with the tables only while
+ * something samples: a CPU profile, a trace, the off-CPU sampler, a thread
+ * dump. The rows are a few MB (redis-server: 31 objects, 377k rows, 5.3 MB),
+ * so once the last holder has been gone for INTROSPECT_UNWIND_IDLE_S seconds
+ * (default 30; 0 keeps them for good) a module thread unpublishes them,
+ * waits out the grace period, frees every row and exits; the next holder
+ * builds them again (~10 ms). All under g_update_lock. */
+#define IDLE_DEFAULT_S 30
+static pthread_cond_t g_idle_cv = PTHREAD_COND_INITIALIZER;
+static int g_holders;
+static long long g_released_at; /* ix_mono_ns() when the last holder let go */
+static long long g_idle_ns = -1; /* -1: not read yet; 0: never drop */
+static int g_reaper_allowed; /* between the module's start and stop */
+static int g_reaper_exists, g_reaper_running, g_reaper_quit;
+static pthread_t g_reaper;
 
 
 /* ---- DWARF primitives ---- */
@@ -136,14 +155,14 @@ static void emit(struct rowbuf *b, uintptr_t base, uintptr_t pc, const struct cf
         return;
     struct ix_urow r = {(uint32_t)(pc - base), 0, IX_UROW_NO_RBP, extra, 0};
     if (!(extra & IX_UROW_NOINFO)) {
-        if (s->cfa_expr || (s->cfa_reg != REG_RSP && s->cfa_reg != REG_RBP) ||
+        if (s->cfa_expr || (s->cfa_reg != DWREG_RSP && s->cfa_reg != DWREG_RBP) ||
             s->cfa_off < INT32_MIN || s->cfa_off > INT32_MAX || s->ra_rule == RULE_OTHER ||
             s->ra_rule == RULE_SAME || (s->ra_rule == RULE_OFFSET && s->ra_off != -8) ||
             s->rbp_rule == RULE_OTHER)
             r.flags |= IX_UROW_UNKNOWN;
         if (s->ra_rule == RULE_UNDEF)
             r.flags |= IX_UROW_OUTERMOST;
-        if (s->cfa_reg == REG_RBP)
+        if (s->cfa_reg == DWREG_RBP)
             r.flags |= IX_UROW_RBP_CFA;
         r.cfa_off = (int32_t)s->cfa_off;
         if (s->rbp_rule == RULE_OFFSET) {
@@ -249,7 +268,7 @@ static void emit_plt_rows(struct rowbuf *b, uintptr_t base, uintptr_t from, uint
 {
     struct cfa_state r = *s;
     r.cfa_expr = 0;
-    r.cfa_reg = REG_RSP;
+    r.cfa_reg = DWREG_RSP;
     for (uintptr_t e = from & ~(uintptr_t)15; e < to && !b->oom; e += 16) {
         r.cfa_off = 8;
         emit(b, base, e < from ? from : e, &r, 0);
@@ -275,11 +294,11 @@ static void run_cfa(const uint8_t *p, const uint8_t *end, const struct cie *c,
             adv = lo * c->code_align;
         } else if (hi == 0x80) {
             off = (int64_t)uleb(&p, end) * c->data_align;
-            if (lo == REG_RBP) { s->rbp_rule = RULE_OFFSET; s->rbp_off = off; }
-            if (lo == REG_RA) { s->ra_rule = RULE_OFFSET; s->ra_off = off; }
+            if (lo == DWREG_RBP) { s->rbp_rule = RULE_OFFSET; s->rbp_off = off; }
+            if (lo == DWREG_RA) { s->ra_rule = RULE_OFFSET; s->ra_off = off; }
         } else if (hi == 0xc0) {
-            if (lo == REG_RBP) { s->rbp_rule = init->rbp_rule; s->rbp_off = init->rbp_off; }
-            if (lo == REG_RA) { s->ra_rule = init->ra_rule; s->ra_off = init->ra_off; }
+            if (lo == DWREG_RBP) { s->rbp_rule = init->rbp_rule; s->rbp_off = init->rbp_off; }
+            if (lo == DWREG_RA) { s->ra_rule = init->ra_rule; s->ra_off = init->ra_off; }
         } else {
             switch (op) {
             case 0x00: break;
@@ -298,20 +317,20 @@ static void run_cfa(const uint8_t *p, const uint8_t *end, const struct cie *c,
             case 0x05: reg = uleb(&p, end); off = (int64_t)uleb(&p, end) * c->data_align; goto set_off;
             case 0x11: reg = uleb(&p, end); off = sleb(&p, end) * c->data_align; goto set_off;
             case 0x06: reg = uleb(&p, end);
-                if (reg == REG_RBP) { s->rbp_rule = init->rbp_rule; s->rbp_off = init->rbp_off; }
-                if (reg == REG_RA) { s->ra_rule = init->ra_rule; s->ra_off = init->ra_off; }
+                if (reg == DWREG_RBP) { s->rbp_rule = init->rbp_rule; s->rbp_off = init->rbp_off; }
+                if (reg == DWREG_RA) { s->ra_rule = init->ra_rule; s->ra_off = init->ra_off; }
                 break;
             case 0x07: reg = uleb(&p, end);
-                if (reg == REG_RBP) s->rbp_rule = RULE_UNDEF;
-                if (reg == REG_RA) s->ra_rule = RULE_UNDEF;
+                if (reg == DWREG_RBP) s->rbp_rule = RULE_UNDEF;
+                if (reg == DWREG_RA) s->ra_rule = RULE_UNDEF;
                 break;
             case 0x08: reg = uleb(&p, end);
-                if (reg == REG_RBP) s->rbp_rule = RULE_SAME;
-                if (reg == REG_RA) s->ra_rule = RULE_SAME;
+                if (reg == DWREG_RBP) s->rbp_rule = RULE_SAME;
+                if (reg == DWREG_RA) s->ra_rule = RULE_SAME;
                 break;
             case 0x09: reg = uleb(&p, end); (void)uleb(&p, end);
-                if (reg == REG_RBP) s->rbp_rule = RULE_OTHER;
-                if (reg == REG_RA) s->ra_rule = RULE_OTHER;
+                if (reg == DWREG_RBP) s->rbp_rule = RULE_OTHER;
+                if (reg == DWREG_RA) s->ra_rule = RULE_OTHER;
                 break;
             case 0x0a: if (depth < MAX_REMEMBER) stack[depth++] = *s; break;
             case 0x0b: if (depth > 0) *s = stack[--depth]; break;
@@ -325,13 +344,13 @@ static void run_cfa(const uint8_t *p, const uint8_t *end, const struct cie *c,
                 p += n;
                 break; }
             case 0x10: case 0x16: { reg = uleb(&p, end); uint64_t n = uleb(&p, end); p += n;
-                if (reg == REG_RBP) s->rbp_rule = RULE_OTHER;
-                if (reg == REG_RA) s->ra_rule = RULE_OTHER;
+                if (reg == DWREG_RBP) s->rbp_rule = RULE_OTHER;
+                if (reg == DWREG_RA) s->ra_rule = RULE_OTHER;
                 break; }
             case 0x14: case 0x15: reg = uleb(&p, end);
                 if (op == 0x14) (void)uleb(&p, end); else (void)sleb(&p, end);
-                if (reg == REG_RBP) s->rbp_rule = RULE_OTHER;
-                if (reg == REG_RA) s->ra_rule = RULE_OTHER;
+                if (reg == DWREG_RBP) s->rbp_rule = RULE_OTHER;
+                if (reg == DWREG_RA) s->ra_rule = RULE_OTHER;
                 break;
             case 0x2e: (void)uleb(&p, end); break;
             case 0x2f: reg = uleb(&p, end); off = -(int64_t)uleb(&p, end) * c->data_align; goto set_off;
@@ -349,8 +368,8 @@ static void run_cfa(const uint8_t *p, const uint8_t *end, const struct cie *c,
         }
         continue;
     set_off:
-        if (reg == REG_RBP) { s->rbp_rule = RULE_OFFSET; s->rbp_off = off; }
-        if (reg == REG_RA) { s->ra_rule = RULE_OFFSET; s->ra_off = off; }
+        if (reg == DWREG_RBP) { s->rbp_rule = RULE_OFFSET; s->rbp_off = off; }
+        if (reg == DWREG_RA) { s->ra_rule = RULE_OFFSET; s->ra_off = off; }
     }
 }
 
@@ -374,7 +393,7 @@ static void parse_fde(const uint8_t *fde, uintptr_t base, struct rowbuf *b)
         return;
     if (c.has_aug)
         p += uleb(&p, end);
-    struct cfa_state init = {REG_RSP, 8, 0, RULE_SAME, RULE_SAME, 0, 0}, s;
+    struct cfa_state init = {DWREG_RSP, 8, 0, RULE_SAME, RULE_SAME, 0, 0}, s;
     uintptr_t loc = pc_begin;
     size_t first = b->n;
     run_cfa(c.insns, c.end, &c, &init, &init, &loc, UINTPTR_MAX, NULL, base);
@@ -555,14 +574,28 @@ static int cmp_obj(const void *a, const void *b)
     return (x->lo > y->lo) - (x->lo < y->lo);
 }
 
+static void free_built(struct built *b)
+{
+    while (b) {
+        struct built *next = b->next;
+        free((void *)b->obj.rows);
+        free((void *)b->obj.bucket);
+        free(b->name);
+        free(b);
+        b = next;
+    }
+}
+
 static void free_old_snapshots(long long now)
 {
     for (struct retired **r = &g_retired; *r;) {
         if (now - (*r)->when > GRACE_NS) {
             struct retired *dead = *r;
             *r = dead->next;
-            free((void *)dead->snap->objs);
+            if (dead->snap)
+                free((void *)dead->snap->objs);
             free(dead->snap);
+            free_built(dead->built);
             free(dead);
         } else {
             r = &(*r)->next;
@@ -574,7 +607,7 @@ static int publish(struct scan *sc)
 {
     qsort(sc->objs, sc->n, sizeof *sc->objs, cmp_obj);
     struct ix_usnapshot *snap = malloc(sizeof *snap);
-    struct retired *ret = malloc(sizeof *ret);
+    struct retired *ret = calloc(1, sizeof *ret);
     if (!snap || !ret) {
         free(snap);
         free(ret);
@@ -600,7 +633,11 @@ static int publish(struct scan *sc)
 void ix_unwind_tables_forked(void)
 {
     pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t fresh_cv = PTHREAD_COND_INITIALIZER;
     g_update_lock = fresh;
+    g_idle_cv = fresh_cv;
+    g_holders = 0;         /* the parent's samplers did not come along */
+    g_reaper_exists = g_reaper_running = 0;
 }
 
 int ix_unwind_tables_update(void)
@@ -617,6 +654,107 @@ int ix_unwind_tables_update(void)
     free(sc.objs);
     pthread_mutex_unlock(&g_update_lock);
     return rc;
+}
+
+/* Unpublish the snapshot and set every row aside for the grace period. */
+static void drop_locked(long long now)
+{
+    struct retired *ret = calloc(1, sizeof *ret);
+    if (!ret)
+        return; /* kept: dropping is only an economy */
+    ret->snap = (struct ix_usnapshot *)atomic_exchange(&g_current, NULL);
+    ret->built = g_built;
+    ret->when = now;
+    ret->next = g_retired;
+    g_retired = ret;
+    g_built = NULL;
+    g_adds = g_subs = ~0ULL; /* the next update scans every object again */
+}
+
+/* Wait on the condition until `ns` from now or a signal; CLOCK_REALTIME is
+ * the condition's clock, the callers re-read the monotonic one. */
+static void idle_wait(long long ns)
+{
+    long long until_ns = ix_real_ns() + ns;
+    struct timespec until = {(time_t)(until_ns / 1000000000LL), (long)(until_ns % 1000000000LL)};
+    pthread_cond_timedwait(&g_idle_cv, &g_update_lock, &until);
+}
+
+static void *idle_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&g_update_lock);
+    while (!g_reaper_quit) {
+        long long now = ix_mono_ns();
+        if (g_holders) {
+            pthread_cond_wait(&g_idle_cv, &g_update_lock);
+        } else if (atomic_load(&g_current) && now - g_released_at < g_idle_ns) {
+            idle_wait(g_idle_ns - (now - g_released_at) + 1000000);
+        } else if (atomic_load(&g_current)) {
+            drop_locked(now);
+        } else if (g_retired) { /* dropped: free once the grace period is over */
+            free_old_snapshots(now);
+            if (g_retired)
+                idle_wait(GRACE_NS / 2);
+        } else {
+            break;
+        }
+    }
+    g_reaper_running = 0;
+    pthread_mutex_unlock(&g_update_lock);
+    ix_release_free_memory(); /* the rows went back to the allocator; now to the kernel */
+    return NULL;
+}
+
+int ix_unwind_tables_hold(void)
+{
+    pthread_mutex_lock(&g_update_lock);
+    g_holders++;
+    pthread_mutex_unlock(&g_update_lock);
+    return ix_unwind_tables_update();
+}
+
+void ix_unwind_tables_unhold(void)
+{
+    pthread_mutex_lock(&g_update_lock);
+    if (g_idle_ns < 0) {
+        const char *e = getenv("INTROSPECT_UNWIND_IDLE_S");
+        long long s = e && *e ? strtoll(e, NULL, 10) : IDLE_DEFAULT_S;
+        g_idle_ns = s > 0 ? s * 1000000000LL : 0;
+    }
+    if (g_holders > 0 && --g_holders == 0) {
+        g_released_at = ix_mono_ns();
+        if (g_idle_ns > 0 && g_reaper_allowed && !g_reaper_running) {
+            if (g_reaper_exists) /* ended by itself: collect it (it holds no lock now) */
+                pthread_join(g_reaper, NULL);
+            g_reaper_exists = 0;
+            if (ix_module_thread_create(&g_reaper, 0, idle_main, NULL, "introspect-unw") == 0)
+                g_reaper_exists = g_reaper_running = 1;
+        }
+    }
+    pthread_cond_broadcast(&g_idle_cv);
+    pthread_mutex_unlock(&g_update_lock);
+}
+
+void ix_unwind_tables_start(void)
+{
+    pthread_mutex_lock(&g_update_lock);
+    g_reaper_allowed = 1;
+    g_reaper_quit = 0;
+    pthread_mutex_unlock(&g_update_lock);
+}
+
+void ix_unwind_tables_stop(void)
+{
+    pthread_mutex_lock(&g_update_lock);
+    g_reaper_allowed = 0;
+    g_reaper_quit = 1;
+    pthread_cond_broadcast(&g_idle_cv);
+    int join = g_reaper_exists;
+    g_reaper_exists = 0;
+    pthread_mutex_unlock(&g_update_lock);
+    if (join)
+        pthread_join(g_reaper, NULL);
 }
 
 const struct ix_usnapshot *ix_unwind_tables_current(void)

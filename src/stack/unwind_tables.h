@@ -10,7 +10,8 @@
  * published atomically when objects come or go (dlopen/dlclose, detected by
  * dl_iterate_phdr's adds/subs counters); a replaced snapshot is freed after
  * a grace period (handlers on other threads may still walk with it), row
- * tables are kept per distinct object for the life of the process. Rules the
+ * tables are kept per distinct object until no sampler has held them for a
+ * while (ix_unwind_tables_hold below). Rules the
  * table cannot express (DWARF expressions, other CFA registers) become
  * "unknown" rows, where the walk stops.
  *
@@ -57,6 +58,14 @@ struct ix_usnapshot {
 /* Build or refresh the tables (cheap when nothing was loaded or unloaded).
  * Returns 0, or INTROSPECT_ENOMEM (the previous snapshot stays). */
 int ix_unwind_tables_update(void);
+/* A sampler that walks with the tables holds them while it runs: hold
+ * builds or refreshes them (as update), unhold lets go. Once no one has held
+ * them for INTROSPECT_UNWIND_IDLE_S seconds (default 30; 0: never), a module
+ * thread frees them (between ix_unwind_tables_start and _stop). */
+int ix_unwind_tables_hold(void);
+void ix_unwind_tables_unhold(void);
+void ix_unwind_tables_start(void);
+void ix_unwind_tables_stop(void);
 /* In a forked child: the thread that may have held the update lock is gone.
  * Published snapshots are whole (an atomic pointer); the lock starts fresh. */
 void ix_unwind_tables_forked(void);

@@ -135,11 +135,11 @@ __attribute__((noinline)) void recurse_then_sort(int d)
     qsort(v, 512, sizeof v[0], cmp_slow);
 }
 
-TEST(table_unwinder_agrees_with_libgcc_in_signal_handler)
+/* SIGPROF on this thread's CPU clock while it recurses and sorts; each
+ * handler compares the table walk with libgcc's (on_prof). */
+static void compare_with_libgcc(void)
 {
-    find_stack_end();
-    ASSERT_EQ(ix_unwind_tables_update(), 0);
-    ASSERT(ix_unwind_tables_current() != NULL);
+    nsamples = nmismatch = nfull = ncopy_mismatch = ncopy_cut = 0;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_prof;
@@ -164,8 +164,62 @@ TEST(table_unwinder_agrees_with_libgcc_in_signal_handler)
     ASSERT_EQ(ncopy_mismatch, 0);
 }
 
+TEST(table_unwinder_agrees_with_libgcc_in_signal_handler)
+{
+    find_stack_end();
+    ASSERT_EQ(ix_unwind_tables_update(), 0);
+    ASSERT(ix_unwind_tables_current() != NULL);
+    compare_with_libgcc();
+}
+
+/* 1 while a thread of this process is named `name`. */
+static int thread_named(const char *name)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "grep -qx %s /proc/%d/task/*/comm", name, (int)getpid());
+    return system(cmd) == 0;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Issue 22: the tables (MBs in a real server) are freed once no sampler has
+ * held them for INTROSPECT_UNWIND_IDLE_S, never while one holds them, and the
+ * next holder builds them again. The reaper thread ends after the grace
+ * period, having freed every row (under ASan, a walk of a freed row fails). */
+TEST(idle_tables_are_dropped_and_built_again)
+{
+    find_stack_end();
+    setenv("INTROSPECT_UNWIND_IDLE_S", "1", 1);
+    ix_unwind_tables_start();
+    ASSERT_EQ(ix_unwind_tables_hold(), 0);
+    const struct ix_usnapshot *held = ix_unwind_tables_current();
+    ASSERT(held != NULL);
+    ASSERT_EQ(ix_unwind_tables_hold(), 0); /* two holders: the first to let go keeps them */
+    ix_unwind_tables_unhold();
+    sleep_ms(2500);
+    ASSERT(ix_unwind_tables_current() == held);
+    ix_unwind_tables_unhold();
+    for (int i = 0; i < 600 && ix_unwind_tables_current(); i++)
+        sleep_ms(100);
+    ASSERT(ix_unwind_tables_current() == NULL);
+    for (int i = 0; i < 600 && thread_named("introspect-unw"); i++)
+        sleep_ms(100);
+    ASSERT(!thread_named("introspect-unw"));
+    ASSERT_EQ(ix_unwind_tables_hold(), 0);
+    ASSERT(ix_unwind_tables_current() != NULL);
+    compare_with_libgcc();
+    ix_unwind_tables_unhold();
+    ix_unwind_tables_stop(); /* joins the reaper started by the unhold */
+    ASSERT(!thread_named("introspect-unw"));
+}
+
 static const struct ix_test tests[] = {
     TEST_ENTRY(table_unwinder_agrees_with_libgcc_in_signal_handler),
+    TEST_ENTRY(idle_tables_are_dropped_and_built_again),
     TEST_LIST_END,
 };
 

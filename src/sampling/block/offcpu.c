@@ -350,7 +350,7 @@ int ix_offcpu_start(const struct ix_offcpu_options *o, struct ix_offcpu **out)
     s->prof.period_type = (struct ix_value_type){"delay", "nanoseconds"};
     s->prof.period = s->interval_ns;
     s->prof.default_type = 1;
-    ix_unwind_tables_update();
+    ix_unwind_tables_hold(); /* let go in ix_offcpu_stop */
     s->t0 = ix_mono_ns();
     s->prof.time_nanos = (int64_t)(ix_now() * 1e9);
     /* The new thread inherits a full signal mask: no host signal is ever
@@ -361,6 +361,7 @@ int ix_offcpu_start(const struct ix_offcpu_options *o, struct ix_offcpu **out)
     int rc = pthread_create(&s->thread, NULL, sampler_main, s);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc) {
+        ix_unwind_tables_unhold();
         ix_profile_free(&s->prof);
         free(s->ts);
         free(s);
@@ -375,6 +376,7 @@ void ix_offcpu_stop(struct ix_offcpu *s, struct ix_profile *out)
 {
     atomic_store(&s->stop, 1);
     pthread_join(s->thread, NULL);
+    ix_unwind_tables_unhold();
     s->prof.duration_nanos = s->t1 - s->t0;
     ix_profile_comment(&s->prof,
                        "method: sampling blocked threads' stacks without a signal every %.1f ms "

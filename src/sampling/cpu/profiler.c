@@ -588,7 +588,7 @@ int ix_cpu_start(const struct ix_cpu_options *o, char *why, size_t whylen)
      * never for the first time inside a signal handler. */
     uintptr_t warm[4];
     ix_unwind_here(warm, 4, 0);
-    ix_unwind_tables_update(); /* the fast stack walk's tables (stack/unwind_tables.h) */
+    ix_unwind_tables_hold(); /* the fast stack walk's tables (stack/unwind_tables.h) */
     int rc = ix_cpu_signal_install(o->sig, &g_cpu.ring, why, whylen);
     if (rc == INTROSPECT_ESIGNAL && g_cpu.chose[0]) { /* auto took timers for system time, but the signal is taken */
         g_cpu.engine = &ix_cpu_engine_perf;
@@ -603,6 +603,7 @@ int ix_cpu_start(const struct ix_cpu_options *o, char *why, size_t whylen)
     }
     if (rc) {
         free_session();
+        ix_unwind_tables_unhold();
         pthread_mutex_unlock(&g_lock);
         atomic_store(&g_busy, 0);
         return rc;
@@ -952,6 +953,7 @@ void ix_cpu_stop(struct ix_profile *out)
         }
     reap_zombies();
     ix_cpu_signal_restore();
+    ix_unwind_tables_unhold(); /* no handler of this profile runs from here on */
     ix_cpu_ring_drain(&g_cpu.ring, add_record, NULL);
     owe_undelivered();
     struct ix_cpu_sigcounts c;

@@ -422,10 +422,13 @@ int ix_thread_dump_take(struct ix_thread_dump *d, int timeout_ms, int flags)
     /* Entries are ~1 KB: size them to the threads there are. */
     d->threads = tids ? calloc((size_t)listed + 1, sizeof *d->threads) : NULL;
     struct ix_bwalk_scratch scratch = {0};
-    if (!(flags & IX_DUMP_NO_WALK))
-        ix_unwind_tables_update(); /* cheap when no object came or went */
+    int walk = !(flags & IX_DUMP_NO_WALK);
+    if (walk)
+        ix_unwind_tables_hold(); /* cheap when no object came or went */
     if (d->threads)
         rc = capture(d, tids, listed, flags, &scratch);
+    if (walk)
+        ix_unwind_tables_unhold();
     ix_bwalk_scratch_free(&scratch);
     free(tids);
     if (rc == 0)

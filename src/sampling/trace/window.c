@@ -279,6 +279,7 @@ static void *sampler_main(void *arg)
         per_counter = 1;
     long long next = ix_mono_ns();
     int gen = 1;
+    ix_unwind_tables_hold(); /* built by ix_trace_window_prepare: a refresh here */
     for (long tick = 0; tids && !atomic_load(&w->stop); tick++) {
         if (tick % LIST_EVERY == 0) {
             if (tick % (LIST_EVERY * 100) == 0)
@@ -300,6 +301,7 @@ static void *sampler_main(void *arg)
                !atomic_load(&w->stop))
             ;
     }
+    ix_unwind_tables_unhold();
     free(tids);
     ix_bwalk_scratch_free(&scratch);
     w->tr.sampler_cpu_ns = ix_clock_ns(CLOCK_THREAD_CPUTIME_ID);
