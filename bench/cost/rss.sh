@@ -3,12 +3,13 @@
 # Usage: bench/cost/rss.sh [BUILD_DIR] [HOST...]   (default host: python3.11 idling)
 # Starts the host with libintrospect preloaded (ephemeral loopback port), then
 # reads VmRSS (/proc/PID/status) after start, after a 1 s CPU profile, a full
-# thread dump, a heap profile, and IDLE seconds later (env IDLE, default 40).
+# thread dump, a heap profile, and IDLE seconds later (env IDLE, default 50:
+# answers are dropped after 30 s, unwind tables after 30 s + a 10 s grace).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 B=$(cd "${1:-$here/../../build}" && pwd); shift || true
 LIB=$B/libintrospect.so
-IDLE=${IDLE:-40}
+IDLE=${IDLE:-50}
 [ $# -gt 0 ] || set -- /usr/bin/python3.11 -c 'import time; time.sleep(600)'
 tmp=$(mktemp -d)
 "$@" & plain=$!  # the host alone (exec'd directly: $! is its pid)
@@ -28,4 +29,4 @@ curl -fsS -o /dev/null "$u/profile?seconds=1"; printf '| after a 1 s CPU profile
 curl -fsS -o /dev/null "$u/threads?debug=2"; printf '| after a thread dump (debug=2) | %s |\n' "$(rss)"
 curl -fsS -o /dev/null "$u/heap"; printf '| after a heap profile | %s |\n' "$(rss)"
 curl -fsS -o /dev/null "$u/profile?seconds=1"; printf '| after a second CPU profile | %s |\n' "$(rss)"
-sleep "$IDLE"; printf '| %s s idle later (INTROSPECT_SYMBOL_IDLE_S default 30) | %s |\n' "$IDLE" "$(rss)"
+sleep "$IDLE"; printf '| %s s idle later (INTROSPECT_SYMBOL_IDLE_S, INTROSPECT_UNWIND_IDLE_S: 30) | %s |\n' "$IDLE" "$(rss)"

@@ -13,5 +13,9 @@
 #define IX_HOST_RELEASE_H
 
 void ix_release_free_memory(void);
+/* The calling thread's stack pages below its current frame (what its
+ * deepest call touched: symbolizing, unwinding) go back to the kernel; they
+ * read as zeros when touched again. For a module thread about to idle. */
+void ix_release_thread_stack(void);
 
 #endif
