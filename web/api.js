@@ -22,11 +22,34 @@ export function setProcess(pid, tree = false) {
 export function forProcess(url) { return withPid(url, currentPid); }
 export function wholeTree() { return treeMode; }
 
+/* A heavy endpoint answers 409 (the same kind is already running: a scrape
+ * by Parca, another tab) or 429 (too many at once) with Retry-After: the
+ * page waits that long (at most 30 s) and asks again, a few times, unless
+ * the request is cancelled meanwhile. */
+export const BUSY_RETRIES = 3;
+
+function pause(ms, signal) {
+  return new Promise((resolve, reject) => {
+    if (signal && signal.aborted) return reject(new DOMException('cancelled', 'AbortError'));
+    const t = setTimeout(resolve, ms);
+    if (signal) signal.addEventListener('abort', () => { clearTimeout(t); reject(new DOMException('cancelled', 'AbortError')); }, { once: true });
+  });
+}
+
+async function fetchWhenFree(url, signal) {
+  for (let attempt = 0; ; attempt++) {
+    const r = await fetch(url, { signal, cache: 'no-store' });
+    if ((r.status !== 409 && r.status !== 429) || attempt >= BUSY_RETRIES) return r;
+    const h = r.headers.get('Retry-After'), s = h === null ? NaN : Number(h);
+    await pause(Math.min(Number.isFinite(s) && s >= 0 ? s : 1, 30) * 1000, signal);
+  }
+}
+
 /* GET a URL (for the chosen process): the response, or the error to show.
  * A 404 means the producer is not in this build. */
 async function fetchOk(url, signal) {
   url = forProcess(url);
-  const r = await fetch(url, { signal, cache: 'no-store' });
+  const r = await fetchWhenFree(url, signal);
   if (r.status === 404) throw new NotAvailable('not available in this build (' + url.split('?')[0] + ' answered 404)');
   if (!r.ok) {
     const why = (await r.text()).trim().split('\n')[0];

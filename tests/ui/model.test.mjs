@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 
-import { errorText, fetchData, fetchProfile, kindUrl, NotAvailable } from '../../web/api.js';
+import { BUSY_RETRIES, errorText, fetchData, fetchProfile, kindUrl, NotAvailable } from '../../web/api.js';
 import { fmtBytes, fmtCount, fmtSigned, fmtValue, frameText, pct } from '../../web/format.js';
 import { DIFF_KINDS, KINDS } from '../../web/kinds.js';
 import { parseHistogram, parseVars, unitOfKey } from '../../web/metrics_model.js';
@@ -276,8 +276,10 @@ function stubFetch(answers) {
   const asked = [];
   globalThis.fetch = async (url) => {
     asked.push(url);
-    const [status, body] = answers[url.split('?')[0]] || [404, 'unknown path\n'];
-    return new Response(body, { status });
+    let a = answers[url.split('?')[0]] || [404, 'unknown path\n'];
+    if (Array.isArray(a[0])) a = a.length > 1 ? a.shift() : a[0]; /* a sequence: one per request */
+    const [status, body, headers] = a;
+    return new Response(body, { status, headers });
   };
   return asked;
 }
@@ -307,6 +309,22 @@ test('a 404 is "not available in this build"; other errors carry the first line'
   await assert.rejects(fetchData('/debug/pprof/heap?format=json'),
     (e) => !(e instanceof NotAvailable) && e.message === '/debug/pprof/heap: HTTP 500 \u2013 heap: out of memory');
   assert.equal(errorText(Object.assign(new Error('x'), { name: 'AbortError' })), 'cancelled');
+});
+
+test('a busy endpoint (409, 429) is asked again after Retry-After; a cancel stops the wait', async () => {
+  const busy = [409, 'a cpu-profile is already running\n', { 'Retry-After': '0' }];
+  let asked = stubFetch({ '/debug/pprof/profile': [busy, [429, 'too many\n', {}], [200, '{"ok":1}']] });
+  assert.deepEqual(await fetchData('/debug/pprof/profile?seconds=1&format=json'), { ok: 1 });
+  assert.equal(asked.length, 3);
+  asked = stubFetch({ '/debug/pprof/profile': [busy] });
+  await assert.rejects(fetchData('/debug/pprof/profile?seconds=1&format=json'),
+    (e) => e.message === '/debug/pprof/profile: HTTP 409 \u2013 a cpu-profile is already running');
+  assert.equal(asked.length, 1 + BUSY_RETRIES);
+  stubFetch({ '/debug/pprof/profile': [[409, 'busy\n', { 'Retry-After': '20' }]] });
+  const ctl = new AbortController();
+  const waiting = fetchData('/debug/pprof/profile?seconds=1&format=json', { signal: ctl.signal });
+  setTimeout(() => ctl.abort(), 50);
+  await assert.rejects(waiting, (e) => errorText(e) === 'cancelled');
 });
 
 /* ---- leaks_model.js: fixtures from tests/leaks/test_leaks_sim.c (IX_LEAKS_FIXTURES) */

@@ -648,8 +648,12 @@ async function main() {
     const problems = [];
     page.on('pageerror', (e) => problems.push('pageerror: ' + e.message));
     page.on('console', (m) => {
-      /* A 404 from a producer that is not built is expected, and shown in the page. */
-      if (m.type() === 'error' && !/status of 404/.test(m.text())) problems.push('console: ' + m.text());
+      /* A 404 from a producer that is not built is expected, and shown in the page;
+       * a 409 or 429 (a heavy endpoint busy) is asked again after Retry-After
+       * (web/api.js; tests/ui/model.test.mjs): the browser logs the first answer. */
+      if (m.type() !== 'error' || /status of 404/.test(m.text())) return;
+      if (/status of 4(09|29)/.test(m.text())) log('busy answer, retried by the page: ' + m.text());
+      else problems.push('console: ' + m.text());
     });
     page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('data:')) problems.push('off-origin request: ' + r.url()); });
     await page.addInitScript(() => {
