@@ -6,9 +6,10 @@
  *   jemalloc: mallctl "arena.<all>.purge": its dirty pages otherwise decay
  *             only as the process allocates, and an idle server does not.
  *   tcmalloc: MallocExtension_ReleaseFreeMemory.
- * Found with dlsym, never linked. Called from a module thread when the
- * module goes idle; the host's own free pages are returned too, as the
- * allocator's decay would have returned them later. */
+ * Found with dlsym, never linked. Called on module threads only: after a
+ * request that closed a parse session, at the symbolizer's idle flush and
+ * when the unwind tables are freed. The host's own free pages are returned
+ * too, as the allocator's decay would have returned them later. */
 #ifndef IX_HOST_RELEASE_H
 #define IX_HOST_RELEASE_H
 
