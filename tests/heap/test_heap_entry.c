@@ -9,6 +9,7 @@
 #include <introspect.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -202,6 +203,60 @@ TEST(malloc_counts_survive_thread_exit)
     ASSERT_OK(introspect_stop());
 }
 
+/* TotalAlloc is derived from what each thread's countdown was charged
+ * (internal.h): exact across sample points, thread exit and readers racing
+ * the owner's resets of its countdown. */
+#define TOTAL_ROUNDS 1000000
+static atomic_int g_total_done;
+static size_t g_total_expected;
+
+static void *charge_known_bytes(void *arg)
+{
+    (void)arg;
+    void *(*volatile m)(size_t) = malloc; /* not folded into a no-op pair */
+    size_t sum = 0;
+    for (int i = 0; i < TOTAL_ROUNDS; i++) {
+        size_t n = 1 + (size_t)i * 7919 % 3000;
+        free(m(n));
+        sum += n;
+    }
+    g_total_expected = sum;
+    atomic_store(&g_total_done, 1);
+    return NULL;
+}
+
+TEST(total_alloc_exact_and_monotonic_across_sample_points)
+{
+    introspect_config cfg;
+    introspect_config_init(&cfg);
+    cfg.addr = "127.0.0.1:0";
+    cfg.heap_rate = 4096; /* a sample point every ~2 allocations here */
+    ASSERT_OK(introspect_start(&cfg));
+    int port = introspect_port();
+    /* What one read costs the test's own HTTP client (its reply buffer). */
+    long long t00 = vars_number(port, "TotalAlloc");
+    long long t0 = vars_number(port, "TotalAlloc"), last = t0, per_read = t0 - t00;
+    pthread_t th;
+    ASSERT_EQ(pthread_create(&th, NULL, charge_known_bytes, NULL), 0);
+    int reads = 0;
+    while (!atomic_load(&g_total_done)) {
+        long long t = vars_number(port, "TotalAlloc");
+        ASSERT_GE(t, last); /* never backwards, never torn */
+        last = t;
+        reads++;
+    }
+    ASSERT_EQ(pthread_join(th, NULL), 0);
+    long long delta = vars_number(port, "TotalAlloc") - t0;
+    printf("TotalAlloc +%lld for %zu bytes requested (%d reads while it ran, %lld each)\n",
+           delta, g_total_expected, reads, per_read);
+    /* Less what the client's reads allocated, what remains is the worker's
+     * bytes and its thread's start (a few KiB). */
+    long long rest = delta - (reads + 1) * per_read - (long long)g_total_expected;
+    ASSERT_GE(rest, 0);
+    ASSERT_LE(rest, 8192);
+    ASSERT_OK(introspect_stop());
+}
+
 static const char *object_of(void *(*f)(size_t))
 {
     Dl_info di;
@@ -387,6 +442,7 @@ static const struct ix_test tests[] = {
     TEST_ENTRY(realloc_keeps_contents_and_free_keeps_errno),
     TEST_ENTRY(fork_while_allocating_children_exit_cleanly),
     TEST_ENTRY(malloc_counts_survive_thread_exit),
+    TEST_ENTRY(total_alloc_exact_and_monotonic_across_sample_points),
     TEST_ENTRY(sampling_off_stands_the_interposer_aside),
     TEST_ENTRY(bucket_index_grows_with_distinct_sizes),
     TEST_LIST_END,

@@ -34,12 +34,20 @@
 
 enum { IX_TLS_NEW = 0, IX_TLS_LIVE = 1, IX_TLS_DEAD = 2 };
 
-/* Per-thread state. mallocs/frees are written only by their thread (plain
- * relaxed stores) and summed by readers through the registry list. */
+/* Per-thread state. countdown, mallocs and frees are written only by their
+ * thread, each by one instruction (ix_heap_count, ix_heap_charge), and read
+ * by others through the registry list.
+ *
+ * The bytes a thread requested (exact TotalAlloc) are not counted apart: they
+ * are what its countdown was charged, bytes_base + (drawn - countdown). Only
+ * the sampler's slow path sets the countdown (ix_heap_set_countdown), inside
+ * a sequence count, so a reader sees the three words from one draw. */
 struct ix_heap_tls {
     int64_t countdown; /* bytes until the next sample */
     uint64_t mallocs, frees;
-    uint64_t alloc_bytes; /* bytes requested by the counted allocations (exact TotalAlloc) */
+    int64_t drawn;       /* the countdown's value when last set */
+    uint64_t bytes_base; /* bytes charged to earlier draws */
+    uint32_t seq;        /* odd while the slow path sets the countdown */
     uint32_t guard; /* > 0: inside the sampler; allocations forward unsampled */
     uint32_t state;
     uint32_t gen; /* sampler generation the countdown was drawn for */
@@ -51,9 +59,12 @@ struct ix_heap_tls {
 extern __thread struct ix_heap_tls ix_heap_tls IX_TLS;
 extern uint64_t ix_heap_filter[(1u << IX_HEAP_FILTER_BITS) / 64];
 
+/* Fibonacci hashing: the top bits of the product mix every bit of p (the
+ * zero low bits of an aligned block only drop the multiplier's top bits, so
+ * no shift is spent on them in free). */
 static inline uint64_t ix_heap_hash(const void *p)
 {
-    return ((uint64_t)(uintptr_t)p >> 4) * 0x9E3779B97F4A7C15ULL;
+    return (uint64_t)(uintptr_t)p * 0x9E3779B97F4A7C15ULL;
 }
 
 /* Could p be a sampled pointer? One load, no false negatives. */
@@ -63,14 +74,31 @@ static inline int ix_heap_maybe_sampled(const void *p)
     return (__atomic_load_n(&ix_heap_filter[h >> 6], __ATOMIC_RELAXED) >> (h & 63)) & 1;
 }
 
+/* One instruction on x86-64 (an add to memory: one 8-byte store, so a reader
+ * on another thread never sees it torn); the C form, a load and a relaxed
+ * store, costs three. Only the owning thread writes c. */
 static inline void ix_heap_count(uint64_t *c)
 {
+#if defined(__x86_64__)
+    __asm__("addq $1, %0" : "+m"(*c));
+#else
     __atomic_store_n(c, *c + 1, __ATOMIC_RELAXED);
+#endif
 }
 
-static inline void ix_heap_count_bytes(uint64_t *c, size_t n)
+/* Charge n bytes to the countdown; 1 when it went negative (a sample point
+ * may fall in this allocation). A subtract to memory and its sign flag. */
+static inline int ix_heap_charge(struct ix_heap_tls *t, size_t n)
 {
-    __atomic_store_n(c, *c + n, __ATOMIC_RELAXED);
+#if defined(__x86_64__)
+    int neg;
+    __asm__("subq %2, %0" : "+m"(t->countdown), "=@ccs"(neg) : "r"(n));
+    return neg;
+#else
+    int64_t left = __atomic_load_n(&t->countdown, __ATOMIC_RELAXED) - (int64_t)n;
+    __atomic_store_n(&t->countdown, left, __ATOMIC_RELAXED);
+    return left < 0;
+#endif
 }
 
 /* Called when the countdown went negative: p (size n) may be sampled.

@@ -27,6 +27,7 @@
 #include <link.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +94,37 @@ static uint64_t g_dropped;
 /* Hook mode: the allocator's text, skipped at the top of captured stacks. */
 static uintptr_t g_alloc_lo, g_alloc_hi;
 
+/* ---- a thread's countdown and the bytes charged to it ---- */
+
+/* Only t's own thread, in the slow path: fold what the old draw was charged
+ * into bytes_base and start the new one. Readers retry while seq is odd. */
+IX_HEAP_TEXT static void set_countdown(struct ix_heap_tls *t, int64_t v)
+{
+    __atomic_store_n(&t->seq, t->seq + 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    uint64_t charged = (uint64_t)t->drawn - (uint64_t)t->countdown;
+    __atomic_store_n(&t->bytes_base, t->bytes_base + charged, __ATOMIC_RELAXED);
+    __atomic_store_n(&t->drawn, v, __ATOMIC_RELAXED);
+    __atomic_store_n(&t->countdown, v, __ATOMIC_RELAXED);
+    __atomic_store_n(&t->seq, t->seq + 1, __ATOMIC_RELEASE);
+}
+
+/* Any thread: the bytes t's allocations requested (its exact TotalAlloc). */
+static uint64_t total_bytes(struct ix_heap_tls *t)
+{
+    for (int tries = 0;; tries++) {
+        uint32_t seq = __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);
+        uint64_t base = __atomic_load_n(&t->bytes_base, __ATOMIC_RELAXED);
+        int64_t drawn = __atomic_load_n(&t->drawn, __ATOMIC_RELAXED);
+        int64_t left = __atomic_load_n(&t->countdown, __ATOMIC_RELAXED);
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (!(seq & 1) && __atomic_load_n(&t->seq, __ATOMIC_RELAXED) == seq)
+            return base + ((uint64_t)drawn - (uint64_t)left);
+        if (tries > 16)
+            sched_yield(); /* the owner was preempted inside set_countdown */
+    }
+}
+
 /* ---- thread registry ---- */
 
 static void on_thread_exit(void *arg)
@@ -102,7 +134,7 @@ static void on_thread_exit(void *arg)
     if (t->state == IX_TLS_LIVE) {
         g_dead_mallocs += t->mallocs;
         g_dead_frees += t->frees;
-        g_dead_bytes += t->alloc_bytes;
+        g_dead_bytes += total_bytes(t);
         if (t->prev)
             t->prev->next = t->next;
         else
@@ -111,7 +143,7 @@ static void on_thread_exit(void *arg)
             t->next->prev = t->prev;
     }
     t->state = IX_TLS_DEAD;
-    t->countdown = INT64_MAX / 2;
+    set_countdown(t, INT64_MAX / 2);
     pthread_mutex_unlock(&g_lock);
 }
 
@@ -146,7 +178,7 @@ static void atfork_child(void)
         if (t != self) {
             g_dead_mallocs += t->mallocs;
             g_dead_frees += t->frees;
-            g_dead_bytes += t->alloc_bytes;
+            g_dead_bytes += total_bytes(t);
         }
     g_threads = NULL;
     if (self->state == IX_TLS_LIVE) {
@@ -287,33 +319,33 @@ IX_HEAP_TEXT __attribute__((noinline)) void ix_heap_slow_alloc(void *p, size_t n
          * thread's next allocation outside the exclusion a certain sample,
          * biasing the profile toward whatever follows module work. */
         if (t->state == IX_TLS_LIVE)
-            t->countdown = next_countdown(t, atomic_load_explicit(&g_rate, memory_order_relaxed));
+            set_countdown(t, next_countdown(t, atomic_load_explicit(&g_rate, memory_order_relaxed)));
         return;
     }
     t->guard++;
     if (ix_module_thread()) { /* the module's thread: never sampled, never counted */
-        t->countdown = INT64_MAX / 2;
+        set_countdown(t, INT64_MAX / 2);
         goto out;
     }
     if (t->state == IX_TLS_NEW && register_thread(t)) {
-        t->countdown = OFF_RECHECK;
+        set_countdown(t, OFF_RECHECK);
         goto out;
     }
     if (t->state == IX_TLS_DEAD) {
-        t->countdown = INT64_MAX / 2;
+        set_countdown(t, INT64_MAX / 2);
         goto out;
     }
     unsigned gen = atomic_load_explicit(&g_gen, memory_order_relaxed);
     int64_t rate = atomic_load_explicit(&g_rate, memory_order_relaxed);
     if (t->gen != gen) { /* first allocation, or the rate changed: a fresh draw */
         t->gen = gen; /* the sample point falls in this allocation with P = 1 - exp(-n/rate) */
-        t->countdown = next_countdown(t, rate);
-        if (rate <= 0 || (t->countdown -= (int64_t)n) >= 0)
+        set_countdown(t, next_countdown(t, rate));
+        if (rate <= 0 || !ix_heap_charge(t, n))
             goto out;
     }
     if (rate > 0 && !ix_in_module()) /* a host thread's module work is not sampled */
         record_alloc(p, n);
-    t->countdown = next_countdown(t, rate);
+    set_countdown(t, next_countdown(t, rate));
 out:
     t->guard--;
 }
@@ -345,8 +377,7 @@ IX_HEAP_TEXT static void hook_new(const void *p, size_t n)
     if (!p)
         return;
     ix_heap_count(&t->mallocs);
-    ix_heap_count_bytes(&t->alloc_bytes, n);
-    if (IX_UNLIKELY((t->countdown -= (int64_t)n) < 0))
+    if (IX_UNLIKELY(ix_heap_charge(t, n)))
         ix_heap_slow_alloc((void *)p, n);
 }
 
@@ -623,7 +654,7 @@ void ix_heap_get_stats(struct ix_heap_stats *s)
     for (struct ix_heap_tls *t = g_threads; t; t = t->next) {
         s->mallocs += __atomic_load_n(&t->mallocs, __ATOMIC_RELAXED);
         s->frees += __atomic_load_n(&t->frees, __ATOMIC_RELAXED);
-        s->total_bytes += __atomic_load_n(&t->alloc_bytes, __ATOMIC_RELAXED);
+        s->total_bytes += total_bytes(t);
     }
     if (!s->counting)
         s->mallocs = s->frees = s->total_bytes = 0;
