@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/release.h"
 #include "sampling/heap/heap.h"
 #include "sampling/heap/interpose.h"
 #include "introspect.h"
@@ -169,6 +170,19 @@ static int jemalloc_stats(struct ix_alloc_stat *o)
     if (ctl("stats.arenas.4096.pdirty", &dirty, &dsz, NULL, 0) == 0 &&
         ctl("arenas.page", &page, &psz, NULL, 0) == 0)
         o[n++] = (struct ix_alloc_stat){"dirty_bytes", (double)dirty * (double)page};
+    /* The module's own arena (host/release.h): what it holds, and of that
+     * what was freed and not yet given back. */
+    int a = ix_release_module_arena();
+    char name[64];
+    size_t v = 0;
+    sz = sizeof v;
+    snprintf(name, sizeof name, "stats.arenas.%d.resident", a);
+    if (a >= 0 && ctl(name, &v, &sz, NULL, 0) == 0)
+        o[n++] = (struct ix_alloc_stat){"module_resident_bytes", (double)v};
+    dsz = sizeof dirty;
+    snprintf(name, sizeof name, "stats.arenas.%d.pdirty", a);
+    if (a >= 0 && page && ctl(name, &dirty, &dsz, NULL, 0) == 0)
+        o[n++] = (struct ix_alloc_stat){"module_dirty_bytes", (double)dirty * (double)page};
     return n;
 }
 

@@ -1,4 +1,5 @@
 #include "host/threads.h"
+#include "host/release.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -90,12 +91,14 @@ __attribute__((no_sanitize_thread)) static void *trampoline(void *p)
     struct start s = *(struct start *)p;
     free(p);
     name_self(s.name);
+    ix_release_bind_thread(); /* jemalloc: the module's arena, not the host's */
     return s.fn(s.arg);
 }
 
 int ix_module_thread_create_via(ix_pthread_create_fn real, pthread_t *th,
                                 const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
+    ix_release_prepare();
     sigset_t old;
     ix_signals_block(&old); /* the new thread inherits the creator's mask */
     int rc;
@@ -124,6 +127,7 @@ int ix_module_thread_create_via(ix_pthread_create_fn real, pthread_t *th,
 int ix_module_thread_create(pthread_t *th, size_t stack_size, void *(*fn)(void *), void *arg,
                             const char *name)
 {
+    ix_release_prepare();
     struct start *s = malloc(sizeof *s);
     if (!s)
         return EAGAIN;

@@ -603,6 +603,18 @@ static void free_old_snapshots(long long now)
     }
 }
 
+/* Queue what a signal handler may still be walking; freed once the grace
+ * period is over (free_old_snapshots). ret comes from calloc. */
+static void retire(struct retired *ret, const struct ix_usnapshot *snap, struct built *built,
+                   long long when)
+{
+    ret->snap = (struct ix_usnapshot *)snap;
+    ret->built = built;
+    ret->when = when;
+    ret->next = g_retired;
+    g_retired = ret;
+}
+
 static int publish(struct scan *sc)
 {
     qsort(sc->objs, sc->n, sizeof *sc->objs, cmp_obj);
@@ -617,14 +629,10 @@ static int publish(struct scan *sc)
     snap->nobjs = (uint32_t)sc->n;
     sc->objs = NULL;
     const struct ix_usnapshot *old = atomic_exchange(&g_current, snap);
-    if (old) {
-        ret->snap = (struct ix_usnapshot *)old;
-        ret->when = ix_mono_ns();
-        ret->next = g_retired;
-        g_retired = ret;
-    } else {
+    if (old)
+        retire(ret, old, NULL, ix_mono_ns());
+    else
         free(ret);
-    }
     g_adds = sc->adds;
     g_subs = sc->subs;
     return 0;
@@ -662,11 +670,7 @@ static void drop_locked(long long now)
     struct retired *ret = calloc(1, sizeof *ret);
     if (!ret)
         return; /* kept: dropping is only an economy */
-    ret->snap = (struct ix_usnapshot *)atomic_exchange(&g_current, NULL);
-    ret->built = g_built;
-    ret->when = now;
-    ret->next = g_retired;
-    g_retired = ret;
+    retire(ret, atomic_exchange(&g_current, NULL), g_built, now);
     g_built = NULL;
     g_adds = g_subs = ~0ULL; /* the next update scans every object again */
 }

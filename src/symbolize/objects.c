@@ -102,8 +102,8 @@ static uint64_t cache_clock;
  * started with the first parsed object,
  * flushes the unused objects once nothing was looked up for
  * INTROSPECT_SYMBOL_IDLE_S seconds (default 30; 0 keeps them for good),
- * hands the freed pages back to the kernel (ix_release_free_memory: malloc_trim,
- * or a jemalloc purge), and exits; the
+ * hands the freed pages back to the kernel (ix_release_free_memory: the
+ * module's jemalloc arena, or malloc_trim in a small host), and exits; the
  * next profile parses again (a cold profile, see bench/README.md "Cost"). */
 #define IDLE_DEFAULT_S 30
 static pthread_cond_t idle_cv = PTHREAD_COND_INITIALIZER;
@@ -540,7 +540,7 @@ void ix_symobj_trim(void)
     trim_pending = 0;
     pthread_mutex_unlock(&cache_mu);
     if (trim)
-        ix_release_free_memory();
+        ix_release_module_memory();
 }
 
 static void flush_locked(void)

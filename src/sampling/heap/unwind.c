@@ -45,10 +45,25 @@ static int add_segments(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
+/* Sorted by start, for executable()'s binary search (a server maps a few
+ * hundred segments; a sampled stack tests every frame). */
+static void sort_segments(void)
+{
+    for (int i = 1; i < g_nsegs; i++) {
+        struct seg s = g_segs[i];
+        int j = i;
+        for (; j > 0 && g_segs[j - 1].lo > s.lo; j--)
+            g_segs[j] = g_segs[j - 1];
+        g_segs[j] = s;
+    }
+}
+
 void ix_heap_unwind_init(void)
 {
-    if (g_nsegs == 0)
+    if (g_nsegs == 0) {
         dl_iterate_phdr(add_segments, NULL);
+        sort_segments();
+    }
 }
 
 void ix_heap_unwind_thread(struct ix_heap_tls *t)
@@ -66,23 +81,38 @@ void ix_heap_unwind_thread(struct ix_heap_tls *t)
     }
 }
 
-static int executable(uintptr_t pc)
+static int in_seg(int i, uintptr_t pc) { return pc - g_segs[i].lo < g_segs[i].hi - g_segs[i].lo; }
+
+/* Is pc in an executable segment? *last is the segment the previous frame
+ * was in, tried first (a stack's frames come in runs from one object);
+ * else the segment with the greatest start <= pc (they never overlap). */
+static int executable(uintptr_t pc, int *last)
 {
-    for (int i = 0; i < g_nsegs; i++)
-        if (pc - g_segs[i].lo < g_segs[i].hi - g_segs[i].lo)
-            return 1;
-    return 0;
+    if (g_nsegs == 0)
+        return 0;
+    if (in_seg(*last, pc))
+        return 1;
+    int lo = 0, hi = g_nsegs; /* the answer is below hi */
+    while (hi - lo > 1) {
+        int mid = (lo + hi) / 2;
+        if (g_segs[mid].lo <= pc)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    *last = lo;
+    return in_seg(lo, pc);
 }
 
 IX_HEAP_TEXT __attribute__((noinline)) static int fp_walk(const struct ix_heap_tls *t,
                                                           uintptr_t *pcs, int max)
 {
     uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
-    int n = 0, user = 0;
+    int n = 0, user = 0, seg = 0;
     while (n < max && fp >= t->stack_lo && fp <= t->stack_hi - 16 && !(fp & 15)) {
         const uintptr_t *f = (const uintptr_t *)fp;
         uintptr_t next = f[0], pc = f[1];
-        if (!executable(pc))
+        if (!executable(pc, &seg))
             break;
         pcs[n++] = pc;
         user += !ix_heap_in_text(pc - 1);
