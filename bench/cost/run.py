@@ -10,8 +10,10 @@ round (A, B, C, ... then again), and each side's ratio is taken pair-wise
 against the baseline of the same round, so a load change hits both halves
 of a pair alike. Prints a markdown table: the median CPU per side, the
 median of the per-round ratios and their spread (the 25th-75th percentile
-and the min-max of the ratios over the rounds), and, to split the cost, the
-median user and system CPU and minor page faults (rusage's ru_minflt) per side.
+and the min-max of the ratios over the rounds), the least CPU of each side
+and the ratio of the least (interference only ever adds time, so the least
+is the run that met the least of it), and, to split the cost, the median
+user and system CPU and minor page faults (rusage's ru_minflt) per side.
 
 Seeds: on the "cost" workload every side of round r runs the sequence of seed
 r+1 (--fixed-seed: seed 0 everywhere, the issue's one sequence). glibc's
@@ -103,17 +105,18 @@ def main():
             t[n].append(cpu)
             split[n].append((user, sys_, flt))
     what = "bench/cost churn" if a.workload == "cost" else "bench/heap churn"
-    print("| %s, %d pairs, %d alternated rounds | median CPU s | vs | median ratio | p25-p75 | min-max | user s | sys s | minor faults |" % (what, a.iters, a.runs))
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| %s, %d pairs, %d alternated rounds | median CPU s | vs | median ratio | p25-p75 | min-max | least CPU s | ratio of least | user s | sys s | minor faults |" % (what, a.iters, a.runs))
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for n in order:
         base = BASE_OF.get(n, "base")
         us = "%.4f | %.4f | %d" % tuple(statistics.median(x[i] for x in split[n]) for i in range(3))
         if n == base:
-            print("| %s | %.4f | | 1 | | | %s |" % (S[n][0], statistics.median(t[n]), us))
+            print("| %s | %.4f | | 1 | | | %.4f | 1 | %s |" % (S[n][0], statistics.median(t[n]), min(t[n]), us))
             continue
         rs = [x / y for x, y in zip(t[n], t[base])]
-        print("| %s | %.4f | %s | **%.3f** | %.3f-%.3f | %.3f-%.3f | %s |" % (
-            S[n][0], statistics.median(t[n]), base, statistics.median(rs), q(rs, .25), q(rs, .75), min(rs), max(rs), us))
+        print("| %s | %.4f | %s | **%.3f** | %.3f-%.3f | %.3f-%.3f | %.4f | %.3f | %s |" % (
+            S[n][0], statistics.median(t[n]), base, statistics.median(rs), q(rs, .25), q(rs, .75), min(rs), max(rs),
+            min(t[n]), min(t[n]) / min(t[base]), us))
 
 if __name__ == "__main__":
     main()
