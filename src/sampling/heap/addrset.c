@@ -62,7 +62,7 @@ struct table {
     struct slot slots[];
 };
 
-/* NULL (hash 0: bit 0 of word 0) is pinned from the start, so free's fast
+/* NULL (product 0: bit 0 of word 0) is pinned from the start, so free's fast
  * path needs no NULL test: free(NULL) takes the filter's slow path. Its
  * count is set by ix_addrset_init, before any sample can be removed (so
  * `counts` stays in .bss: 128 KiB the library file does not carry). */
@@ -106,18 +106,19 @@ int ix_addrset_init(void)
 /* Under the sampler lock: count p in or out of its filter bit. */
 static void filter_add(const void *p, int delta)
 {
-    uint64_t h = ix_heap_hash(p) >> (64 - IX_HEAP_FILTER_BITS);
+    struct ix_heap_filter_pos f = ix_heap_filter_pos(p);
+    uint64_t h = f.word * 64 + f.bit;
     counts[h] += (uint32_t)delta;
-    uint64_t bit = 1ULL << (h & 63), w = ix_heap_filter[h >> 6];
+    uint64_t bit = 1ULL << f.bit, w = ix_heap_filter[f.word];
     w = counts[h] ? w | bit : w & ~bit;
-    __atomic_store_n(&ix_heap_filter[h >> 6], w, __ATOMIC_RELEASE);
+    __atomic_store_n(&ix_heap_filter[f.word], w, __ATOMIC_RELEASE);
 }
 
 void ix_addrset_pin(const void *p)
 {
-    uint64_t h = ix_heap_hash(p) >> (64 - IX_HEAP_FILTER_BITS);
-    __atomic_fetch_add(&counts[h], 1, __ATOMIC_RELAXED);
-    __atomic_fetch_or(&ix_heap_filter[h >> 6], 1ULL << (h & 63), __ATOMIC_RELEASE);
+    struct ix_heap_filter_pos f = ix_heap_filter_pos(p);
+    __atomic_fetch_add(&counts[f.word * 64 + f.bit], 1, __ATOMIC_RELAXED);
+    __atomic_fetch_or(&ix_heap_filter[f.word], 1ULL << f.bit, __ATOMIC_RELEASE);
 }
 
 /* Place p in t (no filter change); 0, or INTROSPECT_ELIMIT when its probe run

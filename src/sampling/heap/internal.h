@@ -59,19 +59,41 @@ struct ix_heap_tls {
 extern __thread struct ix_heap_tls ix_heap_tls IX_TLS;
 extern uint64_t ix_heap_filter[(1u << IX_HEAP_FILTER_BITS) / 64];
 
-/* Fibonacci hashing: the top bits of the product mix every bit of p (the
- * zero low bits of an aligned block only drop the multiplier's top bits, so
- * no shift is spent on them in free). */
+/* Fibonacci hashing (the address set's slots): the top bits of the product
+ * mix every bit of p (the zero low bits of an aligned block only drop the
+ * multiplier's top bits). */
 static inline uint64_t ix_heap_hash(const void *p)
 {
     return (uint64_t)(uintptr_t)p * 0x9E3779B97F4A7C15ULL;
 }
 
+/* Where p's bit is in the filter: the 128-bit product p * K gives the word
+ * from the top of its low half and the bit from the bottom of its high half
+ * (one mul yields both halves: free's test is 7 instructions, not 9). */
+struct ix_heap_filter_pos {
+    uint64_t word;
+    unsigned bit;
+};
+
+static inline struct ix_heap_filter_pos ix_heap_filter_pos(const void *p)
+{
+    uint64_t lo, hi;
+#if defined(__x86_64__)
+    /* gcc 12 spends two register copies around the __int128 form. */
+    __asm__("mulq %3" : "=a"(lo), "=d"(hi) : "0"(0x9E3779B97F4A7C15ULL), "r"((uint64_t)(uintptr_t)p));
+#else
+    unsigned __int128 m = (unsigned __int128)(uintptr_t)p * 0x9E3779B97F4A7C15ULL;
+    lo = (uint64_t)m;
+    hi = (uint64_t)(m >> 64);
+#endif
+    return (struct ix_heap_filter_pos){lo >> (64 - (IX_HEAP_FILTER_BITS - 6)), (unsigned)hi & 63};
+}
+
 /* Could p be a sampled pointer? One load, no false negatives. */
 static inline int ix_heap_maybe_sampled(const void *p)
 {
-    uint64_t h = ix_heap_hash(p) >> (64 - IX_HEAP_FILTER_BITS);
-    return (__atomic_load_n(&ix_heap_filter[h >> 6], __ATOMIC_RELAXED) >> (h & 63)) & 1;
+    struct ix_heap_filter_pos f = ix_heap_filter_pos(p);
+    return (__atomic_load_n(&ix_heap_filter[f.word], __ATOMIC_RELAXED) >> f.bit) & 1;
 }
 
 /* One instruction on x86-64 (an add to memory: one 8-byte store, so a reader

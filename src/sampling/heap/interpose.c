@@ -196,7 +196,7 @@ IX_HEAP_TEXT static inline void forget(void *p)
  * is the filter bit, which is also set (pinned) for NULL and for
  * bootstrap-arena blocks: those take free_slow. (Measured in
  * bench/README.md, "Cost": 24 + 20 instructions per malloc + free pair at
- * first, 12 + 15 in the second pass, 5 + 12 in the ninth.) */
+ * first, 12 + 15 in the second pass, 5 + 10 in the ninth.) */
 IX_HEAP_TEXT __attribute__((noinline)) static void *malloc_slow(size_t n)
 {
     void *p = __atomic_load_n(&next_malloc, __ATOMIC_RELAXED)(n);
