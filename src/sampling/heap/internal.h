@@ -40,7 +40,7 @@ enum { IX_TLS_NEW = 0, IX_TLS_LIVE = 1, IX_TLS_DEAD = 2 };
  *
  * The bytes a thread requested (exact TotalAlloc) are not counted apart: they
  * are what its countdown was charged, bytes_base + (drawn - countdown). Only
- * the sampler's slow path sets the countdown (ix_heap_set_countdown), inside
+ * the sampler's slow path sets the countdown (set_countdown, sampler.c), inside
  * a sequence count, so a reader sees the three words from one draw. */
 struct ix_heap_tls {
     int64_t countdown; /* bytes until the next sample */
