@@ -142,6 +142,15 @@ static int tcmalloc_stats(struct ix_alloc_stat *o)
     return n;
 }
 
+/* stats.arenas.<arena>.<field> into *v; 1 when jemalloc answered. */
+static int arena_stat(mallctl_fn ctl, int arena, const char *field, size_t *v)
+{
+    char name[64];
+    size_t sz = sizeof *v;
+    snprintf(name, sizeof name, "stats.arenas.%d.%s", arena, field);
+    return ctl(name, v, &sz, NULL, 0) == 0;
+}
+
 static int jemalloc_stats(struct ix_alloc_stat *o)
 {
     static const struct {
@@ -165,24 +174,17 @@ static int jemalloc_stats(struct ix_alloc_stat *o)
             o[n++] = (struct ix_alloc_stat){ctls[i].name, (double)v};
     }
     /* Freed pages jemalloc still holds (resident until purged or decayed):
-     * all arenas merged (MALLCTL_ARENAS_ALL), in pages of arenas.page. */
-    size_t dirty = 0, page = 0, dsz = sizeof dirty, psz = sizeof page;
-    if (ctl("stats.arenas.4096.pdirty", &dirty, &dsz, NULL, 0) == 0 &&
-        ctl("arenas.page", &page, &psz, NULL, 0) == 0)
-        o[n++] = (struct ix_alloc_stat){"dirty_bytes", (double)dirty * (double)page};
-    /* The module's own arena (host/release.h): what it holds, and of that
-     * what was freed and not yet given back. */
+     * all arenas merged (MALLCTL_ARENAS_ALL, 4096), then the module's own
+     * arena (host/release.h): what it holds, and what it freed and still
+     * holds. */
+    size_t page = 0, psz = sizeof page, v;
+    if (ctl("arenas.page", &page, &psz, NULL, 0) == 0 && arena_stat(ctl, 4096, "pdirty", &v))
+        o[n++] = (struct ix_alloc_stat){"dirty_bytes", (double)v * (double)page};
     int a = ix_release_module_arena();
-    char name[64];
-    size_t v = 0;
-    sz = sizeof v;
-    snprintf(name, sizeof name, "stats.arenas.%d.resident", a);
-    if (a >= 0 && ctl(name, &v, &sz, NULL, 0) == 0)
+    if (a >= 0 && arena_stat(ctl, a, "resident", &v))
         o[n++] = (struct ix_alloc_stat){"module_resident_bytes", (double)v};
-    dsz = sizeof dirty;
-    snprintf(name, sizeof name, "stats.arenas.%d.pdirty", a);
-    if (a >= 0 && page && ctl(name, &dirty, &dsz, NULL, 0) == 0)
-        o[n++] = (struct ix_alloc_stat){"module_dirty_bytes", (double)dirty * (double)page};
+    if (a >= 0 && page && arena_stat(ctl, a, "pdirty", &v))
+        o[n++] = (struct ix_alloc_stat){"module_dirty_bytes", (double)v * (double)page};
     return n;
 }
 

@@ -188,7 +188,7 @@ IX_HEAP_TEXT static inline void forget(void *p)
     }
 }
 
-/* The hot paths. malloc charges the countdown and counts before forwarding,
+/* The hot paths. malloc counts and charges the countdown before forwarding,
  * so the call to the next allocator is a tail call (no frame of ours): a
  * request that fails is counted too (rare, and only with the allocator out
  * of memory). When the charge takes the countdown below zero, malloc_slow
@@ -208,11 +208,9 @@ IX_HEAP_TEXT __attribute__((noinline)) static void *malloc_slow(size_t n)
 IX_HEAP_TEXT static void *ix_malloc(size_t n)
 {
     struct ix_heap_tls *t = &ix_heap_tls;
-    if (IX_UNLIKELY(ix_heap_charge(t, n))) {
-        ix_heap_count(&t->mallocs);
-        return malloc_slow(n);
-    }
     ix_heap_count(&t->mallocs);
+    if (IX_UNLIKELY(ix_heap_charge(t, n)))
+        return malloc_slow(n);
     return __atomic_load_n(&next_malloc, __ATOMIC_RELAXED)(n);
 }
 
