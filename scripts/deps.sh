@@ -5,7 +5,7 @@
 set -euo pipefail
 what=${1:-build}
 build_pkgs=(build-essential g++ cmake pkg-config libmicrohttpd-dev zlib1g-dev libdw-dev libelf-dev libpq-dev libsqlite3-dev)
-test_pkgs=(clang libclang-rt-14-dev python3 curl valgrind binutils postgresql openssl
+test_pkgs=(clang elfutils libclang-rt-14-dev python3 curl valgrind binutils postgresql openssl
            libgoogle-perftools4 libjemalloc2 libdeflate0 libc6-dbg
            golang-go protobuf-compiler golang-github-google-pprof-dev prometheus chromium
            nginx memcached redis-server libmemcached-tools wrk)

@@ -27,8 +27,45 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# free_port: a loopback port free now and not handed out before in this test
+# (two closed probes may get the same port: a server and its module would
+# then race for it).
 free_port() {
-    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+    /usr/bin/python3 - "$tmp/ports" << 'PY'
+import os, socket, sys
+used = set(open(sys.argv[1]).read().split()) if os.path.exists(sys.argv[1]) else set()
+while True:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = str(s.getsockname()[1])
+    s.close()
+    if port not in used:
+        break
+with open(sys.argv[1], "a") as f:
+    f.write(port + "\n")
+print(port)
+PY
+}
+# What a server that did not come up was doing, for the CI log: the end of
+# its log, then each thread's name, state and kernel wait, and every thread's
+# stack (eu-stack, or gdb). The starters set watch=(process-name log-file).
+watch=()
+stuck() {
+    [ ${#watch[@]} -eq 2 ] || return 0
+    echo "--- the end of ${watch[1]}:"
+    tail -n 30 "${watch[1]}" 2> /dev/null || true
+    local p t
+    for p in $(pgrep -x "${watch[0]}" || true); do
+        echo "--- ${watch[0]} $p: $(tr '\0' ' ' < "/proc/$p/cmdline" 2> /dev/null)"
+        for t in /proc/"$p"/task/*; do
+            echo "  $(cat "$t/comm" 2> /dev/null) $(grep '^State' "$t/status" 2> /dev/null) $(cat "$t/wchan" 2> /dev/null)"
+        done
+        if command -v eu-stack > /dev/null; then
+            timeout 30 eu-stack -p "$p" 2>&1 | head -n 300 || true
+        elif command -v gdb > /dev/null; then
+            timeout 60 gdb -batch -p "$p" -ex 'thread apply all bt' 2>&1 | grep -E '^(#|Thread)' | head -n 300 || true
+        fi
+    done
 }
 # wait_http URL [tries]: until the URL answers 2xx (0.1 s steps).
 wait_http() {
@@ -37,7 +74,7 @@ wait_http() {
         curl -fsS --max-time 2 -o /dev/null "$1" 2> /dev/null && return 0
         sleep 0.1
     done
-    echo "FAIL: $1 never answered"; return 1
+    echo "FAIL: $1 never answered"; stuck; return 1
 }
 # wait_port PORT: until something accepts on 127.0.0.1:PORT.
 wait_port() {
@@ -46,7 +83,7 @@ wait_port() {
         (exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null && return 0
         sleep 0.1
     done
-    echo "FAIL: nothing listens on port $1"; return 1
+    echo "FAIL: nothing listens on port $1"; stuck; return 1
 }
 # refused PORT: 0 when a connection to 127.0.0.1:PORT is refused.
 refused() {
@@ -78,6 +115,7 @@ redis_start() {
         redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \
         --daemonize no > "$tmp/$log" 2>&1 &
     pids+=($!)
+    watch=(redis-server "$tmp/$log")
     wait_port "$port"
     wait_http "http://127.0.0.1:$ixport/debug/vars"
     rs=$(pgrep -x redis-server -u redis -n || true)
@@ -119,6 +157,7 @@ nginx_start() {
     LD_PRELOAD="$lib" INTROSPECT_ADDR=127.0.0.1:$ixport timeout 120 nginx -p "$tmp" -c "$tmp/nginx.conf" \
         2> "$tmp/stderr" &
     pids+=("$!")
+    watch=(nginx "$tmp/stderr")
     wait_port "$port"
     wait_http "$base/debug/vars"
     master=$(cat "$tmp/nginx.pid")
@@ -157,10 +196,11 @@ pg_setup() {
 # through runuser and pg_ctl as people start it; IX_DIRECT=1: postgres
 # itself (for a library from before INTROSPECT_PROGRAM). Sets pm.
 pg_start() {
+    watch=(postgres "$tmp/server.log")
     if [ -z "${IX_DIRECT:-}" ]; then
         timeout 90 runuser -u postgres -- env "$@" "$PGBIN/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" \
             -w -t 60 -o "$pgopts" start > "$tmp/pg_ctl.log" 2>&1 ||
-            { cat "$tmp/pg_ctl.log" "$tmp/server.log"; fail "pg_ctl start"; }
+            { cat "$tmp/pg_ctl.log"; stuck; fail "pg_ctl start"; }
     else
         runuser -u postgres -- env "$@" "$PGBIN/postgres" -D "$tmp/data" $pgopts > "$tmp/server.log" 2>&1 &
         local _

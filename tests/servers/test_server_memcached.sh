@@ -11,6 +11,7 @@ port=$(free_port); ixport=$(free_port)
 LD_PRELOAD="$lib" INTROSPECT_ADDR=127.0.0.1:$ixport INTROSPECT_PROGRAM=memcached \
     timeout 120 memcached -u memcache -l 127.0.0.1 -p "$port" -U 0 -t 2 -m 64 2> "$tmp/stderr" &
 pids+=($!)
+watch=(memcached "$tmp/stderr")
 wait_port "$port"
 wait_http "http://127.0.0.1:$ixport/debug/vars"
 mc=$(pgrep -P "${pids[0]}" -x memcached || true)

@@ -80,6 +80,7 @@ run() {
         INTROSPECT_PROGRAM=memcached memcached -l 127.0.0.1 -p "$port" -U 0 -t 4 -m 64 \
         $extra > "$tmp/$tag.log" 2>&1 &
     pids+=($!)
+    watch=(memcached "$tmp/$tag.log")
     wait_port "$port"
     wait_http "http://127.0.0.1:$ixport/debug/vars"
     mc=$(pgrep -x memcached -u memcache -n || true)

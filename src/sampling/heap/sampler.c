@@ -110,16 +110,26 @@ IX_HEAP_TEXT static void set_countdown(struct ix_heap_tls *t, int64_t v)
     __atomic_store_n(&t->seq, t->seq + 1, __ATOMIC_RELEASE);
 }
 
-/* Any thread: the bytes t's allocations requested (its exact TotalAlloc). */
+/* The bytes t's allocations requested (its exact TotalAlloc), read once;
+ * *stable: whether no set_countdown ran meanwhile. */
+static uint64_t read_total(struct ix_heap_tls *t, int *stable)
+{
+    uint32_t seq = __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);
+    uint64_t base = __atomic_load_n(&t->bytes_base, __ATOMIC_ACQUIRE);
+    int64_t drawn = __atomic_load_n(&t->drawn, __ATOMIC_ACQUIRE);
+    int64_t left = __atomic_load_n(&t->countdown, __ATOMIC_ACQUIRE);
+    *stable = !(seq & 1) && __atomic_load_n(&t->seq, __ATOMIC_RELAXED) == seq;
+    return base + ((uint64_t)drawn - (uint64_t)left);
+}
+
+/* Any thread whose owner is alive: retry until stable. */
 static uint64_t total_bytes(struct ix_heap_tls *t)
 {
     for (int tries = 0;; tries++) {
-        uint32_t seq = __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);
-        uint64_t base = __atomic_load_n(&t->bytes_base, __ATOMIC_ACQUIRE);
-        int64_t drawn = __atomic_load_n(&t->drawn, __ATOMIC_ACQUIRE);
-        int64_t left = __atomic_load_n(&t->countdown, __ATOMIC_ACQUIRE);
-        if (!(seq & 1) && __atomic_load_n(&t->seq, __ATOMIC_RELAXED) == seq)
-            return base + ((uint64_t)drawn - (uint64_t)left);
+        int stable;
+        uint64_t v = read_total(t, &stable);
+        if (stable)
+            return v;
         if (tries > 16)
             sched_yield(); /* the owner was preempted inside set_countdown */
     }
@@ -178,7 +188,10 @@ static void atfork_child(void)
         if (t != self) {
             g_dead_mallocs += t->mallocs;
             g_dead_frees += t->frees;
-            g_dead_bytes += total_bytes(t);
+            /* Its thread is gone: a seq it left odd (forked inside
+             * set_countdown) never moves. As read: one draw off at worst. */
+            int stable;
+            g_dead_bytes += read_total(t, &stable);
         }
     g_threads = NULL;
     if (self->state == IX_TLS_LIVE) {
