@@ -102,12 +102,16 @@ static uintptr_t g_alloc_lo, g_alloc_hi;
  * are releases, so a reader that sees one of them sees the odd seq after. */
 IX_HEAP_TEXT static void set_countdown(struct ix_heap_tls *t, int64_t v)
 {
-    __atomic_store_n(&t->seq, t->seq + 1, __ATOMIC_RELAXED);
+    /* Odd from a known value, not +1: a set_countdown left half done (a
+     * signal handler that longjmp'd out of malloc) must not flip the parity
+     * for good, or every reader would wait forever. */
+    uint32_t odd = t->seq | 1;
+    __atomic_store_n(&t->seq, odd, __ATOMIC_RELAXED);
     uint64_t charged = (uint64_t)t->drawn - (uint64_t)t->countdown;
     __atomic_store_n(&t->bytes_base, t->bytes_base + charged, __ATOMIC_RELEASE);
     __atomic_store_n(&t->drawn, v, __ATOMIC_RELEASE);
     __atomic_store_n(&t->countdown, v, __ATOMIC_RELEASE);
-    __atomic_store_n(&t->seq, t->seq + 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&t->seq, odd + 1, __ATOMIC_RELEASE);
 }
 
 /* The bytes t's allocations requested (its exact TotalAlloc), read once;
@@ -144,7 +148,8 @@ static void on_thread_exit(void *arg)
     if (t->state == IX_TLS_LIVE) {
         g_dead_mallocs += t->mallocs;
         g_dead_frees += t->frees;
-        g_dead_bytes += total_bytes(t);
+        int stable; /* its own: nothing else writes it (odd: left half done) */
+        g_dead_bytes += read_total(t, &stable);
         if (t->prev)
             t->prev->next = t->next;
         else
