@@ -137,8 +137,19 @@ __attribute__((noinline)) void recurse_then_sort(int d)
 
 /* SIGPROF on this thread's CPU clock while it recurses and sorts; each
  * handler compares the table walk with libgcc's (on_prof). */
+/* ThreadSanitizer runs a signal's handler later, at a point of its own, on
+ * a stack of its own: the handler's walk then describes TSan, not the code
+ * the signal interrupted, so the comparison means nothing there. */
+#if defined(__SANITIZE_THREAD__)
+#define UNDER_TSAN 1
+#else
+#define UNDER_TSAN 0
+#endif
+
 static void compare_with_libgcc(void)
 {
+    if (UNDER_TSAN)
+        return;
     nsamples = nmismatch = nfull = ncopy_mismatch = ncopy_cut = 0;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -166,6 +177,8 @@ static void compare_with_libgcc(void)
 
 TEST(table_unwinder_agrees_with_libgcc_in_signal_handler)
 {
+    if (UNDER_TSAN)
+        SKIP("ThreadSanitizer defers signal handlers (see compare_with_libgcc)");
     find_stack_end();
     ASSERT_EQ(ix_unwind_tables_update(), 0);
     ASSERT(ix_unwind_tables_current() != NULL);
