@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "host/release.h"
+#include "host/threads.h"
 #include "sampling/heap/heap.h"
 #include "sampling/heap/interpose.h"
 #include "introspect.h"
@@ -23,33 +24,87 @@ typedef int (*mallctl_fn)(const char *, void *, size_t *, void *, size_t);
 typedef int (*tc_prop_fn)(const char *, size_t *);
 typedef struct mallinfo2 (*mallinfo2_fn)(void);
 
+/* tcmalloc's answer whether it handed out p (1: kOwned). */
+static int tcmalloc_owns(const void *p)
+{
+    int (*owns)(const void *) = (int (*)(const void *))dlsym(RTLD_DEFAULT, "MallocExtension_GetOwnership");
+    return owns && owns(p) == 1;
+}
+
+static const char *object_path(const void *f)
+{
+    Dl_info di;
+    return f && dladdr(f, &di) && di.dli_fname ? di.dli_fname : "";
+}
+
+/* Whether glibc's malloc served a 64 MiB block: above glibc's largest mmap
+ * threshold (32 MiB), so it is a mapping of its own that mallinfo2 counts
+ * in hblkhd. Nothing is touched: the mapping costs an mmap and a munmap. */
+static int glibc_serves(void)
+{
+    mallinfo2_fn mi = (mallinfo2_fn)dlsym(RTLD_DEFAULT, "mallinfo2");
+    if (!mi)
+        return 0;
+    size_t before = mi().hblkhd;
+    void *volatile p = malloc((size_t)64 << 20);
+    size_t after = mi().hblkhd;
+    free(p);
+    return p && after - before >= (size_t)64 << 20;
+}
+
+static void detect_by_asking(void)
+{
+    void *ctl = ix_release_jemalloc_ctl();
+    void *volatile p = malloc(64);
+    int tc = p && tcmalloc_owns(p);
+    free(p);
+    const void *libc_malloc = dlsym(RTLD_NEXT, "malloc"); /* past us and the program: libc's */
+    if (ctl) {
+        g_kind = K_JEMALLOC;
+        g_path = object_path(ctl);
+    } else if (tc) {
+        g_kind = K_TCMALLOC;
+        g_path = object_path(dlsym(RTLD_DEFAULT, "MallocExtension_GetOwnership"));
+    } else if (dlsym(RTLD_DEFAULT, "mallctl")) { /* a jemalloc that keeps no counts */
+        g_kind = K_JEMALLOC;
+    } else if (glibc_serves()) {
+        g_kind = K_GLIBC;
+        g_path = object_path(libc_malloc);
+    } else {
+        g_kind = K_UNKNOWN;
+    }
+}
+
 /* The object whose malloc hands out the memory: the next allocator when we
- * interpose, otherwise whoever's malloc the process calls. */
+ * interpose, otherwise whoever's malloc the process calls. When that names
+ * the program itself (a static allocator, or a non-PIE program's PLT stub
+ * for malloc), the allocators are asked whether they served a malloc. */
 static void detect(void)
 {
     const void *m = ix_heap_next_malloc();
     if (!m || !ix_heap_interposing())
         m = dlsym(RTLD_DEFAULT, "malloc");
-    Dl_info di;
-    if (m && dladdr(m, &di) && di.dli_fname)
-        g_path = di.dli_fname;
+    g_path = object_path(m);
     if (strstr(g_path, "jemalloc"))
         g_kind = K_JEMALLOC;
     else if (strstr(g_path, "tcmalloc"))
         g_kind = K_TCMALLOC;
     else if (strstr(g_path, "libc.so"))
         g_kind = K_GLIBC;
-    else if (dlsym(RTLD_DEFAULT, "mallctl")) /* statically linked into the program */
-        g_kind = K_JEMALLOC;
-    else if (dlsym(RTLD_DEFAULT, "MallocExtension_GetNumericProperty"))
-        g_kind = K_TCMALLOC;
     else
-        g_kind = K_UNKNOWN;
+        detect_by_asking();
+}
+
+static void detect_as_module(void)
+{
+    ix_module_enter(NULL); /* the probes' blocks are the module's, not the host's */
+    detect();
+    ix_module_leave();
 }
 
 static enum kind kind(void)
 {
-    pthread_once(&g_once, detect);
+    pthread_once(&g_once, detect_as_module);
     return g_kind;
 }
 

@@ -19,13 +19,42 @@ static mallctl_fn g_ctl;       /* jemalloc's mallctl, once found */
 static int g_arena = -1;       /* the module's arena */
 static atomic_int g_prepared;  /* 0 not yet, 1 preparing, 2 done */
 
+/* jemalloc's mallctl, only if jemalloc serves this process's malloc: a host
+ * may load jemalloc and still run on tcmalloc preloaded first, whose memory
+ * only tcmalloc gives back. Asked of jemalloc itself (its count of this
+ * thread's allocated bytes moves with a malloc): the symbols cannot tell, as
+ * a non-PIE program's malloc resolves to its own PLT stub. */
+static mallctl_fn g_serving;
+static pthread_once_t g_probe_once = PTHREAD_ONCE_INIT;
+
+static void probe_jemalloc(void)
+{
+    mallctl_fn ctl = (mallctl_fn)dlsym(RTLD_DEFAULT, "mallctl");
+    uint64_t before = 0, after = 0;
+    size_t sz = sizeof before;
+    if (!ctl || ctl("thread.allocated", &before, &sz, NULL, 0) != 0)
+        return;
+    void *volatile p = malloc(4096);
+    sz = sizeof after;
+    int rc = ctl("thread.allocated", &after, &sz, NULL, 0);
+    free(p);
+    if (rc == 0 && after - before >= 4096)
+        g_serving = ctl;
+}
+
+void *ix_release_jemalloc_ctl(void)
+{
+    pthread_once(&g_probe_once, probe_jemalloc);
+    return (void *)g_serving;
+}
+
 void ix_release_prepare(void)
 {
     int st = 0;
     if (atomic_load(&g_prepared) == 2 || !atomic_compare_exchange_strong(&g_prepared, &st, 1))
         return; /* done, or another thread is at it (a thread started meanwhile
                  * keeps the arena jemalloc gave it: not purged, as before) */
-    mallctl_fn ctl = (mallctl_fn)dlsym(RTLD_DEFAULT, "mallctl");
+    mallctl_fn ctl = (mallctl_fn)ix_release_jemalloc_ctl();
     unsigned a = 0;
     size_t sz = sizeof a;
     if (ctl && ctl("arenas.create", &a, &sz, NULL, 0) == 0 && a < INT32_MAX)

@@ -15,12 +15,18 @@
  *             over IX_RELEASE_MAX_RSS resident, where the walk costs most
  *             and the module's few MB matter least.
  *
- * The allocators' functions are found with dlsym, never linked. */
+ * The allocators' functions are found with dlsym, never linked; jemalloc's
+ * only count if jemalloc serves malloc (a host may load it and still run on
+ * tcmalloc preloaded first). */
 #ifndef IX_HOST_RELEASE_H
 #define IX_HOST_RELEASE_H
 
 #define IX_RELEASE_MAX_RSS ((size_t)256 << 20)
 
+/* jemalloc's mallctl if jemalloc serves this process's malloc (asked of
+ * jemalloc: its count of the thread's allocated bytes moves with a malloc),
+ * else NULL. Probed once; not in a signal handler. */
+void *ix_release_jemalloc_ctl(void);
 /* On the thread that creates a module thread (not in a signal handler):
  * find the allocator's control and, under jemalloc, create the module's
  * arena, once. */

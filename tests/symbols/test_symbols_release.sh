@@ -13,7 +13,8 @@
 #             16 MB are still dirty (a purge of every arena would take them).
 #   tcmalloc: its whole page heap is released only when the module goes
 #             idle (INTROSPECT_SYMBOL_IDLE_S=1 here): pageheap_free_bytes
-#             falls under 1 MiB within 30 s.
+#             falls under 1 MiB within 30 s; the same with jemalloc loaded
+#             after tcmalloc (its mallctl there, but not its malloc).
 # glibc: malloc_trim(0) at the idle flush, and only in a host under 256 MiB
 # resident (it walks every arena's free chunks under the arena's lock). The
 # host keeps 64 KiB holes in glibc's main arena (every other block freed):
@@ -64,14 +65,17 @@ print('+'.join(hex(lo + (hi - lo) * i // $1) for i in range($1)))" > "$tmp/body"
 host_frees='x = [bytes(8192) for _ in range(2000)]
 del x'
 
-# allocator LIB METRIC ENV...
+# allocator "LIB [LIB...]" METRIC ENV...: the first library's malloc serves.
 allocator() {
-    local lib=$1 name=$2; shift 2
-    [ -e "$lib" ] || { echo "skip $(basename "$lib"): not installed"; return 0; }
-    start "$lib $IX_BUILD_DIR/libintrospect.so" "$host_frees" "$@"
+    local libs=$1 name=$2 l; shift 2
+    for l in $libs; do [ -e "$l" ] || { echo "skip $(basename "$l"): not installed"; return 0; }; done
+    local lib=${libs%% *}
+    start "$libs $IX_BUILD_DIR/libintrospect.so" "$host_frees" "$@"
     local hwm0; hwm0=$(kb VmHWM)
     name_libc 400
     local grew=$(( $(kb VmHWM) - hwm0 ))
+    curl -fsS "$u/metrics" | grep -q "^introspect_allocator_info{allocator=\"$(basename "$lib" | sed 's/^lib//; s/\..*//')\"" ||
+        fail "the allocator is not named $(basename "$lib")"
     local free; free=$(metric "introspect_allocator_$name")
     [ -n "$free" ] || fail "no introspect_allocator_$name in /metrics"
     echo "$(basename "$lib"): the request's peak +${grew} kB, $name after it: $free bytes"
@@ -98,6 +102,10 @@ allocator() {
 glibc() {
     start "$IX_BUILD_DIR/libintrospect.so" "keep = [bytearray(65536) for _ in range($1)]
 del keep[::2]"
+    # Debian's python3 is not PIE: its malloc resolves to its own PLT stub,
+    # and the allocator is found by asking (gcstats/allocator.c).
+    curl -fsS "$u/metrics" | grep -q '^introspect_allocator_info{allocator="glibc"' ||
+        fail "the allocator under /usr/bin/python3 is not named glibc"
     name_libc 50
     local before cached=
     before=$(kb VmRSS)
@@ -113,6 +121,9 @@ del keep[::2]"
 
 allocator "$libdir/libjemalloc.so.2" module_dirty_bytes MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1
 allocator "$libdir/libtcmalloc.so.4" pageheap_free_bytes TCMALLOC_RELEASE_RATE=0
+# jemalloc loaded too (its mallctl found) but tcmalloc's malloc serving: the
+# release is still tcmalloc's, and the module takes no jemalloc arena.
+allocator "$libdir/libtcmalloc.so.4 $libdir/libjemalloc.so.2" pageheap_free_bytes TCMALLOC_RELEASE_RATE=0
 glibc 2000
 echo "glibc, 128 MB host: RSS fell by $drop kB at the idle flush"
 [ "$drop" -gt 40000 ] || fail "a small host's free pages were not given back"
