@@ -214,5 +214,5 @@ pg_start() {
 pgb() { timeout 120 env -u LD_PRELOAD pgbench -h 127.0.0.1 -p "$pgport" -U postgres "$@" postgres; }
 pg_stop_fast() {
     timeout 40 runuser -u postgres -- "$PGBIN/pg_ctl" -D "$tmp/data" -m fast -w -t 30 stop > "$tmp/stop.log" 2>&1 ||
-        { cat "$tmp/stop.log"; tail -20 "$tmp/server.log"; fail "pg_ctl stop -m fast did not finish"; }
+        { cat "$tmp/stop.log"; watch=(postgres "$tmp/server.log"); stuck; fail "pg_ctl stop -m fast did not finish"; }
 }
